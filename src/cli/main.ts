@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * The gomirror command line (DESIGN §1). This is the only place where errors
+ * become exit codes: 0 ok, 1 versions failed (journaled), 2 usage or config,
+ * 3 security, 4 locked.
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
+import { commonOptions, syncOptions } from './options.js';
+import { syncCommand } from './sync.js';
+
+function loadConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new GomirrorError(ErrorCodes.CONFIG, `cannot read config file ${file}: ${(err as Error).message}`, { op: 'config.file' });
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new GomirrorError(ErrorCodes.CONFIG, `config file ${file} is not valid JSON: ${(err as Error).message}`, { op: 'config.file' });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new GomirrorError(ErrorCodes.CONFIG, `config file ${file} must hold a JSON object`, { op: 'config.file' });
+  }
+  return v as Record<string, unknown>;
+}
+
+function notImplemented(name: string, issue: string) {
+  return () => {
+    throw new GomirrorError(ErrorCodes.NOT_IMPLEMENTED, `gomirror ${name} is not implemented yet (${issue})`, { op: `cli.${name}` });
+  };
+}
+
+/** Prints an error the way operators read it and sets the exit code. */
+function report(err: unknown): void {
+  const code = exitCodeFor(err);
+  if (err instanceof GomirrorError) {
+    process.stderr.write(`gomirror: ${err.message} [${err.code}]\n`);
+    if (err.detail) process.stderr.write(`  ${JSON.stringify(err.detail)}\n`);
+  } else {
+    process.stderr.write(`gomirror: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exitCode = code;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cli = yargs(argv)
+    .scriptName('gomirror')
+    .usage('$0 <command> [options]\n\nA complete, verified, static mirror of the Go module ecosystem.')
+    .env('GOMIRROR')
+    .config('config', 'JSON config file (keys are option names)', loadConfigFile)
+    .options(commonOptions)
+    .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(syncOptions), syncCommand)
+    .command('daemon', 'run sync forever every --interval', {}, notImplemented('daemon', 'issue 7'))
+    .command('verify', 're-check every published file against the checksum database; --repair refetches bad ones', {}, notImplemented('verify', 'issue 7'))
+    .command('status', 'cursor, tree head, counts, last run result, retry backlog; --json', {}, notImplemented('status', 'issue 7'))
+    .command('export', 'write a self-verifying delta bundle for an air-gapped mirror', {}, notImplemented('export', 'issue 6'))
+    .command('import', 'verify a bundle and merge it into a mirror, atomically', {}, notImplemented('import', 'issue 6'))
+    .command('serve', 'small built-in static server for trying a tree without nginx', {}, notImplemented('serve', 'issue 7'))
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .help()
+    .version()
+    .fail((msg, err) => {
+      throw err ?? new GomirrorError(ErrorCodes.USAGE, msg, { op: 'cli.parse' });
+    });
+  await cli.parseAsync();
+}
+
+main(hideBin(process.argv)).catch(report);

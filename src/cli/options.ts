@@ -1,0 +1,29 @@
+/** The yargs option declarations shared by the commands (DESIGN §1). */
+import type { Options } from 'yargs';
+
+export const commonOptions: Record<string, Options> = {
+  dest: { type: 'string', describe: 'root of the served tree (required)' },
+  state: { type: 'string', describe: 'state directory (default DEST/.gomirror)' },
+  'log-level': { type: 'string', describe: 'trace|debug|info|warn|error|silent (default info)' },
+  'log-format': { type: 'string', describe: 'json|pretty (default: pretty on a TTY, json otherwise)' },
+};
+
+export const sumdbOption: Record<string, Options> = {
+  sumdb: { type: 'string', describe: 'checksum database "NAME+HASH+KEY [URL]" (GOSUMDB syntax; default sum.golang.org)' },
+};
+
+export const syncOptions: Record<string, Options> = {
+  index: { type: 'string', describe: 'module index feed URL (default https://index.golang.org/index)' },
+  upstream: { type: 'string', describe: 'GOPROXY upstream(s), comma-separated or repeated, tried in order (default https://proxy.golang.org)' },
+  ...sumdbOption,
+  since: { type: 'string', describe: 'RFC 3339 time to read the index from (default: the saved cursor)' },
+  until: { type: 'string', describe: 'stop at entries after this RFC 3339 time' },
+  'max-versions': { type: 'string', describe: 'stop after scheduling this many versions' },
+  include: { type: 'string', describe: 'only module paths matching these GOPRIVATE-style patterns (repeatable)' },
+  exclude: { type: 'string', describe: 'skip module paths matching these patterns (repeatable)' },
+  module: { type: 'string', describe: 'mirror PATH@VERSION instead of the feed (repeatable)' },
+  'from-gosum': { type: 'string', describe: 'mirror every version named by this go.sum (repeatable)' },
+  'from-gomod': { type: 'string', describe: 'mirror the module graph closure of this go.mod (repeatable)' },
+  concurrency: { type: 'string', describe: 'parallel downloads (default 16)' },
+  'dry-run': { type: 'boolean', describe: 'say what would be fetched and how much, write nothing' },
+};

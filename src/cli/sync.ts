@@ -1,0 +1,28 @@
+/** The `gomirror sync` command handler: parse config, run, map the result to an exit code. */
+import { parseSyncConfig, type RawOptions } from '../config/config.js';
+import { createLogger } from '../log.js';
+import { runDryRun } from '../sync/dry-run.js';
+import { runSync } from '../sync/run.js';
+
+/** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
+export async function syncCommand(argv: RawOptions): Promise<void> {
+  const cfg = parseSyncConfig(argv, process.stderr.isTTY === true);
+  const logger = createLogger(cfg.logLevel, cfg.logFormat);
+  if (cfg.dryRun) {
+    await runDryRun(cfg, logger, process.stdout);
+    return;
+  }
+  const ac = new AbortController();
+  const onSignal = (): void => ac.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const progressOut = process.stderr.isTTY && cfg.logFormat === 'pretty' ? process.stderr : undefined;
+    const result = await runSync(cfg, { logger, signal: ac.signal, ...(progressOut && { progressOut }) });
+    if (result.error !== undefined) throw result.error;
+    process.exitCode = result.summary.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

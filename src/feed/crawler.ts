@@ -1,0 +1,118 @@
+/**
+ * The index feed crawler: pages through `?since=&limit=` with an injected
+ * page fetcher and yields each new entry once. Memory is bounded by one page
+ * plus the keys of one timestamp cluster.
+ */
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { compareTimestamps, CursorTracker, isTimestamp, type Cursor } from './cursor.js';
+import { entryKey, invalidLineKey, parseFeedLine, type FeedEntry, type ParsedLine } from './entry.js';
+
+/** Fetches one raw NDJSON page of the feed: entries with timestamp >= since (inclusive), at most `limit`. */
+export type PageFetcher = (since: string, limit: number) => Promise<string>;
+
+/** What the crawler yields: a valid entry, or a refused line with its timestamp when it had a valid one. */
+export type FeedEvent =
+  | { kind: 'entry'; entry: FeedEntry }
+  | { kind: 'invalid'; line: ParsedLine & { ok: false }; timestamp?: string };
+
+/** Where to start, where to stop (inclusive) and the page size (1..2000, default 2000). */
+export interface CrawlOptions {
+  since: Cursor;
+  until?: string;
+  pageLimit?: number;
+}
+
+/** Largest `limit` the index accepts. */
+export const MAX_PAGE_LIMIT = 2000;
+
+function checkOptions(opts: CrawlOptions): number {
+  const limit = opts.pageLimit ?? MAX_PAGE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw new GomirrorError(ErrorCodes.USAGE, `feed page limit must be an integer in 1..${MAX_PAGE_LIMIT}, got ${limit}`, {
+      op: 'feed.crawl',
+    });
+  }
+  for (const [name, ts] of [['since', opts.since.since], ['until', opts.until]] as const) {
+    if (ts !== undefined && !isTimestamp(ts)) {
+      throw new GomirrorError(ErrorCodes.USAGE, `feed ${name} is not an RFC 3339 timestamp: ${JSON.stringify(ts)}`, {
+        op: 'feed.crawl',
+      });
+    }
+  }
+  return limit;
+}
+
+/** Per-page outcome, filled in while the page's events are yielded. */
+interface PageStats {
+  lines: number;
+  fresh: number;
+  pastUntil: boolean;
+}
+
+function toEvent(parsed: ParsedLine, ts: string | undefined): FeedEvent {
+  if (parsed.ok) return { kind: 'entry', entry: parsed.entry };
+  return ts === undefined ? { kind: 'invalid', line: parsed } : { kind: 'invalid', line: parsed, timestamp: ts };
+}
+
+function lineTimestamp(parsed: ParsedLine): string | undefined {
+  if (parsed.ok) return parsed.entry.timestamp;
+  return parsed.timestamp !== undefined && isTimestamp(parsed.timestamp) ? parsed.timestamp : undefined;
+}
+
+/**
+ * Yields the new events of one page body, advancing `tracker`. A refused line
+ * without a usable timestamp is placed at the tracker's current timestamp
+ * (the feed is in time order, so it is not older than that).
+ */
+function* scanPage(body: string, tracker: CursorTracker, until: string | undefined, stats: PageStats): Generator<FeedEvent> {
+  let previous: string | undefined;
+  for (const rawLine of body.split('\n')) {
+    const text = rawLine.trim();
+    if (text === '') continue;
+    stats.lines++;
+    const parsed = parseFeedLine(text);
+    const ts = lineTimestamp(parsed);
+    if (ts !== undefined) {
+      if (previous !== undefined && compareTimestamps(ts, previous) < 0) {
+        throw new GomirrorError(ErrorCodes.MALFORMED, `index feed is out of time order: ${ts} follows ${previous}`, {
+          op: 'feed.page',
+          detail: { since: tracker.since, timestamp: ts, previous },
+        });
+      }
+      previous = ts;
+      if (until !== undefined && compareTimestamps(ts, until) > 0) {
+        stats.pastUntil = true;
+        return;
+      }
+    }
+    const at = ts ?? tracker.since;
+    const key = parsed.ok ? entryKey(parsed.entry) : invalidLineKey(parsed);
+    if (tracker.isSeen(at, key)) continue;
+    tracker.advance(at, key);
+    stats.fresh++;
+    yield toEvent(parsed, ts);
+  }
+}
+
+/** Streams new feed events after the cursor, page by page (memory bounded by one page), deduping the inclusive since and clusters; stops when caught up or past `until`. Throws MALFORMED if a full page of one timestamp makes no progress (cluster larger than the limit). */
+export async function* crawl(fetchPage: PageFetcher, opts: CrawlOptions): AsyncGenerator<FeedEvent> {
+  const limit = checkOptions(opts);
+  const tracker = new CursorTracker(opts.since);
+  for (;;) {
+    const since = tracker.since;
+    const body = await fetchPage(since, limit);
+    const stats: PageStats = { lines: 0, fresh: 0, pastUntil: false };
+    yield* scanPage(body, tracker, opts.until, stats);
+    if (stats.pastUntil) return;
+    if (stats.fresh > 0) continue;
+    if (stats.lines >= limit) {
+      throw new GomirrorError(
+        ErrorCodes.MALFORMED,
+        `index feed page at since=${since} is full (${stats.lines} lines) but holds nothing new: ` +
+          `more than ${limit} entries share one timestamp, so the feed cannot be paged past it`,
+        { op: 'feed.page', detail: { since, limit, seenAtSince: tracker.seenCount } },
+      );
+    }
+    return;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Cursor maths for the module index feed (pure). Feed timestamps carry up to
+ * nanoseconds, so they are compared as (seconds, nanos), never as JS Dates.
+ * The feed's `since` is inclusive and many entries share one timestamp, so a
+ * cursor remembers the keys already consumed at exactly its timestamp.
+ */
+import { ErrorCodes, GomirrorError } from '../errors.js';
+
+/** Cursor: the last timestamp fully or partly consumed and the keys ("path@version") already seen at exactly that timestamp (bounded by the size of one timestamp cluster). */
+export interface Cursor {
+  since: string;
+  seenAtSince: string[];
+}
+
+/** A timestamp split into whole seconds since the epoch (UTC) and nanoseconds. */
+export interface Instant {
+  seconds: number;
+  nanos: number;
+}
+
+/** The cursor that starts at the beginning of the index (before any entry). */
+export const EPOCH_TIMESTAMP = '1970-01-01T00:00:00Z';
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/** Parses an RFC 3339 timestamp (up to nanoseconds, `Z` or ±hh:mm) into an Instant, or returns undefined when it is not one. */
+export function parseTimestamp(ts: string): Instant | undefined {
+  const m = RFC3339.exec(ts);
+  if (m === null) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number, number, number, number, number, number,
+  ];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  if (d.getUTCDate() !== day || d.getUTCMonth() !== month - 1) return undefined;
+  d.setUTCHours(hour, minute, second, 0);
+  let offset = 0;
+  if (m[8] !== 'Z') {
+    const oh = Number(m[9]);
+    const om = Number(m[10]);
+    if (oh > 23 || om > 59) return undefined;
+    offset = (oh * 60 + om) * 60 * (m[8]?.startsWith('-') ? -1 : 1);
+  }
+  const nanos = Number((m[7] ?? '').padEnd(9, '0'));
+  return { seconds: d.getTime() / 1000 - offset, nanos };
+}
+
+/** True when `ts` is a valid RFC 3339 timestamp as the feed uses them. */
+export function isTimestamp(ts: string): boolean {
+  return parseTimestamp(ts) !== undefined;
+}
+
+function mustParse(ts: string): Instant {
+  const t = parseTimestamp(ts);
+  if (t === undefined) {
+    throw new GomirrorError(ErrorCodes.MALFORMED, `invalid RFC 3339 timestamp ${JSON.stringify(ts)}`, {
+      op: 'feed.cursor',
+      detail: { timestamp: ts },
+    });
+  }
+  return t;
+}
+
+/** Orders two RFC 3339 timestamps at nanosecond precision (negative, 0, positive); throws MALFORMED on an invalid timestamp. */
+export function compareTimestamps(a: string, b: string): number {
+  const x = mustParse(a);
+  const y = mustParse(b);
+  if (x.seconds !== y.seconds) return x.seconds < y.seconds ? -1 : 1;
+  return x.nanos === y.nanos ? 0 : x.nanos < y.nanos ? -1 : 1;
+}
+
+/** A cursor positioned at `since` with nothing consumed at that timestamp yet (entries at exactly `since` will be read). */
+export function cursorAt(since: string): Cursor {
+  mustParse(since);
+  return { since, seenAtSince: [] };
+}
+
+/** Returns the cursor after consuming `key` at `ts`; an entry older than the cursor leaves it unchanged. Pure. */
+export function advanceCursor(c: Cursor, ts: string, key: string): Cursor {
+  const order = compareTimestamps(ts, c.since);
+  if (order > 0) return { since: ts, seenAtSince: [key] };
+  if (order < 0 || c.seenAtSince.includes(key)) return c;
+  return { since: c.since, seenAtSince: [...c.seenAtSince, key] };
+}
+
+/** True when the entry `key` at `ts` is at or before the cursor and so already consumed. */
+export function isSeen(c: Cursor, ts: string, key: string): boolean {
+  const order = compareTimestamps(ts, c.since);
+  if (order !== 0) return order < 0;
+  return c.seenAtSince.includes(key);
+}
+
+/**
+ * A mutable, set-backed equivalent of a Cursor for hot loops (one instance per
+ * crawl): same rules as advanceCursor/isSeen, without copying on each entry.
+ */
+export class CursorTracker {
+  private sinceValue: string;
+  private sinceInstant: Instant;
+  private seen: Set<string>;
+
+  constructor(start: Cursor) {
+    this.sinceInstant = mustParse(start.since);
+    this.sinceValue = start.since;
+    this.seen = new Set(start.seenAtSince);
+  }
+
+  /** The current cursor timestamp. */
+  get since(): string {
+    return this.sinceValue;
+  }
+
+  /** Number of keys remembered at the current timestamp. */
+  get seenCount(): number {
+    return this.seen.size;
+  }
+
+  private order(ts: string): number {
+    const t = mustParse(ts);
+    const s = this.sinceInstant;
+    if (t.seconds !== s.seconds) return t.seconds < s.seconds ? -1 : 1;
+    return t.nanos === s.nanos ? 0 : t.nanos < s.nanos ? -1 : 1;
+  }
+
+  /** Same as isSeen on the equivalent Cursor. */
+  isSeen(ts: string, key: string): boolean {
+    const order = this.order(ts);
+    return order === 0 ? this.seen.has(key) : order < 0;
+  }
+
+  /** Same as advanceCursor on the equivalent Cursor, in place. */
+  advance(ts: string, key: string): void {
+    const order = this.order(ts);
+    if (order < 0) return;
+    if (order > 0) {
+      this.sinceValue = ts;
+      this.sinceInstant = mustParse(ts);
+      this.seen = new Set();
+    }
+    this.seen.add(key);
+  }
+
+  /** A Cursor snapshot of the current position. */
+  toCursor(): Cursor {
+    return { since: this.sinceValue, seenAtSince: [...this.seen] };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Parsing of one module index feed line (pure): `{"Path","Version","Timestamp"}`
+ * into a checked FeedEntry, or a description of why the line is unusable.
+ */
+import { checkModulePath, checkModuleVersion } from '../module/index.js';
+import { isTimestamp } from './cursor.js';
+
+/** One validated feed entry: a canonical module path, version and RFC 3339 timestamp. */
+export interface FeedEntry {
+  path: string;
+  version: string;
+  timestamp: string;
+}
+
+/** The result of parsing one feed line: the entry, or the raw line, whatever fields could be read, and why it was refused. */
+export type ParsedLine =
+  | { ok: true; entry: FeedEntry }
+  | { ok: false; raw: string; path?: string; version?: string; timestamp?: string; reason: string };
+
+/** Longest feed line accepted, in characters; longer lines are refused unparsed. */
+export const MAX_FEED_LINE = 4096;
+
+/** Longest part of a refused line kept in `raw` (for journals and logs). */
+const MAX_RAW_KEPT = 512;
+
+/** The dedup key of a feed entry: "path@version". */
+export function entryKey(entry: { path: string; version: string }): string {
+  return `${entry.path}@${entry.version}`;
+}
+
+/** The dedup key of a refused line: "path@version" when both were read, else the raw text. */
+export function invalidLineKey(line: ParsedLine & { ok: false }): string {
+  if (line.path !== undefined && line.version !== undefined) return `${line.path}@${line.version}`;
+  return `raw:${line.raw}`;
+}
+
+function clip(s: string): string {
+  return s.length > MAX_RAW_KEPT ? `${s.slice(0, MAX_RAW_KEPT)}…` : s;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+interface Fields {
+  path?: string;
+  version?: string;
+  timestamp?: string;
+}
+
+function refuse(raw: string, fields: Fields, reason: string): ParsedLine {
+  const out: ParsedLine & { ok: false } = { ok: false, raw: clip(raw), reason };
+  if (fields.path !== undefined) out.path = clip(fields.path);
+  if (fields.version !== undefined) out.version = clip(fields.version);
+  if (fields.timestamp !== undefined) out.timestamp = clip(fields.timestamp);
+  return out;
+}
+
+function readFields(obj: Record<string, unknown>): Fields {
+  const f: Fields = {};
+  if (typeof obj['Path'] === 'string') f.path = obj['Path'];
+  if (typeof obj['Version'] === 'string') f.version = obj['Version'];
+  if (typeof obj['Timestamp'] === 'string') f.timestamp = obj['Timestamp'];
+  return f;
+}
+
+/** Parses one NDJSON line, validating path+version with the module library and the timestamp format; never throws. Bound line length (e.g. 4 KiB). */
+export function parseFeedLine(line: string): ParsedLine {
+  if (line.length > MAX_FEED_LINE) {
+    return refuse(line, {}, `feed line of ${line.length} characters exceeds the ${MAX_FEED_LINE} limit`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return refuse(line, {}, `feed line is not valid JSON: ${errorMessage(err)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return refuse(line, {}, 'feed line is not a JSON object');
+  }
+  const f = readFields(value as Record<string, unknown>);
+  if (f.path === undefined) return refuse(line, f, 'feed line has no string "Path"');
+  if (f.version === undefined) return refuse(line, f, `feed line for ${f.path} has no string "Version"`);
+  if (f.timestamp === undefined) {
+    return refuse(line, f, `feed line for ${f.path}@${f.version} has no string "Timestamp"`);
+  }
+  if (!isTimestamp(f.timestamp)) {
+    return refuse(line, f, `feed line for ${f.path}@${f.version} has invalid timestamp ${JSON.stringify(f.timestamp)}`);
+  }
+  try {
+    checkModulePath(f.path);
+    checkModuleVersion(f.path, f.version);
+  } catch (err) {
+    return refuse(line, f, errorMessage(err));
+  }
+  return { ok: true, entry: { path: f.path, version: f.version, timestamp: f.timestamp } };
+}

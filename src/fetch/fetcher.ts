@@ -1,0 +1,306 @@
+/**
+ * GOPROXY downloads: GET a path from the configured upstreams with retries
+ * (exponential backoff, Retry-After), failover between upstreams with health
+ * tracking, manual redirects, size limits, and streaming to disk while hashing.
+ */
+import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { request, type Dispatcher } from 'undici';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
+import {
+  classifyError,
+  classifyStatus,
+  isRedirect,
+  joinUrl,
+  parseContentLength,
+  redirectTarget,
+  type Failure,
+} from './classify.js';
+import { bufferSink, fileSink, type Sink } from './sinks.js';
+import { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.js';
+
+/** What a request is for: names it in errors, and bounds its body. */
+export interface FetchContext {
+  op: string;
+  module?: string;
+  version?: string;
+  /** Largest body accepted; larger ones fail with TOO_LARGE. */
+  maxBytes: number;
+}
+
+/** A file written by `Fetcher.download`. */
+export interface DownloadResult {
+  bytes: number;
+  sha256: Buffer;
+  /** The configured upstream base URL that served it. */
+  upstream: string;
+}
+
+/** Information passed to `onRetry` before each backoff wait. */
+export interface RetryInfo {
+  url: string;
+  /** The retry about to happen (1 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+/** Everything a Fetcher needs; all but `upstreams` and `agent` have defaults. */
+export interface FetcherOptions {
+  upstreams: string[];
+  agent: Dispatcher;
+  retry?: RetryPolicy;
+  health?: UpstreamHealth;
+  random?: () => number;
+  now?: () => number;
+  /** Waits `ms`; the signal, when given, is the fetcher's own (waits are also cut short by it regardless). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** Redirect hops followed per attempt. */
+export const MAX_REDIRECTS = 5;
+
+type Attempt<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+type UpstreamOutcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; failure: Failure; url: string; attempts: number };
+interface Tried {
+  url: string;
+  status: number | undefined;
+  attempts: number;
+  reason: string;
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  delay(ms, undefined, signal === undefined ? {} : { signal }).then(
+    () => undefined,
+    () => undefined, // an abort is reported by the race in Fetcher.wait
+  );
+
+/** Downloads from GOPROXY upstreams with retries and failover; one instance per run, safe for concurrent calls. */
+export class Fetcher {
+  private readonly agent: Dispatcher;
+  private readonly retry: RetryPolicy;
+  private readonly pool: UpstreamPool;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onRetry: ((info: RetryInfo) => void) | undefined;
+
+  /** Throws CONFIG when no upstream is given. */
+  constructor(opts: FetcherOptions) {
+    this.agent = opts.agent;
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.now = opts.now ?? Date.now;
+    this.pool = new UpstreamPool(opts.upstreams, opts.health ?? DEFAULT_HEALTH, this.now);
+    this.random = opts.random ?? Math.random;
+    this.sleep = opts.sleep ?? defaultSleep;
+    this.signal = opts.signal;
+    this.onRetry = opts.onRetry;
+  }
+
+  /** GET relPath (e.g. "github.com/!foo/bar/@v/v1.0.0.mod" or "index?since=…") from the upstreams with retries and failover; returns the whole body, refusing bodies > ctx.maxBytes (TOO_LARGE). */
+  async getBytes(relPath: string, ctx: FetchContext): Promise<Buffer> {
+    const { value } = await this.run(relPath, ctx, bufferSink);
+    return value;
+  }
+
+  /** Same, but streams the body to destPath (created/truncated; caller picks a temp path on the tree's filesystem), hashing sha256 as it goes; never buffers the whole body; removes destPath on failure; verifies Content-Length when present (TRUNCATED otherwise). */
+  async download(relPath: string, destPath: string, ctx: FetchContext): Promise<DownloadResult> {
+    try {
+      const { value, bytes, upstream } = await this.run(relPath, ctx, fileSink(destPath, ctx));
+      return { bytes, sha256: value.sha256, upstream };
+    } catch (err) {
+      await rm(destPath, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The health of every upstream, in configured order. */
+  health(): ReturnType<UpstreamPool['snapshot']> {
+    return this.pool.snapshot();
+  }
+
+  /** Tries each upstream in health order until one serves `relPath`. */
+  private async run<T>(
+    relPath: string,
+    ctx: FetchContext,
+    sink: Sink<T>,
+  ): Promise<{ value: T; bytes: number; upstream: string }> {
+    this.throwIfAborted();
+    const tried: Tried[] = [];
+    let lastFailure: Failure | undefined;
+    for (const base of this.pool.order()) {
+      const out = await this.fromUpstream(joinUrl(base, relPath), ctx, sink);
+      if (out.ok) {
+        this.pool.reportSuccess(base);
+        return { ...out.value, upstream: base };
+      }
+      const f = out.failure;
+      tried.push({ url: out.url, status: f.status, attempts: out.attempts, reason: f.reason });
+      if (f.kind === 'missing') this.pool.reportSuccess(base); // it answered: healthy
+      else if (f.kind === 'retry') this.pool.reportFailure(base); // retries exhausted
+      if (f.kind !== 'missing') lastFailure = f;
+    }
+    throw this.finalError(relPath, ctx, tried, lastFailure);
+  }
+
+  /** Attempts one upstream URL, retrying transient failures with backoff. */
+  private async fromUpstream<T>(
+    url: string,
+    ctx: FetchContext,
+    sink: Sink<T>,
+  ): Promise<UpstreamOutcome<{ value: T; bytes: number }>> {
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.attempt(url, ctx, sink);
+      if (out.ok) return out;
+      const f = out.failure;
+      if (f.kind !== 'retry' || attempt > this.retry.retries) {
+        return { ok: false, failure: f, url, attempts: attempt };
+      }
+      const delayMs = f.retryAfterMs ?? backoffDelay(attempt, this.retry, this.random);
+      this.onRetry?.({ url, attempt, delayMs, reason: f.reason });
+      await this.wait(delayMs);
+    }
+  }
+
+  /** One GET of `url`, following redirects; every response body is consumed or destroyed. */
+  private async attempt<T>(
+    url: string,
+    ctx: FetchContext,
+    sink: Sink<T>,
+  ): Promise<Attempt<{ value: T; bytes: number }>> {
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(current, { dispatcher: this.agent, method: 'GET', signal: this.signal ?? null });
+      } catch (err) {
+        this.throwIfAborted();
+        return { ok: false, failure: classifyError(err, 'headers') };
+      }
+      const { statusCode: status, headers, body } = res;
+      if (status !== 200) {
+        await discard(body);
+        this.throwIfAborted();
+        if (!isRedirect(status)) {
+          const retryAfter = typeof headers['retry-after'] === 'string' ? headers['retry-after'] : undefined;
+          return { ok: false, failure: classifyStatus(status, retryAfter, this.now()) };
+        }
+        const next = redirectTarget(current, headers.location, status);
+        if (typeof next !== 'string') return { ok: false, failure: next };
+        if (hop >= MAX_REDIRECTS) {
+          const reason = `more than ${MAX_REDIRECTS} redirects (last to ${next})`;
+          return { ok: false, failure: { kind: 'fatal', code: ErrorCodes.HTTP, status, reason } };
+        }
+        current = next;
+        continue;
+      }
+      return this.consume(current, res, ctx, sink);
+    }
+  }
+
+  /** Reads a 200 response into `sink`, enforcing the size limit and Content-Length. */
+  private async consume<T>(
+    url: string,
+    res: Dispatcher.ResponseData,
+    ctx: FetchContext,
+    sink: Sink<T>,
+  ): Promise<Attempt<{ value: T; bytes: number }>> {
+    const declared = parseContentLength(res.headers['content-length']);
+    const tooLarge = (): GomirrorError =>
+      new GomirrorError(
+        ErrorCodes.TOO_LARGE,
+        `response from ${url} is larger than the ${ctx.maxBytes}-byte limit` +
+          (declared === undefined ? '' : ` (Content-Length ${declared})`),
+        { ...this.where(ctx), detail: { url, status: 200, maxBytes: ctx.maxBytes, contentLength: declared } },
+      );
+    if (declared !== undefined && declared > ctx.maxBytes) {
+      drop(res.body);
+      throw tooLarge();
+    }
+    let got: { value: T; bytes: number };
+    try {
+      got = await sink(res.body, ctx.maxBytes, tooLarge);
+    } catch (err) {
+      drop(res.body);
+      this.throwIfAborted();
+      if (err instanceof GomirrorError) throw err; // size limit or local I/O: no retry helps
+      return { ok: false, failure: classifyError(err, 'body') };
+    }
+    if (declared !== undefined && got.bytes !== declared) {
+      const reason = `body cut short: got ${got.bytes} of ${declared} bytes (Content-Length)`;
+      return { ok: false, failure: { kind: 'retry', code: ErrorCodes.TRUNCATED, status: 200, reason } };
+    }
+    return { ok: true, value: got };
+  }
+
+  /** The error thrown when no upstream served the file. */
+  private finalError(relPath: string, ctx: FetchContext, tried: Tried[], last: Failure | undefined): GomirrorError {
+    const lastTried = tried[tried.length - 1];
+    const detail = {
+      url: lastTried?.url,
+      status: lastTried?.status,
+      attempts: lastTried?.attempts ?? 0,
+      upstreams: tried,
+    };
+    if (last === undefined) {
+      const gone = tried.some((t) => t.status === 410);
+      const what = gone ? 'gone (410) from' : 'not found (404) on';
+      return new GomirrorError(gone ? ErrorCodes.GONE : ErrorCodes.NOT_FOUND, `${relPath} is ${what} every upstream`, {
+        ...this.where(ctx),
+        detail,
+      });
+    }
+    const failed = tried.filter((t) => t.status !== 404 && t.status !== 410).pop() ?? lastTried;
+    const summary = tried.map((t) => `${t.url}: ${t.reason} after ${t.attempts} attempt(s)`).join('; ');
+    return new GomirrorError(last.code, `GET ${relPath} failed on every upstream: ${summary}`, {
+      ...this.where(ctx),
+      detail: { ...detail, url: failed?.url, status: last.status, attempts: failed?.attempts ?? 0 },
+    });
+  }
+
+  private where(ctx: FetchContext): { op: string; module?: string; version?: string } {
+    return { op: ctx.op, module: ctx.module, version: ctx.version };
+  }
+
+  private throwIfAborted(): void {
+    this.signal?.throwIfAborted();
+  }
+
+  /** Sleeps `ms`, but rejects with the abort reason as soon as the signal fires. */
+  private async wait(ms: number): Promise<void> {
+    const signal = this.signal;
+    if (signal === undefined) return this.sleep(ms);
+    signal.throwIfAborted();
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.sleep(ms, signal), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** Drains a small error/redirect body so the connection can be reused, or destroys it. */
+async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
+  try {
+    await body.dump({ limit: 64 * 1024 });
+  } catch {
+    drop(body);
+  }
+}
+
+/** Destroys a response body (closing its request) without an unhandled 'error' event. */
+function drop(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}

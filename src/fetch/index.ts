@@ -1,0 +1,12 @@
+/** src/fetch: HTTP downloads from GOPROXY upstreams (one undici Agent, retries, failover). */
+export { createAgent, DEFAULT_HTTP, withUserAgent, type HttpConfig } from './agent.js';
+export { backoffDelay, DEFAULT_RETRY, MAX_RETRY_AFTER_MS, parseRetryAfter, type RetryPolicy } from './backoff.js';
+export { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.js';
+export {
+  Fetcher,
+  MAX_REDIRECTS,
+  type DownloadResult,
+  type FetchContext,
+  type FetcherOptions,
+  type RetryInfo,
+} from './fetcher.js';

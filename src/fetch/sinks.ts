@@ -1,0 +1,75 @@
+/**
+ * Where a response body goes: memory (bounded) or a file (streamed and
+ * hashed). Each sink counts bytes and enforces the size limit while reading.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+
+/** Consumes one response body; throws `tooLarge()` as soon as more than `maxBytes` arrive. */
+export type Sink<T> = (
+  body: Readable,
+  maxBytes: number,
+  tooLarge: () => GomirrorError,
+) => Promise<{ value: T; bytes: number }>;
+
+/** Collects the whole body into one Buffer. */
+export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge) => {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return { value: Buffer.concat(chunks, bytes), bytes };
+};
+
+/** Where an I/O failure happened, for the error the file sink throws. */
+export interface FileSinkContext {
+  op: string;
+  module?: string;
+  version?: string;
+}
+
+/**
+ * A sink that streams the body into `destPath` (created or truncated on each
+ * use) and returns its SHA-256; local write failures become IO / NO_SPACE errors.
+ */
+export function fileSink(destPath: string, ctx: FileSinkContext): Sink<{ sha256: Buffer }> {
+  return async (body, maxBytes, tooLarge) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let fsError: NodeJS.ErrnoException | undefined;
+    const out = createWriteStream(destPath, { flags: 'w' });
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      fsError ??= err;
+    });
+    const meter = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of source) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) throw tooLarge();
+        hash.update(chunk);
+        yield chunk;
+      }
+    };
+    try {
+      await pipeline(body, meter, out);
+    } catch (err) {
+      if (fsError !== undefined) throw ioError(fsError, destPath, ctx);
+      throw err;
+    }
+    return { value: { sha256: hash.digest() }, bytes };
+  };
+}
+
+function ioError(err: NodeJS.ErrnoException, path: string, ctx: FileSinkContext): GomirrorError {
+  const noSpace = err.code === 'ENOSPC' || err.code === 'EDQUOT';
+  return new GomirrorError(
+    noSpace ? ErrorCodes.NO_SPACE : ErrorCodes.IO,
+    `cannot write download to ${path}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '),
+    { op: ctx.op, module: ctx.module, version: ctx.version, detail: { path, errno: err.code }, cause: err },
+  );
+}

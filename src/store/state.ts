@@ -1,0 +1,275 @@
+/**
+ * Run state under the state directory (default <dest>/.gomirror): the feed
+ * cursor, the retry journal (one JSON file per module@version), the
+ * append-only skipped journal and the last run summary. JSON files are
+ * written atomically; journals are iterated from disk, never loaded whole.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as nodePath from 'node:path';
+import { createInterface } from 'node:readline';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { isTimestamp, type Cursor } from '../feed/cursor.js';
+import { ioError, writeFileAtomic } from './atomic.js';
+
+/** A version waiting for another attempt, with the error that stopped the last one. */
+export interface RetryItem {
+  module: string;
+  version: string;
+  timestamp?: string;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: { code: string; message: string };
+}
+
+/** A feed entry or line given up on for good, with the reason. */
+export interface SkippedItem {
+  module?: string;
+  version?: string;
+  raw?: string;
+  reason: string;
+  code: string;
+  at: string;
+}
+
+/** The outcome of one run, as `gomirror status` shows it. */
+export interface RunSummary {
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  exitCode: number;
+  fetched: number;
+  published: number;
+  skipped: number;
+  failed: number;
+  filtered: number;
+  invalid: number;
+  bytes: number;
+  cursor?: Cursor;
+  failures: Array<{ module: string; version: string; code: string; message: string }>;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function malformed(file: string, reason: string, cause?: unknown): GomirrorError {
+  return new GomirrorError(ErrorCodes.MALFORMED, `state file ${file} is malformed: ${reason}`, {
+    op: 'store.state',
+    detail: { file },
+    cause,
+  });
+}
+
+/** Checks a parsed cursor object; returns the reason it is unusable, or undefined. */
+export function cursorProblem(v: unknown): string | undefined {
+  if (!isRecord(v)) return 'not a JSON object';
+  if (typeof v['since'] !== 'string' || !isTimestamp(v['since'])) return '"since" is not an RFC 3339 timestamp';
+  const seen = v['seenAtSince'];
+  if (!Array.isArray(seen) || !seen.every((k) => typeof k === 'string')) return '"seenAtSince" is not a list of strings';
+  return undefined;
+}
+
+function retryProblem(v: unknown): string | undefined {
+  if (!isRecord(v)) return 'not a JSON object';
+  if (typeof v['module'] !== 'string' || typeof v['version'] !== 'string') return 'no module/version';
+  if (typeof v['attempts'] !== 'number' || typeof v['nextAttemptAt'] !== 'string') return 'no attempts/nextAttemptAt';
+  const last = v['lastError'];
+  if (!isRecord(last) || typeof last['code'] !== 'string' || typeof last['message'] !== 'string') return 'no lastError';
+  return undefined;
+}
+
+function parseSkippedLine(line: string): SkippedItem | undefined {
+  if (line.trim() === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(v) || typeof v['reason'] !== 'string' || typeof v['code'] !== 'string') return undefined;
+  return v as unknown as SkippedItem;
+}
+
+/** Persistent run state in one directory; every method maps filesystem failures to GomirrorError IO / NO_SPACE. */
+export class StateStore {
+  /** Directory for temporary files: <stateDir>/tmp (same filesystem as the tree when stateDir is inside it). */
+  readonly tmpDir: string;
+  private readonly retryDir: string;
+  private readonly cursorFile: string;
+  private readonly summaryFile: string;
+  private readonly skippedFile: string;
+  private skippedReady: Promise<void> | undefined;
+
+  constructor(readonly stateDir: string) {
+    this.tmpDir = nodePath.join(stateDir, 'tmp');
+    this.retryDir = nodePath.join(stateDir, 'retry');
+    this.cursorFile = nodePath.join(stateDir, 'cursor.json');
+    this.summaryFile = nodePath.join(stateDir, 'summary.json');
+    this.skippedFile = nodePath.join(stateDir, 'skipped.jsonl');
+  }
+
+  /** Creates the state, temp and journal directories (mkdir -p). */
+  async init(): Promise<void> {
+    try {
+      for (const dir of [this.stateDir, this.tmpDir, this.retryDir]) await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw ioError(err, 'store.state', `cannot create state directory ${this.stateDir}`);
+    }
+  }
+
+  private async readJson(file: string): Promise<unknown> {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError(err, 'store.state', `cannot read ${file}`, { file });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw malformed(file, 'not valid JSON', err);
+    }
+  }
+
+  private async writeJson(file: string, value: unknown): Promise<void> {
+    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, this.tmpDir);
+  }
+
+  /** The saved feed cursor, or undefined before the first run; MALFORMED if the file is corrupt. */
+  async loadCursor(): Promise<Cursor | undefined> {
+    const v = await this.readJson(this.cursorFile);
+    if (v === undefined) return undefined;
+    const problem = cursorProblem(v);
+    if (problem !== undefined) throw malformed(this.cursorFile, problem);
+    const c = v as Cursor;
+    return { since: c.since, seenAtSince: [...c.seenAtSince] };
+  }
+
+  /** Saves the feed cursor atomically. */
+  async saveCursor(c: Cursor): Promise<void> {
+    await this.writeJson(this.cursorFile, { since: c.since, seenAtSince: c.seenAtSince });
+  }
+
+  private retryFile(module: string, version: string): string {
+    const name = createHash('sha256').update(`${module}@${version}`).digest('hex');
+    return nodePath.join(this.retryDir, `${name}.json`);
+  }
+
+  /** Adds or replaces the retry journal entry for item.module@item.version. */
+  async putRetry(item: RetryItem): Promise<void> {
+    await this.writeJson(this.retryFile(item.module, item.version), item);
+  }
+
+  /** Removes the retry journal entry for module@version; no-op if absent. */
+  async removeRetry(module: string, version: string): Promise<void> {
+    try {
+      await fs.rm(this.retryFile(module, version), { force: true });
+    } catch (err) {
+      throw ioError(err, 'store.state', `cannot remove retry entry for ${module}@${version}`);
+    }
+  }
+
+  /** Iterates the retry journal from disk (entries removed or added meanwhile may or may not appear). */
+  async *retries(): AsyncGenerator<RetryItem> {
+    let dir;
+    try {
+      dir = await fs.opendir(this.retryDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw ioError(err, 'store.state', `cannot read retry journal ${this.retryDir}`);
+    }
+    for await (const entry of dir) {
+      if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
+      const file = nodePath.join(this.retryDir, entry.name);
+      const v = await this.readJson(file);
+      if (v === undefined) continue; // removed since the listing
+      const problem = retryProblem(v);
+      if (problem !== undefined) throw malformed(file, problem);
+      yield v as RetryItem;
+    }
+  }
+
+  /** Number of entries in the retry journal (counted by streaming the directory). */
+  async retryCount(): Promise<number> {
+    let n = 0;
+    try {
+      for await (const entry of await fs.opendir(this.retryDir)) {
+        if (entry.isFile() && entry.name.endsWith('.json')) n++;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw ioError(err, 'store.state', `cannot read retry journal ${this.retryDir}`);
+    }
+    return n;
+  }
+
+  /** Ends a torn last line (from a killed run) so the next append starts on its own line. */
+  private async repairSkippedTail(): Promise<void> {
+    let handle;
+    try {
+      handle = await fs.open(this.skippedFile, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size === 0) return;
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) await fs.appendFile(this.skippedFile, '\n');
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Permanently skipped / invalid entries, append-only JSONL with reasons. */
+  async appendSkipped(item: SkippedItem): Promise<void> {
+    try {
+      this.skippedReady ??= this.repairSkippedTail();
+      await this.skippedReady;
+      await fs.appendFile(this.skippedFile, `${JSON.stringify(item)}\n`);
+    } catch (err) {
+      this.skippedReady = undefined;
+      throw ioError(err, 'store.state', `cannot append to ${this.skippedFile}`);
+    }
+  }
+
+  /** Streams the skipped journal line by line; a torn or corrupt line is passed over. */
+  async *skipped(): AsyncGenerator<SkippedItem> {
+    let handle;
+    try {
+      handle = await fs.open(this.skippedFile, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw ioError(err, 'store.state', `cannot read ${this.skippedFile}`);
+    }
+    const lines = createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        const item = parseSkippedLine(line);
+        if (item !== undefined) yield item;
+      }
+    } finally {
+      lines.close();
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  /** Saves the summary of the last run atomically. */
+  async saveSummary(s: RunSummary): Promise<void> {
+    await this.writeJson(this.summaryFile, s);
+  }
+
+  /** The summary of the last run, or undefined if there was none; MALFORMED if corrupt. */
+  async loadSummary(): Promise<RunSummary | undefined> {
+    const v = await this.readJson(this.summaryFile);
+    if (v === undefined) return undefined;
+    if (!isRecord(v) || typeof v['startedAt'] !== 'string' || typeof v['exitCode'] !== 'number') {
+      throw malformed(this.summaryFile, 'not a run summary');
+    }
+    return v as unknown as RunSummary;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * On-disk cache of authenticated checksum-database tiles under the state
+ * directory. The sumdb client puts only tiles it has proven against a signed
+ * head, so a cached tile is trusted on read.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { assertInside } from './layout.js';
+
+export interface TileCache {
+  get(tilePath: string): Promise<Buffer | undefined>;
+  put(tilePath: string, data: Buffer): Promise<void>;
+}
+
+const TILE_PATH = /^tile\/\d+\/(data|\d+)(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/;
+
+/** A TileCache in `<dir>/<tile path>`; refuses paths that are not tile paths. */
+export function fileTileCache(dir: string, tmpDir: string): TileCache {
+  const file = (tilePath: string): string => {
+    if (!TILE_PATH.test(tilePath)) throw new Error(`not a tile path: ${JSON.stringify(tilePath)}`);
+    const p = path.join(dir, tilePath);
+    assertInside(dir, p);
+    return p;
+  };
+  return {
+    async get(tilePath) {
+      try {
+        return await fs.readFile(file(tilePath));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    },
+    async put(tilePath, data) {
+      await writeFileAtomic(file(tilePath), data, tmpDir);
+    },
+  };
+}

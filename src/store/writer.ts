@@ -1,0 +1,118 @@
+/**
+ * The tree writer: the only code that makes module files visible. It accepts
+ * nothing but `Verified` certificates, renames verified temp files into place
+ * (zip, then mod, then info, which marks the version complete), and then
+ * regenerates the module's `@v/list` and `@latest` from what is on disk.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
+import { assertVerified, type Verified } from '../verify/verified.js';
+import { publishFile, writeFileAtomic } from './atomic.js';
+import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
+
+/** The canonical .info document we serve. */
+export interface InfoDoc {
+  Version: string;
+  Time: string;
+}
+
+/** Serializes .info exactly as proxy.golang.org does: {"Version":..,"Time":..}. */
+export function formatInfo(info: InfoDoc): string {
+  return JSON.stringify({ Version: info.Version, Time: info.Time });
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class TreeWriter {
+  private readonly moduleLocks = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly root: string,
+    private readonly tmpDir: string,
+  ) {}
+
+  /** True when module@version is complete in the tree (.info present, and .zip when wanted). */
+  async isPublished(module: string, version: string, withZip: boolean): Promise<boolean> {
+    const info = await exists(versionFile(this.root, module, version, 'info'));
+    if (!info || !(await exists(versionFile(this.root, module, version, 'mod')))) return false;
+    return !withZip || exists(versionFile(this.root, module, version, 'zip'));
+  }
+
+  /** Publishes a verified version: zip, mod, then info; the temp files are consumed. */
+  async publishVersion(v: Verified, info: InfoDoc): Promise<void> {
+    assertVerified(v);
+    if (info.Version !== v.version) {
+      throw new GomirrorError(ErrorCodes.MALFORMED, `.info names version ${info.Version}`, {
+        op: 'store.publish',
+        module: v.module,
+        version: v.version,
+      });
+    }
+    if (v.zipPath !== undefined) await publishFile(v.zipPath, versionFile(this.root, v.module, v.version, 'zip'));
+    await publishFile(v.modPath, versionFile(this.root, v.module, v.version, 'mod'));
+    await writeFileAtomic(versionFile(this.root, v.module, v.version, 'info'), formatInfo(info), this.tmpDir);
+  }
+
+  /** Rewrites `@v/list` (released versions with a zip) and `@latest` (only when the list is empty). Serialized per module. */
+  async refreshModuleIndex(module: string): Promise<void> {
+    const prev = this.moduleLocks.get(module) ?? Promise.resolve();
+    const next = prev.then(() => this.rewriteIndex(module));
+    const guarded = next.catch(() => undefined);
+    this.moduleLocks.set(module, guarded);
+    try {
+      await next;
+    } finally {
+      if (this.moduleLocks.get(module) === guarded) this.moduleLocks.delete(module);
+    }
+  }
+
+  /** Versions that are complete (info + mod + zip) in the module's @v directory. */
+  async completeVersions(module: string): Promise<string[]> {
+    const dir = path.join(moduleDir(this.root, module), '@v');
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const have = new Set(names);
+    const out: string[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.info')) continue;
+      const stem = name.slice(0, -'.info'.length);
+      if (!have.has(`${stem}.mod`) || !have.has(`${stem}.zip`)) continue;
+      try {
+        out.push(unescapeVersion(stem));
+      } catch {
+        // not a file we wrote; ignore it
+      }
+    }
+    return out;
+  }
+
+  private async rewriteIndex(module: string): Promise<void> {
+    const versions = await this.completeVersions(module);
+    const released = sortReleasedVersions(versions);
+    const list = released.map((v) => `${v}\n`).join('');
+    await writeFileAtomic(listFile(this.root, module), list, this.tmpDir);
+    const latestPath = latestFile(this.root, module);
+    const pseudo = versions.filter((v) => isPseudoVersion(v)).sort(compareSemver);
+    const newest = pseudo[pseudo.length - 1];
+    if (released.length === 0 && newest !== undefined) {
+      const info = await fs.readFile(versionFile(this.root, module, newest, 'info'));
+      await writeFileAtomic(latestPath, info, this.tmpDir);
+    } else if (released.length > 0) {
+      await fs.rm(latestPath, { force: true });
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Wiring for one sync run: the HTTP agent, the fetchers (proxy upstreams,
+ * index, checksum database), the sumdb client with its trusted head and tile
+ * cache, the state store and the tree writer. No logic lives here.
+ */
+import path from 'node:path';
+import type { Agent } from 'undici';
+import type { SyncConfig } from '../config/config.js';
+import { createAgent, DEFAULT_HTTP, Fetcher, type RetryInfo } from '../fetch/index.js';
+import type { PageFetcher } from '../feed/index.js';
+import type { Logger } from '../log.js';
+import { StateStore } from '../store/state.js';
+import { fileTileCache } from '../store/tile-cache.js';
+import { TreeWriter } from '../store/writer.js';
+import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
+
+export interface SyncContext {
+  agent: Agent;
+  proxy: Fetcher;
+  sumdb: SumdbClient;
+  state: StateStore;
+  writer: TreeWriter;
+  fetchPage: PageFetcher;
+  close(): Promise<void>;
+}
+
+/** Sizes the HTTP pool for the configured concurrency. */
+function agentFor(cfg: SyncConfig): Agent {
+  return createAgent({ ...DEFAULT_HTTP, connections: Math.max(cfg.concurrency * 2, 8) });
+}
+
+/** Splits the index URL into a fetcher base and a relative page path. */
+export function indexPager(fetcher: (base: string) => Fetcher, indexUrl: string): PageFetcher {
+  const slash = indexUrl.lastIndexOf('/');
+  const base = indexUrl.slice(0, slash);
+  const name = indexUrl.slice(slash + 1);
+  const f = fetcher(base);
+  return (since, limit) =>
+    f
+      .getBytes(`${name}?since=${encodeURIComponent(since)}&limit=${limit}`, { op: 'feed.page', maxBytes: 8 << 20 })
+      .then((b) => b.toString('utf8'));
+}
+
+/** Opens everything a run needs; `close()` releases the HTTP pool. */
+export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, signal?: AbortSignal): SyncContext {
+  const agent = agentFor(cfg);
+  const onRetry = (info: RetryInfo): void => logger.debug({ ...info }, 'retrying request');
+  const fetcher = (base: string | string[]): Fetcher =>
+    new Fetcher({ upstreams: Array.isArray(base) ? base : [base], agent, onRetry, ...(signal && { signal }) });
+  const sumdbFetcher = fetcher(cfg.sumdb.url);
+  const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
+  const sumdb = new SumdbClient({
+    verifierKey: cfg.sumdb.key,
+    transport: { get: (p: string) => sumdbFetcher.getBytes(p, { op: 'sumdb.get', maxBytes: 1 << 20 }) },
+    trusted: fileTrustedHeadStore(cfg.state, cfg.sumdb.name),
+    tileCache: fileTileCache(sumdbState, state.tmpDir),
+  });
+  return {
+    agent,
+    proxy: fetcher(cfg.upstreams),
+    sumdb,
+    state,
+    writer: new TreeWriter(cfg.dest, state.tmpDir),
+    fetchPage: indexPager(fetcher, cfg.index),
+    close: () => agent.close(),
+  };
+}

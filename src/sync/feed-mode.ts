@@ -1,0 +1,112 @@
+/**
+ * Feed mode: retry the journal's due versions, then stream the index from the
+ * cursor, filter, schedule, and advance the cursor only over entries that are
+ * settled (published, present, filtered, invalid-and-recorded, or journaled).
+ */
+import type { SyncConfig } from '../config/config.js';
+import { crawl, CursorTracker, cursorAt, acceptsModule, entryKey, invalidLineKey, EPOCH_TIMESTAMP, type Cursor, type PageFetcher } from '../feed/index.js';
+import type { Logger } from '../log.js';
+import type { StateStore } from '../store/state.js';
+import type { Counters } from './progress.js';
+import type { VersionRunner } from './runner.js';
+import { CompletionWindow } from './window.js';
+
+interface Pos {
+  ts: string | undefined;
+  key: string;
+}
+
+/** Saves the cursor at most once per interval, and always on flush; saves never overlap. */
+class CursorSaver {
+  private last = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private dirty = false;
+
+  constructor(
+    private readonly tracker: CursorTracker,
+    private readonly state: StateStore,
+    private readonly intervalMs: number,
+  ) {}
+
+  advance(released: Pos[]): void {
+    for (const p of released) if (p.ts !== undefined) this.tracker.advance(p.ts, p.key);
+    if (released.length > 0) this.dirty = true;
+    if (this.dirty && Date.now() - this.last >= this.intervalMs) this.save();
+  }
+
+  private save(): void {
+    this.dirty = false;
+    this.last = Date.now();
+    const c = this.tracker.toCursor();
+    this.chain = this.chain.then(() => this.state.saveCursor(c));
+  }
+
+  async flush(): Promise<Cursor> {
+    if (this.dirty) this.save();
+    await this.chain;
+    return this.tracker.toCursor();
+  }
+}
+
+/** Re-runs journaled versions whose next attempt is due. */
+async function retryDue(runner: VersionRunner, state: StateStore, now: number): Promise<number> {
+  let n = 0;
+  for await (const item of state.retries()) {
+    if (runner.stopped) break;
+    if (Date.parse(item.nextAttemptAt) > now) continue;
+    await runner.room();
+    runner.schedule({ module: item.module, version: item.version, withZip: true }, item.attempts, () => undefined);
+    n++;
+  }
+  await runner.drain();
+  return n;
+}
+
+/** Runs the feed: returns the cursor saved at the end. */
+export async function runFeed(
+  cfg: SyncConfig,
+  fetchPage: PageFetcher,
+  runner: VersionRunner,
+  state: StateStore,
+  counters: Counters,
+  logger: Logger,
+): Promise<Cursor> {
+  const retried = await retryDue(runner, state, Date.now());
+  if (retried > 0) logger.info({ retried }, 'retried journaled versions');
+  const start = cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
+  const saver = new CursorSaver(new CursorTracker(start), state, 1000);
+  const window = new CompletionWindow<Pos>();
+  const settle = (seq: number): void => saver.advance(window.complete(seq));
+  const filter = { include: cfg.include, exclude: cfg.exclude };
+  logger.info({ since: start.since }, 'reading the index feed');
+  const events = crawl(fetchPage, { since: start, ...(cfg.until !== undefined && { until: cfg.until }) });
+  try {
+    for await (const ev of events) {
+      if (runner.stopped) break;
+      if (ev.kind === 'invalid') {
+        const seq = window.add({ ts: ev.timestamp, key: invalidLineKey(ev.line) });
+        counters.invalid++;
+        logger.warn({ line: ev.line.raw.slice(0, 300), reason: ev.line.reason }, 'invalid feed entry');
+        await state.appendSkipped({ raw: ev.line.raw.slice(0, 4096), reason: ev.line.reason, code: 'GOMIRROR_INVALID_ENTRY', at: new Date().toISOString(), ...(ev.line.path !== undefined && { module: ev.line.path }), ...(ev.line.version !== undefined && { version: ev.line.version }) });
+        settle(seq);
+        continue;
+      }
+      const { path: module, version, timestamp } = ev.entry;
+      if (!acceptsModule(filter, module)) {
+        counters.filtered++;
+        settle(window.add({ ts: timestamp, key: entryKey(ev.entry) }));
+        continue;
+      }
+      if (cfg.maxVersions !== undefined && counters.scheduled >= cfg.maxVersions) break;
+      await runner.room();
+      const seq = window.add({ ts: timestamp, key: entryKey(ev.entry) });
+      runner.schedule({ module, version, withZip: true }, 0, (s) => {
+        if (s === 'settled') settle(seq);
+      });
+    }
+  } finally {
+    await runner.drain();
+    await saver.flush();
+  }
+  return saver.flush();
+}

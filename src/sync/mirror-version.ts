@@ -1,0 +1,75 @@
+/**
+ * Mirrors one module version: download .mod/.zip to temp files on the tree's
+ * filesystem (hashing as they stream), fetch .info, verify everything against
+ * the checksum database, and hand the Verified result to the writer.
+ */
+import { promises as fs } from 'node:fs';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import type { Fetcher } from '../fetch/index.js';
+import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.js';
+import { tempPath } from '../store/atomic.js';
+import type { InfoDoc, TreeWriter } from '../store/writer.js';
+import { verifyVersion, type RecordSource } from '../verify/verified.js';
+import type { VersionTarget } from './targets.js';
+
+export const LIMITS = { mod: 16 << 20, zip: 500 << 20, info: 64 << 10 } as const;
+
+export interface MirrorDeps {
+  fetcher: Fetcher;
+  sumdb: RecordSource;
+  writer: TreeWriter;
+  tmpDir: string;
+  /** Checked right before publishing: a run that detected a security problem publishes nothing more. */
+  mayPublish(): boolean;
+}
+
+export type MirrorOutcome = { kind: 'present' } | { kind: 'published'; bytes: number };
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Parses and checks an upstream .info document for module@version. */
+export function parseInfo(body: Buffer, module: string, version: string): InfoDoc {
+  const bad = (reason: string): GomirrorError =>
+    new GomirrorError(ErrorCodes.MALFORMED, `bad .info: ${reason}`, { op: 'fetch.info', module, version });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw bad('not JSON');
+  }
+  if (typeof doc !== 'object' || doc === null) throw bad('not a JSON object');
+  const { Version, Time } = doc as Record<string, unknown>;
+  if (Version !== version) throw bad(`names version ${JSON.stringify(Version)}`);
+  if (typeof Time !== 'string' || !RFC3339.test(Time)) throw bad(`Time ${JSON.stringify(Time)} is not RFC 3339`);
+  return { Version, Time };
+}
+
+/** Mirrors target into the tree unless it is already there. */
+export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise<MirrorOutcome> {
+  checkModuleVersion(t.module, t.version);
+  if (await deps.writer.isPublished(t.module, t.version, t.withZip)) return { kind: 'present' };
+  const base = `${escapePath(t.module)}/@v/${escapeVersion(t.version)}`;
+  const ctx = { module: t.module, version: t.version };
+  const modTmp = tempPath(deps.tmpDir, `${t.version}.mod`);
+  const zipTmp = t.withZip ? tempPath(deps.tmpDir, `${t.version}.zip`) : undefined;
+  try {
+    const infoBody = await deps.fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info });
+    const info = parseInfo(infoBody, t.module, t.version);
+    const mod = await deps.fetcher.download(`${base}.mod`, modTmp, { ...ctx, op: 'fetch.mod', maxBytes: LIMITS.mod });
+    let bytes = mod.bytes + infoBody.length;
+    if (zipTmp !== undefined) {
+      const zip = await deps.fetcher.download(`${base}.zip`, zipTmp, { ...ctx, op: 'fetch.zip', maxBytes: LIMITS.zip });
+      bytes += zip.bytes;
+    }
+    const input = { module: t.module, version: t.version, modPath: modTmp, ...(zipTmp && { zipPath: zipTmp }), ...(t.expect && { expect: t.expect }) };
+    const verified = await verifyVersion(deps.sumdb, input);
+    if (!deps.mayPublish()) {
+      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', { op: 'store.publish', ...ctx });
+    }
+    await deps.writer.publishVersion(verified, info);
+    await deps.writer.refreshModuleIndex(t.module);
+    return { kind: 'published', bytes };
+  } finally {
+    await Promise.all([modTmp, zipTmp].map((p) => (p === undefined ? undefined : fs.rm(p, { force: true }))));
+  }
+}

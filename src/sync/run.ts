@@ -1,0 +1,101 @@
+/**
+ * `gomirror sync`: one run, from lock to summary. Orchestration only — the
+ * feed, fetch, verify and store modules do the work.
+ */
+import type { SyncConfig } from '../config/config.js';
+import { isTargeted } from '../config/config.js';
+import { GomirrorError, exitCodeFor } from '../errors.js';
+import type { Cursor } from '../feed/index.js';
+import type { Logger } from '../log.js';
+import { removeStaleTemps } from '../store/atomic.js';
+import { acquireLock } from '../store/lock.js';
+import { StateStore, type RunSummary } from '../store/state.js';
+import { openContext } from './context.js';
+import { runFeed } from './feed-mode.js';
+import { newCounters, ProgressDisplay } from './progress.js';
+import { VersionRunner } from './runner.js';
+import { runTargeted } from './targeted-mode.js';
+
+export interface SyncOptions {
+  logger: Logger;
+  /** Where the TTY progress line goes (nothing is drawn when it is not a TTY). */
+  progressOut?: NodeJS.WriteStream;
+  signal?: AbortSignal;
+}
+
+export interface SyncResult {
+  summary: RunSummary;
+  /** The error that ended the run early, if any (its exit code is the run's). */
+  error?: unknown;
+}
+
+function exitCode(error: unknown, failed: number): number {
+  if (error !== undefined) return exitCodeFor(error);
+  return failed > 0 ? 1 : 0;
+}
+
+/** Runs one sync; never throws for per-version failures, which end up in the summary and journal. */
+export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncResult> {
+  const { logger } = opts;
+  const started = new Date();
+  const state = new StateStore(cfg.state);
+  await state.init();
+  const lock = await acquireLock(cfg.state);
+  const counters = newCounters();
+  const progress = opts.progressOut ? new ProgressDisplay(counters, opts.progressOut) : undefined;
+  const ctx = openContext(cfg, state, logger, opts.signal);
+  let error: unknown;
+  let cursor: Cursor | undefined;
+  let failures: RunSummary['failures'] = [];
+  try {
+    const stale = await removeStaleTemps(state.tmpDir);
+    if (stale > 0) logger.info({ removed: stale }, 'removed temporary files left by an interrupted run');
+    const head = await ctx.sumdb.refreshHead();
+    logger.info({ sumdb: cfg.sumdb.name, treeSize: head.tree.size }, 'checksum database head verified');
+    const runner = new VersionRunner(
+      { fetcher: ctx.proxy, sumdb: ctx.sumdb, writer: ctx.writer, tmpDir: state.tmpDir },
+      state,
+      counters,
+      logger,
+      { concurrency: cfg.concurrency, journal: !isTargeted(cfg), breakerThreshold: Math.max(10, cfg.concurrency * 2), now: Date.now },
+    );
+    progress?.start();
+    try {
+      if (isTargeted(cfg)) await runTargeted(cfg, runner, logger);
+      else cursor = await runFeed(cfg, ctx.fetchPage, runner, state, counters, logger);
+    } finally {
+      failures = runner.failures;
+    }
+    error = runner.stopError;
+  } catch (err) {
+    error = err;
+  } finally {
+    progress?.stop();
+    await ctx.close().catch(() => undefined);
+  }
+  const finished = new Date();
+  const summary: RunSummary = {
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    exitCode: exitCode(error, counters.failed),
+    fetched: counters.published,
+    published: counters.published,
+    skipped: counters.skipped,
+    failed: counters.failed,
+    filtered: counters.filtered,
+    invalid: counters.invalid,
+    bytes: counters.bytes,
+    ...(cursor !== undefined && { cursor }),
+    failures,
+  };
+  try {
+    await state.saveSummary(summary);
+  } finally {
+    await lock.release();
+  }
+  const level = summary.exitCode === 0 ? 'info' : 'warn';
+  logger[level]({ summary: { ...summary, failures: failures.length }, present: counters.present }, 'sync finished');
+  if (error !== undefined && !(error instanceof GomirrorError)) logger.error({ err: error }, 'sync failed');
+  return error === undefined ? { summary } : { summary, error };
+}

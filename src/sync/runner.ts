@@ -1,0 +1,138 @@
+/**
+ * The version runner: mirrors targets through a p-queue with bounded
+ * concurrency and backpressure, counts outcomes, journals failures, and stops
+ * the run on a security error (publishing nothing after it) or when every
+ * upstream keeps failing (circuit breaker).
+ */
+import PQueue from 'p-queue';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { StateStore } from '../store/state.js';
+import { mirrorVersion, type MirrorDeps } from './mirror-version.js';
+import { classifyFailure, describeFailure, isUnavailable, nextAttempt } from './policy.js';
+import type { Counters } from './progress.js';
+import type { VersionTarget } from './targets.js';
+
+/** How a version ended, from the cursor's point of view: settled (may be passed) or not. */
+export type Settlement = 'settled' | 'unsettled';
+
+export interface RunnerOptions {
+  concurrency: number;
+  /** Journal failures for later runs (feed mode) or only report them (targeted mode). */
+  journal: boolean;
+  /** Consecutive "upstream unavailable" failures that stop the run. */
+  breakerThreshold: number;
+  now: () => number;
+}
+
+export interface Failure {
+  module: string;
+  version: string;
+  code: string;
+  message: string;
+}
+
+const MAX_REPORTED_FAILURES = 100;
+
+export class VersionRunner {
+  readonly queue: PQueue;
+  readonly failures: Failure[] = [];
+  /** The error that stopped the run, if any. */
+  stopError: GomirrorError | undefined;
+  private unavailableStreak = 0;
+
+  constructor(
+    private readonly deps: Omit<MirrorDeps, 'mayPublish'>,
+    private readonly state: StateStore,
+    private readonly counters: Counters,
+    private readonly logger: Logger,
+    private readonly opts: RunnerOptions,
+  ) {
+    this.queue = new PQueue({ concurrency: opts.concurrency });
+  }
+
+  /** True once a security error or the circuit breaker stopped the run. */
+  get stopped(): boolean {
+    return this.stopError !== undefined;
+  }
+
+  /** Waits until the queue has room (backpressure for the producer). */
+  async room(): Promise<void> {
+    await this.queue.onSizeLessThan(this.opts.concurrency * 2);
+  }
+
+  /** Queues one target; `done` receives its settlement once it has finished. */
+  schedule(t: VersionTarget, attempts: number, done: (s: Settlement) => void): void {
+    this.counters.scheduled++;
+    void this.queue.add(async () => done(await this.run(t, attempts)));
+  }
+
+  /** Waits for every queued target. */
+  async drain(): Promise<void> {
+    await this.queue.onIdle();
+  }
+
+  private async run(t: VersionTarget, attempts: number): Promise<Settlement> {
+    if (this.stopped) return 'unsettled';
+    try {
+      const out = await mirrorVersion({ ...this.deps, mayPublish: () => !this.stopped }, t);
+      this.unavailableStreak = 0;
+      if (out.kind === 'published') {
+        this.counters.published++;
+        this.counters.bytes += out.bytes;
+        this.logger.info({ module: t.module, version: t.version, bytes: out.bytes }, 'published');
+      } else this.counters.present++;
+      if (attempts > 0) await this.state.removeRetry(t.module, t.version);
+      return 'settled';
+    } catch (err) {
+      return this.fail(t, attempts, err);
+    }
+  }
+
+  private async fail(t: VersionTarget, attempts: number, err: unknown): Promise<Settlement> {
+    const kind = classifyFailure(err);
+    const f = { module: t.module, version: t.version, ...describeFailure(err) };
+    if (kind === 'security') {
+      if (!this.stopped) {
+        this.stopError = err as GomirrorError;
+        this.logger.error({ err, module: t.module, version: t.version }, 'security error: stopping the run');
+      }
+      return 'unsettled';
+    }
+    if (isUnavailable(err) && ++this.unavailableStreak >= this.opts.breakerThreshold && !this.stopped) {
+      this.stopError = new GomirrorError(ErrorCodes.HTTP, `upstreams unavailable: ${this.unavailableStreak} versions in a row failed (last: ${f.message})`, {
+        op: 'sync.run',
+        cause: err,
+      });
+      this.logger.error({ err }, 'upstreams keep failing: stopping the run');
+    }
+    if (kind === 'skip' && this.opts.journal) {
+      this.logger.warn({ ...f }, 'version skipped for good');
+      await this.journal(t, attempts + 1, kind, f);
+      return 'settled';
+    }
+    this.counters.failed++;
+    if (this.failures.length < MAX_REPORTED_FAILURES) this.failures.push(f);
+    this.logger.warn({ ...f }, 'version failed');
+    if (this.opts.journal) await this.journal(t, attempts + 1, kind, f);
+    return 'settled';
+  }
+
+  private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: Failure): Promise<void> {
+    const at = kind === 'retry' ? nextAttempt(attempts, this.opts.now()) : undefined;
+    if (at === undefined) {
+      const reason = kind === 'skip' ? f.message : `gave up after ${attempts} attempts: ${f.message}`;
+      await this.state.appendSkipped({ module: t.module, version: t.version, reason, code: f.code, at: new Date(this.opts.now()).toISOString() });
+      await this.state.removeRetry(t.module, t.version);
+      this.counters.skipped++;
+      return;
+    }
+    await this.state.putRetry({
+      module: t.module,
+      version: t.version,
+      attempts,
+      nextAttemptAt: at.toISOString(),
+      lastError: { code: f.code, message: f.message },
+    });
+  }
+}

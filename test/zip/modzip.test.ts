@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, GomirrorError, type ErrorCode } from '../../src/errors.js';
+import { hashGoMod } from '../../src/zip/h1.js';
+import { DEFAULT_ZIP_LIMITS, hashGoModFile, hashModuleZip, type ZipLimits } from '../../src/zip/modzip.js';
+import { buildZip, dataOffset, patchEntry, referenceH1, replaceBytes, tempDir, writeTemp, type ZipEntrySpec } from './fixtures.js';
+
+const MOD = 'example.com/m';
+const VER = 'v1.0.0';
+const P = `${MOD}@${VER}/`;
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let seq = 0;
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterAll(async () => cleanup());
+
+async function zipFile(entries: ZipEntrySpec[] | Buffer): Promise<string> {
+  const buf = Buffer.isBuffer(entries) ? entries : await buildZip(entries);
+  return writeTemp(dir, `z${seq++}.zip`, buf);
+}
+
+/** Runs hashModuleZip expecting a GomirrorError, and returns it. */
+async function rejectWith(path: string, code: ErrorCode = ErrorCodes.BAD_ZIP, limits?: ZipLimits): Promise<GomirrorError> {
+  const err = await hashModuleZip(path, MOD, VER, limits).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GomirrorError);
+  const g = err as GomirrorError;
+  expect(g.code).toBe(code);
+  expect(g.op).toBe('zip.check');
+  expect(g.module).toBe(MOD);
+  expect(g.version).toBe(VER);
+  expect(g.message).toContain(`${MOD}@${VER}`);
+  return g;
+}
+
+const goMod = `module ${MOD}\n\ngo 1.21\n`;
+const basic: Array<[string, string | Buffer]> = [
+  [P + 'go.mod', goMod],
+  [P + 'm.go', 'package m\n\nfunc F() int { return 1 }\n'],
+  [P + 'sub/x.go', 'package sub\n'],
+  [P + 'LICENSE', 'MIT License\n'.repeat(50)],
+  [P + 'data.bin', randomBytes(70_000)],
+  [P + 'empty.txt', ''],
+];
+
+describe('hashModuleZip: valid zips', () => {
+  it('returns the h1 computed from the definition, file count, size and go.mod', async () => {
+    const path = await zipFile(basic.map(([name, data]) => ({ name, data })));
+    const info = await hashModuleZip(path, MOD, VER);
+    expect(info.h1).toBe(referenceH1(basic));
+    expect(info.files).toBe(basic.length);
+    expect(info.uncompressedBytes).toBe(basic.reduce((n, [, d]) => n + Buffer.byteLength(d), 0));
+    expect(info.goMod?.toString()).toBe(goMod);
+  });
+
+  it('gives the same h1 whatever the entry order and compression', async () => {
+    const a = await zipFile(basic.map(([name, data]) => ({ name, data })));
+    const b = await zipFile([...basic].reverse().map(([name, data], i) => ({ name, data, compress: i % 2 === 0 })));
+    const [ha, hb] = await Promise.all([hashModuleZip(a, MOD, VER), hashModuleZip(b, MOD, VER)]);
+    expect(hb.h1).toBe(ha.h1);
+  });
+
+  it('hashes directory entries as empty files, as dirhash.HashZip does', async () => {
+    const path = await zipFile([
+      { name: P + 'sub', dir: true },
+      { name: P + 'sub/a.go', data: 'package sub\n' },
+    ]);
+    const info = await hashModuleZip(path, MOD, VER);
+    expect(info.h1).toBe(referenceH1([[P + 'sub/', ''], [P + 'sub/a.go', 'package sub\n']]));
+    expect(info.files).toBe(1);
+    expect(info.goMod).toBeUndefined();
+  });
+
+  it('accepts a module path with upper case (the prefix is not escaped)', async () => {
+    const mod = 'github.com/Azure/go-x';
+    const path = await zipFile([{ name: `${mod}@v0.1.0/a.go`, data: 'package x\n' }]);
+    const info = await hashModuleZip(path, mod, 'v0.1.0');
+    expect(info.h1).toBe(referenceH1([[`${mod}@v0.1.0/a.go`, 'package x\n']]));
+  });
+});
+
+describe('hashModuleZip: name rules', () => {
+  it('rejects an entry outside module@version/', async () => {
+    const e = await rejectWith(await zipFile([{ name: P + 'a.go', data: 'x' }, { name: 'example.com/m@v1.0.1/b.go', data: 'y' }]));
+    expect(e.detail).toMatchObject({ file: 'example.com/m@v1.0.1/b.go', reason: expect.stringMatching(/prefix/) });
+  });
+
+  it('rejects a ".." path element', async () => {
+    const buf = replaceBytes(await buildZip([{ name: P + 'XX/evil.go', data: 'x' }]), P + 'XX/', P + '../');
+    const e = await rejectWith(await zipFile(buf));
+    expect(e.detail).toMatchObject({ file: P + '../evil.go', reason: expect.stringMatching(/double dot/) });
+  });
+
+  it('rejects an absolute name', async () => {
+    const name = 'Xexample.com/m@v1.0.0/a.go';
+    const buf = replaceBytes(await buildZip([{ name, data: 'x' }]), name, '/' + name.slice(1));
+    const e = await rejectWith(await zipFile(buf));
+    expect(e.detail).toMatchObject({ file: '/example.com/m@v1.0.0/a.go' });
+  });
+
+  it('rejects an absolute path inside the prefix and a backslash', async () => {
+    const abs = replaceBytes(await buildZip([{ name: P + 'Xa.go', data: 'x' }]), P + 'X', P + '/');
+    expect((await rejectWith(await zipFile(abs))).detail).toMatchObject({ reason: expect.stringMatching(/absolute|double slash/) });
+    const bs = replaceBytes(await buildZip([{ name: P + 'aXb.go', data: 'x' }]), 'aXb.go', 'a\\b.go');
+    expect((await rejectWith(await zipFile(bs))).detail).toMatchObject({ reason: expect.stringMatching(/backslash/) });
+  });
+
+  it('rejects a name that is not valid UTF-8', async () => {
+    const buf = Buffer.from(await buildZip([{ name: P + 'aX.go', data: 'x' }]));
+    for (let i = buf.indexOf('aX.go'); i >= 0; i = buf.indexOf('aX.go', i + 1)) buf[i + 1] = 0xff;
+    const e = await rejectWith(await zipFile(buf));
+    expect(e.detail).toMatchObject({ reason: expect.stringMatching(/UTF-8/) });
+  });
+
+  it('rejects case-fold duplicates', async () => {
+    const e = await rejectWith(await zipFile([{ name: P + 'a/FILE.go', data: '1' }, { name: P + 'a/file.go', data: '2' }]));
+    expect(e.detail).toMatchObject({ file: P + 'a/file.go', reason: expect.stringMatching(/case-insensitive/) });
+  });
+
+  it('rejects exact duplicates and file/directory conflicts', async () => {
+    await rejectWith(await zipFile([{ name: P + 'a.go', data: '1' }, { name: P + 'a.go', data: '2' }]));
+    const e = await rejectWith(await zipFile([{ name: P + 'a', data: '1' }, { name: P + 'a/b.go', data: '2' }]));
+    expect(e.detail).toMatchObject({ reason: expect.stringMatching(/both a file and a directory/) });
+  });
+
+  it('rejects go.mod outside the root or spelled differently', async () => {
+    await rejectWith(await zipFile([{ name: P + 'sub/go.mod', data: 'module x\n' }]));
+    await rejectWith(await zipFile([{ name: P + 'Go.Mod', data: 'module x\n' }]));
+  });
+
+  it('rejects a symlink entry', async () => {
+    const e = await rejectWith(await zipFile([{ name: P + 'link', data: '/etc/passwd', mode: 0o120777 }]));
+    expect(e.detail).toMatchObject({ file: P + 'link', reason: expect.stringMatching(/symbolic link/) });
+  });
+});
+
+describe('hashModuleZip: sizes and zip bombs', () => {
+  const small: ZipLimits = { ...DEFAULT_ZIP_LIMITS, maxUncompressed: 1 << 20 };
+
+  it('rejects a highly compressible entry over the uncompressed limit before inflating it', async () => {
+    const path = await zipFile([{ name: P + 'zeros', data: Buffer.alloc(5 << 20) }]);
+    const e = await rejectWith(path, ErrorCodes.BAD_ZIP, small);
+    expect(e.detail).toMatchObject({ file: P + 'zeros', reason: expect.stringMatching(/too large/) });
+  });
+
+  it('rejects entries whose total goes over the limit', async () => {
+    const path = await zipFile([
+      { name: P + 'a', data: Buffer.alloc(600 << 10) },
+      { name: P + 'b', data: Buffer.alloc(600 << 10) },
+    ]);
+    const e = await rejectWith(path, ErrorCodes.BAD_ZIP, small);
+    expect(e.detail).toMatchObject({ file: P + 'b' });
+  });
+
+  it('stops inflating an entry that produces more than its declared size', async () => {
+    const name = P + 'bomb';
+    const buf = patchEntry(await buildZip([{ name, data: Buffer.alloc(5 << 20) }]), name, { uncompressedSize: 1000 });
+    const e = await rejectWith(await zipFile(buf), ErrorCodes.BAD_ZIP, small);
+    expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/declared|too many bytes/) });
+  });
+
+  it('rejects an entry that is shorter than its declared size', async () => {
+    const name = P + 'short';
+    const buf = patchEntry(await buildZip([{ name, data: 'hello world' }]), name, { uncompressedSize: 12 });
+    const e = await rejectWith(await zipFile(buf));
+    expect(e.detail).toMatchObject({ file: name });
+  });
+
+  it('rejects a stored entry whose sizes disagree', async () => {
+    const name = P + 'stored';
+    const buf = patchEntry(await buildZip([{ name, data: 'hello world', compress: false }]), name, { uncompressedSize: 5 });
+    await rejectWith(await zipFile(buf));
+  });
+
+  it('rejects go.mod and LICENSE over their limits, and accepts them at the limit', async () => {
+    const limits: ZipLimits = { ...DEFAULT_ZIP_LIMITS, maxGoMod: 100, maxLicense: 200 };
+    const goModErr = await rejectWith(await zipFile([{ name: P + 'go.mod', data: 'x'.repeat(101) }]), ErrorCodes.BAD_ZIP, limits);
+    expect(goModErr.detail).toMatchObject({ reason: expect.stringMatching(/go\.mod file too large/) });
+    const licErr = await rejectWith(await zipFile([{ name: P + 'LICENSE', data: 'x'.repeat(201) }]), ErrorCodes.BAD_ZIP, limits);
+    expect(licErr.detail).toMatchObject({ reason: expect.stringMatching(/LICENSE file too large/) });
+    // the limits apply only at the root, and are inclusive
+    const ok = await zipFile([
+      { name: P + 'go.mod', data: 'x'.repeat(100) },
+      { name: P + 'LICENSE', data: 'x'.repeat(200) },
+      { name: P + 'sub/LICENSE', data: 'x'.repeat(500) },
+    ]);
+    await expect(hashModuleZip(ok, MOD, VER, limits)).resolves.toMatchObject({ files: 3 });
+  });
+
+  it('rejects a zip file larger than maxZipBytes', async () => {
+    const path = await zipFile([{ name: P + 'r', data: randomBytes(4096) }]);
+    const e = await rejectWith(path, ErrorCodes.BAD_ZIP, { ...DEFAULT_ZIP_LIMITS, maxZipBytes: 4000 });
+    expect(e.detail).toMatchObject({ reason: expect.stringMatching(/zip file is \d+ bytes/) });
+  });
+});
+
+describe('hashModuleZip: corrupt input', () => {
+  const text = 'package m\n\n' + Array.from({ length: 2000 }, (_, i) => `var v${i} = ${i * 7919}\n`).join('');
+
+  it('rejects flipped bytes inside the deflate stream, without crashing', async () => {
+    const name = P + 'm.go';
+    const good = await buildZip([{ name, data: text }]);
+    const start = dataOffset(good, name);
+    for (const delta of [10, 200, 1000]) {
+      const bad = Buffer.from(good);
+      bad[start + delta] = bad[start + delta]! ^ 0x5a;
+      await rejectWith(await zipFile(bad));
+    }
+  });
+
+  it('rejects a CRC-32 mismatch', async () => {
+    const name = P + 'm.go';
+    const buf = patchEntry(await buildZip([{ name, data: text }]), name, { crc32: 0x12345678 });
+    const e = await rejectWith(await zipFile(buf));
+    expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/CRC/) });
+  });
+
+  it('rejects a truncated zip', async () => {
+    const good = await buildZip(basic.map(([name, data]) => ({ name, data })));
+    for (const len of [good.length - 10, Math.floor(good.length / 2), 30]) {
+      await rejectWith(await zipFile(good.subarray(0, len)));
+    }
+  });
+
+  it('rejects a file that is not a zip, or empty', async () => {
+    await rejectWith(await zipFile(Buffer.from('this is not a zip file at all\n'.repeat(10))));
+    await rejectWith(await zipFile(Buffer.alloc(0)));
+  });
+
+  it('reports a missing file as IO, not BAD_ZIP', async () => {
+    await rejectWith(join(dir, 'does-not-exist.zip'), ErrorCodes.IO);
+  });
+
+  it('rejects bad module or version arguments', async () => {
+    const path = await zipFile([{ name: P + 'a.go', data: 'x' }]);
+    await expect(hashModuleZip(path, '', VER)).rejects.toMatchObject({ code: ErrorCodes.INVALID_PATH });
+    await expect(hashModuleZip(path, MOD, 'v1/x')).rejects.toMatchObject({ code: ErrorCodes.INVALID_VERSION });
+  });
+});
+
+describe('hashGoModFile', () => {
+  it('hashes a go.mod file on disk like hashGoMod', async () => {
+    const p = join(dir, 'go.mod');
+    const content = Buffer.from('module github.com/pkg/errors\n');
+    await writeFile(p, content);
+    await expect(hashGoModFile(p)).resolves.toBe('h1:bwawxfHBFNV+L2hUp1rHADufV3IMtnDRdf1r5NINEl0=');
+    const big = join(dir, 'big.mod');
+    const bigContent = Buffer.from('// x\n'.repeat(30_000));
+    await writeFile(big, bigContent);
+    await expect(hashGoModFile(big)).resolves.toBe(hashGoMod(bigContent));
+  });
+
+  it('rejects a file over the bound and reports a missing one as IO', async () => {
+    const p = join(dir, 'large.mod');
+    await writeFile(p, 'x'.repeat(101));
+    await expect(hashGoModFile(p, 100)).rejects.toMatchObject({ code: ErrorCodes.TOO_LARGE });
+    await expect(hashGoModFile(p, 101)).resolves.toMatch(/^h1:/);
+    await expect(hashGoModFile(join(dir, 'nope.mod'))).rejects.toMatchObject({ code: ErrorCodes.IO });
+  });
+});
