@@ -4,7 +4,7 @@
  * plus the keys of one timestamp cluster.
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { compareTimestamps, CursorTracker, isTimestamp, type Cursor } from './cursor.js';
+import { compareInstants, CursorTracker, isTimestamp, parseTimestamp, type Cursor, type Instant } from './cursor.js';
 import { entryKey, invalidLineKey, parseFeedLine, type FeedEntry, type ParsedLine } from './entry.js';
 
 /** Fetches one raw NDJSON page of the feed: entries with timestamp >= since (inclusive), at most `limit`. */
@@ -64,8 +64,8 @@ function lineTimestamp(parsed: ParsedLine): string | undefined {
  * without a usable timestamp is placed at the tracker's current timestamp
  * (the feed is in time order, so it is not older than that).
  */
-function* scanPage(body: string, tracker: CursorTracker, until: string | undefined, stats: PageStats): Generator<FeedEvent> {
-  let previous: string | undefined;
+function* scanPage(body: string, tracker: CursorTracker, until: Instant | undefined, stats: PageStats): Generator<FeedEvent> {
+  let previous: { ts: string; instant: Instant } | undefined;
   for (const rawLine of body.split('\n')) {
     const text = rawLine.trim();
     if (text === '') continue;
@@ -73,14 +73,15 @@ function* scanPage(body: string, tracker: CursorTracker, until: string | undefin
     const parsed = parseFeedLine(text);
     const ts = lineTimestamp(parsed);
     if (ts !== undefined) {
-      if (previous !== undefined && compareTimestamps(ts, previous) < 0) {
-        throw new GomirrorError(ErrorCodes.MALFORMED, `index feed is out of time order: ${ts} follows ${previous}`, {
+      const instant = parseTimestamp(ts) as Instant; // lineTimestamp only returns valid timestamps
+      if (previous !== undefined && compareInstants(instant, previous.instant) < 0) {
+        throw new GomirrorError(ErrorCodes.MALFORMED, `index feed is out of time order: ${ts} follows ${previous.ts}`, {
           op: 'feed.page',
-          detail: { since: tracker.since, timestamp: ts, previous },
+          detail: { since: tracker.since, timestamp: ts, previous: previous.ts },
         });
       }
-      previous = ts;
-      if (until !== undefined && compareTimestamps(ts, until) > 0) {
+      previous = { ts, instant };
+      if (until !== undefined && compareInstants(instant, until) > 0) {
         stats.pastUntil = true;
         return;
       }
@@ -98,11 +99,12 @@ function* scanPage(body: string, tracker: CursorTracker, until: string | undefin
 export async function* crawl(fetchPage: PageFetcher, opts: CrawlOptions): AsyncGenerator<FeedEvent> {
   const limit = checkOptions(opts);
   const tracker = new CursorTracker(opts.since);
+  const until = opts.until === undefined ? undefined : parseTimestamp(opts.until);
   for (;;) {
     const since = tracker.since;
     const body = await fetchPage(since, limit);
     const stats: PageStats = { lines: 0, fresh: 0, pastUntil: false };
-    yield* scanPage(body, tracker, opts.until, stats);
+    yield* scanPage(body, tracker, until, stats);
     if (stats.pastUntil) return;
     if (stats.fresh > 0) continue;
     if (stats.lines >= limit) {

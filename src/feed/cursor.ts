@@ -24,6 +24,21 @@ export const EPOCH_TIMESTAMP = '1970-01-01T00:00:00Z';
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):(\d{2}))$/;
 
+/** Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
 /** Parses an RFC 3339 timestamp (up to nanoseconds, `Z` or ±hh:mm) into an Instant, or returns undefined when it is not one. */
 export function parseTimestamp(ts: string): Instant | undefined {
   const m = RFC3339.exec(ts);
@@ -31,11 +46,8 @@ export function parseTimestamp(ts: string): Instant | undefined {
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
     number, number, number, number, number, number,
   ];
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const d = new Date(0);
-  d.setUTCFullYear(year, month - 1, day);
-  if (d.getUTCDate() !== day || d.getUTCMonth() !== month - 1) return undefined;
-  d.setUTCHours(hour, minute, second, 0);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offset = 0;
   if (m[8] !== 'Z') {
     const oh = Number(m[9]);
@@ -44,7 +56,8 @@ export function parseTimestamp(ts: string): Instant | undefined {
     offset = (oh * 60 + om) * 60 * (m[8]?.startsWith('-') ? -1 : 1);
   }
   const nanos = Number((m[7] ?? '').padEnd(9, '0'));
-  return { seconds: d.getTime() / 1000 - offset, nanos };
+  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  return { seconds, nanos };
 }
 
 /** True when `ts` is a valid RFC 3339 timestamp as the feed uses them. */
@@ -63,12 +76,15 @@ function mustParse(ts: string): Instant {
   return t;
 }
 
-/** Orders two RFC 3339 timestamps at nanosecond precision (negative, 0, positive); throws MALFORMED on an invalid timestamp. */
-export function compareTimestamps(a: string, b: string): number {
-  const x = mustParse(a);
-  const y = mustParse(b);
+/** Orders two instants (negative, 0, positive). */
+export function compareInstants(x: Instant, y: Instant): number {
   if (x.seconds !== y.seconds) return x.seconds < y.seconds ? -1 : 1;
   return x.nanos === y.nanos ? 0 : x.nanos < y.nanos ? -1 : 1;
+}
+
+/** Orders two RFC 3339 timestamps at nanosecond precision (negative, 0, positive); throws MALFORMED on an invalid timestamp. */
+export function compareTimestamps(a: string, b: string): number {
+  return compareInstants(mustParse(a), mustParse(b));
 }
 
 /** A cursor positioned at `since` with nothing consumed at that timestamp yet (entries at exactly `since` will be read). */
@@ -117,26 +133,28 @@ export class CursorTracker {
     return this.seen.size;
   }
 
-  private order(ts: string): number {
-    const t = mustParse(ts);
-    const s = this.sinceInstant;
-    if (t.seconds !== s.seconds) return t.seconds < s.seconds ? -1 : 1;
-    return t.nanos === s.nanos ? 0 : t.nanos < s.nanos ? -1 : 1;
+  private lastParsed: { ts: string; instant: Instant } | undefined;
+
+  /** Parses ts, remembering the last one: isSeen and advance come in pairs on the same timestamp. */
+  private instantOf(ts: string): Instant {
+    if (this.lastParsed?.ts !== ts) this.lastParsed = { ts, instant: mustParse(ts) };
+    return this.lastParsed.instant;
   }
 
   /** Same as isSeen on the equivalent Cursor. */
   isSeen(ts: string, key: string): boolean {
-    const order = this.order(ts);
+    const order = compareInstants(this.instantOf(ts), this.sinceInstant);
     return order === 0 ? this.seen.has(key) : order < 0;
   }
 
   /** Same as advanceCursor on the equivalent Cursor, in place. */
   advance(ts: string, key: string): void {
-    const order = this.order(ts);
+    const instant = this.instantOf(ts);
+    const order = compareInstants(instant, this.sinceInstant);
     if (order < 0) return;
     if (order > 0) {
       this.sinceValue = ts;
-      this.sinceInstant = mustParse(ts);
+      this.sinceInstant = instant;
       this.seen = new Set();
     }
     this.seen.add(key);

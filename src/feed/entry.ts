@@ -2,7 +2,7 @@
  * Parsing of one module index feed line (pure): `{"Path","Version","Timestamp"}`
  * into a checked FeedEntry, or a description of why the line is unusable.
  */
-import { checkModulePath, checkModuleVersion } from '../module/index.js';
+import { checkModuleVersion } from '../module/index.js';
 import { isTimestamp } from './cursor.js';
 
 /** One validated feed entry: a canonical module path, version and RFC 3339 timestamp. */
@@ -88,8 +88,7 @@ export function parseFeedLine(line: string): ParsedLine {
     return refuse(line, f, `feed line for ${f.path}@${f.version} has invalid timestamp ${JSON.stringify(f.timestamp)}`);
   }
   try {
-    checkModulePath(f.path);
-    checkModuleVersion(f.path, f.version);
+    checkModuleVersion(f.path, f.version); // checks the path too
   } catch (err) {
     return refuse(line, f, errorMessage(err));
   }

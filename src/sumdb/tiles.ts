@@ -130,7 +130,7 @@ export function hashFromTile(t: Tile, data: Buffer, index: number): Buffer {
   return Buffer.from(tileHash(data.subarray(start, end)));
 }
 
-/** The tiles of height h to publish when the tree grows from oldTreeSize to newTreeSize. */
+/** The tiles of height h to publish when the tree grows from oldTreeSize to newTreeSize (full tiles plus the widest partial tile per level). */
 export function newTiles(h: number, oldTreeSize: number, newTreeSize: number): Tile[] {
   if (!(h >= 1)) throw new RangeError(`newTiles: invalid height ${h}`);
   const tiles: Tile[] = [];
@@ -138,11 +138,11 @@ export function newTiles(h: number, oldTreeSize: number, newTreeSize: number): T
   for (let level = 0; shr(newTreeSize, h * level) > 0; level++) {
     const oldN = shr(oldTreeSize, h * level);
     const newN = shr(newTreeSize, h * level);
+    if (oldN === newN) continue;
     for (let n = shr(oldN, h); n < shr(newN, h); n++) tiles.push({ h, l: level, n, w: full });
     const n = shr(newN, h);
-    const maxW = newN - shl(n, h);
-    const minW = oldN > shl(n, h) ? oldN - shl(n, h) : 1;
-    for (let w = minW; w <= maxW; w++) tiles.push({ h, l: level, n, w });
+    const w = newN - shl(n, h);
+    if (w > 0) tiles.push({ h, l: level, n, w });
   }
   return tiles;
 }
@@ -175,6 +175,8 @@ interface TilePlan {
   order: Map<string, number>;
   stx: number[];
   stxOrder: number[];
+  /** Number of tiles planned for the tree hash: tiles[0, stxTiles) are checked against it. */
+  stxTiles: number;
   indexOrder: number[];
 }
 
@@ -189,10 +191,11 @@ function addTile(plan: TilePlan, t: Tile): number {
 
 /** Plans which tiles to read: first those for the tree hash, then each index's tile below an already-planned parent. */
 function planTiles(h: number, size: number, indexes: number[]): TilePlan {
-  const plan: TilePlan = { tiles: [], order: new Map(), stx: subTreeIndex(0, size), stxOrder: [], indexOrder: [] };
+  const plan: TilePlan = { tiles: [], order: new Map(), stx: subTreeIndex(0, size), stxOrder: [], stxTiles: 0, indexOrder: [] };
   for (const x of plan.stx) {
     plan.stxOrder.push(addTile(plan, tileParent(tileForIndex(h, x), 0, size) as Tile));
   }
+  plan.stxTiles = plan.tiles.length;
   const limit = storedHashIndex(0, size);
   for (const x of indexes) {
     if (!Number.isSafeInteger(x) || x < 0 || x >= limit) {
@@ -236,7 +239,9 @@ function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer
   if (!th.equals(want)) {
     throw badTile(`downloaded tiles do not match the tree hash of tree size ${size}`, undefined, { size });
   }
-  for (let i = stx.length; i < tiles.length; i++) {
+  // Every other tile is checked against its parent. (Starting at stx.length
+  // instead, as older Go tlog did, would skip tiles when stx entries share one.)
+  for (let i = plan.stxTiles; i < tiles.length; i++) {
     const t = tiles[i] as Tile;
     const p = tileParent(t, 1, size) as Tile;
     const j = plan.order.get(tilePath(p));

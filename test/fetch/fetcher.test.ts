@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,36 @@ import { Fetcher, type FetcherOptions, type RetryInfo } from '../../src/fetch/fe
 import { deadUrl, ok, startServer, status, truncated, type Handler, type TestServer } from './server.js';
 
 const agent = createAgent({ ...DEFAULT_HTTP, connectTimeoutMs: 1000, headersTimeoutMs: 300, bodyTimeoutMs: 300 });
+/** A plain-JS server for a child process: GET /<n> sends n 64 KiB chunks of a fixed pattern. */
+const BIG_SERVER = `
+const http = require('node:http');
+const chunk = Buffer.alloc(64 * 1024);
+for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
+const server = http.createServer((req, res) => {
+  const count = Number(req.url.slice(1));
+  res.writeHead(200, { 'content-length': chunk.length * count });
+  let sent = 0;
+  const pump = () => {
+    while (sent < count) {
+      sent += 1;
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+});
+server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+process.on('disconnect', () => process.exit(0));
+`;
+
+function bigBodySha256(count: number): Buffer {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
+  const h = createHash('sha256');
+  for (let i = 0; i < count; i++) h.update(chunk);
+  return h.digest();
+}
+
 const ctx = { op: 'fetch.mod', module: 'example.com/m', version: 'v1.0.0', maxBytes: 1 << 20 };
 let servers: TestServer[] = [];
 let dir: string;
@@ -381,38 +412,33 @@ describe('Fetcher.download', () => {
     expect(other.hits).toHaveLength(0);
   });
 
-  it('streams a 50 MB body with bounded memory and the right sha256', async () => {
-    const chunk = Buffer.alloc(64 * 1024);
-    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
-    const count = 800; // 800 * 64 KiB = 50 MiB
-    const expected = createHash('sha256');
-    for (let i = 0; i < count; i++) expected.update(chunk);
-    const s = await serve((_req, res) => {
-      res.writeHead(200, { 'content-length': chunk.length * count });
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < count) {
-          sent += 1;
-          if (!res.write(chunk)) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
-    });
-    const dest = join(dir, 'big.tmp');
-    global.gc?.();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-    const r = await new Fetcher({ upstreams: [s.url], agent }).download('big.zip', dest, { ...ctx, maxBytes: 100 << 20 });
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage().rss);
-    expect(r.bytes).toBe(chunk.length * count);
-    expect(r.sha256).toEqual(expected.digest());
-    expect(peak - before).toBeLessThan(30 * 1024 * 1024);
-    rmSync(dest);
+  it('streams a 50 MB body with the right sha256, and memory stays flat as bodies grow', async () => {
+    // The server runs in a child process so that only the client's memory is measured.
+    const child = spawn(process.execPath, ['-e', BIG_SERVER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(Number(m))));
+      const f = new Fetcher({ upstreams: [`http://127.0.0.1:${port}`], agent });
+      const big = { ...ctx, maxBytes: 1 << 30 };
+      const dest = join(dir, 'big.tmp');
+      const mib50 = 800; // 64 KiB chunks
+
+      const first = await f.download(String(mib50), dest, big);
+      expect(first.bytes).toBe(50 * 1024 * 1024);
+      expect(first.sha256).toEqual(bigBodySha256(mib50));
+
+      // After that warm-up, a body three times larger must not grow the process
+      // by anything near its size (buffering it would add >= 100 MiB).
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+      const second = await f.download(String(3 * mib50), dest, big);
+      clearInterval(sampler);
+      peak = Math.max(peak, process.memoryUsage().rss);
+      expect(second.bytes).toBe(150 * 1024 * 1024);
+      expect(peak - before).toBeLessThan(40 * 1024 * 1024);
+      rmSync(dest);
+    } finally {
+      child.kill();
+    }
   });
 });

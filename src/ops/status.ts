@@ -1,0 +1,190 @@
+/**
+ * `gomirror status`: what the mirror knows about itself — feed cursor and
+ * lag, last run, retry backlog, skipped count, trusted tree head, disk use.
+ * collectStatus reads through a narrow StatusSources interface (fileStatusSources
+ * is the real one); formatStatus renders the report for humans. Journals and
+ * the tree are streamed, never loaded whole.
+ */
+import type { SumdbSpec } from '../config/sumdb-spec.js';
+import type { Cursor } from '../feed/cursor.js';
+import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../store/state.js';
+import { formatDuration } from './duration.js';
+import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
+import { treeUsage, type TreeUsage } from './tree-usage.js';
+
+/** Where status reads from. */
+export interface StatusSources {
+  loadCursor(): Promise<Cursor | undefined>;
+  loadSummary(): Promise<RunSummary | undefined>;
+  retries(): AsyncIterable<RetryItem>;
+  skipped(): AsyncIterable<SkippedItem>;
+  trustedHead(): Promise<TrustedHeadInfo | undefined>;
+  usage(): Promise<TreeUsage>;
+}
+
+/** The last run, as status shows it. */
+export interface LastRunStatus {
+  result: string;
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  published: number;
+  failed: number;
+  skipped: number;
+  filtered: number;
+  invalid: number;
+  bytes: number;
+}
+
+/** Everything `gomirror status` reports (the --json shape). */
+export interface StatusReport {
+  dest: string;
+  state: string;
+  synced: boolean;
+  cursor?: { since: string; lagSeconds: number };
+  lastRun?: LastRunStatus;
+  retry: { count: number; oldestNextAttemptAt?: string };
+  skipped: number;
+  trustedHead?: TrustedHeadInfo;
+  disk?: TreeUsage;
+}
+
+const RESULTS: Record<number, string> = {
+  0: 'ok',
+  1: 'some versions failed (journaled for retry)',
+  2: 'configuration error',
+  3: 'security error',
+  4: 'locked by another run',
+};
+
+/** The words for a run exit code. Pure. */
+export function resultName(exitCode: number): string {
+  return RESULTS[exitCode] ?? `failed (exit ${exitCode})`;
+}
+
+/** Summarises a run summary for status. Pure. */
+export function lastRunStatus(s: RunSummary): LastRunStatus {
+  return {
+    result: resultName(s.exitCode),
+    exitCode: s.exitCode,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    durationSeconds: s.durationMs / 1000,
+    published: s.published,
+    failed: s.failed,
+    skipped: s.skipped,
+    filtered: s.filtered,
+    invalid: s.invalid,
+    bytes: s.bytes,
+  };
+}
+
+/** Whole seconds from the cursor time to `now` (never negative). Pure. */
+export function lagSeconds(since: string, now: Date): number {
+  const t = Date.parse(since);
+  return Number.isNaN(t) ? 0 : Math.max(0, Math.floor((now.getTime() - t) / 1000));
+}
+
+async function retryBacklog(items: AsyncIterable<RetryItem>): Promise<StatusReport['retry']> {
+  let count = 0;
+  let oldest: string | undefined;
+  for await (const r of items) {
+    count++;
+    if (oldest === undefined || Date.parse(r.nextAttemptAt) < Date.parse(oldest)) oldest = r.nextAttemptAt;
+  }
+  return oldest === undefined ? { count } : { count, oldestNextAttemptAt: oldest };
+}
+
+async function countOf(items: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of items) n++;
+  return n;
+}
+
+/** Gathers the status report; a mirror with neither cursor nor run summary is reported as never synced (no disk walk). */
+export async function collectStatus(
+  dirs: { dest: string; state: string },
+  src: StatusSources,
+  now: Date,
+  opts: { disk: boolean } = { disk: true },
+): Promise<StatusReport> {
+  const [cursor, summary] = await Promise.all([src.loadCursor(), src.loadSummary()]);
+  const retry = await retryBacklog(src.retries());
+  const skipped = await countOf(src.skipped());
+  const trustedHead = await src.trustedHead();
+  const synced = cursor !== undefined || summary !== undefined;
+  const report: StatusReport = { ...dirs, synced, retry, skipped };
+  if (cursor !== undefined) report.cursor = { since: cursor.since, lagSeconds: lagSeconds(cursor.since, now) };
+  if (summary !== undefined) report.lastRun = lastRunStatus(summary);
+  if (trustedHead !== undefined) report.trustedHead = trustedHead;
+  if (synced && opts.disk) report.disk = await src.usage();
+  return report;
+}
+
+/** Formats a byte count with binary units ("1.5 GiB"). Pure. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function runLines(r: LastRunStatus): Array<[string, string]> {
+  return [
+    ['last run', `${r.result} (exit ${r.exitCode})`],
+    ['last run finished', r.finishedAt],
+    ['last run duration', formatDuration(r.durationSeconds * 1000)],
+    ['last run versions', `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}`],
+    ['last run downloaded', formatBytes(r.bytes)],
+  ];
+}
+
+function diskLines(d: TreeUsage): Array<[string, string]> {
+  const kind = (k: { files: number; bytes: number }): string => `${k.files} files, ${formatBytes(k.bytes)}`;
+  return [
+    ['modules', String(d.modules)],
+    ['disk .zip', kind(d.zip)],
+    ['disk .mod', kind(d.mod)],
+    ['disk .info', kind(d.info)],
+    ['disk list/@latest', kind(d.index)],
+    ['disk sumdb', kind(d.sumdb)],
+    ['disk total', formatBytes(d.totalBytes)],
+  ];
+}
+
+/** Renders the report as aligned "key  value" lines for a terminal. Pure. */
+export function formatStatus(r: StatusReport): string {
+  const rows: Array<[string, string]> = [['dest', r.dest], ['state', r.state]];
+  if (!r.synced) rows.push(['status', 'never synced']);
+  if (r.cursor) rows.push(['cursor', r.cursor.since], ['lag', formatDuration(r.cursor.lagSeconds * 1000)]);
+  if (r.lastRun) rows.push(...runLines(r.lastRun));
+  const oldest = r.retry.oldestNextAttemptAt ? ` (next attempt from ${r.retry.oldestNextAttemptAt})` : '';
+  rows.push(['retry backlog', `${r.retry.count}${oldest}`], ['skipped', String(r.skipped)]);
+  if (r.trustedHead) {
+    const h = r.trustedHead;
+    rows.push(['trusted tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`]);
+  } else {
+    rows.push(['trusted tree', 'none']);
+  }
+  if (r.disk) rows.push(...diskLines(r.disk));
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
+}
+
+/** The real sources: the state directory, the trusted-head store and a walk of the tree. */
+export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: SumdbSpec): StatusSources {
+  const state = new StateStore(dirs.state);
+  return {
+    loadCursor: () => state.loadCursor(),
+    loadSummary: () => state.loadSummary(),
+    retries: () => state.retries(),
+    skipped: () => state.skipped(),
+    trustedHead: () => readTrustedHead(dirs.state, sumdb),
+    usage: () => treeUsage(dirs.dest),
+  };
+}

@@ -1,0 +1,93 @@
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as nodePath from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
+import { publishFile, removeStaleTemps, tempPath, writeFileAtomic } from '../../src/store/atomic.js';
+
+let dir: string;
+let tmp: string;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(nodePath.join(tmpdir(), 'gomirror-atomic-'));
+  tmp = nodePath.join(dir, '.gomirror', 'tmp');
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('writeFileAtomic', () => {
+  it('creates parent directories, writes the content and leaves no temp file', async () => {
+    const target = nodePath.join(dir, 'example.com', 'm', '@v', 'v1.0.0.mod');
+    await writeFileAtomic(target, 'module example.com/m\n', tmp);
+    expect(await fs.readFile(target, 'utf8')).toBe('module example.com/m\n');
+    expect(await fs.readdir(tmp)).toEqual([]);
+  });
+
+  it('replaces an existing file with binary content', async () => {
+    const target = nodePath.join(dir, 'list');
+    await writeFileAtomic(target, 'old\n', tmp);
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    await writeFileAtomic(target, bytes, tmp);
+    expect(Buffer.compare(await fs.readFile(target), bytes)).toBe(0);
+    expect(await fs.readdir(tmp)).toEqual([]);
+  });
+
+  it('throws IO and cleans its temp file when the rename fails', async () => {
+    const target = nodePath.join(dir, 'occupied');
+    await fs.mkdir(nodePath.join(target, 'child'), { recursive: true });
+    let caught: unknown;
+    try {
+      await writeFileAtomic(target, 'x', tmp);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isGomirrorError(caught, ErrorCodes.IO)).toBe(true);
+    expect((caught as Error).message).toContain(target);
+    expect(await fs.readdir(tmp)).toEqual([]);
+  });
+
+  it('survives many concurrent writers to one target with one of the contents', async () => {
+    const target = nodePath.join(dir, 'm', '@latest');
+    const contents = Array.from({ length: 20 }, (_, i) => `{"Version":"v1.0.${i}"}`);
+    await Promise.all(contents.map((c) => writeFileAtomic(target, c, tmp)));
+    expect(contents).toContain(await fs.readFile(target, 'utf8'));
+    expect(await fs.readdir(tmp)).toEqual([]);
+  });
+});
+
+describe('tempPath / publishFile / removeStaleTemps', () => {
+  it('makes unique names inside tmpDir from a sanitized hint', () => {
+    const a = tempPath(tmp, '../../etc/passwd');
+    const b = tempPath(tmp, '../../etc/passwd');
+    expect(a).not.toBe(b);
+    expect(nodePath.dirname(a)).toBe(tmp);
+    expect(nodePath.basename(a)).not.toMatch(/^\./);
+    expect(nodePath.basename(a)).toMatch(/^[A-Za-z0-9._-]+$/);
+    expect(nodePath.basename(tempPath(tmp, ''))).toMatch(/^file\./);
+  });
+
+  it('publishes a written temp file into a new directory', async () => {
+    await fs.mkdir(tmp, { recursive: true });
+    const t = tempPath(tmp, 'v1.0.0.zip');
+    await fs.writeFile(t, 'zipdata');
+    const target = nodePath.join(dir, 'example.com', 'm', '@v', 'v1.0.0.zip');
+    await publishFile(t, target);
+    expect(await fs.readFile(target, 'utf8')).toBe('zipdata');
+    await expect(fs.access(t)).rejects.toThrow();
+  });
+
+  it('publishFile of a missing temp file throws IO', async () => {
+    await expect(publishFile(nodePath.join(tmp, 'nope.tmp'), nodePath.join(dir, 'x'))).rejects.toMatchObject({ code: ErrorCodes.IO });
+  });
+
+  it('removes every stale temp and counts them; a missing directory counts 0', async () => {
+    expect(await removeStaleTemps(tmp)).toBe(0);
+    await fs.mkdir(nodePath.join(tmp, 'partial-dir'), { recursive: true });
+    await fs.writeFile(nodePath.join(tmp, 'partial-dir', 'f'), 'x');
+    await fs.writeFile(tempPath(tmp, 'a'), 'x');
+    await fs.writeFile(tempPath(tmp, 'b'), 'x');
+    expect(await removeStaleTemps(tmp)).toBe(3);
+    expect(await fs.readdir(tmp)).toEqual([]);
+  });
+});
