@@ -80,7 +80,10 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     () => undefined, // an abort is reported by the race in Fetcher.wait
   );
 
-/** Downloads from GOPROXY upstreams with retries and failover; one instance per run, safe for concurrent calls. */
+/**
+ * Downloads from GOPROXY upstreams with retries and failover; one instance per run, safe for concurrent calls.
+ * When `signal` fires, pending calls reject at once with `signal.reason` (an AbortError by default), not a GomirrorError.
+ */
 export class Fetcher {
   private readonly agent: Dispatcher;
   private readonly retry: RetryPolicy;

@@ -8,7 +8,7 @@ import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { openTreeNote, parseVerifierKey, type SignedHead, type Verifier } from './note.js';
 import { type LookupResult, parseLookup, parseRecord } from './record.js';
 import { readTileData, type Tile, tileHashReader, tilePath } from './tiles.js';
-import { emptyTreeHash, recordHash, shl, shr, storedHashIndex, treeHash } from './tlog.js';
+import { emptyTreeHash, type HashReader, recordHash, shl, shr, storedHashIndex, treeHash } from './tlog.js';
 import type { TrustedHeadStore } from './trusted.js';
 import { RemoteTileReader, type SumdbTransport, TILE_HEIGHT, type TileCache } from './tilefetch.js';
 
@@ -132,7 +132,14 @@ export class SumdbClient {
   private async merge(cur: SignedHead | undefined, cand: SignedHead): Promise<void> {
     if (cur !== undefined) {
       const [older, newer] = cand.tree.size <= cur.tree.size ? [cand, cur] : [cur, cand];
-      const h = await this.prefixHash(older.tree.size, newer);
+      const h = await this.prefixHash(older.tree.size, newer).catch((err: unknown) => {
+        if (!isGomirrorError(err, ErrorCodes.BAD_PROOF)) throw err;
+        throw new GomirrorError(
+          ErrorCodes.BAD_PROOF,
+          `checksum database ${this.name}: cannot check tree ${older.tree.size} against tree ${newer.tree.size}: ${err.message}`,
+          { op: 'sumdb.head', detail: { ...headDetail(cur, cand), ...err.detail }, cause: err },
+        );
+      });
       if (!h.equals(older.tree.hash)) {
         throw new GomirrorError(
           ErrorCodes.LOG_FORK,
@@ -153,8 +160,19 @@ export class SumdbClient {
     return treeHash(n, this.hashReader(head));
   }
 
-  private hashReader(head: SignedHead) {
-    return tileHashReader(head.tree.size, head.tree.hash, this.tiles);
+  /** A HashReader over head's tiles; a failed authentication is retried once with tiles fresh from the server. */
+  private hashReader(head: SignedHead): HashReader {
+    const { size, hash } = head.tree;
+    return {
+      readHashes: async (indexes) => {
+        try {
+          return await tileHashReader(size, hash, this.tiles).readHashes(indexes);
+        } catch (err) {
+          if (!isGomirrorError(err, ErrorCodes.BAD_PROOF)) throw err;
+          return tileHashReader(size, hash, this.tiles.fresh()).readHashes(indexes);
+        }
+      },
+    };
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -139,7 +139,7 @@ export function splitDataTile(data: Buffer): Buffer[] {
     if (end < 0) throw malformed('data tile does not end with a blank line');
     let start = pos;
     const nl = data.indexOf(0x0a, pos);
-    if (nl < end && /^[0-9]+$/.test(data.subarray(pos, nl).toString('latin1'))) start = nl + 1;
+    if (nl <= end && /^[0-9]+$/.test(data.subarray(pos, nl).toString('latin1'))) start = nl + 1;
     if (start >= end) throw malformed('data tile has an empty record');
     out.push(Buffer.from(data.subarray(start, end + 1)));
     pos = end + 2;

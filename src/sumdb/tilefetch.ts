@@ -60,9 +60,16 @@ function fullTile(t: Tile): Tile {
   return { ...t, w: 2 ** t.h };
 }
 
-/** Reads hash and data tiles through a SumdbTransport, caching authenticated hash tiles. */
+/**
+ * Reads hash and data tiles through a SumdbTransport. Keeps authenticated hash
+ * tiles in memory and in the TileCache, and recently fetched (not yet
+ * authenticated) tiles in a small memory LRU so concurrent readers share them;
+ * every use is authenticated again by tileHashReader, so a stale entry can only
+ * cause a failure, which fresh() lets the caller retry from the server.
+ */
 export class RemoteTileReader implements TileReader {
   private readonly memory: Lru<Buffer>;
+  private readonly fetched: Lru<Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
 
   constructor(
@@ -71,15 +78,25 @@ export class RemoteTileReader implements TileReader {
     memoryTiles = 512,
   ) {
     this.memory = new Lru(memoryTiles);
+    this.fetched = new Lru(Math.max(16, Math.floor(memoryTiles / 4)));
   }
 
   height(): number {
     return TILE_HEIGHT;
   }
 
-  /** Unauthenticated tile bytes, one per tile (memory, cache, then remote). */
+  /** Tile bytes, one per tile (memory, cache, then remote); not yet authenticated. */
   readTiles(tiles: Tile[]): Promise<Buffer[]> {
-    return Promise.all(tiles.map((t) => this.readTile(t)));
+    return Promise.all(tiles.map((t) => this.readTile(t, false)));
+  }
+
+  /** A view of this reader that skips memory and cache and fetches every tile from the server. */
+  fresh(): TileReader {
+    return {
+      height: () => this.height(),
+      readTiles: (tiles) => Promise.all(tiles.map((t) => this.readTile(t, true))),
+      saveTiles: (tiles, data) => this.saveTiles(tiles, data),
+    };
   }
 
   /** Remembers authenticated tiles in memory and in the persistent cache. */
@@ -87,20 +104,22 @@ export class RemoteTileReader implements TileReader {
     const puts: Promise<void>[] = [];
     tiles.forEach((t, i) => {
       const path = tilePath(t);
-      if (this.memory.has(path)) return;
       const d = data[i] as Buffer;
+      if (this.memory.get(path)?.equals(d)) return;
       this.memory.set(path, d);
       if (this.cache) puts.push(this.cache.put(path, d));
     });
     await Promise.all(puts);
   }
 
-  private async readTile(t: Tile): Promise<Buffer> {
+  private async readTile(t: Tile, fresh: boolean): Promise<Buffer> {
     const path = tilePath(t);
-    const mem = this.memory.get(path);
-    if (mem) return mem;
-    const cached = await this.fromCache(t);
-    if (cached) return cached;
+    if (!fresh) {
+      const mem = this.memory.get(path) ?? this.fetched.get(path);
+      if (mem) return mem;
+      const cached = await this.fromCache(t);
+      if (cached) return cached;
+    }
     return this.singleFlight(path, () => this.fetchHashTile(t));
   }
 
@@ -117,7 +136,12 @@ export class RemoteTileReader implements TileReader {
   private singleFlight(path: string, fetch: () => Promise<Buffer>): Promise<Buffer> {
     let p = this.inflight.get(path);
     if (!p) {
-      p = fetch().finally(() => this.inflight.delete(path));
+      p = fetch()
+        .then((data) => {
+          this.fetched.set(path, data);
+          return data;
+        })
+        .finally(() => this.inflight.delete(path));
       this.inflight.set(path, p);
     }
     return p;

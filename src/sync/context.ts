@@ -13,6 +13,8 @@ import { StateStore } from '../store/state.js';
 import { fileTileCache } from '../store/tile-cache.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
+import { PendingJournal } from '../sumdbtree/journal.js';
+import { fileHeadsStore, publishSumdbTree, type SumdbTreeResult } from '../sumdbtree/publish.js';
 
 export interface SyncContext {
   agent: Agent;
@@ -21,6 +23,9 @@ export interface SyncContext {
   state: StateStore;
   writer: TreeWriter;
   fetchPage: PageFetcher;
+  pending: PendingJournal;
+  /** Writes lookups, tiles and latest into the tree's sumdb/ for what this run published. */
+  publishSumdb(): Promise<SumdbTreeResult>;
   close(): Promise<void>;
 }
 
@@ -55,12 +60,26 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
     trusted: fileTrustedHeadStore(cfg.state, cfg.sumdb.name),
     tileCache: fileTileCache(sumdbState, state.tmpDir),
   });
+  const writer = new TreeWriter(cfg.dest, state.tmpDir);
+  const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
+  const publishSumdb = (): Promise<SumdbTreeResult> =>
+    publishSumdbTree({
+      root: cfg.dest,
+      name: cfg.sumdb.name,
+      tmpDir: state.tmpDir,
+      source: sumdb,
+      journal: pending,
+      heads: fileHeadsStore(path.join(sumdbState, 'published-heads.json'), state.tmpDir),
+      isPublished: (m, v) => writer.isPublished(m, v, false),
+    });
   return {
     agent,
+    pending,
+    publishSumdb,
     proxy: fetcher(cfg.upstreams),
     sumdb,
     state,
-    writer: new TreeWriter(cfg.dest, state.tmpDir),
+    writer,
     fetchPage: indexPager(fetcher, cfg.index),
     close: () => agent.close(),
   };

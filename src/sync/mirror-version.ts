@@ -10,6 +10,7 @@ import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.j
 import { tempPath } from '../store/atomic.js';
 import type { InfoDoc, TreeWriter } from '../store/writer.js';
 import { verifyVersion, type RecordSource } from '../verify/verified.js';
+import type { PendingJournal } from '../sumdbtree/journal.js';
 import type { VersionTarget } from './targets.js';
 
 export const LIMITS = { mod: 16 << 20, zip: 500 << 20, info: 64 << 10 } as const;
@@ -19,6 +20,8 @@ export interface MirrorDeps {
   sumdb: RecordSource;
   writer: TreeWriter;
   tmpDir: string;
+  /** Records whose lookups and tiles go into the tree's sumdb/ at the end of the run. */
+  pending: PendingJournal;
   /** Checked right before publishing: a run that detected a security problem publishes nothing more. */
   mayPublish(): boolean;
 }
@@ -66,6 +69,8 @@ export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise
     if (!deps.mayPublish()) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', { op: 'store.publish', ...ctx });
     }
+    const { id, recordText } = verified.record;
+    await deps.pending.append({ module: t.module, version: t.version, id, recordText });
     await deps.writer.publishVersion(verified, info);
     await deps.writer.refreshModuleIndex(t.module);
     return { kind: 'published', bytes };

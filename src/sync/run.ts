@@ -29,6 +29,10 @@ export interface SyncResult {
   error?: unknown;
 }
 
+function isSecurityError(err: unknown): boolean {
+  return err instanceof GomirrorError && err.isSecurity;
+}
+
 function exitCode(error: unknown, failed: number): number {
   if (error !== undefined) return exitCodeFor(error);
   return failed > 0 ? 1 : 0;
@@ -53,7 +57,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     const head = await ctx.sumdb.refreshHead();
     logger.info({ sumdb: cfg.sumdb.name, treeSize: head.tree.size }, 'checksum database head verified');
     const runner = new VersionRunner(
-      { fetcher: ctx.proxy, sumdb: ctx.sumdb, writer: ctx.writer, tmpDir: state.tmpDir },
+      { fetcher: ctx.proxy, sumdb: ctx.sumdb, writer: ctx.writer, tmpDir: state.tmpDir, pending: ctx.pending },
       state,
       counters,
       logger,
@@ -67,6 +71,10 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       failures = runner.failures;
     }
     error = runner.stopError;
+    if (error === undefined || !isSecurityError(error)) {
+      const tree = await ctx.publishSumdb();
+      logger.info({ ...tree }, 'checksum database published in the tree');
+    }
   } catch (err) {
     error = err;
   } finally {

@@ -10,6 +10,8 @@ import { hashGoModFile, hashModuleZip } from '../zip/index.js';
 /** What the checksum database proved about module@version. */
 export interface ProvenRecord {
   id: number;
+  /** The exact record text in the log (its go.sum lines). */
+  recordText: string;
   modHash: string;
   zipHash?: string;
   /** Size of the signed tree head the record was proven against. */
@@ -18,7 +20,7 @@ export interface ProvenRecord {
 
 /** Looks up a record and proves it against the trusted head (the sumdb client does this). */
 export interface RecordSource {
-  lookup(module: string, version: string): Promise<{ id: number; modHash: string; zipHash: string; head: { tree: { size: number } } }>;
+  lookup(module: string, version: string): Promise<{ id: number; modHash: string; zipHash: string; recordText: Buffer; head: { tree: { size: number } } }>;
 }
 
 export interface VerifyInput {
@@ -89,7 +91,7 @@ export async function verifyVersion(sumdb: RecordSource, input: VerifyInput): Pr
       throw mismatch(input, '.zip', input.expect.zipHash, rec.zipHash, 'go.sum line; checksum database says');
     }
   }
-  const record: ProvenRecord = { id: rec.id, modHash: rec.modHash, treeSize: rec.head.tree.size };
+  const record: ProvenRecord = { id: rec.id, recordText: rec.recordText.toString('utf8'), modHash: rec.modHash, treeSize: rec.head.tree.size };
   if (input.zipPath !== undefined) record.zipHash = rec.zipHash;
   return new VerifiedCertificate(input, record);
 }

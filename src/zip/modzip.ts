@@ -4,9 +4,10 @@
  * it inflates; nothing but the root go.mod (bounded by maxGoMod) is kept.
  */
 import { createHash } from 'node:crypto';
-import { open as openFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { crc32, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { hash1, hashGoMod, type FileSum } from './h1.js';
@@ -52,6 +53,9 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const IRREGULAR_TYPES = new Set([0o010000 /* fifo */, 0o020000 /* chr */, 0o060000 /* blk */, 0o140000 /* sock */]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Read size for compressed data, and inflate output chunk size: big enough to keep per-chunk overhead low. */
+const READ_CHUNK = 256 * 1024;
+const INFLATE_CHUNK = 64 * 1024;
 
 type Fail = (reason: string, file?: string, cause?: unknown) => GomirrorError;
 
@@ -80,23 +84,29 @@ export async function hashModuleZip(
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ): Promise<ModuleZipInfo> {
   checkArgs(module, version);
-  const fail: Fail = (reason, file, cause) =>
-    new GomirrorError(ErrorCodes.BAD_ZIP, `bad module zip${file === undefined ? '' : ` entry ${JSON.stringify(file)}`}: ${reason}`, {
+  const fail: Fail = (reason, file, cause) => {
+    // A system error while reading (EIO...) is the disk's fault, not the zip's.
+    const io = isSystemError(cause);
+    const where = file === undefined ? '' : ` entry ${JSON.stringify(file)}`;
+    return new GomirrorError(io ? ErrorCodes.IO : ErrorCodes.BAD_ZIP, `${io ? 'cannot read' : 'bad'} module zip${where}: ${reason}`, {
       op: 'zip.check',
       module,
       version,
       detail: { zip: zipPath, ...(file !== undefined && { file }), reason },
       cause,
     });
-  const zipfile = await openZip(zipPath, module, version, fail);
+  };
+  const { handle, size } = await openForRead(zipPath, module, version);
+  let zipfile: yauzl.ZipFile | undefined;
   try {
+    zipfile = await openZip(handle, size, fail);
     if (zipfile.fileSize > limits.maxZipBytes) {
       throw fail(`zip file is ${zipfile.fileSize} bytes; limit is ${limits.maxZipBytes}`);
     }
     const walk: Walk = { prefix: `${module}@${version}/`, limits, fail, collisions: createCollisionChecker(), sums: [], files: 0, declaredTotal: 0 };
     const entries = entryReader(zipfile, fail);
     for (let entry = await entries.next(); entry !== null; entry = await entries.next()) {
-      await visitEntry(zipfile, entry, walk);
+      await visitEntry(zipfile, handle, entry, walk);
     }
     return {
       h1: hash1(walk.sums),
@@ -105,8 +115,33 @@ export async function hashModuleZip(
       ...(walk.goMod !== undefined && { goMod: walk.goMod }),
     };
   } finally {
-    zipfile.close();
+    zipfile?.close();
+    await handle.close();
   }
+}
+
+/** Opens the zip and reads its size; a failure here is the file's (IO), not its content's. */
+async function openForRead(zipPath: string, module: string, version: string): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await openFile(zipPath, 'r');
+    return { handle, size: (await handle.stat()).size };
+  } catch (err) {
+    await handle?.close();
+    throw new GomirrorError(ErrorCodes.IO, `cannot read module zip ${zipPath}: ${(err as Error).message}`, {
+      op: 'zip.check',
+      module,
+      version,
+      detail: { zip: zipPath },
+      cause: err,
+    });
+  }
+}
+
+/** True for a Node system error (errno + syscall), as opposed to a zlib or format error. */
+function isSystemError(err: unknown): boolean {
+  const e = err as { code?: unknown; syscall?: unknown } | null | undefined;
+  return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
 function checkArgs(module: string, version: string): void {
@@ -118,18 +153,42 @@ function checkArgs(module: string, version: string): void {
   }
 }
 
-function openZip(zipPath: string, module: string, version: string, fail: Fail): Promise<yauzl.ZipFile> {
+/**
+ * yauzl reader over a FileHandle we own: yauzl parses the directory and
+ * local headers through it, and closing the zipfile leaves the handle open
+ * for our own data reads (yauzl's fd readers always close their fd).
+ */
+class HandleReader extends yauzl.RandomAccessReader {
+  constructor(private readonly handle: FileHandle) {
+    super();
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+    const cb = callback as (err: Error | null, bytesRead?: number) => void;
+    this.handle.read(buffer, offset, length, position).then(
+      ({ bytesRead }) => cb(null, bytesRead),
+      (err: Error) => cb(err),
+    );
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return Readable.from(readRange(this.handle, start, end - start));
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    callback(null);
+  }
+}
+
+/** Reads the zip's end of central directory with yauzl; entries are then pulled lazily. */
+function openZip(handle: FileHandle, size: number, fail: Fail): Promise<yauzl.ZipFile> {
+  // decodeStrings off: names are checked as raw UTF-8 (see decodeName), so
+  // strictFileNames has nothing to do; our own name rules are stricter.
   const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: false };
   return new Promise((resolve, reject) => {
-    yauzl.open(zipPath, options, (err, zipfile) => {
+    yauzl.fromRandomAccessReader(new HandleReader(handle), size, options, (err, zipfile) => {
       if (err === null && zipfile !== undefined) return resolve(zipfile);
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      if (typeof code === 'string') {
-        // A system error (ENOENT, EACCES, EIO...): the file, not its content.
-        reject(new GomirrorError(ErrorCodes.IO, `cannot read module zip ${zipPath}: ${err?.message}`, { op: 'zip.check', module, version, detail: { zip: zipPath }, cause: err }));
-      } else {
-        reject(fail(`not a readable zip: ${err?.message ?? 'unknown error'}`, undefined, err));
-      }
+      reject(fail(`not a readable zip: ${err?.message ?? 'unknown error'}`, undefined, err));
     });
   });
 }
@@ -156,7 +215,7 @@ function entryReader(zipfile: yauzl.ZipFile, fail: Fail): { next(): Promise<yauz
 }
 
 /** Checks one central directory entry, hashes its data and records it in walk. */
-async function visitEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, walk: Walk): Promise<void> {
+async function visitEntry(zipfile: yauzl.ZipFile, handle: FileHandle, entry: yauzl.Entry, walk: Walk): Promise<void> {
   const name = decodeName(entry, walk.fail);
   const kind = classifyEntryName(name, walk.prefix);
   if ('reason' in kind) throw walk.fail(kind.reason, name);
@@ -186,7 +245,7 @@ async function visitEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, walk: Walk
   }
   walk.declaredTotal += declared;
   const keep = kind.path === 'go.mod';
-  const data = await hashEntryData(zipfile, entry, name, keep, walk.fail);
+  const data = await hashEntryData(zipfile, handle, entry, name, keep, walk.fail);
   walk.sums.push({ name, sha256: data.sha256 });
   walk.files += 1;
   if (keep) walk.goMod = data.content;
@@ -215,50 +274,69 @@ function checkEntryType(entry: yauzl.Entry, name: string, fail: Fail): void {
   }
 }
 
+/** Yields bytes [start, start+length) of the file, READ_CHUNK at a time; the handle stays open. */
+async function* readRange(handle: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+  const end = start + length;
+  for (let pos = start; pos < end; ) {
+    const want = Math.min(READ_CHUNK, end - pos);
+    const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, pos);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at offset ${pos}`);
+    pos += bytesRead;
+    yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+  }
+}
+
+function dataStart(zipfile: yauzl.ZipFile, entry: yauzl.Entry, name: string, fail: Fail): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // yauzl checks the local header signature and that the data fits in the file.
+    zipfile.readLocalFileHeader(entry, { minimal: true }, (err, header) => {
+      if (err !== null) return reject(fail(`bad local file header: ${err.message}`, name, err));
+      resolve(header.fileDataStart);
+    });
+  });
+}
+
 /**
- * Inflates one entry, hashing as data arrives; fails as soon as the data
- * exceeds the declared size, and at the end on a short file or CRC mismatch.
+ * Reads and inflates one entry straight from the file, hashing as data
+ * arrives; fails as soon as the data exceeds the declared size (zip bombs
+ * stop after one chunk), and at the end on a short file or CRC mismatch.
  */
-function hashEntryData(
+async function hashEntryData(
   zipfile: yauzl.ZipFile,
+  handle: FileHandle,
   entry: yauzl.Entry,
   name: string,
   keep: boolean,
   fail: Fail,
 ): Promise<{ sha256: Buffer; content?: Buffer }> {
   const declared = entry.uncompressedSize;
-  return new Promise((resolve, reject) => {
-    zipfile.openReadStream(entry, (err, stream) => {
-      if (err !== null || stream === undefined) return reject(fail(`cannot read entry data: ${err?.message}`, name, err));
-      const hash = createHash('sha256');
-      const parts: Buffer[] = [];
-      let crc = 0;
-      let bytes = 0;
-      let done = false;
-      const stop = (e: GomirrorError): void => {
-        if (done) return;
-        done = true;
-        (stream as Readable).destroy();
-        reject(e);
-      };
-      stream.on('data', (chunk: Buffer) => {
-        if (done) return;
-        bytes += chunk.length;
-        if (bytes > declared) return stop(fail(`uncompressed data larger than declared size (${declared} bytes)`, name));
-        hash.update(chunk);
-        crc = crc32(chunk, crc);
-        if (keep) parts.push(chunk);
-      });
-      stream.on('error', (e: Error) => stop(fail(`corrupt entry data: ${e.message}`, name, e)));
-      stream.on('end', () => {
-        if (done) return;
-        if (bytes !== declared) return stop(fail(`uncompressed size ${bytes} differs from declared size ${declared}`, name));
-        if (crc >>> 0 !== entry.crc32 >>> 0) return stop(fail('CRC-32 mismatch', name));
-        done = true;
-        resolve({ sha256: hash.digest(), ...(keep && { content: Buffer.concat(parts, bytes) }) });
-      });
-    });
-  });
+  const start = await dataStart(zipfile, entry, name, fail);
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  let crc = 0;
+  let bytes = 0;
+  const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      if (bytes > declared) throw fail(`uncompressed data larger than declared size (${declared} bytes)`, name);
+      hash.update(chunk);
+      crc = crc32(chunk, crc);
+      if (keep) parts.push(chunk);
+    }
+  };
+  if (entry.compressedSize > 0) {
+    const raw = readRange(handle, start, entry.compressedSize);
+    try {
+      if (entry.compressionMethod === 8) await pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK }), sink);
+      else await pipeline(raw, sink);
+    } catch (err) {
+      if (err instanceof GomirrorError) throw err;
+      throw fail(`corrupt entry data: ${(err as Error).message}`, name, err);
+    }
+  }
+  if (bytes !== declared) throw fail(`uncompressed size ${bytes} differs from declared size ${declared}`, name);
+  if (crc >>> 0 !== entry.crc32 >>> 0) throw fail('CRC-32 mismatch', name);
+  return { sha256: hash.digest(), ...(keep && { content: Buffer.concat(parts, bytes) }) };
 }
 
 /** h1 of a go.mod file on disk (bounded by maxGoMod); throws TOO_LARGE past maxBytes and IO when unreadable. */

@@ -30,11 +30,11 @@ export function recordText(module: string, version: string, salt = ''): Buffer {
 }
 
 export interface TransportOptions {
-  /** Serve this tree size as "latest" and in lookups (default: current size). */
+  /** Serve this tree size as "latest" and in lookups (default: current size); tiles always follow the whole log. */
   size?: number;
   /** Answer these paths with this body (or a 404 for null). */
   overrides?: Map<string, Buffer | null>;
-  /** Answer partial tiles ("….p/W") with 404, like a server that only keeps full tiles. */
+  /** Answer partial tiles ("….p/W") with 404 once their full tile exists, like a server that drops completed partials. */
   noPartialTiles?: boolean;
   /** Write "<id>\n" before each record in data tiles (golang.org/x/mod reference server framing). */
   idFraming?: boolean;
@@ -100,15 +100,15 @@ export class FakeLog {
     const size = opts.size ?? this.size;
     if (path === 'latest') return this.note(size);
     if (path.startsWith('lookup/')) return this.lookup(path.slice('lookup/'.length), size);
-    if (opts.noPartialTiles && path.includes('.p/')) throw notFound(path);
     const t = parseTilePath(path);
+    const entries = t.l === -1 ? this.size : shr(this.size, t.h * t.l);
+    if (opts.noPartialTiles && t.w < 2 ** t.h && shl(t.n + 1, t.h) <= entries) throw notFound(path);
+    if (shl(t.n, t.h) + t.w > entries) throw notFound(path);
     if (t.l === -1) {
-      if (shl(t.n, t.h) + t.w > size) throw notFound(path);
       const recs = this.records.slice(shl(t.n, t.h), shl(t.n, t.h) + t.w);
       if (!opts.idFraming) return formatDataTile(recs);
       return Buffer.concat(recs.map((r, i) => Buffer.concat([Buffer.from(`${shl(t.n, t.h) + i}\n`), r, Buffer.from('\n')])));
     }
-    if (shl(t.n, t.h) + t.w > shr(size, t.h * t.l)) throw notFound(path);
     return readTileData(t, this.reader);
   }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError, type ErrorCode } from '../../src/errors.js';
 import { hashGoMod } from '../../src/zip/h1.js';
 import { DEFAULT_ZIP_LIMITS, hashGoModFile, hashModuleZip, type ZipLimits } from '../../src/zip/modzip.js';
-import { buildZip, dataOffset, patchEntry, referenceH1, replaceBytes, tempDir, writeTemp, type ZipEntrySpec } from './fixtures.js';
+import { buildZip, centralHeaderOffset, dataOffset, patchEntry, referenceH1, replaceBytes, tempDir, writeTemp, type ZipEntrySpec } from './fixtures.js';
 
 const MOD = 'example.com/m';
 const VER = 'v1.0.0';
@@ -135,6 +135,14 @@ describe('hashModuleZip: name rules', () => {
     await rejectWith(await zipFile([{ name: P + 'Go.Mod', data: 'module x\n' }]));
   });
 
+  it('rejects an unsupported compression method', async () => {
+    const name = P + 'a.go';
+    const buf = Buffer.from(await buildZip([{ name, data: 'package m\n' }]));
+    buf.writeUInt16LE(12, centralHeaderOffset(buf, name) + 10); // bzip2
+    const e = await rejectWith(await zipFile(buf));
+    expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/compression method 12/) });
+  });
+
   it('rejects a symlink entry', async () => {
     const e = await rejectWith(await zipFile([{ name: P + 'link', data: '/etc/passwd', mode: 0o120777 }]));
     expect(e.detail).toMatchObject({ file: P + 'link', reason: expect.stringMatching(/symbolic link/) });
@@ -163,7 +171,7 @@ describe('hashModuleZip: sizes and zip bombs', () => {
     const name = P + 'bomb';
     const buf = patchEntry(await buildZip([{ name, data: Buffer.alloc(5 << 20) }]), name, { uncompressedSize: 1000 });
     const e = await rejectWith(await zipFile(buf), ErrorCodes.BAD_ZIP, small);
-    expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/declared|too many bytes/) });
+    expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/larger than declared size \(1000 bytes\)/) });
   });
 
   it('rejects an entry that is shorter than its declared size', async () => {
@@ -234,8 +242,10 @@ describe('hashModuleZip: corrupt input', () => {
     await rejectWith(await zipFile(Buffer.alloc(0)));
   });
 
-  it('reports a missing file as IO, not BAD_ZIP', async () => {
+  it('reports a missing or unreadable file as IO, not BAD_ZIP', async () => {
     await rejectWith(join(dir, 'does-not-exist.zip'), ErrorCodes.IO);
+    // A directory opens, but reading it fails with EISDIR: a system error.
+    await rejectWith(dir, ErrorCodes.IO);
   });
 
   it('rejects bad module or version arguments', async () => {

@@ -1,0 +1,23 @@
+/** The `gomirror serve` command handler: serve --dest on --listen until SIGINT/SIGTERM. */
+import { parseDirs, type RawOptions } from '../config/config.js';
+import { parseListen, startServer } from '../serve/server.js';
+
+/** Starts the built-in static server, prints its URL and the client settings, and stops cleanly on SIGINT/SIGTERM. */
+export async function serveCommand(argv: RawOptions): Promise<void> {
+  const { dest } = parseDirs(argv);
+  const listenRaw = argv['listen'];
+  const listen = parseListen(typeof listenRaw === 'string' || typeof listenRaw === 'number' ? String(listenRaw) : '127.0.0.1:8080');
+  const server = await startServer(dest, listen);
+  process.stderr.write(`gomirror: serving ${dest} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`);
+  process.stderr.write(`  try: GOPROXY=${server.url}/ GOFLAGS=-mod=mod go mod download\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+}

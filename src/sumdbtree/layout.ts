@@ -1,0 +1,33 @@
+/** Paths of the checksum-database files inside the served tree (DESIGN §2). Pure. */
+import path from 'node:path';
+import { escapePath, escapeVersion } from '../module/index.js';
+import { assertInside } from '../store/layout.js';
+
+/** `<root>/sumdb/<name>`; the name is a host name (checked by the config parser). */
+export function sumdbDir(root: string, name: string): string {
+  const dir = path.join(root, 'sumdb', name);
+  assertInside(root, dir);
+  return dir;
+}
+
+/** `<root>/sumdb/<name>/lookup/<escaped module>@<escaped version>`. */
+export function lookupFile(root: string, name: string, module: string, version: string): string {
+  const p = path.join(sumdbDir(root, name), 'lookup', `${escapePath(module)}@${escapeVersion(version)}`);
+  assertInside(root, p);
+  return p;
+}
+
+/** `<root>/sumdb/<name>/<tile path>` for a path produced by tilePath(). */
+export function tileFile(root: string, name: string, tilePath: string): string {
+  if (!/^tile\/\d+\/\d+(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/.test(tilePath)) {
+    throw new Error(`not a hash tile path: ${JSON.stringify(tilePath)}`);
+  }
+  const p = path.join(sumdbDir(root, name), tilePath);
+  assertInside(root, p);
+  return p;
+}
+
+/** The body of a lookup response, exactly as the checksum database serves it. */
+export function formatLookup(id: number, recordText: string, note: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${id}\n${recordText}\n`), note]);
+}

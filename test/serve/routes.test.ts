@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { IMMUTABLE, SHORT, isAllowedMethod, normalizeRequestPath, routeFor } from '../../src/serve/routes.js';
+import { parseListen } from '../../src/serve/server.js';
+
+describe('normalizeRequestPath', () => {
+  it.each([
+    ['/a/b/@v/list', '/a/b/@v/list'],
+    ['/a//b/./@v/list', '/a/b/@v/list'],
+    ['/a/x/../b/@v/list', '/a/b/@v/list'],
+    ['/%21a/@v/list?x=1', '/!a/@v/list'],
+    ['/a%2fb/@v/list', '/a/b/@v/list'],
+    ['/a/', '/a/'],
+    ['/', '/'],
+  ])('%s -> %s', (input, out) => {
+    expect(normalizeRequestPath(input)).toBe(out);
+  });
+
+  it.each(['/../x', '/%2e%2e/x', '/a/%2e%2e/..', '/a%00', '/%zz', 'a/b', '/a\\b'])('refuses %s', (input) => {
+    expect(normalizeRequestPath(input)).toBeUndefined();
+  });
+});
+
+describe('routeFor', () => {
+  it('gives the nginx content type and cache policy', () => {
+    expect(routeFor('/m.com/x/@v/v1.0.0.zip')).toEqual({ contentType: 'application/zip', cacheControl: IMMUTABLE });
+    expect(routeFor('/m.com/x/@v/list')).toEqual({ contentType: 'text/plain', cacheControl: SHORT });
+    expect(routeFor('/sumdb/sum.golang.org/tile/8/data/x001/002.p/7')?.cacheControl).toBe(SHORT);
+    expect(routeFor('/sumdb/sum.golang.org/tile/8/data/x001/002')?.cacheControl).toBe(IMMUTABLE);
+  });
+
+  it('takes a lookup ending in .zip for a lookup (sumdb shapes first)', () => {
+    expect(routeFor('/sumdb/s.org/lookup/m.com/x@v1.0.0-x.zip')?.contentType).toBe('text/plain');
+  });
+
+  it.each(['/', '/README.txt', '/m.com/@v/', '/m.com/.x/@v/list', '/sumdb/s.org/tile/8/0/x001', '/m.com/@v/v1.zip.tmp'])(
+    'refuses %s',
+    (p) => {
+      expect(routeFor(p)).toBeUndefined();
+    },
+  );
+});
+
+describe('isAllowedMethod', () => {
+  it('allows GET and HEAD only', () => {
+    expect(['GET', 'HEAD', 'POST', 'get', undefined].map(isAllowedMethod)).toEqual([true, true, false, false, false]);
+  });
+});
+
+describe('parseListen', () => {
+  it.each([
+    ['127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
+    ['[::1]:80', { host: '::1', port: 80 }],
+    ['8080', { host: '127.0.0.1', port: 8080 }],
+    [':9000', { host: '127.0.0.1', port: 9000 }],
+    ['0.0.0.0:0', { host: '0.0.0.0', port: 0 }],
+  ])('%s', (input, out) => {
+    expect(parseListen(input)).toEqual(out);
+  });
+
+  it.each(['', 'host', 'a:b', '1.2.3.4:70000', '[::1]'])('refuses %j naming the key', (input) => {
+    expect(() => parseListen(input)).toThrow(/"listen"/);
+  });
+});

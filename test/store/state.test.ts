@@ -1,0 +1,132 @@
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as nodePath from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.js';
+import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
+
+let dir: string;
+let store: StateStore;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(nodePath.join(tmpdir(), 'gomirror-state-'));
+  store = new StateStore(nodePath.join(dir, '.gomirror'));
+  await store.init();
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const retry = (i: number, attempts = 1): RetryItem => ({
+  module: `example.com/m${i}`,
+  version: `v1.0.${i}`,
+  timestamp: '2020-01-01T00:00:00.000000001Z',
+  attempts,
+  nextAttemptAt: '2020-01-01T01:00:00Z',
+  lastError: { code: 'GOMIRROR_HTTP', message: `503 for example.com/m${i}@v1.0.${i}` },
+});
+
+async function all<T>(gen: AsyncGenerator<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of gen) out.push(x);
+  return out;
+}
+
+describe('StateStore', () => {
+  it('init creates the state and temp directories', async () => {
+    expect(store.tmpDir).toBe(nodePath.join(dir, '.gomirror', 'tmp'));
+    expect((await fs.stat(store.tmpDir)).isDirectory()).toBe(true);
+  });
+
+  it('round-trips the cursor and has none before the first save', async () => {
+    expect(await store.loadCursor()).toBeUndefined();
+    const c = { since: '2019-04-10T19:08:52.997264001Z', seenAtSince: ['a.example/m@v1.0.0', 'b.example/m@v1.0.0'] };
+    await store.saveCursor(c);
+    expect(await store.loadCursor()).toEqual(c);
+    await store.saveCursor({ since: '2019-04-10T19:08:53Z', seenAtSince: [] });
+    expect(await store.loadCursor()).toEqual({ since: '2019-04-10T19:08:53Z', seenAtSince: [] });
+    expect(await fs.readdir(store.tmpDir)).toEqual([]);
+  });
+
+  it('refuses a corrupt cursor file with MALFORMED naming the file', async () => {
+    const file = nodePath.join(store.stateDir, 'cursor.json');
+    for (const bad of ['{', '{"since":"yesterday","seenAtSince":[]}', '{"since":"2020-01-01T00:00:00Z","seenAtSince":[1]}']) {
+      await fs.writeFile(file, bad);
+      await expect(store.loadCursor()).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringContaining(file) });
+    }
+  });
+
+  it('keeps one retry entry per module@version, iterates, counts and removes them', async () => {
+    expect(await store.retryCount()).toBe(0);
+    expect(await all(store.retries())).toEqual([]);
+    for (let i = 0; i < 300; i++) await store.putRetry(retry(i));
+    await store.putRetry(retry(7, 5)); // replaces
+    expect(await store.retryCount()).toBe(300);
+    const items = await all(store.retries());
+    expect(items).toHaveLength(300);
+    expect(items.find((r) => r.module === 'example.com/m7')?.attempts).toBe(5);
+    expect(new Set(items.map((r) => `${r.module}@${r.version}`)).size).toBe(300);
+    expect(items.find((r) => r.module === 'example.com/m3')).toEqual(retry(3));
+
+    await store.removeRetry('example.com/m7', 'v1.0.7');
+    await store.removeRetry('example.com/m7', 'v1.0.7'); // absent: no-op
+    expect(await store.retryCount()).toBe(299);
+    expect((await all(store.retries())).some((r) => r.module === 'example.com/m7')).toBe(false);
+  });
+
+  it('lets the consumer remove entries while iterating', async () => {
+    for (let i = 0; i < 50; i++) await store.putRetry(retry(i));
+    let n = 0;
+    for await (const r of store.retries()) {
+      await store.removeRetry(r.module, r.version);
+      n++;
+    }
+    expect(n).toBe(50);
+    expect(await store.retryCount()).toBe(0);
+  });
+
+  it('refuses a corrupt retry file with MALFORMED', async () => {
+    await store.putRetry(retry(1));
+    const [name] = await fs.readdir(nodePath.join(store.stateDir, 'retry'));
+    await fs.writeFile(nodePath.join(store.stateDir, 'retry', name!), '{"module":"x"}');
+    await expect(all(store.retries())).rejects.toMatchObject({ code: ErrorCodes.MALFORMED });
+  });
+
+  it('appends skipped entries and streams them back, surviving a torn last line', async () => {
+    expect(await all(store.skipped())).toEqual([]);
+    const a: SkippedItem = { module: 'example.com/m', version: 'v1.0.0', reason: 'gone (410)', code: 'GOMIRROR_GONE', at: '2020-01-01T00:00:00Z' };
+    const b: SkippedItem = { raw: '{not json', reason: 'not JSON', code: 'GOMIRROR_MALFORMED', at: '2020-01-01T00:00:01Z' };
+    await store.appendSkipped(a);
+    await fs.appendFile(nodePath.join(store.stateDir, 'skipped.jsonl'), '{"module":"torn'); // killed mid-write
+    const fresh = new StateStore(store.stateDir);
+    await fresh.appendSkipped(b);
+    await Promise.all([1, 2, 3].map((i) => fresh.appendSkipped({ ...a, version: `v1.0.${i}` })));
+    const items = await all(fresh.skipped());
+    expect(items[0]).toEqual(a);
+    expect(items[1]).toEqual(b);
+    expect(items.slice(2).map((s) => s.version).sort()).toEqual(['v1.0.1', 'v1.0.2', 'v1.0.3']);
+  });
+
+  it('round-trips the run summary', async () => {
+    expect(await store.loadSummary()).toBeUndefined();
+    const s: RunSummary = {
+      startedAt: '2020-01-01T00:00:00Z',
+      finishedAt: '2020-01-01T00:01:00Z',
+      durationMs: 60000,
+      exitCode: 1,
+      fetched: 10,
+      published: 8,
+      skipped: 1,
+      failed: 1,
+      filtered: 3,
+      invalid: 0,
+      bytes: 12345,
+      cursor: { since: '2020-01-01T00:00:00Z', seenAtSince: ['a.example/m@v1.0.0'] },
+      failures: [{ module: 'a.example/m', version: 'v1.0.1', code: 'GOMIRROR_HTTP', message: 'boom' }],
+    };
+    await store.saveSummary(s);
+    expect(await store.loadSummary()).toEqual(s);
+    await fs.writeFile(nodePath.join(store.stateDir, 'summary.json'), '[]');
+    await expect(store.loadSummary()).rejects.toMatchObject({ code: ErrorCodes.MALFORMED });
+  });
+});
