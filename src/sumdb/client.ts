@@ -5,9 +5,10 @@
  * All I/O goes through the injected transport, trusted-head store and tile cache.
  */
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
+import { escapePath, escapeVersion } from '../module/index.js';
 import { openTreeNote, parseVerifierKey, type SignedHead, type Verifier } from './note.js';
-import { type LookupResult, parseLookup, parseRecord } from './record.js';
-import { readTileData, type Tile, tileHashReader, tilePath } from './tiles.js';
+import { formatDataTile, type LookupResult, parseLookup, parseRecord } from './record.js';
+import { type Tile, tileHashReader, tilePath } from './tiles.js';
 import { emptyTreeHash, type HashReader, recordHash, shl, shr, storedHashIndex, treeHash } from './tlog.js';
 import type { TrustedHeadStore } from './trusted.js';
 import { RemoteTileReader, type SumdbTransport, TILE_HEIGHT, type TileCache } from './tilefetch.js';
@@ -22,27 +23,6 @@ export interface ProvenRecord {
   version: string;
   zipHash?: string;
   modHash?: string;
-}
-
-const MODULE_RE = /^[A-Za-z0-9._~+\-/]+$/;
-const VERSION_RE = /^[A-Za-z0-9._+\-]+$/;
-
-/** Case-encodes a module path or version for URLs ("!" + lower case for each upper-case letter). */
-function escapeCase(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-
-function checkModuleVersion(module: string, version: string): void {
-  if (!MODULE_RE.test(module) || module.startsWith('/') || module.split('/').some((e) => e === '' || e === '.' || e === '..')) {
-    throw new GomirrorError(ErrorCodes.INVALID_PATH, 'invalid module path for checksum database lookup', {
-      op: 'sumdb.lookup', module, version,
-    });
-  }
-  if (!VERSION_RE.test(version) || version === '.' || version === '..') {
-    throw new GomirrorError(ErrorCodes.INVALID_VERSION, 'invalid version for checksum database lookup', {
-      op: 'sumdb.lookup', module, version,
-    });
-  }
 }
 
 /** Re-throws err with the operation, module and version it concerns. */
@@ -90,7 +70,10 @@ export class SumdbClient {
       if (note !== undefined && note.length > 0 && this.head === undefined) {
         this.head = openTreeNote(note, this.verifier);
       }
-    })();
+    })().catch((err: unknown) => {
+      this.loading = undefined; // let a later call retry (e.g. after a transient I/O error)
+      throw err;
+    });
     await this.loading;
     return this.head;
   }
@@ -195,8 +178,7 @@ export class SumdbClient {
   }
 
   private async doLookup(module: string, version: string): Promise<LookupResult & { head: SignedHead }> {
-    checkModuleVersion(module, version);
-    const body = await this.transport.get(`lookup/${escapeCase(module)}@${escapeCase(version)}`);
+    const body = await this.transport.get(`lookup/${escapePath(module)}@${escapeVersion(version)}`);
     const res = parseLookup(body, module, version);
     await this.acceptHead(res.note);
     const head = (await this.trustedHead()) as SignedHead;
@@ -267,21 +249,38 @@ export class SumdbClient {
   /** The bytes of the given hash or data tiles, authenticated against the trusted head (NOT_FOUND if not in it). */
   async readTiles(tiles: Tile[]): Promise<Buffer[]> {
     const head = await this.headForReading();
-    const out: Buffer[] = [];
-    for (const t of tiles) out.push(await this.readOneTile(head, t));
+    tiles.forEach((t) => this.checkTileInTree(head, t));
+    const out = new Array<Buffer>(tiles.length);
+    const hashTiles = tiles.flatMap((t, i) => (t.l >= 0 ? [{ t, i }] : []));
+    // Read hash tiles in batches so the tree-hash tiles are authenticated once per batch.
+    for (let k = 0; k < hashTiles.length; k += READ_TILES_BATCH) {
+      const batch = hashTiles.slice(k, k + READ_TILES_BATCH);
+      const indexes = batch.flatMap(({ t }) =>
+        Array.from({ length: t.w }, (_, j) => storedHashIndex(TILE_HEIGHT * t.l, shl(t.n, TILE_HEIGHT) + j)),
+      );
+      const hashes = await this.hashReader(head).readHashes(indexes);
+      let pos = 0;
+      for (const { t, i } of batch) {
+        out[i] = Buffer.concat(hashes.slice(pos, pos + t.w));
+        pos += t.w;
+      }
+    }
+    for (const [i, t] of tiles.entries()) {
+      if (t.l !== -1) continue;
+      const texts = (await this.provenDataTile(head, t.n)).slice(0, t.w);
+      out[i] = formatDataTile(texts);
+    }
     return out;
   }
 
-  private async readOneTile(head: SignedHead, t: Tile): Promise<Buffer> {
+  private checkTileInTree(head: SignedHead, t: Tile): void {
     const size = head.tree.size;
     const entries = t.l === -1 ? size : shr(size, TILE_HEIGHT * t.l);
-    if (t.h !== TILE_HEIGHT || t.w < 1 || t.w > 2 ** TILE_HEIGHT || shl(t.n, TILE_HEIGHT) + t.w > entries) {
+    const ok = t.h === TILE_HEIGHT && t.l >= -1 && t.w >= 1 && t.w <= 2 ** TILE_HEIGHT && t.n >= 0;
+    if (!ok || shl(t.n, TILE_HEIGHT) + t.w > entries) {
       throw new GomirrorError(ErrorCodes.NOT_FOUND, `tile ${tilePath(t)} is not part of the trusted tree of size ${size}`, {
         op: 'sumdb.tiles', detail: { tile: tilePath(t), size },
       });
     }
-    if (t.l >= 0) return readTileData(t, this.hashReader(head));
-    const texts = (await this.provenDataTile(head, t.n)).slice(0, t.w);
-    return Buffer.concat(texts.flatMap((r) => [r, Buffer.from('\n')]));
   }
 }

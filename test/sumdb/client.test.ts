@@ -16,6 +16,18 @@ async function setup(n: number, opts: TransportOptions = {}) {
   return { key, log, store, client };
 }
 
+/** One log of 70000 records (three tile levels), built once for the tests that need it. */
+let big: Promise<{ key: ReturnType<typeof newKey>; log: FakeLog }> | undefined;
+function bigLog(): Promise<{ key: ReturnType<typeof newKey>; log: FakeLog }> {
+  big ??= (async () => {
+    const key = newKey(NAME);
+    const log = new FakeLog(key.signer);
+    await log.addMany(70000);
+    return { key, log };
+  })();
+  return big;
+}
+
 const withCode = (code: string) => expect.objectContaining({ code });
 
 async function caught(p: Promise<unknown>): Promise<GomirrorError> {
@@ -131,9 +143,12 @@ describe('SumdbClient lookup', () => {
 
 describe('SumdbClient heads', () => {
   it('moves forward along a consistent timeline', async () => {
-    const { log, store, client } = await setup(300);
+    const { key, log } = await bigLog();
+    const opts: TransportOptions = { size: 300 };
+    const store = memoryStore();
+    const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport(opts), trusted: store });
     expect((await client.refreshHead()).tree.size).toBe(300);
-    await log.addMany(70000 - 300);
+    opts.size = 70000;
     const head = await client.refreshHead();
     expect(head.tree.size).toBe(70000);
     expect(store.saved).toHaveLength(2);
@@ -265,6 +280,19 @@ describe('SumdbClient tiles', () => {
     expect((await c2.lookup('example.com/m', 'v0.0.299')).id).toBe(299);
   });
 
+  it('recovers from a corrupted tile cache by refetching, and repairs the cache', async () => {
+    const { log, key } = await setup(300);
+    const real = await readTileData({ h: 8, l: 0, n: 0, w: 256 }, log.reader);
+    const bad = Buffer.from(real);
+    bad[100] = (bad[100] as number) ^ 1;
+    const cache = new Map<string, Buffer>([['tile/8/0/000', bad]]);
+    const tileCache = { get: async (p: string) => cache.get(p), put: async (p: string, d: Buffer) => void cache.set(p, d) };
+    const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport(), trusted: memoryStore(), tileCache });
+    expect((await client.lookup('example.com/m', 'v0.0.3')).id).toBe(3);
+    expect(cache.get('tile/8/0/000')?.equals(real)).toBe(true);
+    expect(log.requests).toContain('tile/8/0/000');
+  });
+
   it('reads bulk records from data tiles in both framings, proving each', async () => {
     for (const idFraming of [false, true]) {
       const { client } = await setup(600, { idFraming });
@@ -297,7 +325,8 @@ describe('SumdbClient tiles', () => {
   });
 
   it('reads authenticated tiles of the trusted head for publishing', async () => {
-    const { log, client } = await setup(70000);
+    const { key, log } = await bigLog();
+    const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport(), trusted: memoryStore() });
     await client.refreshHead();
     const tiles = newTiles(8, 0, 70000);
     expect(tiles.map(tilePath)).toContain('tile/8/2/000.p/1');
