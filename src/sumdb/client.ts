@@ -25,6 +25,9 @@ export interface ProvenRecord {
   modHash?: string;
 }
 
+/** Hash tiles authenticated together by one readTiles batch (bounds the indexes held at once). */
+const READ_TILES_BATCH = 32;
+
 /** Re-throws err with the operation, module and version it concerns. */
 function withContext(err: unknown, op: string, module: string, version: string): never {
   if (isGomirrorError(err) && err.module === undefined) {

@@ -78,6 +78,7 @@ export async function runFeed(
   const window = new CompletionWindow<Pos>();
   const settle = (seq: number): void => saver.advance(window.complete(seq));
   const filter = { include: cfg.include, exclude: cfg.exclude };
+  let fromFeed = 0;
   logger.info({ since: start.since }, 'reading the index feed');
   const events = crawl(fetchPage, { since: start, ...(cfg.until !== undefined && { until: cfg.until }) });
   try {
@@ -97,7 +98,8 @@ export async function runFeed(
         settle(window.add({ ts: timestamp, key: entryKey(ev.entry) }));
         continue;
       }
-      if (cfg.maxVersions !== undefined && counters.scheduled >= cfg.maxVersions) break;
+      if (cfg.maxVersions !== undefined && fromFeed >= cfg.maxVersions) break;
+      fromFeed++;
       await runner.room();
       const seq = window.add({ ts: timestamp, key: entryKey(ev.entry) });
       runner.schedule({ module, version, withZip: true }, 0, (s) => {

@@ -39,6 +39,12 @@ export interface CorpusOptions {
   bigFiles: boolean;
   /** Every clusterEvery-th feed entry starts a run of 2..MAX_CLUSTER identical timestamps (0: no clusters). */
   clusterEvery: number;
+  /**
+   * Optional extra payload per version (for benchmarks): bytes of a `data/`
+   * file (half incompressible, half text) added to the zip of record `id`;
+   * 0 or undefined adds nothing. Must be deterministic.
+   */
+  payloadBytes?: (id: number) => number;
 }
 
 /** The largest number of feed entries sharing one timestamp. */
@@ -110,6 +116,17 @@ function packageName(modPath: string): string {
 function pathMajor(modPath: string): number | undefined {
   const m = /(?:\/|^gopkg\.in\/.*\.)v(\d+)$/.exec(modPath);
   return m ? Number(m[1]) : undefined;
+}
+
+/** `size` bytes of payload: half incompressible (random), half compressible text. */
+function payloadFiles(label: string, size: number): ModuleFile[] {
+  const half = Math.floor(size / 2);
+  const line = `${label} payload line of compressible text\n`;
+  const text = Buffer.from(line.repeat(Math.ceil((size - half) / line.length) + 1)).subarray(0, size - half);
+  return [
+    { name: 'data/payload.bin', data: randomBytesFrom(`${label} payload`, half) },
+    { name: 'data/payload.txt', data: text },
+  ];
 }
 
 /** The deterministic corpus: published versions, their files and the feed. */
@@ -308,6 +325,8 @@ export class Corpus {
       files.push({ name: 'internal/deep/er/x.go', data: Buffer.from(`package er\n\n// X is deep.\nconst X = ${this.rng.int(1000)}\n`) });
       files.push({ name: 'testdata/Data File.txt', data: Buffer.from(`upper case and space in a file name\n`) });
     }
+    const payload = this.opts.payloadBytes?.(this.publishedList.length) ?? 0;
+    if (payload > 0) files.push(...payloadFiles(`${this.opts.seed}/${m.tpl.path}@${version}`, payload));
     if (m.tpl.big && this.bigLeft > 0 && m.published.length === 0) {
       this.bigLeft--;
       const label = `${this.opts.seed}/${m.tpl.path}@${version}`;

@@ -26,6 +26,8 @@ export interface UpstreamOptions {
   pageShortEvery?: number;
   /** Every clusterEvery-th feed entry starts a run of 2..5 identical timestamps (default 6; 0: none). */
   clusterEvery?: number;
+  /** Extra payload bytes per record id (benchmarks; see CorpusOptions.payloadBytes). */
+  payloadBytes?: (id: number) => number;
 }
 
 /** A running fake index + proxy + checksum database. */
@@ -85,12 +87,13 @@ class Upstream {
   private head = '';
   private indexRequests = 0;
 
-  constructor(private readonly opts: Required<UpstreamOptions>) {
+  constructor(private readonly opts: Required<Omit<UpstreamOptions, 'payloadBytes'>> & Pick<UpstreamOptions, 'payloadBytes'>) {
     this.corpus = new Corpus({
       seed: opts.seed,
       modules: opts.modules,
       bigFiles: opts.bigFiles,
       clusterEvery: opts.clusterEvery,
+      ...(opts.payloadBytes && { payloadBytes: opts.payloadBytes }),
     });
     const keySeed = createHash('sha256').update(`gomirror fake sumdb key ${opts.seed}`).digest();
     this.signer = createNoteSigner(FAKE_SUMDB_NAME, keySeed);
@@ -254,6 +257,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<FakeUps
     bigFiles: opts.bigFiles ?? false,
     pageShortEvery: opts.pageShortEvery ?? 0,
     clusterEvery: opts.clusterEvery ?? 6,
+    ...(opts.payloadBytes && { payloadBytes: opts.payloadBytes }),
   });
   const server = createServer((req, res) => up.handle(req, res));
   await new Promise<void>((resolve, reject) => {

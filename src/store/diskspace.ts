@@ -1,0 +1,74 @@
+/**
+ * Disk safety: a free-space check before a run writes anything, so a run on a
+ * nearly full disk stops at once with the numbers an operator needs instead
+ * of failing halfway with ENOSPC.
+ */
+import { promises as fs } from 'node:fs';
+import * as nodePath from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ioError } from './atomic.js';
+
+/** 1 GiB: the default minimum free space (twice the 500 MiB module zip limit, rounded up). */
+export const DEFAULT_MIN_FREE_BYTES = 1024 ** 3;
+
+/** Free space of the filesystem holding a directory, as an unprivileged process sees it. */
+export interface FreeSpace {
+  /** Bytes available to this (unprivileged) user: f_bavail × f_bsize. */
+  freeBytes: number;
+  /** Total size of the filesystem. */
+  totalBytes: number;
+  /** Free inodes, and the total (0 on filesystems without inode accounting, e.g. btrfs). */
+  freeInodes: number;
+  totalInodes: number;
+}
+
+/** Reads free space of the filesystem that holds `dir`, looking at the nearest existing ancestor when dir does not exist yet. */
+export async function freeSpace(dir: string): Promise<FreeSpace> {
+  let p = nodePath.resolve(dir);
+  for (;;) {
+    try {
+      const s = await fs.statfs(p);
+      return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize, freeInodes: s.ffree, totalInodes: s.files };
+    } catch (err) {
+      const parent = nodePath.dirname(p);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === p) {
+        throw ioError(err, 'store.diskspace', `cannot read free space of ${p}`, { dir: p });
+      }
+      p = parent;
+    }
+  }
+}
+
+function mib(n: number): string {
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+/**
+ * Throws NO_SPACE (detail: dir, freeBytes, requiredBytes) when the filesystem
+ * holding `dir` has less than `minBytes` available, or no free inode; returns
+ * the measured free space otherwise. `minBytes` 0 disables the byte check.
+ */
+export async function checkFreeSpace(dir: string, minBytes: number = DEFAULT_MIN_FREE_BYTES): Promise<FreeSpace> {
+  const space = await freeSpace(dir);
+  const lowBytes = space.freeBytes < minBytes;
+  const noInodes = space.totalInodes > 0 && space.freeInodes === 0;
+  if (lowBytes || noInodes) {
+    const what = lowBytes ? `${mib(space.freeBytes)} free, at least ${mib(minBytes)} required` : 'no free inodes';
+    throw new GomirrorError(ErrorCodes.NO_SPACE, `not enough space on the filesystem of ${dir}: ${what}`, {
+      op: 'store.diskspace',
+      detail: { dir, freeBytes: space.freeBytes, requiredBytes: minBytes, freeInodes: space.freeInodes },
+    });
+  }
+  return space;
+}
+
+/** Parses a size such as "1073741824", "512M", "1G", "1.5GiB" into bytes; undefined when malformed. Pure. */
+export function parseByteSize(s: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(s);
+  if (!m) return undefined;
+  const unit = (m[2] ?? '').toLowerCase();
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit];
+  if (mult === undefined) return undefined;
+  const n = Math.round(Number(m[1]) * mult);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

@@ -1,0 +1,111 @@
+/**
+ * The checksum database as verify sees it: a SumdbTransport that reads the
+ * tree's own `sumdb/<name>/` files (what nginx serves to the go command),
+ * falls back to the state's authenticated tile cache for tiles and, with
+ * --online, to the network; a trusted-head store that starts from the state's
+ * trusted head but never writes it; and the check of the tree's `latest`.
+ *
+ * Every record and tile read through this transport is still proven against
+ * the trusted head by SumdbClient, so where bytes come from never decides
+ * whether they are believed.
+ */
+import { promises as fs } from 'node:fs';
+import * as nodePath from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { assertInside } from '../store/layout.js';
+import type { SumdbClient, SumdbTransport, TrustedHeadStore } from '../sumdb/index.js';
+import { sumdbDir } from '../sumdbtree/layout.js';
+import { problem, problemFromError, type Problem } from './problems.js';
+
+const TRANSPORT_PATH = /^(latest|lookup\/[^\0\\]+|tile\/\d+\/(data|\d+)(\/x\d{3})*\/\d{3}(\.p\/\d+)?)$/;
+
+export interface TreeTransportOptions {
+  /** The served tree root. */
+  root: string;
+  /** Checksum database name (directory under sumdb/). */
+  name: string;
+  /** `<state>/sumdb/<name>`: the client's tile cache, used for tiles the tree lacks. */
+  cacheDir?: string;
+  /** The network checksum database (--online): used for anything the tree lacks, and for `latest`. */
+  network?: SumdbTransport;
+}
+
+async function readIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+function within(dir: string, rel: string): string {
+  const p = nodePath.join(dir, rel);
+  assertInside(dir, p);
+  return p;
+}
+
+/** A transport over the tree's sumdb files; see the module comment. NOT_FOUND when no source has the path. */
+export function treeSumdbTransport(o: TreeTransportOptions): SumdbTransport {
+  const dir = sumdbDir(o.root, o.name);
+  return {
+    async get(rel: string): Promise<Buffer> {
+      if (!TRANSPORT_PATH.test(rel) || rel.split('/').includes('..')) {
+        throw new GomirrorError(ErrorCodes.INVALID_PATH, `not a checksum database path: ${JSON.stringify(rel)}`, { op: 'verify.sumdb' });
+      }
+      if (rel === 'latest' && o.network) return o.network.get(rel);
+      const local = await readIfExists(within(dir, rel));
+      if (local !== undefined) return local;
+      if (rel.startsWith('tile/') && o.cacheDir !== undefined) {
+        const cached = await readIfExists(within(o.cacheDir, rel));
+        if (cached !== undefined) return cached;
+      }
+      if (o.network) return o.network.get(rel);
+      throw new GomirrorError(ErrorCodes.NOT_FOUND, `sumdb/${o.name}/${rel} is not in the tree`, {
+        op: 'verify.sumdb',
+        detail: { file: `sumdb/${o.name}/${rel}` },
+      });
+    },
+  };
+}
+
+/** A TrustedHeadStore that loads from `inner` and keeps later heads in memory only: verify never moves the mirror's trust. */
+export function readOnlyTrustedStore(inner: TrustedHeadStore): TrustedHeadStore {
+  let kept: Buffer | undefined;
+  return {
+    load: async () => kept ?? inner.load(),
+    save: async (note) => {
+      kept = Buffer.from(note);
+    },
+  };
+}
+
+/**
+ * Checks `sumdb/<name>/latest` and `supported` against the client's trusted
+ * head: the note must be signed by the configured key and consistent with the
+ * trusted head (bad-sumdb otherwise), not newer than it, and both files must
+ * exist once any version is mirrored (sumdb-head otherwise).
+ */
+export async function checkTreeHead(client: SumdbClient, root: string, name: string, versions: number): Promise<Problem[]> {
+  const rel = `sumdb/${name}`;
+  const dir = sumdbDir(root, name);
+  const out: Problem[] = [];
+  const note = await readIfExists(nodePath.join(dir, 'latest'));
+  const supported = await readIfExists(nodePath.join(dir, 'supported'));
+  if (note === undefined) {
+    if (versions > 0) out.push(problem('sumdb-head', `${rel}/latest`, `missing: the go command cannot verify the ${versions} mirrored versions offline`));
+    return out;
+  }
+  if (supported === undefined) out.push(problem('sumdb-head', `${rel}/supported`, 'missing: the go command will not use this tree for the checksum database'));
+  const before = await client.trustedHead();
+  try {
+    const head = await client.acceptHead(note);
+    if (before !== undefined && head.tree.size > before.tree.size) {
+      out.push(problem('sumdb-head', `${rel}/latest`, `tree size ${head.tree.size} is ahead of the mirror's trusted head ${before.tree.size} (state from another mirror?)`));
+    }
+  } catch (err) {
+    out.push(problemFromError(err, `${rel}/latest`));
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * A streaming walk over the served tree that yields module directories (the
+ * ones holding `@v/` or `@latest`). Directories are read with opendir and
+ * recursed into while being read, so memory is bounded by the depth of the
+ * tree, never by its size. Dot names, the state directory and the top-level
+ * `sumdb/` are skipped; symlinks are not followed. Entries that vanish
+ * mid-walk (a concurrent sync) are tolerated.
+ */
+import { promises as fs, type Dir } from 'node:fs';
+import * as nodePath from 'node:path';
+
+/** A directory of the tree that holds a module's `@v/` and/or `@latest`. */
+export interface ModuleDirEntry {
+  /** Escaped module path relative to the root, with `/` separators. */
+  escaped: string;
+  /** Absolute directory. */
+  dir: string;
+  hasVersionDir: boolean;
+  hasLatest: boolean;
+}
+
+export interface WalkOptions {
+  /** Absolute directories never entered (e.g. the state directory). */
+  skipDirs?: string[];
+}
+
+async function openDir(dir: string): Promise<Dir | undefined> {
+  try {
+    return await fs.opendir(dir, { bufferSize: 64 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+async function* walkDir(root: string, dir: string, skip: ReadonlySet<string>): AsyncGenerator<ModuleDirEntry> {
+  const handle = await openDir(dir);
+  if (handle === undefined) return;
+  let hasVersionDir = false;
+  let hasLatest = false;
+  for await (const e of handle) {
+    const abs = nodePath.join(dir, e.name);
+    if (e.name === '@v' && e.isDirectory()) hasVersionDir = true;
+    else if (e.name === '@latest' && e.isFile()) hasLatest = true;
+    else if (e.isDirectory() && !e.name.startsWith('.') && !e.name.startsWith('@') && !skip.has(abs)) {
+      if (dir === root && e.name === 'sumdb') continue;
+      yield* walkDir(root, abs, skip);
+    }
+  }
+  if (hasVersionDir || hasLatest) {
+    const escaped = nodePath.relative(root, dir).split(nodePath.sep).join('/');
+    yield { escaped, dir, hasVersionDir, hasLatest };
+  }
+}
+
+/** Yields every module directory under root, depth first; see the module comment. */
+export async function* walkModules(root: string, opts: WalkOptions = {}): AsyncGenerator<ModuleDirEntry> {
+  const base = nodePath.resolve(root);
+  const skip = new Set((opts.skipDirs ?? []).map((d) => nodePath.resolve(d)));
+  yield* walkDir(base, base, skip);
+}
+
+/**
+ * Streams the entry names of one module's `@v` directory (empty when it is
+ * gone). One module's directory is small enough to hold; the tree is not.
+ */
+export async function readVersionDir(moduleDir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(nodePath.join(moduleDir, '@v'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+}

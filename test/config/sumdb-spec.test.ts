@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { DEFAULT_SUMDB, parseHttpUrl, parseSumdbSpec } from '../../src/config/sumdb-spec.js';
+
+function errorOf(fn: () => unknown): GomirrorError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(GomirrorError);
+    return err as GomirrorError;
+  }
+  throw new Error('expected a GomirrorError, nothing was thrown');
+}
+
+describe('parseSumdbSpec', () => {
+  it('parses the default sum.golang.org value', () => {
+    expect(parseSumdbSpec(DEFAULT_SUMDB)).toEqual({
+      name: 'sum.golang.org',
+      key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8',
+      url: 'https://sum.golang.org',
+    });
+  });
+
+  it('defaults the URL to https://NAME', () => {
+    expect(parseSumdbSpec('sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8')).toEqual({
+      name: 'sum.golang.org',
+      key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8',
+      url: 'https://sum.golang.org',
+    });
+  });
+
+  it('accepts a host:port name, surrounding whitespace and an explicit URL (trailing slash dropped)', () => {
+    expect(parseSumdbSpec('  localhost:8080+deadbeef+AbCd/+=   http://127.0.0.1:8080/db/  ')).toEqual({
+      name: 'localhost:8080',
+      key: 'localhost:8080+deadbeef+AbCd/+=',
+      url: 'http://127.0.0.1:8080/db',
+    });
+  });
+
+  it('rejects malformed keys', () => {
+    for (const bad of [
+      '',
+      'sum.golang.org',
+      'sum.golang.org+033de0ae',
+      'sum.golang.org+033DE0AE+AQID', // hash must be lower-case hex
+      'sum.golang.org+033de0a+AQID', // 7 hex digits
+      'sum.golang.org+033de0aef+AQID', // 9 hex digits
+      'sum.golang.org+033de0ae+', // no key
+      'sum.golang.org+033de0ae+AQ!D', // not base64
+      '+033de0ae+AQID', // no name
+      'sum.golang.org+033de0ae+AQID https://a.example https://b.example', // three fields
+    ]) {
+      const err = errorOf(() => parseSumdbSpec(bad));
+      expect(err.code).toBe(ErrorCodes.CONFIG);
+      expect(err.message).toContain('--sumdb');
+      expect(err.message).toContain('NAME+HASH+KEY');
+    }
+  });
+
+  it('rejects a name that is not a host name', () => {
+    for (const bad of ['sum_db+033de0ae+AQID', 'a/b+033de0ae+AQID', 'host:port+033de0ae+AQID', '..%2f+033de0ae+AQID']) {
+      const err = errorOf(() => parseSumdbSpec(bad));
+      expect(err.code).toBe(ErrorCodes.CONFIG);
+      expect(err.message).toMatch(/--sumdb name .* is not a host name/);
+    }
+  });
+
+  it('rejects a bad URL', () => {
+    for (const [url, re] of [
+      ['ftp://sum.example', /http or https/],
+      ['sum.example', /not a URL/],
+      ['https://sum.example/?x=1', /query or fragment/],
+    ] as const) {
+      const err = errorOf(() => parseSumdbSpec(`sum.example+0123abcd+AQID ${url}`));
+      expect(err.code).toBe(ErrorCodes.CONFIG);
+      expect(err.message).toContain('--sumdb');
+      expect(err.message).toMatch(re);
+    }
+  });
+});
+
+describe('parseHttpUrl', () => {
+  it('accepts http and https and strips trailing slashes', () => {
+    expect(parseHttpUrl('https://proxy.golang.org', 'upstream')).toBe('https://proxy.golang.org');
+    expect(parseHttpUrl('https://proxy.golang.org/', 'upstream')).toBe('https://proxy.golang.org');
+    expect(parseHttpUrl('http://127.0.0.1:3000/a/b//', 'upstream')).toBe('http://127.0.0.1:3000/a/b');
+    expect(parseHttpUrl('HTTPS://Proxy.Example/Path', 'upstream')).toBe('https://proxy.example/Path');
+  });
+
+  it('names the option in every refusal', () => {
+    for (const [url, re] of [
+      ['', /not a URL/],
+      ['/relative/path', /not a URL/],
+      ['file:///etc/passwd', /http or https/],
+      ['javascript:alert(1)', /http or https/],
+      ['https://p.example/?q', /query or fragment/],
+      ['https://p.example/#f', /query or fragment/],
+    ] as const) {
+      const err = errorOf(() => parseHttpUrl(url, 'index'));
+      expect(err.code).toBe(ErrorCodes.CONFIG);
+      expect(err.message).toContain('--index');
+      expect(err.message).toMatch(re);
+    }
+  });
+});
