@@ -42,6 +42,8 @@ export const ErrorCodes = {
   NO_SPACE: 'GOMIRROR_NO_SPACE',
   /** Air-gap bundle that fails verification (exit 3). */
   BAD_BUNDLE: 'GOMIRROR_BAD_BUNDLE',
+  /** The run was interrupted (SIGINT/SIGTERM); the cursor stays before unfinished work (exit 1). */
+  ABORTED: 'GOMIRROR_ABORTED',
   /** A command or feature that is not available in this build (exit 2). */
   NOT_IMPLEMENTED: 'GOMIRROR_NOT_IMPLEMENTED',
 } as const;

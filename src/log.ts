@@ -46,5 +46,6 @@ function prettyStream(out: NodeJS.WritableStream): Writable {
 export function createLogger(level: LogLevel, format: LogFormat, out: NodeJS.WritableStream = process.stderr): Logger {
   const opts = { level, base: { pid: process.pid }, serializers: { err: pino.stdSerializers.err } };
   if (format === 'pretty') return pino(opts, prettyStream(out));
-  return pino(opts, pino.destination({ dest: 2, sync: true }));
+  if (out === process.stderr) return pino(opts, pino.destination({ dest: 2, sync: true }));
+  return pino(opts, out);
 }

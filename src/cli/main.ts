@@ -8,8 +8,25 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
+import type { Options } from 'yargs';
+import { daemonCommand } from './daemon.js';
 import { commonOptions, syncOptions } from './options.js';
+import { daemonOptions, metricsOption, serveOptions, statusOptions } from './ops-options.js';
+import { serveCommand } from './serve.js';
+import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
+
+const ALL_OPTIONS: Record<string, Options> = { ...syncOptions, ...metricsOption, ...daemonOptions, ...statusOptions, ...serveOptions };
+
+/**
+ * A command's own options plus every other command's, hidden: one shared
+ * config file (or GOMIRROR_* environment) may hold keys of any command
+ * without tripping strict mode, and --help shows only the command's own.
+ */
+function forCommand(own: Record<string, Options>): Record<string, Options> {
+  const others = Object.entries(ALL_OPTIONS).filter(([k]) => !(k in own));
+  return { ...Object.fromEntries(others.map(([k, v]) => [k, { ...v, hidden: true, default: undefined }])), ...own };
+}
 
 function loadConfigFile(file: string): Record<string, unknown> {
   let text: string;
@@ -55,13 +72,13 @@ async function main(argv: string[]): Promise<void> {
     .env('GOMIRROR')
     .config('config', 'JSON config file (keys are option names)', loadConfigFile)
     .options(commonOptions)
-    .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(syncOptions), syncCommand)
-    .command('daemon', 'run sync forever every --interval', {}, notImplemented('daemon', 'issue 7'))
+    .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(forCommand({ ...syncOptions, ...metricsOption })), syncCommand)
+    .command('daemon', 'run sync forever every --interval', (y) => y.options(forCommand(daemonOptions)), daemonCommand)
     .command('verify', 're-check every published file against the checksum database; --repair refetches bad ones', {}, notImplemented('verify', 'issue 7'))
-    .command('status', 'cursor, tree head, counts, last run result, retry backlog; --json', {}, notImplemented('status', 'issue 7'))
+    .command('status', 'cursor, tree head, counts, last run result, retry backlog; --json', (y) => y.options(forCommand(statusOptions)), statusCommand)
     .command('export', 'write a self-verifying delta bundle for an air-gapped mirror', {}, notImplemented('export', 'issue 6'))
     .command('import', 'verify a bundle and merge it into a mirror, atomically', {}, notImplemented('import', 'issue 6'))
-    .command('serve', 'small built-in static server for trying a tree without nginx', {}, notImplemented('serve', 'issue 7'))
+    .command('serve', 'small built-in static server for trying a tree without nginx', (y) => y.options(forCommand(serveOptions)), serveCommand)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .help()

@@ -1,6 +1,7 @@
 /** The `gomirror sync` command handler: parse config, run, map the result to an exit code. */
 import { parseSyncConfig, type RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
+import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
 import { runSync } from '../sync/run.js';
 
@@ -19,6 +20,12 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   try {
     const progressOut = process.stderr.isTTY && cfg.logFormat === 'pretty' ? process.stderr : undefined;
     const result = await runSync(cfg, { logger, signal: ac.signal, ...(progressOut && { progressOut }) });
+    const metrics = argv['metrics-file'];
+    if (typeof metrics === 'string' && metrics !== '') {
+      await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
+        logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
+      );
+    }
     if (result.error !== undefined) throw result.error;
     process.exitCode = result.summary.exitCode;
   } finally {

@@ -69,9 +69,10 @@ export function listOption(raw: RawOptions, key: string): string[] {
 function stringOption(raw: RawOptions, key: string): string | undefined {
   const v = raw[key];
   if (v === undefined || v === null || v === '') return undefined;
-  if (Array.isArray(v)) fail(key, 'given more than once');
-  if (typeof v !== 'string' && typeof v !== 'number') fail(key, `expected a string, got ${JSON.stringify(v)}`);
-  return String(v);
+  // A scalar option given several times: the last one wins, as with most Unix tools.
+  const last: unknown = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof last !== 'string' && typeof last !== 'number') fail(key, `expected a string, got ${JSON.stringify(last)}`);
+  return String(last);
 }
 
 function intOption(raw: RawOptions, key: string, min: number, max: number): number | undefined {

@@ -41,6 +41,12 @@ async function fsyncDir(dir: string): Promise<void> {
 async function renameInto(temp: string, target: string): Promise<void> {
   const dir = nodePath.dirname(target);
   await fs.mkdir(dir, { recursive: true });
+  await renameNoSync(temp, target);
+  await fsyncDir(dir);
+}
+
+/** rename(2) with EXDEV reported as a clear IO error; the caller fsyncs the directory. */
+async function renameNoSync(temp: string, target: string): Promise<void> {
   try {
     await fs.rename(temp, target);
   } catch (err) {
@@ -53,7 +59,6 @@ async function renameInto(temp: string, target: string): Promise<void> {
     }
     throw err;
   }
-  await fsyncDir(dir);
 }
 
 /** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir). */
@@ -87,6 +92,63 @@ export async function publishFile(tempPath: string, target: string): Promise<voi
     await renameInto(tempPath, target);
   } catch (err) {
     throw ioError(err, 'store.publish', `cannot publish ${tempPath} as ${target}`, { temp: tempPath, target });
+  }
+}
+
+/**
+ * Publishes several already-written temp files at once: fsyncs them all in
+ * parallel, renames all but the last into place in order (mkdir -p), fsyncs
+ * their directories once each, then renames the last one (the commit marker,
+ * e.g. a version's .info) and fsyncs its directory. A crash never leaves the
+ * marker durable without the others; cheaper than publishFile per file.
+ */
+export async function publishFiles(files: ReadonlyArray<{ temp: string; target: string }>): Promise<void> {
+  let current = files[0];
+  const place = async (group: ReadonlyArray<{ temp: string; target: string }>): Promise<void> => {
+    const dirs = new Set<string>();
+    for (const f of group) {
+      current = f;
+      const dir = nodePath.dirname(f.target);
+      if (!dirs.has(dir)) await fs.mkdir(dir, { recursive: true });
+      dirs.add(dir);
+      await renameNoSync(f.temp, f.target);
+    }
+    await Promise.all([...dirs].map(fsyncDir));
+  };
+  try {
+    await Promise.all(files.map((f) => syncFile(f.temp)));
+    await place(files.slice(0, -1));
+    await place(files.slice(-1));
+  } catch (err) {
+    throw ioError(err, 'store.publish', `cannot publish ${current?.temp} as ${current?.target}`, { temp: current?.temp, target: current?.target });
+  }
+}
+
+/** Writes data to a new temp file in tmpDir and fsyncs it; returns its path (for publishFiles). */
+export async function writeTempFile(tmpDir: string, hint: string, data: Buffer | string): Promise<string> {
+  const temp = tempPath(tmpDir, hint);
+  try {
+    await fs.mkdir(tmpDir, { recursive: true });
+    const handle = await fs.open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return temp;
+  } catch (err) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw ioError(err, 'store.write', `cannot write temporary file ${temp}`, { temp });
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

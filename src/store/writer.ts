@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
 import { assertVerified, type Verified } from '../verify/verified.js';
-import { publishFile, writeFileAtomic } from './atomic.js';
+import { publishFiles, writeFileAtomic, writeTempFile } from './atomic.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 
 /** The canonical .info document we serve. */
@@ -32,8 +32,14 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** Per-module index rewrites: the one running (tail) and the one waiting to start, which later callers share. */
+interface IndexJobs {
+  tail: Promise<void>;
+  queued: Promise<void> | undefined;
+}
+
 export class TreeWriter {
-  private readonly moduleLocks = new Map<string, Promise<void>>();
+  private readonly indexJobs = new Map<string, IndexJobs>();
 
   constructor(
     readonly root: string,
@@ -57,21 +63,41 @@ export class TreeWriter {
         version: v.version,
       });
     }
-    if (v.zipPath !== undefined) await publishFile(v.zipPath, versionFile(this.root, v.module, v.version, 'zip'));
-    await publishFile(v.modPath, versionFile(this.root, v.module, v.version, 'mod'));
-    await writeFileAtomic(versionFile(this.root, v.module, v.version, 'info'), formatInfo(info), this.tmpDir);
+    const infoTemp = await writeTempFile(this.tmpDir, `${v.version}.info`, formatInfo(info));
+    const file = (ext: 'zip' | 'mod' | 'info'): string => versionFile(this.root, v.module, v.version, ext);
+    try {
+      await publishFiles([
+        ...(v.zipPath === undefined ? [] : [{ temp: v.zipPath, target: file('zip') }]),
+        { temp: v.modPath, target: file('mod') },
+        { temp: infoTemp, target: file('info') },
+      ]);
+    } catch (err) {
+      await fs.rm(infoTemp, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
-  /** Rewrites `@v/list` (released versions with a zip) and `@latest` (only when the list is empty). Serialized per module. */
+  /**
+   * Rewrites `@v/list` (released versions with a zip) and `@latest` (only when
+   * the list is empty) from what is on disk once the call's earlier writes are
+   * done. Serialized per module; callers arriving while a rewrite is waiting
+   * to start share it (one rewrite per burst of versions of a module).
+   */
   async refreshModuleIndex(module: string): Promise<void> {
-    const prev = this.moduleLocks.get(module) ?? Promise.resolve();
-    const next = prev.then(() => this.rewriteIndex(module));
-    const guarded = next.catch(() => undefined);
-    this.moduleLocks.set(module, guarded);
+    const jobs = this.indexJobs.get(module) ?? { tail: Promise.resolve(), queued: undefined };
+    if (jobs.queued !== undefined) return jobs.queued;
+    const run = jobs.tail.then(() => {
+      jobs.queued = undefined;
+      return this.rewriteIndex(module);
+    });
+    const guarded = run.catch(() => undefined);
+    jobs.queued = run;
+    jobs.tail = guarded;
+    this.indexJobs.set(module, jobs);
     try {
-      await next;
+      await run;
     } finally {
-      if (this.moduleLocks.get(module) === guarded) this.moduleLocks.delete(module);
+      if (jobs.tail === guarded && jobs.queued === undefined) this.indexJobs.delete(module);
     }
   }
 

@@ -8,7 +8,7 @@ import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { openTreeNote, parseVerifierKey, type SignedHead, type Verifier } from './note.js';
 import { formatDataTile, type LookupResult, parseLookup, parseRecord } from './record.js';
-import { type Tile, tileHashReader, tilePath } from './tiles.js';
+import { ProvenTiles, type Tile, tileHashReader, tilePath } from './tiles.js';
 import { emptyTreeHash, type HashReader, recordHash, shl, shr, storedHashIndex, treeHash } from './tlog.js';
 import type { TrustedHeadStore } from './trusted.js';
 import { RemoteTileReader, type SumdbTransport, TILE_HEIGHT, type TileCache } from './tilefetch.js';
@@ -57,6 +57,8 @@ export class SumdbClient {
   private lock: Promise<unknown> = Promise.resolve();
   private refreshing: Promise<SignedHead> | undefined;
   private readonly lookups = new Map<string, Promise<LookupResult & { head: SignedHead }>>();
+  /** Tiles already authenticated against the newest head read through (not hashed again per lookup). */
+  private proven: ProvenTiles | undefined;
 
   constructor(opts: { verifierKey: string; transport: SumdbTransport; trusted: TrustedHeadStore; tileCache?: TileCache }) {
     this.verifier = parseVerifierKey(opts.verifierKey);
@@ -149,10 +151,12 @@ export class SumdbClient {
   /** A HashReader over head's tiles; a failed authentication is retried once with tiles fresh from the server. */
   private hashReader(head: SignedHead): HashReader {
     const { size, hash } = head.tree;
+    if (this.proven === undefined || this.proven.size < size) this.proven = new ProvenTiles(size, hash);
+    const proven = this.proven;
     return {
       readHashes: async (indexes) => {
         try {
-          return await tileHashReader(size, hash, this.tiles).readHashes(indexes);
+          return await tileHashReader(size, hash, this.tiles, proven).readHashes(indexes);
         } catch (err) {
           if (!isGomirrorError(err, ErrorCodes.BAD_PROOF)) throw err;
           return tileHashReader(size, hash, this.tiles.fresh()).readHashes(indexes);

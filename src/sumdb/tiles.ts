@@ -222,8 +222,34 @@ function planTiles(h: number, size: number, indexes: number[]): TilePlan {
   return plan;
 }
 
-/** Checks every planned tile: the tree-hash tiles against the tree hash, the rest against their parents. */
-function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer): void {
+/**
+ * Tiles already authenticated against one tree (size, hash): a tile whose
+ * bytes equal a remembered one needs no hashing again. Bounded: it forgets
+ * everything when full (the next reads just authenticate again).
+ */
+export class ProvenTiles {
+  private readonly tiles = new Map<string, Buffer>();
+
+  constructor(
+    readonly size: number,
+    readonly hash: Buffer,
+    private readonly max = 4096,
+  ) {}
+
+  /** True when t was authenticated for this tree with exactly these bytes. */
+  has(t: Tile, data: Buffer): boolean {
+    return this.tiles.get(tilePath(t))?.equals(data) === true;
+  }
+
+  /** Remembers tiles that were just authenticated for this tree. */
+  add(tiles: Tile[], data: Buffer[]): void {
+    if (this.tiles.size + tiles.length > this.max) this.tiles.clear();
+    tiles.forEach((t, i) => this.tiles.set(tilePath(t), data[i] as Buffer));
+  }
+}
+
+/** Checks every planned tile: the tree-hash tiles against the tree hash, the rest against their parents; tiles in `proven` are skipped. */
+function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer, proven?: ProvenTiles): void {
   const { tiles, stx, stxOrder } = plan;
   if (data.length !== tiles.length) throw badTile(`tile reader returned ${data.length} tiles for ${tiles.length}`, undefined);
   tiles.forEach((t, i) => {
@@ -234,14 +260,20 @@ function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer
     const j = stxOrder[i] as number;
     return hashFromTile(tiles[j] as Tile, data[j] as Buffer, stx[i] as number);
   };
-  let th = at(stx.length - 1);
-  for (let i = stx.length - 2; i >= 0; i--) th = nodeHash(at(i), th);
-  if (!th.equals(want)) {
-    throw badTile(`downloaded tiles do not match the tree hash of tree size ${size}`, undefined, { size });
+  const isProven = (i: number): boolean => proven !== undefined && proven.has(tiles[i] as Tile, data[i] as Buffer);
+  let stxProven = true;
+  for (let i = 0; i < plan.stxTiles && stxProven; i++) stxProven = isProven(i);
+  if (!stxProven) {
+    let th = at(stx.length - 1);
+    for (let i = stx.length - 2; i >= 0; i--) th = nodeHash(at(i), th);
+    if (!th.equals(want)) {
+      throw badTile(`downloaded tiles do not match the tree hash of tree size ${size}`, undefined, { size });
+    }
   }
   // Every other tile is checked against its parent. (Starting at stx.length
   // instead, as older Go tlog did, would skip tiles when stx entries share one.)
   for (let i = plan.stxTiles; i < tiles.length; i++) {
+    if (isProven(i)) continue;
     const t = tiles[i] as Tile;
     const p = tileParent(t, 1, size) as Tile;
     const j = plan.order.get(tilePath(p));
@@ -257,16 +289,19 @@ function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer
  * A HashReader over the tree (size, treeHash) that reads tiles through tr,
  * authenticates every tile against the tree hash (throwing BAD_PROOF on any
  * mismatch or wrong tile length), calls tr.saveTiles with them, and only then
- * returns the hashes (as tlog.TileHashReader).
+ * returns the hashes (as tlog.TileHashReader). With `proven` (for the same
+ * tree), tiles authenticated by earlier reads are not hashed again.
  */
-export function tileHashReader(size: number, treeHash: Buffer, tr: TileReader): HashReader {
+export function tileHashReader(size: number, treeHash: Buffer, tr: TileReader, proven?: ProvenTiles): HashReader {
+  const memo = proven !== undefined && proven.size === size && proven.hash.equals(treeHash) ? proven : undefined;
   return {
     async readHashes(indexes: number[]): Promise<Buffer[]> {
       if (indexes.length === 0) return [];
       const h = tr.height();
       const plan = planTiles(h, size, indexes);
       const data = await tr.readTiles(plan.tiles);
-      authenticate(plan, data, size, treeHash);
+      authenticate(plan, data, size, treeHash, memo);
+      memo?.add(plan.tiles, data);
       await tr.saveTiles(plan.tiles, data);
       return indexes.map((x, i) => {
         const j = plan.indexOrder[i] as number;

@@ -26,17 +26,31 @@ function isPending(v: unknown): v is PendingRecord {
 /** Append-only JSONL file; `clear` truncates it once everything in it has been published. */
 export class PendingJournal {
   private chain: Promise<void> = Promise.resolve();
+  /** Lines waiting for the next write, and the promise that write settles (group commit). */
+  private batch: { lines: string[]; done: Promise<void> } | undefined;
 
   constructor(readonly file: string) {}
 
-  /** Appends one record durably (appends are serialized). */
+  /**
+   * Appends one record durably. Appends are serialized; those that arrive
+   * while a write is in progress go out together in the next write and fsync.
+   */
   append(r: PendingRecord): Promise<void> {
     const line = `${JSON.stringify(r)}\n`;
+    if (this.batch !== undefined) {
+      this.batch.lines.push(line);
+      return this.batch.done;
+    }
+    const lines = [line];
     const run = async (): Promise<void> => {
+      if (this.batch?.lines === lines) this.batch = undefined;
       await fs.mkdir(path.dirname(this.file), { recursive: true });
-      const fh = await fs.open(this.file, 'a');
+      const fh = await fs.open(this.file, 'a+');
       try {
-        await fh.write(line);
+        // A run killed mid-write leaves a torn last line: start on a fresh line.
+        const { size } = await fh.stat();
+        const last = size > 0 ? (await fh.read(Buffer.alloc(1), 0, 1, size - 1)).buffer[0] : 0x0a;
+        await fh.write(`${last === 0x0a ? '' : '\n'}${lines.join('')}`);
         await fh.sync();
       } finally {
         await fh.close();
@@ -44,9 +58,11 @@ export class PendingJournal {
     };
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => undefined);
-    return next.catch((err: unknown) => {
+    const done = next.catch((err: unknown) => {
       throw ioError(err, 'sumdbtree.journal', `cannot append to ${this.file}`);
     });
+    this.batch = { lines, done };
+    return done;
   }
 
   /** Streams the records (a torn last line from a killed run is ignored). */

@@ -47,7 +47,23 @@ export function parseInfo(body: Buffer, module: string, version: string): InfoDo
   return { Version, Time };
 }
 
-/** Mirrors target into the tree unless it is already there. */
+/** The value of a settled promise, or its rejection thrown. */
+function valueOf<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason;
+  return r.value;
+}
+
+function isSecurity(r: PromiseSettledResult<unknown>): boolean {
+  return r.status === 'rejected' && r.reason instanceof GomirrorError && r.reason.isSecurity;
+}
+
+/**
+ * Mirrors target into the tree unless it is already there. The .info, .mod
+ * and .zip downloads and the checksum-database lookup run concurrently (one
+ * round trip of latency per version, not four); every one has settled before
+ * the temp files are removed. A security error from the lookup wins over a
+ * download failure; otherwise failures are reported in the order info, mod, zip.
+ */
 export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise<MirrorOutcome> {
   checkModuleVersion(t.module, t.version);
   if (await deps.writer.isPublished(t.module, t.version, t.withZip)) return { kind: 'present' };
@@ -56,16 +72,20 @@ export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise
   const modTmp = tempPath(deps.tmpDir, `${t.version}.mod`);
   const zipTmp = t.withZip ? tempPath(deps.tmpDir, `${t.version}.zip`) : undefined;
   try {
-    const infoBody = await deps.fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info });
+    const lookup = deps.sumdb.lookup(t.module, t.version);
+    const settled = await Promise.allSettled([
+      deps.fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info }),
+      deps.fetcher.download(`${base}.mod`, modTmp, { ...ctx, op: 'fetch.mod', maxBytes: LIMITS.mod }),
+      zipTmp === undefined ? Promise.resolve(undefined) : deps.fetcher.download(`${base}.zip`, zipTmp, { ...ctx, op: 'fetch.zip', maxBytes: LIMITS.zip }),
+      lookup,
+    ] as const);
+    const [infoRes, modRes, zipRes, lookupRes] = settled;
+    if (isSecurity(lookupRes)) valueOf(lookupRes);
+    const infoBody = valueOf(infoRes);
     const info = parseInfo(infoBody, t.module, t.version);
-    const mod = await deps.fetcher.download(`${base}.mod`, modTmp, { ...ctx, op: 'fetch.mod', maxBytes: LIMITS.mod });
-    let bytes = mod.bytes + infoBody.length;
-    if (zipTmp !== undefined) {
-      const zip = await deps.fetcher.download(`${base}.zip`, zipTmp, { ...ctx, op: 'fetch.zip', maxBytes: LIMITS.zip });
-      bytes += zip.bytes;
-    }
+    const bytes = valueOf(modRes).bytes + infoBody.length + (valueOf(zipRes)?.bytes ?? 0);
     const input = { module: t.module, version: t.version, modPath: modTmp, ...(zipTmp && { zipPath: zipTmp }), ...(t.expect && { expect: t.expect }) };
-    const verified = await verifyVersion(deps.sumdb, input);
+    const verified = await verifyVersion({ lookup: () => lookup }, input);
     if (!deps.mayPublish()) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', { op: 'store.publish', ...ctx });
     }

@@ -61,7 +61,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       state,
       counters,
       logger,
-      { concurrency: cfg.concurrency, journal: !isTargeted(cfg), breakerThreshold: Math.max(10, cfg.concurrency * 2), now: Date.now },
+      { concurrency: cfg.concurrency, journal: !isTargeted(cfg), breakerThreshold: Math.max(10, cfg.concurrency * 2), now: Date.now, ...(opts.signal && { signal: opts.signal }) },
     );
     progress?.start();
     try {

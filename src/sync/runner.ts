@@ -23,6 +23,8 @@ export interface RunnerOptions {
   /** Consecutive "upstream unavailable" failures that stop the run. */
   breakerThreshold: number;
   now: () => number;
+  /** Aborted on SIGINT/SIGTERM: unfinished versions are neither journaled nor passed by the cursor. */
+  signal?: AbortSignal;
 }
 
 export interface Failure {
@@ -74,6 +76,7 @@ export class VersionRunner {
 
   private async run(t: VersionTarget, attempts: number): Promise<Settlement> {
     if (this.stopped) return 'unsettled';
+    if (this.opts.signal?.aborted) return this.fail(t, attempts, this.opts.signal.reason);
     try {
       const out = await mirrorVersion({ ...this.deps, mayPublish: () => !this.stopped }, t);
       this.unavailableStreak = 0;
@@ -90,6 +93,10 @@ export class VersionRunner {
   }
 
   private async fail(t: VersionTarget, attempts: number, err: unknown): Promise<Settlement> {
+    if (this.opts.signal?.aborted) {
+      this.stopError ??= new GomirrorError(ErrorCodes.ABORTED, 'interrupted: unfinished versions stay before the cursor', { op: 'sync.run' });
+      return 'unsettled';
+    }
     const kind = classifyFailure(err);
     const f = { module: t.module, version: t.version, ...describeFailure(err) };
     if (kind === 'security') {

@@ -61,8 +61,9 @@ export function problem(kind: ProblemKind, file: string, reason: string, where: 
 /** The problem kind an error thrown while checking a file stands for. */
 export function kindOfError(err: unknown): ProblemKind {
   if (!(err instanceof GomirrorError)) return 'unchecked';
-  if (err.code === ErrorCodes.HASH_MISMATCH) return 'hash-mismatch';
-  if (err.code === ErrorCodes.BAD_ZIP || err.code === ErrorCodes.TOO_LARGE) return 'bad-zip';
+  // A .mod over the go.mod size limit cannot equal any record: a mismatch too.
+  if (err.code === ErrorCodes.HASH_MISMATCH || err.code === ErrorCodes.TOO_LARGE) return 'hash-mismatch';
+  if (err.code === ErrorCodes.BAD_ZIP) return 'bad-zip';
   if (err.isSecurity) return 'bad-sumdb';
   return 'unchecked';
 }

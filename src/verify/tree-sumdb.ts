@@ -1,9 +1,12 @@
 /**
  * The checksum database as verify sees it: a SumdbTransport that reads the
- * tree's own `sumdb/<name>/` files (what nginx serves to the go command),
- * falls back to the state's authenticated tile cache for tiles and, with
- * --online, to the network; a trusted-head store that starts from the state's
- * trusted head but never writes it; and the check of the tree's `latest`.
+ * tree's own `sumdb/<name>/` files (what nginx serves to the go command) —
+ * tiles from the state's cache of tiles sync authenticated first, so one bad
+ * tile in the tree does not hide the checks of every record under it (each
+ * tree tile is compared with the authenticated one on its own) — and, with
+ * --online, the network for anything missing; a trusted-head store that
+ * starts from the state's trusted head but never writes it; and the checks of
+ * the tree's `latest` and tile files.
  *
  * Every record and tile read through this transport is still proven against
  * the trusted head by SumdbClient, so where bytes come from never decides
@@ -13,9 +16,10 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { assertInside } from '../store/layout.js';
-import type { SumdbClient, SumdbTransport, TrustedHeadStore } from '../sumdb/index.js';
+import { parseTilePath, type SumdbClient, type SumdbTransport, type TrustedHeadStore } from '../sumdb/index.js';
 import { sumdbDir } from '../sumdbtree/layout.js';
 import { problem, problemFromError, type Problem } from './problems.js';
+import { walkFiles } from './tree-walk.js';
 
 const TRANSPORT_PATH = /^(latest|lookup\/[^\0\\]+|tile\/\d+\/(data|\d+)(\/x\d{3})*\/\d{3}(\.p\/\d+)?)$/;
 
@@ -55,12 +59,12 @@ export function treeSumdbTransport(o: TreeTransportOptions): SumdbTransport {
         throw new GomirrorError(ErrorCodes.INVALID_PATH, `not a checksum database path: ${JSON.stringify(rel)}`, { op: 'verify.sumdb' });
       }
       if (rel === 'latest' && o.network) return o.network.get(rel);
-      const local = await readIfExists(within(dir, rel));
-      if (local !== undefined) return local;
       if (rel.startsWith('tile/') && o.cacheDir !== undefined) {
         const cached = await readIfExists(within(o.cacheDir, rel));
         if (cached !== undefined) return cached;
       }
+      const local = await readIfExists(within(dir, rel));
+      if (local !== undefined) return local;
       if (o.network) return o.network.get(rel);
       throw new GomirrorError(ErrorCodes.NOT_FOUND, `sumdb/${o.name}/${rel} is not in the tree`, {
         op: 'verify.sumdb',
@@ -108,4 +112,38 @@ export async function checkTreeHead(client: SumdbClient, root: string, name: str
     out.push(problemFromError(err, `${rel}/latest`));
   }
   return out;
+}
+
+/** A tile file of the tree that does not hold the authenticated hashes of the trusted tree. */
+export interface BadTile {
+  /** Path under `sumdb/<name>/`, e.g. "tile/8/0/001.p/5". */
+  tilePath: string;
+  problem: Problem;
+}
+
+/**
+ * Streams over every tile file in `sumdb/<name>/tile/` and compares it with
+ * the hashes the client authenticates for that tile against the trusted head
+ * (a tampered tile either fails authentication or differs from the
+ * authenticated bytes). Tiles of heads newer than the trusted one cannot be
+ * checked and are reported as such.
+ */
+export async function* checkTreeTiles(client: SumdbClient, root: string, name: string): AsyncGenerator<BadTile> {
+  const dir = sumdbDir(root, name);
+  for await (const rel of walkFiles(nodePath.join(dir, 'tile'))) {
+    const tilePath = `tile/${rel}`;
+    const file = `sumdb/${name}/${tilePath}`;
+    let bytes: Buffer | undefined;
+    try {
+      const tile = parseTilePath(tilePath);
+      bytes = await readIfExists(nodePath.join(dir, 'tile', ...rel.split('/')));
+      if (bytes === undefined) continue; // removed mid-walk
+      const [want] = await client.readTiles([tile]);
+      if (want !== undefined && !want.equals(bytes)) {
+        yield { tilePath, problem: problem('bad-sumdb', file, 'tile differs from the hashes authenticated against the trusted head') };
+      }
+    } catch (err) {
+      yield { tilePath, problem: problemFromError(err, file) };
+    }
+  }
 }

@@ -65,6 +65,16 @@ describe('parseSumdbSpec', () => {
     }
   });
 
+  // The name becomes the directory sumdb/<name>/ of the served tree: "." would
+  // put the database at sumdb/ itself and ".." fails only later, at publish time.
+  it('rejects dot-only names that are not host names', () => {
+    for (const bad of ['.+033de0ae+AQID', '..+033de0ae+AQID', '...+033de0ae+AQID']) {
+      const err = errorOf(() => parseSumdbSpec(bad));
+      expect(err.code).toBe(ErrorCodes.CONFIG);
+      expect(err.message).toMatch(/is not a host name/);
+    }
+  });
+
   it('rejects a bad URL', () => {
     for (const [url, re] of [
       ['ftp://sum.example', /http or https/],

@@ -1,0 +1,50 @@
+/** Streaming copy with sha256, and hashing of a file, for bundles. */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** Size and lower-case hex sha256 of some bytes. */
+export interface Digest {
+  size: number;
+  sha256: string;
+}
+
+function hasher(): { stream: Transform; digest(): Digest } {
+  const h = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      h.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  return { stream, digest: () => ({ size, sha256: h.digest('hex') }) };
+}
+
+/** Copies src to dst (mkdir -p, truncating, fsync) and returns the digest of the bytes copied. */
+export async function copyHashed(src: string, dst: string): Promise<Digest> {
+  await fs.mkdir(path.dirname(dst), { recursive: true });
+  const h = hasher();
+  const out = await fs.open(dst, 'w', 0o644);
+  try {
+    await pipeline(createReadStream(src), h.stream, out.createWriteStream({ autoClose: false }));
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+  return h.digest();
+}
+
+/** The digest of a file's bytes. */
+export async function hashFile(file: string): Promise<Digest> {
+  const h = hasher();
+  await pipeline(createReadStream(file), h.stream, async (source: AsyncIterable<Buffer>) => {
+    for await (const _ of source) {
+      // drain
+    }
+  });
+  return h.digest();
+}

@@ -1,0 +1,303 @@
+/**
+ * Checks one module directory of the tree: every version's .mod and .zip
+ * re-hashed against its proven checksum-database record, .info well formed,
+ * the version's files complete, its lookup file present, and `@v/list` and
+ * `@latest` equal to what the writer would generate from what is present.
+ * Returns the problems and, per bad version, the repair it needs.
+ */
+import { promises as fs } from 'node:fs';
+import * as nodePath from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
+import { checkModulePath, checkModuleVersion, compareSemver, escapeVersion, isPseudoVersion, sortReleasedVersions, unescapePath, unescapeVersion } from '../module/index.js';
+import { lookupFile } from '../sumdbtree/layout.js';
+import { parseInfo } from '../sync/mirror-version.js';
+import { hashGoModFile, hashModuleZip } from '../zip/index.js';
+import { problem, problemFromError, type Problem } from './problems.js';
+
+/** Proven checksum-database records (SumdbClient.lookup). */
+export interface RecordLookup {
+  lookup(module: string, version: string): Promise<{ modHash: string; zipHash: string }>;
+}
+
+export interface ModuleCheckDeps {
+  root: string;
+  sumdbName: string;
+  records: RecordLookup;
+  /** The writer's notion of a complete version (TreeWriter.completeVersions). */
+  completeVersions(module: string): Promise<string[]>;
+  /** Pause before re-checking what a concurrent sync may be publishing right now. */
+  settleMs: number;
+  /**
+   * When a sync holds the lock: when it started (ms). Versions it published
+   * have no lookup file until it ends; they are skipped, not reported.
+   */
+  inFlightSince?: number;
+}
+
+/** What a bad version needs: its files refetched, or only its lookup (and tiles) republished. */
+export type VersionRepair = { kind: 'refetch'; withZip: boolean } | { kind: 'lookup' };
+
+/** A version with problems. */
+export interface BadVersion {
+  version: string;
+  /** Tree-relative paths of the version's files present when checked. */
+  files: string[];
+  problems: Problem[];
+  repair: VersionRepair;
+}
+
+export interface ModuleResult {
+  /** undefined when the directory name is not a valid escaped module path. */
+  module: string | undefined;
+  escaped: string;
+  /** Problems that are not tied to one version (list, @latest, stray files, bad names). */
+  problems: Problem[];
+  /** Tree-relative files that are not part of the protocol (quarantined by --repair). */
+  strayFiles: string[];
+  badVersions: BadVersion[];
+  /** True when list or @latest must be regenerated. */
+  indexStale: boolean;
+  /** A version whose files and lookup all checked out (to reseed the sumdb files in repair). */
+  goodVersion: string | undefined;
+  versions: number;
+  files: number;
+  bytes: number;
+}
+
+type Have = { info: boolean; mod: boolean; zip: boolean };
+const EXTS = ['info', 'mod', 'zip'] as const;
+
+function vanished(err: unknown): boolean {
+  const codeOf = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
+  if (codeOf(err) === 'ENOENT') return true;
+  return isGomirrorError(err) && (err.detail?.['errno'] === 'ENOENT' || codeOf((err as Error).cause) === 'ENOENT');
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(() => true, () => false);
+}
+
+async function readOrUndefined(p: string): Promise<Buffer | undefined> {
+  return fs.readFile(p).catch((err: unknown) => {
+    if (vanished(err)) return undefined;
+    throw err;
+  });
+}
+
+/** Groups the names of an @v directory by version stem; other names are stray. */
+function groupNames(names: string[]): { stems: Map<string, Have>; stray: string[] } {
+  const stems = new Map<string, Have>();
+  const stray: string[] = [];
+  for (const name of names) {
+    const ext = EXTS.find((e) => name.endsWith(`.${e}`));
+    if (name === 'list') continue;
+    if (ext === undefined) {
+      stray.push(name);
+      continue;
+    }
+    const stem = name.slice(0, -(ext.length + 1));
+    const have = stems.get(stem) ?? { info: false, mod: false, zip: false };
+    have[ext] = true;
+    stems.set(stem, have);
+  }
+  return { stems, stray };
+}
+
+class VersionChecker {
+  readonly problems: Problem[] = [];
+  refetch = false;
+  needLookup = false;
+  bytes = 0;
+
+  constructor(
+    private readonly deps: ModuleCheckDeps,
+    private readonly module: string,
+    private readonly version: string,
+    private readonly base: string,
+  ) {}
+
+  rel(ext: string): string {
+    return `${this.base}.${ext}`;
+  }
+
+  abs(ext: string): string {
+    return nodePath.join(this.deps.root, ...this.rel(ext).split('/'));
+  }
+
+  add(p: Problem, refetch: boolean): void {
+    this.problems.push(p);
+    if (refetch) this.refetch = true;
+  }
+
+  where(): { module: string; version: string } {
+    return { module: this.module, version: this.version };
+  }
+
+  async record(): Promise<{ modHash: string; zipHash: string } | undefined> {
+    const lookupAbs = lookupFile(this.deps.root, this.deps.sumdbName, this.module, this.version);
+    const lookupRel = nodePath.relative(this.deps.root, lookupAbs).split(nodePath.sep).join('/');
+    const present = await exists(lookupAbs);
+    if (!present && (await this.publishedByRunningSync())) return undefined;
+    if (!present) {
+      this.needLookup = true;
+      this.add(problem('missing-lookup', lookupRel, 'no lookup file: the go command cannot verify this version offline', this.where()), false);
+    }
+    try {
+      return await this.deps.records.lookup(this.module, this.version);
+    } catch (err) {
+      if (present || !isGomirrorError(err, ErrorCodes.NOT_FOUND)) {
+        this.needLookup = true;
+        this.add(problemFromError(err, lookupRel, this.where()), false);
+      }
+      return undefined;
+    }
+  }
+
+  /** True when a running sync published this version (its lookup comes at the end of that run). */
+  private async publishedByRunningSync(): Promise<boolean> {
+    const since = this.deps.inFlightSince;
+    if (since === undefined) return false;
+    for (const ext of ['info', 'mod', 'zip']) {
+      const st = await fs.stat(this.abs(ext)).catch(() => undefined);
+      if (st !== undefined) return st.mtimeMs >= since;
+    }
+    return true;
+  }
+
+  async hashFile(ext: 'mod' | 'zip', want: string): Promise<void> {
+    try {
+      const abs = this.abs(ext);
+      const got = ext === 'mod' ? await hashGoModFile(abs) : (await hashModuleZip(abs, this.module, this.version)).h1;
+      this.bytes += (await fs.stat(abs)).size;
+      if (got !== want) {
+        const reason = `.${ext} hash ${got} does not match the checksum database record ${want}`;
+        this.add(problem('hash-mismatch', this.rel(ext), reason, { ...this.where(), code: ErrorCodes.HASH_MISMATCH }), true);
+      }
+    } catch (err) {
+      if (!vanished(err)) this.add(problemFromError(err, this.rel(ext), this.where()), true);
+    }
+  }
+
+  async checkInfo(): Promise<void> {
+    const body = await readOrUndefined(this.abs('info'));
+    if (body === undefined) return;
+    try {
+      parseInfo(body, this.module, this.version);
+    } catch (err) {
+      this.add(problem('bad-info', this.rel('info'), (err as Error).message, this.where()), true);
+    }
+  }
+
+  async checkComplete(have: Have): Promise<void> {
+    if (have.info && !have.mod) {
+      this.add(problem('incomplete', this.rel('info'), '.info without .mod (the .info is published last)', this.where()), true);
+    } else if (!have.info && (have.mod || have.zip)) {
+      // A concurrent sync writes zip, mod, then info within moments: look again before blaming it.
+      await sleep(this.deps.settleMs);
+      if (!(await exists(this.abs('info')))) {
+        const file = have.zip ? this.rel('zip') : this.rel('mod');
+        this.add(problem('incomplete', file, `${have.zip && have.mod ? '.zip and .mod' : have.zip ? '.zip' : '.mod'} without .info (an interrupted publish)`, this.where()), true);
+      }
+    } else if (have.zip && !have.mod) {
+      this.add(problem('incomplete', this.rel('zip'), '.zip without .mod', this.where()), true);
+    }
+  }
+}
+
+async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: string, stem: string, have: Have): Promise<BadVersion | undefined> {
+  const files = EXTS.filter((e) => have[e]).map((e) => `${escaped}/@v/${stem}.${e}`);
+  let version: string;
+  try {
+    version = unescapeVersion(stem);
+    checkModuleVersion(module, version);
+    if (escapeVersion(version) !== stem) throw new Error(`${stem} is not the canonical escaping of ${version}`);
+  } catch (err) {
+    const p = files.map((f) => problem('unexpected-file', f, `not a valid version file name: ${(err as Error).message}`, { module }));
+    return { version: stem, files, problems: p, repair: { kind: 'lookup' } };
+  }
+  const c = new VersionChecker(deps, module, version, `${escaped}/@v/${stem}`);
+  const rec = await c.record();
+  if (rec !== undefined) {
+    if (have.mod) await c.hashFile('mod', rec.modHash);
+    if (have.zip) await c.hashFile('zip', rec.zipHash);
+  }
+  if (have.info) await c.checkInfo();
+  await c.checkComplete(have);
+  if (c.problems.length === 0) return undefined;
+  const repair: VersionRepair = c.refetch ? { kind: 'refetch', withZip: have.zip || !(have.info && have.mod) } : { kind: 'lookup' };
+  return { version, files, problems: c.problems, repair };
+}
+
+/** Problems of `@v/list` and `@latest` against the complete versions present; empty when they match. */
+export async function checkModuleIndex(deps: ModuleCheckDeps, module: string, escaped: string): Promise<Problem[]> {
+  const dir = nodePath.join(deps.root, ...escaped.split('/'));
+  const complete = await deps.completeVersions(module);
+  const released = sortReleasedVersions(complete);
+  const out: Problem[] = [];
+  const list = await readOrUndefined(nodePath.join(dir, '@v', 'list'));
+  const want = released.map((v) => `${v}\n`).join('');
+  if ((list !== undefined || complete.length > 0) && list?.toString('utf8') !== want) {
+    const got = list === undefined ? 'missing' : JSON.stringify(list.toString('utf8').split('\n').filter((l) => l !== ''));
+    out.push(problem('list', `${escaped}/@v/list`, `is ${got}; the released versions present are ${JSON.stringify(released)}`, { module }));
+  }
+  const latest = await readOrUndefined(nodePath.join(dir, '@latest'));
+  const newest = complete.filter((v) => isPseudoVersion(v)).sort(compareSemver).at(-1);
+  if (released.length === 0 && newest !== undefined) {
+    const info = await readOrUndefined(nodePath.join(dir, '@v', `${escapeVersion(newest)}.info`));
+    if (latest === undefined || info === undefined || !latest.equals(info)) {
+      out.push(problem('latest', `${escaped}/@latest`, `${latest === undefined ? 'missing' : 'stale'}: must be the .info of the newest pseudo-version ${newest}`, { module }));
+    }
+  } else if (latest !== undefined) {
+    const why = released.length > 0 ? `the module has released versions (${released.at(-1)})` : 'the module has no complete version';
+    out.push(problem('latest', `${escaped}/@latest`, `must not exist: ${why}`, { module }));
+  }
+  return out;
+}
+
+function emptyResult(module: string | undefined, escaped: string): ModuleResult {
+  return { module, escaped, problems: [], strayFiles: [], badVersions: [], indexStale: false, goodVersion: undefined, versions: 0, files: 0, bytes: 0 };
+}
+
+/** Checks one module directory (`escaped` relative to the root, `names` the entries of its @v). */
+export async function checkModule(deps: ModuleCheckDeps, escaped: string, names: string[]): Promise<ModuleResult> {
+  let module: string;
+  try {
+    module = unescapePath(escaped);
+    checkModulePath(module);
+  } catch (err) {
+    const r = emptyResult(undefined, escaped);
+    r.problems.push(problem('unexpected-file', `${escaped}/@v`, `not a valid escaped module path: ${(err as Error).message}`));
+    return r;
+  }
+  const r = emptyResult(module, escaped);
+  const { stems, stray } = groupNames(names);
+  for (const name of stray) {
+    r.strayFiles.push(`${escaped}/@v/${name}`);
+    r.problems.push(problem('unexpected-file', `${escaped}/@v/${name}`, 'not a GOPROXY protocol file', { module }));
+  }
+  for (const [stem, have] of stems) {
+    r.versions++;
+    r.files += Number(have.info) + Number(have.mod) + Number(have.zip);
+    const bad = await checkVersion(deps, module, escaped, stem, have);
+    if (bad) r.badVersions.push(bad);
+    else if (r.goodVersion === undefined && have.mod) r.goodVersion = unescapeVersion(stem);
+  }
+  let index = await checkModuleIndex(deps, module, escaped);
+  if (index.length > 0) {
+    await sleep(deps.settleMs); // a concurrent sync rewrites list/@latest right after the version files
+    index = await checkModuleIndex(deps, module, escaped);
+  }
+  r.problems.push(...index);
+  r.indexStale = index.length > 0;
+  return r;
+}
+
+/** The GomirrorError raised when verify cannot start: no trusted head to prove anything against. */
+export function noTrustedHead(stateDir: string, name: string): GomirrorError {
+  return new GomirrorError(
+    ErrorCodes.CONFIG,
+    `the state directory ${stateDir} holds no trusted head for checksum database ${name} (has gomirror sync run with this --state and --sumdb?); pass --online to fetch one`,
+    { op: 'verify.start', detail: { state: stateDir, sumdb: name } },
+  );
+}

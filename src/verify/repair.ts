@@ -1,0 +1,104 @@
+/**
+ * `gomirror verify --repair`: moves bad files aside into
+ * `<state>/quarantine/<run>/<tree path>` (never deleting evidence), refetches
+ * bad versions through the normal verified path (mirrorVersion: download,
+ * prove against the checksum database, publish through the TreeWriter),
+ * republishes missing or bad lookups and tiles through the sumdb publisher,
+ * and regenerates list and @latest. The caller holds the run lock.
+ */
+import { promises as fs } from 'node:fs';
+import * as nodePath from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ioError, writeFileAtomic } from '../store/atomic.js';
+import { versionFile } from '../store/layout.js';
+import type { SumdbClient } from '../sumdb/index.js';
+import { parseTilePath } from '../sumdb/index.js';
+import type { SumdbTreeResult } from '../sumdbtree/publish.js';
+import { tileFile } from '../sumdbtree/layout.js';
+import { mirrorVersion, type MirrorDeps } from '../sync/mirror-version.js';
+import { verifyVersion } from './verified.js';
+
+export interface RepairDeps {
+  root: string;
+  /** `<state>/quarantine/<run id>`. */
+  quarantineDir: string;
+  sumdbName: string;
+  /** The normal sync wiring (network proxy and checksum database, writer, pending journal). */
+  mirror: Omit<MirrorDeps, 'mayPublish'>;
+  /** The network checksum-database client (persistent trusted head), for tiles. */
+  sumdb: SumdbClient;
+  /** Publishes lookups, tiles and latest for everything appended to the pending journal. */
+  publishSumdb(): Promise<SumdbTreeResult>;
+}
+
+function treePath(root: string, rel: string): string {
+  return nodePath.join(root, ...rel.split('/'));
+}
+
+/** Performs repairs; each method throws GomirrorError when its repair failed. */
+export class Repairer {
+  constructor(private readonly deps: RepairDeps) {}
+
+  /** Moves a tree file into quarantine (keeping its tree path); false when it was already gone. */
+  async quarantine(rel: string): Promise<boolean> {
+    const from = treePath(this.deps.root, rel);
+    const to = treePath(this.deps.quarantineDir, rel);
+    try {
+      await fs.mkdir(nodePath.dirname(to), { recursive: true });
+      await fs.rename(from, to);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false;
+      if (code !== 'EXDEV') throw ioError(err, 'verify.quarantine', `cannot move ${from} to ${to}`, { file: rel });
+    }
+    try {
+      await fs.copyFile(from, to);
+      await fs.rm(from);
+      return true;
+    } catch (err) {
+      throw ioError(err, 'verify.quarantine', `cannot move ${from} to ${to}`, { file: rel });
+    }
+  }
+
+  /** Quarantines the version's files and mirrors it again through the verified path. */
+  async refetch(module: string, version: string, files: string[], withZip: boolean): Promise<void> {
+    for (const f of files) await this.quarantine(f);
+    const out = await mirrorVersion({ ...this.deps.mirror, mayPublish: () => true }, { module, version, withZip });
+    if (out.kind !== 'published') {
+      throw new GomirrorError(ErrorCodes.IO, 'version still present after its files were quarantined', { op: 'verify.repair', module, version });
+    }
+  }
+
+  /**
+   * Proves the version's files in the tree against the network checksum
+   * database and queues its lookup (and the tiles that prove it) for
+   * republishing; HASH_MISMATCH when the files themselves are bad.
+   */
+  async republishLookup(module: string, version: string): Promise<void> {
+    const modPath = versionFile(this.deps.root, module, version, 'mod');
+    const zipPath = versionFile(this.deps.root, module, version, 'zip');
+    const hasZip = await fs.access(zipPath).then(() => true, () => false);
+    const v = await verifyVersion(this.deps.mirror.sumdb, { module, version, modPath, ...(hasZip && { zipPath }) });
+    await this.deps.mirror.pending.append({ module, version, id: v.record.id, recordText: v.record.recordText });
+  }
+
+  /** Quarantines a bad tile file and writes the tile authenticated by the network client in its place. */
+  async replaceTile(tilePath: string): Promise<void> {
+    const tile = parseTilePath(tilePath);
+    const [data] = await this.deps.sumdb.readTiles([tile]);
+    if (data === undefined) throw new GomirrorError(ErrorCodes.BAD_PROOF, `no data for tile ${tilePath}`, { op: 'verify.repair' });
+    await this.quarantine(`sumdb/${this.deps.sumdbName}/${tilePath}`);
+    await writeFileAtomic(tileFile(this.deps.root, this.deps.sumdbName, tilePath), data, this.deps.mirror.tmpDir);
+  }
+
+  /** Regenerates the module's `@v/list` and `@latest`. */
+  async refreshIndex(module: string): Promise<void> {
+    await this.deps.mirror.writer.refreshModuleIndex(module);
+  }
+
+  /** Publishes every queued lookup, the tiles that prove them, and `latest`. */
+  async finish(): Promise<SumdbTreeResult> {
+    return this.deps.publishSumdb();
+  }
+}

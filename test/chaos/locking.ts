@@ -1,0 +1,75 @@
+/**
+ * Locking and concurrency: two syncs on one tree at once (the second exits 4
+ * with GOMIRROR_LOCKED and changes nothing; the first completes), and
+ * `gomirror verify` during a sync when this build has it (skipped, with the
+ * reason in the table, when it does not).
+ */
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { scenario, syncArgs, TmpDirs, waitFor } from './harness.js';
+import { expectSameTree, startFixture, type Fixture } from './fixture.js';
+import type { Scoreboard } from './scoreboard.js';
+
+export interface LockingOptions {
+  seed: number;
+  modules: number;
+}
+
+/** Why `gomirror <command>` cannot be exercised in this build, or undefined when it exists. */
+export async function missingCommand(command: string, dest: string): Promise<string | undefined> {
+  const r = await runCli([command, '--dest', dest, '--log-format', 'json']);
+  if (/GOMIRROR_NOT_IMPLEMENTED|Unknown argument|Unknown command/i.test(r.stderr)) return `gomirror ${command} is not implemented in this build`;
+  return undefined;
+}
+
+/** Declares the locking scenarios. */
+export function lockingScenarios(board: Scoreboard, opts: LockingOptions): void {
+  describe('locking and concurrency', () => {
+    const tmp = new TmpDirs();
+    let f: Fixture;
+    beforeAll(async () => {
+      f = await startFixture(tmp, { seed: opts.seed, modules: opts.modules });
+    });
+    afterAll(async () => {
+      f?.up.clearFaults();
+      await f?.close();
+      await tmp.cleanup();
+    });
+
+    /** Starts a slowed-down sync into dest and resolves once it holds the lock. */
+    async function slowSync(dest: string): Promise<ReturnType<typeof collect>> {
+      for (const v of f.up.versions().slice(0, 2)) f.up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 250, times: 1 });
+      const done = collect(spawnCli(syncArgs(f.direct, dest)));
+      await waitFor(() => fs.access(path.join(dest, '.gomirror', 'lock')).then(() => true, () => false));
+      return done;
+    }
+
+    scenario(board, 'locking', 'two syncs at once: the second exits 4', async (ctx) => {
+      const ref = await f.reference();
+      const dest = path.join(await tmp.make('lock'), 'tree');
+      ctx.tree(dest, f.corpus());
+      const first = await slowSync(dest);
+      const second = await runCli(syncArgs(f.direct, dest));
+      expect(second.code, second.stderr.slice(-2000)).toBe(4);
+      expect(second.stderr).toContain('GOMIRROR_LOCKED');
+      const r = await first;
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      await expectSameTree(dest, ref);
+    });
+
+    scenario(board, 'locking', 'verify during sync', async (ctx) => {
+      const dest = path.join(await tmp.make('verify'), 'tree');
+      const why = await missingCommand('verify', dest);
+      if (why !== undefined) ctx.skip(why);
+      ctx.tree(dest, f.corpus());
+      const sync = await slowSync(dest);
+      const v = await runCli(['verify', '--dest', dest, '--sumdb', `${f.up.sumdbKey} ${f.up.sumdbUrl}`, '--log-format', 'json']);
+      expect([0, 4], v.stderr.slice(-2000)).toContain(v.code);
+      expect(v.stderr).not.toMatch(/TypeError|ReferenceError|at .*\.js:\d+/);
+      expect((await sync).code).toBe(0);
+      await expectSameTree(dest, await f.reference());
+    });
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Checksum-database attacks, served by the hostile proxy: oversized and
+ * malformed lookups, a lookup carrying another version's record or a head
+ * signed by another key, hash tiles of the wrong size or oversized, a
+ * tampered or malformed `latest`, a rolled-back head and a forked log. Each
+ * must fail with a clear error (security ones exit 3), publish nothing for
+ * the attacked version and leave an existing tree and cursor as they were.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { escapePath, escapeVersion } from '../../src/module/index.js';
+import { snapshotTree } from '../helpers/tree.js';
+import type { CorpusVersion } from '../upstream/index.js';
+import { readCursor, scenario, TmpDirs } from './harness.js';
+import type { Reply, RuleRequest } from './hostile-proxy.js';
+import { anyVersionFile, startFixture, type Fixture } from './fixture.js';
+import type { Scoreboard } from './scoreboard.js';
+
+export interface SumdbAttackOptions {
+  seed: number;
+  modules: number;
+  /** Run only these attacks by name (default: all). */
+  only?: readonly string[];
+}
+
+const MiB = 1 << 20;
+
+function lookupUrl(v: Pick<CorpusVersion, 'path' | 'version'>): string {
+  return `/sumdb/lookup/${escapePath(v.path)}@${escapeVersion(v.version)}`;
+}
+
+/** The note with its signature line re-signed by a key the mirror does not trust (same name). */
+function resignWithStrangerKey(note: Buffer): Buffer {
+  const text = note.toString('utf8');
+  const sep = text.indexOf('\n\n');
+  const body = text.slice(0, sep + 1);
+  const sigLine = text.slice(sep + 2).split('\n')[0] as string;
+  const name = sigLine.split(' ')[1] as string;
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const sig = sign(null, Buffer.from(body), privateKey);
+  const keyHash = Buffer.from(Buffer.from(sigLine.split(' ')[2] as string, 'base64').subarray(0, 4));
+  return Buffer.from(`${body}\n— ${name} ${Buffer.concat([keyHash, sig]).toString('base64')}\n`);
+}
+
+/** Flips one character of the signature's base64. */
+function tamperSignature(note: Buffer): Buffer {
+  const text = note.toString('utf8');
+  const at = text.lastIndexOf(' ') + 10;
+  const c = text[at] === 'A' ? 'B' : 'A';
+  return Buffer.from(text.slice(0, at) + c + text.slice(at + 1));
+}
+
+/** A lookup-level attack on one version. */
+interface LookupAttack {
+  name: string;
+  answer(req: RuleRequest, f: Fixture, other: CorpusVersion): Promise<Reply>;
+  codes: RegExp;
+  exits: number[];
+}
+
+const LOOKUP_ATTACKS: readonly LookupAttack[] = [
+  { name: 'oversized lookup (2 MiB)', answer: async () => ({ kind: 'send', status: 200, body: Buffer.alloc(2 * MiB, 'a') }), codes: /GOMIRROR_TOO_LARGE/, exits: [1] },
+  { name: 'malformed lookup', answer: async () => ({ kind: 'send', status: 200, body: 'garbage\nnot a record\n' }), codes: /GOMIRROR_MALFORMED|GOMIRROR_BAD_SIGNATURE|GOMIRROR_BAD_PROOF/, exits: [1, 3] },
+  {
+    name: "lookup answering with another version's record",
+    answer: async (_req, f, other) => ({ kind: 'send', status: 200, body: Buffer.from(await (await fetch(`${f.up.baseUrl}${lookupUrl(other)}`)).arrayBuffer()) }),
+    codes: /GOMIRROR_MALFORMED|GOMIRROR_BAD_PROOF/,
+    exits: [1, 3],
+  },
+  {
+    name: 'lookup whose head is signed by a stranger key',
+    answer: async (req) => {
+      const body = (await req.upstream()).body.toString('utf8');
+      const cut = body.indexOf('go.sum database tree');
+      return { kind: 'send', status: 200, body: Buffer.concat([Buffer.from(body.slice(0, cut)), resignWithStrangerKey(Buffer.from(body.slice(cut)))]) };
+    },
+    codes: /GOMIRROR_BAD_SIGNATURE/,
+    exits: [3],
+  },
+];
+
+/** Declares the checksum-database attack scenarios. */
+export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions): void {
+  const wanted = (name: string): boolean => opts.only === undefined || opts.only.includes(name);
+
+  describe('checksum database attacks', () => {
+    const tmp = new TmpDirs();
+    let f: Fixture;
+    beforeAll(async () => {
+      f = await startFixture(tmp, { seed: opts.seed, modules: opts.modules });
+    });
+    afterAll(async () => {
+      await f?.close();
+      await tmp.cleanup();
+    });
+
+    for (const a of LOOKUP_ATTACKS.filter((x) => wanted(x.name))) {
+      scenario(board, 'sumdb', a.name, async (ctx) => {
+        const [v, other] = f.up.versions().slice(4, 6) as [CorpusVersion, CorpusVersion];
+        const dest = path.join(await tmp.make('lookup'), 'tree');
+        ctx.tree(dest, f.corpus());
+        f.proxy.clear();
+        f.proxy.add({ match: (u) => u === lookupUrl(v), answer: (req) => a.answer(req, f, other) });
+        const r = await f.sync(f.hostile, dest);
+        f.proxy.clear();
+        expect(a.exits, r.stderr.slice(-3000)).toContain(r.code);
+        const mine = r.stderr.split('\n').filter((l) => l.includes(v.path) && l.includes(v.version));
+        expect(mine.join('\n'), 'an error naming the module and version').toMatch(a.codes);
+        expect(await anyVersionFile(dest, v)).toBe(false);
+      });
+    }
+
+    const tileAttacks: Array<{ name: string; body: (b: Buffer) => Buffer }> = [
+      { name: 'hash tiles one byte short', body: (b) => b.subarray(0, b.length - 1) },
+      { name: 'hash tiles with one flipped byte', body: (b) => Buffer.concat([Buffer.from([(b[0] ?? 0) ^ 1]), b.subarray(1)]) },
+      { name: 'oversized hash tile (2 MiB)', body: () => Buffer.alloc(2 * MiB, 1) },
+    ];
+    for (const t of tileAttacks.filter((x) => wanted(x.name))) {
+      scenario(board, 'sumdb', t.name, async (ctx) => {
+        const dest = path.join(await tmp.make('tile'), 'tree');
+        ctx.tree(dest, f.corpus());
+        f.proxy.clear();
+        f.proxy.add({ match: /^\/sumdb\/tile\/8\/0\//, answer: async (req) => ({ kind: 'send', status: 200, body: t.body((await req.upstream()).body) }) });
+        const r = await f.sync(f.hostile, dest);
+        f.proxy.clear();
+        expect([1, 3], r.stderr.slice(-3000)).toContain(r.code);
+        expect(r.stderr).toMatch(/GOMIRROR_BAD_PROOF|GOMIRROR_TOO_LARGE|GOMIRROR_MALFORMED/);
+        const files = (await fs.readdir(dest, { recursive: true })).map(String);
+        expect(files.filter((n) => n.endsWith('.zip') || n.endsWith('.mod'))).toEqual([]);
+      });
+    }
+
+    const latestAttacks: Array<{ name: string; body: (b: Buffer) => Buffer; code: RegExp; exit: number }> = [
+      { name: 'latest with a tampered signature', body: tamperSignature, code: /GOMIRROR_BAD_SIGNATURE/, exit: 3 },
+      { name: 'latest signed by a stranger key', body: resignWithStrangerKey, code: /GOMIRROR_BAD_SIGNATURE/, exit: 3 },
+      { name: 'malformed latest', body: () => Buffer.from('<html>captive portal</html>\n'), code: /GOMIRROR_BAD_SIGNATURE|GOMIRROR_MALFORMED/, exit: 3 },
+      { name: 'oversized latest (2 MiB)', body: () => Buffer.alloc(2 * MiB, 'x'), code: /GOMIRROR_TOO_LARGE/, exit: 1 },
+    ];
+    for (const l of latestAttacks.filter((x) => wanted(x.name))) {
+      scenario(board, 'sumdb', l.name, async (ctx) => {
+        const dest = path.join(await tmp.make('latest'), 'tree');
+        ctx.tree(dest, f.corpus());
+        f.proxy.clear();
+        f.proxy.add({ match: (u) => u === '/sumdb/latest', answer: async (req) => ({ kind: 'send', status: 200, body: l.body((await req.upstream()).body) }) });
+        const r = await f.sync(f.hostile, dest);
+        f.proxy.clear();
+        expect(r.code, r.stderr.slice(-3000)).toBe(l.exit);
+        expect(r.stderr).toMatch(l.code);
+        expect(await snapshotTree(dest)).toEqual(new Map());
+        expect(await readCursor(dest)).toBeUndefined();
+      });
+    }
+  });
+
+  describe('checksum database timeline attacks', () => {
+    const tmp = new TmpDirs();
+    let f: Fixture;
+    let dest: string;
+    beforeAll(async () => {
+      f = await startFixture(tmp, { seed: opts.seed + 1, modules: opts.modules });
+      dest = path.join(await tmp.make('timeline'), 'tree');
+    });
+    afterAll(async () => {
+      await f?.close();
+      await tmp.cleanup();
+    });
+
+    if (wanted('rolled-back head')) {
+      scenario(board, 'sumdb', 'rolled-back head', async (ctx) => {
+        const oldHead = Buffer.from(f.up.signedHead());
+        f.up.grow(3);
+        expect((await f.sync(f.direct, dest)).code).toBe(0);
+        f.up.grow(2);
+        ctx.tree(dest, f.corpus());
+        const before = await snapshotTree(dest);
+        const cursor = await readCursor(dest);
+        f.proxy.add({ match: (u) => u === '/sumdb/latest', answer: () => ({ kind: 'send', status: 200, body: oldHead }) });
+        const r = await f.sync(f.hostile, dest);
+        f.proxy.clear();
+        expect(r.code, r.stderr.slice(-3000)).toBe(3);
+        expect(r.stderr).toMatch(/GOMIRROR_LOG_ROLLBACK/);
+        expect(await snapshotTree(dest)).toEqual(before);
+        expect(await readCursor(dest)).toBe(cursor);
+      });
+    }
+
+    if (wanted('forked log')) {
+      scenario(board, 'sumdb', 'forked log', async (ctx) => {
+        ctx.tree(dest, f.corpus());
+        expect((await f.sync(f.direct, dest)).code).toBe(0);
+        const before = await snapshotTree(dest);
+        const cursor = await readCursor(dest);
+        f.up.grow(3);
+        f.up.forkLog();
+        const r = await f.sync(f.direct, dest);
+        expect(r.code, r.stderr.slice(-3000)).toBe(3);
+        expect(r.stderr).toMatch(/GOMIRROR_LOG_FORK|GOMIRROR_BAD_PROOF/);
+        expect(await snapshotTree(dest)).toEqual(before);
+        expect(await readCursor(dest)).toBe(cursor);
+      });
+    }
+  });
+}

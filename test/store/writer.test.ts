@@ -1,0 +1,251 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { TreeWriter, formatInfo, type InfoDoc } from '../../src/store/writer.js';
+import { verifyVersion, type Verified } from '../../src/verify/verified.js';
+import { tempDir } from '../zip/fixtures.js';
+import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
+
+const MOD = 'example.com/Upper/m';
+const ESC = 'example.com/!upper/m';
+const TIME = '2024-01-02T03:04:05Z';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let root: string;
+let tmp: string;
+let writer: TreeWriter;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  root = join(dir, 'tree');
+  tmp = join(dir, 'tmp');
+  await fs.mkdir(tmp, { recursive: true });
+  writer = new TreeWriter(root, tmp);
+});
+afterEach(async () => cleanup());
+
+/** A real certificate for module@version (files in the writer's tmp dir). */
+async function verified(module: string, version: string, withZip = true): Promise<Verified> {
+  const f = await makeVersionFiles(tmp, module, version);
+  return verifyVersion(sourceFor(f), { module, version, modPath: f.modPath, ...(withZip && { zipPath: f.zipPath }) });
+}
+
+async function publish(module: string, version: string, withZip = true): Promise<void> {
+  await writer.publishVersion(await verified(module, version, withZip), { Version: version, Time: TIME });
+}
+
+const read = (rel: string): Promise<string> => fs.readFile(join(root, rel), 'utf8');
+const exists = (rel: string): Promise<boolean> =>
+  fs.access(join(root, rel)).then(
+    () => true,
+    () => false,
+  );
+
+async function rejection(p: Promise<unknown>): Promise<GomirrorError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GomirrorError);
+  return err as GomirrorError;
+}
+
+describe('formatInfo', () => {
+  it('writes exactly {"Version","Time"} in that order', () => {
+    expect(formatInfo({ Version: 'v1.0.0', Time: TIME })).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
+    const withExtra = { Time: TIME, Version: 'v1.0.0', Origin: { VCS: 'git' } } as InfoDoc;
+    expect(formatInfo(withExtra)).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
+  });
+});
+
+describe('TreeWriter.publishVersion', () => {
+  it('refuses anything that is not a Verified certificate', async () => {
+    const real = await verified(MOD, 'v1.0.0');
+    const forgeries: unknown[] = [
+      { module: real.module, version: real.version, modPath: real.modPath, zipPath: real.zipPath, record: { ...real.record } },
+      Object.freeze({ ...real }),
+      Object.freeze(Object.assign(Object.create(Object.getPrototypeOf(real) as object) as object, real)),
+    ];
+    for (const f of forgeries) {
+      const err = await rejection(writer.publishVersion(f as Verified, { Version: 'v1.0.0', Time: TIME }));
+      expect(err.code).toBe(ErrorCodes.BAD_PROOF);
+    }
+    expect(await exists(ESC)).toBe(false);
+    // the temp files were not consumed by the refused attempts
+    await fs.access(real.modPath);
+  });
+
+  it('moves zip and mod into the escaped layout and writes canonical .info', async () => {
+    const v = await verified(MOD, 'v1.0.0');
+    const mod = await fs.readFile(v.modPath, 'utf8');
+    const zip = await fs.readFile(v.zipPath!);
+    expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(false);
+    await writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME });
+    expect(await read(`${ESC}/@v/v1.0.0.mod`)).toBe(mod);
+    expect((await fs.readFile(join(root, `${ESC}/@v/v1.0.0.zip`))).equals(zip)).toBe(true);
+    expect(await read(`${ESC}/@v/v1.0.0.info`)).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
+    // temp files consumed, nothing left in tmp but other fixtures' files
+    await expect(fs.access(v.modPath)).rejects.toThrow();
+    await expect(fs.access(v.zipPath!)).rejects.toThrow();
+    expect((await fs.readdir(tmp)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(true);
+    expect(await writer.isPublished(MOD, 'v1.0.0', false)).toBe(true);
+  });
+
+  it('escapes upper-case letters in versions too', async () => {
+    await publish(MOD, 'v1.0.0-RC.1');
+    expect(await exists(`${ESC}/@v/v1.0.0-!r!c.1.info`)).toBe(true);
+    expect(await writer.completeVersions(MOD)).toEqual(['v1.0.0-RC.1']);
+  });
+
+  it('publishes a .mod-only version without a zip', async () => {
+    await publish(MOD, 'v1.1.0', false);
+    expect(await exists(`${ESC}/@v/v1.1.0.mod`)).toBe(true);
+    expect(await exists(`${ESC}/@v/v1.1.0.info`)).toBe(true);
+    expect(await exists(`${ESC}/@v/v1.1.0.zip`)).toBe(false);
+    expect(await writer.isPublished(MOD, 'v1.1.0', false)).toBe(true);
+    expect(await writer.isPublished(MOD, 'v1.1.0', true)).toBe(false);
+    expect(await writer.completeVersions(MOD)).toEqual([]);
+  });
+
+  it('refuses an .info naming another version', async () => {
+    const v = await verified(MOD, 'v1.0.0');
+    const err = await rejection(writer.publishVersion(v, { Version: 'v1.0.1', Time: TIME }));
+    expect(err.code).toBe(ErrorCodes.MALFORMED);
+    expect(err.message).toContain('v1.0.1');
+    expect(err.module).toBe(MOD);
+    expect(err.version).toBe('v1.0.0');
+    expect(await exists(ESC)).toBe(false);
+  });
+});
+
+describe('TreeWriter.refreshModuleIndex', () => {
+  const P1 = 'v0.0.0-20200101000000-aaaaaaaaaaaa';
+  const P2 = 'v0.0.0-20210101000000-bbbbbbbbbbbb';
+
+  it('lists released versions only, semver-sorted, without pseudo-versions or .mod-only versions', async () => {
+    for (const v of ['v1.10.0', 'v1.2.0', P1, 'v1.2.0-rc.1', 'v0.9.0']) await publish(MOD, v);
+    await publish(MOD, 'v1.3.0', false);
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('v0.9.0\nv1.2.0-rc.1\nv1.2.0\nv1.10.0\n');
+    expect(await exists(`${ESC}/@latest`)).toBe(false);
+  });
+
+  it('writes @latest (the newest pseudo-version .info) only while there are only pseudo-versions', async () => {
+    await publish(MOD, P2);
+    await publish(MOD, P1);
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('');
+    expect(await read(`${ESC}/@latest`)).toBe(await read(`${ESC}/@v/${P2}.info`));
+    expect(JSON.parse(await read(`${ESC}/@latest`))).toEqual({ Version: P2, Time: TIME });
+
+    await publish(MOD, 'v1.0.0');
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+    expect(await exists(`${ESC}/@latest`)).toBe(false);
+  });
+
+  it('writes an empty list and no @latest for a module with nothing complete', async () => {
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('');
+    expect(await exists(`${ESC}/@latest`)).toBe(false);
+  });
+
+  it('ignores files it did not write', async () => {
+    await publish(MOD, 'v1.0.0');
+    const vdir = join(root, ESC, '@v');
+    for (const name of ['junk.info', 'junk.mod', 'junk.zip', 'v1.5.0.info', '!!bad.info', '!!bad.mod', '!!bad.zip']) {
+      await fs.writeFile(join(vdir, name), '');
+    }
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+  });
+
+  /** Wraps the writer's index rewrite to observe overlap and hold it at a gate. */
+  function instrument(): { calls: () => number; maxActive: () => number; hold: (n: number) => () => void; restore: () => void } {
+    const target = writer as unknown as { rewriteIndex(m: string): Promise<void> };
+    expect(typeof target.rewriteIndex).toBe('function');
+    const original = target.rewriteIndex.bind(writer);
+    const gates = new Map<number, Promise<void>>();
+    let calls = 0;
+    let active = 0;
+    let maxActive = 0;
+    const spy = vi.spyOn(target, 'rewriteIndex').mockImplementation(async (m: string) => {
+      const n = ++calls;
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        await original(m);
+        await gates.get(n); // held after its rewrite, while still "running"
+        await new Promise((r) => setTimeout(r, 2));
+      } finally {
+        active--;
+      }
+    });
+    return {
+      calls: () => calls,
+      maxActive: () => maxActive,
+      hold: (n) => {
+        let release = (): void => undefined;
+        gates.set(n, new Promise<void>((r) => (release = r)));
+        return () => release();
+      },
+      restore: () => spy.mockRestore(),
+    };
+  }
+
+  it('never runs two rewrites of one module at once; a burst of callers shares one rewrite', async () => {
+    for (const v of ['v1.0.0', 'v1.1.0']) await publish(MOD, v);
+    const probe = instrument();
+    await Promise.all(Array.from({ length: 8 }, () => writer.refreshModuleIndex(MOD)));
+    expect(probe.maxActive()).toBe(1);
+    expect(probe.calls()).toBeGreaterThanOrEqual(1);
+    expect(probe.calls()).toBeLessThanOrEqual(8);
+    probe.restore();
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\nv1.1.0\n');
+    expect((await fs.readdir(tmp)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a refresh called during a running rewrite runs again afterwards and sees the newer files', async () => {
+    await publish(MOD, 'v1.0.0');
+    const probe = instrument();
+    const release = probe.hold(1);
+    const first = writer.refreshModuleIndex(MOD);
+    await vi.waitFor(async () => expect(await exists(`${ESC}/@v/list`)).toBe(true));
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+    await publish(MOD, 'v1.1.0'); // lands after rewrite 1 read the directory
+    const second = writer.refreshModuleIndex(MOD);
+    const third = writer.refreshModuleIndex(MOD);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(probe.calls()).toBe(1); // rewrite 2 waits for rewrite 1
+    release();
+    await Promise.all([first, second, third]);
+    expect(probe.maxActive()).toBe(1);
+    expect(probe.calls()).toBe(2);
+    probe.restore();
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\nv1.1.0\n');
+  });
+
+  it('a failed rewrite rejects its callers but does not block later refreshes', async () => {
+    await publish(MOD, 'v1.0.0');
+    const target = writer as unknown as { rewriteIndex(m: string): Promise<void> };
+    const spy = vi.spyOn(target, 'rewriteIndex').mockRejectedValueOnce(new Error('injected failure'));
+    await expect(writer.refreshModuleIndex(MOD)).rejects.toThrow('injected failure');
+    spy.mockRestore();
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+  });
+
+  it('concurrent publish + refresh of many versions ends with the complete list', async () => {
+    const versions = Array.from({ length: 12 }, (_, i) => `v1.${i}.0`);
+    await Promise.all(
+      versions.map(async (v) => {
+        await publish(MOD, v);
+        await writer.refreshModuleIndex(MOD);
+      }),
+    );
+    expect(await read(`${ESC}/@v/list`)).toBe(versions.map((v) => `${v}\n`).join(''));
+  });
+});

@@ -1,0 +1,126 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { PendingJournal, type PendingRecord } from '../../src/sumdbtree/journal.js';
+import { tempDir } from '../zip/fixtures.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => cleanup());
+
+const rec = (i: number): PendingRecord => ({
+  module: `example.com/m${i}`,
+  version: `v1.${i}.0`,
+  id: i,
+  recordText: `example.com/m${i} v1.${i}.0 h1:x=\nexample.com/m${i} v1.${i}.0/go.mod h1:y=\n`,
+});
+
+async function all(j: PendingJournal): Promise<PendingRecord[]> {
+  const out: PendingRecord[] = [];
+  for await (const r of j.records()) out.push(r);
+  return out;
+}
+
+describe('PendingJournal', () => {
+  it('yields nothing when the file does not exist', async () => {
+    expect(await all(new PendingJournal(join(dir, 'none', 'pending.jsonl')))).toEqual([]);
+  });
+
+  it('appends (creating the directory) and iterates in order', async () => {
+    const j = new PendingJournal(join(dir, 'state', 'sub', 'pending.jsonl'));
+    await j.append(rec(1));
+    await j.append(rec(2));
+    await j.append(rec(3));
+    expect(await all(j)).toEqual([rec(1), rec(2), rec(3)]);
+    const text = await fs.readFile(j.file, 'utf8');
+    expect(text.split('\n')).toHaveLength(4);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('survives reopening: a new instance reads what an old one appended', async () => {
+    const file = join(dir, 'pending.jsonl');
+    await new PendingJournal(file).append(rec(7));
+    const j2 = new PendingJournal(file);
+    await j2.append(rec(8));
+    expect(await all(j2)).toEqual([rec(7), rec(8)]);
+  });
+
+  it('clear removes everything; clearing twice is fine; appends afterwards start fresh', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    await j.append(rec(1));
+    await j.clear();
+    await expect(fs.access(j.file)).rejects.toThrow();
+    expect(await all(j)).toEqual([]);
+    await j.clear();
+    await j.append(rec(2));
+    expect(await all(j)).toEqual([rec(2)]);
+  });
+
+  it('clear waits for appends in flight', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    const appends = [1, 2, 3].map((i) => j.append(rec(i)));
+    await j.clear();
+    await Promise.all(appends);
+    expect(await all(j)).toEqual([]);
+  });
+
+  it('ignores a torn last line, blank lines and lines of the wrong shape', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    await j.append(rec(1));
+    await j.append(rec(2));
+    const junk = [
+      '',
+      '   ',
+      JSON.stringify({ module: 'm', version: 'v1.0.0', id: '3', recordText: 'x' }), // id not a number
+      JSON.stringify({ module: 'm', version: 'v1.0.0', id: 1.5, recordText: 'x' }), // not an integer
+      JSON.stringify({ module: 'm', version: 'v1.0.0', id: 4 }), // no recordText
+      'null',
+      '[1,2]',
+    ].join('\n');
+    await fs.appendFile(j.file, `${junk}\n${JSON.stringify(rec(9)).slice(0, 30)}`);
+    expect(await all(j)).toEqual([rec(1), rec(2)]);
+  });
+
+  it('an append after a torn line still lands on its own line (no record is lost)', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    await j.append(rec(1));
+    await fs.appendFile(j.file, '{"module":"torn'); // a run killed mid-write
+    // the next run appends: its records must survive, or their lookups and tiles
+    // are never published while the module files are
+    await j.append(rec(2));
+    await j.append(rec(3));
+    expect(await all(j)).toEqual([rec(1), rec(2), rec(3)]);
+  });
+
+  it('concurrent appends all land, one per line', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    const n = 60;
+    await Promise.all(Array.from({ length: n }, (_, i) => j.append(rec(i))));
+    const got = await all(j);
+    expect(got).toHaveLength(n);
+    expect(got.map((r) => r.id)).toEqual(Array.from({ length: n }, (_, i) => i));
+    const lines = (await fs.readFile(j.file, 'utf8')).split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(n);
+  });
+
+  it('wraps a failed append as IO and keeps working afterwards', async () => {
+    const file = join(dir, 'pending.jsonl');
+    await fs.mkdir(file); // a directory where the journal should be
+    const j = new PendingJournal(file);
+    const err = await j.append(rec(1)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GomirrorError);
+    expect((err as GomirrorError).code).toBe(ErrorCodes.IO);
+    expect((err as GomirrorError).op).toBe('sumdbtree.journal');
+    expect((err as GomirrorError).message).toContain(file);
+    await fs.rmdir(file);
+    await j.append(rec(2));
+    expect(await all(j)).toEqual([rec(2)]);
+  });
+});
