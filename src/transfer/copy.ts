@@ -30,7 +30,9 @@ export async function copyHashed(src: string, dst: string): Promise<Digest> {
   const h = hasher();
   const out = await fs.open(dst, 'w', 0o644);
   try {
-    await pipeline(createReadStream(src), h.stream, out.createWriteStream({ autoClose: false }));
+    await pipeline(createReadStream(src), h.stream, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) await out.write(chunk);
+    });
     await out.sync();
   } finally {
     await out.close();

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { runCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { cleanModcache, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
@@ -53,6 +53,7 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
   let dest: string;
   let nginx: NginxServer;
   let first: { versions: CorpusVersion[]; key: string };
+  let grown: { versions: CorpusVersion[]; key: string };
 
   beforeAll(async () => {
     base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-offline-'));
@@ -75,7 +76,7 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
   });
 
   it('after the tree grows, the same client (its cached head kept) verifies old and new versions', async () => {
-    const grown = await syncAndStop(dest, 7);
+    grown = await syncAndStop(dest, 7);
     expect(grown.versions.length).toBeGreaterThan(first.versions.length);
     const client: GoClient = { home: path.join(base, 'client'), proxy: nginx.url, sumdb: first.key };
     await cleanModcache(client); // drop downloaded modules, keep GOPATH/pkg/sumdb (the cached head)
@@ -86,14 +87,41 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
   });
 
   it('works the same with GOPROXY=file:// and a fresh client', async () => {
-    const all = (await startUpstream({ seed: SEED })).versions(); // only for the list; closed below
+    const all = grown.versions;
     const client: GoClient = { home: path.join(base, 'fileclient'), proxy: `file://${dest}`, sumdb: first.key };
-    const grownSpecs = (await fs.readdir(path.join(dest, 'sumdb', 'sum.example.test', 'lookup'), { recursive: true })).length;
-    expect(grownSpecs).toBeGreaterThan(0);
     const { results, failed } = await goDownload(client, specs(all));
     expect(failed.map((f) => f.stderr)).toEqual([]);
     expectVerified(results, all);
     await cleanModcache(client);
+  });
+
+  it('passes the same go-command test through `gomirror serve` instead of nginx', async () => {
+    const all = grown.versions;
+    const child = spawnCli(['serve', '--dest', dest, '--listen', '127.0.0.1:0']);
+    const out = collect(child);
+    let url: string | undefined;
+    const seen = new Promise<void>((resolve) => {
+      let buf = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(buf);
+        if (m) {
+          url = m[1];
+          resolve();
+        }
+      });
+    });
+    await seen;
+    try {
+      const client: GoClient = { home: path.join(base, 'serveclient'), proxy: url!, sumdb: first.key };
+      const { results, failed } = await goDownload(client, specs(all));
+      expect(failed.map((f) => f.stdout + f.stderr)).toEqual([]);
+      expectVerified(results, all);
+      await cleanModcache(client);
+    } finally {
+      child.kill('SIGTERM');
+      expect((await out).code).toBe(0);
+    }
   });
 
   it('a tampered lookup record makes go fail verification', async () => {

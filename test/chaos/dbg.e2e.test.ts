@@ -1,0 +1,21 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { it } from 'vitest';
+import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { syncArgs, TmpDirs, waitFor } from './harness.js';
+import { startFixture } from './fixture.js';
+it('dbg', async () => {
+  const tmp = new TmpDirs();
+  const f = await startFixture(tmp, { seed: 35, modules: 3 });
+  const dest = path.join(await tmp.make('lock'), 'tree');
+  for (const v of f.up.versions().slice(0, 2)) f.up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 250, times: 1 });
+  const t0 = Date.now();
+  const done = collect(spawnCli(syncArgs(f.direct, dest)));
+  await waitFor(() => fs.access(path.join(dest, '.gomirror', 'lock')).then(() => true, () => false));
+  console.log('lock seen', Date.now() - t0);
+  const second = await runCli(syncArgs(f.direct, dest));
+  console.log('second', second.code, Date.now() - t0, second.stderr.slice(0, 300));
+  const r = await done;
+  console.log('first', r.code, Date.now() - t0, f.up.requests.filter((q) => q.path.endsWith('.zip')).map((q) => q.path + ' ' + q.status).join('\n'));
+  await f.close(); await tmp.cleanup();
+}, 60000);
