@@ -31,7 +31,9 @@ export async function copyHashed(src: string, dst: string): Promise<Digest> {
   const out = await fs.open(dst, 'w', 0o644);
   try {
     await pipeline(createReadStream(src), h.stream, async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) await out.write(chunk);
+      for await (const chunk of source) {
+        for (let off = 0; off < chunk.length; ) off += (await out.write(chunk, off)).bytesWritten;
+      }
     });
     await out.sync();
   } finally {
