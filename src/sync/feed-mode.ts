@@ -11,6 +11,9 @@ import type { Counters } from './progress.js';
 import type { VersionRunner } from './runner.js';
 import { CompletionWindow } from './window.js';
 
+/** Entries read but not yet passed by the cursor, at most (each costs ~100 bytes). */
+const MAX_WINDOW = 50_000;
+
 interface Pos {
   ts: string | undefined;
   key: string;
@@ -76,7 +79,16 @@ export async function runFeed(
   const start = cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
   const saver = new CursorSaver(new CursorTracker(start), state, 1000);
   const window = new CompletionWindow<Pos>();
-  const settle = (seq: number): void => saver.advance(window.complete(seq));
+  let wake: (() => void) | undefined;
+  const settle = (seq: number): void => {
+    saver.advance(window.complete(seq));
+    wake?.();
+  };
+  /** Bounds memory when one slow download holds back the cursor: wait for it instead of reading on. */
+  const windowRoom = async (): Promise<void> => {
+    while (window.pending >= MAX_WINDOW && !runner.stopped) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+  };
   const filter = { include: cfg.include, exclude: cfg.exclude };
   let fromFeed = 0;
   logger.info({ since: start.since }, 'reading the index feed');
@@ -84,6 +96,7 @@ export async function runFeed(
   try {
     for await (const ev of events) {
       if (runner.stopped) break;
+      await windowRoom();
       if (ev.kind === 'invalid') {
         const seq = window.add({ ts: ev.timestamp, key: invalidLineKey(ev.line) });
         counters.invalid++;
@@ -104,6 +117,7 @@ export async function runFeed(
       const seq = window.add({ ts: timestamp, key: entryKey(ev.entry) });
       runner.schedule({ module, version, withZip: true }, 0, (s) => {
         if (s === 'settled') settle(seq);
+        else wake?.();
       });
     }
   } finally {

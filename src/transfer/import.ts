@@ -89,10 +89,12 @@ function badFile(cfg: ImportConfig, file: string, reason: string, g?: VersionGro
 /** Re-throws a checksum-database or hash failure naming the bundle file it concerns (security codes are kept). */
 function inFile(cfg: ImportConfig, file: string, err: unknown, g?: VersionGroup): never {
   if (!isGomirrorError(err)) throw err;
+  const suffix = err.module === undefined ? '' : ` (${err.module}${err.version === undefined ? '' : `@${err.version}`})`;
+  const reason = suffix !== '' && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
   if (err.isSecurity) {
-    throw new GomirrorError(err.code, `bundle ${cfg.bundle}: ${file}: ${err.message}`, { op: 'transfer.import', ...(g && { module: g.module, version: g.version }), detail: { bundle: cfg.bundle, file, ...err.detail }, cause: err });
+    throw new GomirrorError(err.code, `bundle ${cfg.bundle}: ${file}: ${reason}`, { op: 'transfer.import', ...(g && { module: g.module, version: g.version }), detail: { bundle: cfg.bundle, file, ...err.detail }, cause: err });
   }
-  throw badFile(cfg, file, err.message, g, err);
+  throw badFile(cfg, file, reason, g, err);
 }
 
 /** Copies a bundle file to a temp file and checks it is still the manifest's bytes. */
@@ -119,7 +121,8 @@ async function checkVersion(cfg: ImportConfig, client: SumdbClient, tmpDir: stri
     const verified = await verifyVersion(client, { module: g.module, version: g.version, modPath, ...(zipPath !== undefined && { zipPath }) });
     return { group: g, info, verified };
   } catch (err) {
-    const file = isGomirrorError(err) && err.detail?.['file'] === '.zip' && g.zip ? g.zip.stored : g.mod.stored;
+    const zipProblem = isGomirrorError(err) && (err.code === ErrorCodes.BAD_ZIP || err.detail?.['file'] === '.zip');
+    const file = zipProblem && g.zip ? g.zip.stored : g.mod.stored;
     return inFile(cfg, file, err, g);
   }
 }

@@ -157,7 +157,10 @@ export function faultScenarios(board: Scoreboard, opts: FaultOptions): void {
         let injected = 0;
         for (const v of f.up.versions()) {
           if (r0.next() > 0.4) continue;
-          f.up.inject(v.path, v.version, r0.pick(exts), r0.pick(MIXED)(1 + r0.int(2)));
+          const ext = r0.pick(exts);
+          const fault = r0.pick(MIXED)(1 + r0.int(2));
+          // A corrupted .info (a lying Time) has no checksum-database record to be checked against: see the report.
+          f.up.inject(v.path, v.version, ext, ext === 'info' && fault.kind === 'corrupt' ? { kind: 'status', status: 500, times: 1 } : fault);
           injected++;
         }
         ctx.note(`${injected} faults`);

@@ -18,6 +18,8 @@ import { HOSTILE_ZIPS } from './zips.js';
 export interface HostileOptions {
   seed: number;
   modules: number;
+  /** Also run scenarios that document open findings (see the report of issue 9); the CI subset leaves them out. */
+  findings?: boolean;
 }
 
 const T = '2030-01-01T00:00:00Z';
@@ -125,5 +127,23 @@ export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void 
         f.proxy.clear();
       }
     });
+
+    if (opts.findings) {
+      scenario(board, 'hostile', "finding: .info of a pseudo-version whose Time contradicts the version's timestamp", async (ctx) => {
+        const v = f.up.versions().find((x) => /-\d{14}-[0-9a-f]{12}$/.test(x.version));
+        if (!v) ctx.skip('no pseudo-version in this corpus');
+        const dest = path.join(await tmp.make('pseudo'), 'tree');
+        ctx.tree(dest, f.corpus());
+        f.up.inject(v.path, v.version, 'info', { kind: 'corrupt' });
+        try {
+          const r = await f.sync(f.direct, dest);
+          expect(r.code, r.stderr.slice(-3000)).toBe(1);
+          expect(String(failureOf(r.stderr, v.path, v.version)?.['message'])).toMatch(/Time/);
+          expect(await anyVersionFile(dest, v)).toBe(false);
+        } finally {
+          f.up.clearFaults();
+        }
+      });
+    }
   });
 }

@@ -38,12 +38,12 @@ export function lockingScenarios(board: Scoreboard, opts: LockingOptions): void 
       await tmp.cleanup();
     });
 
-    /** Starts a slowed-down sync into dest and resolves once it holds the lock. */
-    async function slowSync(dest: string): Promise<ReturnType<typeof collect>> {
+    /** Starts a slowed-down sync into dest and resolves once it holds the lock (with its completion, wrapped so it is not awaited here). */
+    async function slowSync(dest: string): Promise<{ done: ReturnType<typeof collect> }> {
       for (const v of f.up.versions().slice(0, 2)) f.up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 250, times: 1 });
       const done = collect(spawnCli(syncArgs(f.direct, dest)));
       await waitFor(() => fs.access(path.join(dest, '.gomirror', 'lock')).then(() => true, () => false));
-      return done;
+      return { done };
     }
 
     scenario(board, 'locking', 'two syncs at once: the second exits 4', async (ctx) => {
@@ -54,7 +54,7 @@ export function lockingScenarios(board: Scoreboard, opts: LockingOptions): void 
       const second = await runCli(syncArgs(f.direct, dest));
       expect(second.code, second.stderr.slice(-2000)).toBe(4);
       expect(second.stderr).toContain('GOMIRROR_LOCKED');
-      const r = await first;
+      const r = await first.done;
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       await expectSameTree(dest, ref);
     });
@@ -68,7 +68,7 @@ export function lockingScenarios(board: Scoreboard, opts: LockingOptions): void 
       const v = await runCli(['verify', '--dest', dest, '--sumdb', `${f.up.sumdbKey} ${f.up.sumdbUrl}`, '--log-format', 'json']);
       expect([0, 4], v.stderr.slice(-2000)).toContain(v.code);
       expect(v.stderr).not.toMatch(/TypeError|ReferenceError|at .*\.js:\d+/);
-      expect((await sync).code).toBe(0);
+      expect((await sync.done).code).toBe(0);
       await expectSameTree(dest, await f.reference());
     });
   });

@@ -4,12 +4,14 @@
  * (1, then 2), the real go command verifying the imported tree through nginx
  * with the upstream stopped, and tampered bundles refused with the tree unchanged.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { isGomirrorError } from '../../src/errors.js';
+import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { createLogger } from '../../src/log.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { runExport, type ExportResult } from '../../src/transfer/export.js';
@@ -20,7 +22,7 @@ import { cleanModcache, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
-import { startUpstream, type CorpusVersion } from '../upstream/index.js';
+import { buildModuleZip, startUpstream, type CorpusVersion } from '../upstream/index.js';
 
 const e2e = haveTools('go', 'nginx');
 const logger = createLogger('silent', 'json');
@@ -135,7 +137,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
       {
         name: 'a changed zip byte (manifest updated too)',
         code: 'GOMIRROR_BAD_BUNDLE',
-        match: /\.zip.*hash .* does not match checksum database/,
+        match: /\.zip: bad module zip entry .*CRC-32 mismatch/,
         edit: async (dir) => {
           const m = await readManifestFile(dir);
           const f = m.files.find((x) => x.path.endsWith('.zip'))!;
@@ -144,10 +146,28 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
           const i = data.indexOf(Buffer.from('PK\x01\x02')) - 5; // inside the last entry's data
           data[i] = (data[i] ?? 0) ^ 0x01;
           await fs.writeFile(file, data);
-          const { createHash } = await import('node:crypto');
           await rewriteManifest(dir, (mm) => {
             const g = mm.files.find((x) => x.path === f.path)!;
             g.sha256 = createHash('sha256').update(data).digest('hex');
+          });
+        },
+      },
+      {
+        name: 'a zip with other content (a valid zip, manifest updated too)',
+        code: 'GOMIRROR_BAD_BUNDLE',
+        match: /\.zip: \.zip hash h1:.* does not match checksum database h1:/,
+        edit: async (dir) => {
+          const v = added[0]!;
+          const p = `${escapePath(v.path)}/@v/${escapeVersion(v.version)}.zip`;
+          const m = await readManifestFile(dir);
+          const f = m.files.find((x) => x.path === p)!;
+          const mod = await fs.readFile(path.join(dir, f.stored.replace(/\.zip$/, '.mod')));
+          const data = await buildModuleZip(v.path, v.version, [{ name: 'go.mod', data: mod }, { name: 'evil.go', data: Buffer.from('package evil\n') }]);
+          await fs.writeFile(path.join(dir, f.stored), data);
+          await rewriteManifest(dir, (mm) => {
+            const g = mm.files.find((x) => x.path === p)!;
+            g.sha256 = createHash('sha256').update(data).digest('hex');
+            g.size = data.length;
           });
         },
       },

@@ -14,7 +14,7 @@ import { verifyCommand } from '../../src/cli/verify.js';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { acquireLock } from '../../src/store/lock.js';
-import { runCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 
@@ -166,4 +166,17 @@ describe('gomirror verify', () => {
       await fs.writeFile(latest, orig);
     }
   });
+
+  it('runs read-only during a sync: what that sync is publishing is not reported', async () => {
+    up.grow(12);
+    const sync = collect(spawnCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2']));
+    const during: Line[] = [];
+    for (let i = 0; i < 3; i++) during.push(...(await verify()).lines);
+    const r = await sync;
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(during).toEqual([]);
+    const after = await verify();
+    expect(after.lines).toEqual([]);
+    expect(after.summary['versions']).toBe(up.versions().length);
+  }, 60_000);
 });
