@@ -48,6 +48,15 @@ export const DEFAULTS = {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
+/** True for a real RFC 3339 instant: the shape, and a calendar date and time that exist (no Feb 30, no hour 24). */
+export function isRfc3339(s: string): boolean {
+  if (!RFC3339.test(s) || Number.isNaN(Date.parse(s))) return false;
+  const day = s.slice(0, 10);
+  const [hh, mm, ss] = s.slice(11, 19).split(':').map(Number);
+  const sameDay = new Date(Date.parse(`${day}T00:00:00Z`)).toISOString().slice(0, 10) === day;
+  return sameDay && (hh ?? 99) < 24 && (mm ?? 99) < 60 && (ss ?? 99) < 60;
+}
+
 function fail(key: string, problem: string): never {
   throw new GomirrorError(ErrorCodes.CONFIG, `config "${key}": ${problem}`, { op: 'config.parse', detail: { key } });
 }
@@ -87,7 +96,7 @@ function intOption(raw: RawOptions, key: string, min: number, max: number): numb
 function timeOption(raw: RawOptions, key: string): string | undefined {
   const s = stringOption(raw, key);
   if (s === undefined) return undefined;
-  if (!RFC3339.test(s) || Number.isNaN(Date.parse(s))) fail(key, `expected an RFC 3339 time like 2019-04-10T19:08:52.997264Z, got ${JSON.stringify(s)}`);
+  if (!isRfc3339(s)) fail(key, `expected an RFC 3339 time like 2019-04-10T19:08:52.997264Z, got ${JSON.stringify(s)}`);
   return s;
 }
 

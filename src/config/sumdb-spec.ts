@@ -23,7 +23,7 @@ export function parseSumdbSpec(value: string): SumdbSpec {
     });
   }
   const name = key.slice(0, key.indexOf('+'));
-  if (!/^[a-z0-9.-]+(:[0-9]+)?$/i.test(name)) {
+  if (!/^[a-z0-9.-]+(:[0-9]+)?$/i.test(name) || !/[a-z0-9]/i.test(name.split(':')[0] ?? '') || /^\.|\.\.|\.$/.test(name.split(':')[0] ?? '')) {
     throw new GomirrorError(ErrorCodes.CONFIG, `--sumdb name ${JSON.stringify(name)} is not a host name`, {
       op: 'config.sumdb',
     });

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { assertInside } from './layout.js';
 
@@ -18,7 +19,9 @@ const TILE_PATH = /^tile\/\d+\/(data|\d+)(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/;
 /** A TileCache in `<dir>/<tile path>`; refuses paths that are not tile paths. */
 export function fileTileCache(dir: string, tmpDir: string): TileCache {
   const file = (tilePath: string): string => {
-    if (!TILE_PATH.test(tilePath)) throw new Error(`not a tile path: ${JSON.stringify(tilePath)}`);
+    if (!TILE_PATH.test(tilePath)) {
+      throw new GomirrorError(ErrorCodes.MALFORMED, `not a tile path: ${JSON.stringify(tilePath)}`, { op: 'store.tileCache' });
+    }
     const p = path.join(dir, tilePath);
     assertInside(dir, p);
     return p;

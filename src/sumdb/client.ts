@@ -109,6 +109,8 @@ export class SumdbClient {
 
   /** Verifies a signed head from elsewhere, proves it consistent with the trusted head, persists it if larger, and returns it. */
   async acceptHead(note: Buffer): Promise<SignedHead> {
+    // Most lookups carry the very head already trusted: nothing to verify or prove again.
+    if (this.head !== undefined && note.equals(this.head.note)) return this.head;
     const cand = openTreeNote(note, this.verifier);
     return this.exclusive(async () => {
       await this.merge(await this.trustedHead(), cand);

@@ -1,5 +1,6 @@
 /** Paths of the checksum-database files inside the served tree (DESIGN §2). Pure. */
 import path from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { assertInside } from '../store/layout.js';
 
@@ -20,7 +21,7 @@ export function lookupFile(root: string, name: string, module: string, version: 
 /** `<root>/sumdb/<name>/<tile path>` for a path produced by tilePath(). */
 export function tileFile(root: string, name: string, tilePath: string): string {
   if (!/^tile\/\d+\/\d+(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/.test(tilePath)) {
-    throw new Error(`not a hash tile path: ${JSON.stringify(tilePath)}`);
+    throw new GomirrorError(ErrorCodes.MALFORMED, `not a hash tile path: ${JSON.stringify(tilePath)}`, { op: 'sumdbtree.tile' });
   }
   const p = path.join(sumdbDir(root, name), tilePath);
   assertInside(root, p);

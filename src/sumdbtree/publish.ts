@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import {
+  ProvenTiles,
   proveTree,
   storedHashIndex,
   tileHashReader,
@@ -21,7 +22,10 @@ import {
   type TileReader,
 } from '../sumdb/index.js';
 import { formatLookup, lookupFile, sumdbDir, tileFile } from './layout.js';
-import type { PendingJournal } from './journal.js';
+import type { PendingJournal, PendingRecord } from './journal.js';
+
+/** Records whose lookups are proven with one tile read and written concurrently. */
+const LOOKUP_BATCH = 64;
 
 /** What the publisher needs from the checksum-database client. */
 export interface TileSource {
@@ -88,6 +92,28 @@ class CopyingTileReader implements TileReader {
   saveTiles(): void {}
 }
 
+/** Writes the lookup files of the published records in `batch` (and, through `hashes`, the tiles that prove them); returns how many. */
+async function publishLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashReader, batch: PendingRecord[]): Promise<number> {
+  const published = await Promise.all(batch.map((r) => deps.isPublished(r.module, r.version)));
+  const records = batch.filter((_, i) => published[i]);
+  for (const r of records) {
+    if (r.id >= head.tree.size) {
+      throw new GomirrorError(ErrorCodes.BAD_PROOF, `record ${r.id} is outside the trusted tree of size ${head.tree.size}`, {
+        op: 'sumdbtree.publish',
+        module: r.module,
+        version: r.version,
+      });
+    }
+  }
+  if (records.length === 0) return 0;
+  // Exactly what the go client's checkRecord reads: each record's leaf hash, through tiles of the head.
+  await hashes.readHashes(records.map((r) => storedHashIndex(0, r.id)));
+  await Promise.all(
+    records.map((r) => writeFileAtomic(lookupFile(deps.root, deps.name, r.module, r.version), formatLookup(r.id, r.recordText, head.note), deps.tmpDir)),
+  );
+  return records.length;
+}
+
 /** Writes the lookups and tiles for the pending records and the trusted head, then `latest`. */
 export async function publishSumdbTree(deps: SumdbTreeDeps): Promise<SumdbTreeResult> {
   const head = await deps.source.trustedHead();
@@ -96,22 +122,17 @@ export async function publishSumdbTree(deps: SumdbTreeDeps): Promise<SumdbTreeRe
   }
   const dir = sumdbDir(deps.root, deps.name);
   const reader = new CopyingTileReader(deps);
-  const hashes: HashReader = tileHashReader(head.tree.size, head.tree.hash, reader);
+  // Tiles already authenticated for this head are not hashed again for each record.
+  const hashes: HashReader = tileHashReader(head.tree.size, head.tree.hash, reader, new ProvenTiles(head.tree.size, head.tree.hash));
   let lookups = 0;
+  let batch: PendingRecord[] = [];
   for await (const r of deps.journal.records()) {
-    if (!(await deps.isPublished(r.module, r.version))) continue;
-    if (r.id >= head.tree.size) {
-      throw new GomirrorError(ErrorCodes.BAD_PROOF, `record ${r.id} is outside the trusted tree of size ${head.tree.size}`, {
-        op: 'sumdbtree.publish',
-        module: r.module,
-        version: r.version,
-      });
-    }
-    // Exactly what the go client's checkRecord reads: the record's leaf hash, through tiles of the head.
-    await hashes.readHashes([storedHashIndex(0, r.id)]);
-    await writeFileAtomic(lookupFile(deps.root, deps.name, r.module, r.version), formatLookup(r.id, r.recordText, head.note), deps.tmpDir);
-    lookups++;
+    batch.push(r);
+    if (batch.length < LOOKUP_BATCH) continue;
+    lookups += await publishLookups(deps, head, hashes, batch);
+    batch = [];
   }
+  lookups += await publishLookups(deps, head, hashes, batch);
   const current = await fs.readFile(path.join(dir, 'latest')).catch(() => undefined);
   if (lookups > 0 || (current !== undefined && !current.equals(head.note))) {
     const published = await deps.heads.load();

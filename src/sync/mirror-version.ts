@@ -4,6 +4,7 @@
  * the checksum database, and hand the Verified result to the writer.
  */
 import { promises as fs } from 'node:fs';
+import { isRfc3339 } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Fetcher } from '../fetch/index.js';
 import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.js';
@@ -28,7 +29,6 @@ export interface MirrorDeps {
 
 export type MirrorOutcome = { kind: 'present' } | { kind: 'published'; bytes: number };
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Parses and checks an upstream .info document for module@version. */
 export function parseInfo(body: Buffer, module: string, version: string): InfoDoc {
@@ -43,7 +43,7 @@ export function parseInfo(body: Buffer, module: string, version: string): InfoDo
   if (typeof doc !== 'object' || doc === null) throw bad('not a JSON object');
   const { Version, Time } = doc as Record<string, unknown>;
   if (Version !== version) throw bad(`names version ${JSON.stringify(Version)}`);
-  if (typeof Time !== 'string' || !RFC3339.test(Time)) throw bad(`Time ${JSON.stringify(Time)} is not RFC 3339`);
+  if (typeof Time !== 'string' || !isRfc3339(Time)) throw bad(`Time ${JSON.stringify(Time)} is not RFC 3339`);
   return { Version, Time };
 }
 

@@ -131,7 +131,7 @@ export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void 
     if (opts.findings) {
       scenario(board, 'hostile', "finding: .info of a pseudo-version whose Time contradicts the version's timestamp", async (ctx) => {
         const v = f.up.versions().find((x) => /-\d{14}-[0-9a-f]{12}$/.test(x.version));
-        if (!v) ctx.skip('no pseudo-version in this corpus');
+        if (!v) return ctx.skip('no pseudo-version in this corpus');
         const dest = path.join(await tmp.make('pseudo'), 'tree');
         ctx.tree(dest, f.corpus());
         f.up.inject(v.path, v.version, 'info', { kind: 'corrupt' });
