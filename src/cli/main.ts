@@ -15,8 +15,10 @@ import { daemonOptions, metricsOption, serveOptions, statusOptions } from './ops
 import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
+import { exportCommand, exportOptions, importCommand, importOptions } from './transfer.js';
+import { verifyCommand, verifyOptions } from './verify.js';
 
-const ALL_OPTIONS: Record<string, Options> = { ...syncOptions, ...metricsOption, ...daemonOptions, ...statusOptions, ...serveOptions };
+const ALL_OPTIONS: Record<string, Options> = { ...syncOptions, ...metricsOption, ...daemonOptions, ...statusOptions, ...serveOptions, ...verifyOptions, ...exportOptions, ...importOptions };
 
 /**
  * A command's own options plus every other command's, hidden: one shared
@@ -47,12 +49,6 @@ function loadConfigFile(file: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function notImplemented(name: string, issue: string) {
-  return () => {
-    throw new GomirrorError(ErrorCodes.NOT_IMPLEMENTED, `gomirror ${name} is not implemented yet (${issue})`, { op: `cli.${name}` });
-  };
-}
-
 /** Prints an error the way operators read it and sets the exit code. */
 function report(err: unknown): void {
   const code = exitCodeFor(err);
@@ -74,10 +70,12 @@ async function main(argv: string[]): Promise<void> {
     .options(commonOptions)
     .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(forCommand({ ...syncOptions, ...metricsOption })), syncCommand)
     .command('daemon', 'run sync forever every --interval', (y) => y.options(forCommand(daemonOptions)), daemonCommand)
-    .command('verify', 're-check every published file against the checksum database; --repair refetches bad ones', {}, notImplemented('verify', 'issue 7'))
+    .command('verify', 're-check every published file against the checksum database; --repair refetches bad ones', (y) => y.options(forCommand(verifyOptions)), async (argv) => {
+      await verifyCommand(argv);
+    })
     .command('status', 'cursor, tree head, counts, last run result, retry backlog; --json', (y) => y.options(forCommand(statusOptions)), statusCommand)
-    .command('export', 'write a self-verifying delta bundle for an air-gapped mirror', {}, notImplemented('export', 'issue 6'))
-    .command('import', 'verify a bundle and merge it into a mirror, atomically', {}, notImplemented('import', 'issue 6'))
+    .command('export', 'write a self-verifying delta bundle for an air-gapped mirror (USB disk)', (y) => y.options(forCommand(exportOptions)), exportCommand)
+    .command('import', 'verify a bundle completely and merge it into a mirror, atomically', (y) => y.options(forCommand(importOptions)), importCommand)
     .command('serve', 'small built-in static server for trying a tree without nginx', (y) => y.options(forCommand(serveOptions)), serveCommand)
     .demandCommand(1, 'name a command (see --help)')
     .strict()

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { DEFAULT_MIN_FREE_BYTES, parseByteSize } from '../store/diskspace.js';
 import { parseHttpUrl, parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
 
 export type LogFormat = 'json' | 'pretty';
@@ -32,6 +33,8 @@ export interface SyncConfig {
   fromGomod: string[];
   concurrency: number;
   dryRun: boolean;
+  /** Free bytes a run needs on the tree and state filesystems before it starts. */
+  minFreeBytes: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -100,6 +103,12 @@ function timeOption(raw: RawOptions, key: string): string | undefined {
   return s;
 }
 
+function byteSizeOption(raw: RawOptions, key: string): number | undefined {
+  const s = stringOption(raw, key);
+  if (s === undefined) return undefined;
+  return parseByteSize(s) ?? fail(key, `expected a size like 1G, 512M or a number of bytes, got ${JSON.stringify(s)}`);
+}
+
 function boolOption(raw: RawOptions, key: string): boolean {
   const v = raw[key];
   if (v === undefined || v === null) return false;
@@ -157,6 +166,7 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
     fromGomod: listOption(raw, 'from-gomod').map((f) => path.resolve(f)),
     concurrency: intOption(raw, 'concurrency', 1, 256) ?? DEFAULTS.concurrency,
     dryRun: boolOption(raw, 'dry-run'),
+    minFreeBytes: byteSizeOption(raw, 'min-free-space') ?? DEFAULT_MIN_FREE_BYTES,
     logLevel: enumOption(raw, 'log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
     logFormat: enumOption(raw, 'log-format', ['json', 'pretty'] as const, isTTY ? 'pretty' : 'json'),
   };

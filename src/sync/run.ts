@@ -8,6 +8,7 @@ import { GomirrorError, exitCodeFor } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { removeStaleTemps } from '../store/atomic.js';
+import { checkFreeSpace } from '../store/diskspace.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore, type RunSummary } from '../store/state.js';
 import { openContext } from './context.js';
@@ -45,6 +46,13 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   const state = new StateStore(cfg.state);
   await state.init();
   const lock = await acquireLock(cfg.state);
+  try {
+    await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
+    await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const counters = newCounters();
   const progress = opts.progressOut ? new ProgressDisplay(counters, opts.progressOut) : undefined;
   const ctx = openContext(cfg, state, logger, opts.signal);

@@ -97,6 +97,13 @@ export class VersionRunner {
       this.stopError ??= new GomirrorError(ErrorCodes.ABORTED, 'interrupted: unfinished versions stay before the cursor', { op: 'sync.run' });
       return 'unsettled';
     }
+    if (err instanceof GomirrorError && err.code === ErrorCodes.NO_SPACE) {
+      if (!this.stopped) {
+        this.stopError = err;
+        this.logger.error({ err, module: t.module, version: t.version }, 'disk full: stopping the run');
+      }
+      return 'unsettled';
+    }
     const kind = classifyFailure(err);
     const f = { module: t.module, version: t.version, ...describeFailure(err) };
     if (kind === 'security') {

@@ -157,8 +157,10 @@ export function crashScenarios(board: Scoreboard, opts: CrashOptions): void {
           expect(out.code, 'an uninterrupted rerun must succeed').toBe(0);
           await expectSameTree(dest, ref);
           chains++;
-          // Start a new chain from an empty tree (nginx keeps serving the same root).
+          // Start a new chain from an empty tree (nginx keeps serving the same root); the reader waits meanwhile.
+          await reader.pause();
           for (const name of await fs.readdir(dest)) await fs.rm(path.join(dest, name), { recursive: true, force: true });
+          reader.resume();
         }
         const final = await collect(spawnCli(args));
         expect(final.code, final.stderr.slice(-3000)).toBe(0);

@@ -22,6 +22,9 @@ export interface ReaderStats {
 
 /** A running reader; stop() ends the loop and returns its statistics. */
 export interface TreeReader {
+  /** Resolves once the reader is idle and stays so until resume() (while the test itself rewrites the tree). */
+  pause(): Promise<void>;
+  resume(): void;
   stop(): Promise<ReaderStats>;
 }
 
@@ -35,6 +38,7 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
   const stats: ReaderStats = { reads: 0, misses: 0, violations: [] };
   const goodZips = new Set<string>();
   let running = true;
+  let paused: { idle: () => void; resumed: Promise<void>; resume: () => void } | undefined;
 
   const checkZip = async (v: CorpusVersion, body: Buffer): Promise<void> => {
     const sha = createHash('sha256').update(body).digest('hex');
@@ -89,6 +93,10 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
     const byVersion = new Map(versions.map((v) => [`${v.path}@${v.version}`, v]));
     while (running) {
       for (const v of versions) {
+        if (paused) {
+          paused.idle();
+          await paused.resumed;
+        }
         if (!running) break;
         try {
           await poll(v, byVersion);
@@ -101,8 +109,22 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
   })();
 
   return {
+    pause: () =>
+      new Promise<void>((idle) => {
+        let resume = (): void => undefined;
+        const resumed = new Promise<void>((r) => (resume = r));
+        paused = { idle, resumed, resume };
+      }),
+    resume: () => {
+      const p = paused;
+      paused = undefined;
+      p?.resume();
+    },
     stop: async () => {
       running = false;
+      const p = paused;
+      paused = undefined;
+      p?.resume();
       await loop;
       return stats;
     },

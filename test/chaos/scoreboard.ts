@@ -2,7 +2,7 @@
  * The chaos suite's scoreboard: every scenario records whether it passed and
  * how many bytes of unverified content the trees it produced publish. Results
  * go to an in-process list (for a per-file table) and, when
- * GOMIRROR_CHAOS_RESULTS names a file, to that JSON-lines file so the long
+ * CHAOS_RESULTS_FILE names a file (not GOMIRROR_*: the CLI reads those as options), to that JSON-lines file so the long
  * suite's global teardown can print one table for all workers.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ export interface ScenarioResult {
 }
 
 /** Environment variable naming the shared results file (set by the long suite's global setup). */
-export const RESULTS_ENV = 'GOMIRROR_CHAOS_RESULTS';
+export const RESULTS_ENV = 'CHAOS_RESULTS_FILE';
 
 /** Collects results of one test file; each record is also appended to the shared file, if any. */
 export class Scoreboard {
