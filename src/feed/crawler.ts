@@ -54,9 +54,11 @@ function toEvent(parsed: ParsedLine, ts: string | undefined): FeedEvent {
   return ts === undefined ? { kind: 'invalid', line: parsed } : { kind: 'invalid', line: parsed, timestamp: ts };
 }
 
-function lineTimestamp(parsed: ParsedLine): string | undefined {
-  if (parsed.ok) return parsed.entry.timestamp;
-  return parsed.timestamp !== undefined && isTimestamp(parsed.timestamp) ? parsed.timestamp : undefined;
+/** The line's timestamp and its parsed instant, when it has a valid one. */
+function lineTimestamp(parsed: ParsedLine): { ts: string; instant: Instant } | undefined {
+  const ts = parsed.ok ? parsed.entry.timestamp : parsed.timestamp;
+  const instant = ts === undefined ? undefined : parseTimestamp(ts);
+  return ts === undefined || instant === undefined ? undefined : { ts, instant };
 }
 
 /**
@@ -71,16 +73,17 @@ function* scanPage(body: string, tracker: CursorTracker, until: Instant | undefi
     if (text === '') continue;
     stats.lines++;
     const parsed = parseFeedLine(text);
-    const ts = lineTimestamp(parsed);
-    if (ts !== undefined) {
-      const instant = parseTimestamp(ts) as Instant; // lineTimestamp only returns valid timestamps
+    const stamp = lineTimestamp(parsed);
+    const ts = stamp?.ts;
+    if (stamp !== undefined) {
+      const { instant } = stamp;
       if (previous !== undefined && compareInstants(instant, previous.instant) < 0) {
         throw new GomirrorError(ErrorCodes.MALFORMED, `index feed is out of time order: ${ts} follows ${previous.ts}`, {
           op: 'feed.page',
           detail: { since: tracker.since, timestamp: ts, previous: previous.ts },
         });
       }
-      previous = { ts, instant };
+      previous = stamp;
       if (until !== undefined && compareInstants(instant, until) > 0) {
         stats.pastUntil = true;
         return;
@@ -88,7 +91,7 @@ function* scanPage(body: string, tracker: CursorTracker, until: Instant | undefi
     }
     const at = ts ?? tracker.since;
     const key = parsed.ok ? entryKey(parsed.entry) : invalidLineKey(parsed);
-    if (tracker.isSeen(at, key)) continue;
+    if (tracker.isSeen(at, key, stamp?.instant)) continue;
     tracker.advance(at, key);
     stats.fresh++;
     yield toEvent(parsed, ts);

@@ -36,16 +36,19 @@ function daysFromCivil(year: number, month: number, day: number): number {
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Parses an RFC 3339 timestamp (up to nanoseconds, `Z` or ±hh:mm) into an Instant, or returns undefined when it is not one. */
 export function parseTimestamp(ts: string): Instant | undefined {
   const m = RFC3339.exec(ts);
   if (m === null) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number, number, number, number, number, number,
-  ];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offset = 0;
@@ -55,7 +58,8 @@ export function parseTimestamp(ts: string): Instant | undefined {
     if (oh > 23 || om > 59) return undefined;
     offset = (oh * 60 + om) * 60 * (m[8]?.startsWith('-') ? -1 : 1);
   }
-  const nanos = Number((m[7] ?? '').padEnd(9, '0'));
+  const frac = m[7];
+  const nanos = frac === undefined ? 0 : Number(frac) * 10 ** (9 - frac.length);
   const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
   return { seconds, nanos };
 }
@@ -141,8 +145,9 @@ export class CursorTracker {
     return this.lastParsed.instant;
   }
 
-  /** Same as isSeen on the equivalent Cursor. */
-  isSeen(ts: string, key: string): boolean {
+  /** Same as isSeen on the equivalent Cursor; `instant`, when the caller already parsed ts, saves parsing it again. */
+  isSeen(ts: string, key: string, instant?: Instant): boolean {
+    if (instant !== undefined) this.lastParsed = { ts, instant };
     const order = compareInstants(this.instantOf(ts), this.sinceInstant);
     return order === 0 ? this.seen.has(key) : order < 0;
   }

@@ -23,6 +23,12 @@ const FILE_NAME_PUNCT = '!#$%&()+,-.=@[]^_{}~ ';
 /** Punctuation allowed in an import-path element besides ASCII letters and digits (module.pathOK). */
 const PATH_PUNCT = '+-._~';
 
+/** Letters, digits and PATH_PUNCT only (valid in both character sets). */
+const PATH_CHARS = /^[A-Za-z0-9+\-._~]*$/;
+
+/** Letters, digits, PATH_PUNCT and slashes only: no control, backslash or non-ASCII characters. */
+const SAFE_PATH_CHARS = /^[A-Za-z0-9+\-._~/]*$/;
+
 function isAlnum(c: string): boolean {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -59,7 +65,8 @@ export function elementProblem(elem: string, fileName: boolean): string | undefi
     return `path element longer than ${MAX_ELEMENT_LENGTH} bytes`;
   }
   const punct = fileName ? FILE_NAME_PUNCT : PATH_PUNCT;
-  for (const c of elem) {
+  // Fast path: an element of letters, digits and import-path punctuation needs no per-character scan.
+  for (const c of PATH_CHARS.test(elem) ? '' : elem) {
     if (isControlChar(c)) return `control character ${quote(c)}`;
     if (!isAlnum(c) && !punct.includes(c)) return `invalid char ${quote(c)}`;
   }
@@ -75,7 +82,7 @@ export function elementProblem(elem: string, fileName: boolean): string | undefi
 function importPathProblem(path: string): string | undefined {
   if (path === '') return 'empty string';
   if (path.length > MAX_PATH_LENGTH) return `longer than ${MAX_PATH_LENGTH} bytes`;
-  for (const c of path) {
+  for (const c of SAFE_PATH_CHARS.test(path) ? '' : path) {
     if (isControlChar(c)) return `control character ${quote(c)}`;
     if (c === '\\') return 'backslash';
     if (c.charCodeAt(0) >= 0x80) return `non-ASCII char ${quote(c)}`;

@@ -4,7 +4,7 @@
  * settled (published, present, filtered, invalid-and-recorded, or journaled).
  */
 import type { SyncConfig } from '../config/config.js';
-import { crawl, CursorTracker, cursorAt, acceptsModule, entryKey, invalidLineKey, EPOCH_TIMESTAMP, type Cursor, type PageFetcher } from '../feed/index.js';
+import { crawl, CursorTracker, cursorAt, compileModuleFilter, entryKey, invalidLineKey, EPOCH_TIMESTAMP, type Cursor, type PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import type { StateStore } from '../store/state.js';
 import type { Counters } from './progress.js';
@@ -89,7 +89,7 @@ export async function runFeed(
     while (window.pending >= MAX_WINDOW && !runner.stopped) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
   };
-  const filter = { include: cfg.include, exclude: cfg.exclude };
+  const accepts = compileModuleFilter({ include: cfg.include, exclude: cfg.exclude });
   let fromFeed = 0;
   logger.info({ since: start.since }, 'reading the index feed');
   const events = crawl(fetchPage, { since: start, ...(cfg.until !== undefined && { until: cfg.until }) });
@@ -106,7 +106,7 @@ export async function runFeed(
         continue;
       }
       const { path: module, version, timestamp } = ev.entry;
-      if (!acceptsModule(filter, module)) {
+      if (!accepts(module)) {
         counters.filtered++;
         settle(window.add({ ts: timestamp, key: entryKey(ev.entry) }));
         continue;

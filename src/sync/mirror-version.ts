@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { isRfc3339 } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Fetcher } from '../fetch/index.js';
-import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.js';
+import { checkModuleVersion, escapePath, escapeVersion, isPseudoVersion } from '../module/index.js';
 import { tempPath } from '../store/atomic.js';
 import type { InfoDoc, TreeWriter } from '../store/writer.js';
 import { verifyVersion, type RecordSource } from '../verify/verified.js';
@@ -30,6 +30,17 @@ export interface MirrorDeps {
 export type MirrorOutcome = { kind: 'present' } | { kind: 'published'; bytes: number };
 
 
+/** The yyyymmddhhmmss timestamp inside a pseudo-version, or undefined for other versions. */
+function pseudoTimestamp(version: string): string | undefined {
+  if (!isPseudoVersion(version)) return undefined;
+  return /(\d{14})-[0-9a-f]{12}(\+incompatible)?$/.exec(version)?.[1];
+}
+
+/** An RFC 3339 time as yyyymmddhhmmss in UTC. */
+function utcStamp(time: string): string {
+  return new Date(Date.parse(time)).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
 /** Parses and checks an upstream .info document for module@version. */
 export function parseInfo(body: Buffer, module: string, version: string): InfoDoc {
   const bad = (reason: string): GomirrorError =>
@@ -44,6 +55,10 @@ export function parseInfo(body: Buffer, module: string, version: string): InfoDo
   const { Version, Time } = doc as Record<string, unknown>;
   if (Version !== version) throw bad(`names version ${JSON.stringify(Version)}`);
   if (typeof Time !== 'string' || !isRfc3339(Time)) throw bad(`Time ${JSON.stringify(Time)} is not RFC 3339`);
+  const stamp = pseudoTimestamp(version);
+  if (stamp !== undefined && stamp !== utcStamp(Time)) {
+    throw bad(`Time ${Time} contradicts the pseudo-version's timestamp ${stamp}`);
+  }
   return { Version, Time };
 }
 

@@ -197,7 +197,9 @@ class TreeVerifier {
   }
 
   async head(): Promise<void> {
-    const ps = await checkTreeHead(this.o.client, this.o.root, this.o.sumdbName, this.tally.s.versions);
+    const all = await checkTreeHead(this.o.client, this.o.root, this.o.sumdbName, this.tally.s.versions);
+    // A sync holding the lock writes sumdb/ only when it ends: a missing head is not a problem yet.
+    const ps = this.o.inFlightSince === undefined ? all : all.filter((p) => !(p.kind === 'sumdb-head' && p.reason.startsWith('missing')));
     ps.forEach((p) => this.tally.found(p));
     // A head ahead of the trusted one is not replaced: that would roll clients back.
     const ahead = ps.filter((p) => p.kind === 'sumdb-head' && p.reason.includes('ahead'));

@@ -9,5 +9,5 @@ describe('chaos: hostile data and concurrency', () => {
   const board = new Scoreboard();
   hostileScenarios(board, { seed: 103, modules: 12, findings: true });
   sumdbAttackScenarios(board, { seed: 104, modules: 4 });
-  lockingScenarios(board, { seed: 105, modules: 4 });
+  lockingScenarios(board, { seed: 105, modules: 4, findings: true });
 });

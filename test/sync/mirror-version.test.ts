@@ -59,4 +59,13 @@ describe('parseInfo', () => {
       expect(err.message).toMatch(/not a JSON object/);
     }
   });
+
+  it('checks a pseudo-version\'s Time against the timestamp inside the version', () => {
+    const P = 'v0.0.0-20200101120000-abcdefabcdef';
+    expect(parseInfo(info({ Version: P, Time: '2020-01-01T12:00:00Z' }), M, P)).toEqual({ Version: P, Time: '2020-01-01T12:00:00Z' });
+    expect(parseInfo(info({ Version: P, Time: '2020-01-01T13:00:00+01:00' }), M, P).Time).toBe('2020-01-01T13:00:00+01:00');
+    const err = errorOf(() => parseInfo(info({ Version: P, Time: '2021-06-01T00:00:00Z' }), M, P));
+    expect(err.code).toBe(ErrorCodes.MALFORMED);
+    expect(err.message).toMatch(/contradicts the pseudo-version's timestamp 20200101120000/);
+  });
 });

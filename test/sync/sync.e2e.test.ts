@@ -247,7 +247,7 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
 
   it('a second sync while one holds the lock exits 4', async () => {
     const dest = path.join(await tmp('lock'), 'tree');
-    for (const v of up.versions().slice(0, 3)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 2000 });
+    for (const v of up.versions()) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 200 });
     const first = spawnCli(syncArgs(up, dest));
     const firstDone = collect(first);
     await waitFor(() => fs.access(path.join(dest, '.gomirror', 'lock')).then(() => true, () => false));
