@@ -130,15 +130,22 @@ export class TreeWriter {
     const versions = await this.completeVersions(module);
     const released = sortReleasedVersions(versions);
     const list = released.map((v) => `${v}\n`).join('');
-    await writeFileAtomic(listFile(this.root, module), list, this.tmpDir);
+    await this.writeIfChanged(listFile(this.root, module), Buffer.from(list));
     const latestPath = latestFile(this.root, module);
     const pseudo = versions.filter((v) => isPseudoVersion(v)).sort(compareSemver);
     const newest = pseudo[pseudo.length - 1];
     if (released.length === 0 && newest !== undefined) {
       const info = await fs.readFile(versionFile(this.root, module, newest, 'info'));
-      await writeFileAtomic(latestPath, info, this.tmpDir);
+      await this.writeIfChanged(latestPath, info);
     } else if (released.length > 0) {
       await fs.rm(latestPath, { force: true });
     }
+  }
+
+  /** Rewrites target atomically unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
+  private async writeIfChanged(target: string, data: Buffer): Promise<void> {
+    const current = await fs.readFile(target).catch(() => undefined);
+    if (current !== undefined && current.equals(data)) return;
+    await writeFileAtomic(target, data, this.tmpDir);
   }
 }

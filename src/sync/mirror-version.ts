@@ -81,7 +81,11 @@ function isSecurity(r: PromiseSettledResult<unknown>): boolean {
  */
 export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise<MirrorOutcome> {
   checkModuleVersion(t.module, t.version);
-  if (await deps.writer.isPublished(t.module, t.version, t.withZip)) return { kind: 'present' };
+  if (await deps.writer.isPublished(t.module, t.version, t.withZip)) {
+    // A run killed between publishing a version and rewriting its list leaves the list behind: repair it.
+    await deps.writer.refreshModuleIndex(t.module);
+    return { kind: 'present' };
+  }
   const base = `${escapePath(t.module)}/@v/${escapeVersion(t.version)}`;
   const ctx = { module: t.module, version: t.version };
   const modTmp = tempPath(deps.tmpDir, `${t.version}.mod`);
