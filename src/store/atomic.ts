@@ -63,16 +63,8 @@ async function renameNoSync(temp: string, target: string): Promise<void> {
 
 /** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir). */
 export async function writeFileAtomic(target: string, data: Buffer | string, tmpDir: string): Promise<void> {
-  const temp = tempPath(tmpDir, nodePath.basename(target));
+  const temp = await writeTempFile(tmpDir, nodePath.basename(target), data);
   try {
-    await fs.mkdir(tmpDir, { recursive: true });
-    const handle = await fs.open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     await renameInto(temp, target);
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);

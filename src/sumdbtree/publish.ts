@@ -169,3 +169,18 @@ export function fileHeadsStore(file: string, tmpDir: string): PublishedHeads {
     },
   };
 }
+
+/** The publisher wiring shared by sync and import: state under `<stateDir>/sumdb/<name>/`. */
+export function treePublisher(o: {
+  root: string;
+  name: string;
+  stateDir: string;
+  tmpDir: string;
+  source: TileSource;
+  journal: PendingJournal;
+  isPublished(module: string, version: string): Promise<boolean>;
+}): () => Promise<SumdbTreeResult> {
+  const heads = fileHeadsStore(path.join(o.stateDir, 'sumdb', o.name, 'published-heads.json'), o.tmpDir);
+  return () =>
+    publishSumdbTree({ root: o.root, name: o.name, tmpDir: o.tmpDir, source: o.source, journal: o.journal, heads, isPublished: o.isPublished });
+}

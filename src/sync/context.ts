@@ -14,7 +14,7 @@ import { fileTileCache } from '../store/tile-cache.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
-import { fileHeadsStore, publishSumdbTree, type SumdbTreeResult } from '../sumdbtree/publish.js';
+import { treePublisher, type SumdbTreeResult } from '../sumdbtree/publish.js';
 
 export interface SyncContext {
   agent: Agent;
@@ -62,16 +62,15 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
   });
   const writer = new TreeWriter(cfg.dest, state.tmpDir);
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
-  const publishSumdb = (): Promise<SumdbTreeResult> =>
-    publishSumdbTree({
-      root: cfg.dest,
-      name: cfg.sumdb.name,
-      tmpDir: state.tmpDir,
-      source: sumdb,
-      journal: pending,
-      heads: fileHeadsStore(path.join(sumdbState, 'published-heads.json'), state.tmpDir),
-      isPublished: (m, v) => writer.isPublished(m, v, false),
-    });
+  const publishSumdb = treePublisher({
+    root: cfg.dest,
+    name: cfg.sumdb.name,
+    stateDir: cfg.state,
+    tmpDir: state.tmpDir,
+    source: sumdb,
+    journal: pending,
+    isPublished: (m, v) => writer.isPublished(m, v, false),
+  });
   return {
     agent,
     pending,

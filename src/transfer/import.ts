@@ -22,7 +22,7 @@ import { TreeWriter, type InfoDoc } from '../store/writer.js';
 import { fileTrustedHeadStore, parseTilePath, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
 import { tileFile } from '../sumdbtree/layout.js';
-import { fileHeadsStore, publishSumdbTree } from '../sumdbtree/publish.js';
+import { treePublisher } from '../sumdbtree/publish.js';
 import { parseInfo } from '../sync/mirror-version.js';
 import { verifyVersion, type Verified } from '../verify/verified.js';
 import { checkFileSet, checkHashes, readManifest, type CheckedManifest } from './bundle-check.js';
@@ -172,15 +172,15 @@ async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbCli
     const file = tileFile(cfg.dest, cfg.sumdb.name, t.what.kind === 'tile' ? t.what.tilePath : '');
     if (await fs.access(file).then(() => false, () => true)) await writeFileAtomic(file, await fs.readFile(path.join(cfg.bundle, t.stored)), state.tmpDir);
   }
-  const tree = await publishSumdbTree({
+  const tree = await treePublisher({
     root: cfg.dest,
     name: cfg.sumdb.name,
+    stateDir: cfg.state,
     tmpDir: state.tmpDir,
     source: client,
     journal: pending,
-    heads: fileHeadsStore(path.join(sumdbState, 'published-heads.json'), state.tmpDir),
     isPublished: (mod, ver) => writer.isPublished(mod, ver, false),
-  });
+  })();
   return { published, treeSize: tree.treeSize };
 }
 

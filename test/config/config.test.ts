@@ -3,19 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { DEFAULTS, isTargeted, listOption, parseDirs, parseSyncConfig, parseTarget, type RawOptions } from '../../src/config/config.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
+import { errorOf } from '../helpers/errors.js';
 
 const base: RawOptions = { dest: '/srv/mirror' };
-
-/** Runs fn and returns the GomirrorError it throws (fails the test otherwise). */
-function errorOf(fn: () => unknown): GomirrorError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GomirrorError);
-    return err as GomirrorError;
-  }
-  throw new Error('expected a GomirrorError, nothing was thrown');
-}
 
 /** Asserts parseSyncConfig rejects raw with a CONFIG error naming key. */
 function expectConfigError(raw: RawOptions, key: string, text?: RegExp): GomirrorError {

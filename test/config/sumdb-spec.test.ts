@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { DEFAULT_SUMDB, parseHttpUrl, parseSumdbSpec } from '../../src/config/sumdb-spec.js';
-
-function errorOf(fn: () => unknown): GomirrorError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GomirrorError);
-    return err as GomirrorError;
-  }
-  throw new Error('expected a GomirrorError, nothing was thrown');
-}
+import { errorOf } from '../helpers/errors.js';
 
 describe('parseSumdbSpec', () => {
   it('parses the default sum.golang.org value', () => {

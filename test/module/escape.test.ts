@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../../src/module/index.js';
-
-function errorOf(fn: () => unknown): GomirrorError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GomirrorError) return err;
-    throw err;
-  }
-  throw new Error('expected a GomirrorError, nothing was thrown');
-}
+import { errorOf } from '../helpers/errors.js';
 
 describe('path escaping', () => {
   it.each([

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { parseInfo } from '../../src/sync/mirror-version.js';
+import { errorOf } from '../helpers/errors.js';
 
 const M = 'rsc.io/quote';
 const V = 'v1.5.2';
-
-function errorOf(fn: () => unknown): GomirrorError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GomirrorError);
-    return err as GomirrorError;
-  }
-  throw new Error('expected a GomirrorError, nothing was thrown');
-}
 
 const info = (doc: unknown): Buffer => Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc));
 

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { parseGoModModule, parseGoModRequires, parseGoSum } from '../../src/sync/targets.js';
+import { errorOf } from '../helpers/errors.js';
 
 const H = (c: string): string => `h1:${c.repeat(43)}=`;
 const HA = H('A');
 const HB = H('b');
 const HC = H('0');
-
-function errorOf(fn: () => unknown): GomirrorError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GomirrorError);
-    return err as GomirrorError;
-  }
-  throw new Error('expected a GomirrorError, nothing was thrown');
-}
 
 describe('parseGoSum', () => {
   it('merges the zip and /go.mod lines of one version', () => {

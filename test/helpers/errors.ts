@@ -1,0 +1,14 @@
+/** Test helper: the GomirrorError a function throws. */
+import { expect } from 'vitest';
+import { GomirrorError } from '../../src/errors.js';
+
+/** Runs fn and returns the GomirrorError it throws; fails the test when it throws something else or nothing. */
+export function errorOf(fn: () => unknown): GomirrorError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(GomirrorError);
+    return err as GomirrorError;
+  }
+  throw new Error('expected a GomirrorError, nothing was thrown');
+}
