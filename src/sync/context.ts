@@ -3,6 +3,7 @@
  * index, checksum database), the sumdb client with its trusted head and tile
  * cache, the state store and the tree writer. No logic lives here.
  */
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Agent } from 'undici';
 import type { SyncConfig } from '../config/config.js';
@@ -49,6 +50,8 @@ export function indexPager(fetcher: (base: string) => Fetcher, indexUrl: string)
 /** Opens everything a run needs; `close()` releases the HTTP pool. */
 export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, signal?: AbortSignal): SyncContext {
   const agent = agentFor(cfg);
+  // Every in-flight request listens on the run's abort signal: many at once is expected, not a leak.
+  if (signal) setMaxListeners(0, signal);
   const onRetry = (info: RetryInfo): void => logger.debug({ ...info }, 'retrying request');
   const fetcher = (base: string | string[]): Fetcher =>
     new Fetcher({ upstreams: Array.isArray(base) ? base : [base], agent, onRetry, ...(signal && { signal }) });
