@@ -9,14 +9,22 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
 import type { Options } from 'yargs';
-import { daemonCommand } from './daemon.js';
+import type { RawOptions } from '../config/config.js';
 import { commonOptions, syncOptions } from './options.js';
-import { daemonOptions, metricsOption, serveOptions, statusOptions } from './ops-options.js';
-import { serveCommand } from './serve.js';
-import { statusCommand } from './status.js';
-import { syncCommand } from './sync.js';
-import { exportCommand, exportOptions, importCommand, importOptions } from './transfer.js';
-import { verifyCommand, verifyOptions } from './verify.js';
+import { daemonOptions, exportOptions, importOptions, metricsOption, serveOptions, statusOptions, verifyOptions } from './ops-options.js';
+
+/** Command handlers are loaded on first use: `gomirror status` need not load the sync engine. */
+const handlers = {
+  sync: async (a: RawOptions) => (await import('./sync.js')).syncCommand(a),
+  daemon: async (a: RawOptions) => (await import('./daemon.js')).daemonCommand(a),
+  verify: async (a: RawOptions) => {
+    await (await import('./verify.js')).verifyCommand(a);
+  },
+  status: async (a: RawOptions) => (await import('./status.js')).statusCommand(a),
+  export: async (a: RawOptions) => (await import('./transfer.js')).exportCommand(a),
+  import: async (a: RawOptions) => (await import('./transfer.js')).importCommand(a),
+  serve: async (a: RawOptions) => (await import('./serve.js')).serveCommand(a),
+};
 
 const ALL_OPTIONS: Record<string, Options> = { ...syncOptions, ...metricsOption, ...daemonOptions, ...statusOptions, ...serveOptions, ...verifyOptions, ...exportOptions, ...importOptions };
 
@@ -68,15 +76,13 @@ async function main(argv: string[]): Promise<void> {
     .env('GOMIRROR')
     .config('config', 'JSON config file (keys are option names)', loadConfigFile)
     .options(commonOptions)
-    .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(forCommand({ ...syncOptions, ...metricsOption })), syncCommand)
-    .command('daemon', 'run sync forever every --interval', (y) => y.options(forCommand(daemonOptions)), daemonCommand)
-    .command('verify', 're-check every published file against the checksum database; --repair refetches bad ones', (y) => y.options(forCommand(verifyOptions)), async (argv) => {
-      await verifyCommand(argv);
-    })
-    .command('status', 'cursor, tree head, counts, last run result, retry backlog; --json', (y) => y.options(forCommand(statusOptions)), statusCommand)
-    .command('export', 'write a self-verifying delta bundle for an air-gapped mirror (USB disk)', (y) => y.options(forCommand(exportOptions)), exportCommand)
-    .command('import', 'verify a bundle completely and merge it into a mirror, atomically', (y) => y.options(forCommand(importOptions)), importCommand)
-    .command('serve', 'small built-in static server for trying a tree without nginx', (y) => y.options(forCommand(serveOptions)), serveCommand)
+    .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(forCommand({ ...syncOptions, ...metricsOption })), handlers.sync)
+    .command('daemon', 'run sync forever every --interval', (y) => y.options(forCommand(daemonOptions)), handlers.daemon)
+    .command('verify', 're-check every published file against the checksum database; --repair refetches bad ones', (y) => y.options(forCommand(verifyOptions)), handlers.verify)
+    .command('status', 'cursor, tree head, counts, last run result, retry backlog; --json', (y) => y.options(forCommand(statusOptions)), handlers.status)
+    .command('export', 'write a self-verifying delta bundle for an air-gapped mirror (USB disk)', (y) => y.options(forCommand(exportOptions)), handlers.export)
+    .command('import', 'verify a bundle completely and merge it into a mirror, atomically', (y) => y.options(forCommand(importOptions)), handlers.import)
+    .command('serve', 'small built-in static server for trying a tree without nginx', (y) => y.options(forCommand(serveOptions)), handlers.serve)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .help()

@@ -25,3 +25,28 @@ export const daemonOptions: Record<string, Options> = {
   ...metricsOption,
   interval: { type: 'string', default: '15m', describe: 'pause between runs: 30s, 15m, 1h, 1h30m…' },
 };
+
+/** Modules checked at once when --concurrency is not given (hashing is CPU and disk bound). */
+export const VERIFY_DEFAULT_CONCURRENCY = 4;
+
+/** The yargs options of `gomirror verify`. */
+export const verifyOptions: Record<string, Options> = {
+  ...sumdbOption,
+  upstream: { type: 'string', describe: 'GOPROXY upstream(s) that --repair refetches from (default https://proxy.golang.org)' },
+  concurrency: { type: 'string', describe: `modules checked at once (default ${VERIFY_DEFAULT_CONCURRENCY})` },
+  repair: { type: 'boolean', describe: 'move bad files to STATE/quarantine/ and refetch them through the verified path (takes the run lock)' },
+  online: { type: 'boolean', describe: 'fetch records and tiles the tree lacks from the network checksum database' },
+  json: { type: 'boolean', describe: 'print problems and the summary as JSON lines' },
+};
+
+/** The yargs options of `gomirror export` and `gomirror import`. */
+export const exportOptions: Record<string, Options> = {
+  ...sumdbOption,
+  out: { type: 'string', describe: 'directory to write the bundle into (empty or missing; e.g. on a USB disk)' },
+  full: { type: 'boolean', describe: 'carry everything, not only what was published since the last export' },
+};
+
+export const importOptions: Record<string, Options> = {
+  ...sumdbOption,
+  bundle: { type: 'string', describe: 'bundle directory written by gomirror export' },
+};

@@ -8,18 +8,8 @@ import { createLogger } from '../log.js';
 import type { LogFormat, LogLevel } from '../config/config.js';
 import { runExport } from '../transfer/export.js';
 import { runImport } from '../transfer/import.js';
-import { sumdbOption } from './options.js';
 
-export const exportOptions: Record<string, Options> = {
-  ...sumdbOption,
-  out: { type: 'string', describe: 'directory to write the bundle into (empty or missing; e.g. on a USB disk)' },
-  full: { type: 'boolean', describe: 'carry everything, not only what was published since the last export' },
-};
-
-export const importOptions: Record<string, Options> = {
-  ...sumdbOption,
-  bundle: { type: 'string', describe: 'bundle directory written by gomirror export' },
-};
+export { exportOptions, importOptions } from './ops-options.js';
 
 function str(raw: RawOptions, key: string): string | undefined {
   const v = raw[key];

@@ -27,20 +27,9 @@ import { formatProblemLine } from '../verify/problems.js';
 import { Repairer } from '../verify/repair.js';
 import { readOnlyTrustedStore, treeSumdbTransport } from '../verify/tree-sumdb.js';
 import { verifyTree, type VerifyEvent, type VerifySummary } from '../verify/tree-verify.js';
-import { sumdbOption } from './options.js';
 
-/** Modules checked at once when --concurrency is not given (hashing is CPU and disk bound). */
-export const VERIFY_DEFAULT_CONCURRENCY = 4;
-
-/** The yargs options of `gomirror verify`. */
-export const verifyOptions: Record<string, Options> = {
-  ...sumdbOption,
-  upstream: { type: 'string', describe: 'GOPROXY upstream(s) that --repair refetches from (default https://proxy.golang.org)' },
-  concurrency: { type: 'string', describe: `modules checked at once (default ${VERIFY_DEFAULT_CONCURRENCY})` },
-  repair: { type: 'boolean', describe: 'move bad files to STATE/quarantine/ and refetch them through the verified path (takes the run lock)' },
-  online: { type: 'boolean', describe: 'fetch records and tiles the tree lacks from the network checksum database' },
-  json: { type: 'boolean', describe: 'print problems and the summary as JSON lines' },
-};
+export { VERIFY_DEFAULT_CONCURRENCY, verifyOptions } from './ops-options.js';
+import { VERIFY_DEFAULT_CONCURRENCY } from './ops-options.js';
 
 function flag(raw: RawOptions, key: string): boolean {
   const v = raw[key];
