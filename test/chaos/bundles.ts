@@ -189,3 +189,121 @@ async function renameSumdb(dir: string): Promise<string> {
   });
   return 'manifest.json';
 }
+
+/** The locking rows (names, for `locking` in BundleOptions). */
+export const LOCKING_ROWS = ['sync during import: the sync exits 4', 'import during sync: the import exits 4'] as const;
+
+export interface BundleOptions {
+  seed: number;
+  modules: number;
+  /** Versions added between the full and the delta export. */
+  grow: number;
+  /** Tampering rows to run, by name (default: all of TAMPERS). */
+  tampers?: readonly string[];
+  /** Locking rows to run, by name (default: all of LOCKING_ROWS). */
+  locking?: readonly string[];
+}
+
+/** The `gomirror: <message> [CODE]` line and the detail line after it, from a failed command's stderr. */
+export function errorText(stderr: string): string {
+  const lines = stderr.split('\n');
+  const i = lines.findIndex((l) => l.startsWith('gomirror: '));
+  return i < 0 ? '' : `${lines[i]}\n${lines[i + 1] ?? ''}`;
+}
+
+/** Resolves once child holds the lock in stateDir and has been stopped (SIGSTOP); throws if it ends first. */
+export async function pauseHoldingLock(child: ChildProcess, stateDir: string): Promise<void> {
+  await waitFor(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`pid ${child.pid} ended before it was seen holding the lock`);
+    if ((await readLock(stateDir))?.pid !== child.pid) return false;
+    child.kill('SIGSTOP');
+    if ((await readLock(stateDir))?.pid === child.pid) return true;
+    child.kill('SIGCONT');
+    return false;
+  });
+}
+
+/** Declares the bundle tampering and export/import locking scenarios. */
+export function bundleScenarios(board: Scoreboard, opts: BundleOptions): void {
+  describe('bundle: export / import', () => {
+    const tmp = new TmpDirs();
+    let s: BundleSetup;
+    let afterB2: Promise<string> | undefined;
+    beforeAll(async () => {
+      s = await setupBundles(tmp, opts);
+    }, 180_000);
+    afterAll(async () => {
+      await s?.f.close();
+      await tmp.cleanup();
+    });
+    const key = (): string => s.f.up.sumdbKey;
+
+    /** A private copy of the mirror at from, as <fresh dir>/tree. */
+    async function copyMirror(from: string): Promise<string> {
+      const dest = path.join(await tmp.make('mirror'), 'tree');
+      await fs.cp(from, dest, { recursive: true });
+      return dest;
+    }
+    function mirrorAfterB2(): Promise<string> {
+      afterB2 ??= (async () => {
+        const d = await copyMirror(s.base);
+        ok(await runCli(importArgs(s.b2, d, key())), 'import 2');
+        return d;
+      })();
+      return afterB2;
+    }
+
+    for (const t of TAMPERS.filter((x) => opts.tampers?.includes(x.name) ?? true)) {
+      scenario(board, 'bundle', t.name, async (ctx) => {
+        const dest = await copyMirror(t.into === 'afterB2' ? await mirrorAfterB2() : s.base);
+        ctx.tree(dest, s.f.corpus());
+        const bundle = path.join(await tmp.make('tampered'), 'bundle');
+        await fs.cp(t.bundle === 'b1' ? s.b1 : s.b2, bundle, { recursive: true });
+        const file = await t.edit(bundle, s);
+        const before = await snapshotTree(dest, { includeState: true });
+        const r = await runCli(importArgs(bundle, dest, key()));
+        const err = errorText(r.stderr);
+        expect(r.code, r.stderr.slice(-2000)).toBe(3);
+        expect(err).toMatch(new RegExp(`\\[${t.code}\\]\n`));
+        expect(err).toContain(file);
+        expect(err).toMatch(t.reason);
+        expect(await snapshotTree(dest, { includeState: true })).toEqual(before);
+        expect(await strayEntries(path.dirname(dest), ['tree'])).toEqual([]);
+      });
+    }
+
+    const locking = (name: (typeof LOCKING_ROWS)[number]): boolean => opts.locking?.includes(name) ?? true;
+    /** Pauses the command spawned with args while it holds dest's lock, runs other, requires exit 4 and no change, then lets it finish. */
+    async function whileHeld(args: string[], dest: string, other: () => Promise<CliResult>): Promise<void> {
+      const child = spawnCli(args);
+      const done = collect(child);
+      try {
+        await pauseHoldingLock(child, path.join(dest, '.gomirror'));
+        const before = await snapshotTree(dest, { includeState: true });
+        const r = await other();
+        expect(r.code, r.stderr.slice(-2000)).toBe(4);
+        expect(errorText(r.stderr)).toMatch(/\[GOMIRROR_LOCKED\]/);
+        expect(await snapshotTree(dest, { includeState: true })).toEqual(before);
+      } finally {
+        child.kill('SIGCONT');
+      }
+      ok(await done, 'the paused command');
+      await expectSameTree(dest, s.src, { modulesOnly: true });
+    }
+
+    if (locking(LOCKING_ROWS[0])) {
+      scenario(board, 'locking', LOCKING_ROWS[0], async (ctx) => {
+        const dest = await copyMirror(s.base);
+        ctx.tree(dest, s.f.corpus());
+        await whileHeld(importArgs(s.b2, dest, key()), dest, () => s.f.sync(s.f.direct, dest));
+      });
+    }
+    if (locking(LOCKING_ROWS[1])) {
+      scenario(board, 'locking', LOCKING_ROWS[1], async (ctx) => {
+        const dest = path.join(await tmp.make('sync'), 'tree');
+        ctx.tree(dest, s.f.corpus());
+        await whileHeld(syncArgs(s.f.direct, dest), dest, () => runCli(importArgs(s.b1, dest, key())));
+      });
+    }
+  });
+}
