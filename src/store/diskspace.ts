@@ -20,6 +20,8 @@ export interface FreeSpace {
   /** Free inodes, and the total (0 on filesystems without inode accounting, e.g. btrfs). */
   freeInodes: number;
   totalInodes: number;
+  /** Allocation unit (files take whole blocks). */
+  blockSize: number;
 }
 
 /** Reads free space of the filesystem that holds `dir`, looking at the nearest existing ancestor when dir does not exist yet. */
@@ -28,7 +30,7 @@ export async function freeSpace(dir: string): Promise<FreeSpace> {
   for (;;) {
     try {
       const s = await fs.statfs(p);
-      return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize, freeInodes: s.ffree, totalInodes: s.files };
+      return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize, freeInodes: s.ffree, totalInodes: s.files, blockSize: s.bsize };
     } catch (err) {
       const parent = nodePath.dirname(p);
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === p) {

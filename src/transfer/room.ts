@@ -1,7 +1,6 @@
 /** Free-space check before writing a bundle. */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { freeSpace } from '../store/diskspace.js';
 
 /** Free space of the filesystem holding dir (or its nearest existing parent). */
 export interface SpaceInfo {
@@ -11,19 +10,10 @@ export interface SpaceInfo {
   blockSize: number;
 }
 
-/** Reads free space with statfs on dir or its nearest existing ancestor. */
+/** Free space and block size of the filesystem holding dir (or its nearest existing ancestor). */
 export async function spaceAt(dir: string): Promise<SpaceInfo> {
-  let d = path.resolve(dir);
-  for (;;) {
-    try {
-      const s = await fs.statfs(d);
-      return { free: s.bavail * s.bsize, blockSize: s.bsize };
-    } catch (err) {
-      const parent = path.dirname(d);
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === d) throw err;
-      d = parent;
-    }
-  }
+  const s = await freeSpace(dir);
+  return { free: s.freeBytes, blockSize: s.blockSize };
 }
 
 /** Bytes the bundle takes on disk: every file rounded up to whole blocks, plus the manifest (about 400 bytes a file) and directories. */
