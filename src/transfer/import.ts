@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { escapePath, escapeVersion } from '../module/index.js';
 import { removeStaleTemps, tempPath, writeFileAtomic } from '../store/atomic.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
@@ -30,6 +31,7 @@ import { checkChain, type ChainStep } from './chain.js';
 import { copyHashed } from './copy.js';
 import { bundleTransport, stagedHeadStore, type StagedHeadStore } from './import-source.js';
 import type { ClassifiedFile } from './manifest.js';
+import { storedPathFor } from './paths.js';
 import { loadChainPoint, saveChainPoint, transferFiles } from './state.js';
 
 export interface ImportConfig {
@@ -121,10 +123,40 @@ async function checkVersion(cfg: ImportConfig, client: SumdbClient, tmpDir: stri
     const verified = await verifyVersion(client, { module: g.module, version: g.version, modPath, ...(zipPath !== undefined && { zipPath }) });
     return { group: g, info, verified };
   } catch (err) {
-    const zipProblem = isGomirrorError(err) && (err.code === ErrorCodes.BAD_ZIP || err.detail?.['file'] === '.zip');
-    const file = zipProblem && g.zip ? g.zip.stored : g.mod.stored;
-    return inFile(cfg, file, err, g);
+    return inFile(cfg, blamedFile(cfg, g, err), err, g);
   }
+}
+
+/** The bundle file a failed version check points at: the zip, the lookup record (or its proof), else the .mod. */
+function blamedFile(cfg: ImportConfig, g: VersionGroup, err: unknown): string {
+  if (!isGomirrorError(err)) return g.mod?.stored ?? g.module;
+  if ((err.code === ErrorCodes.BAD_ZIP || err.detail?.['file'] === '.zip') && g.zip) return g.zip.stored;
+  if (err.op.startsWith('sumdb.')) {
+    return storedPathFor(`sumdb/${cfg.sumdb.name}/lookup/${escapePath(g.module)}@${escapeVersion(g.version)}`);
+  }
+  return g.mod?.stored ?? g.module;
+}
+
+/**
+ * Names the bundle tile that breaks the bundle's own signed head: each tile is
+ * authenticated alone against that head by a client that trusts nothing else.
+ * Returns undefined when every tile checks out (the head itself is at fault).
+ */
+async function findBadTile(cfg: ImportConfig, m: CheckedManifest): Promise<string | undefined> {
+  const none = { load: async () => undefined, save: async () => undefined };
+  const alone = new SumdbClient({ verifierKey: cfg.sumdb.key, transport: bundleTransport(cfg.bundle, cfg.dest, m), trusted: none });
+  await alone.refreshHead();
+  // Upper levels first: a bad parent tile would otherwise be blamed on its children.
+  const tiles = m.files.flatMap((f) => (f.what.kind === 'tile' ? [{ f, tile: parseTilePath(f.what.tilePath) }] : []));
+  tiles.sort((a, b) => b.tile.l - a.tile.l);
+  for (const { f, tile } of tiles) {
+    const ok = await alone.readTiles([tile]).then(
+      async ([want]) => (await fs.readFile(path.join(cfg.bundle, f.stored))).equals(want as Buffer),
+      () => false,
+    );
+    if (!ok) return f.stored;
+  }
+  return undefined;
 }
 
 /** Authenticates every tile in the bundle against the trusted head, 64 at a time. */
@@ -147,7 +179,11 @@ interface Verification {
 }
 
 async function verifyBundle(cfg: ImportConfig, m: CheckedManifest, client: SumdbClient, tmpDir: string, temps: string[]): Promise<Verification> {
-  await client.refreshHead().catch((err: unknown) => inFile(cfg, 'manifest.json (signedHead)', err));
+  await client.refreshHead().catch(async (err: unknown) => {
+    const signature = isGomirrorError(err) && err.code === ErrorCodes.BAD_SIGNATURE;
+    const tile = signature ? undefined : await findBadTile(cfg, m).catch(() => undefined);
+    return inFile(cfg, tile ?? 'manifest.json (signedHead)', err);
+  });
   const checked: Checked[] = [];
   for (const g of groupVersions(m)) checked.push(await checkVersion(cfg, client, tmpDir, g, temps));
   const tiles = await checkTiles(cfg, client, m);

@@ -5,5 +5,5 @@ import { Scoreboard } from './scoreboard.js';
 
 describe('chaos: export / import', () => {
   const board = new Scoreboard();
-  bundleScenarios(board, { seed: 106, modules: 5, grow: 4 });
+  bundleScenarios(board, { seed: 106, modules: 5, grow: 4, findings: true });
 });

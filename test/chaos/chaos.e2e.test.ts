@@ -1,10 +1,11 @@
 /**
  * The CI-sized chaos subset, part of `npm test`: a few of each kind of
  * scenario (crash with nginx reader, wire faults, hostile data, checksum
- * database attacks, locking) on small corpora. The long suite
+ * database attacks, locking, tampered air-gap bundles) on small corpora. The long suite
  * (`npm run test:chaos`, *.chaos.ts) runs all of them at full size.
  */
 import { afterAll, describe } from 'vitest';
+import { bundleScenarios } from './bundles.js';
 import { haveTools } from '../helpers/tools.js';
 import { crashScenarios } from './crash.js';
 import { faultScenarios } from './faults.js';
@@ -34,4 +35,11 @@ describe('chaos (CI subset)', () => {
     only: ['malformed lookup', 'hash tiles one byte short', 'latest with a tampered signature', 'rolled-back head'],
   });
   lockingScenarios(board, { seed: 35, modules: 3 });
+  bundleScenarios(board, {
+    seed: 36,
+    modules: 3,
+    grow: 2,
+    tampers: ['a zip byte (manifest re-hashed)', 'a bundle signed by another key'],
+    locking: ['sync during import: the sync exits 4'],
+  });
 });
