@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { escapeVersion, unescapePath, unescapeVersion } from '../../src/module/index.js';
 import { hashGoModFile, hashModuleZip } from '../../src/zip/index.js';
+import { listTree } from '../helpers/tree.js';
 
 /** The h1 values the corpus (the truth) gives for module@version. */
 export interface Truth {
@@ -31,27 +32,6 @@ export interface TreeAudit {
   unverifiedBytes: number;
   /** Human-readable problems: unverified files, visible temp files, incomplete listed versions. */
   problems: string[];
-}
-
-/** Every file under root, relative, skipping the state directory `.gomirror`. */
-async function servedFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string): Promise<void> {
-    let entries;
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const rel = path.relative(root, path.join(dir, e.name));
-      if (rel === '.gomirror') continue;
-      if (e.isDirectory()) await walk(path.join(dir, e.name));
-      else out.push(rel);
-    }
-  }
-  await walk(root);
-  return out;
 }
 
 /** Splits "<escaped module>/@v/<escaped version>.<ext>" into module, version, ext; undefined if it is not one. */
@@ -126,7 +106,7 @@ async function checkIndexes(root: string, files: ReadonlySet<string>, audit: Tre
 /** Audits the tree at root (see the module comment). */
 export async function auditTree(root: string, corpus: CorpusIndex): Promise<TreeAudit> {
   const audit: TreeAudit = { zips: 0, mods: 0, unverifiedBytes: 0, problems: [] };
-  const files = await servedFiles(root);
+  const files = await listTree(root);
   for (const rel of files) {
     const base = path.basename(rel);
     if (base.endsWith('.tmp') || base.startsWith('.')) audit.problems.push(`${rel}: temporary or hidden file visible`);

@@ -12,3 +12,13 @@ export function errorOf(fn: () => unknown): GomirrorError {
   }
   throw new Error('expected a GomirrorError, nothing was thrown');
 }
+
+/** The error code fn throws ("not a GomirrorError" for anything else), or undefined when it does not throw. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof GomirrorError ? err.code : 'not a GomirrorError';
+  }
+  return undefined;
+}

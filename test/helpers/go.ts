@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { findTool } from './tools.js';
 
 export interface GoClient {
@@ -84,4 +85,16 @@ export async function goDownload(c: GoClient, specs: string[], batch = 40): Prom
 /** Makes a module cache deletable (go writes it read-only). */
 export async function cleanModcache(c: GoClient): Promise<void> {
   await runGo(c, ['clean', '-modcache']);
+}
+
+/** Asserts go downloaded exactly `versions`, each with the corpus's h1 of its zip and go.mod (i.e. verified). */
+export function expectVerified(results: DownloadJson[], versions: Array<{ path: string; version: string; zipH1: string; modH1: string }>): void {
+  const want = new Map(versions.map((v) => [`${v.path}@${v.version}`, v]));
+  expect(results.map((r) => `${r.Path}@${r.Version}`).sort()).toEqual([...want.keys()].sort());
+  for (const r of results) {
+    const v = want.get(`${r.Path}@${r.Version}`);
+    expect(r.Error).toBeUndefined();
+    expect(r.Sum).toBe(v?.zipH1);
+    expect(r.GoModSum).toBe(v?.modH1);
+  }
 }

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-/** Every file under root (skipping the state dir `.gomirror` unless asked), with its sha256. */
-export async function snapshotTree(root: string, opts: { includeState?: boolean } = {}): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** Every file under root, relative (skipping the state dir `.gomirror` unless asked). */
+export async function listTree(root: string, opts: { includeState?: boolean } = {}): Promise<string[]> {
+  const out: string[] = [];
   async function walk(dir: string): Promise<void> {
     let entries;
     try {
@@ -18,10 +18,19 @@ export async function snapshotTree(root: string, opts: { includeState?: boolean 
       const rel = path.relative(root, p);
       if (!opts.includeState && rel === '.gomirror') continue;
       if (e.isDirectory()) await walk(p);
-      else out.set(rel, createHash('sha256').update(await fs.readFile(p)).digest('hex'));
+      else out.push(rel);
     }
   }
   await walk(root);
+  return out;
+}
+
+/** Every file under root (skipping the state dir `.gomirror` unless asked), with its sha256. */
+export async function snapshotTree(root: string, opts: { includeState?: boolean } = {}): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const rel of await listTree(root, opts)) {
+    out.set(rel, createHash('sha256').update(await fs.readFile(path.join(root, rel))).digest('hex'));
+  }
   return out;
 }
 

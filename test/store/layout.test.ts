@@ -1,18 +1,10 @@
 import * as nodePath from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
+import { codeOf } from '../helpers/errors.js';
 import { assertInside, latestFile, listFile, moduleDir, versionFile } from '../../src/store/layout.js';
 
 const root = '/srv/mirror';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isGomirrorError(err) ? err.code : 'not a GomirrorError';
-  }
-  return undefined;
-}
 
 describe('layout', () => {
   it('case-encodes module paths and versions', () => {

@@ -1,19 +1,11 @@
 import * as nodePath from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
+import { codeOf } from '../helpers/errors.js';
 import { formatLookup, lookupFile, sumdbDir, tileFile } from '../../src/sumdbtree/layout.js';
 
 const root = '/srv/mirror';
 const NAME = 'sum.golang.org';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isGomirrorError(err) ? err.code : 'not a GomirrorError';
-  }
-  return undefined;
-}
 
 describe('sumdbDir', () => {
   it('is <root>/sumdb/<name>', () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
-import { cleanModcache, goDownload, type GoClient } from '../helpers/go.js';
+import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
@@ -35,17 +35,6 @@ async function syncAndStop(dest: string, grow: number): Promise<{ versions: Corp
   const out = { versions: up.versions(), key: up.sumdbKey };
   await up.close();
   return out;
-}
-
-function expectVerified(results: Array<{ Path: string; Version: string; Sum?: string; GoModSum?: string; Error?: string }>, vs: CorpusVersion[]): void {
-  const want = new Map(vs.map((v) => [`${v.path}@${v.version}`, v]));
-  expect(results.map((r) => `${r.Path}@${r.Version}`).sort()).toEqual([...want.keys()].sort());
-  for (const r of results) {
-    const v = want.get(`${r.Path}@${r.Version}`);
-    expect(r.Error).toBeUndefined();
-    expect(r.Sum).toBe(v?.zipH1);
-    expect(r.GoModSum).toBe(v?.modH1);
-  }
 }
 
 describe.skipIf(!e2e)('offline checksum database in the tree', () => {

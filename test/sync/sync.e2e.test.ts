@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
-import { cleanModcache, goDownload, type GoClient } from '../helpers/go.js';
+import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
@@ -77,14 +77,7 @@ describe.skipIf(!e2e)('gomirror sync end to end', () => {
     const client: GoClient = { home: await tmp('go'), proxy: nginx.url, sumdb: `${up.sumdbKey} ${up.sumdbUrl}` };
     const { results, failed } = await goDownload(client, specs(up));
     expect(failed.map((f) => f.stderr)).toEqual([]);
-    const want = new Map(up.versions().map((v) => [`${v.path}@${v.version}`, v]));
-    expect(results).toHaveLength(want.size);
-    for (const res of results) {
-      const v = want.get(`${res.Path}@${res.Version}`);
-      expect(res.Error).toBeUndefined();
-      expect(res.Sum).toBe(v?.zipH1);
-      expect(res.GoModSum).toBe(v?.modH1);
-    }
+    expectVerified(results, up.versions());
     await cleanModcache(client);
   });
 

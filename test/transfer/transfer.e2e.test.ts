@@ -18,7 +18,7 @@ import { runExport, type ExportResult } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
 import { buildManifest, formatManifest, parseManifest, type Manifest } from '../../src/transfer/manifest.js';
 import { runCli } from '../helpers/cli.js';
-import { cleanModcache, goDownload, type GoClient } from '../helpers/go.js';
+import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
@@ -252,14 +252,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
     const client: GoClient = { home: path.join(base, 'client'), proxy: nginx.url, sumdb: key };
     const { results, failed } = await goDownload(client, all.map((v) => `${v.path}@${v.version}`));
     expect(failed.map((f) => f.stderr)).toEqual([]);
-    const want = new Map(all.map((v) => [`${v.path}@${v.version}`, v]));
-    expect(results).toHaveLength(want.size);
-    for (const res of results) {
-      const v = want.get(`${res.Path}@${res.Version}`);
-      expect(res.Error).toBeUndefined();
-      expect(res.Sum).toBe(v?.zipH1);
-      expect(res.GoModSum).toBe(v?.modH1);
-    }
+    expectVerified(results, all);
     await cleanModcache(client);
   });
 });
