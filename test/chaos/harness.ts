@@ -10,6 +10,7 @@ import path from 'node:path';
 import { it } from 'vitest';
 import { auditTree, type CorpusIndex } from './audit.js';
 import type { Scoreboard } from './scoreboard.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Where a sync gets its index, modules and checksum database. */
 export interface Endpoints {
@@ -83,14 +84,6 @@ export async function readCursor(dest: string): Promise<string | undefined> {
   return fs.readFile(path.join(dest, '.gomirror', 'cursor.json'), 'utf8').catch(() => undefined);
 }
 
-/** Polls cond every 25 ms until it holds; throws after timeoutMs. */
-export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Thrown by ScenarioCtx.skip: the scenario cannot run in this build. */
 class SkipScenario extends Error {}
@@ -149,3 +142,5 @@ export function scenario(board: Scoreboard, group: string, name: string, body: (
     if (failure !== undefined) throw failure;
   }, timeoutMs);
 }
+
+export { waitFor };

@@ -10,14 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { waitFor } from '../helpers/wait.js';
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const zips = async (dest: string): Promise<number> => [...(await snapshotTree(dest)).keys()].filter((f) => f.endsWith('.zip')).length;
 

@@ -14,6 +14,7 @@ import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 const e2e = haveTools('go', 'nginx');
 const tmpRoots: string[] = [];
@@ -264,10 +265,3 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
   });
 });
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
