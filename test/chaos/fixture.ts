@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
@@ -118,5 +118,18 @@ export function deadBase(): Promise<string> {
       const port = (srv.address() as AddressInfo).port;
       srv.close(() => resolve(`http://127.0.0.1:${port}`));
     });
+  });
+}
+
+/** Starts a fixture before the enclosing describe's tests (handing it to `set`) and closes it and tmp after them. */
+export function withFixture(tmp: TmpDirs, opts: UpstreamOptions, set: (f: Fixture) => void): void {
+  let fixture: Fixture | undefined;
+  beforeAll(async () => {
+    fixture = await startFixture(tmp, opts);
+    set(fixture);
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await tmp.cleanup();
   });
 }

@@ -11,7 +11,7 @@ import type { CorpusVersion } from '../upstream/index.js';
 import { strayEntries } from './audit.js';
 import { failureOf, scenario, TmpDirs } from './harness.js';
 import { rawResponse } from './hostile-proxy.js';
-import { anyVersionFile, expectSameTree, fileUrl, startFixture, type Fixture } from './fixture.js';
+import { anyVersionFile, expectSameTree, fileUrl, withFixture, type Fixture } from './fixture.js';
 import type { Scoreboard } from './scoreboard.js';
 import { HOSTILE_ZIPS } from './zips.js';
 
@@ -49,14 +49,8 @@ const HOSTILE_FEED: readonly string[] = [
 export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void {
   describe('hostile data', () => {
     const tmp = new TmpDirs();
-    let f: Fixture;
-    beforeAll(async () => {
-      f = await startFixture(tmp, { seed: opts.seed, modules: opts.modules });
-    });
-    afterAll(async () => {
-      await f?.close();
-      await tmp.cleanup();
-    });
+    let f!: Fixture;
+    withFixture(tmp, { seed: opts.seed, modules: opts.modules }, (x) => (f = x));
 
     scenario(board, 'hostile', `feed: ${HOSTILE_FEED.length} entries with traversal, absolute, NUL, over-long paths, non-canonical versions`, async (ctx) => {
       const ref = await f.reference();

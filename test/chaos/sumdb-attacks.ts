@@ -15,7 +15,7 @@ import { snapshotTree } from '../helpers/tree.js';
 import type { CorpusVersion } from '../upstream/index.js';
 import { readCursor, scenario, TmpDirs } from './harness.js';
 import type { Reply, RuleRequest } from './hostile-proxy.js';
-import { anyVersionFile, startFixture, type Fixture } from './fixture.js';
+import { anyVersionFile, startFixture, withFixture, type Fixture } from './fixture.js';
 import type { Scoreboard } from './scoreboard.js';
 
 export interface SumdbAttackOptions {
@@ -87,14 +87,8 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
 
   describe('checksum database attacks', () => {
     const tmp = new TmpDirs();
-    let f: Fixture;
-    beforeAll(async () => {
-      f = await startFixture(tmp, { seed: opts.seed, modules: opts.modules });
-    });
-    afterAll(async () => {
-      await f?.close();
-      await tmp.cleanup();
-    });
+    let f!: Fixture;
+    withFixture(tmp, { seed: opts.seed, modules: opts.modules }, (x) => (f = x));
 
     for (const a of LOOKUP_ATTACKS.filter((x) => wanted(x.name))) {
       scenario(board, 'sumdb', a.name, async (ctx) => {

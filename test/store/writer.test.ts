@@ -6,6 +6,7 @@ import { TreeWriter, formatInfo, type InfoDoc } from '../../src/store/writer.js'
 import { verifyVersion, type Verified } from '../../src/verify/verified.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
+import { rejection } from '../helpers/errors.js';
 
 const MOD = 'example.com/Upper/m';
 const ESC = 'example.com/!upper/m';
@@ -42,15 +43,6 @@ const exists = (rel: string): Promise<boolean> =>
     () => true,
     () => false,
   );
-
-async function rejection(p: Promise<unknown>): Promise<GomirrorError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GomirrorError);
-  return err as GomirrorError;
-}
 
 describe('formatInfo', () => {
   it('writes exactly {"Version","Time"} in that order', () => {

@@ -5,6 +5,7 @@ import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { assertVerified, verifyVersion, type VerifyInput } from '../../src/verify/verified.js';
 import { buildZip, tempDir } from '../zip/fixtures.js';
 import { fakeSource, makeVersionFiles, sourceFor, type VersionFiles } from './fixtures.js';
+import { rejection } from '../helpers/errors.js';
 
 const MOD = 'example.com/verified';
 const VER = 'v1.2.3';
@@ -20,15 +21,6 @@ beforeAll(async () => {
 afterAll(async () => cleanup());
 
 const input = (extra: Partial<VerifyInput> = {}): VerifyInput => ({ module: MOD, version: VER, modPath: files.modPath, zipPath: files.zipPath, ...extra });
-
-async function rejection(p: Promise<unknown>): Promise<GomirrorError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GomirrorError);
-  return err as GomirrorError;
-}
 
 describe('verifyVersion', () => {
   it('issues a frozen certificate when .mod and .zip match the record', async () => {
