@@ -95,7 +95,7 @@ async function wire(cfg: SyncConfig, logger: Logger, repair: boolean, online: bo
           root: cfg.dest,
           quarantineDir: path.join(cfg.state, 'quarantine', new Date().toISOString().replace(/[:.]/g, '-')),
           sumdbName: cfg.sumdb.name,
-          mirror: { fetcher: ctx.proxy, sumdb: ctx.sumdb, writer: ctx.writer, tmpDir: state.tmpDir, pending: ctx.pending },
+          mirror: ctx.mirror,
           sumdb: ctx.sumdb,
           publishSumdb: ctx.publishSumdb,
         })

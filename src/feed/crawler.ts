@@ -57,7 +57,7 @@ function toEvent(parsed: ParsedLine, ts: string | undefined): FeedEvent {
 /** The line's timestamp and its parsed instant, when it has a valid one. */
 function lineTimestamp(parsed: ParsedLine): { ts: string; instant: Instant } | undefined {
   const ts = parsed.ok ? parsed.entry.timestamp : parsed.timestamp;
-  const instant = ts === undefined ? undefined : parseTimestamp(ts);
+  const { instant } = parsed;
   return ts === undefined || instant === undefined ? undefined : { ts, instant };
 }
 

@@ -41,6 +41,44 @@ function daysInMonth(year: number, month: number): number {
 
 /** Parses an RFC 3339 timestamp (up to nanoseconds, `Z` or ±hh:mm) into an Instant, or returns undefined when it is not one. */
 export function parseTimestamp(ts: string): Instant | undefined {
+  return parseUtcFast(ts) ?? parseWithRegex(ts);
+}
+
+/** The value of the n ASCII digits at ts[from..], or -1 if any is not a digit. */
+function digitsAt(ts: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const d = ts.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * The feed's own form, `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z`, parsed without a
+ * regular expression (the crawl's hot path); undefined for anything else,
+ * which parseWithRegex then decides.
+ */
+function parseUtcFast(ts: string): Instant | undefined {
+  const n = ts.length;
+  if (n < 20 || n > 30 || ts.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
+  if (ts[4] !== '-' || ts[7] !== '-' || ts[10] !== 'T' || ts[13] !== ':' || ts[16] !== ':') return undefined;
+  const [year, month, day, hour, minute, second] = [digitsAt(ts, 0, 4), digitsAt(ts, 5, 2), digitsAt(ts, 8, 2), digitsAt(ts, 11, 2), digitsAt(ts, 14, 2), digitsAt(ts, 17, 2)];
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let nanos = 0;
+  if (n > 20) {
+    const fracLen = n - 21;
+    if (ts[19] !== '.' || fracLen < 1 || fracLen > 9) return undefined;
+    const frac = digitsAt(ts, 20, fracLen);
+    if (frac < 0) return undefined;
+    nanos = frac * 10 ** (9 - fracLen);
+  }
+  return { seconds: daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second, nanos };
+}
+
+function parseWithRegex(ts: string): Instant | undefined {
   const m = RFC3339.exec(ts);
   if (m === null) return undefined;
   const year = Number(m[1]);

@@ -3,7 +3,7 @@
  * into a checked FeedEntry, or a description of why the line is unusable.
  */
 import { checkModuleVersion } from '../module/index.js';
-import { isTimestamp } from './cursor.js';
+import { parseTimestamp, type Instant } from './cursor.js';
 
 /** One validated feed entry: a canonical module path, version and RFC 3339 timestamp. */
 export interface FeedEntry {
@@ -14,8 +14,8 @@ export interface FeedEntry {
 
 /** The result of parsing one feed line: the entry, or the raw line, whatever fields could be read, and why it was refused. */
 export type ParsedLine =
-  | { ok: true; entry: FeedEntry }
-  | { ok: false; raw: string; path?: string; version?: string; timestamp?: string; reason: string };
+  | { ok: true; entry: FeedEntry; instant: Instant }
+  | { ok: false; raw: string; path?: string; version?: string; timestamp?: string; instant?: Instant; reason: string };
 
 /** Longest feed line accepted, in characters; longer lines are refused unparsed. */
 export const MAX_FEED_LINE = 4096;
@@ -48,8 +48,8 @@ interface Fields {
   timestamp?: string;
 }
 
-function refuse(raw: string, fields: Fields, reason: string): ParsedLine {
-  const out: ParsedLine & { ok: false } = { ok: false, raw: clip(raw), reason };
+function refuse(raw: string, fields: Fields, reason: string, instant?: Instant): ParsedLine {
+  const out: ParsedLine & { ok: false } = { ok: false, raw: clip(raw), reason, ...(instant !== undefined && { instant }) };
   if (fields.path !== undefined) out.path = clip(fields.path);
   if (fields.version !== undefined) out.version = clip(fields.version);
   if (fields.timestamp !== undefined) out.timestamp = clip(fields.timestamp);
@@ -64,7 +64,7 @@ function readFields(obj: Record<string, unknown>): Fields {
   return f;
 }
 
-/** Parses one NDJSON line, validating path+version with the module library and the timestamp format; never throws. Bound line length (e.g. 4 KiB). */
+/** Parses one NDJSON line, validating path+version with the module library and the timestamp (returned parsed, as `instant`, when valid); never throws. Bound line length (e.g. 4 KiB). */
 export function parseFeedLine(line: string): ParsedLine {
   if (line.length > MAX_FEED_LINE) {
     return refuse(line, {}, `feed line of ${line.length} characters exceeds the ${MAX_FEED_LINE} limit`);
@@ -84,13 +84,14 @@ export function parseFeedLine(line: string): ParsedLine {
   if (f.timestamp === undefined) {
     return refuse(line, f, `feed line for ${f.path}@${f.version} has no string "Timestamp"`);
   }
-  if (!isTimestamp(f.timestamp)) {
+  const instant = parseTimestamp(f.timestamp);
+  if (instant === undefined) {
     return refuse(line, f, `feed line for ${f.path}@${f.version} has invalid timestamp ${JSON.stringify(f.timestamp)}`);
   }
   try {
     checkModuleVersion(f.path, f.version); // checks the path too
   } catch (err) {
-    return refuse(line, f, errorMessage(err));
+    return refuse(line, f, errorMessage(err), instant);
   }
-  return { ok: true, entry: { path: f.path, version: f.version, timestamp: f.timestamp } };
+  return { ok: true, entry: { path: f.path, version: f.version, timestamp: f.timestamp }, instant };
 }

@@ -17,7 +17,9 @@ import {
   redirectTarget,
   type Failure,
 } from './classify.js';
-import { bufferSink, fileSink, type Sink } from './sinks.js';
+import type { Payload } from '../store/payload.js';
+import type { MemoryBudget } from './memory-budget.js';
+import { bufferSink, fileSink, payloadSink, type Sink } from './sinks.js';
 import { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.js';
 
 /** What a request is for: names it in errors, and bounds its body. */
@@ -119,6 +121,22 @@ export class Fetcher {
       return { bytes, sha256: value.sha256, upstream };
     } catch (err) {
       await rm(destPath, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * GET relPath into a Payload: in memory when the response's Content-Length
+   * fits in `memory` (the caller gives the bytes back once done with the
+   * payload), else streamed to spoolPath (as `download`, removed on failure).
+   * Limits, retries and the Content-Length check are those of `download`.
+   */
+  async fetchPayload(relPath: string, spoolPath: string, memory: MemoryBudget, ctx: FetchContext): Promise<{ payload: Payload; bytes: number }> {
+    try {
+      const { value, bytes } = await this.run(relPath, ctx, payloadSink(spoolPath, ctx, memory));
+      return { payload: value, bytes };
+    } catch (err) {
+      await rm(spoolPath, { force: true }).catch(() => undefined);
       throw err;
     }
   }
@@ -228,7 +246,7 @@ export class Fetcher {
     }
     let got: { value: T; bytes: number };
     try {
-      got = await sink(res.body, ctx.maxBytes, tooLarge);
+      got = await sink(res.body, ctx.maxBytes, tooLarge, declared);
     } catch (err) {
       drop(res.body);
       this.throwIfAborted();

@@ -1,6 +1,7 @@
 /** src/fetch: HTTP downloads from GOPROXY upstreams (one undici Agent, retries, failover). */
 export { createAgent, DEFAULT_HTTP, withUserAgent, type HttpConfig } from './agent.js';
 export { backoffDelay, DEFAULT_RETRY, MAX_RETRY_AFTER_MS, parseRetryAfter, type RetryPolicy } from './backoff.js';
+export { MemoryBudget } from './memory-budget.js';
 export { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.js';
 export {
   Fetcher,

@@ -7,12 +7,15 @@ import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { bytesPayload, filePayload, type Payload } from '../store/payload.js';
+import type { MemoryBudget } from './memory-budget.js';
 
-/** Consumes one response body; throws `tooLarge()` as soon as more than `maxBytes` arrive. */
+/** Consumes one response body; throws `tooLarge()` as soon as more than `maxBytes` arrive; `declared` is the Content-Length, if any. */
 export type Sink<T> = (
   body: Readable,
   maxBytes: number,
   tooLarge: () => GomirrorError,
+  declared: number | undefined,
 ) => Promise<{ value: T; bytes: number }>;
 
 /** Collects the whole body into one Buffer. */
@@ -72,4 +75,29 @@ function ioError(err: NodeJS.ErrnoException, path: string, ctx: FileSinkContext)
     `cannot write download to ${path}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '),
     { op: ctx.op, module: ctx.module, version: ctx.version, detail: { path, errno: err.code }, cause: err },
   );
+}
+
+/**
+ * A sink that keeps a body in memory when its Content-Length fits in the
+ * budget (reserved here; the caller gives it back when done with the
+ * payload) and streams every other body into `destPath`.
+ */
+export function payloadSink(destPath: string, ctx: FileSinkContext, memory: MemoryBudget): Sink<Payload> {
+  const toFile = fileSink(destPath, ctx);
+  return async (body, maxBytes, tooLarge, declared) => {
+    if (declared !== undefined && declared <= maxBytes && memory.take(declared)) {
+      let got: { value: Buffer; bytes: number };
+      try {
+        got = await bufferSink(body, maxBytes, tooLarge, declared);
+      } catch (err) {
+        memory.give(declared);
+        throw err;
+      }
+      // A short body is rejected by the fetcher (TRUNCATED, retried): nobody will give its bytes back.
+      if (got.bytes !== declared) memory.give(declared);
+      return { value: bytesPayload(got.value), bytes: got.bytes };
+    }
+    const { bytes } = await toFile(body, maxBytes, tooLarge, declared);
+    return { value: filePayload(destPath), bytes };
+  };
 }

@@ -2,10 +2,11 @@
  * Atomic file publication: write to a temporary file on the same filesystem,
  * fsync, then rename over the target, so a reader never sees a partial file.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { fsyncPath, rename, withParentDir, writeNewDurable } from './fsx.js';
 
 /** Suffix of every temporary file name made by tempPath. */
 export const TEMP_SUFFIX = '.tmp';
@@ -26,29 +27,14 @@ export function ioError(err: unknown, op: string, message: string, detail: Recor
 /** A unique temporary file name in tmpDir: the hint reduced to safe characters, plus pid and randomness. */
 export function tempPath(tmpDir: string, hint: string): string {
   const safe = hint.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'file';
-  return nodePath.join(tmpDir, `${safe}.${process.pid}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+  // randomUUID draws from a pooled entropy cache: unique without a syscall per name.
+  return nodePath.join(tmpDir, `${safe}.${process.pid}.${randomUUID()}${TEMP_SUFFIX}`);
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function renameInto(temp: string, target: string): Promise<void> {
-  const dir = nodePath.dirname(target);
-  await fs.mkdir(dir, { recursive: true });
-  await renameNoSync(temp, target);
-  await fsyncDir(dir);
-}
-
-/** rename(2) with EXDEV reported as a clear IO error; the caller fsyncs the directory. */
+/** rename(2) into a directory created on demand, with EXDEV reported as a clear IO error; the caller fsyncs the directory. */
 async function renameNoSync(temp: string, target: string): Promise<void> {
   try {
-    await fs.rename(temp, target);
+    await withParentDir(target, () => rename(temp, target));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EXDEV') {
       throw new GomirrorError(ErrorCodes.IO, `temporary file ${temp} is not on the same filesystem as ${target}`, {
@@ -61,73 +47,68 @@ async function renameNoSync(temp: string, target: string): Promise<void> {
   }
 }
 
-/** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir). */
+/** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir), fsyncs the directory. */
 export async function writeFileAtomic(target: string, data: Buffer | string, tmpDir: string): Promise<void> {
+  await writeFilesAtomic([{ target, data }], tmpDir);
+}
+
+/** writeFileAtomic for many files: temps written and fsynced in parallel, renamed, then each distinct directory fsynced once. */
+export async function writeFilesAtomic(files: ReadonlyArray<{ target: string; data: Buffer | string }>, tmpDir: string): Promise<void> {
+  const dirs = await Promise.all(files.map((f) => replaceFile(f.target, f.data, tmpDir)));
+  try {
+    await Promise.all([...new Set(dirs)].map((d) => fsyncPath(d)));
+  } catch (err) {
+    throw ioError(err, 'store.write', `cannot fsync ${dirs[0]}`, { dir: dirs[0] });
+  }
+}
+
+/**
+ * writeFileAtomic without the directory fsync: the file's data is durable
+ * before it becomes visible, the rename itself is not yet; returns the
+ * directory to fsync (see DirSyncGroup).
+ */
+export async function replaceFile(target: string, data: Buffer | string, tmpDir: string): Promise<string> {
   const temp = await writeTempFile(tmpDir, nodePath.basename(target), data);
   try {
-    await renameInto(temp, target);
+    await renameNoSync(temp, target);
+    return nodePath.dirname(target);
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw ioError(err, 'store.write', `cannot write ${target}`, { target });
   }
 }
 
-/** Renames an already-written temp file into place after fsync (mkdir -p). */
-export async function publishFile(tempPath: string, target: string): Promise<void> {
-  try {
-    const handle = await fs.open(tempPath, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await renameInto(tempPath, target);
-  } catch (err) {
-    throw ioError(err, 'store.publish', `cannot publish ${tempPath} as ${target}`, { temp: tempPath, target });
-  }
+/** A temp file to rename into place; it must already be durable (written by writeTempFile, or passed through syncTempFile). */
+export interface Placement {
+  temp: string;
+  target: string;
 }
 
 /**
- * Publishes several already-written temp files at once: fsyncs them all in
- * parallel, renames all but the last into place in order (mkdir -p), fsyncs
- * their directories once each, then renames the last one (the commit marker,
- * e.g. a version's .info) and fsyncs its directory. A crash never leaves the
- * marker durable without the others; cheaper than publishFile per file.
+ * Publishes several durable temp files by renaming them into place in order
+ * (mkdir -p), so a reader sees the last one (the commit marker, e.g. a
+ * version's .info) only after the others. Returns the directories renamed
+ * into, for the caller's DirSyncGroup: the renames are not yet durable.
  */
-export async function publishFiles(files: ReadonlyArray<{ temp: string; target: string }>): Promise<void> {
-  let current = files[0];
-  const place = async (group: ReadonlyArray<{ temp: string; target: string }>): Promise<void> => {
-    const dirs = new Set<string>();
-    for (const f of group) {
-      current = f;
-      const dir = nodePath.dirname(f.target);
-      if (!dirs.has(dir)) await fs.mkdir(dir, { recursive: true });
-      dirs.add(dir);
+export async function publishFiles(files: ReadonlyArray<Placement>): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    try {
       await renameNoSync(f.temp, f.target);
+    } catch (err) {
+      throw ioError(err, 'store.publish', `cannot publish ${f.temp} as ${f.target}`, { temp: f.temp, target: f.target });
     }
-    await Promise.all([...dirs].map(fsyncDir));
-  };
-  try {
-    await Promise.all(files.map((f) => syncFile(f.temp)));
-    await place(files.slice(0, -1));
-    await place(files.slice(-1));
-  } catch (err) {
-    throw ioError(err, 'store.publish', `cannot publish ${current?.temp} as ${current?.target}`, { temp: current?.temp, target: current?.target });
+    dirs.add(nodePath.dirname(f.target));
   }
+  return [...dirs];
 }
 
-/** Writes data to a new temp file in tmpDir and fsyncs it; returns its path (for publishFiles). */
+/** Writes data to a new temp file in tmpDir (created on demand) and fsyncs it; returns its path (for publishFiles). */
 export async function writeTempFile(tmpDir: string, hint: string, data: Buffer | string): Promise<string> {
   const temp = tempPath(tmpDir, hint);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
-    await fs.mkdir(tmpDir, { recursive: true });
-    const handle = await fs.open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await withParentDir(temp, () => writeNewDurable(temp, bytes));
     return temp;
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
@@ -135,12 +116,12 @@ export async function writeTempFile(tmpDir: string, hint: string, data: Buffer |
   }
 }
 
-async function syncFile(file: string): Promise<void> {
-  const handle = await fs.open(file, 'r');
+/** Makes an already-written temp file durable (fsync), for publishFiles; failures are IO errors. */
+export async function syncTempFile(file: string): Promise<void> {
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await fsyncPath(file);
+  } catch (err) {
+    throw ioError(err, 'store.publish', `cannot fsync ${file}`, { temp: file });
   }
 }
 

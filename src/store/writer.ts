@@ -9,7 +9,9 @@ import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
 import { assertVerified, type Verified } from '../verify/verified.js';
-import { publishFiles, writeFileAtomic, writeTempFile } from './atomic.js';
+import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
+import { DirSyncGroup } from './dir-sync.js';
+import { bytesPayload, type Payload } from './payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 
 /** The canonical .info document we serve. */
@@ -32,14 +34,26 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** The values of settled promises, or the first rejection thrown. */
+function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** Per-module index rewrites: the one running (tail) and the one waiting to start, which later callers share. */
 interface IndexJobs {
   tail: Promise<void>;
   queued: Promise<void> | undefined;
 }
 
+/**
+ * Writes the served tree. Renames become durable at `checkpoint()` (one
+ * directory fsync per touched directory); callers checkpoint before they
+ * record progress.
+ */
 export class TreeWriter {
   private readonly indexJobs = new Map<string, IndexJobs>();
+  private readonly dirs = new DirSyncGroup();
 
   constructor(
     readonly root: string,
@@ -53,7 +67,11 @@ export class TreeWriter {
     return !withZip || exists(versionFile(this.root, module, version, 'zip'));
   }
 
-  /** Publishes a verified version: zip, mod, then info; the temp files are consumed. */
+  /**
+   * Publishes a verified version: zip, mod, then info (the commit marker).
+   * In-memory payloads are written to durable temp files first; file payloads
+   * are fsynced and consumed.
+   */
   async publishVersion(v: Verified, info: InfoDoc): Promise<void> {
     assertVerified(v);
     if (info.Version !== v.version) {
@@ -63,18 +81,41 @@ export class TreeWriter {
         version: v.version,
       });
     }
-    const infoTemp = await writeTempFile(this.tmpDir, `${v.version}.info`, formatInfo(info));
     const file = (ext: 'zip' | 'mod' | 'info'): string => versionFile(this.root, v.module, v.version, ext);
+    const written: string[] = [];
+    const durable = async (p: Payload, hint: string): Promise<string> => {
+      if (p.kind === 'file') {
+        await syncTempFile(p.path);
+        return p.path;
+      }
+      const temp = await writeTempFile(this.tmpDir, hint, p.data);
+      written.push(temp);
+      return temp;
+    };
     try {
-      await publishFiles([
-        ...(v.zipPath === undefined ? [] : [{ temp: v.zipPath, target: file('zip') }]),
-        { temp: v.modPath, target: file('mod') },
+      // allSettled: every temp written is known (and removed) before a failure is thrown.
+      const [zip, mod, infoTemp] = valuesOf(
+        await Promise.allSettled([
+          v.zip === undefined ? undefined : durable(v.zip, `${v.version}.zip`),
+          durable(v.mod, `${v.version}.mod`),
+          durable(bytesPayload(Buffer.from(formatInfo(info))), `${v.version}.info`),
+        ] as const),
+      );
+      const dirs = await publishFiles([
+        ...(zip === undefined ? [] : [{ temp: zip, target: file('zip') }]),
+        { temp: mod, target: file('mod') },
         { temp: infoTemp, target: file('info') },
       ]);
+      for (const d of dirs) this.dirs.add(d);
     } catch (err) {
-      await fs.rm(infoTemp, { force: true }).catch(() => undefined);
+      await Promise.all(written.map((t) => fs.rm(t, { force: true }).catch(() => undefined)));
       throw err;
     }
+  }
+
+  /** Makes every rename done so far durable (fsyncs the directories touched since the last checkpoint). */
+  checkpoint(): Promise<void> {
+    return this.dirs.flush();
   }
 
   /**
@@ -137,8 +178,9 @@ export class TreeWriter {
     if (released.length === 0 && newest !== undefined) {
       const info = await fs.readFile(versionFile(this.root, module, newest, 'info'));
       await this.writeIfChanged(latestPath, info);
-    } else if (released.length > 0) {
+    } else if (released.length > 0 && (await exists(latestPath))) {
       await fs.rm(latestPath, { force: true });
+      this.dirs.add(path.dirname(latestPath));
     }
   }
 
@@ -146,6 +188,6 @@ export class TreeWriter {
   private async writeIfChanged(target: string, data: Buffer): Promise<void> {
     const current = await fs.readFile(target).catch(() => undefined);
     if (current !== undefined && current.equals(data)) return;
-    await writeFileAtomic(target, data, this.tmpDir);
+    this.dirs.add(await replaceFile(target, data, this.tmpDir));
   }
 }

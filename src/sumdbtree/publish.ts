@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic, writeFilesAtomic } from '../store/atomic.js';
 import {
   ProvenTiles,
   proveTree,
@@ -108,9 +108,8 @@ async function publishLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: Has
   if (records.length === 0) return 0;
   // Exactly what the go client's checkRecord reads: each record's leaf hash, through tiles of the head.
   await hashes.readHashes(records.map((r) => storedHashIndex(0, r.id)));
-  await Promise.all(
-    records.map((r) => writeFileAtomic(lookupFile(deps.root, deps.name, r.module, r.version), formatLookup(r.id, r.recordText, head.note), deps.tmpDir)),
-  );
+  const files = records.map((r) => ({ target: lookupFile(deps.root, deps.name, r.module, r.version), data: formatLookup(r.id, r.recordText, head.note) }));
+  await writeFilesAtomic(files, deps.tmpDir);
   return records.length;
 }
 

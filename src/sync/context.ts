@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Agent } from 'undici';
 import type { SyncConfig } from '../config/config.js';
-import { createAgent, DEFAULT_HTTP, Fetcher, type RetryInfo } from '../fetch/index.js';
+import { createAgent, DEFAULT_HTTP, Fetcher, MemoryBudget, type RetryInfo } from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { StateStore } from '../store/state.js';
@@ -16,6 +16,10 @@ import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
 import { treePublisher, type SumdbTreeResult } from '../sumdbtree/publish.js';
+import type { MirrorDeps } from './mirror-version.js';
+
+/** Response bodies held in memory at once, and the largest one held: larger bodies are streamed to temp files. */
+export const MEMORY_BUDGET = { total: 64 << 20, perBody: 4 << 20 } as const;
 
 export interface SyncContext {
   agent: Agent;
@@ -25,6 +29,8 @@ export interface SyncContext {
   writer: TreeWriter;
   fetchPage: PageFetcher;
   pending: PendingJournal;
+  /** What mirroring one version needs (the runner adds mayPublish). */
+  mirror: Omit<MirrorDeps, 'mayPublish'>;
   /** Writes lookups, tiles and latest into the tree's sumdb/ for what this run published. */
   publishSumdb(): Promise<SumdbTreeResult>;
   close(): Promise<void>;
@@ -74,11 +80,14 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
     journal: pending,
     isPublished: (m, v) => writer.isPublished(m, v, false),
   });
+  const proxy = fetcher(cfg.upstreams);
+  const memory = new MemoryBudget(MEMORY_BUDGET.total, MEMORY_BUDGET.perBody);
   return {
     agent,
     pending,
     publishSumdb,
-    proxy: fetcher(cfg.upstreams),
+    mirror: { fetcher: proxy, sumdb, writer, tmpDir: state.tmpDir, pending, memory },
+    proxy,
     sumdb,
     state,
     writer,

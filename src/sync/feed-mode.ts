@@ -19,7 +19,11 @@ interface Pos {
   key: string;
 }
 
-/** Saves the cursor at most once per interval, and always on flush; saves never overlap. */
+/**
+ * Saves the cursor at most once per interval, and always on flush; saves
+ * never overlap, and each one first makes the tree's renames durable
+ * (`checkpoint`), so a saved cursor never passes a version a power loss could take back.
+ */
 class CursorSaver {
   private last = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -28,6 +32,7 @@ class CursorSaver {
   constructor(
     private readonly tracker: CursorTracker,
     private readonly state: StateStore,
+    private readonly checkpoint: () => Promise<void>,
     private readonly intervalMs: number,
   ) {}
 
@@ -41,7 +46,10 @@ class CursorSaver {
     this.dirty = false;
     this.last = Date.now();
     const c = this.tracker.toCursor();
-    this.chain = this.chain.then(() => this.state.saveCursor(c));
+    this.chain = this.chain.then(async () => {
+      await this.checkpoint();
+      await this.state.saveCursor(c);
+    });
   }
 
   async flush(): Promise<Cursor> {
@@ -77,7 +85,7 @@ export async function runFeed(
   const retried = await retryDue(runner, state, Date.now());
   if (retried > 0) logger.info({ retried }, 'retried journaled versions');
   const start = cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
-  const saver = new CursorSaver(new CursorTracker(start), state, 1000);
+  const saver = new CursorSaver(new CursorTracker(start), state, () => runner.checkpoint(), 1000);
   const window = new CompletionWindow<Pos>();
   let wake: (() => void) | undefined;
   const settle = (seq: number): void => {

@@ -6,9 +6,10 @@
 import { promises as fs } from 'node:fs';
 import { isRfc3339 } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import type { Fetcher } from '../fetch/index.js';
+import type { Fetcher, MemoryBudget } from '../fetch/index.js';
 import { checkModuleVersion, escapePath, escapeVersion, isPseudoVersion } from '../module/index.js';
 import { tempPath } from '../store/atomic.js';
+import { discardPayload, type Payload } from '../store/payload.js';
 import type { InfoDoc, TreeWriter } from '../store/writer.js';
 import { verifyVersion, type RecordSource } from '../verify/verified.js';
 import type { PendingJournal } from '../sumdbtree/journal.js';
@@ -21,6 +22,8 @@ export interface MirrorDeps {
   sumdb: RecordSource;
   writer: TreeWriter;
   tmpDir: string;
+  /** Bodies held in memory instead of temp files (.mod and small .zip files). */
+  memory: MemoryBudget;
   /** Records whose lookups and tiles go into the tree's sumdb/ at the end of the run. */
   pending: PendingJournal;
   /** Checked right before publishing: a run that detected a security problem publishes nothing more. */
@@ -88,22 +91,24 @@ export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise
   }
   const base = `${escapePath(t.module)}/@v/${escapeVersion(t.version)}`;
   const ctx = { module: t.module, version: t.version };
-  const modTmp = tempPath(deps.tmpDir, `${t.version}.mod`);
-  const zipTmp = t.withZip ? tempPath(deps.tmpDir, `${t.version}.zip`) : undefined;
+  const payload = (ext: 'mod' | 'zip'): Promise<{ payload: Payload; bytes: number }> =>
+    deps.fetcher.fetchPayload(`${base}.${ext}`, tempPath(deps.tmpDir, `${t.version}.${ext}`), deps.memory, { ...ctx, op: `fetch.${ext}`, maxBytes: LIMITS[ext] });
+  const lookup = deps.sumdb.lookup(t.module, t.version);
+  const settled = await Promise.allSettled([
+    deps.fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info }),
+    payload('mod'),
+    t.withZip ? payload('zip') : Promise.resolve(undefined),
+    lookup,
+  ] as const);
+  const [infoRes, modRes, zipRes, lookupRes] = settled;
+  const held = [modRes, zipRes].flatMap((r) => (r.status === 'fulfilled' && r.value !== undefined ? [r.value.payload] : []));
   try {
-    const lookup = deps.sumdb.lookup(t.module, t.version);
-    const settled = await Promise.allSettled([
-      deps.fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info }),
-      deps.fetcher.download(`${base}.mod`, modTmp, { ...ctx, op: 'fetch.mod', maxBytes: LIMITS.mod }),
-      zipTmp === undefined ? Promise.resolve(undefined) : deps.fetcher.download(`${base}.zip`, zipTmp, { ...ctx, op: 'fetch.zip', maxBytes: LIMITS.zip }),
-      lookup,
-    ] as const);
-    const [infoRes, modRes, zipRes, lookupRes] = settled;
     if (isSecurity(lookupRes)) valueOf(lookupRes);
     const infoBody = valueOf(infoRes);
     const info = parseInfo(infoBody, t.module, t.version);
-    const bytes = valueOf(modRes).bytes + infoBody.length + (valueOf(zipRes)?.bytes ?? 0);
-    const input = { module: t.module, version: t.version, modPath: modTmp, ...(zipTmp && { zipPath: zipTmp }), ...(t.expect && { expect: t.expect }) };
+    const mod = valueOf(modRes);
+    const zip = valueOf(zipRes);
+    const input = { module: t.module, version: t.version, mod: mod.payload, ...(zip && { zip: zip.payload }), ...(t.expect && { expect: t.expect }) };
     const verified = await verifyVersion({ lookup: () => lookup }, input);
     if (!deps.mayPublish()) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', { op: 'store.publish', ...ctx });
@@ -112,8 +117,9 @@ export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise
     await deps.pending.append({ module: t.module, version: t.version, id, recordText });
     await deps.writer.publishVersion(verified, info);
     await deps.writer.refreshModuleIndex(t.module);
-    return { kind: 'published', bytes };
+    return { kind: 'published', bytes: mod.bytes + infoBody.length + (zip?.bytes ?? 0) };
   } finally {
-    await Promise.all([modTmp, zipTmp].map((p) => (p === undefined ? undefined : fs.rm(p, { force: true }))));
+    for (const p of held) if (p.kind === 'bytes') deps.memory.give(p.data.length);
+    await Promise.all(held.map(discardPayload));
   }
 }

@@ -65,7 +65,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     const head = await ctx.sumdb.refreshHead();
     logger.info({ sumdb: cfg.sumdb.name, treeSize: head.tree.size }, 'checksum database head verified');
     const runner = new VersionRunner(
-      { fetcher: ctx.proxy, sumdb: ctx.sumdb, writer: ctx.writer, tmpDir: state.tmpDir, pending: ctx.pending },
+      ctx.mirror,
       state,
       counters,
       logger,
@@ -78,6 +78,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     } finally {
       failures = runner.failures;
     }
+    await runner.checkpoint();
     error = runner.stopError;
     if (error === undefined || !isSecurityError(error)) {
       const tree = await ctx.publishSumdb();

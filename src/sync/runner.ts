@@ -69,6 +69,11 @@ export class VersionRunner {
     void this.queue.add(async () => done(await this.run(t, attempts)));
   }
 
+  /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint). */
+  checkpoint(): Promise<void> {
+    return this.deps.writer.checkpoint();
+  }
+
   /** Waits for every queued target. */
   async drain(): Promise<void> {
     await this.queue.onIdle();
@@ -85,7 +90,11 @@ export class VersionRunner {
         this.counters.bytes += out.bytes;
         this.logger.info({ module: t.module, version: t.version, bytes: out.bytes }, 'published');
       } else this.counters.present++;
-      if (attempts > 0) await this.state.removeRetry(t.module, t.version);
+      if (attempts > 0) {
+        // The journal entry goes only once the version's renames are durable.
+        await this.deps.writer.checkpoint();
+        await this.state.removeRetry(t.module, t.version);
+      }
       return 'settled';
     } catch (err) {
       return this.fail(t, attempts, err);

@@ -17,6 +17,7 @@ import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { removeStaleTemps, tempPath, writeFileAtomic } from '../store/atomic.js';
+import { filePayload } from '../store/payload.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { TreeWriter, type InfoDoc } from '../store/writer.js';
@@ -120,7 +121,7 @@ async function checkVersion(cfg: ImportConfig, client: SumdbClient, tmpDir: stri
   const modPath = await stage(cfg, tmpDir, g.mod, temps);
   const zipPath = g.zip && (await stage(cfg, tmpDir, g.zip, temps));
   try {
-    const verified = await verifyVersion(client, { module: g.module, version: g.version, modPath, ...(zipPath !== undefined && { zipPath }) });
+    const verified = await verifyVersion(client, { module: g.module, version: g.version, mod: filePayload(modPath), ...(zipPath !== undefined && { zip: filePayload(zipPath) }) });
     return { group: g, info, verified };
   } catch (err) {
     return inFile(cfg, blamedFile(cfg, g, err), err, g);
@@ -204,6 +205,7 @@ async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbCli
     published++;
   }
   for (const module of new Set(v.checked.map((c) => c.group.module))) await writer.refreshModuleIndex(module);
+  await writer.checkpoint();
   for (const t of v.tiles) {
     const file = tileFile(cfg.dest, cfg.sumdb.name, t.what.kind === 'tile' ? t.what.tilePath : '');
     if (await fs.access(file).then(() => false, () => true)) await writeFileAtomic(file, await fs.readFile(path.join(cfg.bundle, t.stored)), state.tmpDir);

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError, writeFileAtomic } from '../store/atomic.js';
+import { filePayload } from '../store/payload.js';
 import { versionFile } from '../store/layout.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { parseTilePath } from '../sumdb/index.js';
@@ -79,7 +80,7 @@ export class Repairer {
     const modPath = versionFile(this.deps.root, module, version, 'mod');
     const zipPath = versionFile(this.deps.root, module, version, 'zip');
     const hasZip = await fs.access(zipPath).then(() => true, () => false);
-    const v = await verifyVersion(this.deps.mirror.sumdb, { module, version, modPath, ...(hasZip && { zipPath }) });
+    const v = await verifyVersion(this.deps.mirror.sumdb, { module, version, mod: filePayload(modPath), ...(hasZip && { zip: filePayload(zipPath) }) });
     await this.deps.mirror.pending.append({ module, version, id: v.record.id, recordText: v.record.recordText });
   }
 
@@ -99,6 +100,7 @@ export class Repairer {
 
   /** Publishes every queued lookup, the tiles that prove them, and `latest`. */
   async finish(): Promise<SumdbTreeResult> {
+    await this.deps.mirror.writer.checkpoint();
     return this.deps.publishSumdb();
   }
 }

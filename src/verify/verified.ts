@@ -5,7 +5,8 @@
  * refuses anything else.
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { hashGoModFile, hashModuleZip } from '../zip/index.js';
+import type { Payload } from '../store/payload.js';
+import { DEFAULT_ZIP_LIMITS, hashGoMod, hashGoModFile, hashModuleZip } from '../zip/index.js';
 
 /** What the checksum database proved about module@version. */
 export interface ProvenRecord {
@@ -26,10 +27,10 @@ export interface RecordSource {
 export interface VerifyInput {
   module: string;
   version: string;
-  /** Temp file holding the downloaded .mod. */
-  modPath: string;
-  /** Temp file holding the downloaded .zip, when the zip is mirrored. */
-  zipPath?: string;
+  /** The downloaded .mod (in memory or a temp file). */
+  mod: Payload;
+  /** The downloaded .zip, when the zip is mirrored. */
+  zip?: Payload;
   /** Hashes the caller expects too (e.g. from a go.sum): must agree with the record. */
   expect?: { modHash?: string; zipHash?: string };
 }
@@ -38,15 +39,15 @@ export interface VerifyInput {
 class VerifiedCertificate {
   readonly module: string;
   readonly version: string;
-  readonly modPath: string;
-  readonly zipPath: string | undefined;
+  readonly mod: Payload;
+  readonly zip: Payload | undefined;
   readonly record: ProvenRecord;
 
   constructor(input: VerifyInput, record: ProvenRecord) {
     this.module = input.module;
     this.version = input.version;
-    this.modPath = input.modPath;
-    this.zipPath = input.zipPath;
+    this.mod = input.mod;
+    this.zip = input.zip;
     this.record = record;
     Object.freeze(this);
     Object.freeze(record);
@@ -73,25 +74,35 @@ function mismatch(input: VerifyInput, file: string, got: string, want: string, s
   );
 }
 
+/** h1 of a downloaded go.mod, bounded like hashGoModFile (TOO_LARGE past Go's MaxGoMod). */
+async function modHashOf(mod: Payload): Promise<string> {
+  if (mod.kind === 'file') return hashGoModFile(mod.path);
+  const max = DEFAULT_ZIP_LIMITS.maxGoMod;
+  if (mod.data.length > max) {
+    throw new GomirrorError(ErrorCodes.TOO_LARGE, `go.mod of ${mod.data.length} bytes is larger than ${max} bytes`, { op: 'zip.gomod', detail: { limit: max } });
+  }
+  return hashGoMod(mod.data);
+}
+
 /**
  * Hashes the downloaded files, proves the module's checksum-database record,
  * and returns a Verified certificate only when every hash agrees.
  */
 export async function verifyVersion(sumdb: RecordSource, input: VerifyInput): Promise<Verified> {
   const rec = await sumdb.lookup(input.module, input.version);
-  const modHash = await hashGoModFile(input.modPath);
+  const modHash = await modHashOf(input.mod);
   if (modHash !== rec.modHash) throw mismatch(input, '.mod', modHash, rec.modHash, 'checksum database');
   if (input.expect?.modHash !== undefined && input.expect.modHash !== rec.modHash) {
     throw mismatch(input, '.mod', input.expect.modHash, rec.modHash, 'go.sum line; checksum database says');
   }
-  if (input.zipPath !== undefined) {
-    const zip = await hashModuleZip(input.zipPath, input.module, input.version);
+  if (input.zip !== undefined) {
+    const zip = await hashModuleZip(input.zip.kind === 'bytes' ? input.zip.data : input.zip.path, input.module, input.version);
     if (zip.h1 !== rec.zipHash) throw mismatch(input, '.zip', zip.h1, rec.zipHash, 'checksum database');
     if (input.expect?.zipHash !== undefined && input.expect.zipHash !== rec.zipHash) {
       throw mismatch(input, '.zip', input.expect.zipHash, rec.zipHash, 'go.sum line; checksum database says');
     }
   }
   const record: ProvenRecord = { id: rec.id, recordText: rec.recordText.toString('utf8'), modHash: rec.modHash, treeSize: rec.head.tree.size };
-  if (input.zipPath !== undefined) record.zipHash = rec.zipHash;
+  if (input.zip !== undefined) record.zipHash = rec.zipHash;
   return new VerifiedCertificate(input, record);
 }

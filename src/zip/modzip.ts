@@ -5,13 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { crc32, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { hashEntryData, type Fail } from './entry-data.js';
 import { hash1, hashGoMod, type FileSum } from './h1.js';
 import { classifyEntryName, createCollisionChecker, type CollisionChecker } from './names.js';
+import { bytesSource, fileSource, type ZipSource } from './source.js';
 
 /** Size bounds for a module zip, in bytes. */
 export interface ZipLimits {
@@ -53,11 +52,8 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const IRREGULAR_TYPES = new Set([0o010000 /* fifo */, 0o020000 /* chr */, 0o060000 /* blk */, 0o140000 /* sock */]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-/** Read size for compressed data, and inflate output chunk size: big enough to keep per-chunk overhead low. */
-const READ_CHUNK = 256 * 1024;
-const INFLATE_CHUNK = 64 * 1024;
-
-type Fail = (reason: string, file?: string, cause?: unknown) => GomirrorError;
+/** Zip files up to this size are read whole (one read) and checked in memory. */
+export const READ_WHOLE_MAX = 4 * MiB;
 
 /** State of one zip walk. */
 interface Walk {
@@ -72,19 +68,40 @@ interface Walk {
 }
 
 /**
- * Streams the zip at zipPath with yauzl, enforces the module zip rules for
- * module@version, and returns its h1; throws GomirrorError BAD_ZIP (op
+ * Checks the module zip (a path, or its bytes) against the module zip rules
+ * for module@version and returns its h1; throws GomirrorError BAD_ZIP (op
  * 'zip.check', module, version, detail {file, reason}) on any violation or
- * corrupt data. Never holds more than one entry's buffer chunk in memory.
+ * corrupt data, IO when a file cannot be read. Memory stays bounded: a file
+ * larger than READ_WHOLE_MAX is read a window at a time, and large entries
+ * are streamed through inflate.
  */
 export async function hashModuleZip(
-  zipPath: string,
+  zip: string | Buffer,
   module: string,
   version: string,
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ): Promise<ModuleZipInfo> {
   checkArgs(module, version);
-  const fail: Fail = (reason, file, cause) => {
+  if (typeof zip !== 'string') return checkZip(bytesSource(zip), module, version, limits, zipFail(`(${zip.length} bytes in memory)`, module, version));
+  const { handle, size } = await openForRead(zip, module, version);
+  try {
+    if (size > READ_WHOLE_MAX) return await hashZipSource(fileSource(handle, size), zip, module, version, limits);
+    const data = await readWhole(handle, size, zip, module, version);
+    return await checkZip(bytesSource(data), module, version, limits, zipFail(zip, module, version));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** hashModuleZip over any source of zip bytes; `label` names the zip in errors. */
+export async function hashZipSource(src: ZipSource, label: string, module: string, version: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ModuleZipInfo> {
+  checkArgs(module, version);
+  return checkZip(src, module, version, limits, zipFail(label, module, version));
+}
+
+/** The BAD_ZIP (or, for a system error while reading, IO) error of a zip check. */
+function zipFail(label: string, module: string, version: string): Fail {
+  return (reason, file, cause) => {
     // A system error while reading (EIO...) is the disk's fault, not the zip's.
     const io = isSystemError(cause);
     const where = file === undefined ? '' : ` entry ${JSON.stringify(file)}`;
@@ -92,21 +109,21 @@ export async function hashModuleZip(
       op: 'zip.check',
       module,
       version,
-      detail: { zip: zipPath, ...(file !== undefined && { file }), reason },
+      detail: { zip: label, ...(file !== undefined && { file }), reason },
       cause,
     });
   };
-  const { handle, size } = await openForRead(zipPath, module, version);
-  let zipfile: yauzl.ZipFile | undefined;
+}
+
+/** Walks every entry of the zip in src and computes the h1. */
+async function checkZip(src: ZipSource, module: string, version: string, limits: ZipLimits, fail: Fail): Promise<ModuleZipInfo> {
+  if (src.size > limits.maxZipBytes) throw fail(`zip file is ${src.size} bytes; limit is ${limits.maxZipBytes}`);
+  const zipfile = await openZip(src, fail);
   try {
-    zipfile = await openZip(handle, size, fail);
-    if (zipfile.fileSize > limits.maxZipBytes) {
-      throw fail(`zip file is ${zipfile.fileSize} bytes; limit is ${limits.maxZipBytes}`);
-    }
     const walk: Walk = { prefix: `${module}@${version}/`, limits, fail, collisions: createCollisionChecker(), sums: [], files: 0, declaredTotal: 0 };
     const entries = entryReader(zipfile, fail);
     for (let entry = await entries.next(); entry !== null; entry = await entries.next()) {
-      await visitEntry(zipfile, handle, entry, walk);
+      await visitEntry(zipfile, src, entry, walk);
     }
     return {
       h1: hash1(walk.sums),
@@ -115,9 +132,30 @@ export async function hashModuleZip(
       ...(walk.goMod !== undefined && { goMod: walk.goMod }),
     };
   } finally {
-    zipfile?.close();
-    await handle.close();
+    zipfile.close();
   }
+}
+
+/** Reads the whole (small) file; a short read means it changed under us. */
+async function readWhole(handle: FileHandle, size: number, zipPath: string, module: string, version: string): Promise<Buffer> {
+  const data = Buffer.allocUnsafe(size);
+  let got = 0;
+  try {
+    while (got < size) {
+      const { bytesRead } = await handle.read(data, got, size - got, got);
+      if (bytesRead === 0) throw new Error(`file shrank to ${got} bytes while being read`);
+      got += bytesRead;
+    }
+  } catch (err) {
+    throw new GomirrorError(ErrorCodes.IO, `cannot read module zip ${zipPath}: ${(err as Error).message}`, {
+      op: 'zip.check',
+      module,
+      version,
+      detail: { zip: zipPath },
+      cause: err,
+    });
+  }
+  return data;
 }
 
 /** Opens the zip and reads its size; a failure here is the file's (IO), not its content's. */
@@ -153,40 +191,13 @@ function checkArgs(module: string, version: string): void {
   }
 }
 
-/**
- * yauzl reader over a FileHandle we own: yauzl parses the directory and
- * local headers through it, and closing the zipfile leaves the handle open
- * for our own data reads (yauzl's fd readers always close their fd).
- */
-class HandleReader extends yauzl.RandomAccessReader {
-  constructor(private readonly handle: FileHandle) {
-    super();
-  }
-
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
-    const cb = callback as (err: Error | null, bytesRead?: number) => void;
-    this.handle.read(buffer, offset, length, position).then(
-      ({ bytesRead }) => cb(null, bytesRead),
-      (err: Error) => cb(err),
-    );
-  }
-
-  override _readStreamForRange(start: number, end: number): Readable {
-    return Readable.from(readRange(this.handle, start, end - start));
-  }
-
-  override close(callback: (err: Error | null) => void): void {
-    callback(null);
-  }
-}
-
 /** Reads the zip's end of central directory with yauzl; entries are then pulled lazily. */
-function openZip(handle: FileHandle, size: number, fail: Fail): Promise<yauzl.ZipFile> {
+function openZip(src: ZipSource, fail: Fail): Promise<yauzl.ZipFile> {
   // decodeStrings off: names are checked as raw UTF-8 (see decodeName), so
   // strictFileNames has nothing to do; our own name rules are stricter.
   const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: false };
   return new Promise((resolve, reject) => {
-    yauzl.fromRandomAccessReader(new HandleReader(handle), size, options, (err, zipfile) => {
+    yauzl.fromRandomAccessReader(src.reader(), src.size, options, (err, zipfile) => {
       if (err === null && zipfile !== undefined) return resolve(zipfile);
       reject(fail(`not a readable zip: ${err?.message ?? 'unknown error'}`, undefined, err));
     });
@@ -215,7 +226,7 @@ function entryReader(zipfile: yauzl.ZipFile, fail: Fail): { next(): Promise<yauz
 }
 
 /** Checks one central directory entry, hashes its data and records it in walk. */
-async function visitEntry(zipfile: yauzl.ZipFile, handle: FileHandle, entry: yauzl.Entry, walk: Walk): Promise<void> {
+async function visitEntry(zipfile: yauzl.ZipFile, src: ZipSource, entry: yauzl.Entry, walk: Walk): Promise<void> {
   const name = decodeName(entry, walk.fail);
   const kind = classifyEntryName(name, walk.prefix);
   if ('reason' in kind) throw walk.fail(kind.reason, name);
@@ -245,7 +256,9 @@ async function visitEntry(zipfile: yauzl.ZipFile, handle: FileHandle, entry: yau
   }
   walk.declaredTotal += declared;
   const keep = kind.path === 'go.mod';
-  const data = await hashEntryData(zipfile, handle, entry, name, keep, walk.fail);
+  const start = await dataStart(zipfile, entry, name, walk.fail);
+  const e = { name, start, compressedSize: entry.compressedSize, declaredSize: declared, method: entry.compressionMethod, crc32: entry.crc32 };
+  const data = await hashEntryData(src, e, keep, walk.fail);
   walk.sums.push({ name, sha256: data.sha256 });
   walk.files += 1;
   if (keep) walk.goMod = data.content;
@@ -274,18 +287,6 @@ function checkEntryType(entry: yauzl.Entry, name: string, fail: Fail): void {
   }
 }
 
-/** Yields bytes [start, start+length) of the file, READ_CHUNK at a time; the handle stays open. */
-async function* readRange(handle: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
-  const end = start + length;
-  for (let pos = start; pos < end; ) {
-    const want = Math.min(READ_CHUNK, end - pos);
-    const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, pos);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at offset ${pos}`);
-    pos += bytesRead;
-    yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
-  }
-}
-
 function dataStart(zipfile: yauzl.ZipFile, entry: yauzl.Entry, name: string, fail: Fail): Promise<number> {
   return new Promise((resolve, reject) => {
     // yauzl checks the local header signature and that the data fits in the file.
@@ -294,49 +295,6 @@ function dataStart(zipfile: yauzl.ZipFile, entry: yauzl.Entry, name: string, fai
       resolve(header.fileDataStart);
     });
   });
-}
-
-/**
- * Reads and inflates one entry straight from the file, hashing as data
- * arrives; fails as soon as the data exceeds the declared size (zip bombs
- * stop after one chunk), and at the end on a short file or CRC mismatch.
- */
-async function hashEntryData(
-  zipfile: yauzl.ZipFile,
-  handle: FileHandle,
-  entry: yauzl.Entry,
-  name: string,
-  keep: boolean,
-  fail: Fail,
-): Promise<{ sha256: Buffer; content?: Buffer }> {
-  const declared = entry.uncompressedSize;
-  const start = await dataStart(zipfile, entry, name, fail);
-  const hash = createHash('sha256');
-  const parts: Buffer[] = [];
-  let crc = 0;
-  let bytes = 0;
-  const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
-    for await (const chunk of source) {
-      bytes += chunk.length;
-      if (bytes > declared) throw fail(`uncompressed data larger than declared size (${declared} bytes)`, name);
-      hash.update(chunk);
-      crc = crc32(chunk, crc);
-      if (keep) parts.push(chunk);
-    }
-  };
-  if (entry.compressedSize > 0) {
-    const raw = readRange(handle, start, entry.compressedSize);
-    try {
-      if (entry.compressionMethod === 8) await pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK }), sink);
-      else await pipeline(raw, sink);
-    } catch (err) {
-      if (err instanceof GomirrorError) throw err;
-      throw fail(`corrupt entry data: ${(err as Error).message}`, name, err);
-    }
-  }
-  if (bytes !== declared) throw fail(`uncompressed size ${bytes} differs from declared size ${declared}`, name);
-  if (crc >>> 0 !== entry.crc32 >>> 0) throw fail('CRC-32 mismatch', name);
-  return { sha256: hash.digest(), ...(keep && { content: Buffer.concat(parts, bytes) }) };
 }
 
 /** h1 of a go.mod file on disk (bounded by maxGoMod); throws TOO_LARGE past maxBytes and IO when unreadable. */

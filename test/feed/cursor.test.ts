@@ -51,6 +51,27 @@ describe('compareTimestamps', () => {
     expect(parseTimestamp('1970-01-01T00:00:01.000000042Z')).toEqual({ seconds: 1, nanos: 42 });
     expect(parseTimestamp('1970-01-01T01:00:00+01:00')).toEqual({ seconds: 0, nanos: 0 });
   });
+
+  it('agrees with Date.parse on many feed-form timestamps, and refuses every malformed variant', () => {
+    let x = 12345;
+    const rand = (n: number): number => (x = (x * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 2000; i++) {
+      const ms = rand(2 ** 31) * 1000 + rand(1000) * 1000;
+      const base = new Date(ms).toISOString().slice(0, 19);
+      const frac = String(rand(1e9)).padStart(9, '0').slice(0, 1 + rand(9));
+      const ts = i % 3 === 0 ? `${base}Z` : `${base}.${frac}Z`;
+      const want = { seconds: Date.parse(`${base}Z`) / 1000, nanos: i % 3 === 0 ? 0 : Number(frac) * 10 ** (9 - frac.length) };
+      expect(parseTimestamp(ts), ts).toEqual(want);
+    }
+    const bad = [
+      '2020-13-01T00:00:00Z', '2020-02-30T00:00:00Z', '2021-02-29T00:00:00Z', '2020-01-01T24:00:00Z', '2020-01-01T00:60:00Z',
+      '2020-01-01T00:00:60Z', '2020-01-01T00:00:00.Z', '2020-01-01T00:00:00.1234567890Z', '2020-01-01 00:00:00Z',
+      '2020-01-01T00:00:00z', '2020-01-01T00:00:0aZ', '+020-01-01T00:00:00Z', '2020-01-01T00:00:00.12a4Z', '2020-1-01T00:00:00Z',
+      '2020-01-01T00:00:00.-1Z', '2020-01-01T00:00:00Z ', ' 2020-01-01T00:00:00Z', '2020-01-01T00:00:00',
+    ];
+    for (const ts of bad) expect(parseTimestamp(ts), ts).toBeUndefined();
+    expect(parseTimestamp('2020-02-29T23:59:59.999999999Z')).toEqual({ seconds: Date.parse('2020-02-29T23:59:59Z') / 1000, nanos: 999_999_999 });
+  });
 });
 
 describe('advanceCursor / isSeen', () => {

@@ -10,7 +10,7 @@ const refused = (p: ParsedLine): ParsedLine & { ok: false } => {
 describe('parseFeedLine', () => {
   it('accepts a valid line', () => {
     const p = parseFeedLine(line({ Path: 'golang.org/x/text', Version: 'v0.3.0', Timestamp: '2019-04-10T19:08:52.997264Z' }));
-    expect(p).toEqual({ ok: true, entry: { path: 'golang.org/x/text', version: 'v0.3.0', timestamp: '2019-04-10T19:08:52.997264Z' } });
+    expect(p).toEqual({ ok: true, entry: { path: 'golang.org/x/text', version: 'v0.3.0', timestamp: '2019-04-10T19:08:52.997264Z' }, instant: { seconds: Date.parse('2019-04-10T19:08:52Z') / 1000, nanos: 997_264_000 } });
     if (p.ok) expect(entryKey(p.entry)).toBe('golang.org/x/text@v0.3.0');
   });
 

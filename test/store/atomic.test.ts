@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
-import { publishFile, removeStaleTemps, tempPath, writeFileAtomic } from '../../src/store/atomic.js';
+import { publishFiles, removeStaleTemps, syncTempFile, tempPath, writeFileAtomic, writeTempFile } from '../../src/store/atomic.js';
 
 let dir: string;
 let tmp: string;
@@ -56,7 +56,7 @@ describe('writeFileAtomic', () => {
   });
 });
 
-describe('tempPath / publishFile / removeStaleTemps', () => {
+describe('tempPath / publishFiles / removeStaleTemps', () => {
   it('makes unique names inside tmpDir from a sanitized hint', () => {
     const a = tempPath(tmp, '../../etc/passwd');
     const b = tempPath(tmp, '../../etc/passwd');
@@ -72,13 +72,30 @@ describe('tempPath / publishFile / removeStaleTemps', () => {
     const t = tempPath(tmp, 'v1.0.0.zip');
     await fs.writeFile(t, 'zipdata');
     const target = nodePath.join(dir, 'example.com', 'm', '@v', 'v1.0.0.zip');
-    await publishFile(t, target);
+    await syncTempFile(t);
+    await publishFiles([{ temp: t, target }]);
     expect(await fs.readFile(target, 'utf8')).toBe('zipdata');
     await expect(fs.access(t)).rejects.toThrow();
   });
 
-  it('publishFile of a missing temp file throws IO', async () => {
-    await expect(publishFile(nodePath.join(tmp, 'nope.tmp'), nodePath.join(dir, 'x'))).rejects.toMatchObject({ code: ErrorCodes.IO });
+  it('publishes several files into place, the last one (the commit marker) after the others', async () => {
+    const zip = await writeTempFile(tmp, 'v1.zip', 'Z');
+    const info = await writeTempFile(tmp, 'v1.info', 'I');
+    const at = (n: string): string => nodePath.join(dir, 'm', '@v', n);
+    await publishFiles([{ temp: zip, target: at('v1.zip') }, { temp: info, target: at('v1.info') }]);
+    expect(await fs.readFile(at('v1.zip'), 'utf8')).toBe('Z');
+    expect(await fs.readFile(at('v1.info'), 'utf8')).toBe('I');
+    const zipTime = (await fs.stat(at('v1.zip'))).ctimeMs;
+    expect((await fs.stat(at('v1.info'))).ctimeMs).toBeGreaterThanOrEqual(zipTime);
+  });
+
+  it('publishing a missing temp file throws IO, and the marker after it is not placed', async () => {
+    const info = await writeTempFile(tmp, 'v1.info', 'I');
+    const marker = nodePath.join(dir, 'v1.info');
+    const err = await publishFiles([{ temp: nodePath.join(tmp, 'nope.tmp'), target: nodePath.join(dir, 'x') }, { temp: info, target: marker }]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.IO });
+    await expect(fs.access(marker)).rejects.toThrow();
+    await expect(syncTempFile(nodePath.join(tmp, 'nope.tmp'))).rejects.toMatchObject({ code: ErrorCodes.IO });
   });
 
   it('removes every stale temp and counts them; a missing directory counts 0', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { TreeWriter, formatInfo, type InfoDoc } from '../../src/store/writer.js';
+import { bytesPayload, filePayload, type Payload } from '../../src/store/payload.js';
 import { verifyVersion, type Verified } from '../../src/verify/verified.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
@@ -27,10 +28,17 @@ beforeEach(async () => {
 });
 afterEach(async () => cleanup());
 
-/** A real certificate for module@version (files in the writer's tmp dir). */
-async function verified(module: string, version: string, withZip = true): Promise<Verified> {
+/** A real certificate for module@version (payloads as files in the writer's tmp dir, or in memory). */
+async function verified(module: string, version: string, withZip = true, kind: 'file' | 'bytes' = 'file'): Promise<Verified> {
   const f = await makeVersionFiles(tmp, module, version);
-  return verifyVersion(sourceFor(f), { module, version, modPath: f.modPath, ...(withZip && { zipPath: f.zipPath }) });
+  const payload = async (p: string): Promise<Payload> => (kind === 'file' ? filePayload(p) : bytesPayload(await fs.readFile(p)));
+  return verifyVersion(sourceFor(f), { module, version, mod: await payload(f.modPath), ...(withZip && { zip: await payload(f.zipPath) }) });
+}
+
+/** The temp file behind a file payload. */
+function pathOf(p: Payload | undefined): string {
+  if (p?.kind !== 'file') throw new Error('not a file payload');
+  return p.path;
 }
 
 async function publish(module: string, version: string, withZip = true): Promise<void> {
@@ -56,7 +64,7 @@ describe('TreeWriter.publishVersion', () => {
   it('refuses anything that is not a Verified certificate', async () => {
     const real = await verified(MOD, 'v1.0.0');
     const forgeries: unknown[] = [
-      { module: real.module, version: real.version, modPath: real.modPath, zipPath: real.zipPath, record: { ...real.record } },
+      { module: real.module, version: real.version, mod: real.mod, zip: real.zip, record: { ...real.record } },
       Object.freeze({ ...real }),
       Object.freeze(Object.assign(Object.create(Object.getPrototypeOf(real) as object) as object, real)),
     ];
@@ -66,24 +74,34 @@ describe('TreeWriter.publishVersion', () => {
     }
     expect(await exists(ESC)).toBe(false);
     // the temp files were not consumed by the refused attempts
-    await fs.access(real.modPath);
+    await fs.access(pathOf(real.mod));
   });
 
   it('moves zip and mod into the escaped layout and writes canonical .info', async () => {
     const v = await verified(MOD, 'v1.0.0');
-    const mod = await fs.readFile(v.modPath, 'utf8');
-    const zip = await fs.readFile(v.zipPath!);
+    const mod = await fs.readFile(pathOf(v.mod), 'utf8');
+    const zip = await fs.readFile(pathOf(v.zip));
     expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(false);
     await writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME });
     expect(await read(`${ESC}/@v/v1.0.0.mod`)).toBe(mod);
     expect((await fs.readFile(join(root, `${ESC}/@v/v1.0.0.zip`))).equals(zip)).toBe(true);
     expect(await read(`${ESC}/@v/v1.0.0.info`)).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
     // temp files consumed, nothing left in tmp but other fixtures' files
-    await expect(fs.access(v.modPath)).rejects.toThrow();
-    await expect(fs.access(v.zipPath!)).rejects.toThrow();
+    await expect(fs.access(pathOf(v.mod))).rejects.toThrow();
+    await expect(fs.access(pathOf(v.zip))).rejects.toThrow();
     expect((await fs.readdir(tmp)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(true);
     expect(await writer.isPublished(MOD, 'v1.0.0', false)).toBe(true);
+  });
+
+  it('writes in-memory payloads through durable temp files, leaving none behind', async () => {
+    const v = await verified(MOD, 'v1.1.0', true, 'bytes');
+    const before = await fs.readdir(tmp);
+    await writer.publishVersion(v, { Version: 'v1.1.0', Time: TIME });
+    expect(v.mod.kind === 'bytes' && (await read(`${ESC}/@v/v1.1.0.mod`)) === v.mod.data.toString()).toBe(true);
+    expect(v.zip?.kind === 'bytes' && (await fs.readFile(join(root, `${ESC}/@v/v1.1.0.zip`))).equals(v.zip.data)).toBe(true);
+    expect(await fs.readdir(tmp)).toEqual(before);
+    expect(await writer.isPublished(MOD, 'v1.1.0', true)).toBe(true);
   });
 
   it('escapes upper-case letters in versions too', async () => {

@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { bytesPayload, filePayload } from '../../src/store/payload.js';
 import { assertVerified, verifyVersion, type VerifyInput } from '../../src/verify/verified.js';
 import { buildZip, tempDir } from '../zip/fixtures.js';
 import { fakeSource, makeVersionFiles, sourceFor, type VersionFiles } from './fixtures.js';
@@ -20,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => cleanup());
 
-const input = (extra: Partial<VerifyInput> = {}): VerifyInput => ({ module: MOD, version: VER, modPath: files.modPath, zipPath: files.zipPath, ...extra });
+const input = (extra: Partial<VerifyInput> = {}): VerifyInput => ({ module: MOD, version: VER, mod: filePayload(files.modPath), zip: filePayload(files.zipPath), ...extra });
 
 describe('verifyVersion', () => {
   it('issues a frozen certificate when .mod and .zip match the record', async () => {
@@ -29,8 +30,8 @@ describe('verifyVersion', () => {
     expect(src.calls).toEqual([`${MOD}@${VER}`]);
     expect(v.module).toBe(MOD);
     expect(v.version).toBe(VER);
-    expect(v.modPath).toBe(files.modPath);
-    expect(v.zipPath).toBe(files.zipPath);
+    expect(v.mod).toEqual(filePayload(files.modPath));
+    expect(v.zip).toEqual(filePayload(files.zipPath));
     expect(v.record).toEqual({ id: 42, recordText: files.record.recordText, modHash: files.record.modHash, zipHash: files.record.zipHash, treeSize: 52 });
     expect(Object.isFrozen(v)).toBe(true);
     expect(Object.isFrozen(v.record)).toBe(true);
@@ -38,8 +39,9 @@ describe('verifyVersion', () => {
   });
 
   it('verifies a .mod-only version without a zipHash in the record', async () => {
-    const v = await verifyVersion(sourceFor(files), input({ zipPath: undefined }));
-    expect(v.zipPath).toBeUndefined();
+    const { zip: _zip, ...modOnly } = input();
+    const v = await verifyVersion(sourceFor(files), modOnly);
+    expect(v.zip).toBeUndefined();
     expect(v.record.zipHash).toBeUndefined();
     expect(v.record.modHash).toBe(files.record.modHash);
   });
@@ -52,7 +54,7 @@ describe('verifyVersion', () => {
   it('HASH_MISMATCH for a .mod that differs from the record', async () => {
     const bad = join(dir, 'bad.mod');
     await writeFile(bad, 'module example.com/evil\n');
-    const err = await rejection(verifyVersion(sourceFor(files), input({ modPath: bad })));
+    const err = await rejection(verifyVersion(sourceFor(files), input({ mod: filePayload(bad) })));
     expect(err.code).toBe(ErrorCodes.HASH_MISMATCH);
     expect(err.module).toBe(MOD);
     expect(err.version).toBe(VER);
@@ -88,14 +90,31 @@ describe('verifyVersion', () => {
   it('passes BAD_ZIP from the zip checks through', async () => {
     const evil = join(dir, 'evil.zip');
     await writeFile(evil, await buildZip([{ name: `other.example/m@${VER}/x.go`, data: 'package x' }]));
-    const err = await rejection(verifyVersion(sourceFor(files), input({ zipPath: evil })));
+    const err = await rejection(verifyVersion(sourceFor(files), input({ zip: filePayload(evil) })));
     expect(err.code).toBe(ErrorCodes.BAD_ZIP);
     expect(err.module).toBe(MOD);
     expect(err.version).toBe(VER);
 
     const notZip = join(dir, 'not.zip');
     await writeFile(notZip, 'this is not a zip file at all');
-    expect((await rejection(verifyVersion(sourceFor(files), input({ zipPath: notZip })))).code).toBe(ErrorCodes.BAD_ZIP);
+    expect((await rejection(verifyVersion(sourceFor(files), input({ zip: filePayload(notZip) })))).code).toBe(ErrorCodes.BAD_ZIP);
+  });
+
+  it('verifies in-memory payloads exactly like files, and rejects altered bytes', async () => {
+    const [mod, zip] = await Promise.all([readFile(files.modPath), readFile(files.zipPath)]);
+    const v = await verifyVersion(sourceFor(files), input({ mod: bytesPayload(mod), zip: bytesPayload(zip) }));
+    expect(v.record.zipHash).toBe(files.record.zipHash);
+    const evilMod = bytesPayload(Buffer.from('module example.com/evil\n'));
+    expect((await rejection(verifyVersion(sourceFor(files), input({ mod: evilMod })))).code).toBe(ErrorCodes.HASH_MISMATCH);
+    const flipped = Buffer.from(zip);
+    flipped[flipped.length >> 1] = flipped[flipped.length >> 1]! ^ 0xff;
+    const err = await rejection(verifyVersion(sourceFor(files), input({ mod: bytesPayload(mod), zip: bytesPayload(flipped) })));
+    expect([ErrorCodes.BAD_ZIP, ErrorCodes.HASH_MISMATCH]).toContain(err.code);
+  });
+
+  it('TOO_LARGE for an in-memory go.mod over Go\'s 16 MiB limit', async () => {
+    const huge = bytesPayload(Buffer.alloc((16 << 20) + 1, 0x20));
+    expect((await rejection(verifyVersion(sourceFor(files), input({ mod: huge })))).code).toBe(ErrorCodes.TOO_LARGE);
   });
 
   it('propagates a lookup failure without issuing anything', async () => {
@@ -111,7 +130,7 @@ describe('verifyVersion', () => {
 describe('assertVerified', () => {
   it('rejects forgeries: plain objects, copies, frozen copies, prototype clones, non-objects', async () => {
     const real = await verifyVersion(sourceFor(files), input());
-    const plain = { module: real.module, version: real.version, modPath: real.modPath, zipPath: real.zipPath, record: { ...real.record } };
+    const plain = { module: real.module, version: real.version, mod: real.mod, zip: real.zip, record: { ...real.record } };
     const forgeries: unknown[] = [
       plain,
       Object.freeze({ ...plain }),
@@ -140,11 +159,14 @@ describe('assertVerified', () => {
   it('a certificate cannot be altered after issue', async () => {
     const real = await verifyVersion(sourceFor(files), input());
     expect(() => {
-      (real as unknown as { modPath: string }).modPath = '/etc/passwd';
+      (real as unknown as { mod: unknown }).mod = filePayload('/etc/passwd');
     }).toThrow(TypeError);
     expect(() => {
       (real.record as unknown as { modHash: string }).modHash = OTHER_H1;
     }).toThrow(TypeError);
-    expect(real.modPath).toBe(files.modPath);
+    expect(() => {
+      (real.mod as unknown as { path: string }).path = '/etc/passwd';
+    }).toThrow(TypeError);
+    expect(real.mod).toEqual(filePayload(files.modPath));
   });
 });

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError, type ErrorCode } from '../../src/errors.js';
 import { hashGoMod } from '../../src/zip/h1.js';
-import { DEFAULT_ZIP_LIMITS, hashGoModFile, hashModuleZip, type ZipLimits } from '../../src/zip/modzip.js';
+import { WHOLE_ENTRY_MAX } from '../../src/zip/entry-data.js';
+import { DEFAULT_ZIP_LIMITS, hashGoModFile, hashModuleZip, hashZipSource, type ModuleZipInfo, type ZipLimits } from '../../src/zip/modzip.js';
+import { fileSource } from '../../src/zip/source.js';
 import { buildZip, centralHeaderOffset, dataOffset, patchEntry, referenceH1, replaceBytes, tempDir, writeTemp, type ZipEntrySpec } from './fixtures.js';
 
 const MOD = 'example.com/m';
@@ -24,20 +26,52 @@ async function zipFile(entries: ZipEntrySpec[] | Buffer): Promise<string> {
   return writeTemp(dir, `z${seq++}.zip`, buf);
 }
 
-/** Runs hashModuleZip expecting a GomirrorError, and returns it. */
+/**
+ * The three ways a zip reaches the checker: a small file read whole, bytes
+ * already in memory, and a file read through the windowed reader (used for
+ * files over READ_WHOLE_MAX; forced here for every fixture).
+ */
+const MODES = ['path', 'bytes', 'window'] as const;
+type Mode = (typeof MODES)[number];
+
+async function hashIn(mode: Mode, path: string, mod: string, ver: string, limits?: ZipLimits): Promise<ModuleZipInfo> {
+  if (mode === 'path') return hashModuleZip(path, mod, ver, limits);
+  if (mode === 'bytes') return hashModuleZip(await readFile(path), mod, ver, limits);
+  const handle = await open(path, 'r');
+  try {
+    return await hashZipSource(fileSource(handle, (await handle.stat()).size), path, mod, ver, limits);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** hashModuleZip in every mode; they must agree exactly. */
+async function hashEvery(path: string, mod = MOD, ver = VER, limits?: ZipLimits): Promise<ModuleZipInfo> {
+  const [first, ...rest] = await Promise.all(MODES.map((m) => hashIn(m, path, mod, ver, limits)));
+  for (const r of rest) expect(r).toEqual(first);
+  return first!;
+}
+
+/** Runs the check expecting a GomirrorError in every mode (only 'path' for IO errors), and returns the first. */
 async function rejectWith(path: string, code: ErrorCode = ErrorCodes.BAD_ZIP, limits?: ZipLimits): Promise<GomirrorError> {
-  const err = await hashModuleZip(path, MOD, VER, limits).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GomirrorError);
-  const g = err as GomirrorError;
-  expect(g.code).toBe(code);
-  expect(g.op).toBe('zip.check');
-  expect(g.module).toBe(MOD);
-  expect(g.version).toBe(VER);
-  expect(g.message).toContain(`${MOD}@${VER}`);
-  return g;
+  const errors: GomirrorError[] = [];
+  for (const mode of code === ErrorCodes.IO ? (['path'] as const) : MODES) {
+    const err = await hashIn(mode, path, MOD, VER, limits).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err, mode).toBeInstanceOf(GomirrorError);
+    const g = err as GomirrorError;
+    expect(g.code, mode).toBe(code);
+    expect(g.op).toBe('zip.check');
+    expect(g.module).toBe(MOD);
+    expect(g.version).toBe(VER);
+    expect(g.message).toContain(`${MOD}@${VER}`);
+    errors.push(g);
+  }
+  const [first, ...rest] = errors;
+  for (const g of rest) expect({ ...g.detail, zip: undefined }).toEqual({ ...first!.detail, zip: undefined });
+  return first!;
 }
 
 const goMod = `module ${MOD}\n\ngo 1.21\n`;
@@ -53,7 +87,7 @@ const basic: Array<[string, string | Buffer]> = [
 describe('hashModuleZip: valid zips', () => {
   it('returns the h1 computed from the definition, file count, size and go.mod', async () => {
     const path = await zipFile(basic.map(([name, data]) => ({ name, data })));
-    const info = await hashModuleZip(path, MOD, VER);
+    const info = await hashEvery(path);
     expect(info.h1).toBe(referenceH1(basic));
     expect(info.files).toBe(basic.length);
     expect(info.uncompressedBytes).toBe(basic.reduce((n, [, d]) => n + Buffer.byteLength(d), 0));
@@ -63,7 +97,7 @@ describe('hashModuleZip: valid zips', () => {
   it('gives the same h1 whatever the entry order and compression', async () => {
     const a = await zipFile(basic.map(([name, data]) => ({ name, data })));
     const b = await zipFile([...basic].reverse().map(([name, data], i) => ({ name, data, compress: i % 2 === 0 })));
-    const [ha, hb] = await Promise.all([hashModuleZip(a, MOD, VER), hashModuleZip(b, MOD, VER)]);
+    const [ha, hb] = await Promise.all([hashEvery(a), hashEvery(b)]);
     expect(hb.h1).toBe(ha.h1);
   });
 
@@ -72,7 +106,7 @@ describe('hashModuleZip: valid zips', () => {
       { name: P + 'sub', dir: true },
       { name: P + 'sub/a.go', data: 'package sub\n' },
     ]);
-    const info = await hashModuleZip(path, MOD, VER);
+    const info = await hashEvery(path);
     expect(info.h1).toBe(referenceH1([[P + 'sub/', ''], [P + 'sub/a.go', 'package sub\n']]));
     expect(info.files).toBe(1);
     expect(info.goMod).toBeUndefined();
@@ -81,7 +115,7 @@ describe('hashModuleZip: valid zips', () => {
   it('accepts a module path with upper case (the prefix is not escaped)', async () => {
     const mod = 'github.com/Azure/go-x';
     const path = await zipFile([{ name: `${mod}@v0.1.0/a.go`, data: 'package x\n' }]);
-    const info = await hashModuleZip(path, mod, 'v0.1.0');
+    const info = await hashEvery(path, mod, 'v0.1.0');
     expect(info.h1).toBe(referenceH1([[`${mod}@v0.1.0/a.go`, 'package x\n']]));
   });
 });
@@ -199,13 +233,38 @@ describe('hashModuleZip: sizes and zip bombs', () => {
       { name: P + 'LICENSE', data: 'x'.repeat(200) },
       { name: P + 'sub/LICENSE', data: 'x'.repeat(500) },
     ]);
-    await expect(hashModuleZip(ok, MOD, VER, limits)).resolves.toMatchObject({ files: 3 });
+    expect(await hashEvery(ok, MOD, VER, limits)).toMatchObject({ files: 3 });
   });
 
   it('rejects a zip file larger than maxZipBytes', async () => {
     const path = await zipFile([{ name: P + 'r', data: randomBytes(4096) }]);
     const e = await rejectWith(path, ErrorCodes.BAD_ZIP, { ...DEFAULT_ZIP_LIMITS, maxZipBytes: 4000 });
     expect(e.detail).toMatchObject({ reason: expect.stringMatching(/zip file is \d+ bytes/) });
+  });
+});
+
+describe('hashModuleZip: large entries and files', () => {
+  it('streams entries over WHOLE_ENTRY_MAX and reads files over READ_WHOLE_MAX in windows, with the h1 of the definition', async () => {
+    const files: Array<[string, Buffer]> = [
+      [P + 'big.bin', randomBytes(WHOLE_ENTRY_MAX + 12345)],
+      [P + 'zeros', Buffer.alloc(3 * WHOLE_ENTRY_MAX)],
+      [P + 'more.bin', randomBytes(3 * WHOLE_ENTRY_MAX)],
+      [P + 'go.mod', Buffer.from(goMod)],
+    ];
+    const path = await zipFile(files.map(([name, data], i) => ({ name, data, compress: i !== 2 })));
+    const info = await hashEvery(path);
+    expect(info.h1).toBe(referenceH1(files));
+    expect(info.goMod?.toString()).toBe(goMod);
+  });
+
+  it('stops a streamed entry that inflates past its declared size, and catches a CRC mismatch', async () => {
+    const name = P + 'bomb';
+    const zeros = await buildZip([{ name, data: Buffer.alloc(8 * WHOLE_ENTRY_MAX) }]);
+    const bomb = patchEntry(zeros, name, { uncompressedSize: WHOLE_ENTRY_MAX + 1 });
+    const e = await rejectWith(await zipFile(bomb));
+    expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/larger than declared size/) });
+    const crc = patchEntry(zeros, name, { crc32: 1 });
+    expect((await rejectWith(await zipFile(crc))).detail).toMatchObject({ file: name, reason: expect.stringMatching(/CRC/) });
   });
 });
 

@@ -1,0 +1,98 @@
+/**
+ * Reads, inflates and hashes one zip entry's data, checking its size and
+ * CRC-32. Small entries are inflated in one synchronous call (no stream, no
+ * thread-pool round trip); large ones are streamed so memory stays bounded.
+ */
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
+import { GomirrorError } from '../errors.js';
+import type { ZipSource } from './source.js';
+
+/** Entries whose compressed and declared sizes are both at most this are inflated in one call. */
+export const WHOLE_ENTRY_MAX = 1 << 20;
+/** Inflate output chunk size of the streaming path. */
+const INFLATE_CHUNK = 64 * 1024;
+
+/** Where the entry's data lives and what its central directory record declares. */
+export interface EntryData {
+  name: string;
+  /** Offset of the first data byte (after the local header). */
+  start: number;
+  compressedSize: number;
+  declaredSize: number;
+  /** 0 (stored) or 8 (deflate); checked by the caller. */
+  method: number;
+  crc32: number;
+}
+
+export type Fail = (reason: string, file?: string, cause?: unknown) => GomirrorError;
+
+/** SHA-256 of the entry's uncompressed data, and the data itself when `keep` is set. */
+export interface EntryHash {
+  sha256: Buffer;
+  content?: Buffer;
+}
+
+const tooBig = (e: EntryData): string => `uncompressed data larger than declared size (${e.declaredSize} bytes)`;
+
+/** Hashes one entry; fails on data beyond the declared size (a zip bomb stops at the limit), a size or CRC mismatch, or corrupt data. */
+export async function hashEntryData(src: ZipSource, e: EntryData, keep: boolean, fail: Fail): Promise<EntryHash> {
+  if (e.compressedSize <= WHOLE_ENTRY_MAX && e.declaredSize <= WHOLE_ENTRY_MAX) return hashWhole(src, e, keep, fail);
+  return hashStreamed(src, e, keep, fail);
+}
+
+function finish(e: EntryData, bytes: number, crc: number, fail: Fail): void {
+  if (bytes !== e.declaredSize) throw fail(`uncompressed size ${bytes} differs from declared size ${e.declaredSize}`, e.name);
+  if (crc >>> 0 !== e.crc32 >>> 0) throw fail('CRC-32 mismatch', e.name);
+}
+
+async function hashWhole(src: ZipSource, e: EntryData, keep: boolean, fail: Fail): Promise<EntryHash> {
+  const raw = await src.slice(e.start, e.compressedSize);
+  if (raw.length !== e.compressedSize) throw fail(`corrupt entry data: unexpected end of file`, e.name);
+  let data = raw;
+  if (e.method === 8 && raw.length > 0) {
+    try {
+      // One byte past the declared size is enough to tell "larger than declared" without inflating a bomb.
+      data = inflateRawSync(raw, { maxOutputLength: e.declaredSize + 1 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw fail(tooBig(e), e.name);
+      throw fail(`corrupt entry data: ${(err as Error).message}`, e.name, err);
+    }
+  } else if (e.method === 8) {
+    data = Buffer.alloc(0);
+  }
+  if (data.length > e.declaredSize) throw fail(tooBig(e), e.name);
+  finish(e, data.length, crc32(data), fail);
+  const sha256 = createHash('sha256').update(data).digest();
+  // A stored entry is a view into the whole zip: copy it, so keeping go.mod does not keep the zip.
+  return { sha256, ...(keep && { content: Buffer.from(data) }) };
+}
+
+async function hashStreamed(src: ZipSource, e: EntryData, keep: boolean, fail: Fail): Promise<EntryHash> {
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  let crc = 0;
+  let bytes = 0;
+  const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      if (bytes > e.declaredSize) throw fail(tooBig(e), e.name);
+      hash.update(chunk);
+      crc = crc32(chunk, crc);
+      if (keep) parts.push(chunk);
+    }
+  };
+  if (e.compressedSize > 0) {
+    const raw = src.range(e.start, e.compressedSize);
+    try {
+      if (e.method === 8) await pipeline(raw, createInflateRaw({ chunkSize: INFLATE_CHUNK }), sink);
+      else await pipeline(raw, sink);
+    } catch (err) {
+      if (err instanceof GomirrorError) throw err;
+      throw fail(`corrupt entry data: ${(err as Error).message}`, e.name, err);
+    }
+  }
+  finish(e, bytes, crc, fail);
+  return { sha256: hash.digest(), ...(keep && { content: Buffer.concat(parts, bytes) }) };
+}
