@@ -7,7 +7,13 @@
  *   d) an incremental sync with nothing new,
  *   e) the index crawl alone over a synthetic 1,000,000-entry feed (child, in-process page fetcher, 1% filter),
  * then prints a table, the ratios a/b and a/c, and with `--json FILE` writes the figures.
- * Usage: npm run bench -- [--versions 2000] [--concurrency 16] [--feed-entries 1000000] [--seed 1] [--no-go] [--json FILE]
+ * a, b and c run `--repeat` rounds, interleaved (c, a, b, c, a, b, …) so a
+ * shared machine's drifting load hits each side alike; the table shows each
+ * side's median round and the spread. Nothing is deleted until the end: on
+ * ext4, creating thousands of files right after deleting thousands costs
+ * several seconds of kernel time (recently-deleted inode scans), which would
+ * penalise whichever side runs next.
+ * Usage: npm run bench -- [--versions 2000] [--concurrency 16] [--repeat 3] [--feed-entries 1000000] [--seed 1] [--no-go] [--json FILE]
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +35,7 @@ const MB = 1_000_000;
 interface Opts {
   versions: number;
   concurrency: number;
+  repeat: number;
   feedEntries: number;
   seed: number;
   go: boolean;
@@ -40,6 +47,7 @@ function options(): Opts {
     options: {
       versions: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '16' },
+      repeat: { type: 'string', default: '3' },
       'feed-entries': { type: 'string', default: '1000000' },
       seed: { type: 'string', default: '1' },
       'no-go': { type: 'boolean', default: false },
@@ -49,6 +57,7 @@ function options(): Opts {
   return {
     versions: Number(values.versions),
     concurrency: Number(values.concurrency),
+    repeat: Math.max(1, Number(values.repeat)),
     feedEntries: Number(values['feed-entries']),
     seed: Number(values.seed),
     go: !values['no-go'],
@@ -92,8 +101,19 @@ async function runGoDownload(up: FakeUpstream, home: string): Promise<Measured> 
   const m = check(await measure(findTool('go') ?? 'go', ['mod', 'download', '-json', ...specs], { env, cwd }), 'go mod download');
   const failed = (m.stdout.match(/"Error":/g) ?? []).length;
   if (failed > 0) throw new Error(`go mod download: ${failed} versions failed`);
-  await measure(findTool('go') ?? 'go', ['clean', '-modcache'], { env, cwd });
   return m;
+}
+
+/** Removes a go home's read-only module cache the way go does. */
+async function cleanGoHome(up: FakeUpstream, home: string): Promise<void> {
+  const env = goEnv({ home, proxy: up.proxyUrl, sumdb: `${up.sumdbKey} ${up.sumdbUrl}` });
+  await measure(findTool('go') ?? 'go', ['clean', '-modcache'], { env, cwd: path.join(home, 'work') });
+}
+
+/** The round with the median wall time, and every round's wall time. */
+function median(runs: Measured[]): { m: Measured; walls: number[] } {
+  const sorted = [...runs].sort((x, y) => x.wallS - y.wallS);
+  return { m: sorted[(sorted.length - 1) >> 1] as Measured, walls: runs.map((r) => r.wallS) };
 }
 
 async function main(): Promise<void> {
@@ -110,40 +130,43 @@ async function main(): Promise<void> {
     const kb = (i: number): number => Math.round((zipSizes[i] ?? 0) / 1000);
     const sideOf = (m: Measured): SideFigures => side(m, versions, mb);
 
-    console.log('c) raw download ...');
     const listFile = path.join(work, 'urls.txt');
     await fs.writeFile(listFile, `${proxyUrls(up).join('\n')}\n`);
     const rawScript = path.join(here, 'bench', 'raw-download.js');
-    const raw = check(await measure(process.execPath, [rawScript, listFile, String(o.concurrency), path.join(work, 'raw')]), 'raw download');
-    await fs.rm(path.join(work, 'raw'), { recursive: true, force: true });
-
-    console.log('a) gomirror sync ...');
-    const dest = path.join(work, 'tree');
-    up.resetRequests();
-    const sync = check(await measure(process.execPath, syncArgs(up, dest, o.concurrency)), 'gomirror sync');
+    const runs: { raw: Measured[]; sync: Measured[]; go: Measured[] } = { raw: [], sync: [], go: [] };
+    let dest = '';
+    for (let i = 1; i <= o.repeat; i++) {
+      console.log(`round ${i}/${o.repeat}: c) raw download ...`);
+      runs.raw.push(check(await measure(process.execPath, [rawScript, listFile, String(o.concurrency), path.join(work, `raw${i}`)]), 'raw download'));
+      console.log(`round ${i}/${o.repeat}: a) gomirror sync ...`);
+      dest = path.join(work, `tree${i}`);
+      runs.sync.push(check(await measure(process.execPath, syncArgs(up, dest, o.concurrency)), 'gomirror sync'));
+      if (o.go) {
+        console.log(`round ${i}/${o.repeat}: b) go mod download -json ...`);
+        runs.go.push(await runGoDownload(up, path.join(work, `go${i}`)));
+      }
+    }
 
     console.log('d) no-op incremental sync ...');
     up.resetRequests();
     const noop = check(await measure(process.execPath, syncArgs(up, dest, o.concurrency)), 'gomirror sync (no-op)');
     const noopReqs = [...up.requests];
-
-    let go: Measured | undefined;
-    if (o.go) {
-      console.log('b) go mod download -json ...');
-      go = await runGoDownload(up, path.join(work, 'go'));
-    }
+    const sync = median(runs.sync);
+    const raw = median(runs.raw);
+    const go = runs.go.length > 0 ? median(runs.go) : undefined;
 
     console.log('e) crawl ...');
     const crawl = check(await measure(process.execPath, [path.join(here, 'bench', 'crawl.js'), String(o.feedEntries)]), 'crawl');
     const cr = JSON.parse(crawl.stdout.trim()) as { entries: number; accepted: number; seconds: number };
 
-    const syncFig = sideOf(sync);
-    const rawFig = sideOf(raw);
-    const goFig = go && sideOf(go);
+    const syncFig = { ...sideOf(sync.m), wallRunsS: sync.walls };
+    const rawFig = { ...sideOf(raw.m), wallRunsS: raw.walls };
+    const goFig = go && { ...sideOf(go.m), wallRunsS: go.walls };
     const figures: BenchFigures = {
       machine: { cpus: os.cpus().length, loadavg: os.loadavg(), node: process.version },
       corpus: { versions, modules, downloadMB: mb, zipKB: { min: kb(0), median: kb(zipSizes.length >> 1), max: kb(zipSizes.length - 1) } },
       concurrency: o.concurrency,
+      rounds: o.repeat,
       sync: syncFig,
       ...(goFig && { go: goFig }),
       raw: rawFig,
@@ -155,6 +178,7 @@ async function main(): Promise<void> {
     console.log(formatReport(figures));
     if (o.json !== undefined) await fs.writeFile(o.json, `${JSON.stringify(figures, null, 2)}\n`);
   } finally {
+    if (o.go) for (let i = 1; i <= o.repeat; i++) await cleanGoHome(up, path.join(work, `go${i}`)).catch(() => undefined);
     await up.close();
     await fs.rm(work, { recursive: true, force: true });
   }

@@ -3,7 +3,8 @@
  * PageFetcher synthesises a feed of ENTRIES entries (one every ~1.000123 ms,
  * nanosecond timestamps, 1% of module paths under example.com/hit/); the
  * crawler pages through it with the production `crawl` and `compileModuleFilter`
- * with `--include example.com/hit`. Prints {"entries","accepted","seconds"}.
+ * with `--include example.com/hit`, passed to the crawl as sync passes it.
+ * Prints {"entries","accepted","seconds"}.
  * Usage: node crawl.js ENTRIES
  */
 import { compileModuleFilter, crawl, cursorAt, EPOCH_TIMESTAMP, type PageFetcher } from '../../src/feed/index.js';
@@ -53,9 +54,9 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   let seen = 0;
   let accepted = 0;
-  for await (const ev of crawl(syntheticFeed(entries), { since: cursorAt(EPOCH_TIMESTAMP) })) {
+  for await (const ev of crawl(syntheticFeed(entries), { since: cursorAt(EPOCH_TIMESTAMP), accepts })) {
     seen++;
-    if (ev.kind === 'entry' && accepts(ev.entry.path)) accepted++;
+    if (ev.kind === 'entry') accepted++;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   process.stdout.write(`${JSON.stringify({ entries: seen, accepted, seconds })}\n`);

@@ -9,6 +9,8 @@ export interface SideFigures {
   mbPerS: number;
   cpuS: number;
   peakRssMB: number;
+  /** Wall time of every round (the other figures are the median round's). */
+  wallRunsS?: number[];
 }
 
 /** Everything one `npm run bench` run measured. */
@@ -16,6 +18,7 @@ export interface BenchFigures {
   machine: { cpus: number; loadavg: number[]; node: string };
   corpus: { versions: number; modules: number; downloadMB: number; zipKB: { min: number; median: number; max: number } };
   concurrency: number;
+  rounds: number;
   sync: SideFigures;
   go?: SideFigures;
   raw: SideFigures;
@@ -39,20 +42,22 @@ function row(cells: string[], widths: number[]): string {
 
 /** The human-readable report: corpus, the a/b/c table, d, e, ratios and targets. */
 export function formatReport(b: BenchFigures): string {
-  const widths = [34, 9, 11, 9, 10, 12];
+  const widths = [34, 9, 11, 9, 10, 12, 0];
   const out: string[] = [];
   const c = b.corpus;
   out.push(`corpus: ${c.versions} versions in ${c.modules} modules, ${f(c.downloadMB)} MB to download (zips ${c.zipKB.min}..${c.zipKB.median}..${c.zipKB.max} KB min..median..max), concurrency ${b.concurrency}`);
   out.push(`machine: ${b.machine.cpus} CPUs, load ${b.machine.loadavg.map((l) => l.toFixed(2)).join(' ')}, node ${b.machine.node}`);
   out.push('');
-  out.push(row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'peak RSS MB'], widths));
+  out.push(`median of ${b.rounds} interleaved round(s) per side; every round's wall time on the right`);
+  out.push(row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'peak RSS MB', '  rounds (wall s)'], widths));
   const sides: Array<[string, SideFigures | undefined]> = [
     ['a) gomirror sync (verify+publish)', b.sync],
     ['b) go mod download -json', b.go],
     ['c) raw download, no verification', b.raw],
   ];
   for (const [label, s] of sides) {
-    out.push(row([label, f(s?.wallS, 2), f(s?.versionsPerS, 0), f(s?.mbPerS), f(s?.cpuS), f(s?.peakRssMB, 0)], widths));
+    const rounds = `  ${(s?.wallRunsS ?? []).map((w) => f(w, 2)).join(' ')}`;
+    out.push(row([label, f(s?.wallS, 2), f(s?.versionsPerS, 0), f(s?.mbPerS), f(s?.cpuS), f(s?.peakRssMB, 0), rounds], widths));
   }
   out.push('');
   out.push(`d) no-op incremental sync: ${f(b.noop.wallS, 2)} s, ${b.noop.feedRequests} feed request(s), ${b.noop.requests} request(s) in all`);

@@ -5,21 +5,32 @@
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { compareInstants, CursorTracker, isTimestamp, parseTimestamp, type Cursor, type Instant } from './cursor.js';
-import { entryKey, invalidLineKey, parseFeedLine, type FeedEntry, type ParsedLine } from './entry.js';
+import { checkFeedLine, entryKey, invalidLineKey, readFeedLine, type FeedEntry, type ParsedLine } from './entry.js';
 
 /** Fetches one raw NDJSON page of the feed: entries with timestamp >= since (inclusive), at most `limit`. */
 export type PageFetcher = (since: string, limit: number) => Promise<string>;
 
-/** What the crawler yields: a valid entry, or a refused line with its timestamp when it had a valid one. */
+/**
+ * What the crawler yields: a valid entry, a refused line with its timestamp
+ * when it had a valid one, or (with `accepts`) an entry outside the filter,
+ * whose path and version were not checked.
+ */
 export type FeedEvent =
   | { kind: 'entry'; entry: FeedEntry }
-  | { kind: 'invalid'; line: ParsedLine & { ok: false }; timestamp?: string };
+  | { kind: 'invalid'; line: ParsedLine & { ok: false }; timestamp?: string }
+  | { kind: 'filtered'; path: string; version: string; timestamp: string };
 
 /** Where to start, where to stop (inclusive) and the page size (1..2000, default 2000). */
 export interface CrawlOptions {
   since: Cursor;
   until?: string;
   pageLimit?: number;
+  /**
+   * The mirror's module filter, applied to the raw path before the path and
+   * version are checked: entries it refuses are yielded as 'filtered' (an
+   * invalid path nobody mirrors is not worth a journal line, nor the check).
+   */
+  accepts?: (path: string) => boolean;
 }
 
 /** Largest `limit` the index accepts. */
@@ -49,16 +60,29 @@ interface PageStats {
   pastUntil: boolean;
 }
 
-function toEvent(parsed: ParsedLine, ts: string | undefined): FeedEvent {
-  if (parsed.ok) return { kind: 'entry', entry: parsed.entry };
-  return ts === undefined ? { kind: 'invalid', line: parsed } : { kind: 'invalid', line: parsed, timestamp: ts };
+/** A line classified: its event, dedup key, and timestamp (with its instant) when it had a valid one. */
+interface Classified {
+  event: FeedEvent;
+  key: string;
+  stamp: { ts: string; instant: Instant } | undefined;
 }
 
-/** The line's timestamp and its parsed instant, when it has a valid one. */
-function lineTimestamp(parsed: ParsedLine): { ts: string; instant: Instant } | undefined {
-  const ts = parsed.ok ? parsed.entry.timestamp : parsed.timestamp;
-  const { instant } = parsed;
-  return ts === undefined || instant === undefined ? undefined : { ts, instant };
+/** Reads one line; a filtered path skips the path and version checks. */
+function classify(text: string, accepts: ((path: string) => boolean) | undefined): Classified {
+  const read = readFeedLine(text);
+  if (!('ok' in read) && accepts !== undefined && !accepts(read.path)) {
+    const { path, version, timestamp, instant } = read;
+    return { event: { kind: 'filtered', path, version, timestamp }, key: entryKey(read), stamp: { ts: timestamp, instant } };
+  }
+  const parsed = 'ok' in read ? read : checkFeedLine(read);
+  if (parsed.ok) {
+    const { entry, instant } = parsed;
+    return { event: { kind: 'entry', entry }, key: entryKey(entry), stamp: { ts: entry.timestamp, instant } };
+  }
+  const { timestamp: ts, instant } = parsed;
+  const stamp = ts === undefined || instant === undefined ? undefined : { ts, instant };
+  const event: FeedEvent = stamp === undefined ? { kind: 'invalid', line: parsed } : { kind: 'invalid', line: parsed, timestamp: stamp.ts };
+  return { event, key: invalidLineKey(parsed), stamp };
 }
 
 /**
@@ -66,17 +90,15 @@ function lineTimestamp(parsed: ParsedLine): { ts: string; instant: Instant } | u
  * without a usable timestamp is placed at the tracker's current timestamp
  * (the feed is in time order, so it is not older than that).
  */
-function* scanPage(body: string, tracker: CursorTracker, until: Instant | undefined, stats: PageStats): Generator<FeedEvent> {
+function* scanPage(body: string, tracker: CursorTracker, opts: ScanOptions, stats: PageStats): Generator<FeedEvent> {
   let previous: { ts: string; instant: Instant } | undefined;
   for (const rawLine of body.split('\n')) {
     const text = rawLine.trim();
     if (text === '') continue;
     stats.lines++;
-    const parsed = parseFeedLine(text);
-    const stamp = lineTimestamp(parsed);
-    const ts = stamp?.ts;
+    const { event, key, stamp } = classify(text, opts.accepts);
     if (stamp !== undefined) {
-      const { instant } = stamp;
+      const { instant, ts } = stamp;
       if (previous !== undefined && compareInstants(instant, previous.instant) < 0) {
         throw new GomirrorError(ErrorCodes.MALFORMED, `index feed is out of time order: ${ts} follows ${previous.ts}`, {
           op: 'feed.page',
@@ -84,30 +106,34 @@ function* scanPage(body: string, tracker: CursorTracker, until: Instant | undefi
         });
       }
       previous = stamp;
-      if (until !== undefined && compareInstants(instant, until) > 0) {
+      if (opts.until !== undefined && compareInstants(instant, opts.until) > 0) {
         stats.pastUntil = true;
         return;
       }
     }
-    const at = ts ?? tracker.since;
-    const key = parsed.ok ? entryKey(parsed.entry) : invalidLineKey(parsed);
+    const at = stamp?.ts ?? tracker.since;
     if (tracker.isSeen(at, key, stamp?.instant)) continue;
     tracker.advance(at, key);
     stats.fresh++;
-    yield toEvent(parsed, ts);
+    yield event;
   }
+}
+
+interface ScanOptions {
+  until: Instant | undefined;
+  accepts: ((path: string) => boolean) | undefined;
 }
 
 /** Streams new feed events after the cursor, page by page (memory bounded by one page), deduping the inclusive since and clusters; stops when caught up or past `until`. Throws MALFORMED if a full page of one timestamp makes no progress (cluster larger than the limit). */
 export async function* crawl(fetchPage: PageFetcher, opts: CrawlOptions): AsyncGenerator<FeedEvent> {
   const limit = checkOptions(opts);
   const tracker = new CursorTracker(opts.since);
-  const until = opts.until === undefined ? undefined : parseTimestamp(opts.until);
+  const scan: ScanOptions = { until: opts.until === undefined ? undefined : parseTimestamp(opts.until), accepts: opts.accepts };
   for (;;) {
     const since = tracker.since;
     const body = await fetchPage(since, limit);
     const stats: PageStats = { lines: 0, fresh: 0, pastUntil: false };
-    yield* scanPage(body, tracker, until, stats);
+    yield* scanPage(body, tracker, scan, stats);
     if (stats.pastUntil) return;
     if (stats.fresh > 0) continue;
     if (stats.lines >= limit) {

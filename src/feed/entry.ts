@@ -64,34 +64,47 @@ function readFields(obj: Record<string, unknown>): Fields {
   return f;
 }
 
-/** Parses one NDJSON line, validating path+version with the module library and the timestamp (returned parsed, as `instant`, when valid); never throws. Bound line length (e.g. 4 KiB). */
-export function parseFeedLine(line: string): ParsedLine {
-  if (line.length > MAX_FEED_LINE) {
-    return refuse(line, {}, `feed line of ${line.length} characters exceeds the ${MAX_FEED_LINE} limit`);
-  }
+/** A line whose JSON and timestamp are readable, before its module path and version are checked. */
+export interface ReadLine {
+  line: string;
+  path: string;
+  version: string;
+  timestamp: string;
+  instant: Instant;
+}
+
+/** Stage one of parseFeedLine: length, JSON, the three fields and the timestamp; a refusal, or the fields to check. Never throws. */
+export function readFeedLine(line: string): ReadLine | (ParsedLine & { ok: false }) {
+  const no = (fields: Fields, reason: string): ParsedLine & { ok: false } => refuse(line, fields, reason) as ParsedLine & { ok: false };
+  if (line.length > MAX_FEED_LINE) return no({}, `feed line of ${line.length} characters exceeds the ${MAX_FEED_LINE} limit`);
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (err) {
-    return refuse(line, {}, `feed line is not valid JSON: ${errorMessage(err)}`);
+    return no({}, `feed line is not valid JSON: ${errorMessage(err)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return refuse(line, {}, 'feed line is not a JSON object');
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return no({}, 'feed line is not a JSON object');
   const f = readFields(value as Record<string, unknown>);
-  if (f.path === undefined) return refuse(line, f, 'feed line has no string "Path"');
-  if (f.version === undefined) return refuse(line, f, `feed line for ${f.path} has no string "Version"`);
-  if (f.timestamp === undefined) {
-    return refuse(line, f, `feed line for ${f.path}@${f.version} has no string "Timestamp"`);
-  }
+  if (f.path === undefined) return no(f, 'feed line has no string "Path"');
+  if (f.version === undefined) return no(f, `feed line for ${f.path} has no string "Version"`);
+  if (f.timestamp === undefined) return no(f, `feed line for ${f.path}@${f.version} has no string "Timestamp"`);
   const instant = parseTimestamp(f.timestamp);
-  if (instant === undefined) {
-    return refuse(line, f, `feed line for ${f.path}@${f.version} has invalid timestamp ${JSON.stringify(f.timestamp)}`);
-  }
+  if (instant === undefined) return no(f, `feed line for ${f.path}@${f.version} has invalid timestamp ${JSON.stringify(f.timestamp)}`);
+  return { line, path: f.path, version: f.version, timestamp: f.timestamp, instant };
+}
+
+/** Stage two: checks the module path and version with the module library. Never throws. */
+export function checkFeedLine(r: ReadLine): ParsedLine {
   try {
-    checkModuleVersion(f.path, f.version); // checks the path too
+    checkModuleVersion(r.path, r.version); // checks the path too
   } catch (err) {
-    return refuse(line, f, errorMessage(err), instant);
+    return refuse(r.line, r, errorMessage(err), r.instant);
   }
-  return { ok: true, entry: { path: f.path, version: f.version, timestamp: f.timestamp }, instant };
+  return { ok: true, entry: { path: r.path, version: r.version, timestamp: r.timestamp }, instant: r.instant };
+}
+
+/** Parses one NDJSON line, validating path+version with the module library and the timestamp (returned parsed, as `instant`, when valid); never throws. Bound line length (e.g. 4 KiB). */
+export function parseFeedLine(line: string): ParsedLine {
+  const r = readFeedLine(line);
+  return 'ok' in r ? r : checkFeedLine(r);
 }

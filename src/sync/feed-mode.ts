@@ -100,7 +100,7 @@ export async function runFeed(
   const accepts = compileModuleFilter({ include: cfg.include, exclude: cfg.exclude });
   let fromFeed = 0;
   logger.info({ since: start.since }, 'reading the index feed');
-  const events = crawl(fetchPage, { since: start, ...(cfg.until !== undefined && { until: cfg.until }) });
+  const events = crawl(fetchPage, { since: start, accepts, ...(cfg.until !== undefined && { until: cfg.until }) });
   try {
     for await (const ev of events) {
       if (runner.stopped) break;
@@ -113,12 +113,12 @@ export async function runFeed(
         settle(seq);
         continue;
       }
-      const { path: module, version, timestamp } = ev.entry;
-      if (!accepts(module)) {
+      if (ev.kind === 'filtered') {
         counters.filtered++;
-        settle(window.add({ ts: timestamp, key: entryKey(ev.entry) }));
+        settle(window.add({ ts: ev.timestamp, key: entryKey(ev) }));
         continue;
       }
+      const { path: module, version, timestamp } = ev.entry;
       if (cfg.maxVersions !== undefined && fromFeed >= cfg.maxVersions) break;
       fromFeed++;
       await runner.room();

@@ -32,7 +32,7 @@ describe('chaos (CI subset)', () => {
   sumdbAttackScenarios(board, {
     seed: 34,
     modules: 3,
-    only: ['malformed lookup', 'hash tiles one byte short', 'latest with a tampered signature', 'rolled-back head'],
+    only: ['malformed lookup', 'data tile with a forged record', 'hash tiles one byte short', 'latest with a tampered signature', 'rolled-back head'],
   });
   lockingScenarios(board, { seed: 35, modules: 3 });
   bundleScenarios(board, {

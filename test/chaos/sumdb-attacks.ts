@@ -92,9 +92,11 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
 
     for (const a of LOOKUP_ATTACKS.filter((x) => wanted(x.name))) {
       scenario(board, 'sumdb', a.name, async (ctx) => {
-        const [v, other] = f.up.versions().slice(4, 6) as [CorpusVersion, CorpusVersion];
+        const [v, other, first] = f.up.versions().slice(4, 7) as [CorpusVersion, CorpusVersion, CorpusVersion];
         const dest = path.join(await tmp.make('lookup'), 'tree');
         ctx.tree(dest, f.corpus());
+        // A first run trusts the current head, so the next one reads no record in bulk: every version is looked up.
+        expect((await f.sync(f.direct, dest, ['--module', `${first.path}@${first.version}`])).code).toBe(0);
         f.proxy.clear();
         f.proxy.add({ match: (u) => u === lookupUrl(v), answer: (req) => a.answer(req, f, other) });
         const r = await f.sync(f.hostile, dest);
@@ -103,6 +105,23 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
         const mine = r.stderr.split('\n').filter((l) => l.includes(v.path) && l.includes(v.version));
         expect(mine.join('\n'), 'an error naming the module and version').toMatch(a.codes);
         expect(await anyVersionFile(dest, v)).toBe(false);
+      });
+    }
+
+    if (wanted('data tile with a forged record')) {
+      scenario(board, 'sumdb', 'data tile with a forged record', async (ctx) => {
+        const dest = path.join(await tmp.make('data'), 'tree');
+        ctx.tree(dest, f.corpus());
+        f.proxy.clear();
+        const forge = (b: Buffer): Buffer => Buffer.from(b.toString('utf8').replace(/h1:[A-Za-z0-9+/]{10}/, 'h1:AAAAAAAAAA'));
+        f.proxy.add({ match: /^\/sumdb\/tile\/8\/data\//, answer: async (req) => ({ kind: 'send', status: 200, body: forge((await req.upstream()).body) }) });
+        const r = await f.sync(f.hostile, dest);
+        f.proxy.clear();
+        expect(r.code, r.stderr.slice(-3000)).toBe(3);
+        expect(r.stderr).toMatch(/GOMIRROR_BAD_PROOF/);
+        const files = (await fs.readdir(dest, { recursive: true }).catch(() => [])).map(String);
+        expect(files.filter((n) => n.endsWith('.zip') || n.endsWith('.mod'))).toEqual([]);
+        expect(await readCursor(dest)).toBeUndefined();
       });
     }
 

@@ -44,7 +44,8 @@ async function collect(gen: AsyncGenerator<FeedEvent>): Promise<FeedEvent[]> {
   return out;
 }
 
-const keys = (events: FeedEvent[]): string[] => events.map((e) => (e.kind === 'entry' ? entryKey(e.entry) : invalidLineKey(e.line)));
+const keys = (events: FeedEvent[]): string[] =>
+  events.map((e) => (e.kind === 'entry' ? entryKey(e.entry) : e.kind === 'filtered' ? `filtered:${entryKey(e)}` : invalidLineKey(e.line)));
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
   try {
@@ -139,6 +140,27 @@ describe('crawl', () => {
     expect(invalid[1]!.timestamp).toBeUndefined();
     expect(invalid[1]!.line.raw).toBe('{not json');
     expect(invalid[2]!.timestamp).toBe(ts(3));
+  });
+
+  it('with a filter, yields entries outside it as filtered without checking them, and still checks those inside', async () => {
+    const rows = [
+      row('example.com/keep/a', 'v1.0.0', ts(1)),
+      row('other.org/x', 'v1.0.0', ts(2)),
+      row('other.org/../evil', 'not-a-version', ts(3)),
+      row('example.com/keep/../evil', 'v1.0.0', ts(4)),
+      row('example.com/keep/b', 'v2.0.0', ts(4)),
+      { ts: ts(5), line: '{"Path": 42' },
+    ];
+    const accepts = (p: string): boolean => p.startsWith('example.com/keep/');
+    const events = await collect(crawl(fakeFeed(rows).fetch, { since: START, accepts }));
+    expect(events.map((e) => e.kind)).toEqual(['entry', 'filtered', 'filtered', 'invalid', 'invalid', 'invalid']);
+    expect(keys(events).slice(0, 3)).toEqual(['example.com/keep/a@v1.0.0', 'filtered:other.org/x@v1.0.0', 'filtered:other.org/../evil@not-a-version']);
+    expect(events[2]).toEqual({ kind: 'filtered', path: 'other.org/../evil', version: 'not-a-version', timestamp: ts(3) });
+    // example.com/keep/b@v2.0.0 is invalid too: a v2 module needs a /v2 path suffix
+    expect(events.slice(3, 5).map((e) => e.kind === 'invalid' && e.timestamp)).toEqual([ts(4), ts(4)]);
+    // without the filter every line is checked
+    const all = await collect(crawl(fakeFeed(rows).fetch, { since: START }));
+    expect(all.map((e) => e.kind)).toEqual(['entry', 'entry', 'invalid', 'invalid', 'invalid', 'invalid']);
   });
 
   it('stops at `until` (inclusive) without fetching further pages', async () => {
