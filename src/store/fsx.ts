@@ -12,7 +12,18 @@ export const open = promisify(fs.open);
 export const close = promisify(fs.close);
 export const fsync = promisify(fs.fsync);
 export const rename = promisify(fs.rename);
+export const readdir = promisify(fs.readdir) as (dir: string) => Promise<string[]>;
+export const readFile = promisify(fs.readFile) as (file: string) => Promise<Buffer>;
 const mkdir = promisify(fs.mkdir);
+const access = promisify(fs.access);
+
+/** True when p exists (any error reads as "no"). */
+export function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
 
 function writeChunk(fd: number, data: Uint8Array, offset: number): Promise<number> {
   return new Promise((resolve, reject) => {

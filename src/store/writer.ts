@@ -11,6 +11,7 @@ import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion }
 import { assertVerified, type Verified } from '../verify/verified.js';
 import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
 import { DirSyncGroup } from './dir-sync.js';
+import { exists, readdir, readFile } from './fsx.js';
 import { bytesPayload, type Payload } from './payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 
@@ -25,14 +26,6 @@ export function formatInfo(info: InfoDoc): string {
   return JSON.stringify({ Version: info.Version, Time: info.Time });
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The values of settled promises, or the first rejection thrown. */
 function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
@@ -147,7 +140,7 @@ export class TreeWriter {
     const dir = path.join(moduleDir(this.root, module), '@v');
     let names: string[];
     try {
-      names = await fs.readdir(dir);
+      names = await readdir(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -176,7 +169,7 @@ export class TreeWriter {
     const pseudo = versions.filter((v) => isPseudoVersion(v)).sort(compareSemver);
     const newest = pseudo[pseudo.length - 1];
     if (released.length === 0 && newest !== undefined) {
-      const info = await fs.readFile(versionFile(this.root, module, newest, 'info'));
+      const info = await readFile(versionFile(this.root, module, newest, 'info'));
       await this.writeIfChanged(latestPath, info);
     } else if (released.length > 0 && (await exists(latestPath))) {
       await fs.rm(latestPath, { force: true });
@@ -186,7 +179,7 @@ export class TreeWriter {
 
   /** Rewrites target atomically unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
   private async writeIfChanged(target: string, data: Buffer): Promise<void> {
-    const current = await fs.readFile(target).catch(() => undefined);
+    const current = await readFile(target).catch(() => undefined);
     if (current !== undefined && current.equals(data)) return;
     this.dirs.add(await replaceFile(target, data, this.tmpDir));
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { ioError } from '../store/atomic.js';
+import { close, fsync, open, writeAll } from '../store/fsx.js';
 
 export interface PendingRecord {
   module: string;
@@ -23,9 +24,11 @@ function isPending(v: unknown): v is PendingRecord {
   return typeof r['module'] === 'string' && typeof r['version'] === 'string' && Number.isSafeInteger(r['id']) && typeof r['recordText'] === 'string';
 }
 
-/** Append-only JSONL file; `clear` truncates it once everything in it has been published. */
+/** Append-only JSONL file, kept open while appending; `clear` removes it once everything in it has been published, `close` just closes it. */
 export class PendingJournal {
   private chain: Promise<void> = Promise.resolve();
+  /** The open journal (O_APPEND), once the first append opened it. */
+  private fd: number | undefined;
   /** Lines waiting for the next write, and the promise that write settles (group commit). */
   private batch: { lines: string[]; done: Promise<void> } | undefined;
 
@@ -44,17 +47,12 @@ export class PendingJournal {
     const lines = [line];
     const run = async (): Promise<void> => {
       if (this.batch?.lines === lines) this.batch = undefined;
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
-      const fh = await fs.open(this.file, 'a+');
-      try {
-        // A run killed mid-write leaves a torn last line: start on a fresh line.
-        const { size } = await fh.stat();
-        const last = size > 0 ? (await fh.read(Buffer.alloc(1), 0, 1, size - 1)).buffer[0] : 0x0a;
-        await fh.write(`${last === 0x0a ? '' : '\n'}${lines.join('')}`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      const fresh = this.fd === undefined;
+      const fd = this.fd ?? (this.fd = await this.openJournal());
+      // A run killed mid-write leaves a torn last line: start on a fresh line.
+      const prefix = fresh && !(await endsWithNewline(this.file)) ? '\n' : '';
+      await writeAll(fd, Buffer.from(`${prefix}${lines.join('')}`));
+      await fsync(fd);
     };
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => undefined);
@@ -87,7 +85,31 @@ export class PendingJournal {
 
   /** Removes the journal after its records were published. */
   async clear(): Promise<void> {
-    await this.chain;
+    await this.close();
     await fs.rm(this.file, { force: true });
+  }
+
+  /** Waits for pending appends and closes the file (the next append reopens it). */
+  async close(): Promise<void> {
+    await this.chain;
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await close(fd);
+  }
+
+  private async openJournal(): Promise<number> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    return open(this.file, 'a');
+  }
+}
+
+/** True when the file is empty, missing, or ends with "\n". */
+async function endsWithNewline(file: string): Promise<boolean> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    return size === 0 || (await fh.read(Buffer.alloc(1), 0, 1, size - 1)).buffer[0] === 0x0a;
+  } finally {
+    await fh.close();
   }
 }

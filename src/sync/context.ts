@@ -92,6 +92,9 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
     state,
     writer,
     fetchPage: indexPager(fetcher, cfg.index),
-    close: () => agent.close(),
+    close: async () => {
+      await pending.close().catch(() => undefined);
+      await agent.close();
+    },
   };
 }

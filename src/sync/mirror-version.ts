@@ -1,7 +1,8 @@
 /**
- * Mirrors one module version: download .mod/.zip to temp files on the tree's
- * filesystem (hashing as they stream), fetch .info, verify everything against
- * the checksum database, and hand the Verified result to the writer.
+ * Mirrors one module version: download .mod/.zip (into memory within the
+ * run's budget, else to temp files on the tree's filesystem), fetch .info,
+ * verify everything against the checksum database, and hand the Verified
+ * result to the writer.
  */
 import { promises as fs } from 'node:fs';
 import { isRfc3339 } from '../config/config.js';
@@ -79,8 +80,9 @@ function isSecurity(r: PromiseSettledResult<unknown>): boolean {
  * Mirrors target into the tree unless it is already there. The .info, .mod
  * and .zip downloads and the checksum-database lookup run concurrently (one
  * round trip of latency per version, not four); every one has settled before
- * the temp files are removed. A security error from the lookup wins over a
- * download failure; otherwise failures are reported in the order info, mod, zip.
+ * temp files are removed and memory is given back. A security error from the
+ * lookup wins over a download failure; otherwise failures are reported in the
+ * order info, mod, zip.
  */
 export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise<MirrorOutcome> {
   checkModuleVersion(t.module, t.version);

@@ -198,28 +198,32 @@ async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbCli
   const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
   let published = 0;
-  for (const { group: g, info, verified } of v.checked) {
-    if (await writer.isPublished(g.module, g.version, g.zip !== undefined)) continue;
-    await pending.append({ module: g.module, version: g.version, id: verified.record.id, recordText: verified.record.recordText });
-    await writer.publishVersion(verified, info);
-    published++;
+  try {
+    for (const { group: g, info, verified } of v.checked) {
+      if (await writer.isPublished(g.module, g.version, g.zip !== undefined)) continue;
+      await pending.append({ module: g.module, version: g.version, id: verified.record.id, recordText: verified.record.recordText });
+      await writer.publishVersion(verified, info);
+      published++;
+    }
+    for (const module of new Set(v.checked.map((c) => c.group.module))) await writer.refreshModuleIndex(module);
+    await writer.checkpoint();
+    for (const t of v.tiles) {
+      const file = tileFile(cfg.dest, cfg.sumdb.name, t.what.kind === 'tile' ? t.what.tilePath : '');
+      if (await fs.access(file).then(() => false, () => true)) await writeFileAtomic(file, await fs.readFile(path.join(cfg.bundle, t.stored)), state.tmpDir);
+    }
+    const tree = await treePublisher({
+      root: cfg.dest,
+      name: cfg.sumdb.name,
+      stateDir: cfg.state,
+      tmpDir: state.tmpDir,
+      source: client,
+      journal: pending,
+      isPublished: (mod, ver) => writer.isPublished(mod, ver, false),
+    })();
+    return { published, treeSize: tree.treeSize };
+  } finally {
+    await pending.close();
   }
-  for (const module of new Set(v.checked.map((c) => c.group.module))) await writer.refreshModuleIndex(module);
-  await writer.checkpoint();
-  for (const t of v.tiles) {
-    const file = tileFile(cfg.dest, cfg.sumdb.name, t.what.kind === 'tile' ? t.what.tilePath : '');
-    if (await fs.access(file).then(() => false, () => true)) await writeFileAtomic(file, await fs.readFile(path.join(cfg.bundle, t.stored)), state.tmpDir);
-  }
-  const tree = await treePublisher({
-    root: cfg.dest,
-    name: cfg.sumdb.name,
-    stateDir: cfg.state,
-    tmpDir: state.tmpDir,
-    source: client,
-    journal: pending,
-    isPublished: (mod, ver) => writer.isPublished(mod, ver, false),
-  })();
-  return { published, treeSize: tree.treeSize };
 }
 
 /** Verifies and merges one bundle under the mirror's lock (LOCKED, exit 4, while a sync runs). */

@@ -88,12 +88,15 @@ describe('PendingJournal', () => {
   it('an append after a torn line still lands on its own line (no record is lost)', async () => {
     const j = new PendingJournal(join(dir, 'pending.jsonl'));
     await j.append(rec(1));
+    await j.close();
     await fs.appendFile(j.file, '{"module":"torn'); // a run killed mid-write
     // the next run appends: its records must survive, or their lookups and tiles
     // are never published while the module files are
-    await j.append(rec(2));
-    await j.append(rec(3));
-    expect(await all(j)).toEqual([rec(1), rec(2), rec(3)]);
+    const next = new PendingJournal(j.file);
+    await next.append(rec(2));
+    await next.append(rec(3));
+    expect(await all(next)).toEqual([rec(1), rec(2), rec(3)]);
+    await next.close();
   });
 
   it('concurrent appends all land, one per line', async () => {
