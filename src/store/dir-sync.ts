@@ -30,7 +30,10 @@ export class DirSyncGroup {
       const dirs = [...this.dirty];
       this.dirty = new Set();
       try {
-        await Promise.all(dirs.map((d) => fsyncPath(d)));
+        // A directory removed since (by an operator) has nothing left to make durable.
+        await Promise.all(dirs.map((d) => fsyncPath(d).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        })));
       } catch (err) {
         for (const d of dirs) this.dirty.add(d);
         throw ioError(err, 'store.sync', 'cannot fsync published directories');
