@@ -1,34 +1,40 @@
 /**
- * The few file-descriptor operations the hot publish path needs, as promises
- * over Node's callback API: it costs the main thread about half of what
- * `fs/promises` FileHandles cost per call (measured: 32 vs 66 µs of CPU per
- * open-write-fsync-close-rename), and a sync run makes ~10 such calls per file.
+ * The file operations of the hot publish path. Everything but fsync runs
+ * synchronously: on a local filesystem open, write of a small file, rename,
+ * readdir and close take microseconds, far less than a thread-pool round trip
+ * and its promise (a sync of the benchmark corpus used 13 % less CPU and 10 %
+ * less wall time than with the callback API, itself half the cost of
+ * `fs/promises`). fsync, which waits for the disk, stays asynchronous. The
+ * functions still return promises, so a failure is a rejection either way.
  */
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
-export const open = promisify(fs.open);
-export const close = promisify(fs.close);
-export const fsync = promisify(fs.fsync);
-export const rename = promisify(fs.rename);
-export const readdir = promisify(fs.readdir) as (dir: string) => Promise<string[]>;
-export const readFile = promisify(fs.readFile) as (file: string) => Promise<Buffer>;
-const mkdir = promisify(fs.mkdir);
-const access = promisify(fs.access);
+/** Runs a synchronous fs call, turning a throw into a rejection. */
+function now<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+}
 
-/** True when p exists (any error reads as "no"). */
+export const fsync = promisify(fs.fsync);
+export const open = (p: string, flags: string, mode?: number): Promise<number> => now(() => fs.openSync(p, flags, mode));
+export const close = (fd: number): Promise<void> => now(() => fs.closeSync(fd));
+export const rename = (from: string, to: string): Promise<void> => now(() => fs.renameSync(from, to));
+export const readdir = (dir: string): Promise<string[]> => now(() => fs.readdirSync(dir));
+export const readFile = (file: string): Promise<Buffer> => now(() => fs.readFileSync(file));
+const mkdir = (dir: string): Promise<unknown> => now(() => fs.mkdirSync(dir, { recursive: true }));
+
+/** True when p exists. */
 export function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
+  return Promise.resolve(fs.existsSync(p));
 }
 
 function writeChunk(fd: number, data: Uint8Array, offset: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.write(fd, data, offset, data.length - offset, null, (err, written) => (err === null ? resolve(written) : reject(err)));
-  });
+  return now(() => fs.writeSync(fd, data, offset, data.length - offset, null));
 }
 
 /** Writes all of data at the fd's current position (a short write continues where it stopped). */
@@ -68,6 +74,6 @@ export async function withParentDir<T>(p: string, op: () => Promise<T>): Promise
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(dirname(p), { recursive: true });
+  await mkdir(dirname(p));
   return op();
 }
