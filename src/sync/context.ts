@@ -19,7 +19,7 @@ import { treePublisher, type SumdbTreeResult } from '../sumdbtree/publish.js';
 import type { MirrorDeps } from './mirror-version.js';
 
 /** Response bodies held in memory at once, and the largest one held: larger bodies are streamed to temp files. */
-export const MEMORY_BUDGET = { total: 64 << 20, perBody: 4 << 20 } as const;
+export const MEMORY_BUDGET = { total: 32 << 20, perBody: 4 << 20 } as const;
 
 export interface SyncContext {
   agent: Agent;

@@ -53,7 +53,7 @@ const S_IFLNK = 0o120000;
 const IRREGULAR_TYPES = new Set([0o010000 /* fifo */, 0o020000 /* chr */, 0o060000 /* blk */, 0o140000 /* sock */]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Zip files up to this size are read whole (one read) and checked in memory. */
-export const READ_WHOLE_MAX = 4 * MiB;
+export const READ_WHOLE_MAX = 1 * MiB;
 
 /** State of one zip walk. */
 interface Walk {
