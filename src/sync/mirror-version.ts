@@ -4,7 +4,6 @@
  * verify everything against the checksum database, and hand the Verified
  * result to the writer.
  */
-import { promises as fs } from 'node:fs';
 import { isRfc3339 } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Fetcher, MemoryBudget } from '../fetch/index.js';

@@ -82,12 +82,11 @@ export async function hashModuleZip(
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ): Promise<ModuleZipInfo> {
   checkArgs(module, version);
-  if (typeof zip !== 'string') return checkZip(bytesSource(zip), module, version, limits, zipFail(`(${zip.length} bytes in memory)`, module, version));
+  if (typeof zip !== 'string') return checkZip(bytesSource(zip), `(${zip.length} bytes in memory)`, module, version, limits);
   const { handle, size } = await openForRead(zip, module, version);
   try {
-    if (size > READ_WHOLE_MAX) return await hashZipSource(fileSource(handle, size), zip, module, version, limits);
-    const data = await readWhole(handle, size, zip, module, version);
-    return await checkZip(bytesSource(data), module, version, limits, zipFail(zip, module, version));
+    const src = size > READ_WHOLE_MAX ? fileSource(handle, size) : bytesSource(await readWhole(handle, size, zip, module, version));
+    return await checkZip(src, zip, module, version, limits);
   } finally {
     await handle.close();
   }
@@ -96,7 +95,7 @@ export async function hashModuleZip(
 /** hashModuleZip over any source of zip bytes; `label` names the zip in errors. */
 export async function hashZipSource(src: ZipSource, label: string, module: string, version: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ModuleZipInfo> {
   checkArgs(module, version);
-  return checkZip(src, module, version, limits, zipFail(label, module, version));
+  return checkZip(src, label, module, version, limits);
 }
 
 /** The BAD_ZIP (or, for a system error while reading, IO) error of a zip check. */
@@ -115,8 +114,9 @@ function zipFail(label: string, module: string, version: string): Fail {
   };
 }
 
-/** Walks every entry of the zip in src and computes the h1. */
-async function checkZip(src: ZipSource, module: string, version: string, limits: ZipLimits, fail: Fail): Promise<ModuleZipInfo> {
+/** Walks every entry of the zip in src (named `label` in errors) and computes the h1. */
+async function checkZip(src: ZipSource, label: string, module: string, version: string, limits: ZipLimits): Promise<ModuleZipInfo> {
+  const fail = zipFail(label, module, version);
   if (src.size > limits.maxZipBytes) throw fail(`zip file is ${src.size} bytes; limit is ${limits.maxZipBytes}`);
   const zipfile = await openZip(src, fail);
   try {
@@ -147,15 +147,20 @@ async function readWhole(handle: FileHandle, size: number, zipPath: string, modu
       got += bytesRead;
     }
   } catch (err) {
-    throw new GomirrorError(ErrorCodes.IO, `cannot read module zip ${zipPath}: ${(err as Error).message}`, {
-      op: 'zip.check',
-      module,
-      version,
-      detail: { zip: zipPath },
-      cause: err,
-    });
+    throw readError(zipPath, module, version, err);
   }
   return data;
+}
+
+/** The IO error of a zip file that cannot be opened or read (the file's fault, not its content's). */
+function readError(zipPath: string, module: string, version: string, err: unknown): GomirrorError {
+  return new GomirrorError(ErrorCodes.IO, `cannot read module zip ${zipPath}: ${(err as Error).message}`, {
+    op: 'zip.check',
+    module,
+    version,
+    detail: { zip: zipPath },
+    cause: err,
+  });
 }
 
 /** Opens the zip and reads its size; a failure here is the file's (IO), not its content's. */
@@ -166,13 +171,7 @@ async function openForRead(zipPath: string, module: string, version: string): Pr
     return { handle, size: (await handle.stat()).size };
   } catch (err) {
     await handle?.close();
-    throw new GomirrorError(ErrorCodes.IO, `cannot read module zip ${zipPath}: ${(err as Error).message}`, {
-      op: 'zip.check',
-      module,
-      version,
-      detail: { zip: zipPath },
-      cause: err,
-    });
+    throw readError(zipPath, module, version, err);
   }
 }
 

@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { createAgent, DEFAULT_HTTP } from '../../src/fetch/agent.js';
 import { Fetcher, type FetcherOptions, type RetryInfo } from '../../src/fetch/fetcher.js';
-import { deadUrl, ok, startServer, status, truncated, type Handler, type TestServer } from './server.js';
+import { deadUrl, ok, status, truncated, useServers } from './server.js';
 
 const agent = createAgent({ ...DEFAULT_HTTP, connectTimeoutMs: 1000, headersTimeoutMs: 300, bodyTimeoutMs: 300 });
 /** A plain-JS server for a child process: GET /<n> sends n 64 KiB chunks of a fixed pattern. */
@@ -41,26 +40,8 @@ function bigBodySha256(count: number): Buffer {
 }
 
 const ctx = { op: 'fetch.mod', module: 'example.com/m', version: 'v1.0.0', maxBytes: 1 << 20 };
-let servers: TestServer[] = [];
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gomirror-fetch-'));
-});
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-afterAll(async () => {
-  await agent.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  const s = await startServer(handler);
-  servers.push(s);
-  return s;
-}
+const { dir, serve } = useServers('gomirror-fetch-');
+afterAll(() => agent.close());
 
 /** A fetcher with instant, recorded sleeps and deterministic jitter. */
 function fetcher(upstreams: string[], extra: Partial<FetcherOptions> = {}) {

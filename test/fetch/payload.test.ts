@@ -1,38 +1,22 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { createAgent, DEFAULT_HTTP } from '../../src/fetch/agent.js';
 import { Fetcher } from '../../src/fetch/fetcher.js';
 import { MemoryBudget } from '../../src/fetch/memory-budget.js';
 import type { Payload } from '../../src/store/payload.js';
 import { rejection } from '../helpers/errors.js';
-import { ok, startServer, truncated, type Handler, type TestServer } from './server.js';
+import { ok, truncated, useServers, type Handler } from './server.js';
 
 const agent = createAgent({ ...DEFAULT_HTTP, connectTimeoutMs: 1000, headersTimeoutMs: 300, bodyTimeoutMs: 300 });
 const ctx = { op: 'fetch.zip', module: 'example.com/m', version: 'v1.0.0', maxBytes: 1 << 20 };
-let servers: TestServer[] = [];
-let dir: string;
+const servers = useServers('gomirror-payload-');
+const dir = servers.dir;
 let seq = 0;
+afterAll(() => agent.close());
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gomirror-payload-'));
-});
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-afterAll(async () => {
-  await agent.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function serve(handler: Handler): Promise<string> {
-  const s = await startServer(handler);
-  servers.push(s);
-  return s.url;
-}
+const serve = async (handler: Handler): Promise<string> => (await servers.serve(handler)).url;
 
 const fetcher = (url: string): Fetcher => new Fetcher({ upstreams: [url], agent, retry: { retries: 2, baseMs: 1, maxMs: 1 }, sleep: async () => undefined });
 const spool = (): string => join(dir, `spool${seq++}.tmp`);

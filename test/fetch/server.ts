@@ -1,6 +1,10 @@
 /** Test helper: real node:http servers on 127.0.0.1, port 0, with per-test handlers. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach } from 'vitest';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 
@@ -64,4 +68,26 @@ export function truncated(res: ServerResponse, declared: number, sent: number): 
   res.write(Buffer.alloc(sent, 0x61), () => {
     setTimeout(() => res.socket?.destroy(), 20);
   });
+}
+
+/**
+ * For one test file: a temp directory (removed after the file's tests) and
+ * `serve`, whose servers are closed after each test.
+ */
+export function useServers(prefix: string): { dir: string; serve(handler: Handler): Promise<TestServer> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return {
+    dir,
+    async serve(handler) {
+      const s = await startServer(handler);
+      servers.push(s);
+      return s;
+    },
+  };
 }
