@@ -33,20 +33,35 @@ function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: Promi
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
+/** Runs fn over items, at most `limit` at a time; every call settles before the first failure is thrown. */
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
+  };
+  valuesOf(await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane)));
+}
+
 /** Per-module index rewrites: the one running (tail) and the one waiting to start, which later callers share. */
 interface IndexJobs {
   tail: Promise<void>;
   queued: Promise<void> | undefined;
 }
 
+/** Module indexes rewritten at once by a checkpoint. */
+const INDEX_REWRITES_AT_ONCE = 16;
+
 /**
  * Writes the served tree. Renames become durable at `checkpoint()` (one
- * directory fsync per touched directory); callers checkpoint before they
- * record progress.
+ * directory fsync per touched directory), which also rewrites the indexes of
+ * modules marked with `touchModule`; callers checkpoint before they record
+ * progress.
  */
 export class TreeWriter {
   private readonly indexJobs = new Map<string, IndexJobs>();
   private readonly dirs = new DirSyncGroup();
+  private touched = new Set<string>();
+  private checkpoints: Promise<void> = Promise.resolve();
 
   constructor(
     readonly root: string,
@@ -63,9 +78,10 @@ export class TreeWriter {
   /**
    * Publishes a verified version: zip, mod, then info (the commit marker).
    * In-memory payloads are written to durable temp files first; file payloads
-   * are fsynced and consumed.
+   * are fsynced and consumed. `beforeRename` (e.g. a durable journal append)
+   * runs alongside that, and nothing is renamed unless it succeeds too.
    */
-  async publishVersion(v: Verified, info: InfoDoc): Promise<void> {
+  async publishVersion(v: Verified, info: InfoDoc, beforeRename?: () => Promise<void>): Promise<void> {
     assertVerified(v);
     if (info.Version !== v.version) {
       throw new GomirrorError(ErrorCodes.MALFORMED, `.info names version ${info.Version}`, {
@@ -92,6 +108,7 @@ export class TreeWriter {
           v.zip === undefined ? undefined : durable(v.zip, `${v.version}.zip`),
           durable(v.mod, `${v.version}.mod`),
           durable(bytesPayload(Buffer.from(formatInfo(info))), `${v.version}.info`),
+          beforeRename?.(),
         ] as const),
       );
       const dirs = await publishFiles([
@@ -106,9 +123,32 @@ export class TreeWriter {
     }
   }
 
-  /** Makes every rename done so far durable (fsyncs the directories touched since the last checkpoint). */
+  /** Marks module's versions as changed: its `@v/list` and `@latest` are rewritten at the next checkpoint. */
+  touchModule(module: string): void {
+    this.touched.add(module);
+  }
+
+  /**
+   * Rewrites the indexes of every module touched so far, then makes every
+   * rename done so far durable (fsyncs the directories written since the last
+   * checkpoint). Checkpoints run one at a time; on failure the modules stay
+   * touched for the next one.
+   */
   checkpoint(): Promise<void> {
-    return this.dirs.flush();
+    const run = async (): Promise<void> => {
+      const modules = [...this.touched];
+      this.touched = new Set();
+      try {
+        await forEachLimit(modules, INDEX_REWRITES_AT_ONCE, (m) => this.refreshModuleIndex(m));
+      } catch (err) {
+        for (const m of modules) this.touched.add(m);
+        throw err;
+      }
+      await this.dirs.flush();
+    };
+    const next = this.checkpoints.then(run, run);
+    this.checkpoints = next.catch(() => undefined);
+    return next;
   }
 
   /**

@@ -75,52 +75,74 @@ function isSecurity(r: PromiseSettledResult<unknown>): boolean {
   return r.status === 'rejected' && r.reason instanceof GomirrorError && r.reason.isSecurity;
 }
 
+/** A version whose downloads and lookup have all settled (see fetchVersion); finishVersion must consume it. */
+export interface Fetched {
+  kind: 'fetched';
+  info: PromiseSettledResult<Buffer>;
+  mod: PromiseSettledResult<{ payload: Payload; bytes: number }>;
+  zip: PromiseSettledResult<{ payload: Payload; bytes: number } | undefined>;
+  lookup: PromiseSettledResult<Awaited<ReturnType<RecordSource['lookup']>>>;
+}
+
 /**
- * Mirrors target into the tree unless it is already there. The .info, .mod
- * and .zip downloads and the checksum-database lookup run concurrently (one
- * round trip of latency per version, not four); every one has settled before
- * temp files are removed and memory is given back. A security error from the
- * lookup wins over a download failure; otherwise failures are reported in the
- * order info, mod, zip.
+ * The network half of mirroring target: nothing when it is already in the
+ * tree, else its .info, .mod and .zip downloads and its checksum-database
+ * lookup, run concurrently (one round trip of latency per version, not four)
+ * and all settled. Failures are kept for finishVersion to report.
  */
-export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise<MirrorOutcome> {
+export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<{ kind: 'present' } | Fetched> {
   checkModuleVersion(t.module, t.version);
   if (await deps.writer.isPublished(t.module, t.version, t.withZip)) {
-    // A run killed between publishing a version and rewriting its list leaves the list behind: repair it.
-    await deps.writer.refreshModuleIndex(t.module);
+    // A run killed between publishing a version and rewriting its list leaves the list behind: the next checkpoint repairs it.
+    deps.writer.touchModule(t.module);
     return { kind: 'present' };
   }
   const base = `${escapePath(t.module)}/@v/${escapeVersion(t.version)}`;
   const ctx = { module: t.module, version: t.version };
   const payload = (ext: 'mod' | 'zip'): Promise<{ payload: Payload; bytes: number }> =>
     deps.fetcher.fetchPayload(`${base}.${ext}`, tempPath(deps.tmpDir, `${t.version}.${ext}`), deps.memory, { ...ctx, op: `fetch.${ext}`, maxBytes: LIMITS[ext] });
-  const lookup = deps.sumdb.lookup(t.module, t.version);
-  const settled = await Promise.allSettled([
+  const [info, mod, zip, lookup] = await Promise.allSettled([
     deps.fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info }),
     payload('mod'),
     t.withZip ? payload('zip') : Promise.resolve(undefined),
-    lookup,
+    deps.sumdb.lookup(t.module, t.version),
   ] as const);
-  const [infoRes, modRes, zipRes, lookupRes] = settled;
-  const held = [modRes, zipRes].flatMap((r) => (r.status === 'fulfilled' && r.value !== undefined ? [r.value.payload] : []));
+  return { kind: 'fetched', info, mod, zip, lookup };
+}
+
+/**
+ * The local half: verifies what fetchVersion got against the checksum
+ * database and publishes it, then gives back its memory and removes its temp
+ * files, whatever happens. A security error from the lookup wins over a
+ * download failure; otherwise failures are reported in the order info, mod, zip.
+ */
+export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetched): Promise<MirrorOutcome> {
+  const held = [f.mod, f.zip].flatMap((r) => (r.status === 'fulfilled' && r.value !== undefined ? [r.value.payload] : []));
+  const ctx = { module: t.module, version: t.version };
   try {
-    if (isSecurity(lookupRes)) valueOf(lookupRes);
-    const infoBody = valueOf(infoRes);
+    if (isSecurity(f.lookup)) valueOf(f.lookup);
+    const infoBody = valueOf(f.info);
     const info = parseInfo(infoBody, t.module, t.version);
-    const mod = valueOf(modRes);
-    const zip = valueOf(zipRes);
+    const mod = valueOf(f.mod);
+    const zip = valueOf(f.zip);
     const input = { module: t.module, version: t.version, mod: mod.payload, ...(zip && { zip: zip.payload }), ...(t.expect && { expect: t.expect }) };
-    const verified = await verifyVersion({ lookup: () => lookup }, input);
+    const verified = await verifyVersion({ lookup: async () => valueOf(f.lookup) }, input);
     if (!deps.mayPublish()) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', { op: 'store.publish', ...ctx });
     }
     const { id, recordText } = verified.record;
-    await deps.pending.append({ module: t.module, version: t.version, id, recordText });
-    await deps.writer.publishVersion(verified, info);
-    await deps.writer.refreshModuleIndex(t.module);
+    // The record is journaled durably before the version becomes visible; both fsyncs run at once.
+    await deps.writer.publishVersion(verified, info, () => deps.pending.append({ module: t.module, version: t.version, id, recordText }));
+    deps.writer.touchModule(t.module);
     return { kind: 'published', bytes: mod.bytes + infoBody.length + (zip?.bytes ?? 0) };
   } finally {
     for (const p of held) if (p.kind === 'bytes') deps.memory.give(p.data.length);
     await Promise.all(held.map(discardPayload));
   }
+}
+
+/** Mirrors target into the tree unless it is already there: fetchVersion, then finishVersion. */
+export async function mirrorVersion(deps: MirrorDeps, t: VersionTarget): Promise<MirrorOutcome> {
+  const f = await fetchVersion(deps, t);
+  return f.kind === 'present' ? f : finishVersion(deps, t, f);
 }

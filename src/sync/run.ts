@@ -80,6 +80,10 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     try {
       if (isTargeted(cfg)) await runTargeted(cfg, runner, logger);
       else cursor = await runFeed(cfg, ctx.fetchPage, runner, state, counters, logger);
+    } catch (err) {
+      // Still bring the lists of what was published up to date.
+      await runner.checkpoint().catch(() => undefined);
+      throw err;
     } finally {
       failures = runner.failures;
     }

@@ -1,14 +1,16 @@
 /**
- * The version runner: mirrors targets through a p-queue with bounded
- * concurrency and backpressure, counts outcomes, journals failures, and stops
- * the run on a security error (publishing nothing after it) or when every
- * upstream keeps failing (circuit breaker).
+ * The version runner: mirrors targets in two stages with backpressure —
+ * downloads (`concurrency` at once) and then verification and publication
+ * (as many again), so a download slot is not held while a version is hashed
+ * and fsynced — counts outcomes, journals failures, and stops the run on a
+ * security error (publishing nothing after it) or when every upstream keeps
+ * failing (circuit breaker).
  */
 import PQueue from 'p-queue';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StateStore } from '../store/state.js';
-import { mirrorVersion, type MirrorDeps } from './mirror-version.js';
+import { fetchVersion, finishVersion, type MirrorDeps, type MirrorOutcome } from './mirror-version.js';
 import { classifyFailure, describeFailure, isUnavailable, nextAttempt } from './policy.js';
 import type { Counters } from './progress.js';
 import type { VersionTarget } from './targets.js';
@@ -37,7 +39,10 @@ export interface Failure {
 const MAX_REPORTED_FAILURES = 100;
 
 export class VersionRunner {
+  /** Downloads. */
   readonly queue: PQueue;
+  /** Verification and publication of downloaded versions. */
+  private readonly local: PQueue;
   readonly failures: Failure[] = [];
   /** The error that stopped the run, if any. */
   stopError: GomirrorError | undefined;
@@ -51,6 +56,7 @@ export class VersionRunner {
     private readonly opts: RunnerOptions,
   ) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
+    this.local = new PQueue({ concurrency: opts.concurrency });
   }
 
   /** True once a security error or the circuit breaker stopped the run. */
@@ -63,10 +69,19 @@ export class VersionRunner {
     await this.queue.onSizeLessThan(this.opts.concurrency * 2);
   }
 
-  /** Queues one target; `done` receives its settlement once it has finished. */
+  /**
+   * Queues one target; `done` receives its settlement once it has finished.
+   * Its download holds a download slot until the version is handed to the
+   * local stage, whose waiting line is bounded (backpressure).
+   */
   schedule(t: VersionTarget, attempts: number, done: (s: Settlement) => void): void {
     this.counters.scheduled++;
-    void this.queue.add(async () => done(await this.run(t, attempts)));
+    void this.queue.add(async () => {
+      const next = await this.download(t, attempts);
+      if (typeof next === 'string') return done(next);
+      await this.local.onSizeLessThan(this.opts.concurrency);
+      void this.local.add(async () => done(await next()));
+    });
   }
 
   /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint). */
@@ -74,31 +89,46 @@ export class VersionRunner {
     return this.deps.writer.checkpoint();
   }
 
-  /** Waits for every queued target. */
+  /** Waits for every queued target (downloads queue local work, so they drain first). */
   async drain(): Promise<void> {
     await this.queue.onIdle();
+    await this.local.onIdle();
   }
 
-  private async run(t: VersionTarget, attempts: number): Promise<Settlement> {
+  /** Downloads t: its settlement when that already ends it, else the local work that will. */
+  private async download(t: VersionTarget, attempts: number): Promise<Settlement | (() => Promise<Settlement>)> {
     if (this.stopped) return 'unsettled';
     if (this.opts.signal?.aborted) return this.fail(t, attempts, this.opts.signal.reason);
+    const deps = { ...this.deps, mayPublish: () => !this.stopped };
     try {
-      const out = await mirrorVersion({ ...this.deps, mayPublish: () => !this.stopped }, t);
-      this.unavailableStreak = 0;
-      if (out.kind === 'published') {
-        this.counters.published++;
-        this.counters.bytes += out.bytes;
-        this.logger.info({ module: t.module, version: t.version, bytes: out.bytes }, 'published');
-      } else this.counters.present++;
-      if (attempts > 0) {
-        // The journal entry goes only once the version's renames are durable.
-        await this.deps.writer.checkpoint();
-        await this.state.removeRetry(t.module, t.version);
-      }
-      return 'settled';
+      const fetched = await fetchVersion(deps, t);
+      if (fetched.kind === 'present') return await this.settle(t, attempts, fetched);
+      return async () => {
+        try {
+          return await this.settle(t, attempts, await finishVersion(deps, t, fetched));
+        } catch (err) {
+          return this.fail(t, attempts, err);
+        }
+      };
     } catch (err) {
       return this.fail(t, attempts, err);
     }
+  }
+
+  /** Counts a finished version and clears its retry entry (after a checkpoint). */
+  private async settle(t: VersionTarget, attempts: number, out: MirrorOutcome): Promise<Settlement> {
+    this.unavailableStreak = 0;
+    if (out.kind === 'published') {
+      this.counters.published++;
+      this.counters.bytes += out.bytes;
+      this.logger.info({ module: t.module, version: t.version, bytes: out.bytes }, 'published');
+    } else this.counters.present++;
+    if (attempts > 0) {
+      // The journal entry goes only once the version's renames are durable.
+      await this.deps.writer.checkpoint();
+      await this.state.removeRetry(t.module, t.version);
+    }
+    return 'settled';
   }
 
   private async fail(t: VersionTarget, attempts: number, err: unknown): Promise<Settlement> {

@@ -53,8 +53,10 @@ async function hashWhole(src: ZipSource, e: EntryData, keep: boolean, fail: Fail
   let data = raw;
   if (e.method === 8 && raw.length > 0) {
     try {
-      // One byte past the declared size is enough to tell "larger than declared" without inflating a bomb.
-      data = inflateRawSync(raw, { maxOutputLength: e.declaredSize + 1 });
+      // One byte past the declared size is enough to tell "larger than declared" without inflating a bomb;
+      // an output chunk of that size inflates into one buffer instead of 16 KiB pieces joined at the end.
+      const out = e.declaredSize + 1;
+      data = inflateRawSync(raw, { maxOutputLength: out, chunkSize: Math.max(out, 64) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw fail(tooBig(e), e.name);
       throw fail(`corrupt entry data: ${(err as Error).message}`, e.name, err);

@@ -259,3 +259,73 @@ describe('TreeWriter.refreshModuleIndex', () => {
     expect(await read(`${ESC}/@v/list`)).toBe(versions.map((v) => `${v}\n`).join(''));
   });
 });
+
+describe('TreeWriter.publishVersion beforeRename', () => {
+  it('runs beside the temp writes and renames nothing until it has succeeded', async () => {
+    const v = await verified(MOD, 'v1.0.0', true, 'bytes');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = false;
+    const publishing = writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME }, async () => {
+      started = true;
+      await gate;
+    });
+    await vi.waitFor(() => expect(started).toBe(true));
+    // temps are written meanwhile, nothing is visible yet
+    await vi.waitFor(async () => expect((await fs.readdir(tmp)).filter((n) => n.endsWith('.tmp')).length).toBe(3));
+    expect(await exists(`${ESC}/@v/v1.0.0.info`)).toBe(false);
+    expect(await exists(`${ESC}/@v/v1.0.0.zip`)).toBe(false);
+    release();
+    await publishing;
+    expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(true);
+  });
+
+  it('when it fails, publishes nothing and leaves no temp file behind', async () => {
+    const v = await verified(MOD, 'v1.0.0', true, 'bytes');
+    const before = await fs.readdir(tmp);
+    const err = new GomirrorError(ErrorCodes.IO, 'journal full', { op: 'sumdbtree.journal' });
+    await expect(writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME }, () => Promise.reject(err))).rejects.toBe(err);
+    expect(await exists(ESC)).toBe(false);
+    expect(await fs.readdir(tmp)).toEqual(before);
+  });
+});
+
+describe('TreeWriter.touchModule + checkpoint', () => {
+  it('rewrites the lists of touched modules at the checkpoint, not before', async () => {
+    const OTHER = 'example.com/other';
+    await publish(MOD, 'v1.0.0');
+    await publish(OTHER, 'v0.1.0');
+    writer.touchModule(MOD);
+    writer.touchModule(OTHER);
+    expect(await exists(`${ESC}/@v/list`)).toBe(false);
+    await writer.checkpoint();
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+    expect(await read(`${OTHER}/@v/list`)).toBe('v0.1.0\n');
+    // a later checkpoint with nothing touched rewrites nothing
+    await publish(MOD, 'v1.1.0');
+    await writer.checkpoint();
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+  });
+
+  it('a failed checkpoint keeps the modules touched for the next one', async () => {
+    await publish(MOD, 'v1.0.0');
+    writer.touchModule(MOD);
+    const target = writer as unknown as { rewriteIndex(m: string): Promise<void> };
+    const spy = vi.spyOn(target, 'rewriteIndex').mockRejectedValueOnce(new GomirrorError(ErrorCodes.NO_SPACE, 'disk full', { op: 'store.write' }));
+    expect((await rejection(writer.checkpoint())).code).toBe(ErrorCodes.NO_SPACE);
+    spy.mockRestore();
+    expect(await exists(`${ESC}/@v/list`)).toBe(false);
+    await writer.checkpoint();
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+  });
+
+  it('checkpoints run one at a time: the second sees modules touched during the first', async () => {
+    await publish(MOD, 'v1.0.0');
+    writer.touchModule(MOD);
+    const first = writer.checkpoint();
+    await publish(MOD, 'v1.1.0');
+    writer.touchModule(MOD);
+    await Promise.all([first, writer.checkpoint()]);
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\nv1.1.0\n');
+  });
+});

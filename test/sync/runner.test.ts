@@ -1,0 +1,94 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Fetcher } from '../../src/fetch/index.js';
+import { MemoryBudget } from '../../src/fetch/index.js';
+import { createLogger } from '../../src/log.js';
+import { escapePath } from '../../src/module/index.js';
+import { bytesPayload } from '../../src/store/payload.js';
+import type { StateStore } from '../../src/store/state.js';
+import { TreeWriter } from '../../src/store/writer.js';
+import type { PendingJournal } from '../../src/sumdbtree/journal.js';
+import { newCounters } from '../../src/sync/progress.js';
+import { VersionRunner, type Settlement } from '../../src/sync/runner.js';
+import { tempDir } from '../zip/fixtures.js';
+import { makeVersionFiles, sourceFor, type VersionFiles } from '../verify/fixtures.js';
+
+const TIME = '2024-01-02T03:04:05Z';
+const CONCURRENCY = 2;
+
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => cleanup());
+
+/** A fetcher serving the fixture files from memory, counting .zip downloads. */
+function fixtureFetcher(files: Map<string, VersionFiles>, zipFetches: string[]): Fetcher {
+  const find = (rel: string): VersionFiles => {
+    const f = [...files.values()].find((v) => rel.startsWith(`${escapePath(v.module)}/@v/${v.version}.`));
+    if (f === undefined) throw new Error(`no fixture for ${rel}`);
+    return f;
+  };
+  return {
+    getBytes: async (rel: string) => Buffer.from(JSON.stringify({ Version: find(rel).version, Time: TIME })),
+    fetchPayload: async (rel: string) => {
+      const f = find(rel);
+      if (rel.endsWith('.zip')) {
+        zipFetches.push(f.module);
+        const data = await fs.readFile(f.zipPath);
+        return { payload: bytesPayload(data), bytes: data.length };
+      }
+      return { payload: bytesPayload(f.modContent), bytes: f.modContent.length };
+    },
+  } as unknown as Fetcher;
+}
+
+describe('VersionRunner', () => {
+  it('keeps downloading while verification and publication lag, up to a bounded backlog, and drains everything', async () => {
+    const tmp = join(dir, 'tmp');
+    await fs.mkdir(tmp);
+    const files = new Map<string, VersionFiles>();
+    for (let i = 0; i < 12; i++) {
+      const f = await makeVersionFiles(tmp, `example.com/m${i}`, 'v1.0.0', i + 1);
+      files.set(f.module, f);
+    }
+    // The journal append (just before the renames) waits for the gate: the local stage stalls.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const pending = { append: () => gate } as unknown as PendingJournal;
+    const zipFetches: string[] = [];
+    const writer = new TreeWriter(join(dir, 'tree'), tmp);
+    const counters = newCounters();
+    const runner = new VersionRunner(
+      { fetcher: fixtureFetcher(files, zipFetches), sumdb: sourceFor(...files.values()), writer, tmpDir: tmp, pending, memory: new MemoryBudget(1 << 20, 1 << 20) },
+      {} as StateStore,
+      counters,
+      createLogger('silent', 'json'),
+      { concurrency: CONCURRENCY, journal: false, breakerThreshold: 10, now: Date.now },
+    );
+    const settled: Settlement[] = [];
+    for (const f of files.values()) runner.schedule({ module: f.module, version: f.version, withZip: true }, 0, (s) => settled.push(s));
+
+    // Stalled: CONCURRENCY versions publishing, CONCURRENCY waiting for a local slot, and each
+    // download slot holding a downloaded version until the line moves — nothing more is fetched.
+    const backlog = 3 * CONCURRENCY;
+    await vi.waitFor(() => expect(zipFetches.length).toBe(backlog));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(zipFetches.length).toBe(backlog);
+    expect(settled).toEqual([]);
+
+    open();
+    await runner.drain();
+    await runner.checkpoint();
+    expect(settled).toEqual(Array(files.size).fill('settled'));
+    expect(counters.published).toBe(files.size);
+    expect(new Set(zipFetches).size).toBe(files.size);
+    for (const f of files.values()) {
+      expect(await writer.isPublished(f.module, f.version, true)).toBe(true);
+      expect(await fs.readFile(join(dir, 'tree', escapePath(f.module), '@v', 'list'), 'utf8')).toBe('v1.0.0\n');
+    }
+  });
+});
