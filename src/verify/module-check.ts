@@ -30,7 +30,8 @@ export interface ModuleCheckDeps {
   settleMs: number;
   /**
    * When a sync holds the lock: when it started (ms). Versions it published
-   * have no lookup file until it ends; they are skipped, not reported.
+   * have no lookup file until it ends, and their module's list and @latest
+   * only from its next checkpoint; neither is reported.
    */
   inFlightSince?: number;
 }
@@ -285,12 +286,26 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
   }
   let index = await checkModuleIndex(deps, module, escaped);
   if (index.length > 0) {
-    await sleep(deps.settleMs); // a concurrent sync rewrites list/@latest right after the version files
+    await sleep(deps.settleMs); // a concurrent sync may be rewriting list/@latest right now
     index = await checkModuleIndex(deps, module, escaped);
   }
+  // A running sync rewrites the index of a module it published into at its next checkpoint.
+  if (index.length > 0 && (await touchedSince(deps, escaped, stems.keys()))) index = [];
   r.problems.push(...index);
   r.indexStale = index.length > 0;
   return r;
+}
+
+/** True when a sync holds the lock and published one of these versions (by .info mtime) since it started. */
+async function touchedSince(deps: ModuleCheckDeps, escaped: string, stems: Iterable<string>): Promise<boolean> {
+  const since = deps.inFlightSince;
+  if (since === undefined) return false;
+  const dir = nodePath.join(deps.root, ...escaped.split('/'), '@v');
+  for (const stem of stems) {
+    const st = await fs.stat(nodePath.join(dir, `${stem}.info`)).catch(() => undefined);
+    if (st !== undefined && st.mtimeMs >= since) return true;
+  }
+  return false;
 }
 
 /** The GomirrorError raised when verify cannot start: no trusted head to prove anything against. */

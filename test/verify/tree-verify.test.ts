@@ -167,6 +167,33 @@ describe('gomirror verify', () => {
     }
   });
 
+  it('while a sync holds the lock, a stale list of a module it published into is left to its checkpoint', async () => {
+    const v = up.versions().find((x) => !x.version.includes('-'))!;
+    const list = path.join(dest, escapePath(v.path), '@v', 'list');
+    const info = path.join(dest, rel(v, 'info'));
+    const saved = await fs.readFile(list);
+    const old = (await fs.stat(info)).mtime;
+    await fs.rm(list);
+    try {
+      const lock = await acquireLock(path.join(dest, '.gomirror'));
+      try {
+        // published before the holder started: the missing list is reported
+        const before = await verify();
+        expect(problems(before.lines).filter((p) => p.kind === 'list').map((p) => p.module)).toEqual([v.path]);
+        // published by the holder (mtime after it took the lock): not reported
+        await fs.utimes(info, new Date(), new Date());
+        expect(problems((await verify()).lines).filter((p) => p.kind === 'list')).toEqual([]);
+      } finally {
+        await lock.release();
+      }
+      // no sync running: reported again
+      expect(problems((await verify()).lines).filter((p) => p.kind === 'list').map((p) => p.module)).toEqual([v.path]);
+    } finally {
+      await fs.writeFile(list, saved);
+      await fs.utimes(info, old, old);
+    }
+  });
+
   it('runs read-only during a sync: what that sync is publishing is not reported', async () => {
     up.grow(12);
     const sync = collect(spawnCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2']));
