@@ -72,9 +72,9 @@ describe('VersionRunner', () => {
     const settled: Settlement[] = [];
     for (const f of files.values()) runner.schedule({ module: f.module, version: f.version, withZip: true }, 0, (s) => settled.push(s));
 
-    // Stalled: CONCURRENCY versions publishing, CONCURRENCY waiting for a local slot, and each
-    // download slot holding a downloaded version until the line moves — nothing more is fetched.
-    const backlog = 3 * CONCURRENCY;
+    // Stalled: CONCURRENCY versions publishing, one waiting for a local slot, and each download
+    // slot holding a downloaded version until the line moves — nothing more is fetched.
+    const backlog = 2 * CONCURRENCY + 1;
     await vi.waitFor(() => expect(zipFetches.length).toBe(backlog));
     await new Promise((r) => setTimeout(r, 100));
     expect(zipFetches.length).toBe(backlog);
