@@ -19,7 +19,7 @@ import {
 } from './classify.js';
 import type { Payload } from '../store/payload.js';
 import type { MemoryBudget } from './memory-budget.js';
-import { bufferSink, fileSink, payloadSink, type Sink } from './sinks.js';
+import { bufferSink, payloadSink, type Sink } from './sinks.js';
 import { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.js';
 
 /** What a request is for: names it in errors, and bounds its body. */
@@ -29,14 +29,6 @@ export interface FetchContext {
   version?: string;
   /** Largest body accepted; larger ones fail with TOO_LARGE. */
   maxBytes: number;
-}
-
-/** A file written by `Fetcher.download`. */
-export interface DownloadResult {
-  bytes: number;
-  sha256: Buffer;
-  /** The configured upstream base URL that served it. */
-  upstream: string;
 }
 
 /** Information passed to `onRetry` before each backoff wait. */
@@ -114,22 +106,13 @@ export class Fetcher {
     return value;
   }
 
-  /** Same, but streams the body to destPath (created/truncated; caller picks a temp path on the tree's filesystem), hashing sha256 as it goes; never buffers the whole body; removes destPath on failure; verifies Content-Length when present (TRUNCATED otherwise). */
-  async download(relPath: string, destPath: string, ctx: FetchContext): Promise<DownloadResult> {
-    try {
-      const { value, bytes, upstream } = await this.run(relPath, ctx, fileSink(destPath, ctx));
-      return { bytes, sha256: value.sha256, upstream };
-    } catch (err) {
-      await rm(destPath, { force: true }).catch(() => undefined);
-      throw err;
-    }
-  }
-
   /**
    * GET relPath into a Payload: in memory when the response's Content-Length
    * fits in `memory` (the caller gives the bytes back once done with the
-   * payload), else streamed to spoolPath (as `download`, removed on failure).
-   * Limits, retries and the Content-Length check are those of `download`.
+   * payload), else streamed to spoolPath (created or truncated on each
+   * attempt, never buffered whole, removed on failure). Limits and retries
+   * are those of getBytes; a body shorter than its Content-Length is retried
+   * and finally TRUNCATED.
    */
   async fetchPayload(relPath: string, spoolPath: string, memory: MemoryBudget, ctx: FetchContext): Promise<{ payload: Payload; bytes: number }> {
     try {

@@ -6,7 +6,6 @@ export { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.j
 export {
   Fetcher,
   MAX_REDIRECTS,
-  type DownloadResult,
   type FetchContext,
   type FetcherOptions,
   type RetryInfo,

@@ -1,8 +1,7 @@
 /**
- * Where a response body goes: memory (bounded) or a file (streamed and
- * hashed). Each sink counts bytes and enforces the size limit while reading.
+ * Where a response body goes: memory (bounded) or a file (streamed). Each
+ * sink counts bytes and enforces the size limit while reading.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,11 +38,10 @@ export interface FileSinkContext {
 
 /**
  * A sink that streams the body into `destPath` (created or truncated on each
- * use) and returns its SHA-256; local write failures become IO / NO_SPACE errors.
+ * use); local write failures become IO / NO_SPACE errors.
  */
-export function fileSink(destPath: string, ctx: FileSinkContext): Sink<{ sha256: Buffer }> {
+export function fileSink(destPath: string, ctx: FileSinkContext): Sink<void> {
   return async (body, maxBytes, tooLarge) => {
-    const hash = createHash('sha256');
     let bytes = 0;
     let fsError: NodeJS.ErrnoException | undefined;
     const out = createWriteStream(destPath, { flags: 'w' });
@@ -54,7 +52,6 @@ export function fileSink(destPath: string, ctx: FileSinkContext): Sink<{ sha256:
       for await (const chunk of source) {
         bytes += chunk.length;
         if (bytes > maxBytes) throw tooLarge();
-        hash.update(chunk);
         yield chunk;
       }
     };
@@ -64,7 +61,7 @@ export function fileSink(destPath: string, ctx: FileSinkContext): Sink<{ sha256:
       if (fsError !== undefined) throw ioError(fsError, destPath, ctx);
       throw err;
     }
-    return { value: { sha256: hash.digest() }, bytes };
+    return { value: undefined, bytes };
   };
 }
 

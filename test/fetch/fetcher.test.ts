@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { createAgent, DEFAULT_HTTP } from '../../src/fetch/agent.js';
-import { Fetcher, type FetcherOptions, type RetryInfo } from '../../src/fetch/fetcher.js';
+import { Fetcher, type FetchContext, type FetcherOptions, type RetryInfo } from '../../src/fetch/fetcher.js';
+import { MemoryBudget } from '../../src/fetch/memory-budget.js';
 import { deadUrl, ok, status, truncated, useServers } from './server.js';
 
 const agent = createAgent({ ...DEFAULT_HTTP, connectTimeoutMs: 1000, headersTimeoutMs: 300, bodyTimeoutMs: 300 });
@@ -331,7 +332,7 @@ describe('Fetcher: abort', () => {
     const ac = new AbortController();
     const dest = join(dir, 'aborted.tmp');
     const f = new Fetcher({ upstreams: [s.url], agent, signal: ac.signal });
-    const p = f.download('x', dest, ctx);
+    const p = toFile(f, 'x', dest);
     setTimeout(() => ac.abort(), 50);
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     expect(existsSync(dest)).toBe(false);
@@ -345,39 +346,47 @@ describe('Fetcher: abort', () => {
   });
 });
 
-describe('Fetcher.download', () => {
+/** fetchPayload with no memory budget: the body always streams to dest. */
+async function toFile(f: Fetcher, rel: string, dest: string, c: FetchContext = ctx): Promise<{ bytes: number }> {
+  const r = await f.fetchPayload(rel, dest, new MemoryBudget(0, 0), c);
+  expect(r.payload).toEqual({ kind: 'file', path: dest });
+  return { bytes: r.bytes };
+}
+
+describe('Fetcher.fetchPayload streaming to a file', () => {
   const sha = (b: Buffer | string) => createHash('sha256').update(b).digest();
 
-  it('streams to the file, returning size, sha256 and the upstream that served it', async () => {
+  it('streams to the file from the first upstream that has it, returning its size', async () => {
     const body = Buffer.from('module zip bytes '.repeat(1000));
     const missing = await serve((_req, res) => status(res, 404));
     const s = await serve((_req, res) => ok(res, body));
     const dest = join(dir, 'ok.tmp');
-    const r = await fetcher([missing.url, `${s.url}/`]).f.download('m/@v/v1.0.0.zip', dest, ctx);
-    expect(r).toEqual({ bytes: body.length, sha256: sha(body), upstream: `${s.url}/` });
+    const r = await toFile(fetcher([missing.url, `${s.url}/`]).f, 'm/@v/v1.0.0.zip', dest);
+    expect(r).toEqual({ bytes: body.length });
     expect(readFileSync(dest)).toEqual(body);
+    expect(missing.hits).toHaveLength(1);
+    expect(s.hits).toHaveLength(1);
   });
 
   it('truncates the file between attempts so a retried download is exact', async () => {
     const s = await serve((_req, res, hit) => (hit === 1 ? truncated(res, 200, 150) : ok(res, 'y'.repeat(200))));
     const dest = join(dir, 'retried.tmp');
-    const r = await fetcher([s.url]).f.download('x', dest, ctx);
+    const r = await toFile(fetcher([s.url]).f, 'x', dest);
     expect(r.bytes).toBe(200);
     expect(readFileSync(dest, 'utf8')).toBe('y'.repeat(200));
-    expect(r.sha256).toEqual(sha('y'.repeat(200)));
   });
 
   it('removes the file when every attempt fails or the body is too large', async () => {
     const bad = await serve((_req, res) => truncated(res, 100, 60));
     const dest = join(dir, 'failed.tmp');
-    expect((await rejection(fetcher([bad.url]).f.download('x', dest, ctx))).code).toBe(ErrorCodes.TRUNCATED);
+    expect((await rejection(toFile(fetcher([bad.url]).f, 'x', dest))).code).toBe(ErrorCodes.TRUNCATED);
     expect(existsSync(dest)).toBe(false);
 
     const big = await serve((_req, res) => {
       res.write('z'.repeat(8));
       res.end('z'.repeat(8));
     });
-    const e = await rejection(fetcher([big.url]).f.download('x', dest, { ...ctx, maxBytes: 10 }));
+    const e = await rejection(toFile(fetcher([big.url]).f, 'x', dest, { ...ctx, maxBytes: 10 }));
     expect(e.code).toBe(ErrorCodes.TOO_LARGE);
     expect(existsSync(dest)).toBe(false);
   });
@@ -386,7 +395,7 @@ describe('Fetcher.download', () => {
     const s = await serve((_req, res) => ok(res, 'data'));
     const other = await serve((_req, res) => ok(res, 'data'));
     const { f, sleeps } = fetcher([s.url, other.url]);
-    const err = await rejection(f.download('x', join(dir, 'no-such-dir', 'f.tmp'), ctx));
+    const err = await rejection(toFile(f, 'x', join(dir, 'no-such-dir', 'f.tmp')));
     expect(err.code).toBe(ErrorCodes.IO);
     expect(err.message).toContain('example.com/m@v1.0.0');
     expect(sleeps).toEqual([]);
@@ -403,16 +412,16 @@ describe('Fetcher.download', () => {
       const dest = join(dir, 'big.tmp');
       const mib50 = 800; // 64 KiB chunks
 
-      const first = await f.download(String(mib50), dest, big);
+      const first = await toFile(f, String(mib50), dest, big);
       expect(first.bytes).toBe(50 * 1024 * 1024);
-      expect(first.sha256).toEqual(bigBodySha256(mib50));
+      expect(sha(readFileSync(dest))).toEqual(bigBodySha256(mib50));
 
       // After that warm-up, a body three times larger must not grow the process
       // by anything near its size (buffering it would add >= 100 MiB).
       const before = process.memoryUsage().rss;
       let peak = before;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-      const second = await f.download(String(3 * mib50), dest, big);
+      const second = await toFile(f, String(3 * mib50), dest, big);
       clearInterval(sampler);
       peak = Math.max(peak, process.memoryUsage().rss);
       expect(second.bytes).toBe(150 * 1024 * 1024);
