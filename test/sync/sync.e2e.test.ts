@@ -207,6 +207,10 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
     const dest = path.join(await tmp('killed'), 'tree');
     // slow a few bodies so kills land mid-download as well as mid-publish
     for (const v of up.versions().slice(0, 6)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
+    // ...and keep one body slow enough that no run can finish before its kill, however fast the machine
+    const last = up.versions().at(-1);
+    if (last === undefined) throw new Error('empty corpus');
+    up.inject(last.path, last.version, 'zip', { kind: 'slow', bytesPerSec: 64 });
     for (const delayMs of [150, 400, 700, 1000]) {
       const child = spawnCli(syncArgs(up, dest, ['--concurrency', '3']));
       const done = collect(child);
