@@ -97,7 +97,7 @@ async function wire(cfg: SyncConfig, logger: Logger, repair: boolean, online: bo
           sumdbName: cfg.sumdb.name,
           mirror: ctx.mirror,
           sumdb: ctx.sumdb,
-          publishSumdb: ctx.publishSumdb,
+          sumdbTree: ctx.sumdbTree,
         })
       : undefined;
     return { client, writer, repairer, close };

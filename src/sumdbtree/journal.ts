@@ -5,9 +5,8 @@
  * for the next run instead of a module the go command cannot verify offline.
  */
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { createReadStream } from 'node:fs';
 import { ioError } from '../store/atomic.js';
 import { close, fsync, open, writeAll } from '../store/fsx.js';
 
@@ -16,6 +15,20 @@ export interface PendingRecord {
   version: string;
   id: number;
   recordText: string;
+}
+
+/** Bytes read from the journal at a time. */
+const SCAN_CHUNK = 64 * 1024;
+
+/** The record on one journal line, or undefined for a blank, torn or foreign line. */
+function parseLine(line: string): PendingRecord | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const v: unknown = JSON.parse(line);
+    return isPending(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isPending(v: unknown): v is PendingRecord {
@@ -63,23 +76,39 @@ export class PendingJournal {
     return done;
   }
 
-  /** Streams the records (a torn last line from a killed run is ignored). */
-  async *records(): AsyncGenerator<PendingRecord> {
+  /**
+   * Calls `visit` for every complete record from byte offset `from` on, in
+   * order, and returns the offset just after the last complete line. A line
+   * still being written (or torn by a killed run) at the end is left for a
+   * later scan; a torn line in the middle is skipped. A missing file has none.
+   */
+  async scan(from: number, visit: (r: PendingRecord) => Promise<void> | void): Promise<number> {
+    let fh: FileHandle;
     try {
-      await fs.access(this.file);
-    } catch {
-      return;
+      fh = await fs.open(this.file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return from;
+      throw err;
     }
-    const lines = createInterface({ input: createReadStream(this.file, 'utf8'), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch {
-        continue;
+    try {
+      const buf = Buffer.alloc(SCAN_CHUNK);
+      let done = from;
+      let rest = Buffer.alloc(0);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, done + rest.length);
+        if (bytesRead === 0) return done;
+        const data = Buffer.concat([rest, buf.subarray(0, bytesRead)]);
+        const last = data.lastIndexOf(0x0a);
+        rest = last < 0 ? data : data.subarray(last + 1);
+        if (last < 0) continue;
+        for (const line of data.toString('utf8', 0, last).split('\n')) {
+          const r = parseLine(line);
+          if (r !== undefined) await visit(r);
+        }
+        done += last + 1;
       }
-      if (isPending(v)) yield v;
+    } finally {
+      await fh.close();
     }
   }
 

@@ -92,10 +92,17 @@ class CopyingTileReader implements TileReader {
   saveTiles(): void {}
 }
 
-/** Writes the lookup files of the published records in `batch` (and, through `hashes`, the tiles that prove them); returns how many. */
-async function publishLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashReader, batch: PendingRecord[]): Promise<number> {
+/** Lookups written from one batch, and the records whose versions are not visible (yet). */
+interface BatchResult {
+  written: number;
+  invisible: PendingRecord[];
+}
+
+/** Writes the lookup files of the published records in `batch` (and, through `hashes`, the tiles that prove them). */
+async function publishLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashReader, batch: PendingRecord[]): Promise<BatchResult> {
   const published = await Promise.all(batch.map((r) => deps.isPublished(r.module, r.version)));
   const records = batch.filter((_, i) => published[i]);
+  const invisible = batch.filter((_, i) => !published[i]);
   for (const r of records) {
     if (r.id >= head.tree.size) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, `record ${r.id} is outside the trusted tree of size ${head.tree.size}`, {
@@ -105,48 +112,122 @@ async function publishLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: Has
       });
     }
   }
-  if (records.length === 0) return 0;
+  if (records.length === 0) return { written: 0, invisible };
   // Exactly what the go client's checkRecord reads: each record's leaf hash, through tiles of the head.
   await hashes.readHashes(records.map((r) => storedHashIndex(0, r.id)));
   const files = records.map((r) => ({ target: lookupFile(deps.root, deps.name, r.module, r.version), data: formatLookup(r.id, r.recordText, head.note) }));
   await writeFilesAtomic(files, deps.tmpDir);
-  return records.length;
+  return { written: records.length, invisible };
 }
 
-/** Writes the lookups and tiles for the pending records and the trusted head, then `latest`. */
-export async function publishSumdbTree(deps: SumdbTreeDeps): Promise<SumdbTreeResult> {
-  const head = await deps.source.trustedHead();
-  if (head === undefined) {
-    throw new GomirrorError(ErrorCodes.BAD_PROOF, 'no trusted checksum-database head to publish', { op: 'sumdbtree.publish' });
+/**
+ * Publishes the journal's records into the tree as their versions become
+ * visible. `update` (during a run, e.g. at each checkpoint) writes the lookups
+ * of the records appended since the previous call whose versions are visible,
+ * keeps the others for the next call, and publishes the head they are proven
+ * against; `finish` (once every version has settled) does the same, drops
+ * records whose versions never became visible, and clears the journal. Calls
+ * are serialized; a failed call changes nothing the next call relies on (it
+ * starts again from the same journal offset), and a crash leaves the journal
+ * for the next run. Totals count every call since the last `finish`.
+ */
+export class SumdbTreePublisher {
+  private offset = 0;
+  private carried: PendingRecord[] = [];
+  /** Lookups were written since `latest` was last brought up to date. */
+  private dirty = false;
+  private proven: ProvenTiles | undefined;
+  private totals = { lookups: 0, tilesWritten: 0 };
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: SumdbTreeDeps) {}
+
+  /** Publishes what became visible since the last call; the journal keeps everything. */
+  update(): Promise<SumdbTreeResult> {
+    return this.serial(() => this.run(false));
   }
-  const dir = sumdbDir(deps.root, deps.name);
-  const reader = new CopyingTileReader(deps);
-  // Tiles already authenticated for this head are not hashed again for each record.
-  const hashes: HashReader = tileHashReader(head.tree.size, head.tree.hash, reader, new ProvenTiles(head.tree.size, head.tree.hash));
-  let lookups = 0;
-  let batch: PendingRecord[] = [];
-  for await (const r of deps.journal.records()) {
-    batch.push(r);
-    if (batch.length < LOOKUP_BATCH) continue;
-    lookups += await publishLookups(deps, head, hashes, batch);
-    batch = [];
+
+  /** Publishes everything still pending, then clears the journal. */
+  finish(): Promise<SumdbTreeResult> {
+    return this.serial(() => this.run(true));
   }
-  lookups += await publishLookups(deps, head, hashes, batch);
-  const current = await fs.readFile(path.join(dir, 'latest')).catch(() => undefined);
-  if (lookups > 0 || (current !== undefined && !current.equals(head.note))) {
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(final: boolean): Promise<SumdbTreeResult> {
+    const { deps } = this;
+    const head = await deps.source.trustedHead();
+    if (head === undefined) {
+      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'no trusted checksum-database head to publish', { op: 'sumdbtree.publish' });
+    }
+    const reader = new CopyingTileReader(deps);
+    // Tiles already authenticated for this head are not hashed again for each record.
+    const { size, hash } = head.tree;
+    if (this.proven?.size !== size || !this.proven.hash.equals(hash)) this.proven = new ProvenTiles(size, hash);
+    const hashes = tileHashReader(size, hash, reader, this.proven);
+    let lookups = 0;
+    const waiting: PendingRecord[] = [];
+    let batch = [...this.carried];
+    const flush = async (): Promise<void> => {
+      const out = await publishLookups(deps, head, hashes, batch);
+      batch = [];
+      lookups += out.written;
+      waiting.push(...out.invisible);
+    };
+    const offset = await deps.journal.scan(this.offset, async (r) => {
+      batch.push(r);
+      if (batch.length >= LOOKUP_BATCH) await flush();
+    });
+    await flush();
+    if (lookups > 0) this.dirty = true;
+    await this.publishHead(head, hashes);
+    this.offset = offset;
+    this.carried = final ? [] : waiting;
+    this.totals.lookups += lookups;
+    this.totals.tilesWritten += reader.written;
+    const result = { ...this.totals, treeSize: size };
+    if (final) {
+      await deps.journal.clear();
+      this.offset = 0;
+      this.totals = { lookups: 0, tilesWritten: 0 };
+    }
+    return result;
+  }
+
+  /**
+   * Makes `head` the tree's `latest` when lookups were written or an older head
+   * is published: first the tiles that prove every previously published head
+   * consistent with it, then the list of published heads, then `latest`.
+   */
+  private async publishHead(head: SignedHead, hashes: HashReader): Promise<void> {
+    const { deps } = this;
+    const dir = sumdbDir(deps.root, deps.name);
+    const current = await fs.readFile(path.join(dir, 'latest')).catch(() => undefined);
     const published = await deps.heads.load();
+    const remember = (): Promise<void> => deps.heads.save([...new Set([...published, head.tree.size])].sort((a, b) => a - b));
+    if (current?.equals(head.note) === true) {
+      // Published by an earlier call with its proofs; a tree written before heads were saved first gets its entry now.
+      if (!published.includes(head.tree.size)) await remember();
+      this.dirty = false;
+      return;
+    }
+    if (!this.dirty && current === undefined) return;
     for (const old of published.filter((n) => n > 0 && n < head.tree.size)) {
       // A client that cached an older head proves it consistent with this one, and re-checks
       // records under tiles that were partial then (the old right edge).
       await proveTree(head.tree.size, old, hashes);
       await hashes.readHashes([storedHashIndex(0, old - 1)]);
     }
+    // Saved before `latest`: a head a client may have read always has its proofs written.
+    await remember();
     await writeFileAtomic(path.join(dir, 'supported'), '', deps.tmpDir);
     await writeFileAtomic(path.join(dir, 'latest'), head.note, deps.tmpDir);
-    await deps.heads.save([...new Set([...published, head.tree.size])].sort((a, b) => a - b));
+    this.dirty = false;
   }
-  await deps.journal.clear();
-  return { lookups, tilesWritten: reader.written, treeSize: head.tree.size };
 }
 
 /** PublishedHeads in a JSON file under the state directory. */
@@ -178,8 +259,7 @@ export function treePublisher(o: {
   source: TileSource;
   journal: PendingJournal;
   isPublished(module: string, version: string): Promise<boolean>;
-}): () => Promise<SumdbTreeResult> {
+}): SumdbTreePublisher {
   const heads = fileHeadsStore(path.join(o.stateDir, 'sumdb', o.name, 'published-heads.json'), o.tmpDir);
-  return () =>
-    publishSumdbTree({ root: o.root, name: o.name, tmpDir: o.tmpDir, source: o.source, journal: o.journal, heads, isPublished: o.isPublished });
+  return new SumdbTreePublisher({ root: o.root, name: o.name, tmpDir: o.tmpDir, source: o.source, journal: o.journal, heads, isPublished: o.isPublished });
 }

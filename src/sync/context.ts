@@ -15,7 +15,7 @@ import { fileTileCache } from '../store/tile-cache.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
-import { treePublisher, type SumdbTreeResult } from '../sumdbtree/publish.js';
+import { treePublisher, type SumdbTreePublisher } from '../sumdbtree/publish.js';
 import type { MirrorDeps } from './mirror-version.js';
 
 /** Response bodies held in memory at once, and the largest one held: larger bodies are streamed to temp files. */
@@ -32,7 +32,8 @@ export interface SyncContext {
   /** What mirroring one version needs (the runner adds mayPublish). */
   mirror: Omit<MirrorDeps, 'mayPublish'>;
   /** Writes lookups, tiles and latest into the tree's sumdb/ for what this run published. */
-  publishSumdb(): Promise<SumdbTreeResult>;
+  /** Publishes the run's checksum-database records into the tree (update during the run, finish at its end). */
+  sumdbTree: SumdbTreePublisher;
   close(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
   });
   const writer = new TreeWriter(cfg.dest, state.tmpDir);
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
-  const publishSumdb = treePublisher({
+  const sumdbTree = treePublisher({
     root: cfg.dest,
     name: cfg.sumdb.name,
     stateDir: cfg.state,
@@ -85,7 +86,7 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
   return {
     agent,
     pending,
-    publishSumdb,
+    sumdbTree,
     mirror: { fetcher: proxy, sumdb, writer, tmpDir: state.tmpDir, pending, memory },
     proxy,
     sumdb,

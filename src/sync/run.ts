@@ -8,6 +8,7 @@ import { GomirrorError, exitCodeFor } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { BulkRecordSource, bulkWindow } from '../sumdb/bulk.js';
+import { repeatEvery } from './repeat.js';
 import { removeStaleTemps } from '../store/atomic.js';
 import { checkFreeSpace } from '../store/diskspace.js';
 import { acquireLock } from '../store/lock.js';
@@ -17,6 +18,9 @@ import { runFeed } from './feed-mode.js';
 import { newCounters, ProgressDisplay } from './progress.js';
 import { VersionRunner } from './runner.js';
 import { runTargeted } from './targeted-mode.js';
+
+/** How often a run publishes the lookups of the versions it has published so far. */
+const LOOKUP_INTERVAL_MS = 1000;
 
 export interface SyncOptions {
   logger: Logger;
@@ -76,6 +80,11 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       logger,
       { concurrency: cfg.concurrency, journal: !isTargeted(cfg), breakerThreshold: Math.max(10, cfg.concurrency * 2), now: Date.now, ...(opts.signal && { signal: opts.signal }) },
     );
+    // Lookups of published versions go into the tree every second, not only at the end (which retries any failure).
+    const lookups = repeatEvery(LOOKUP_INTERVAL_MS, async () => {
+      if (runner.stopped) return;
+      await ctx.sumdbTree.update().catch((err: unknown) => logger.warn({ err }, 'cannot publish checksum-database lookups yet; the end of the run tries again'));
+    });
     progress?.start();
     try {
       if (isTargeted(cfg)) await runTargeted(cfg, runner, logger);
@@ -86,11 +95,12 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       throw err;
     } finally {
       failures = runner.failures;
+      await lookups.stop();
     }
     await runner.checkpoint();
     error = runner.stopError;
     if (error === undefined || !isSecurityError(error)) {
-      const tree = await ctx.publishSumdb();
+      const tree = await ctx.sumdbTree.finish();
       logger.info({ ...tree }, 'checksum database published in the tree');
     }
   } catch (err) {

@@ -14,7 +14,7 @@ import { filePayload } from '../store/payload.js';
 import { versionFile } from '../store/layout.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { parseTilePath } from '../sumdb/index.js';
-import type { SumdbTreeResult } from '../sumdbtree/publish.js';
+import type { SumdbTreePublisher, SumdbTreeResult } from '../sumdbtree/publish.js';
 import { tileFile } from '../sumdbtree/layout.js';
 import { mirrorVersion, type MirrorDeps } from '../sync/mirror-version.js';
 import { verifyVersion } from './verified.js';
@@ -29,7 +29,7 @@ export interface RepairDeps {
   /** The network checksum-database client (persistent trusted head), for tiles. */
   sumdb: SumdbClient;
   /** Publishes lookups, tiles and latest for everything appended to the pending journal. */
-  publishSumdb(): Promise<SumdbTreeResult>;
+  sumdbTree: Pick<SumdbTreePublisher, 'finish'>;
 }
 
 function treePath(root: string, rel: string): string {
@@ -101,6 +101,6 @@ export class Repairer {
   /** Publishes every queued lookup, the tiles that prove them, and `latest`. */
   async finish(): Promise<SumdbTreeResult> {
     await this.deps.mirror.writer.checkpoint();
-    return this.deps.publishSumdb();
+    return this.deps.sumdbTree.finish();
   }
 }

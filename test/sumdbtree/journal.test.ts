@@ -21,7 +21,9 @@ const rec = (i: number): PendingRecord => ({
 
 async function all(j: PendingJournal): Promise<PendingRecord[]> {
   const out: PendingRecord[] = [];
-  for await (const r of j.records()) out.push(r);
+  await j.scan(0, (r) => {
+    out.push(r);
+  });
   return out;
 }
 
@@ -97,6 +99,39 @@ describe('PendingJournal', () => {
     await next.append(rec(3));
     expect(await all(next)).toEqual([rec(1), rec(2), rec(3)]);
     await next.close();
+  });
+
+  it('scan resumes from the offset it returned; a line still being written waits for the next scan', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    await j.append(rec(1));
+    await j.append(rec(2));
+    const seen: number[] = [];
+    const visit = (r: PendingRecord): void => {
+      seen.push(r.id);
+    };
+    const first = await j.scan(0, visit);
+    expect(first).toBe((await fs.stat(j.file)).size);
+    const line = JSON.stringify(rec(3));
+    await fs.appendFile(j.file, line.slice(0, 20)); // half a line: a write in progress
+    expect(await j.scan(first, visit)).toBe(first);
+    await fs.appendFile(j.file, `${line.slice(20)}\n`);
+    const second = await j.scan(first, visit);
+    expect(second).toBe((await fs.stat(j.file)).size);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await j.scan(second, visit)).toBe(second);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('scan reads a journal far larger than its read size, line by line', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    const n = 3000; // ~400 KB: several 64 KiB reads, lines split across them
+    await fs.writeFile(j.file, Array.from({ length: n }, (_, i) => `${JSON.stringify(rec(i))}\n`).join(''));
+    const got: number[] = [];
+    const end = await j.scan(0, (r) => {
+      got.push(r.id);
+    });
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(end).toBe((await fs.stat(j.file)).size);
   });
 
   it('concurrent appends all land, one per line', async () => {

@@ -14,6 +14,7 @@ import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 
 const e2e = haveTools('go', 'nginx');
@@ -110,6 +111,37 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
     } finally {
       child.kill('SIGTERM');
       expect((await out).code).toBe(0);
+    }
+  });
+
+  it('while a sync is still running, go already verifies offline every version it has published', async () => {
+    const up = await startUpstream({ seed: SEED + 1 });
+    const running = path.join(base, 'running');
+    try {
+      const all = up.versions();
+      const slow = all.at(-1);
+      if (slow === undefined) throw new Error('empty corpus');
+      up.inject(slow.path, slow.version, 'zip', { kind: 'slow', bytesPerSec: 32 }); // holds the run open
+      const rest = all.filter((v) => v !== slow);
+      const child = spawnCli(syncArgs(up, running));
+      const done = collect(child);
+      try {
+        const lookup = (v: CorpusVersion): string => path.join(running, 'sumdb', 'sum.example.test', 'lookup', `${escapePath(v.path)}@${escapeVersion(v.version)}`);
+        const there = (f: string): Promise<boolean> => fs.access(f).then(() => true, () => false);
+        await waitFor(async () => (await Promise.all(rest.map((v) => there(lookup(v))))).every(Boolean), 20_000);
+        expect(await there(lookup(slow))).toBe(false);
+        const client: GoClient = { home: path.join(base, 'midrunclient'), proxy: `file://${running}`, sumdb: up.sumdbKey };
+        const { results, failed } = await goDownload(client, specs(rest));
+        expect(failed.map((f) => f.stderr)).toEqual([]);
+        expectVerified(results, rest);
+        expect(child.exitCode).toBeNull(); // the run was still going all along
+        await cleanModcache(client);
+      } finally {
+        child.kill('SIGKILL');
+        await done;
+      }
+    } finally {
+      await up.close();
     }
   });
 

@@ -1,0 +1,133 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SumdbClient } from '../../src/sumdb/client.js';
+import { PendingJournal, type PendingRecord } from '../../src/sumdbtree/journal.js';
+import { lookupFile } from '../../src/sumdbtree/layout.js';
+import { fileHeadsStore, SumdbTreePublisher } from '../../src/sumdbtree/publish.js';
+import { FakeLog, memoryStore, newKey } from '../sumdb/fakelog.js';
+import { tempDir } from '../zip/fixtures.js';
+
+const NAME = 'sum.test.example';
+const MODULE = 'example.com/m';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => cleanup());
+
+async function setup(n: number) {
+  const key = newKey(NAME);
+  const log = new FakeLog(key.signer);
+  await log.addMany(n);
+  const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport(), trusted: memoryStore() });
+  await client.refreshHead();
+  const root = join(dir, 'tree');
+  const journal = new PendingJournal(join(dir, 'state', 'pending.jsonl'));
+  const visible = new Set<number>();
+  let failVisibility = false;
+  const publisher = new SumdbTreePublisher({
+    root,
+    name: NAME,
+    tmpDir: join(dir, 'tmp'),
+    source: client,
+    journal,
+    heads: fileHeadsStore(join(dir, 'state', 'heads.json'), join(dir, 'tmp')),
+    isPublished: async (_m, v) => {
+      if (failVisibility) throw new Error('disk went away');
+      return visible.has(Number(v.split('.')[2]));
+    },
+  });
+  const record = (id: number): PendingRecord => ({ module: MODULE, version: `v0.0.${id}`, id, recordText: (log.records[id] as Buffer).toString() });
+  const lookup = (id: number): Promise<Buffer | undefined> => fs.readFile(lookupFile(root, NAME, MODULE, `v0.0.${id}`)).catch(() => undefined);
+  const written = async (ids: number[]): Promise<number[]> => {
+    const out: number[] = [];
+    for (const id of ids) if ((await lookup(id)) !== undefined) out.push(id);
+    return out;
+  };
+  const latest = (): Promise<string | undefined> => fs.readFile(join(root, 'sumdb', NAME, 'latest'), 'utf8').catch(() => undefined);
+  return { log, client, journal, visible, publisher, record, lookup, written, latest, setFail: (f: boolean) => (failVisibility = f) };
+}
+
+const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+describe('SumdbTreePublisher', () => {
+  it('update publishes versions as they become visible and keeps the rest; finish drops the never-visible and clears the journal', async () => {
+    const s = await setup(10);
+    for (const id of [0, 1, 2, 3, 4]) await s.journal.append(s.record(id));
+    [0, 1, 2].forEach((id) => s.visible.add(id));
+    expect(await s.latest()).toBeUndefined();
+
+    const first = await s.publisher.update();
+    expect(first.lookups).toBe(3);
+    expect(await s.written(ids(10))).toEqual([0, 1, 2]);
+    expect(await s.latest()).toBe((await s.log.note()).toString());
+    const text = (await s.lookup(1))?.toString();
+    expect(text).toBe(`1\n${s.record(1).recordText}\n${(await s.log.note()).toString()}`);
+
+    // 3 was held back (not visible at the first update), 5 is new; 4 and 6 are still invisible.
+    for (const id of [5, 6]) await s.journal.append(s.record(id));
+    [3, 5].forEach((id) => s.visible.add(id));
+    const second = await s.publisher.update();
+    expect(second.lookups).toBe(5);
+    expect(await s.written(ids(10))).toEqual([0, 1, 2, 3, 5]);
+
+    const done = await s.publisher.finish();
+    expect(done.lookups).toBe(5);
+    expect(done.treeSize).toBe(10);
+    await expect(fs.access(s.journal.file)).rejects.toThrow();
+    expect(await s.written(ids(10))).toEqual([0, 1, 2, 3, 5]);
+    // A later run starts afresh.
+    expect((await s.publisher.update()).lookups).toBe(0);
+  });
+
+  it('an update that fails loses nothing: the next one publishes the same records', async () => {
+    const s = await setup(6);
+    for (const id of [0, 1]) await s.journal.append(s.record(id));
+    await s.publisher.update(); // neither visible yet: both held back
+    for (const id of [2, 3]) await s.journal.append(s.record(id));
+    [0, 1, 2, 3].forEach((id) => s.visible.add(id));
+    s.setFail(true);
+    await expect(s.publisher.update()).rejects.toThrow('disk went away');
+    expect(await s.written(ids(6))).toEqual([]);
+    s.setFail(false);
+    expect((await s.publisher.finish()).lookups).toBe(4);
+    expect(await s.written(ids(6))).toEqual([0, 1, 2, 3]);
+  });
+
+  it('moves latest to a newer trusted head, remembering every published head', async () => {
+    const s = await setup(10);
+    await s.journal.append(s.record(2));
+    s.visible.add(2);
+    await s.publisher.update();
+    const oldNote = (await s.log.note()).toString();
+    expect(await s.latest()).toBe(oldNote);
+
+    await s.log.addMany(300);
+    await s.client.refreshHead();
+    await s.journal.append(s.record(200));
+    s.visible.add(200);
+    await s.publisher.update();
+    expect(await s.latest()).toBe((await s.log.note()).toString());
+    expect(JSON.parse(await fs.readFile(join(dir, 'state', 'heads.json'), 'utf8'))).toEqual([10, 310]);
+    // The lookup written under the older head keeps it; the go client proves it consistent with latest.
+    expect((await s.lookup(2))?.toString().endsWith(oldNote)).toBe(true);
+    // The tiles that prove head 10 inside head 310 are in the tree (the partial tile of the old right edge among them).
+    const tiles = await fs.readdir(join(dir, 'tree', 'sumdb', NAME, 'tile', '8', '0'), { recursive: true });
+    expect(tiles).toContain('000.p/10');
+  });
+
+  it('calls are serialized: concurrent updates never write a lookup twice', async () => {
+    const s = await setup(40);
+    for (const id of ids(40)) {
+      await s.journal.append(s.record(id));
+      s.visible.add(id);
+    }
+    const [a, b] = await Promise.all([s.publisher.update(), s.publisher.update()]);
+    expect(a.lookups).toBe(40);
+    expect(b.lookups).toBe(40); // totals: the second call found nothing new
+    expect(await s.written(ids(40))).toEqual(ids(40));
+  });
+});
