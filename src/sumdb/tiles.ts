@@ -225,7 +225,10 @@ function planTiles(h: number, size: number, indexes: number[]): TilePlan {
 /**
  * Tiles already authenticated against one tree (size, hash): a tile whose
  * bytes equal a remembered one needs no hashing again. Bounded: it forgets
- * everything when full (the next reads just authenticate again).
+ * everything when full (the next reads just authenticate again). The default
+ * of 256 tiles (≤ 2 MiB) covers a sync that follows the feed (the log's right
+ * edge); a run whose records are spread over the whole log re-hashes a few
+ * 8 KiB tiles per lookup instead of holding tens of MiB.
  */
 export class ProvenTiles {
   private readonly tiles = new Map<string, Buffer>();
@@ -233,7 +236,7 @@ export class ProvenTiles {
   constructor(
     readonly size: number,
     readonly hash: Buffer,
-    private readonly max = 4096,
+    private readonly max = 256,
   ) {}
 
   /** True when t was authenticated for this tree with exactly these bytes. */
