@@ -17,8 +17,14 @@ export type Sink<T> = (
   declared: number | undefined,
 ) => Promise<{ value: T; bytes: number }>;
 
-/** Collects the whole body into one Buffer. */
-export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge) => {
+/**
+ * Collects the whole body into one Buffer. With a Content-Length, chunks are
+ * copied into one buffer of that size as they arrive (no second copy of the
+ * body at the end); a body longer than declared is still counted, and the
+ * caller rejects the size mismatch.
+ */
+export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge, declared) => {
+  if (declared !== undefined && declared <= maxBytes) return intoBuffer(body as AsyncIterable<Buffer>, Buffer.allocUnsafe(declared), maxBytes, tooLarge);
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -28,6 +34,16 @@ export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge) => {
   }
   return { value: Buffer.concat(chunks, bytes), bytes };
 };
+
+async function intoBuffer(body: AsyncIterable<Buffer>, out: Buffer, maxBytes: number, tooLarge: () => GomirrorError): Promise<{ value: Buffer; bytes: number }> {
+  let bytes = 0;
+  for await (const chunk of body) {
+    if (bytes + chunk.length > maxBytes) throw tooLarge();
+    if (bytes < out.length) chunk.copy(out, bytes, 0, Math.min(chunk.length, out.length - bytes));
+    bytes += chunk.length;
+  }
+  return { value: bytes < out.length ? out.subarray(0, bytes) : out, bytes };
+}
 
 /** Where an I/O failure happened, for the error the file sink throws. */
 export interface FileSinkContext {

@@ -10,12 +10,11 @@ import type { StateStore } from '../../src/store/state.js';
 import { TreeWriter } from '../../src/store/writer.js';
 import type { PendingJournal } from '../../src/sumdbtree/journal.js';
 import { newCounters } from '../../src/sync/progress.js';
-import { VersionRunner, type Settlement } from '../../src/sync/runner.js';
+import { LOCAL_STAGE_MAX, VersionRunner, type Settlement } from '../../src/sync/runner.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor, type VersionFiles } from '../verify/fixtures.js';
 
 const TIME = '2024-01-02T03:04:05Z';
-const CONCURRENCY = 2;
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -47,11 +46,12 @@ function fixtureFetcher(files: Map<string, VersionFiles>, zipFetches: string[]):
 }
 
 describe('VersionRunner', () => {
-  it('keeps downloading while verification and publication lag, up to a bounded backlog, and drains everything', async () => {
+  it.each([2, LOCAL_STAGE_MAX + 4])('keeps downloading while verification and publication lag, up to a bounded backlog, and drains everything (concurrency %i)', async (concurrency) => {
     const tmp = join(dir, 'tmp');
     await fs.mkdir(tmp);
     const files = new Map<string, VersionFiles>();
-    for (let i = 0; i < 12; i++) {
+    const local = Math.min(concurrency, LOCAL_STAGE_MAX);
+    for (let i = 0; i < 2 * concurrency + 8; i++) {
       const f = await makeVersionFiles(tmp, `example.com/m${i}`, 'v1.0.0', i + 1);
       files.set(f.module, f);
     }
@@ -67,14 +67,15 @@ describe('VersionRunner', () => {
       {} as StateStore,
       counters,
       createLogger('silent', 'json'),
-      { concurrency: CONCURRENCY, journal: false, breakerThreshold: 10, now: Date.now },
+      { concurrency, journal: false, breakerThreshold: 10, now: Date.now },
     );
     const settled: Settlement[] = [];
     for (const f of files.values()) runner.schedule({ module: f.module, version: f.version, withZip: true }, 0, (s) => settled.push(s));
 
-    // Stalled: CONCURRENCY versions publishing, one waiting for a local slot, and each download
-    // slot holding a downloaded version until the line moves — nothing more is fetched.
-    const backlog = 2 * CONCURRENCY + 1;
+    // Stalled: `local` versions publishing (never more than LOCAL_STAGE_MAX), one waiting for a
+    // local slot, and each download slot holding a downloaded version until the line moves —
+    // nothing more is fetched.
+    const backlog = local + 1 + concurrency;
     await vi.waitFor(() => expect(zipFetches.length).toBe(backlog));
     await new Promise((r) => setTimeout(r, 100));
     expect(zipFetches.length).toBe(backlog);
