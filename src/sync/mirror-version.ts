@@ -24,7 +24,7 @@ export interface MirrorDeps {
   tmpDir: string;
   /** Bodies held in memory instead of temp files (.mod and small .zip files). */
   memory: MemoryBudget;
-  /** Records whose lookups and tiles go into the tree's sumdb/ at the end of the run. */
+  /** Records whose lookups and tiles go into the tree's sumdb/ (within about a second; the journal keeps them until the run ends). */
   pending: PendingJournal;
   /** Checked right before publishing: a run that detected a security problem publishes nothing more. */
   mayPublish(): boolean;

@@ -30,8 +30,9 @@ export interface ModuleCheckDeps {
   settleMs: number;
   /**
    * When a sync holds the lock: when it started (ms). Versions it published
-   * have no lookup file until it ends, and their module's list and @latest
-   * only from its next checkpoint; neither is reported.
+   * get their lookup file within about a second (at the latest when it ends),
+   * and their module's list and @latest from its next checkpoint; neither
+   * gap is reported.
    */
   inFlightSince?: number;
 }
@@ -155,7 +156,7 @@ class VersionChecker {
     }
   }
 
-  /** True when a running sync published this version (its lookup comes at the end of that run). */
+  /** True when a running sync published this version (its lookup comes within about a second, at the latest at the end of that run). */
   private async publishedByRunningSync(): Promise<boolean> {
     const since = this.deps.inFlightSince;
     if (since === undefined) return false;

@@ -39,7 +39,7 @@ export interface TreeVerifyOptions {
   concurrency: number;
   /** Pause before re-checking what a concurrent sync may be publishing (default 250 ms). */
   settleMs?: number;
-  /** When a sync holding the lock started (ms): its fresh versions lack lookups until it ends. */
+  /** When a sync holding the lock started (ms): its fresh versions may lack lookups for a moment (see ModuleCheckDeps). */
   inFlightSince?: number;
   /** Present with --repair (the caller holds the run lock). */
   repairer?: Repairer;
