@@ -92,64 +92,91 @@ class CopyingTileReader implements TileReader {
   saveTiles(): void {}
 }
 
-/** Lookups written from one batch, and the records whose versions are not visible (yet). */
-interface BatchResult {
-  written: number;
-  invisible: PendingRecord[];
+/** Why an update stopped early (its caller said not to go on, e.g. after a security error). */
+function stopped(): GomirrorError {
+  return new GomirrorError(ErrorCodes.ABORTED, 'publishing lookups stopped: the run is stopping', { op: 'sumdbtree.publish' });
 }
 
-/** Writes the lookup files of the published records in `batch` (and, through `hashes`, the tiles that prove them). */
-async function publishLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashReader, batch: PendingRecord[]): Promise<BatchResult> {
-  const published = await Promise.all(batch.map((r) => deps.isPublished(r.module, r.version)));
-  const records = batch.filter((_, i) => published[i]);
-  const invisible = batch.filter((_, i) => !published[i]);
-  for (const r of records) {
-    if (r.id >= head.tree.size) {
+/** How long `update` keeps publishing lookups under one head before moving to a newer trusted head. */
+export const HEAD_ADVANCE_MS = 5 * 60_000;
+
+/** The records of one batch that get a lookup now, and those kept for a later call. */
+interface Split {
+  ready: PendingRecord[];
+  later: PendingRecord[];
+  /** Some visible record lies beyond the head (a newer head would cover it). */
+  beyond: boolean;
+}
+
+/** Splits a batch: visible records inside `head` are ready; invisible ones wait; visible ones beyond it wait, or in `final` are BAD_PROOF. */
+async function splitBatch(deps: SumdbTreeDeps, head: SignedHead, batch: PendingRecord[], final: boolean): Promise<Split> {
+  const visible = await Promise.all(batch.map((r) => deps.isPublished(r.module, r.version)));
+  const out: Split = { ready: [], later: [], beyond: false };
+  batch.forEach((r, i) => {
+    if (!visible[i]) return out.later.push(r);
+    if (r.id < head.tree.size) return out.ready.push(r);
+    if (final) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, `record ${r.id} is outside the trusted tree of size ${head.tree.size}`, {
         op: 'sumdbtree.publish',
         module: r.module,
         version: r.version,
       });
     }
-  }
-  if (records.length === 0) return { written: 0, invisible };
+    out.beyond = true;
+    return out.later.push(r);
+  });
+  return out;
+}
+
+/** Writes the lookup files of `records` (and, through `hashes`, the tiles that prove them). */
+async function writeLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashReader, records: PendingRecord[]): Promise<void> {
   // Exactly what the go client's checkRecord reads: each record's leaf hash, through tiles of the head.
   await hashes.readHashes(records.map((r) => storedHashIndex(0, r.id)));
   const files = records.map((r) => ({ target: lookupFile(deps.root, deps.name, r.module, r.version), data: formatLookup(r.id, r.recordText, head.note) }));
   await writeFilesAtomic(files, deps.tmpDir);
-  return { written: records.length, invisible };
 }
 
 /**
  * Publishes the journal's records into the tree as their versions become
- * visible. `update` (during a run, e.g. at each checkpoint) writes the lookups
- * of the records appended since the previous call whose versions are visible,
- * keeps the others for the next call, and publishes the head they are proven
- * against; `finish` (once every version has settled) does the same, drops
- * records whose versions never became visible, and clears the journal. Calls
- * are serialized; a failed call changes nothing the next call relies on (it
- * starts again from the same journal offset), and a crash leaves the journal
- * for the next run. Totals count every call since the last `finish`.
+ * visible. `update` (during a run, e.g. every second) writes the lookups of
+ * the records appended since the previous call whose versions are visible,
+ * under one head for HEAD_ADVANCE_MS at a time, and keeps the others for the
+ * next call; `finish` (once every version has settled) publishes the rest
+ * under the newest trusted head, drops records whose versions never became
+ * visible, and clears the journal. Before the first lookup that carries a
+ * head, the tiles proving every previously published head consistent with
+ * it are written and the head is added to the published heads; `latest`
+ * comes last. Calls are serialized; a failed call changes nothing the next
+ * call relies on (it starts again from the same journal offset), and a crash
+ * leaves the journal for the next run. Totals count every call since the
+ * last `finish`.
  */
 export class SumdbTreePublisher {
   private offset = 0;
   private carried: PendingRecord[] = [];
-  /** Lookups were written since `latest` was last brought up to date. */
+  /** Lookups were written under `prepared` since `latest` was last brought up to date. */
   private dirty = false;
+  /** The head whose proofs are written and which is in the published heads. */
+  private prepared: SignedHead | undefined;
+  /** The head `update` publishes under, since when, and whether a visible record needs a newer one. */
+  private runHead: { head: SignedHead; since: number; stale: boolean } | undefined;
   private proven: ProvenTiles | undefined;
   private totals = { lookups: 0, tilesWritten: 0 };
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly deps: SumdbTreeDeps) {}
+  constructor(
+    private readonly deps: SumdbTreeDeps,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** Publishes what became visible since the last call; the journal keeps everything. */
-  update(): Promise<SumdbTreeResult> {
-    return this.serial(() => this.run(false));
+  /** Publishes what became visible since the last call; the journal keeps everything. Writes nothing more once `proceed` turns false. */
+  update(proceed: () => boolean = () => true): Promise<SumdbTreeResult> {
+    return this.serial(() => this.run(false, proceed));
   }
 
   /** Publishes everything still pending, then clears the journal. */
   finish(): Promise<SumdbTreeResult> {
-    return this.serial(() => this.run(true));
+    return this.serial(() => this.run(true, () => true));
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -158,35 +185,40 @@ export class SumdbTreePublisher {
     return next;
   }
 
-  private async run(final: boolean): Promise<SumdbTreeResult> {
+  private async run(final: boolean, proceed: () => boolean): Promise<SumdbTreeResult> {
     const { deps } = this;
-    const head = await deps.source.trustedHead();
-    if (head === undefined) {
-      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'no trusted checksum-database head to publish', { op: 'sumdbtree.publish' });
-    }
+    const head = this.headFor(await this.trusted(), final);
     const reader = new CopyingTileReader(deps);
     // Tiles already authenticated for this head are not hashed again for each record.
     const { size, hash } = head.tree;
     if (this.proven?.size !== size || !this.proven.hash.equals(hash)) this.proven = new ProvenTiles(size, hash);
     const hashes = tileHashReader(size, hash, reader, this.proven);
     let lookups = 0;
+    let beyond = false;
     const waiting: PendingRecord[] = [];
     let batch = [...this.carried];
     const flush = async (): Promise<void> => {
-      const out = await publishLookups(deps, head, hashes, batch);
+      const split = await splitBatch(deps, head, batch, final);
       batch = [];
-      lookups += out.written;
-      waiting.push(...out.invisible);
+      waiting.push(...split.later);
+      beyond ||= split.beyond;
+      if (split.ready.length === 0) return;
+      if (!proceed()) throw stopped();
+      await this.prepare(head, hashes);
+      await writeLookups(deps, head, hashes, split.ready);
+      this.dirty = true;
+      lookups += split.ready.length;
     };
     const offset = await deps.journal.scan(this.offset, async (r) => {
       batch.push(r);
       if (batch.length >= LOOKUP_BATCH) await flush();
     });
     await flush();
-    if (lookups > 0) this.dirty = true;
-    await this.publishHead(head, hashes);
+    if (!proceed()) throw stopped();
+    await this.publishLatest(head, hashes, final);
     this.offset = offset;
     this.carried = final ? [] : waiting;
+    if (this.runHead !== undefined && beyond) this.runHead.stale = true;
     this.totals.lookups += lookups;
     this.totals.tilesWritten += reader.written;
     const result = { ...this.totals, treeSize: size };
@@ -194,38 +226,59 @@ export class SumdbTreePublisher {
       await deps.journal.clear();
       this.offset = 0;
       this.totals = { lookups: 0, tilesWritten: 0 };
+      this.runHead = undefined;
     }
     return result;
   }
 
+  private async trusted(): Promise<SignedHead> {
+    const head = await this.deps.source.trustedHead();
+    if (head === undefined) {
+      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'no trusted checksum-database head to publish', { op: 'sumdbtree.publish' });
+    }
+    return head;
+  }
+
+  /** `finish` uses the newest trusted head; `update` keeps one until a visible record needs a newer one and HEAD_ADVANCE_MS have passed. */
+  private headFor(trusted: SignedHead, final: boolean): SignedHead {
+    if (final) return trusted;
+    const now = this.now();
+    const r = this.runHead;
+    if (r === undefined || (r.stale && now - r.since >= HEAD_ADVANCE_MS)) this.runHead = { head: trusted, since: now, stale: false };
+    return (this.runHead as { head: SignedHead }).head;
+  }
+
   /**
-   * Makes `head` the tree's `latest` when lookups were written or an older head
-   * is published: first the tiles that prove every previously published head
-   * consistent with it, then the list of published heads, then `latest`.
+   * Before the first lookup carrying `head`: the tiles that prove every
+   * previously published head consistent with it (and re-check records under
+   * their old right edges), then `head` in the published heads. A head
+   * already in that list had its proofs written before it was added.
    */
-  private async publishHead(head: SignedHead, hashes: HashReader): Promise<void> {
-    const { deps } = this;
-    const dir = sumdbDir(deps.root, deps.name);
+  private async prepare(head: SignedHead, hashes: HashReader): Promise<void> {
+    if (this.prepared === head) return;
+    const published = await this.deps.heads.load();
+    if (!published.includes(head.tree.size)) {
+      for (const old of published.filter((n) => n > 0 && n < head.tree.size)) {
+        await proveTree(head.tree.size, old, hashes);
+        await hashes.readHashes([storedHashIndex(0, old - 1)]);
+      }
+      await this.deps.heads.save([...new Set([...published, head.tree.size])].sort((a, b) => a - b));
+    }
+    this.prepared = head;
+  }
+
+  /** Writes `latest` (and `supported`) for `head` after lookups under it, or at `finish` when an older head is published. */
+  private async publishLatest(head: SignedHead, hashes: HashReader, final: boolean): Promise<void> {
+    const dir = sumdbDir(this.deps.root, this.deps.name);
     const current = await fs.readFile(path.join(dir, 'latest')).catch(() => undefined);
-    const published = await deps.heads.load();
-    const remember = (): Promise<void> => deps.heads.save([...new Set([...published, head.tree.size])].sort((a, b) => a - b));
     if (current?.equals(head.note) === true) {
-      // Published by an earlier call with its proofs; a tree written before heads were saved first gets its entry now.
-      if (!published.includes(head.tree.size)) await remember();
       this.dirty = false;
       return;
     }
-    if (!this.dirty && current === undefined) return;
-    for (const old of published.filter((n) => n > 0 && n < head.tree.size)) {
-      // A client that cached an older head proves it consistent with this one, and re-checks
-      // records under tiles that were partial then (the old right edge).
-      await proveTree(head.tree.size, old, hashes);
-      await hashes.readHashes([storedHashIndex(0, old - 1)]);
-    }
-    // Saved before `latest`: a head a client may have read always has its proofs written.
-    await remember();
-    await writeFileAtomic(path.join(dir, 'supported'), '', deps.tmpDir);
-    await writeFileAtomic(path.join(dir, 'latest'), head.note, deps.tmpDir);
+    if (!this.dirty && !(final && current !== undefined)) return;
+    await this.prepare(head, hashes);
+    await writeFileAtomic(path.join(dir, 'supported'), '', this.deps.tmpDir);
+    await writeFileAtomic(path.join(dir, 'latest'), head.note, this.deps.tmpDir);
     this.dirty = false;
   }
 }

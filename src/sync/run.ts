@@ -83,7 +83,9 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     // Lookups of published versions go into the tree every second, not only at the end (which retries any failure).
     const lookups = repeatEvery(LOOKUP_INTERVAL_MS, async () => {
       if (runner.stopped) return;
-      await ctx.sumdbTree.update().catch((err: unknown) => logger.warn({ err }, 'cannot publish checksum-database lookups yet; the end of the run tries again'));
+      await ctx.sumdbTree.update(() => !runner.stopped).catch((err: unknown) => {
+        if (!runner.stopped) logger.warn({ err }, 'cannot publish checksum-database lookups yet; the end of the run tries again');
+      });
     });
     progress?.start();
     try {

@@ -134,6 +134,19 @@ describe('PendingJournal', () => {
     expect(end).toBe((await fs.stat(j.file)).size);
   });
 
+  it('scan keeps multi-byte characters whole across its reads', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    const wide = (i: number): PendingRecord => ({ ...rec(i), recordText: `${'é😀'.repeat(40 + (i % 7))}\n` });
+    const n = 2000; // several 64 KiB reads; characters of 2 and 4 bytes land on their edges
+    await fs.writeFile(j.file, Array.from({ length: n }, (_, i) => `${JSON.stringify(wide(i))}\n`).join(''));
+    const got: PendingRecord[] = [];
+    const end = await j.scan(0, (r) => {
+      got.push(r);
+    });
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => wide(i)));
+    expect(end).toBe((await fs.stat(j.file)).size);
+  });
+
   it('concurrent appends all land, one per line', async () => {
     const j = new PendingJournal(join(dir, 'pending.jsonl'));
     const n = 60;

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SumdbClient } from '../../src/sumdb/client.js';
 import { PendingJournal, type PendingRecord } from '../../src/sumdbtree/journal.js';
 import { lookupFile } from '../../src/sumdbtree/layout.js';
-import { fileHeadsStore, SumdbTreePublisher } from '../../src/sumdbtree/publish.js';
+import { fileHeadsStore, HEAD_ADVANCE_MS, SumdbTreePublisher } from '../../src/sumdbtree/publish.js';
 import { FakeLog, memoryStore, newKey } from '../sumdb/fakelog.js';
 import { tempDir } from '../zip/fixtures.js';
 
@@ -28,18 +28,30 @@ async function setup(n: number) {
   const journal = new PendingJournal(join(dir, 'state', 'pending.jsonl'));
   const visible = new Set<number>();
   let failVisibility = false;
+  const clock = { now: 1_000_000 };
+  const events: string[] = [];
+  const realHeads = fileHeadsStore(join(dir, 'state', 'heads.json'), join(dir, 'tmp'));
+  const lookupPath = (id: number): string => lookupFile(root, NAME, MODULE, `v0.0.${id}`);
   const publisher = new SumdbTreePublisher({
     root,
     name: NAME,
     tmpDir: join(dir, 'tmp'),
     source: client,
     journal,
-    heads: fileHeadsStore(join(dir, 'state', 'heads.json'), join(dir, 'tmp')),
+    heads: {
+      load: () => realHeads.load(),
+      save: async (sizes) => {
+        // What a kill -9 right here would leave: no lookup may carry a head that is not saved yet.
+        const lookups = (await Promise.all(ids(log.size).map((id) => fs.access(lookupPath(id)).then(() => id, () => -1)))).filter((id) => id >= 0);
+        events.push(`save [${sizes.join(',')}] with lookups [${lookups.join(',')}]`);
+        await realHeads.save(sizes);
+      },
+    },
     isPublished: async (_m, v) => {
       if (failVisibility) throw new Error('disk went away');
       return visible.has(Number(v.split('.')[2]));
     },
-  });
+  }, () => clock.now);
   const record = (id: number): PendingRecord => ({ module: MODULE, version: `v0.0.${id}`, id, recordText: (log.records[id] as Buffer).toString() });
   const lookup = (id: number): Promise<Buffer | undefined> => fs.readFile(lookupFile(root, NAME, MODULE, `v0.0.${id}`)).catch(() => undefined);
   const written = async (ids: number[]): Promise<number[]> => {
@@ -48,7 +60,8 @@ async function setup(n: number) {
     return out;
   };
   const latest = (): Promise<string | undefined> => fs.readFile(join(root, 'sumdb', NAME, 'latest'), 'utf8').catch(() => undefined);
-  return { log, client, journal, visible, publisher, record, lookup, written, latest, setFail: (f: boolean) => (failVisibility = f) };
+  const heads = async (): Promise<number[]> => JSON.parse(await fs.readFile(join(dir, 'state', 'heads.json'), 'utf8').catch(() => '[]')) as number[];
+  return { log, client, journal, visible, publisher, record, lookup, written, latest, heads, clock, events, setFail: (f: boolean) => (failVisibility = f) };
 }
 
 const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -97,26 +110,63 @@ describe('SumdbTreePublisher', () => {
     expect(await s.written(ids(6))).toEqual([0, 1, 2, 3]);
   });
 
-  it('moves latest to a newer trusted head, remembering every published head', async () => {
+  it('update keeps one head for a while: records beyond it wait, a moving trusted head adds no published heads', async () => {
     const s = await setup(10);
     await s.journal.append(s.record(2));
     s.visible.add(2);
     await s.publisher.update();
     const oldNote = (await s.log.note()).toString();
     expect(await s.latest()).toBe(oldNote);
+    for (let i = 0; i < 3; i++) {
+      await s.log.addMany(5);
+      await s.client.refreshHead();
+      await s.publisher.update(); // nothing new to publish
+    }
+    expect(await s.heads()).toEqual([10]);
+    expect(await s.latest()).toBe(oldNote);
 
+    // A visible record beyond the run's head waits (no error) until the head may move.
+    await s.journal.append(s.record(20));
+    s.visible.add(20);
+    await s.publisher.update();
+    expect(await s.written([20])).toEqual([]);
+    expect(await s.heads()).toEqual([10]);
+
+    s.clock.now += HEAD_ADVANCE_MS;
+    await s.publisher.update();
+    expect(await s.written([2, 20])).toEqual([2, 20]);
+    expect(await s.heads()).toEqual([10, 25]);
+    expect(await s.latest()).toBe((await s.log.note()).toString());
+    // The lookup written under the older head keeps it; the go client proves it consistent with latest.
+    expect((await s.lookup(2))?.toString().endsWith(oldNote)).toBe(true);
+  });
+
+  it('writes the proofs and saves a head before the first lookup that carries it; finish moves to the newest head', async () => {
+    const s = await setup(10);
+    await s.journal.append(s.record(2));
+    s.visible.add(2);
+    await s.publisher.update();
     await s.log.addMany(300);
     await s.client.refreshHead();
     await s.journal.append(s.record(200));
     s.visible.add(200);
-    await s.publisher.update();
+    await s.publisher.finish();
+    expect(s.events).toEqual(['save [10] with lookups []', 'save [10,310] with lookups [2]']);
+    expect(await s.written([2, 200])).toEqual([2, 200]);
     expect(await s.latest()).toBe((await s.log.note()).toString());
-    expect(JSON.parse(await fs.readFile(join(dir, 'state', 'heads.json'), 'utf8'))).toEqual([10, 310]);
-    // The lookup written under the older head keeps it; the go client proves it consistent with latest.
-    expect((await s.lookup(2))?.toString().endsWith(oldNote)).toBe(true);
     // The tiles that prove head 10 inside head 310 are in the tree (the partial tile of the old right edge among them).
     const tiles = await fs.readdir(join(dir, 'tree', 'sumdb', NAME, 'tile', '8', '0'), { recursive: true });
     expect(tiles).toContain('000.p/10');
+  });
+
+  it('update writes nothing once told to stop', async () => {
+    const s = await setup(4);
+    await s.journal.append(s.record(1));
+    s.visible.add(1);
+    await expect(s.publisher.update(() => false)).rejects.toMatchObject({ code: 'GOMIRROR_ABORTED' });
+    expect(await s.written([1])).toEqual([]);
+    expect(await s.latest()).toBeUndefined();
+    expect((await s.publisher.update()).lookups).toBe(1);
   });
 
   it('calls are serialized: concurrent updates never write a lookup twice', async () => {
