@@ -24,7 +24,7 @@ export type Sink<T> = (
  * caller rejects the size mismatch.
  */
 export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge, declared) => {
-  if (declared !== undefined && declared <= maxBytes) return intoBuffer(body as AsyncIterable<Buffer>, Buffer.allocUnsafe(declared), maxBytes, tooLarge);
+  if (declared !== undefined && declared <= maxBytes) return intoBuffer(body, Buffer.allocUnsafe(declared), maxBytes, tooLarge);
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -35,14 +35,26 @@ export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge, declare
   return { value: Buffer.concat(chunks, bytes), bytes };
 };
 
-async function intoBuffer(body: AsyncIterable<Buffer>, out: Buffer, maxBytes: number, tooLarge: () => GomirrorError): Promise<{ value: Buffer; bytes: number }> {
-  let bytes = 0;
-  for await (const chunk of body) {
-    if (bytes + chunk.length > maxBytes) throw tooLarge();
-    if (bytes < out.length) chunk.copy(out, bytes, 0, Math.min(chunk.length, out.length - bytes));
-    bytes += chunk.length;
-  }
-  return { value: bytes < out.length ? out.subarray(0, bytes) : out, bytes };
+/** Copies the body into `out` from 'data' events (no async iterator per chunk). */
+function intoBuffer(body: Readable, out: Buffer, maxBytes: number, tooLarge: () => GomirrorError): Promise<{ value: Buffer; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    const onData = (chunk: Buffer): void => {
+      if (bytes + chunk.length > maxBytes) {
+        body.off('data', onData);
+        body.pause();
+        reject(tooLarge());
+        return;
+      }
+      if (bytes < out.length) chunk.copy(out, bytes, 0, Math.min(chunk.length, out.length - bytes));
+      bytes += chunk.length;
+    };
+    body.on('data', onData);
+    body.once('error', reject);
+    body.once('end', () => resolve({ value: bytes < out.length ? out.subarray(0, bytes) : out, bytes }));
+    // A body destroyed without an error (settles nothing if 'end' came first).
+    body.once('close', () => reject(new Error('response body closed before its end')));
+  });
 }
 
 /** Where an I/O failure happened, for the error the file sink throws. */
@@ -64,15 +76,13 @@ export function fileSink(destPath: string, ctx: FileSinkContext): Sink<void> {
     out.on('error', (err: NodeJS.ErrnoException) => {
       fsError ??= err;
     });
-    const meter = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-      for await (const chunk of source) {
-        bytes += chunk.length;
-        if (bytes > maxBytes) throw tooLarge();
-        yield chunk;
-      }
-    };
+    // Counted from 'data' events beside the pipe (no async generator per chunk).
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes && !body.destroyed) body.destroy(tooLarge());
+    });
     try {
-      await pipeline(body, meter, out);
+      await pipeline(body, out);
     } catch (err) {
       if (fsError !== undefined) throw ioError(fsError, destPath, ctx);
       throw err;

@@ -391,6 +391,23 @@ describe('Fetcher.fetchPayload streaming to a file', () => {
     expect(existsSync(dest)).toBe(false);
   });
 
+  it('stops streaming an endless undeclared body to a file once it passes the limit', async () => {
+    let closed = false;
+    const endless = await serve((_req, res) => {
+      const timer = setInterval(() => res.write('x'.repeat(4)), 5);
+      res.on('close', () => {
+        closed = true;
+        clearInterval(timer);
+      });
+    });
+    const dest = join(dir, 'endless.tmp');
+    const e = await rejection(toFile(fetcher([endless.url]).f, 'x', dest, { ...ctx, maxBytes: 10 }));
+    expect(e.code).toBe(ErrorCodes.TOO_LARGE);
+    expect(existsSync(dest)).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(true);
+  });
+
   it('reports a local write failure as IO without retrying or failing over', async () => {
     const s = await serve((_req, res) => ok(res, 'data'));
     const other = await serve((_req, res) => ok(res, 'data'));

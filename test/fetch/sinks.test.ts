@@ -32,6 +32,17 @@ describe('bufferSink', () => {
     expect(got.value.toString()).toBe('abcde');
   });
 
+  it('rejects a body that errors or is destroyed before its end', async () => {
+    const broken = new Readable({ read() {} });
+    broken.push(Buffer.from('ab'));
+    setImmediate(() => broken.destroy(new Error('socket hang up')));
+    await expect(bufferSink(broken, 100, tooLarge, 10)).rejects.toThrow('socket hang up');
+    const cut = new Readable({ read() {} });
+    cut.push(Buffer.from('ab'));
+    setImmediate(() => cut.destroy());
+    await expect(bufferSink(cut, 100, tooLarge, 10)).rejects.toThrow('closed before its end');
+  });
+
   it('stops at the size limit with or without Content-Length', async () => {
     await expect(bufferSink(body('abcd', 'efgh'), 6, tooLarge, undefined)).rejects.toMatchObject({ code: ErrorCodes.TOO_LARGE });
     await expect(bufferSink(body('abcd', 'efgh'), 6, tooLarge, 6)).rejects.toMatchObject({ code: ErrorCodes.TOO_LARGE });
