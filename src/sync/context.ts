@@ -31,7 +31,6 @@ export interface SyncContext {
   pending: PendingJournal;
   /** What mirroring one version needs (the runner adds mayPublish). */
   mirror: Omit<MirrorDeps, 'mayPublish'>;
-  /** Writes lookups, tiles and latest into the tree's sumdb/ for what this run published. */
   /** Publishes the run's checksum-database records into the tree (update during the run, finish at its end). */
   sumdbTree: SumdbTreePublisher;
   close(): Promise<void>;

@@ -1,13 +1,13 @@
-/**
- * A background chore of a run: `task` runs every `intervalMs`, never two at
- * once, until `stop`, which waits for a run in progress. The timer does not
- * keep the process alive; `task` handles its own errors (a rejection is
- * ignored here).
- */
+/** A running chore; `stop` waits for a run in progress and schedules no more. */
 export interface Repeating {
   stop(): Promise<void>;
 }
 
+/**
+ * A background chore of a run: `task` runs every `intervalMs`, never two at
+ * once, until stopped. The timer does not keep the process alive; `task`
+ * handles its own errors (a rejection is ignored here).
+ */
 export function repeatEvery(intervalMs: number, task: () => Promise<void>): Repeating {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
