@@ -249,18 +249,28 @@ export class SumdbTreePublisher {
   }
 
   /**
-   * Before the first lookup carrying `head`: the tiles that prove every
-   * previously published head consistent with it (and re-check records under
-   * their old right edges), then `head` in the published heads. A head
-   * already in that list had its proofs written before it was added.
+   * Before the first lookup carrying `head`: the tiles that prove the newest
+   * previously published head consistent with it (and re-check its last
+   * record), then `head` in the published heads. A head already in that list
+   * had its proofs written before it was added.
+   *
+   * Proving against that one head is enough for every older one, so the work
+   * per new head stays constant however many heads were published: a proof
+   * from an old size `o` to `N` reads the tiles of tree N on the path of
+   * record o-1 plus N's right-edge tiles (read by every proof in N). Each
+   * path tile is either full in the previous head P as well (immutable, and
+   * written when `o` was proven against P, by induction) or was P's partial
+   * right-edge tile at that level, which the proof from P to N reads in its
+   * N form. Tiles are never removed from the tree.
    */
   private async prepare(head: SignedHead, hashes: HashReader): Promise<void> {
     if (this.prepared === head) return;
     const published = await this.deps.heads.load();
     if (!published.includes(head.tree.size)) {
-      for (const old of published.filter((n) => n > 0 && n < head.tree.size)) {
-        await proveTree(head.tree.size, old, hashes);
-        await hashes.readHashes([storedHashIndex(0, old - 1)]);
+      const previous = previousHead(published, head.tree.size);
+      if (previous !== undefined) {
+        await proveTree(head.tree.size, previous, hashes);
+        await hashes.readHashes([storedHashIndex(0, previous - 1)]);
       }
       await this.deps.heads.save([...new Set([...published, head.tree.size])].sort((a, b) => a - b));
     }
@@ -281,6 +291,13 @@ export class SumdbTreePublisher {
     await writeFileAtomic(path.join(dir, 'latest'), head.note, this.deps.tmpDir);
     this.dirty = false;
   }
+}
+
+/** The largest published tree size below `size` (and above 0), if any. */
+export function previousHead(published: number[], size: number): number | undefined {
+  let best: number | undefined;
+  for (const n of published) if (n > 0 && n < size && (best === undefined || n > best)) best = n;
+  return best;
 }
 
 /** PublishedHeads in a JSON file under the state directory. */
