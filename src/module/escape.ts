@@ -5,7 +5,6 @@
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { elementProblem, modulePathProblem, quote } from './path.js';
-import { unsafeVersionProblem } from './version.js';
 
 /** Longest escaped version accepted, so that "<version>.info" still fits a 255-byte file name. */
 export const MAX_ESCAPED_VERSION_LENGTH = 250;
@@ -38,17 +37,13 @@ function unescapeString(escaped: string): string | undefined {
   return bang ? undefined : out;
 }
 
-/** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion rules plus gomirror's hostile-input rules). */
+/** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion, plus a length that leaves room for "<version>.info" in a file name). */
 function versionFileProblem(version: string): string | undefined {
-  const unsafe = unsafeVersionProblem(version);
-  if (unsafe !== undefined) return unsafe;
   if (version.includes('!')) return 'exclamation mark';
-  const elem = elementProblem(version, true);
-  if (elem !== undefined) return elem;
   if (escapeString(version).length > MAX_ESCAPED_VERSION_LENGTH) {
     return `escaped form longer than ${MAX_ESCAPED_VERSION_LENGTH} bytes`;
   }
-  return undefined;
+  return elementProblem(version, true);
 }
 
 /** Escaped form of a module path; throws GomirrorError(INVALID_PATH, op 'module.escapePath') if the path is invalid. */

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import yauzl from 'yauzl';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { checkModuleVersion } from '../module/index.js';
 import { hashEntryData, type Fail } from './entry-data.js';
 import { hash1, hashGoMod, type FileSum } from './h1.js';
 import { classifyEntryName, createCollisionChecker, type CollisionChecker } from './names.js';
@@ -181,12 +182,19 @@ function isSystemError(err: unknown): boolean {
   return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
+/**
+ * Throws INVALID_PATH or INVALID_VERSION (op 'zip.check') unless zip.CheckZip
+ * would accept module@version (module.Check and a canonical version) and
+ * gomirror can store it: the function is safe whatever its caller checked.
+ */
 function checkArgs(module: string, version: string): void {
-  if (module === '' || /[\n@]/.test(module)) {
-    throw new GomirrorError(ErrorCodes.INVALID_PATH, `invalid module path ${JSON.stringify(module)} for a zip check`, { op: 'zip.check', module, version });
-  }
-  if (version === '' || /[\n/]/.test(version)) {
-    throw new GomirrorError(ErrorCodes.INVALID_VERSION, `invalid version ${JSON.stringify(version)} for a zip check`, { op: 'zip.check', module, version });
+  try {
+    checkModuleVersion(module, version);
+  } catch (err) {
+    if (!(err instanceof GomirrorError)) throw err;
+    const reason = String(err.detail?.['reason'] ?? err.message);
+    const what = err.code === ErrorCodes.INVALID_PATH ? `module path ${JSON.stringify(module)}` : `version ${JSON.stringify(version)}`;
+    throw new GomirrorError(err.code, `invalid ${what} for a zip check: ${reason}`, { op: 'zip.check', module, version, detail: { reason }, cause: err });
   }
 }
 
