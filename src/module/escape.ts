@@ -40,6 +40,8 @@ function unescapeString(escaped: string): string | undefined {
 /** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion, plus a length that leaves room for "<version>.info" in a file name). */
 function versionFileProblem(version: string): string | undefined {
   if (version.includes('!')) return 'exclamation mark';
+  // module.EscapeVersion refuses non-ASCII too (its escapeString does), although file names allow letters.
+  if (/[^\x00-\x7f]/.test(version)) return 'non-ASCII character';
   if (escapeString(version).length > MAX_ESCAPED_VERSION_LENGTH) {
     return `escaped form longer than ${MAX_ESCAPED_VERSION_LENGTH} bytes`;
   }

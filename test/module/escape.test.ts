@@ -75,6 +75,9 @@ describe('version escaping', () => {
     'v1.0.0*',
     'v1.0.0:x',
     '',
+    // module.EscapeVersion refuses non-ASCII (found by the differential test)
+    'v1.0.0-é',
+    'v日',
     `v1.0.0-${'a'.repeat(250)}`,
     `v1.0.0-${'A'.repeat(125)}`,
   ])('escapeVersion rejects %j', (version) => {
