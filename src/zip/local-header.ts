@@ -65,7 +65,7 @@ export function parseLocalHeader(buf: Buffer): LocalHeader | string {
  */
 export function localHeaderProblem(local: LocalHeader, nameAndExtra: Buffer, central: CentralRecord): string | undefined {
   const name = nameAndExtra.subarray(0, local.nameLength);
-  if (!name.equals(central.nameRaw)) return `local header names ${JSON.stringify(name.toString('latin1'))}, central directory another name`;
+  if (!name.equals(central.nameRaw)) return `local header names ${JSON.stringify(name.toString('utf8'))}, central directory another name`;
   if (local.flags !== central.flags) return `local header flags 0x${hex(local.flags)} differ from central directory flags 0x${hex(central.flags)}`;
   if (local.method !== central.method) return `local header compression method ${local.method} differs from central directory method ${central.method}`;
   const fields: Array<[string, number, number]> = [

@@ -238,3 +238,78 @@ export const HOSTILE_ZIPS: readonly HostileZip[] = [
     reason: /not a readable zip|corrupt|end of central directory/i,
   },
 ];
+
+/** A way to make a real module zip's local headers lie while its central directory, and so its h1, stays the same. */
+export interface LyingZip {
+  name: string;
+  lie(real: Buffer): Buffer;
+  /** A pattern the error message must match. */
+  reason: RegExp;
+}
+
+/** Offsets of a zip's central directory and of its last entry's central record and local header (no zip64, no comment). */
+function zipLayout(z: Buffer): { cd: number; eocd: number; lastCentral: number; lastLocal: number } {
+  const eocd = z.length - 22;
+  if (eocd < 0 || z.readUInt32LE(eocd) !== 0x06054b50) throw new Error('lying zip: no end of central directory record without comment');
+  const cd = z.readUInt32LE(eocd + 16);
+  let lastCentral = -1;
+  for (let at = cd; at < eocd && z.readUInt32LE(at) === 0x02014b50; at += 46 + z.readUInt16LE(at + 28) + z.readUInt16LE(at + 30) + z.readUInt16LE(at + 32)) {
+    lastCentral = at;
+  }
+  if (lastCentral < 0) throw new Error('lying zip: no central directory records');
+  return { cd, eocd, lastCentral, lastLocal: z.readUInt32LE(lastCentral + 42) };
+}
+
+/** Inserts a stored local entry, listed nowhere in the central directory, right before the central directory. */
+function withHiddenEntry(z: Buffer): Buffer {
+  const { cd, eocd, lastCentral } = zipLayout(z);
+  const realName = z.subarray(lastCentral + 46, lastCentral + 46 + z.readUInt16LE(lastCentral + 28)).toString('utf8');
+  const prefix = realName.slice(0, realName.indexOf('/', realName.indexOf('@')) + 1);
+  const name = Buffer.from(`${prefix}hidden.go`);
+  const data = Buffer.from('package hidden // only a streaming reader sees this\n');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt32LE(crc32(data) >>> 0, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(name.length, 26);
+  const hidden = Buffer.concat([local, name, data]);
+  const out = Buffer.concat([z.subarray(0, cd), hidden, z.subarray(cd)]);
+  out.writeUInt32LE(cd + hidden.length, eocd + hidden.length + 16);
+  return out;
+}
+
+/**
+ * Real module zips made to lie in their local headers only: the go command
+ * (central directory) sees the verified content, a streaming reader other
+ * content. Before issue 17 item 13 these were published, their h1 matching.
+ */
+export const LYING_ZIPS: readonly LyingZip[] = [
+  {
+    name: 'real zip whose last local header names another file (same h1)',
+    lie: (z) => {
+      const out = Buffer.from(z);
+      const { lastLocal } = zipLayout(out);
+      const at = lastLocal + 30 + out.readUInt16LE(lastLocal + 26) - 1;
+      out[at] = out[at] === 0x58 ? 0x59 : 0x58; // last name byte becomes "X" (or "Y")
+      return out;
+    },
+    reason: /local header names/,
+  },
+  {
+    name: 'real zip whose last local header has another CRC-32 (same h1)',
+    lie: (z) => {
+      const out = Buffer.from(z);
+      const { lastLocal } = zipLayout(out);
+      out.writeUInt32LE((out.readUInt32LE(lastLocal + 14) ^ 1) >>> 0, lastLocal + 14);
+      return out;
+    },
+    reason: /local header CRC-32/,
+  },
+  {
+    name: 'real zip with a hidden local entry before the central directory (same h1)',
+    lie: withHiddenEntry,
+    reason: /hidden data/,
+  },
+];

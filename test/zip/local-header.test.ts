@@ -8,8 +8,8 @@ import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { READ_WHOLE_MAX, hashModuleZip } from '../../src/zip/modzip.js';
-import { HOSTILE_ZIPS, unicodePathExtra, writeZip, type RawEntry } from '../chaos/zips.js';
-import { centralHeaderOffset, referenceH1, tempDir, writeTemp } from './fixtures.js';
+import { HOSTILE_ZIPS, LYING_ZIPS, unicodePathExtra, writeZip, type RawEntry } from '../chaos/zips.js';
+import { buildZip, centralHeaderOffset, referenceH1, tempDir, writeTemp } from './fixtures.js';
 
 const MOD = 'example.com/m';
 const VER = 'v1.0.0';
@@ -135,6 +135,21 @@ describe('zips whose local headers disagree with the central directory', () => {
     for (const z of HOSTILE_ZIPS) {
       const err = await hashModuleZip(z.build(MOD, VER, GO_MOD), MOD, VER).then(() => undefined, (e: unknown) => e as GomirrorError);
       expect(err?.code, z.name).toBe(z.code);
+      expect(err?.message, z.name).toMatch(z.reason);
+    }
+  });
+
+  it('a real (yazl-written) zip made to lie in its local headers only, its central directory unchanged', async () => {
+    const real = await buildZip([{ name: P + 'go.mod', data: GO_MOD }, { name: P + 'a.go', data: A }, { name: P + 'sub/b.go', data: 'package sub\n' }]);
+    const { h1 } = await check(real);
+    expect(h1).toBe(referenceH1([[P + 'go.mod', GO_MOD], [P + 'a.go', A], [P + 'sub/b.go', 'package sub\n']]));
+    const central = (z: Buffer): Buffer => z.subarray(z.readUInt32LE(z.length - 6), z.length - 22);
+    for (const z of LYING_ZIPS) {
+      const lie = z.lie(real);
+      // the central directory, which the h1 and the go command read, is byte for byte the same
+      expect(central(lie).equals(central(real)), z.name).toBe(true);
+      const { err } = await check(lie);
+      expect(err?.code, z.name).toBe(ErrorCodes.BAD_ZIP);
       expect(err?.message, z.name).toMatch(z.reason);
     }
   });
