@@ -37,11 +37,13 @@ function unescapeString(escaped: string): string | undefined {
   return bang ? undefined : out;
 }
 
-/** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion, plus a length that leaves room for "<version>.info" in a file name). */
+/** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion, minus spaces, plus a length that leaves room for "<version>.info" in a file name). */
 function versionFileProblem(version: string): string | undefined {
   if (version.includes('!')) return 'exclamation mark';
   // module.EscapeVersion refuses non-ASCII too (its escapeString does), although file names allow letters.
   if (/[^\x00-\x7f]/.test(version)) return 'non-ASCII character';
+  // Deliberately stricter than Go: a version is also a URL path segment, used unencoded (no semver has one).
+  if (version.includes(' ')) return 'space';
   if (escapeString(version).length > MAX_ESCAPED_VERSION_LENGTH) {
     return `escaped form longer than ${MAX_ESCAPED_VERSION_LENGTH} bytes`;
   }

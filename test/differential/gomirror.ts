@@ -1,7 +1,7 @@
 /**
  * gomirror's answers to the oracle's questions, from the TypeScript functions
  * themselves, and the places where gomirror is deliberately stricter than
- * x/mod (docs/module-rules.md): storage limits only.
+ * x/mod (docs/module-rules.md): storage limits and spaces in versions.
  */
 import {
   MAX_ELEMENT_LENGTH,
@@ -114,7 +114,8 @@ export function expected(r: Request, go: Answer, canonical?: string): Ours {
     case 'EscapeVersion':
     case 'UnescapeVersion': {
       const v = r.op === 'EscapeVersion' ? s : go.out ?? '';
-      return go.ok && !versionTooLong(v) ? { ok: true, out: go.out, n: 0 } : { ok: false, n: 0 };
+      // Deliberately stricter: no space in a version (it is used unencoded in URLs).
+      return go.ok && !versionTooLong(v) && !v.includes(' ') ? { ok: true, out: go.out, n: 0 } : { ok: false, n: 0 };
     }
     case 'CheckMirror': {
       const v = r.version ?? '';
