@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+	"golang.org/x/mod/sumdb/dirhash"
 	"golang.org/x/mod/zip"
 )
 
@@ -31,7 +32,7 @@ type request struct {
 }
 
 // answer is the reply: OK false with Err when Go reports an error, Out for
-// string results, N for Compare.
+// string results (an h1 for CreateZip), N for Compare.
 type answer struct {
 	OK  bool   `json:"ok"`
 	Out string `json:"out,omitempty"`
@@ -90,8 +91,27 @@ func respond(r request) answer {
 	case "CheckZip":
 		_, err := zip.CheckZip(module.Version{Path: r.Path, Version: r.Version}, r.File)
 		return fromErr(err)
+	case "CreateZip":
+		return createZip(r)
 	}
 	return answer{OK: false, Err: fmt.Sprintf("unknown op %q", r.Op)}
+}
+
+// createZip writes the module zip of directory r.S for r.Path@r.Version to
+// r.File exactly as the go command would, and answers its dirhash h1.
+func createZip(r request) answer {
+	f, err := os.Create(r.File)
+	if err != nil {
+		return fromErr(err)
+	}
+	err = zip.CreateFromDir(f, module.Version{Path: r.Path, Version: r.Version}, r.S)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fromErr(err)
+	}
+	return fromString(dirhash.HashZip(r.File, dirhash.Hash1))
 }
 
 func main() {
