@@ -5,7 +5,6 @@
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { elementProblem, modulePathProblem, quote } from './path.js';
-import { unsafeVersionProblem } from './version.js';
 
 /** Longest escaped version accepted, so that "<version>.info" still fits a 255-byte file name. */
 export const MAX_ESCAPED_VERSION_LENGTH = 250;
@@ -38,17 +37,17 @@ function unescapeString(escaped: string): string | undefined {
   return bang ? undefined : out;
 }
 
-/** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion rules plus gomirror's hostile-input rules). */
+/** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion, minus spaces, plus a length that leaves room for "<version>.info" in a file name). */
 function versionFileProblem(version: string): string | undefined {
-  const unsafe = unsafeVersionProblem(version);
-  if (unsafe !== undefined) return unsafe;
   if (version.includes('!')) return 'exclamation mark';
-  const elem = elementProblem(version, true);
-  if (elem !== undefined) return elem;
+  // module.EscapeVersion refuses non-ASCII too (its escapeString does), although file names allow letters.
+  if (/[^\x00-\x7f]/.test(version)) return 'non-ASCII character';
+  // Deliberately stricter than Go: a version is also a URL path segment, used unencoded (no semver has one).
+  if (version.includes(' ')) return 'space';
   if (escapeString(version).length > MAX_ESCAPED_VERSION_LENGTH) {
     return `escaped form longer than ${MAX_ESCAPED_VERSION_LENGTH} bytes`;
   }
-  return undefined;
+  return elementProblem(version, true);
 }
 
 /** Escaped form of a module path; throws GomirrorError(INVALID_PATH, op 'module.escapePath') if the path is invalid. */

@@ -100,12 +100,14 @@ function leadingElements(target: string, n: number): string | undefined {
 
 /**
  * Compiles a comma-separated pattern list once and returns a predicate with
- * exactly the semantics of matchPrefixPatterns(globs, target); empty and
- * malformed patterns are ignored.
+ * exactly the semantics of matchPrefixPatterns(globs, target); one trailing
+ * slash of a pattern is ignored, empty and malformed patterns are ignored.
  */
 export function prefixPatternMatcher(globs: string): (target: string) => boolean {
   const compiled: Array<{ slashes: number; re: RegExp }> = [];
-  for (const glob of globs.split(',')) {
+  for (const item of globs.split(',')) {
+    // Go ignores one trailing slash: "rsc.io/" means "rsc.io" (GOPRIVATE users write it so).
+    const glob = item.endsWith('/') ? item.slice(0, -1) : item;
     if (glob === '') continue;
     const re = compileGlob(glob);
     if (re !== undefined) compiled.push({ slashes: glob.split('/').length - 1, re });
@@ -117,7 +119,7 @@ export function prefixPatternMatcher(globs: string): (target: string) => boolean
     });
 }
 
-/** GOPRIVATE-style glob matching: comma-separated patterns, each matched (path.Match syntax: *, ?, [..]) against the leading path elements of target (module.MatchPrefixPatterns). Empty patterns ignored. */
+/** GOPRIVATE-style glob matching: comma-separated patterns, each matched (path.Match syntax: *, ?, [..]) against the leading path elements of target (module.MatchPrefixPatterns). One trailing slash per pattern and empty patterns are ignored. */
 export function matchPrefixPatterns(globs: string, target: string): boolean {
   return prefixPatternMatcher(globs)(target);
 }

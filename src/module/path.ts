@@ -20,14 +20,17 @@ const WINDOWS_RESERVED = new Set([
 /** Punctuation allowed in a file-name element besides ASCII letters and digits (module.fileNameOK, ASCII part). */
 const FILE_NAME_PUNCT = '!#$%&()+,-.=@[]^_{}~ ';
 
-/** Punctuation allowed in an import-path element besides ASCII letters and digits (module.pathOK). */
-const PATH_PUNCT = '+-._~';
+/** Punctuation allowed in a module-path element besides ASCII letters and digits (module.modPathOK). */
+const MODULE_PUNCT = '-._~';
 
-/** Letters, digits and PATH_PUNCT only (valid in both character sets). */
-const PATH_CHARS = /^[A-Za-z0-9+\-._~]*$/;
+/** Punctuation allowed in an import-path element (module.importPathOK): module-path punctuation and "+". */
+const IMPORT_PUNCT = '+-._~';
 
-/** Letters, digits, PATH_PUNCT and slashes only: no control, backslash or non-ASCII characters. */
-const SAFE_PATH_CHARS = /^[A-Za-z0-9+\-._~/]*$/;
+/** Letters, digits and module-path punctuation only (valid for every kind of path). */
+const PATH_CHARS = /^[A-Za-z0-9\-._~]*$/;
+
+/** The three kinds of path Go distinguishes (module.pathKind). */
+export type PathKind = 'module' | 'import' | 'file';
 
 function isAlnum(c: string): boolean {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -52,59 +55,79 @@ function escapedLength(elem: string): number {
   return n;
 }
 
+/** True when c may appear in an element of a path of this kind (modPathOK / importPathOK / fileNameOK). */
+function charOK(c: string, kind: PathKind): boolean {
+  if (isAlnum(c)) return true;
+  if (kind === 'module') return MODULE_PUNCT.includes(c);
+  if (kind === 'import') return IMPORT_PUNCT.includes(c);
+  if ((c.codePointAt(0) ?? 0) < 0x80) return FILE_NAME_PUNCT.includes(c);
+  return /^\p{L}$/u.test(c);
+}
+
+/** True when the element (up to its first dot) ends in "~" and one or more digits: a Windows short name. */
+function looksLikeShortName(short: string): boolean {
+  const tilde = short.lastIndexOf('~');
+  return tilde >= 0 && tilde < short.length - 1 && /^[0-9]+$/.test(short.slice(tilde + 1));
+}
+
 /**
- * Returns why `elem` is not a valid path element, or undefined when it is
- * (module.checkElem). `fileName` selects the wider file-name character set.
+ * Returns why `elem` is not a valid element of a path of this kind, or
+ * undefined when it is: exactly module.checkElem (no length limit).
  */
-export function elementProblem(elem: string, fileName: boolean): string | undefined {
+export function pathElementProblem(elem: string, kind: PathKind): string | undefined {
   if (elem === '') return 'empty path element';
   if (/^\.+$/.test(elem)) return `invalid path element ${quote(elem)}`;
-  if (elem.startsWith('.') && !fileName) return 'leading dot in path element';
+  if (elem.startsWith('.') && kind === 'module') return 'leading dot in path element';
   if (elem.endsWith('.')) return 'trailing dot in path element';
-  if (escapedLength(elem) > MAX_ELEMENT_LENGTH) {
-    return `path element longer than ${MAX_ELEMENT_LENGTH} bytes`;
-  }
-  const punct = fileName ? FILE_NAME_PUNCT : PATH_PUNCT;
-  // Fast path: an element of letters, digits and import-path punctuation needs no per-character scan.
+  // Fast path: an element of letters, digits and module-path punctuation needs no per-character scan.
   for (const c of PATH_CHARS.test(elem) ? '' : elem) {
-    if (isControlChar(c)) return `control character ${quote(c)}`;
-    if (!isAlnum(c) && !punct.includes(c)) return `invalid char ${quote(c)}`;
+    if (!charOK(c, kind)) return `invalid char ${quote(c)}`;
   }
   const dot = elem.indexOf('.');
   const short = dot >= 0 ? elem.slice(0, dot) : elem;
   if (WINDOWS_RESERVED.has(short.toUpperCase())) {
     return `${quote(short)} disallowed as path element component on Windows`;
   }
+  if (kind !== 'file' && looksLikeShortName(short)) return 'trailing tilde and digits in path element';
   return undefined;
 }
 
-/** Returns why `path` is not a valid slash-separated import path, or undefined (module.checkPath). */
-function importPathProblem(path: string): string | undefined {
+/** pathElementProblem for a module-path element (fileName false) or a file-name element such as a version (fileName true). */
+export function elementProblem(elem: string, fileName: boolean): string | undefined {
+  return pathElementProblem(elem, fileName ? 'file' : 'module');
+}
+
+/** True when s holds a lone UTF-16 surrogate, i.e. has no UTF-8 form (Go: invalid UTF-8). */
+function hasLoneSurrogate(s: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/** Returns why `path` is not a valid slash-separated path of this kind, or undefined: exactly module.checkPath. */
+export function pathProblem(path: string, kind: PathKind): string | undefined {
+  if (hasLoneSurrogate(path)) return 'invalid UTF-8';
   if (path === '') return 'empty string';
-  if (path.length > MAX_PATH_LENGTH) return `longer than ${MAX_PATH_LENGTH} bytes`;
-  for (const c of SAFE_PATH_CHARS.test(path) ? '' : path) {
-    if (isControlChar(c)) return `control character ${quote(c)}`;
-    if (c === '\\') return 'backslash';
-    if (c.charCodeAt(0) >= 0x80) return `non-ASCII char ${quote(c)}`;
-  }
-  if (path.startsWith('/')) return 'leading slash';
+  if (path.startsWith('-') && kind !== 'file') return 'leading dash';
   if (path.includes('//')) return 'double slash';
   if (path.endsWith('/')) return 'trailing slash';
   for (const elem of path.split('/')) {
-    const problem = elementProblem(elem, false);
+    const problem = pathElementProblem(elem, kind);
     if (problem !== undefined) return problem;
   }
   return undefined;
 }
 
-/** Returns why `path` is not a valid module path, or undefined when it is (module.CheckPath plus gomirror limits). */
-export function modulePathProblem(path: string): string | undefined {
-  const general = importPathProblem(path);
+/** Returns why `path` is not a valid import path, or undefined (module.CheckImportPath). */
+export function importPathProblem(path: string): string | undefined {
+  return pathProblem(path, 'import');
+}
+
+/** Returns why `path` is not a valid module path, or undefined when it is: exactly module.CheckPath. */
+export function goModulePathProblem(path: string): string | undefined {
+  const general = pathProblem(path, 'module');
   if (general !== undefined) return general;
   const slash = path.indexOf('/');
   const first = slash < 0 ? path : path.slice(0, slash);
   if (!first.includes('.')) return 'missing dot in first path element';
-  if (first.startsWith('-')) return 'leading dash in first path element';
   for (const c of first) {
     const ok = c === '-' || c === '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
     if (!ok) return `invalid char ${quote(c)} in first path element`;
@@ -113,7 +136,22 @@ export function modulePathProblem(path: string): string | undefined {
   return undefined;
 }
 
-/** Throws GomirrorError(INVALID_PATH, op 'module.checkPath', module: path) unless path is a valid module path (module.CheckPath rules). */
+/**
+ * Returns why `path` is not a module path gomirror can store, or undefined:
+ * module.CheckPath plus the file system's limits (each case-encoded element
+ * at most MAX_ELEMENT_LENGTH bytes, the path at most MAX_PATH_LENGTH).
+ */
+export function modulePathProblem(path: string): string | undefined {
+  if (path.length > MAX_PATH_LENGTH) return `longer than ${MAX_PATH_LENGTH} bytes`;
+  const problem = goModulePathProblem(path);
+  if (problem !== undefined) return problem;
+  for (const elem of path.split('/')) {
+    if (escapedLength(elem) > MAX_ELEMENT_LENGTH) return `path element longer than ${MAX_ELEMENT_LENGTH} bytes once case-encoded`;
+  }
+  return undefined;
+}
+
+/** Throws GomirrorError(INVALID_PATH, op 'module.checkPath', module: path) unless path is a module path gomirror can store (modulePathProblem). */
 export function checkModulePath(path: string): void {
   const problem = modulePathProblem(path);
   if (problem !== undefined) {

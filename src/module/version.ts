@@ -4,9 +4,9 @@
  * Pure: no fs, no network.
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { checkModulePath, isControlChar, quote, splitPathVersion } from './path.js';
+import { checkModulePath, goModulePathProblem, isControlChar, quote, splitPathVersion } from './path.js';
 
-/** Longest version string accepted, in bytes. */
+/** Longest version gomirror stores, in bytes (semver itself has no limit; see docs/module-rules.md). */
 export const MAX_VERSION_LENGTH = 256;
 
 interface Parsed {
@@ -21,39 +21,70 @@ interface Parsed {
   build: string;
 }
 
-const NUM = '(0|[1-9][0-9]*)';
-const PRE_IDENT = '(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)';
-const BUILD_IDENT = '[0-9A-Za-z-]+';
-const FULL_RE = new RegExp(
-  `^v${NUM}\\.${NUM}\\.${NUM}(-${PRE_IDENT}(?:\\.${PRE_IDENT})*)?(\\+${BUILD_IDENT}(?:\\.${BUILD_IDENT})*)?$`,
-);
-const SHORT_RE = new RegExp(`^v${NUM}(?:\\.${NUM})?$`);
+/** Reads a decimal number without leading zeros at v[i...]; returns its end, or -1 (semver.parseInt). */
+function intEnd(v: string, i: number): number {
+  let j = i;
+  while (j < v.length && v[j]! >= '0' && v[j]! <= '9') j++;
+  if (j === i || (v[i] === '0' && j !== i + 1)) return -1;
+  return j;
+}
 
-/** Parses v like semver.parse; undefined when invalid. */
-function parse(v: string): Parsed | undefined {
-  if (v.length > MAX_VERSION_LENGTH) return undefined;
-  const full = FULL_RE.exec(v);
-  if (full) {
-    return {
-      major: full[1] ?? '',
-      minor: full[2] ?? '',
-      patch: full[3] ?? '',
-      short: '',
-      prerelease: full[4] ?? '',
-      build: full[5] ?? '',
-    };
+function isIdentChar(c: string): boolean {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '-';
+}
+
+/** Reads "-ident(.ident)*" or "+ident(.ident)*" at v[i...] (i at the sign); returns its end, or -1 (semver.parsePrerelease / parseBuild). */
+function identsEnd(v: string, i: number, prerelease: boolean): number {
+  let start = i + 1;
+  let j = start;
+  for (;;) {
+    if (j < v.length && isIdentChar(v[j]!)) {
+      j++;
+      continue;
+    }
+    if (j === start) return -1; // empty identifier
+    // A numeric prerelease identifier must not have a leading zero.
+    if (prerelease && v[start] === '0' && j - start > 1 && /^[0-9]+$/.test(v.slice(start, j))) return -1;
+    if (j < v.length && v[j] === '.') {
+      start = ++j;
+      continue;
+    }
+    return j;
   }
-  const short = SHORT_RE.exec(v);
-  if (!short) return undefined;
-  const minor = short[2];
-  return {
-    major: short[1] ?? '',
-    minor: minor ?? '0',
-    patch: '0',
-    short: minor === undefined ? '.0.0' : '.0',
-    prerelease: '',
-    build: '',
-  };
+}
+
+/** Parses v exactly like semver.parse (no length limit, linear time); undefined when invalid. */
+function parse(v: string): Parsed | undefined {
+  if (v[0] !== 'v') return undefined;
+  const majorEnd = intEnd(v, 1);
+  if (majorEnd < 0) return undefined;
+  const major = v.slice(1, majorEnd);
+  if (majorEnd === v.length) return { major, minor: '0', patch: '0', short: '.0.0', prerelease: '', build: '' };
+  if (v[majorEnd] !== '.') return undefined;
+  const minorEnd = intEnd(v, majorEnd + 1);
+  if (minorEnd < 0) return undefined;
+  const minor = v.slice(majorEnd + 1, minorEnd);
+  if (minorEnd === v.length) return { major, minor, patch: '0', short: '.0', prerelease: '', build: '' };
+  if (v[minorEnd] !== '.') return undefined;
+  const patchEnd = intEnd(v, minorEnd + 1);
+  if (patchEnd < 0) return undefined;
+  let i = patchEnd;
+  let prerelease = '';
+  let build = '';
+  if (v[i] === '-') {
+    const end = identsEnd(v, i, true);
+    if (end < 0) return undefined;
+    prerelease = v.slice(i, end);
+    i = end;
+  }
+  if (v[i] === '+') {
+    const end = identsEnd(v, i, false);
+    if (end < 0) return undefined;
+    build = v.slice(i, end);
+    i = end;
+  }
+  if (i !== v.length) return undefined;
+  return { major, minor, patch: v.slice(minorEnd + 1, patchEnd), short: '', prerelease, build };
 }
 
 /** True when v is a valid semantic version such as v1, v1.2, v1.2.3-pre+meta (semver.IsValid). */
@@ -164,27 +195,41 @@ export function unsafeVersionProblem(version: string): string | undefined {
   return undefined;
 }
 
-/** Returns why version does not suit path, or undefined; path must already be valid. */
+/** Returns why version does not fit the path's major version suffix, or undefined (module.CheckPathMajor). */
+function pathMajorProblem(path: string, version: string): string | undefined {
+  const { pathMajor } = splitPathVersion(path);
+  if (matchPathMajor(version, pathMajor)) return undefined;
+  const want = pathMajor === '' ? 'v0 or v1' : pathMajor.slice(1).replace(/-unstable$/, '');
+  return `mismatched module path and version (should be ${want}, not ${semverMajor(version)})`;
+}
+
+/**
+ * Returns why the path/version pair is invalid, or undefined: exactly
+ * module.Check (CheckPath, semver.IsValid, CheckPathMajor), which accepts
+ * non-canonical versions such as v1.2 and v1.2.3+meta.
+ */
+export function goCheckProblem(path: string, version: string): string | undefined {
+  const pathProblem = goModulePathProblem(path);
+  if (pathProblem !== undefined) return `malformed module path: ${pathProblem}`;
+  if (!isValidSemver(version)) return 'not a semantic version';
+  return pathMajorProblem(path, version);
+}
+
+/**
+ * Returns why version does not suit path for the mirror, or undefined; path
+ * must already be valid. module.Check, and deliberately stricter: the version
+ * must be canonical (module.CanonicalVersion) and short enough to store.
+ */
 function versionProblem(path: string, version: string): string | undefined {
   const unsafe = unsafeVersionProblem(version);
   if (unsafe !== undefined) return unsafe;
   if (!isValidSemver(version)) return 'malformed semantic version';
   const canonical = canonicalSemver(version);
   if (canonical !== version) return `non-canonical version (canonical form ${canonical})`;
-  const { pathMajor } = splitPathVersion(path);
-  if (semverBuild(version) === '+incompatible') {
-    if (pathMajor !== '') return `+incompatible not allowed on a path with major version suffix ${pathMajor}`;
-    const m = semverMajor(version);
-    if (m === 'v0' || m === 'v1') return `+incompatible not allowed on major version ${m}`;
-  }
-  if (!matchPathMajor(version, pathMajor)) {
-    const want = pathMajor === '' ? 'v0 or v1' : pathMajor.slice(1).replace(/-unstable$/, '');
-    return `mismatched module path and version (want ${want})`;
-  }
-  return undefined;
+  return pathMajorProblem(path, version);
 }
 
-/** Throws GomirrorError(INVALID_VERSION, op 'module.checkVersion', module, version) unless version is canonical and agrees with the path's major version (module.Check: +incompatible only for v2+ without /vN and not on gopkg.in, /vN requires vN, pseudo-versions allowed). Also calls checkModulePath. */
+/** Throws GomirrorError(INVALID_VERSION, op 'module.checkVersion', module, version) unless module.Check accepts the pair, the version is canonical and both can be stored (see docs/module-rules.md). Calls checkModulePath first (INVALID_PATH). */
 export function checkModuleVersion(path: string, version: string): void {
   checkModulePath(path);
   const problem = versionProblem(path, version);

@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import yauzl from 'yauzl';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { checkModuleVersion } from '../module/index.js';
 import { hashEntryData, type Fail } from './entry-data.js';
 import { hash1, hashGoMod, type FileSum } from './h1.js';
+import { checkLocalEntry } from './local-entry.js';
 import { classifyEntryName, createCollisionChecker, type CollisionChecker } from './names.js';
 import { bytesSource, fileSource, type ZipSource } from './source.js';
 
@@ -65,6 +67,10 @@ interface Walk {
   files: number;
   declaredTotal: number;
   goMod?: Buffer;
+  /** Where the central directory starts: the end of the last entry's data. */
+  centralOffset: number;
+  /** Where the next entry's local header must start: entries are contiguous from offset 0. */
+  nextOffset: number;
 }
 
 /**
@@ -120,10 +126,16 @@ async function checkZip(src: ZipSource, label: string, module: string, version: 
   if (src.size > limits.maxZipBytes) throw fail(`zip file is ${src.size} bytes; limit is ${limits.maxZipBytes}`);
   const zipfile = await openZip(src, fail);
   try {
-    const walk: Walk = { prefix: `${module}@${version}/`, limits, fail, collisions: createCollisionChecker(), sums: [], files: 0, declaredTotal: 0 };
+    const centralOffset = centralDirectoryOffset(zipfile);
+    const walk: Walk = {
+      prefix: `${module}@${version}/`, limits, fail, collisions: createCollisionChecker(), sums: [], files: 0, declaredTotal: 0, centralOffset, nextOffset: 0,
+    };
     const entries = entryReader(zipfile, fail);
     for (let entry = await entries.next(); entry !== null; entry = await entries.next()) {
-      await visitEntry(zipfile, src, entry, walk);
+      await visitEntry(src, entry, walk);
+    }
+    if (walk.nextOffset !== centralOffset) {
+      throw fail(`${centralOffset - walk.nextOffset} bytes between the last entry and the central directory (hidden data)`);
     }
     return {
       h1: hash1(walk.sums),
@@ -181,12 +193,19 @@ function isSystemError(err: unknown): boolean {
   return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
+/**
+ * Throws INVALID_PATH or INVALID_VERSION (op 'zip.check') unless zip.CheckZip
+ * would accept module@version (module.Check and a canonical version) and
+ * gomirror can store it: the function is safe whatever its caller checked.
+ */
 function checkArgs(module: string, version: string): void {
-  if (module === '' || /[\n@]/.test(module)) {
-    throw new GomirrorError(ErrorCodes.INVALID_PATH, `invalid module path ${JSON.stringify(module)} for a zip check`, { op: 'zip.check', module, version });
-  }
-  if (version === '' || /[\n/]/.test(version)) {
-    throw new GomirrorError(ErrorCodes.INVALID_VERSION, `invalid version ${JSON.stringify(version)} for a zip check`, { op: 'zip.check', module, version });
+  try {
+    checkModuleVersion(module, version);
+  } catch (err) {
+    if (!(err instanceof GomirrorError)) throw err;
+    const reason = String(err.detail?.['reason'] ?? err.message);
+    const what = err.code === ErrorCodes.INVALID_PATH ? `module path ${JSON.stringify(module)}` : `version ${JSON.stringify(version)}`;
+    throw new GomirrorError(err.code, `invalid ${what} for a zip check: ${reason}`, { op: 'zip.check', module, version, detail: { reason }, cause: err });
   }
 }
 
@@ -225,11 +244,12 @@ function entryReader(zipfile: yauzl.ZipFile, fail: Fail): { next(): Promise<yauz
 }
 
 /** Checks one central directory entry, hashes its data and records it in walk. */
-async function visitEntry(zipfile: yauzl.ZipFile, src: ZipSource, entry: yauzl.Entry, walk: Walk): Promise<void> {
+async function visitEntry(src: ZipSource, entry: yauzl.Entry, walk: Walk): Promise<void> {
   const name = decodeName(entry, walk.fail);
   const kind = classifyEntryName(name, walk.prefix);
   if ('reason' in kind) throw walk.fail(kind.reason, name);
   checkEntryType(entry, name, walk.fail);
+  const start = await checkLocalEntry(src, entry, name, walk.fail, walk);
   if (kind.kind === 'root' || kind.kind === 'dir') {
     if (kind.kind === 'dir') {
       const clash = walk.collisions.check(kind.path, true);
@@ -255,7 +275,6 @@ async function visitEntry(zipfile: yauzl.ZipFile, src: ZipSource, entry: yauzl.E
   }
   walk.declaredTotal += declared;
   const keep = kind.path === 'go.mod';
-  const start = await dataStart(zipfile, entry, name, walk.fail);
   const e = { name, start, compressedSize: entry.compressedSize, declaredSize: declared, method: entry.compressionMethod, crc32: entry.crc32 };
   const data = await hashEntryData(src, e, keep, walk.fail);
   walk.sums.push({ name, sha256: data.sha256 });
@@ -286,14 +305,12 @@ function checkEntryType(entry: yauzl.Entry, name: string, fail: Fail): void {
   }
 }
 
-function dataStart(zipfile: yauzl.ZipFile, entry: yauzl.Entry, name: string, fail: Fail): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // yauzl checks the local header signature and that the data fits in the file.
-    zipfile.readLocalFileHeader(entry, { minimal: true }, (err, header) => {
-      if (err !== null) return reject(fail(`bad local file header: ${err.message}`, name, err));
-      resolve(header.fileDataStart);
-    });
-  });
+/** The central directory's offset, as yauzl read it from the end of central directory record. */
+function centralDirectoryOffset(zipfile: yauzl.ZipFile): number {
+  // yauzl starts its entry cursor at the central directory (typed wrongly as boolean in @types/yauzl).
+  const offset = (zipfile as unknown as { readEntryCursor: unknown }).readEntryCursor;
+  if (typeof offset !== 'number') throw new Error('yauzl did not expose the central directory offset');
+  return offset;
 }
 
 /** h1 of a go.mod file on disk (bounded by maxGoMod); throws TOO_LARGE past maxBytes and IO when unreadable. */

@@ -3,54 +3,14 @@
  * module.CheckFilePath). Pure: no fs or network.
  */
 
-/** ASCII punctuation allowed in a file path element besides letters and digits. */
-const ALLOWED_ASCII_PUNCT = new Set('!#$%&()+,-.=@[]^_{}~ ');
-
-/** Path elements Windows reserves (compared case-insensitively, up to the first dot). */
-const BAD_WINDOWS_NAMES = new Set([
-  'con', 'prn', 'aux', 'nul',
-  'com1', 'com2', 'com3', 'com4', 'com5', 'com6', 'com7', 'com8', 'com9',
-  'lpt1', 'lpt2', 'lpt3', 'lpt4', 'lpt5', 'lpt6', 'lpt7', 'lpt8', 'lpt9',
-]);
-
-const LETTER = /^\p{L}$/u;
-
-function fileNameCharOK(ch: string): boolean {
-  const cp = ch.codePointAt(0) ?? 0;
-  if (cp < 0x80) {
-    return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ALLOWED_ASCII_PUNCT.has(ch);
-  }
-  return LETTER.test(ch);
-}
-
-function checkElem(elem: string): string | undefined {
-  if (elem === '') return 'empty path element';
-  if (/^\.+$/.test(elem)) return `invalid path element ${JSON.stringify(elem)}`;
-  if (elem.endsWith('.')) return 'trailing dot in path element';
-  for (const ch of elem) {
-    if (!fileNameCharOK(ch)) return `invalid char ${JSON.stringify(ch)}`;
-  }
-  const dot = elem.indexOf('.');
-  const short = dot >= 0 ? elem.slice(0, dot) : elem;
-  if (BAD_WINDOWS_NAMES.has(foldName(short))) return `${JSON.stringify(short)} disallowed as path element component on Windows`;
-  return undefined;
-}
+import { pathProblem } from '../module/index.js';
 
 /**
  * Checks a slash-separated path relative to the module root the way Go's
  * module.CheckFilePath does; returns the reason it is invalid, or undefined.
  */
 export function checkFilePath(path: string): string | undefined {
-  if (path === '') return 'empty string';
-  if (path.includes('..')) return 'double dot';
-  if (path.includes('//')) return 'double slash';
-  if (path.startsWith('/')) return 'absolute path';
-  if (path.endsWith('/')) return 'trailing slash';
-  for (const elem of path.split('/')) {
-    const reason = checkElem(elem);
-    if (reason !== undefined) return reason;
-  }
-  return undefined;
+  return pathProblem(path, 'file');
 }
 
 /**

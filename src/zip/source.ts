@@ -78,22 +78,23 @@ export function fileSource(handle: FileHandle, size: number): ZipSource {
       yield chunk;
     }
   }
-  /** Small reads are served from (and refill) the window; large ones go straight to the file. */
-  const read = (buffer: Buffer, offset: number, length: number, position: number, cb: ReadCallback): void => {
+  /** Small reads are served from (and refill) the window; large ones go straight to the file. The result may be a view of the window. */
+  const windowed = async (position: number, length: number): Promise<Buffer> => {
     const w = window;
     if (w !== undefined && position >= w.start && position + length <= w.start + w.data.length) {
-      cb(null, w.data.copy(buffer, offset, position - w.start, position - w.start + length));
-      return;
+      return w.data.subarray(position - w.start, position - w.start + length);
     }
     const fill = length <= READ_CHUNK / 4 ? Math.min(READ_CHUNK, size - position) : length;
-    readAt(Math.max(fill, length), position).then((data) => {
-      if (fill > length) window = { start: position, data };
-      cb(null, data.copy(buffer, offset, 0, Math.min(length, data.length)));
-    }, (err: Error) => cb(err));
+    const data = await readAt(Math.max(fill, length), position);
+    if (fill > length) window = { start: position, data };
+    return data.subarray(0, Math.min(length, data.length));
+  };
+  const read = (buffer: Buffer, offset: number, length: number, position: number, cb: ReadCallback): void => {
+    windowed(position, length).then((data) => cb(null, data.copy(buffer, offset)), (err: Error) => cb(err));
   };
   return {
     size,
-    slice: (start, length) => readAt(length, start),
+    slice: (start, length) => windowed(start, length),
     range,
     reader: () => new DelegatingReader(read, range),
   };

@@ -28,7 +28,7 @@ describe('chaos (CI subset)', () => {
     mixedRounds: 1,
     only: ['503 twice', 'connection reset', 'Content-Length smaller than the body (cut zip)', '200 with an HTML error page (.zip)', 'redirect loop'],
   });
-  hostileScenarios(board, { seed: 33, modules: 5 });
+  hostileScenarios(board, { seed: 33, modules: 7 }); // 7 modules: enough versions for every hostile zip (test/chaos/zips.ts)
   sumdbAttackScenarios(board, {
     seed: 34,
     modules: 3,

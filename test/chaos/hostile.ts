@@ -13,7 +13,7 @@ import { failureOf, scenario, TmpDirs } from './harness.js';
 import { rawResponse } from './hostile-proxy.js';
 import { anyVersionFile, expectSameTree, fileUrl, withFixture, type Fixture } from './fixture.js';
 import type { Scoreboard } from './scoreboard.js';
-import { HOSTILE_ZIPS } from './zips.js';
+import { HOSTILE_ZIPS, LYING_ZIPS } from './zips.js';
 
 export interface HostileOptions {
   seed: number;
@@ -97,6 +97,34 @@ export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void 
         expect(existsSync(path.join(dest, 'chaos-evil.go'))).toBe(false);
         const zips = (await fs.readdir(dest, { recursive: true })).filter((n) => String(n).endsWith('.zip'));
         expect(zips).toHaveLength(f.up.versions().length - victims.size);
+      } finally {
+        f.proxy.clear();
+      }
+      const again = await f.sync(f.hostile, dest);
+      expect(again.code, again.stderr.slice(-3000)).toBe(0);
+      await expectSameTree(dest, await f.reference());
+    });
+
+    // Issue 17 item 13: the verified content behind local headers that say otherwise (h1 matches).
+    scenario(board, 'hostile', `zips: ${LYING_ZIPS.length} real zips whose local headers lie (same h1)`, async (ctx) => {
+      const dest = path.join(await tmp.make('lying'), 'tree');
+      ctx.tree(dest, f.corpus());
+      const vs = f.up.versions().filter((v) => !v.version.endsWith('+incompatible')).slice(-LYING_ZIPS.length);
+      expect(vs).toHaveLength(LYING_ZIPS.length);
+      const bodies = await Promise.all(vs.map(async (v, i) => (LYING_ZIPS[i] as (typeof LYING_ZIPS)[number]).lie(await f.up.zip(v))));
+      vs.forEach((v, i) => f.proxy.add({ match: (u) => u === fileUrl(v, 'zip'), answer: () => ({ kind: 'send', status: 200, body: bodies[i] as Buffer }) }));
+      try {
+        const r = await f.sync(f.hostile, dest);
+        expect(r.code, r.stderr.slice(-3000)).toBe(1);
+        vs.forEach((v, i) => {
+          const z = LYING_ZIPS[i] as (typeof LYING_ZIPS)[number];
+          const line = failureOf(r.stderr, v.path, v.version);
+          expect(line, `${z.name}: no failure logged for ${v.path}@${v.version}`).toBeDefined();
+          expect(`${z.name}: ${String(line?.['code'])}`).toBe(`${z.name}: GOMIRROR_BAD_ZIP`);
+          expect(String(line?.['message'])).toMatch(z.reason);
+          expect(String(line?.['message'])).toContain(`${v.path}@${v.version}`);
+        });
+        for (const v of vs) expect(await anyVersionFile(dest, v), `${v.path}@${v.version}`).toBe(false);
       } finally {
         f.proxy.clear();
       }

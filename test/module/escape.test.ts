@@ -8,7 +8,7 @@ describe('path escaping', () => {
     ['github.com/Azure/azure-sdk-for-go', 'github.com/!azure/azure-sdk-for-go'],
     ['github.com/GoogleCloudPlatform/cloudsql-proxy', 'github.com/!google!cloud!platform/cloudsql-proxy'],
     ['github.com/Sirupsen/logrus', 'github.com/!sirupsen/logrus'],
-    ['ascii.com/abcdefghijklmnopqrstuvwxyz.-+/~_0123456789', 'ascii.com/abcdefghijklmnopqrstuvwxyz.-+/~_0123456789'],
+    ['ascii.com/abcdefghijklmnopqrstuvwxyz.-/~_0123456789', 'ascii.com/abcdefghijklmnopqrstuvwxyz.-/~_0123456789'],
     ['rsc.io/QUOTE/v2', 'rsc.io/!q!u!o!t!e/v2'],
   ])('%s <-> %s', (path, escaped) => {
     expect(escapePath(path)).toBe(escaped);
@@ -55,6 +55,8 @@ describe('version escaping', () => {
     ['v2.0.0+incompatible', 'v2.0.0+incompatible'],
     ['v0.0.0-20191109021931-daa7c04131f5', 'v0.0.0-20191109021931-daa7c04131f5'],
     ['master', 'master'],
+    // module.EscapeVersion accepts any valid file name element (issue 17 item 15)
+    ['v1..0', 'v1..0'],
   ])('%s <-> %s', (version, escaped) => {
     expect(escapeVersion(version)).toBe(escaped);
     expect(unescapeVersion(escaped)).toBe(version);
@@ -64,16 +66,19 @@ describe('version escaping', () => {
     'v1.0.0/../x',
     'v1.0.0\u0000',
     'v1.0.0\n',
-    'v1 .0.0',
     'v1.0.0\\x',
     '..',
     '.',
-    'v1..0',
     'v1!',
     'con',
     'v1.0.0*',
     'v1.0.0:x',
     '',
+    // deliberately stricter than module.EscapeVersion: a space (docs/module-rules.md)
+    'v1 .0.0',
+    // module.EscapeVersion refuses non-ASCII (found by the differential test)
+    'v1.0.0-é',
+    'v日',
     `v1.0.0-${'a'.repeat(250)}`,
     `v1.0.0-${'A'.repeat(125)}`,
   ])('escapeVersion rejects %j', (version) => {
@@ -95,6 +100,6 @@ describe('version escaping', () => {
 
   it('names the offending input and reason in the message', () => {
     expect(() => unescapePath('github.com/Foo')).toThrow(/invalid escaped module path "github\.com\/Foo": bad case-encoding/);
-    expect(() => escapeVersion('v1.0.0/../x')).toThrow(/disallowed version string "v1\.0\.0\/\.\.\/x": path separator/);
+    expect(() => escapeVersion('v1.0.0/../x')).toThrow(/disallowed version string "v1\.0\.0\/\.\.\/x": invalid char "\/"/);
   });
 });

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
-import { checkModulePath, isValidModulePath, splitPathVersion } from '../../src/module/index.js';
+import { checkModulePath, goModulePathProblem, importPathProblem, isValidModulePath, splitPathVersion } from '../../src/module/index.js';
 
 const valid: string[] = [
   'x.y/z',
   'x.y',
   'x..y/z',
   'x.y-/z',
-  'x.y/z+',
   'x.y/z_',
   'x.y/z~',
   'x.y/z.t',
@@ -23,6 +22,13 @@ const valid: string[] = [
   'gopkg.in/check.v1',
   'gopkg.in/src-d/go-git.v4',
   'gopkg.in/foo.v1-unstable',
+  // issue 17 item 15: Go has no rule against ".." inside an element
+  'x..y/a..b',
+  // a tilde is fine unless digits follow it up to the first dot
+  'x.y/z~a',
+  'x.y/z~1a',
+  'x.y/z~',
+  'x.y/a~b.c~1',
 ];
 
 const invalid: Array<[string, string]> = [
@@ -60,6 +66,15 @@ const invalid: Array<[string, string]> = [
   ['x.y/Lpt9.go', 'Windows LPT9'],
   ['x.y/z/v0', 'v0 suffix'],
   ['x.y/z/v1', 'v1 suffix'],
+  // issue 17 item 14: "+" is an import-path character, not a module-path one
+  ['x.y/z++', 'plus'],
+  ['x.y/z+', 'plus'],
+  ['x.y/a+b/c', 'plus inside'],
+  // issue 17 item 14: Windows short names (tilde and digits before the first dot)
+  ['x.y/z~0', 'tilde digit'],
+  ['example.com/CON~1', 'short name'],
+  ['x.y/PROGRA~1.d/x', 'short name with extension'],
+  ['x.y/a~12', 'tilde digits'],
   ['x.y/z/v2.0', 'dotted major'],
   ['x.y/z/v02', 'leading zero major'],
   ['localhost/foo', 'no dot in host'],
@@ -100,7 +115,7 @@ describe('checkModulePath', () => {
   });
 
   it('names the reason and quotes control characters in the message', () => {
-    expect(() => checkModulePath('x.y/a\nb')).toThrow(/malformed module path "x\.y\/a\\nb": control character/);
+    expect(() => checkModulePath('x.y/a\nb')).toThrow(/malformed module path "x\.y\/a\\nb": invalid char "\\n"/);
     expect(() => checkModulePath('x.y/z/v1')).toThrow(/invalid version/);
     let message = '';
     try {
@@ -111,6 +126,21 @@ describe('checkModulePath', () => {
     expect(message).toContain('\\u0085');
     expect(message).not.toMatch(/[\u0085\u2028]/);
     expect(() => checkModulePath('localhost/foo')).toThrow(/missing dot in first path element/);
+  });
+});
+
+describe('Go-exact path checks', () => {
+  it('import paths allow "+" but not Windows short names (module.CheckImportPath)', () => {
+    expect(importPathProblem('x.y/z++')).toBeUndefined();
+    expect(importPathProblem('localhost/c++')).toBeUndefined();
+    expect(importPathProblem('x.y/z~1')).toMatch(/trailing tilde and digits/);
+    expect(importPathProblem('-x/y')).toMatch(/leading dash/);
+  });
+
+  it('module.CheckPath has no length limit; gomirror stores at most 255 bytes per element', () => {
+    const long = `x.y/${'a'.repeat(300)}`;
+    expect(goModulePathProblem(long)).toBeUndefined();
+    expect(isValidModulePath(long)).toBe(false);
   });
 });
 

@@ -6,7 +6,7 @@ import { ErrorCodes, GomirrorError, type ErrorCode } from '../../src/errors.js';
 import { hashGoMod } from '../../src/zip/h1.js';
 import { WHOLE_ENTRY_MAX } from '../../src/zip/entry-data.js';
 import { DEFAULT_ZIP_LIMITS, hashGoModFile, hashModuleZip, hashZipSource, type ModuleZipInfo, type ZipLimits } from '../../src/zip/modzip.js';
-import { fileSource } from '../../src/zip/source.js';
+import { bytesSource, fileSource } from '../../src/zip/source.js';
 import { buildZip, centralHeaderOffset, dataOffset, patchEntry, referenceH1, replaceBytes, tempDir, writeTemp, type ZipEntrySpec } from './fixtures.js';
 
 const MOD = 'example.com/m';
@@ -129,7 +129,7 @@ describe('hashModuleZip: name rules', () => {
   it('rejects a ".." path element', async () => {
     const buf = replaceBytes(await buildZip([{ name: P + 'XX/evil.go', data: 'x' }]), P + 'XX/', P + '../');
     const e = await rejectWith(await zipFile(buf));
-    expect(e.detail).toMatchObject({ file: P + '../evil.go', reason: expect.stringMatching(/double dot/) });
+    expect(e.detail).toMatchObject({ file: P + '../evil.go', reason: expect.stringMatching(/invalid path element ".."/) });
   });
 
   it('rejects an absolute name', async () => {
@@ -141,7 +141,7 @@ describe('hashModuleZip: name rules', () => {
 
   it('rejects an absolute path inside the prefix and a backslash', async () => {
     const abs = replaceBytes(await buildZip([{ name: P + 'Xa.go', data: 'x' }]), P + 'X', P + '/');
-    expect((await rejectWith(await zipFile(abs))).detail).toMatchObject({ reason: expect.stringMatching(/absolute|double slash/) });
+    expect((await rejectWith(await zipFile(abs))).detail).toMatchObject({ reason: expect.stringMatching(/empty path element/) });
     const bs = replaceBytes(await buildZip([{ name: P + 'aXb.go', data: 'x' }]), 'aXb.go', 'a\\b.go');
     expect((await rejectWith(await zipFile(bs))).detail).toMatchObject({ reason: expect.stringMatching(/backslash/) });
   });
@@ -311,6 +311,24 @@ describe('hashModuleZip: corrupt input', () => {
     const path = await zipFile([{ name: P + 'a.go', data: 'x' }]);
     await expect(hashModuleZip(path, '', VER)).rejects.toMatchObject({ code: ErrorCodes.INVALID_PATH });
     await expect(hashModuleZip(path, MOD, 'v1/x')).rejects.toMatchObject({ code: ErrorCodes.INVALID_VERSION });
+  });
+
+  // Issue 17 item 17: arguments zip.CheckZip rejects (module.Check, canonical version) are
+  // rejected by hashModuleZip itself, even for a zip whose entries carry exactly that prefix.
+  it.each([
+    ['x.y/z++', 'v1.0.0', ErrorCodes.INVALID_PATH],
+    ['x.y/z~1', 'v1.0.0', ErrorCodes.INVALID_PATH],
+    ['x.y/z/v2', 'v1.0.0', ErrorCodes.INVALID_VERSION],
+    ['x.y/z', 'v2.0.0', ErrorCodes.INVALID_VERSION],
+    ['x.y/z', 'v1.0', ErrorCodes.INVALID_VERSION],
+    ['x.y/z', 'v1.0.0+meta', ErrorCodes.INVALID_VERSION],
+    ['x.y/z', 'master', ErrorCodes.INVALID_VERSION],
+  ])('rejects %j@%j as zip.CheckZip does, before reading the zip', async (mod, ver, code) => {
+    const prefix = `${mod}@${ver}/`;
+    const path = await zipFile([{ name: prefix + 'a.go', data: 'package a\n' }]);
+    const err = await hashModuleZip(path, mod, ver).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code, op: 'zip.check', module: mod, version: ver });
+    await expect(hashZipSource(bytesSource(await readFile(path)), 'mem', mod, ver)).rejects.toMatchObject({ code, op: 'zip.check' });
   });
 });
 

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { checkFilePath, classifyEntryName, createCollisionChecker, foldName } from '../../src/zip/names.js';
 
 describe('checkFilePath', () => {
-  it.each(['a.go', 'dir/sub/file.txt', '.gitignore', 'a b/c (1).go', 'héllo/日本.go', 'x@y/!#$%&()+,-.=@[]^_{}~'])('accepts %j', (p) => {
+  it.each(['a.go', 'dir/sub/file.txt', '.gitignore', 'a b/c (1).go', 'héllo/日本.go', 'x@y/!#$%&()+,-.=@[]^_{}~', 'x..y/z.go', 'go...mod', 'a/b..c/d', 'z~0/CON~1.go'])('accepts %j', (p) => {
     expect(checkFilePath(p)).toBeUndefined();
   });
 
   it.each([
     ['', /empty/],
-    ['../x', /double dot/],
-    ['a/../b', /double dot/],
-    ['/abs', /absolute/],
+    ['../x', /invalid path element/],
+    ['a/../b', /invalid path element/],
+    ['..', /invalid path element/],
+    ['/abs', /empty path element/],
     ['a//b', /double slash/],
     ['a/', /trailing slash/],
     ['./a', /invalid path element/],
@@ -87,8 +88,11 @@ describe('classifyEntryName', () => {
   });
 
   it('rejects bad relative paths and backslashes', () => {
-    expect(classifyEntryName(prefix + '../x.go', prefix)).toHaveProperty('reason', expect.stringMatching(/double dot/));
+    expect(classifyEntryName(prefix + '../x.go', prefix)).toHaveProperty('reason', expect.stringMatching(/invalid path element/));
     expect(classifyEntryName(prefix + 'a\\b.go', prefix)).toHaveProperty('reason', expect.stringMatching(/backslash/));
-    expect(classifyEntryName(prefix + '/x.go', prefix)).toHaveProperty('reason', expect.stringMatching(/absolute/));
+    expect(classifyEntryName(prefix + '/x.go', prefix)).toHaveProperty('reason', expect.stringMatching(/empty path element/));
+    // issue 17 item 15: ".." inside an element is a real file name, not a parent directory
+    expect(classifyEntryName(prefix + 'x..y/z.go', prefix)).toEqual({ kind: 'file', path: 'x..y/z.go' });
+    expect(classifyEntryName(prefix + 'go...mod', prefix)).toEqual({ kind: 'file', path: 'go...mod' });
   });
 });
