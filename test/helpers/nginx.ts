@@ -26,6 +26,8 @@ export interface NginxServer {
 export interface StartNginxOptions {
   /** Directives placed in the `http {}` block before the server block (e.g. a hostile `types {}`). */
   readonly httpDirectives?: string;
+  /** Keep the checksum-database fallback block, pointed at this database; without it the block is removed (air gap). */
+  readonly sumdbFallback?: SumdbFallbackTarget;
 }
 
 /** The generated configuration of one nginx instance. */
@@ -54,14 +56,40 @@ export function nginxTemplatePath(): string {
   }
 }
 
-/** Substitutes `@ROOT@` and `@LISTEN@` in the server-block template; throws on unsafe values or leftovers. */
-export function renderServerBlock(template: string, root: string, listen: string): string {
+/** The checksum database the fallback block of scripts/nginx.conf passes missing paths to. */
+export interface SumdbFallbackTarget {
+  /** Checksum database name (`@SUMDB_NAME@`). */
+  readonly name: string;
+  /** Its base URL, no trailing slash (`@SUMDB_URL@`). */
+  readonly url: string;
+}
+
+/** Removes the `# BEGIN sumdb-fallback` … `# END sumdb-fallback` lines, as the air-gap install step documented in scripts/nginx.conf does. */
+export function dropSumdbFallback(template: string): string {
+  const out = template.replace(/^[ \t]*# BEGIN sumdb-fallback[^\n]*\n[\s\S]*?^[ \t]*# END sumdb-fallback[^\n]*\n/m, '');
+  if (out === template) throw new Error('no sumdb-fallback block in the nginx template');
+  return out;
+}
+
+/**
+ * Substitutes `@ROOT@` and `@LISTEN@` (and with `fallback`, `@SUMDB_NAME@` and `@SUMDB_URL@`;
+ * without it, drops the fallback block) in the server-block template; throws on unsafe values
+ * or placeholders left outside comments.
+ */
+export function renderServerBlock(template: string, root: string, listen: string, fallback?: SumdbFallbackTarget): string {
   if (!path.isAbsolute(root) || /["$\\;{}\n]/.test(root)) {
     throw new Error(`nginx root must be an absolute path without quotes, $, \\, ;, braces or newlines: ${root}`);
   }
   if (!/^[0-9A-Za-z.:[\] ]+$/.test(listen)) throw new Error(`bad nginx listen value: ${listen}`);
-  const out = template.replaceAll('@ROOT@', root.replace(/\/+$/, '') || '/').replaceAll('@LISTEN@', listen);
-  const leftover = /@[A-Z_]+@/.exec(out);
+  let out = template.replaceAll('@ROOT@', root.replace(/\/+$/, '') || '/').replaceAll('@LISTEN@', listen);
+  if (fallback === undefined) {
+    if (out.includes('# BEGIN sumdb-fallback')) out = dropSumdbFallback(out);
+  } else {
+    if (!/^[a-z0-9.:-]+$/i.test(fallback.name)) throw new Error(`bad sumdb name: ${fallback.name}`);
+    if (!/^https?:\/\/[A-Za-z0-9.:[\]/_-]+[^/]$/.test(fallback.url)) throw new Error(`bad sumdb url: ${fallback.url}`);
+    out = out.replaceAll('@SUMDB_NAME@', fallback.name).replaceAll('@SUMDB_URL@', fallback.url);
+  }
+  const leftover = /@[A-Z_]+@/.exec(out.replace(/#[^\n]*/g, ''));
   if (leftover) throw new Error(`unsubstituted placeholder ${leftover[0]} in nginx template`);
   return out;
 }
@@ -108,7 +136,7 @@ export async function writeNginxConfig(
   await mkdir(path.join(prefix, 'tmp'));
   const template = await readFile(nginxTemplatePath(), 'utf8');
   const serverConfPath = path.join(prefix, 'gomirror.conf');
-  await writeFile(serverConfPath, renderServerBlock(template, root, `127.0.0.1:${port}`));
+  await writeFile(serverConfPath, renderServerBlock(template, root, `127.0.0.1:${port}`, options.sumdbFallback));
   const confPath = path.join(prefix, 'nginx.conf');
   const runAsRoot = process.getuid?.() === 0;
   await writeFile(confPath, renderMainConfig({ prefix, serverConfPath, runAsRoot, ...options }));
