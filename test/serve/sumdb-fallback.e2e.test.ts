@@ -153,6 +153,24 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     }
   });
 
+  it('status and verify print the published head size that offline clients must not be ahead of', async () => {
+    const size = Number((await fs.readFile(path.join(dest, 'sumdb', up.sumdbName, 'latest'), 'utf8')).split('\n')[1]);
+    expect(size).toBeGreaterThan(0);
+    const sentence = `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through this tree offline`;
+    const st = await runCli(['status', '--dest', dest, '--sumdb', up.sumdbKey, '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    const json = JSON.parse(st.stdout) as { publishedHead?: { size: number; verified: boolean; offlineClients: string } };
+    expect(json.publishedHead).toMatchObject({ size, verified: true, offlineClients: sentence });
+    const human = await runCli(['status', '--dest', dest, '--sumdb', up.sumdbKey, '--no-disk']);
+    expect(human.stdout).toContain(sentence);
+    const v = await runCli(['verify', '--dest', dest, '--sumdb', up.sumdbKey, '--log-format', 'json']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toContain(`published tree head: size ${size}; ${sentence}`);
+    const vj = await runCli(['verify', '--dest', dest, '--sumdb', up.sumdbKey, '--json', '--log-format', 'json']);
+    const summary = vj.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; publishedHead?: { size: number } }).find((l) => l.type === 'summary');
+    expect(summary?.publishedHead?.size).toBe(size);
+  });
+
   it('a client whose cached head is newer than the mirror\'s: fails without the fallback, verifies with it', async () => {
     const grown = up.grow(40);
     const newer = grown.find((v) => v.path === v.path.toLowerCase() && !v.version.includes('+')) ?? grown[0]!;
