@@ -187,7 +187,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     const offline: GoClient = { home, proxy: airGap.url, sumdb: up.sumdbKey };
     const stuck = await goDownload(offline, [spec(mirrored[0]!)]);
     expect(stuck.failed.length).toBe(1);
-    expect(stuck.failed[0]?.stdout + (stuck.failed[0]?.stderr ?? '')).toMatch(/tile\/.*404 Not Found/);
+    expect(stuck.failed[0]?.stdout + (stuck.failed[0]?.stderr ?? '')).toMatch(/checking tree#[0-9]+: reading .*\/tile\/.*404 Not Found/);
     await cleanModcache(offline);
 
     const connected: GoClient = { home, proxy: withFallback.url, sumdb: up.sumdbKey };
@@ -195,5 +195,14 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     expect(failed.map((f) => f.stdout + f.stderr)).toEqual([]);
     expectVerified(results, mirrored);
     await cleanModcache(connected);
+
+    // The documented air-gap recovery: forget the cached head (first GOPATH entry), then the tree's own head is accepted.
+    expect((await goDownload(offline, [spec(mirrored[0]!)])).failed.length).toBe(1);
+    await cleanModcache(offline);
+    await fs.rm(path.join(home, 'gopath', 'pkg', 'sumdb', up.sumdbName, 'latest'));
+    const recovered = await goDownload(offline, mirrored.map(spec));
+    expect(recovered.failed.map((f) => f.stdout + f.stderr)).toEqual([]);
+    expectVerified(recovered.results, mirrored);
+    await cleanModcache(offline);
   });
 });
