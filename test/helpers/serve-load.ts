@@ -66,8 +66,15 @@ export async function firstFreeFd(pid: number): Promise<number> {
   return fd;
 }
 
+/** A raw HTTP response. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 /** A raw response, or how the connection ended without one. */
-export type RawResult = { status: number; headers: Record<string, string>; body: Buffer } | { error: string };
+export type RawResult = RawResponse | { error: string };
 
 /** Sends one `GET path` over a new connection (Connection: close) and reads the answer; never rejects. */
 export function rawGet(port: number, path: string, timeoutMs = 10_000): Promise<RawResult> {
@@ -143,4 +150,44 @@ export async function slowloris(port: number, count: number): Promise<Slowloris>
       for (const s of socks) s.destroy();
     },
   };
+}
+
+/** The status of a raw result, or how it failed. */
+export function statusOf(r: RawResult): number | string {
+  return 'status' in r ? r.status : r.error;
+}
+
+/** Requests `path` until it answers 200; resolves with the time that took (ms); throws after budgetMs. */
+export async function timeToServe(port: number, path: string, budgetMs: number): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const r = await rawGet(port, path, 2_000);
+    if ('status' in r && r.status === 200) return Date.now() - start;
+    if (Date.now() - start > budgetMs) throw new Error(`not served within ${budgetMs} ms (last: ${statusOf(r)})`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/**
+ * Lowers the serve child's open-file limit until no descriptor is free, then raises it one
+ * at a time, requesting `path` each time (first the connection cannot be accepted, then the
+ * file cannot be opened, then it is served); finally restores `restore`. Returns every answer
+ * seen and the first non-200 response.
+ */
+export async function exhaustDescriptors(child: ServeChild, path: string, restore: number): Promise<{ seen: Array<number | string>; busy?: RawResponse }> {
+  const seen: Array<number | string> = [];
+  let busy: RawResponse | undefined;
+  let limit = await firstFreeFd(child.pid);
+  try {
+    for (let i = 0; i < 12 && busy === undefined; i++, limit++) {
+      await setNofile(child.pid, limit);
+      const r = await rawGet(child.port, path, 3_000);
+      seen.push(statusOf(r));
+      if ('status' in r && r.status !== 200) busy = r;
+      if ('status' in r && r.status === 200) break;
+    }
+  } finally {
+    await setNofile(child.pid, restore);
+  }
+  return busy === undefined ? { seen } : { seen, busy };
 }

@@ -10,25 +10,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstFreeFd, rawGet, setNofile, slowloris, startServeChild, type RawResult } from '../helpers/serve-load.js';
+import { exhaustDescriptors, rawGet, slowloris, startServeChild, statusOf, timeToServe } from '../helpers/serve-load.js';
 import { buildTree, FILES, MOD } from '../helpers/tree-serving-cases.js';
 
 const LIST = `/${MOD}/@v/list`;
-
-function statusOf(r: RawResult): number | string {
-  return 'status' in r ? r.status : r.error;
-}
-
-/** Tries a normal request until one answers 200; resolves with the time it took (ms). */
-async function timeToServe(port: number, budgetMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const r = await rawGet(port, LIST, 2_000);
-    if ('status' in r && r.status === 200) return Date.now() - start;
-    if (Date.now() - start > budgetMs) throw new Error(`not served within ${budgetMs} ms (last: ${statusOf(r)})`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 
 describe('gomirror serve under load', () => {
   let root: string;
@@ -45,22 +30,10 @@ describe('gomirror serve under load', () => {
     const serve = await startServeChild(root);
     try {
       expect(statusOf(await rawGet(serve.port, LIST))).toBe(200);
-      const seen: Array<number | string> = [];
-      let limit = await firstFreeFd(serve.pid);
-      let busy: RawResult | undefined;
-      // Raise the limit one descriptor at a time from "none free": first the
-      // connection itself cannot be accepted, then it can but the file cannot be opened.
-      for (let i = 0; i < 12 && busy === undefined; i++, limit++) {
-        await setNofile(serve.pid, limit);
-        const r = await rawGet(serve.port, LIST, 3_000);
-        seen.push(statusOf(r));
-        if ('status' in r && r.status !== 200) busy = r;
-        if ('status' in r && r.status === 200) break;
-      }
+      const { seen, busy } = await exhaustDescriptors(serve, LIST, 4096);
       expect(seen).not.toContain(404);
-      expect(busy && 'status' in busy ? busy.status : seen, `answers while raising the limit: ${seen.join(', ')}`).toBe(503);
-      if (busy && 'status' in busy) expect(busy.headers['retry-after']).toMatch(/^[0-9]+$/);
-      await setNofile(serve.pid, 4096);
+      expect(busy?.status ?? seen, `answers while raising the limit: ${seen.join(', ')}`).toBe(503);
+      expect(busy?.headers['retry-after']).toMatch(/^[0-9]+$/);
       const ok = await rawGet(serve.port, LIST);
       expect(statusOf(ok)).toBe(200);
       if ('body' in ok) expect(ok.body.toString()).toBe(FILES[`${MOD}/@v/list`]);
@@ -74,11 +47,11 @@ describe('gomirror serve under load', () => {
     const attack = await slowloris(serve.port, 1100);
     try {
       expect(attack.open() + attack.closedByServer()).toBeGreaterThan(1000);
-      const ms = await timeToServe(serve.port, 5_000);
+      const ms = await timeToServe(serve.port, LIST, 5_000);
       expect(ms).toBeLessThan(5_000);
       // And again a moment later, while the attack keeps dripping.
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(await timeToServe(serve.port, 5_000)).toBeLessThan(5_000);
+      expect(await timeToServe(serve.port, LIST, 5_000)).toBeLessThan(5_000);
     } finally {
       attack.close();
       const r = await serve.stop();
