@@ -30,7 +30,8 @@ export const FALLBACK_DEFAULTS = { timeoutMs: 10_000, maxBytes: 256 << 10, maxIn
 export const SOURCE_HEADER = 'X-Gomirror-Source';
 export const SOURCE_UPSTREAM = 'upstream-sumdb';
 
-const SHAPE = /^(lookup\/.+@[^/]+|tile\/[0-9]+\/(data|[0-9]+)\/(x[0-9]{3}\/)*[0-9]{3}(\.p\/[0-9]+)?|latest)$/;
+/** The shapes passed on; lookups only with the characters Go allows in module paths and versions (as scripts/nginx.conf). */
+const SHAPE = /^(lookup\/[A-Za-z0-9._~!+/-]+@[A-Za-z0-9._~!+-]+|tile\/[0-9]+\/(data|[0-9]+)\/(x[0-9]{3}\/)*[0-9]{3}(\.p\/[0-9]+)?|latest)$/;
 
 /** The upstream path ("/lookup/…", "/tile/…", "/latest") for a normalised request path, or undefined when it is not one the fallback may fetch. Pure. */
 export function fallbackPath(normalized: string, name: string): string | undefined {
@@ -38,12 +39,7 @@ export function fallbackPath(normalized: string, name: string): string | undefin
   if (!normalized.startsWith(prefix)) return undefined;
   const rest = normalized.slice(prefix.length);
   if (!SHAPE.test(rest) || rest.split('/').some((s) => s === '' || s.startsWith('.'))) return undefined;
-  return `/${rest.split('/').map(escapeSegment).join('/')}`;
-}
-
-/** Percent-encodes a path segment, keeping the characters module paths and versions use verbatim. Pure. */
-function escapeSegment(s: string): string {
-  return s.replace(/[^A-Za-z0-9._~!@+\-]/g, (c) => Array.from(Buffer.from(c, 'utf8'), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return `/${rest}`; // only URL-safe characters, sent as they are
 }
 
 function reply(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string | number>): void {
