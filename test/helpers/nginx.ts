@@ -4,7 +4,7 @@
  * end-to-end tests can serve a gomirror tree exactly as production does.
  * Gate callers with `haveTools('nginx')` from ./tools.js.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -64,10 +64,14 @@ export interface SumdbFallbackTarget {
   readonly url: string;
 }
 
-/** Removes the `# BEGIN sumdb-fallback` … `# END sumdb-fallback` lines, as the air-gap install step documented in scripts/nginx.conf does. */
+/** The sed script scripts/nginx.conf documents for an air gap: it deletes the fallback block. */
+export const AIRGAP_SED_SCRIPT = '/^ *# BEGIN sumdb-fallback/,/^ *# END sumdb-fallback/d';
+
+/** Runs the documented air-gap step (`sed -e AIRGAP_SED_SCRIPT`) on the template; throws when the template documents another command or has no block. */
 export function dropSumdbFallback(template: string): string {
-  const out = template.replace(/^[ \t]*# BEGIN sumdb-fallback[^\n]*\n[\s\S]*?^[ \t]*# END sumdb-fallback[^\n]*\n/m, '');
-  if (out === template) throw new Error('no sumdb-fallback block in the nginx template');
+  if (!template.includes(`-e '${AIRGAP_SED_SCRIPT}'`)) throw new Error('scripts/nginx.conf no longer documents the air-gap sed command the tests run');
+  const out = execFileSync('sed', ['-e', AIRGAP_SED_SCRIPT], { input: template, encoding: 'utf8' });
+  if (out === template || out.includes('_gomirror_sumdb_fallback/@SUMDB_NAME@')) throw new Error('the air-gap sed command left the sumdb-fallback block');
   return out;
 }
 

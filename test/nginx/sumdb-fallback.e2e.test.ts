@@ -5,13 +5,13 @@
  * (redirects, errors, X-Accel-Redirect, cookies). The go-command test of
  * the same block is test/serve/sumdb-fallback.e2e.test.ts.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNginx, type NginxServer } from '../helpers/nginx.js';
+import { AIRGAP_SED_SCRIPT, dropSumdbFallback, nginxTemplatePath, startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { buildTree, SUMDB } from '../helpers/tree-serving-cases.js';
 
@@ -103,5 +103,14 @@ describe.skipIf(!haveTools('nginx'))('nginx checksum-database fallback block', (
     expect((await get('/_gomirror_sumdb_fallback/sum.golang.org/latest')).status).toBe(404);
     expect((await get(lookup('ok'), { method: 'POST' })).status).toBe(405);
     expect(seen.length).toBe(n);
+  });
+
+  it('the documented air-gap command removes exactly the fallback block (README says the same)', async () => {
+    const template = await readFile(nginxTemplatePath(), 'utf8');
+    const airgap = dropSumdbFallback(template);
+    expect(airgap).not.toContain('proxy_pass');
+    expect(airgap).toContain('location ^~ /_gomirror_sumdb_fallback/ {');
+    expect(airgap.split('\n').length).toBeGreaterThan(template.split('\n').length - 40);
+    expect(await readFile(path.join(path.dirname(nginxTemplatePath()), '..', 'README.md'), 'utf8')).toContain(`sed -e '${AIRGAP_SED_SCRIPT}'`);
   });
 });
