@@ -171,7 +171,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     expect(summary?.publishedHead?.size).toBe(size);
   });
 
-  it('a client whose cached head is newer than the mirror\'s: fails without the fallback, verifies with it', async () => {
+  it('a client whose cached head is newer than the mirror\'s: fails without the fallback, verifies with it (nginx and serve)', async () => {
     const grown = up.grow(40);
     const newer = grown.find((v) => v.path === v.path.toLowerCase() && !v.version.includes('+')) ?? grown[0]!;
     // First the client verifies against the checksum database directly, at the larger tree size.
@@ -195,6 +195,17 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     expect(failed.map((f) => f.stdout + f.stderr)).toEqual([]);
     expectVerified(results, mirrored);
     await cleanModcache(connected);
+
+    const served = await startServe(dest, ['--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--sumdb-fallback', 'on']);
+    try {
+      const viaServe: GoClient = { home, proxy: served.url, sumdb: up.sumdbKey };
+      const r = await goDownload(viaServe, mirrored.map(spec));
+      expect(r.failed.map((f) => f.stdout + f.stderr)).toEqual([]);
+      expectVerified(r.results, mirrored);
+      await cleanModcache(viaServe);
+    } finally {
+      await served.stop();
+    }
 
     // The documented air-gap recovery: forget the cached head (first GOPATH entry), then the tree's own head is accepted.
     expect((await goDownload(offline, [spec(mirrored[0]!)])).failed.length).toBe(1);
