@@ -18,6 +18,12 @@ export const statusOptions: Record<string, Options> = {
 
 export const serveOptions: Record<string, Options> = {
   listen: { type: 'string', default: '127.0.0.1:8080', describe: 'address to listen on: HOST:PORT, [IPV6]:PORT or PORT' },
+  ...sumdbOption,
+  'sumdb-fallback': {
+    type: 'string',
+    describe: 'fetch checksum-database lookups/tiles the tree lacks from upstream (connected use, for GOPROXY=mirror,proxy.golang.org): "on" = the --sumdb URL, or a URL; default off (air gap)',
+  },
+  'max-connections': { type: 'string', describe: 'open connections at once; at the cap the longest-idle one is closed (default 512; needs ulimit -n of at least 2N+64)' },
 };
 
 export const daemonOptions: Record<string, Options> = {

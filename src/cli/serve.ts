@@ -1,5 +1,7 @@
 /** The `gomirror serve` command handler: serve --dest on --listen until SIGINT/SIGTERM. */
 import { parseDirs, type RawOptions } from '../config/config.js';
+import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
+import { parseMaxConnections, parseSumdbFallback } from '../serve/options.js';
 import { parseListen, startServer } from '../serve/server.js';
 
 /** Starts the built-in static server, prints its URL and the client settings, and stops cleanly on SIGINT/SIGTERM. */
@@ -7,9 +9,21 @@ export async function serveCommand(argv: RawOptions): Promise<void> {
   const { dest } = parseDirs(argv);
   const listenRaw = argv['listen'];
   const listen = parseListen(typeof listenRaw === 'string' || typeof listenRaw === 'number' ? String(listenRaw) : '127.0.0.1:8080');
-  const server = await startServer(dest, listen);
+  const sumdbRaw = argv['sumdb'];
+  const sumdb = parseSumdbSpec(typeof sumdbRaw === 'string' && sumdbRaw !== '' ? sumdbRaw : DEFAULT_SUMDB);
+  const fallback = parseSumdbFallback(argv['sumdb-fallback'], sumdb);
+  const maxConnections = parseMaxConnections(argv['max-connections']);
+  const server = await startServer(dest, listen, {
+    ...(fallback && { sumdbFallback: fallback }),
+    ...(maxConnections !== undefined && { limits: { maxConnections } }),
+  });
   process.stderr.write(`gomirror: serving ${dest} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`);
-  process.stderr.write(`  try: GOPROXY=${server.url}/ GOFLAGS=-mod=mod go mod download\n`);
+  if (fallback) {
+    process.stderr.write(`  checksum database paths of ${fallback.name} the tree lacks are fetched from ${fallback.url}\n`);
+    process.stderr.write(`  try: GOPROXY=${server.url}/,https://proxy.golang.org GOFLAGS=-mod=mod go mod download\n`);
+  } else {
+    process.stderr.write(`  try: GOPROXY=${server.url}/ GOFLAGS=-mod=mod go mod download\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

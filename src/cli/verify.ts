@@ -16,6 +16,8 @@ import type { Options } from 'yargs';
 import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/config.js';
 import { Fetcher } from '../fetch/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { offlineClientsNote, readPublishedHead } from '../ops/published-head.js';
+import type { TrustedHeadInfo } from '../ops/trusted-head.js';
 import { removeStaleTemps } from '../store/atomic.js';
 import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
@@ -52,6 +54,17 @@ export function formatSummary(s: VerifySummary, json: boolean): string {
   const unrepaired = s.unrepaired.security + s.unrepaired.other;
   const tail = s.repaired > 0 ? `, ${s.repaired} repaired, ${unrepaired} left` : '';
   return `verified ${s.modules} modules, ${s.versions} versions, ${s.files} files (${mib} MiB) in ${(s.durationMs / 1000).toFixed(1)}s: ${s.problems} problems (${s.securityProblems} security)${tail}\n`;
+}
+
+/** The published head as the JSON summary carries it (null when the tree publishes none). Pure. */
+export function publishedHeadJson(head: TrustedHeadInfo | undefined): (TrustedHeadInfo & { offlineClients: string }) | null {
+  return head === undefined ? null : { ...head, offlineClients: offlineClientsNote(head.size) };
+}
+
+/** The line about the head the tree publishes (or that it publishes none). Pure. */
+export function formatPublishedHead(head: TrustedHeadInfo | undefined): string {
+  if (head === undefined) return 'published tree head: none (sumdb/<name>/latest is missing: clients cannot verify through this tree offline)\n';
+  return `published tree head: size ${head.size}; ${offlineClientsNote(head.size)}\n`;
 }
 
 /** The network checksum database, for --online (the sync context keeps its own fetcher private). */
@@ -131,7 +144,8 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
       ...(w.repairer && { repairer: w.repairer }),
       emit: (e) => out.write(formatEvent(e, json)),
     });
-    out.write(formatSummary(summary, json));
+    const head = await readPublishedHead(cfg.dest, cfg.sumdb);
+    out.write(json ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n` : formatSummary(summary, false) + formatPublishedHead(head));
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
     process.exitCode = summary.exitCode;
     return summary;

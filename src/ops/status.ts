@@ -9,6 +9,7 @@ import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Cursor } from '../feed/cursor.js';
 import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../store/state.js';
 import { formatDuration } from './duration.js';
+import { offlineClientsNote, readPublishedHead } from './published-head.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
 import { treeUsage, type TreeUsage } from './tree-usage.js';
 
@@ -19,6 +20,8 @@ export interface StatusSources {
   retries(): AsyncIterable<RetryItem>;
   skipped(): AsyncIterable<SkippedItem>;
   trustedHead(): Promise<TrustedHeadInfo | undefined>;
+  /** The head the tree serves to clients (sumdb/<name>/latest); absent means none is read. */
+  publishedHead?(): Promise<TrustedHeadInfo | undefined>;
   usage(): Promise<TreeUsage>;
 }
 
@@ -47,6 +50,8 @@ export interface StatusReport {
   retry: { count: number; oldestNextAttemptAt?: string };
   skipped: number;
   trustedHead?: TrustedHeadInfo;
+  /** The head the tree publishes, with the warning for clients ahead of it. */
+  publishedHead?: TrustedHeadInfo & { offlineClients: string };
   disk?: TreeUsage;
 }
 
@@ -118,6 +123,8 @@ export async function collectStatus(
   if (cursor !== undefined) report.cursor = { since: cursor.since, lagSeconds: lagSeconds(cursor.since, now) };
   if (summary !== undefined) report.lastRun = lastRunStatus(summary);
   if (trustedHead !== undefined) report.trustedHead = trustedHead;
+  const published = await src.publishedHead?.();
+  if (published !== undefined) report.publishedHead = { ...published, offlineClients: offlineClientsNote(published.size) };
   if (synced && opts.disk) report.disk = await src.usage();
   return report;
 }
@@ -171,6 +178,10 @@ export function formatStatus(r: StatusReport): string {
   } else {
     rows.push(['trusted tree', 'none']);
   }
+  if (r.publishedHead) {
+    const h = r.publishedHead;
+    rows.push(['published tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`], ['offline clients', h.offlineClients]);
+  }
   if (r.disk) rows.push(...diskLines(r.disk));
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
@@ -185,6 +196,7 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     retries: () => state.retries(),
     skipped: () => state.skipped(),
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
+    publishedHead: () => readPublishedHead(dirs.dest, sumdb),
     usage: () => treeUsage(dirs.dest),
   };
 }

@@ -1,14 +1,19 @@
 /**
  * A small static server for trying a gomirror tree without nginx (not the
  * production path): the same allow-list, content types, cache headers and
- * 404/405 behaviour as scripts/nginx.conf, streaming files from disk.
+ * 404/405 behaviour as scripts/nginx.conf, streaming files from disk; with
+ * a checksum-database fallback for connected use; bounded under load
+ * (connection cap, header/idle/response timeouts, 503 on resource errors).
  */
-import { constants, promises as fs } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { promises as fs } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ConnectionCap } from './connections.js';
+import { openServed, type ServedFile } from './files.js';
 import { ALLOW, isAllowedMethod, normalizeRequestPath, routeFor, type Route } from './routes.js';
+import { fallbackPath, SumdbFallback, type SumdbFallbackConfig } from './sumdb-fallback.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -18,38 +23,46 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function plain(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+/** Bounds that keep the server answering under load. */
+export interface ServeLimits {
+  /** Open connections at once; at the cap the longest-idle one is closed for a new one. */
+  maxConnections: number;
+  /** Time allowed to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Idle time allowed on a keep-alive connection between requests. */
+  keepAliveTimeoutMs: number;
+  /** Time without any progress after which a connection is closed. */
+  idleTimeoutMs: number;
+  /** A response may take this long plus its size at `minBytesPerSecond`; slower readers are cut off. */
+  responseBaseMs: number;
+  minBytesPerSecond: number;
+}
+
+/** 512 connections, 10 s for headers, 5 s keep-alive, 30 s without progress, responses at least 64 KiB/s after 30 s. */
+export const DEFAULT_LIMITS: ServeLimits = Object.freeze({
+  maxConnections: 512,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  responseBaseMs: 30_000,
+  minBytesPerSecond: 64 << 10,
+});
+
+/** What startServer serves besides the tree. */
+export interface ServeOptions {
+  /** Pass checksum-database paths the tree lacks to this upstream (connected use); none in an air gap. */
+  sumdbFallback?: SumdbFallbackConfig;
+  limits?: Partial<ServeLimits>;
+}
+
+function plain(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 const notFound = (res: ServerResponse): void => plain(res, 404, '404 Not Found\n');
 
-/** Opens root+rel as a regular file reached without any symlink below root; undefined when there is none. */
-async function openServed(realRoot: string, rel: string): Promise<{ handle: fs.FileHandle; size: number; mtime: Date } | undefined> {
-  const file = nodePath.join(realRoot, rel);
-  let real: string;
-  try {
-    real = await fs.realpath(file);
-  } catch {
-    return undefined;
-  }
-  if (real !== file) return undefined; // a symlink somewhere below the root
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  const st = await handle.stat().catch(() => undefined);
-  if (st === undefined || !st.isFile()) {
-    await handle.close();
-    return undefined;
-  }
-  return { handle, size: st.size, mtime: st.mtime };
-}
-
-function sendFile(res: ServerResponse, route: Route, f: { handle: fs.FileHandle; size: number; mtime: Date }): void {
+function sendFile(res: ServerResponse, route: Route, f: ServedFile, limits: ServeLimits): void {
   res.writeHead(200, {
     'Content-Type': route.contentType,
     'Content-Length': f.size,
@@ -62,13 +75,23 @@ function sendFile(res: ServerResponse, route: Route, f: { handle: fs.FileHandle;
     void f.handle.close();
     return;
   }
+  const deadline = setTimeout(() => res.destroy(), limits.responseBaseMs + (f.size / limits.minBytesPerSecond) * 1000);
   const stream = f.handle.createReadStream({ start: 0, end: f.size - 1 });
   stream.on('error', () => res.destroy());
-  res.on('close', () => stream.destroy());
+  res.on('close', () => {
+    clearTimeout(deadline);
+    stream.destroy();
+  });
   stream.pipe(res);
 }
 
-async function handle(realRoot: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+interface Handler {
+  realRoot: string;
+  limits: ServeLimits;
+  fallback: SumdbFallback | undefined;
+}
+
+async function handle(h: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!isAllowedMethod(req.method)) {
     plain(res, 405, '405 Not Allowed\n', { Allow: ALLOW });
     return;
@@ -76,9 +99,22 @@ async function handle(realRoot: string, req: IncomingMessage, res: ServerRespons
   const normalized = normalizeRequestPath(req.url ?? '');
   const route = normalized === undefined ? undefined : routeFor(normalized);
   if (normalized === undefined || route === undefined) return notFound(res);
-  const f = await openServed(realRoot, normalized.slice(1));
-  if (f === undefined) return notFound(res);
-  sendFile(res, route, f);
+  const f = await openServed(h.realRoot, normalized.slice(1));
+  switch (f.kind) {
+    case 'file':
+      return sendFile(res, route, f, h.limits);
+    case 'missing': {
+      const upstream = h.fallback && fallbackPath(normalized, h.fallback.config.name);
+      if (h.fallback && upstream !== undefined) return h.fallback.serve(upstream, route.contentType, route.cacheControl, res);
+      return notFound(res);
+    }
+    case 'refused':
+      return notFound(res);
+    case 'forbidden':
+      return plain(res, 403, '403 Forbidden\n');
+    case 'busy':
+      return plain(res, 503, '503 Service Unavailable (server out of resources, try again)\n', { 'Retry-After': 1 });
+  }
 }
 
 function listenError(err: unknown, host: string, port: number): GomirrorError {
@@ -89,34 +125,63 @@ function listenError(err: unknown, host: string, port: number): GomirrorError {
   });
 }
 
-/** Serves the tree at `root` on host:port (port 0 picks a free one); IO error when root is not a directory or the address is unusable. */
-export async function startServer(root: string, listen: { host: string; port: number }): Promise<RunningServer> {
-  let realRoot: string;
+function buildServer(h: Handler): Server {
+  const { limits } = h;
+  const cap = new ConnectionCap(limits.maxConnections);
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.headersTimeoutMs + 1_000,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      cap.busy(req.socket);
+      res.once('close', () => cap.done(req.socket));
+      handle(h, req, res).catch(() => {
+        if (!res.headersSent) plain(res, 500, '500 Internal Server Error\n');
+        else res.destroy();
+      });
+    },
+  );
+  server.timeout = limits.idleTimeoutMs;
+  server.on('connection', (socket) => cap.admit(socket));
+  return server;
+}
+
+async function realDir(root: string): Promise<string> {
   try {
-    realRoot = await fs.realpath(nodePath.resolve(root));
+    const realRoot = await fs.realpath(nodePath.resolve(root));
     if (!(await fs.stat(realRoot)).isDirectory()) throw new Error('not a directory');
+    return realRoot;
   } catch (err) {
     throw new GomirrorError(ErrorCodes.IO, `cannot serve ${root}: ${(err as Error).message}`, { op: 'serve.root', cause: err });
   }
-  const server = createServer((req, res) => {
-    handle(realRoot, req, res).catch(() => {
-      if (!res.headersSent) plain(res, 500, '500 Internal Server Error\n');
-      else res.destroy();
-    });
-  });
+}
+
+/** Serves the tree at `root` on host:port (port 0 picks a free one); IO error when root is not a directory or the address is unusable. */
+export async function startServer(root: string, listen: { host: string; port: number }, options: ServeOptions = {}): Promise<RunningServer> {
+  const realRoot = await realDir(root);
+  const fallback = options.sumdbFallback && new SumdbFallback(options.sumdbFallback);
+  const server = buildServer({ realRoot, limits: { ...DEFAULT_LIMITS, ...options.limits }, fallback });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, listen.host, listen.port)));
     server.listen(listen.port, listen.host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await fallback?.close();
+    throw err;
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();
-      }),
+      });
+      await fallback?.close();
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  * end-to-end tests can serve a gomirror tree exactly as production does.
  * Gate callers with `haveTools('nginx')` from ./tools.js.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -26,6 +26,8 @@ export interface NginxServer {
 export interface StartNginxOptions {
   /** Directives placed in the `http {}` block before the server block (e.g. a hostile `types {}`). */
   readonly httpDirectives?: string;
+  /** Keep the checksum-database fallback block, pointed at this database; without it the block is removed (air gap). */
+  readonly sumdbFallback?: SumdbFallbackTarget;
 }
 
 /** The generated configuration of one nginx instance. */
@@ -54,14 +56,44 @@ export function nginxTemplatePath(): string {
   }
 }
 
-/** Substitutes `@ROOT@` and `@LISTEN@` in the server-block template; throws on unsafe values or leftovers. */
-export function renderServerBlock(template: string, root: string, listen: string): string {
+/** The checksum database the fallback block of scripts/nginx.conf passes missing paths to. */
+export interface SumdbFallbackTarget {
+  /** Checksum database name (`@SUMDB_NAME@`). */
+  readonly name: string;
+  /** Its base URL, no trailing slash (`@SUMDB_URL@`). */
+  readonly url: string;
+}
+
+/** The sed script scripts/nginx.conf documents for an air gap: it deletes the fallback block. */
+export const AIRGAP_SED_SCRIPT = '/^ *# BEGIN sumdb-fallback/,/^ *# END sumdb-fallback/d';
+
+/** Runs the documented air-gap step (`sed -e AIRGAP_SED_SCRIPT`) on the template; throws when the template documents another command or has no block. */
+export function dropSumdbFallback(template: string): string {
+  if (!template.includes(`-e '${AIRGAP_SED_SCRIPT}'`)) throw new Error('scripts/nginx.conf no longer documents the air-gap sed command the tests run');
+  const out = execFileSync('sed', ['-e', AIRGAP_SED_SCRIPT], { input: template, encoding: 'utf8' });
+  if (out === template || out.includes('_gomirror_sumdb_fallback/@SUMDB_NAME@')) throw new Error('the air-gap sed command left the sumdb-fallback block');
+  return out;
+}
+
+/**
+ * Substitutes `@ROOT@` and `@LISTEN@` (and with `fallback`, `@SUMDB_NAME@` and `@SUMDB_URL@`;
+ * without it, drops the fallback block) in the server-block template; throws on unsafe values
+ * or placeholders left outside comments.
+ */
+export function renderServerBlock(template: string, root: string, listen: string, fallback?: SumdbFallbackTarget): string {
   if (!path.isAbsolute(root) || /["$\\;{}\n]/.test(root)) {
     throw new Error(`nginx root must be an absolute path without quotes, $, \\, ;, braces or newlines: ${root}`);
   }
   if (!/^[0-9A-Za-z.:[\] ]+$/.test(listen)) throw new Error(`bad nginx listen value: ${listen}`);
-  const out = template.replaceAll('@ROOT@', root.replace(/\/+$/, '') || '/').replaceAll('@LISTEN@', listen);
-  const leftover = /@[A-Z_]+@/.exec(out);
+  let out = template.replaceAll('@ROOT@', root.replace(/\/+$/, '') || '/').replaceAll('@LISTEN@', listen);
+  if (fallback === undefined) {
+    if (out.includes('# BEGIN sumdb-fallback')) out = dropSumdbFallback(out);
+  } else {
+    if (!/^[a-z0-9.:-]+$/i.test(fallback.name)) throw new Error(`bad sumdb name: ${fallback.name}`);
+    if (!/^https?:\/\/[A-Za-z0-9.:[\]/_-]+[^/]$/.test(fallback.url)) throw new Error(`bad sumdb url: ${fallback.url}`);
+    out = out.replaceAll('@SUMDB_NAME@', fallback.name).replaceAll('@SUMDB_URL@', fallback.url);
+  }
+  const leftover = /@[A-Z_]+@/.exec(out.replace(/#[^\n]*/g, ''));
   if (leftover) throw new Error(`unsubstituted placeholder ${leftover[0]} in nginx template`);
   return out;
 }
@@ -108,7 +140,7 @@ export async function writeNginxConfig(
   await mkdir(path.join(prefix, 'tmp'));
   const template = await readFile(nginxTemplatePath(), 'utf8');
   const serverConfPath = path.join(prefix, 'gomirror.conf');
-  await writeFile(serverConfPath, renderServerBlock(template, root, `127.0.0.1:${port}`));
+  await writeFile(serverConfPath, renderServerBlock(template, root, `127.0.0.1:${port}`, options.sumdbFallback));
   const confPath = path.join(prefix, 'nginx.conf');
   const runAsRoot = process.getuid?.() === 0;
   await writeFile(confPath, renderMainConfig({ prefix, serverConfPath, runAsRoot, ...options }));
