@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkChain } from '../../src/transfer/chain.js';
 import { fatNameProblem, fatPathProblem } from '../../src/transfer/fsnames.js';
-import { buildManifest, formatManifest, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
+import { buildManifest, checkManifestSize, formatManifest, MAX_MANIFEST_BYTES, manifestSize, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
 import { classifyTreePath, comparePaths, storedPathFor } from '../../src/transfer/paths.js';
 import { bundleFootprint, checkRoom } from '../../src/transfer/room.js';
 
@@ -73,6 +73,25 @@ describe('manifest', () => {
     expect(() => parseManifest(withFile(file(`sumdb/${NAME}/tile/8/0/001`, 8193)))).toThrow(/size 8193/);
     expect(() => parseManifest(JSON.stringify({ ...m, files: [...m.files, m.files[0]] }))).toThrow(/not sorted or .* listed twice/);
     expect(() => parseManifest('{')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('manifest size', () => {
+  it('predicts the exact size formatManifest writes, with no file, one and several', () => {
+    for (const fs of [[], [file('example.com/m/@v/v1.0.0.mod')], [file('example.com/m/@v/v1.0.0.mod'), file(`sumdb/${NAME}/tile/8/0/000.p/2`, 64), file('example.com/é/@v/v1.0.0.zip', 123456)]]) {
+      const m = buildManifest(body(fs));
+      expect(manifestSize(fs, body([])), `${fs.length} files`).toBe(Buffer.byteLength(formatManifest(m)));
+    }
+  });
+
+  it('export refuses a bundle whose manifest would be over the 64 MiB import limit, naming the count', () => {
+    expect(MAX_MANIFEST_BYTES).toBe(64 << 20);
+    const one = file('example.com/some/fairly/long/module/path/@v/v1.2.3-0.20240101000000-abcdefabcdef.zip', 123456);
+    const line = Buffer.byteLength(JSON.stringify(one)) + 6;
+    const fits = Array.from({ length: Math.floor((MAX_MANIFEST_BYTES - 1000) / line) }, () => one);
+    expect(() => checkManifestSize(fits, body([]))).not.toThrow();
+    const over = [...fits, ...Array.from({ length: 1000 }, () => one)];
+    expect(() => checkManifestSize(over, body([]))).toThrow(new RegExp(`a bundle of ${over.length} files needs a \\d+-byte manifest.json, over the 67108864-byte limit`));
   });
 });
 
