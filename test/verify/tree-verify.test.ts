@@ -81,6 +81,10 @@ describe('gomirror verify', () => {
     expect(summary['versions']).toBe(up.versions().length);
     expect(summary['files']).toBe(up.versions().length * 3);
     expect(summary['problems']).toBe(0);
+    let hashed = 0; // every .mod and .zip is re-hashed, and the summary says how many bytes that was
+    for (const v of up.versions()) for (const ext of ['mod', 'zip']) hashed += (await fs.stat(path.join(dest, rel(v, ext)))).size;
+    expect(hashed).toBeGreaterThan(0);
+    expect(summary['bytes']).toBe(hashed);
     expect(up.requests).toEqual([]); // offline: only the tree and the state were read
   });
 
