@@ -5,6 +5,7 @@
  * checksum database); --repair quarantines and refetches until the tree is
  * byte-identical to the clean one.
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,6 +157,26 @@ describe('gomirror verify', () => {
     const err = await verify({ state: path.join(base, 'empty-state') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GomirrorError);
     expect((err as GomirrorError).code).toBe(ErrorCodes.CONFIG);
+  });
+
+  it('--repair on a read-only tree exits 4 naming the read-only state directory; plain verify still runs (exit 0)', async () => {
+    // A real read-only filesystem (root ignores permission bits): tmpfs remounted ro. CI runs as root.
+    const mnt = path.join(base, 'ro');
+    await fs.mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
+    try {
+      const tree = path.join(mnt, 'tree');
+      await fs.cp(dest, tree, { recursive: true });
+      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      const args = ['verify', '--dest', tree, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--upstream', up.proxyUrl, '--log-format', 'json'];
+      const plain = await runCli(args);
+      expect(plain.code, plain.stderr.slice(-2000)).toBe(0);
+      const r = await runCli([...args, '--repair']);
+      expect(r.code, r.stderr.slice(-2000)).toBe(4);
+      expect(r.stderr).toMatch(/--repair cannot take the run lock in .*\.gomirror: it is not writable \(EROFS\).*\[GOMIRROR_LOCKED\]/);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 
   it('rejects a tree latest signed by another key as a security problem', async () => {
