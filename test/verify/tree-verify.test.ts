@@ -144,6 +144,31 @@ describe('gomirror verify', () => {
     expect(again.exitCode).toBe(0);
   }, 60_000);
 
+  it('reports every symlink in the tree (module dir, @v entry, sumdb/) as a security problem; --repair moves the links away', async () => {
+    const before = await snapshotTree(dest);
+    const outside = path.join(base, 'outside');
+    const v = up.versions()[0]!;
+    await fs.cp(path.join(dest, escapePath(v.path)), path.join(outside, 'mod'), { recursive: true });
+    await fs.writeFile(path.join(outside, 'secret'), 'not verified\n');
+    const planted = ['example.com/planted', `${escapePath(v.path)}/@v/v9.9.9.zip`, `sumdb/${up.sumdbName}/lookup/example.com/linked`];
+    await fs.symlink(path.join(outside, 'mod'), path.join(dest, planted[0]!));
+    await fs.symlink(path.join(outside, 'secret'), path.join(dest, planted[1]!));
+    await fs.mkdir(path.join(dest, 'sumdb', up.sumdbName, 'lookup', 'example.com'), { recursive: true });
+    await fs.symlink(outside, path.join(dest, planted[2]!));
+    const { exitCode, lines } = await verify();
+    expect(exitCode).toBe(3);
+    const links = problems(lines).filter((p) => p.kind === 'symlink');
+    expect(links.map((p) => p.file).sort()).toEqual([...planted].sort());
+    expect(links.every((p) => p.security)).toBe(true);
+    const repaired = await verify({ repair: true });
+    expect(repaired.lines.filter((l) => l.type === 'repair-failed')).toEqual([]);
+    expect(repaired.exitCode).toBe(0);
+    for (const p of planted) await expect(fs.lstat(path.join(dest, p))).rejects.toThrow();
+    expect(await fs.readFile(path.join(outside, 'secret'), 'utf8')).toBe('not verified\n'); // the link moved, not its target
+    expect(await snapshotTree(dest)).toEqual(before);
+    expect((await verify()).exitCode).toBe(0);
+  }, 60_000);
+
   it('--repair refuses to run while another run holds the lock', async () => {
     const lock = await acquireLock(path.join(dest, '.gomirror'));
     try {
