@@ -25,6 +25,7 @@ import type { Logger } from '../log.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { ioError, publishFiles, removeStaleTemps, tempPath, writeTempFile } from '../store/atomic.js';
 import { fsyncPath } from '../store/fsx.js';
+import { ensureTreeDir } from '../store/safe-dir.js';
 import { filePayload } from '../store/payload.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
@@ -221,6 +222,7 @@ async function placeTiles(cfg: ImportConfig, tiles: StagedTile[]): Promise<void>
   const dirs = new Set<string>();
   for (const { file: f, temp } of tiles) {
     const target = tileFile(cfg.dest, cfg.sumdb.name, f.what.kind === 'tile' ? f.what.tilePath : '');
+    await ensureTreeDir(cfg.dest, path.dirname(target)); // never through a symlink planted in the tree
     if (await fs.access(target).then(() => true, () => false)) continue;
     for (const d of await publishFiles([{ temp, target }])) dirs.add(d);
   }
