@@ -226,7 +226,13 @@ async function placeTiles(cfg: ImportConfig, tiles: StagedTile[]): Promise<void>
     if (await fs.access(target).then(() => true, () => false)) continue;
     for (const d of await publishFiles([{ temp, target }])) dirs.add(d);
   }
-  for (const d of dirs) await fsyncPath(d).catch((err: unknown) => Promise.reject(ioError(err, 'transfer.import', `cannot fsync ${d}`, { dir: d })));
+  for (const d of dirs) {
+    try {
+      await fsyncPath(d);
+    } catch (err) {
+      throw ioError(err, 'transfer.import', `cannot fsync ${d}`, { dir: d });
+    }
+  }
 }
 
 async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbClient; staged: StagedHeadStore; state: StateStore }): Promise<{ published: number; treeSize: number }> {
