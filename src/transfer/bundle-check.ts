@@ -6,8 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
-import { hashFile } from './copy.js';
+import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
+import { hashFile, readBounded } from './copy.js';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, type CheckedManifest } from './manifest.js';
 
 export type { CheckedManifest } from './manifest.js';
@@ -25,7 +25,11 @@ export async function readManifest(bundle: string): Promise<CheckedManifest> {
   if (st === undefined) throw bad(bundle, MANIFEST_FILE, 'missing: not a bundle, or its export did not finish');
   if (!st.isFile()) throw bad(bundle, MANIFEST_FILE, 'not a regular file');
   if (st.size > MAX_MANIFEST_BYTES) throw bad(bundle, MANIFEST_FILE, `too large (${st.size} bytes, the limit is ${MAX_MANIFEST_BYTES})`);
-  return parseManifest(await fs.readFile(file, 'utf8'));
+  const text = await readBounded(file, MAX_MANIFEST_BYTES).catch((err: unknown) => {
+    if (isGomirrorError(err, ErrorCodes.TOO_LARGE)) throw bad(bundle, MANIFEST_FILE, `grew past the limit of ${MAX_MANIFEST_BYTES} bytes while being read`);
+    throw err;
+  });
+  return parseManifest(text.toString('utf8'));
 }
 
 async function walkBundle(bundle: string, dir: string, visit: (rel: string) => void): Promise<void> {

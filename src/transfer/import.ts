@@ -38,9 +38,9 @@ import { parseInfo } from '../sync/mirror-version.js';
 import { verifyVersion, type Verified } from '../verify/verified.js';
 import { checkFileSet, checkHashes, readManifest, type CheckedManifest } from './bundle-check.js';
 import { checkChain, type ChainStep } from './chain.js';
-import { copyHashed } from './copy.js';
+import { copyHashed, readBounded } from './copy.js';
 import { bundleTransport, stagedHeadStore, type StagedHeadStore } from './import-source.js';
-import type { ClassifiedFile } from './manifest.js';
+import { FILE_LIMITS, type ClassifiedFile } from './manifest.js';
 import { storedPathFor } from './paths.js';
 import { loadChainPoint, saveChainPoint, transferFiles } from './state.js';
 
@@ -123,7 +123,7 @@ async function checkVersion(cfg: ImportConfig, client: SumdbClient, m: CheckedMa
   if (g.info === undefined || g.mod === undefined) throw badFile(cfg, `${where}`, 'the bundle lacks its .info or .mod', g);
   let info: InfoDoc;
   try {
-    info = parseInfo(await fs.readFile(path.join(cfg.bundle, g.info.stored)), g.module, g.version);
+    info = parseInfo(await readBounded(path.join(cfg.bundle, g.info.stored), FILE_LIMITS.info), g.module, g.version);
   } catch (err) {
     return inFile(cfg, g.info.stored, err, g);
   }
@@ -163,7 +163,7 @@ async function findBadTile(cfg: ImportConfig, m: CheckedManifest): Promise<strin
   tiles.sort((a, b) => b.tile.l - a.tile.l);
   for (const { f, tile } of tiles) {
     const ok = await alone.readTiles([tile]).then(
-      async ([want]) => (await fs.readFile(path.join(cfg.bundle, f.stored))).equals(want as Buffer),
+      async ([want]) => (await readBounded(path.join(cfg.bundle, f.stored), FILE_LIMITS.tile)).equals(want as Buffer),
       () => false,
     );
     if (!ok) return f.stored;

@@ -1,6 +1,10 @@
 /** Unit tests of the pure parts of air-gap transfer: FAT32 names, bundle paths, manifest, chain order, room. */
 import { describe, expect, it } from 'vitest';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import { checkChain } from '../../src/transfer/chain.js';
+import { readBounded } from '../../src/transfer/copy.js';
 import { fatNameProblem, fatPathProblem } from '../../src/transfer/fsnames.js';
 import { buildManifest, checkManifestSize, formatManifest, MAX_MANIFEST_BYTES, manifestSize, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
 import { classifyTreePath, comparePaths, storedPathFor } from '../../src/transfer/paths.js';
@@ -92,6 +96,25 @@ describe('manifest size', () => {
     expect(() => checkManifestSize(fits, body([]))).not.toThrow();
     const over = [...fits, ...Array.from({ length: 1000 }, () => one)];
     expect(() => checkManifestSize(over, body([]))).toThrow(new RegExp(`a bundle of ${over.length} files needs a \\d+-byte manifest.json, over the 67108864-byte limit`));
+  });
+});
+
+describe('bounded reads of bundle files', () => {
+  it('reads a file up to the bound and refuses a larger one (TOO_LARGE) without reading it whole', async () => {
+    const dir = await fsp.mkdtemp(nodePath.join(os.tmpdir(), 'gomirror-bounded-'));
+    try {
+      const file = nodePath.join(dir, 'f');
+      await fsp.writeFile(file, Buffer.alloc(100, 7));
+      expect((await readBounded(file, 100)).equals(Buffer.alloc(100, 7))).toBe(true);
+      await fsp.writeFile(file, Buffer.alloc(101, 7));
+      await expect(readBounded(file, 100)).rejects.toMatchObject({ code: 'GOMIRROR_TOO_LARGE' });
+      const big = await fsp.open(file, 'r+'); // sparse 8 GiB: refused at once
+      await big.truncate(8 * 1024 ** 3);
+      await big.close();
+      await expect(readBounded(file, 64 << 10)).rejects.toMatchObject({ code: 'GOMIRROR_TOO_LARGE' });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
