@@ -7,8 +7,8 @@
  *
  * Exit code: 3 when a security problem remains (content that differs from the
  * checksum database: hash mismatch, invalid zip; a record, tile or head that
- * fails verification; a symbolic link anywhere in the tree), 1 when any other problem remains, 0 when clean.
- * Problems fixed by --repair do not count.
+ * fails verification; a symbolic link anywhere in the tree), 1 when any
+ * other problem remains, 0 when clean. Problems fixed by --repair do not count.
  */
 import * as nodePath from 'node:path';
 import PQueue from 'p-queue';
