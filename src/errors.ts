@@ -40,6 +40,8 @@ export const ErrorCodes = {
   /** Local filesystem failure (including ENOSPC). */
   IO: 'GOMIRROR_IO',
   NO_SPACE: 'GOMIRROR_NO_SPACE',
+  /** A symbolic link (or a file where a directory belongs) inside the tree, which a write would follow. */
+  UNSAFE_PATH: 'GOMIRROR_UNSAFE_PATH',
   /** Air-gap bundle that fails verification (exit 3). */
   BAD_BUNDLE: 'GOMIRROR_BAD_BUNDLE',
   /** The run was interrupted (SIGINT/SIGTERM); the cursor stays before unfinished work (exit 1). */

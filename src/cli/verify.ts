@@ -3,7 +3,8 @@
  * configuration and prints every problem as a human line or a JSON line
  * (`--json`) on stdout, then a summary. Exit code 0 clean, 1 problems, 3 a
  * security problem (hash mismatch, invalid zip, record/tile/head that fails
- * verification), 4 when --repair cannot take the run lock.
+ * verification), 4 when --repair cannot take the run lock (another run holds
+ * it, or the state directory is read-only).
  *
  * Trust: records and tiles are read from the tree's own `sumdb/<name>/`
  * files (what the go command is served) and proven against the trusted head
@@ -26,7 +27,7 @@ import { fileTrustedHeadStore, SumdbClient, type SumdbTransport } from '../sumdb
 import { openContext, type SyncContext } from '../sync/context.js';
 import { noTrustedHead } from '../verify/module-check.js';
 import { formatProblemLine } from '../verify/problems.js';
-import { Repairer } from '../verify/repair.js';
+import { Repairer, repairLockError } from '../verify/repair.js';
 import { readOnlyTrustedStore, treeSumdbTransport } from '../verify/tree-sumdb.js';
 import { verifyTree, type VerifyEvent, type VerifySummary } from '../verify/tree-verify.js';
 
@@ -90,8 +91,8 @@ async function wire(cfg: SyncConfig, logger: Logger, repair: boolean, online: bo
   };
   try {
     if (repair) {
-      await state.init();
-      lock = await acquireLock(cfg.state);
+      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
+      lock = await acquireLock(cfg.state).catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
       await removeStaleTemps(state.tmpDir);
     }
     if (repair || online) ctx = openContext(cfg, state, logger);

@@ -3,6 +3,7 @@
  * nothing but `Verified` certificates, renames verified temp files into place
  * (zip, then mod, then info, which marks the version complete), and then
  * regenerates the module's `@v/list` and `@latest` from what is on disk.
+ * It never writes through a symlink planted in the tree (safe-dir.ts).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { assertVerified, type Verified } from '../verify/verified.js';
 import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
 import { DirSyncGroup } from './dir-sync.js';
 import { exists, readdir, readFile } from './fsx.js';
+import { ensureTreeDir } from './safe-dir.js';
 import { bytesPayload, type Payload } from './payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 
@@ -111,6 +113,7 @@ export class TreeWriter {
           beforeRename?.(),
         ] as const),
       );
+      await ensureTreeDir(this.root, path.dirname(file('info'))); // never through a symlink planted in the tree
       const dirs = await publishFiles([
         ...(zip === undefined ? [] : [{ temp: zip, target: file('zip') }]),
         { temp: mod, target: file('mod') },
@@ -212,6 +215,7 @@ export class TreeWriter {
       const info = await readFile(versionFile(this.root, module, newest, 'info'));
       await this.writeIfChanged(latestPath, info);
     } else if (released.length > 0 && (await exists(latestPath))) {
+      await ensureTreeDir(this.root, path.dirname(latestPath));
       await fs.rm(latestPath, { force: true });
       this.dirs.add(path.dirname(latestPath));
     }
@@ -219,6 +223,7 @@ export class TreeWriter {
 
   /** Rewrites target atomically unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
   private async writeIfChanged(target: string, data: Buffer): Promise<void> {
+    await ensureTreeDir(this.root, path.dirname(target));
     const current = await readFile(target).catch(() => undefined);
     if (current !== undefined && current.equals(data)) return;
     this.dirs.add(await replaceFile(target, data, this.tmpDir));

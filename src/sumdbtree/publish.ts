@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic, writeFilesAtomic } from '../store/atomic.js';
+import { ensureTreeDir } from '../store/safe-dir.js';
 import {
   ProvenTiles,
   proveTree,
@@ -83,6 +84,7 @@ class CopyingTileReader implements TileReader {
       this.seen.add(p);
       const file = tileFile(this.deps.root, this.deps.name, p);
       if (await exists(file)) continue;
+      await ensureTreeDir(this.deps.root, path.dirname(file));
       await writeFileAtomic(file, data[i] as Buffer, this.deps.tmpDir);
       this.written++;
     }
@@ -133,6 +135,7 @@ async function writeLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashR
   // Exactly what the go client's checkRecord reads: each record's leaf hash, through tiles of the head.
   await hashes.readHashes(records.map((r) => storedHashIndex(0, r.id)));
   const files = records.map((r) => ({ target: lookupFile(deps.root, deps.name, r.module, r.version), data: formatLookup(r.id, r.recordText, head.note) }));
+  for (const d of new Set(files.map((f) => path.dirname(f.target)))) await ensureTreeDir(deps.root, d); // no planted symlink is followed
   await writeFilesAtomic(files, deps.tmpDir);
 }
 
@@ -287,6 +290,7 @@ export class SumdbTreePublisher {
     }
     if (!this.dirty && !(final && current !== undefined)) return;
     await this.prepare(head, hashes);
+    await ensureTreeDir(this.deps.root, dir);
     await writeFileAtomic(path.join(dir, 'supported'), '', this.deps.tmpDir);
     await writeFileAtomic(path.join(dir, 'latest'), head.note, this.deps.tmpDir);
     this.dirty = false;

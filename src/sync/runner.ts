@@ -146,6 +146,9 @@ export class VersionRunner {
       return 'unsettled';
     }
     if (err instanceof GomirrorError && err.code === ErrorCodes.NO_SPACE) {
+      // Failed (counted and reported), but neither journaled nor passed by the cursor: the next run redoes it.
+      this.counters.failed++;
+      if (this.failures.length < MAX_REPORTED_FAILURES) this.failures.push({ module: t.module, version: t.version, ...describeFailure(err) });
       if (!this.stopped) {
         this.stopError = err;
         this.logger.error({ err, module: t.module, version: t.version }, 'disk full: stopping the run');

@@ -6,14 +6,13 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
-import { hashFile } from './copy.js';
-import { MANIFEST_FILE, parseManifest, type CheckedManifest } from './manifest.js';
+import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
+import { hashFile, readBounded } from './copy.js';
+import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, type CheckedManifest } from './manifest.js';
 
 export type { CheckedManifest } from './manifest.js';
 
-/** Upper bound on manifest.json (about 2 million files). */
-export const MAX_MANIFEST_BYTES = 512 << 20;
+export { MAX_MANIFEST_BYTES } from './manifest.js';
 
 function bad(bundle: string, file: string, reason: string): GomirrorError {
   return new GomirrorError(ErrorCodes.BAD_BUNDLE, `bundle ${bundle}: ${file}: ${reason}`, { op: 'transfer.import', detail: { bundle, file } });
@@ -25,8 +24,12 @@ export async function readManifest(bundle: string): Promise<CheckedManifest> {
   const st = await fs.lstat(file).catch(() => undefined);
   if (st === undefined) throw bad(bundle, MANIFEST_FILE, 'missing: not a bundle, or its export did not finish');
   if (!st.isFile()) throw bad(bundle, MANIFEST_FILE, 'not a regular file');
-  if (st.size > MAX_MANIFEST_BYTES) throw bad(bundle, MANIFEST_FILE, `too large (${st.size} bytes)`);
-  return parseManifest(await fs.readFile(file, 'utf8'));
+  if (st.size > MAX_MANIFEST_BYTES) throw bad(bundle, MANIFEST_FILE, `too large (${st.size} bytes, the limit is ${MAX_MANIFEST_BYTES})`);
+  const text = await readBounded(file, MAX_MANIFEST_BYTES).catch((err: unknown) => {
+    if (isGomirrorError(err, ErrorCodes.TOO_LARGE)) throw bad(bundle, MANIFEST_FILE, `grew past the limit of ${MAX_MANIFEST_BYTES} bytes while being read`);
+    throw err;
+  });
+  return parseManifest(text.toString('utf8'));
 }
 
 async function walkBundle(bundle: string, dir: string, visit: (rel: string) => void): Promise<void> {

@@ -1,8 +1,9 @@
-/** Streaming copy with sha256, and hashing of a file, for bundles. */
+/** Streaming copy with sha256, hashing of a file, and bounded reads, for bundles. */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
+import { ErrorCodes, GomirrorError } from '../errors.js';
 import { pipeline } from 'node:stream/promises';
 
 /** Size and lower-case hex sha256 of some bytes. */
@@ -51,4 +52,26 @@ export async function hashFile(file: string): Promise<Digest> {
     }
   });
   return h.digest();
+}
+
+/**
+ * Reads a whole file of at most `max` bytes with one bounded buffer: a file
+ * that is (or has grown, on shared media) larger is refused with TOO_LARGE
+ * without reading it all, so a bundle cannot make import read gigabytes.
+ */
+export async function readBounded(file: string, max: number): Promise<Buffer> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min((await fh.stat()).size, max) + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    if (n > max) throw new GomirrorError(ErrorCodes.TOO_LARGE, `${file} is larger than ${max} bytes`, { op: 'transfer.read', detail: { file, max } });
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close();
+  }
 }

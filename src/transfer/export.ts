@@ -4,7 +4,9 @@
  * and on the first export), plus manifest.json. The size is reported and the
  * free space checked before anything is written; files go to `<out>/.partial`
  * and are moved into place with the manifest last, so an interrupted export
- * leaves no bundle that looks complete and can simply be run again.
+ * leaves no bundle that looks complete and can simply be run again. A delta
+ * export with nothing new writes nothing, uses no sequence number and
+ * succeeds (`written: false`): "sync, then export" on a timer is routine.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +19,7 @@ import { StateStore } from '../store/state.js';
 import { openTreeNote, parseVerifierKey } from '../sumdb/index.js';
 import { sumdbDir } from '../sumdbtree/layout.js';
 import { copyHashed } from './copy.js';
-import { buildManifest, formatManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
+import { buildManifest, checkManifestSize, formatManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { planExport, type Plan } from './plan.js';
 import { bundleFootprint, checkRoom, spaceAt, type SpaceInfo } from './room.js';
 import { loadChainPoint, PathListWriter, readPathList, saveChainPoint, transferFiles, type ChainPoint } from './state.js';
@@ -38,6 +40,8 @@ export interface ExportResult {
   full: boolean;
   files: number;
   bytes: number;
+  /** False when a delta export found nothing new: no bundle was written and `sequence`/`id` are the last bundle's. */
+  written: boolean;
 }
 
 export interface ExportDeps {
@@ -112,13 +116,16 @@ async function moveIntoPlace(out: string, partial: string, existingId: string | 
 
 async function writeBundle(cfg: ExportConfig, deps: ExportDeps, plan: Plan, chain: { last: ChainPoint | undefined; full: boolean; head: string }): Promise<Manifest> {
   const next = (chain.last?.sequence ?? 0) + 1;
+  const header = { format: 1, sequence: next, previousId: chain.last?.id ?? null, full: chain.full, sumdbName: cfg.sumdb.name, signedHead: chain.head };
+  checkManifestSize(plan.files, header);
   const existingId = await inspectOut(cfg.out, next);
   const space = await (deps.space ?? spaceAt)(cfg.out);
   checkRoom(cfg.out, existingId === undefined ? bundleFootprint(plan.files.map((f) => f.size), space.blockSize) : 0, space);
   const partial = path.join(cfg.out, PARTIAL);
   await fs.rm(partial, { recursive: true, force: true });
+  await fs.mkdir(partial, { recursive: true });
   const files = await copyAll(cfg.dest, partial, plan);
-  const manifest = buildManifest({ format: 1, sequence: next, previousId: chain.last?.id ?? null, full: chain.full, sumdbName: cfg.sumdb.name, signedHead: chain.head, files });
+  const manifest = buildManifest({ ...header, files });
   await fs.writeFile(path.join(partial, MANIFEST_FILE), formatManifest(manifest));
   await moveIntoPlace(cfg.out, partial, existingId, manifest.id);
   return manifest;
@@ -144,6 +151,10 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
       record: (p) => list.add(p),
       skip: [cfg.out, cfg.state],
     });
+    if (!full && last !== undefined && plan.files.length === 0) {
+      deps.logger.info({ out: cfg.out, lastSequence: last.sequence }, `nothing new since bundle ${last.sequence}: no bundle written`);
+      return { out: cfg.out, sequence: last.sequence, id: last.id, full, files: 0, bytes: 0, written: false };
+    }
     deps.logger.info({ out: cfg.out, sequence: (last?.sequence ?? 0) + 1, full, files: plan.files.length, bytes: plan.bytes }, 'bundle size');
     const m = await writeBundle(cfg, deps, plan, { last, full, head }).catch((err: unknown) => {
       throw ioError(err, 'transfer.export', `cannot write the bundle in ${cfg.out}`, { out: cfg.out });
@@ -151,7 +162,7 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
     await list.commit();
     await saveChainPoint(files.exportLast, { sequence: m.sequence, id: m.id }, state.tmpDir);
     deps.logger.info({ out: cfg.out, sequence: m.sequence, id: m.id }, 'bundle written');
-    return { out: cfg.out, sequence: m.sequence, id: m.id, full, files: m.files.length, bytes: plan.bytes };
+    return { out: cfg.out, sequence: m.sequence, id: m.id, full, files: m.files.length, bytes: plan.bytes, written: true };
   } finally {
     await list.abort().catch(() => undefined);
     await lock.release();

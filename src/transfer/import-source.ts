@@ -13,6 +13,8 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { SumdbTransport, TrustedHeadStore } from '../sumdb/index.js';
 import { sumdbDir } from '../sumdbtree/layout.js';
 import type { CheckedManifest } from './bundle-check.js';
+import { readBounded } from './copy.js';
+import { FILE_LIMITS } from './manifest.js';
 import { classifyTreePath } from './paths.js';
 
 function notFound(p: string): GomirrorError {
@@ -22,12 +24,12 @@ function notFound(p: string): GomirrorError {
 /** Reads `latest`, `lookup/…` and `tile/8/…` from the bundle, then from `<dest>/sumdb/<name>/`. */
 export function bundleTransport(bundle: string, dest: string, m: CheckedManifest): SumdbTransport {
   const prefix = `sumdb/${m.sumdbName}/`;
-  const inBundle = new Map(m.files.filter((f) => f.what.kind !== 'version').map((f) => [f.path.slice(prefix.length), f.stored]));
+  const inBundle = new Map(m.files.flatMap((f) => (f.what.kind === 'version' ? [] : [[f.path.slice(prefix.length), { stored: f.stored, max: FILE_LIMITS[f.what.kind] }] as const])));
   return {
     async get(p: string): Promise<Buffer> {
       if (p === 'latest') return Buffer.from(m.signedHead, 'utf8');
-      const stored = inBundle.get(p);
-      if (stored !== undefined) return fs.readFile(path.join(bundle, stored));
+      const file = inBundle.get(p);
+      if (file !== undefined) return readBounded(path.join(bundle, file.stored), file.max);
       if (classifyTreePath(`${prefix}${p}`, m.sumdbName) === undefined) throw notFound(p);
       try {
         return await fs.readFile(path.join(sumdbDir(dest, m.sumdbName), p));

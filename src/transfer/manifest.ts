@@ -51,6 +51,35 @@ export interface ClassifiedFile extends ManifestFile {
   what: TreeFile;
 }
 
+/**
+ * Upper bound on manifest.json: 64 MiB. The whole text is parsed at once
+ * (JSON.parse needs several times its size in memory, and V8 strings stop
+ * below 512 MiB), so the bound keeps import to a few hundred MB and a second
+ * of parsing. One entry line is about 200-300 bytes for real module paths
+ * (at most ~8 KiB with the longest paths allowed), so 64 MiB holds about
+ * 250,000 files (some 80,000 versions); export refuses a bundle whose
+ * manifest would be larger (see manifestSize) instead of writing one import refuses.
+ */
+export const MAX_MANIFEST_BYTES = 64 << 20;
+
+/** The exact size of the manifest.json formatManifest writes for these files and head (pure, without building it). */
+export function manifestSize(files: ReadonlyArray<Omit<ManifestFile, 'sha256'>>, head: Omit<ManifestBody, 'files'>): number {
+  const hash = '0'.repeat(64);
+  let n = Buffer.byteLength(formatManifest({ ...head, files: [], id: hash }));
+  for (const f of files) n += Buffer.byteLength(JSON.stringify({ path: f.path, stored: f.stored, size: f.size, sha256: hash })) + 6;
+  return files.length === 0 ? n : n - 2; // k lines carry k - 1 separators ",\n"
+}
+
+/** Throws TOO_LARGE when the manifest of these files would exceed MAX_MANIFEST_BYTES (export checks before writing anything). */
+export function checkManifestSize(files: ReadonlyArray<Omit<ManifestFile, 'sha256'>>, head: Omit<ManifestBody, 'files'>): void {
+  const size = manifestSize(files, head);
+  if (size <= MAX_MANIFEST_BYTES) return;
+  throw new GomirrorError(ErrorCodes.TOO_LARGE, `a bundle of ${files.length} files needs a ${size}-byte ${MANIFEST_FILE}, over the ${MAX_MANIFEST_BYTES}-byte limit import accepts`, {
+    op: 'transfer.export',
+    detail: { files: files.length, size, limit: MAX_MANIFEST_BYTES },
+  });
+}
+
 /** Size limits per kind of file (the same bounds sync applies to downloads). */
 export const FILE_LIMITS = { info: 64 << 10, mod: 16 << 20, zip: 500 << 20, lookup: 32 << 10, tile: 256 * 32 } as const;
 

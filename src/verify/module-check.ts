@@ -207,7 +207,8 @@ class VersionChecker {
   }
 }
 
-async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: string, stem: string, have: Have): Promise<BadVersion | undefined> {
+/** Checks one version's files: what is wrong with them (undefined when nothing) and how many bytes were re-hashed. */
+async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: string, stem: string, have: Have): Promise<{ bad: BadVersion | undefined; bytes: number }> {
   const files = EXTS.filter((e) => have[e]).map((e) => `${escaped}/@v/${stem}.${e}`);
   let version: string;
   try {
@@ -216,7 +217,7 @@ async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: stri
     if (escapeVersion(version) !== stem) throw new Error(`${stem} is not the canonical escaping of ${version}`);
   } catch (err) {
     const p = files.map((f) => problem('unexpected-file', f, `not a valid version file name: ${(err as Error).message}`, { module }));
-    return { version: stem, files, problems: p, repair: { kind: 'lookup' } };
+    return { bad: { version: stem, files, problems: p, repair: { kind: 'lookup' } }, bytes: 0 };
   }
   const c = new VersionChecker(deps, module, version, `${escaped}/@v/${stem}`);
   const rec = await c.record();
@@ -226,9 +227,9 @@ async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: stri
   }
   if (have.info) await c.checkInfo();
   await c.checkComplete(have);
-  if (c.problems.length === 0) return undefined;
+  if (c.problems.length === 0) return { bad: undefined, bytes: c.bytes };
   const repair: VersionRepair = c.refetch ? { kind: 'refetch', withZip: have.zip || !(have.info && have.mod) } : { kind: 'lookup' };
-  return { version, files, problems: c.problems, repair };
+  return { bad: { version, files, problems: c.problems, repair }, bytes: c.bytes };
 }
 
 /** Problems of `@v/list` and `@latest` against the complete versions present; empty when they match. */
@@ -281,7 +282,8 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
   for (const [stem, have] of stems) {
     r.versions++;
     r.files += Number(have.info) + Number(have.mod) + Number(have.zip);
-    const bad = await checkVersion(deps, module, escaped, stem, have);
+    const { bad, bytes } = await checkVersion(deps, module, escaped, stem, have);
+    r.bytes += bytes;
     if (bad) r.badVersions.push(bad);
     else if (r.goodVersion === undefined && have.mod) r.goodVersion = unescapeVersion(stem);
   }

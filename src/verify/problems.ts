@@ -25,6 +25,8 @@ export type ProblemKind =
   | 'list'
   /** `@latest` present when it must not be, missing, or stale. */
   | 'latest'
+  /** A symbolic link inside the tree: a server following it serves bytes nobody verified (repair moves the link away). */
+  | 'symlink'
   /** A file or directory name that is not part of the GOPROXY protocol. */
   | 'unexpected-file'
   /** A file that could not be read or checked (I/O, missing record upstream…). */
@@ -43,7 +45,7 @@ export interface Problem {
   security: boolean;
 }
 
-const SECURITY_KINDS: ReadonlySet<ProblemKind> = new Set<ProblemKind>(['hash-mismatch', 'bad-zip', 'bad-sumdb']);
+const SECURITY_KINDS: ReadonlySet<ProblemKind> = new Set<ProblemKind>(['hash-mismatch', 'bad-zip', 'bad-sumdb', 'symlink']);
 
 /** Builds a Problem; security follows from the kind. */
 export function problem(kind: ProblemKind, file: string, reason: string, where: { module?: string; version?: string; code?: ErrorCode } = {}): Problem {

@@ -32,6 +32,24 @@ export interface RepairDeps {
   sumdbTree: Pick<SumdbTreePublisher, 'finish'>;
 }
 
+/** errnos meaning the state directory cannot be written at all (read-only mount, permissions, immutable). */
+const READ_ONLY_ERRNOS: ReadonlySet<unknown> = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * The error --repair ends with when it cannot take the run lock because the
+ * state directory is read-only: LOCKED (exit 4, "--repair could not take the
+ * lock"), naming the directory and the errno; any other error as it is.
+ */
+export function repairLockError(err: unknown, stateDir: string): unknown {
+  const errno = err instanceof GomirrorError ? err.detail?.['errno'] : (err as NodeJS.ErrnoException | undefined)?.code;
+  if (!READ_ONLY_ERRNOS.has(errno)) return err;
+  return new GomirrorError(ErrorCodes.LOCKED, `--repair cannot take the run lock in ${stateDir}: it is not writable (${String(errno)}); repair needs a writable tree and state (plain verify does not)`, {
+    op: 'verify.repair',
+    detail: { state: stateDir, errno },
+    cause: err,
+  });
+}
+
 function treePath(root: string, rel: string): string {
   return nodePath.join(root, ...rel.split('/'));
 }

@@ -6,16 +6,16 @@
  * Repairer each one is also repaired (repair.ts) and the outcome emitted.
  *
  * Exit code: 3 when a security problem remains (content that differs from the
- * checksum database: hash mismatch, invalid zip; or a record, tile or head
- * that fails verification), 1 when any other problem remains, 0 when clean.
- * Problems fixed by --repair do not count.
+ * checksum database: hash mismatch, invalid zip; a record, tile or head that
+ * fails verification; a symbolic link anywhere in the tree), 1 when any
+ * other problem remains, 0 when clean. Problems fixed by --repair do not count.
  */
 import * as nodePath from 'node:path';
 import PQueue from 'p-queue';
 import { isGomirrorError, ErrorCodes } from '../errors.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { checkModule, type BadVersion, type ModuleCheckDeps, type ModuleResult } from './module-check.js';
-import { exitCodeForProblems, problemFromError, type Problem } from './problems.js';
+import { exitCodeForProblems, problem, problemFromError, type Problem } from './problems.js';
 import type { Repairer } from './repair.js';
 import { checkTreeHead, checkTreeTiles } from './tree-sumdb.js';
 import { readVersionDir, walkModules } from './tree-walk.js';
@@ -149,10 +149,22 @@ class TreeVerifier {
     this.deps = { root: o.root, sumdbName: o.sumdbName, records: o.client, completeVersions: (m) => o.completeVersions(m), settleMs: o.settleMs ?? 250, ...(o.inFlightSince !== undefined && { inFlightSince: o.inFlightSince }) };
   }
 
+  /** Reports a symbolic link in the tree; with --repair, moves the link (not its target) into quarantine. */
+  async link(rel: string): Promise<void> {
+    const p = problem('symlink', rel, 'symbolic link inside the tree: a server following it serves bytes nobody verified');
+    this.tally.found(p);
+    const r = this.o.repairer;
+    if (r === undefined) this.tally.unfixed([p]);
+    else await attempt(this.tally, [p], 'quarantined', async () => void (await r.quarantine(rel)));
+  }
+
   async module(escaped: string, dir: string): Promise<void> {
     let res: ModuleResult;
     try {
-      res = await checkModule(this.deps, escaped, await readVersionDir(dir));
+      const links: string[] = [];
+      const names = await readVersionDir(dir, (name) => links.push(`${escaped}/@v/${name}`));
+      for (const l of links) await this.link(l);
+      res = await checkModule(this.deps, escaped, names);
     } catch (err) {
       const p = problemFromError(err, `${escaped}/@v`);
       this.tally.found(p);
@@ -226,7 +238,8 @@ export async function verifyTree(o: TreeVerifyOptions): Promise<VerifySummary> {
   const queue = new PQueue({ concurrency: o.concurrency });
   const skipDirs = [nodePath.resolve(o.stateDir)];
   await v.tiles(); // first, so --repair has good tiles for everything after
-  for await (const m of walkModules(o.root, { skipDirs })) {
+  const onLink = (rel: string): void => void queue.add(() => v.link(rel));
+  for await (const m of walkModules(o.root, { skipDirs, onLink })) {
     await queue.onSizeLessThan(o.concurrency * 2);
     void queue.add(() => v.module(m.escaped, m.dir));
   }

@@ -2,9 +2,10 @@
  * A streaming walk over the served tree that yields module directories (the
  * ones holding `@v/` or `@latest`). Directories are read with opendir and
  * recursed into while being read, so memory is bounded by the depth of the
- * tree, never by its size. Dot names, the state directory and the top-level
- * `sumdb/` are skipped; symlinks are not followed. Entries that vanish
- * mid-walk (a concurrent sync) are tolerated.
+ * tree, never by its size. Dot names and the state directory are skipped;
+ * symlinks are never followed, and every one met (in `sumdb/` and `@v/` too)
+ * is reported through `onLink`. Entries that vanish mid-walk (a concurrent
+ * sync) are tolerated.
  */
 import { promises as fs, type Dir } from 'node:fs';
 import * as nodePath from 'node:path';
@@ -22,6 +23,12 @@ export interface ModuleDirEntry {
 export interface WalkOptions {
   /** Absolute directories never entered (e.g. the state directory). */
   skipDirs?: string[];
+  /** Called with the root-relative path (`/` separators) of every symbolic link met. */
+  onLink?: (rel: string) => void;
+}
+
+function relOf(root: string, abs: string): string {
+  return nodePath.relative(root, abs).split(nodePath.sep).join('/');
 }
 
 async function openDir(dir: string): Promise<Dir | undefined> {
@@ -34,40 +41,37 @@ async function openDir(dir: string): Promise<Dir | undefined> {
   }
 }
 
-async function* walkDir(root: string, dir: string, skip: ReadonlySet<string>): AsyncGenerator<ModuleDirEntry> {
+async function* walkDir(root: string, dir: string, skip: ReadonlySet<string>, onLink: (rel: string) => void): AsyncGenerator<ModuleDirEntry> {
   const handle = await openDir(dir);
   if (handle === undefined) return;
   let hasVersionDir = false;
   let hasLatest = false;
   for await (const e of handle) {
     const abs = nodePath.join(dir, e.name);
-    if (e.name === '@v' && e.isDirectory()) hasVersionDir = true;
+    if (e.name.startsWith('.') || skip.has(abs)) continue;
+    if (e.isSymbolicLink()) onLink(relOf(root, abs));
+    else if (e.name === '@v' && e.isDirectory()) hasVersionDir = true;
     else if (e.name === '@latest' && e.isFile()) hasLatest = true;
-    else if (e.isDirectory() && !e.name.startsWith('.') && !e.name.startsWith('@') && !skip.has(abs)) {
-      if (dir === root && e.name === 'sumdb') continue;
-      yield* walkDir(root, abs, skip);
-    }
+    else if (e.isDirectory() && !e.name.startsWith('@')) yield* walkDir(root, abs, skip, onLink); // sumdb/ too: it yields no module
   }
-  if (hasVersionDir || hasLatest) {
-    const escaped = nodePath.relative(root, dir).split(nodePath.sep).join('/');
-    yield { escaped, dir, hasVersionDir, hasLatest };
-  }
+  if (hasVersionDir || hasLatest) yield { escaped: relOf(root, dir), dir, hasVersionDir, hasLatest };
 }
 
 /** Yields every module directory under root, depth first; see the module comment. */
 export async function* walkModules(root: string, opts: WalkOptions = {}): AsyncGenerator<ModuleDirEntry> {
   const base = nodePath.resolve(root);
   const skip = new Set((opts.skipDirs ?? []).map((d) => nodePath.resolve(d)));
-  yield* walkDir(base, base, skip);
+  yield* walkDir(base, base, skip, opts.onLink ?? (() => undefined));
 }
 
 /**
- * Streams the entry names of one module's `@v` directory (empty when it is
- * gone). One module's directory is small enough to hold; the tree is not.
+ * The entry names of one module's `@v` directory but its symlinks, which go
+ * to `onLink` (empty when it is gone). One module's directory is small enough to hold; the tree is not.
  */
-export async function readVersionDir(moduleDir: string): Promise<string[]> {
+export async function readVersionDir(moduleDir: string, onLink: (name: string) => void = () => undefined): Promise<string[]> {
   try {
-    return await fs.readdir(nodePath.join(moduleDir, '@v'));
+    const entries = await fs.readdir(nodePath.join(moduleDir, '@v'), { withFileTypes: true });
+    return entries.flatMap((e) => (e.isSymbolicLink() ? (onLink(e.name), []) : [e.name]));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];

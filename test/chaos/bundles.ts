@@ -157,7 +157,7 @@ export const TAMPERS: readonly Tamper[] = [
     reason: /record \d+ does not match the checksum database tree/,
   },
   {
-    name: 'finding: a tile byte (manifest re-hashed) is blamed on the signedHead',
+    name: 'a tile byte (manifest re-hashed): the tile is named',
     edit: async (d) => changeStored(d, await entry(d, '', (f) => f.path.includes('/tile/')), (b) => flipByte(b, 0)),
     code: 'GOMIRROR_BAD_PROOF',
     reason: /tiles? do(es)? not match/,

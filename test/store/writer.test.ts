@@ -329,3 +329,41 @@ describe('TreeWriter.touchModule + checkpoint', () => {
     expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\nv1.1.0\n');
   });
 });
+
+describe('TreeWriter and symlinks planted in the tree', () => {
+  it('refuses to publish through a symlinked module directory, or one above it, naming it (UNSAFE_PATH); nothing lands outside', async () => {
+    const outside = join(dir, 'outside');
+    await fs.mkdir(outside);
+    for (const planted of [ESC, 'example.com', `${ESC}/@v`]) {
+      await fs.rm(root, { recursive: true, force: true });
+      await fs.mkdir(join(root, planted, '..'), { recursive: true });
+      await fs.symlink(outside, join(root, planted));
+      const err = await rejection(publish(MOD, 'v1.0.0'));
+      expect(err.code, planted).toBe(ErrorCodes.UNSAFE_PATH);
+      expect(err.message, planted).toContain(`${join(root, planted)} is a symbolic link inside the tree`);
+      expect(err.detail?.['path'], planted).toBe(planted);
+      expect(await fs.readdir(outside), planted).toEqual([]);
+    }
+  });
+
+  it('refuses a file where a directory belongs, and index rewrites through a symlink', async () => {
+    await fs.mkdir(join(root, ESC), { recursive: true });
+    await fs.writeFile(join(root, ESC, '@v'), 'not a dir');
+    expect((await rejection(publish(MOD, 'v1.0.0'))).message).toMatch(/@v is not a directory inside the tree/);
+    const outside = join(dir, 'outside2');
+    await fs.mkdir(join(outside, '@v'), { recursive: true });
+    await fs.rm(join(root, ESC), { recursive: true });
+    await fs.symlink(outside, join(root, ESC));
+    expect((await rejection(writer.refreshModuleIndex(MOD))).code).toBe(ErrorCodes.UNSAFE_PATH);
+    expect(await fs.readdir(join(outside, '@v'))).toEqual([]);
+  });
+
+  it('accepts a tree root that is itself a symlink (the operator chose it)', async () => {
+    const real = join(dir, 'real-tree');
+    await fs.mkdir(real);
+    await fs.symlink(real, join(dir, 'link-tree'));
+    writer = new TreeWriter(join(dir, 'link-tree'), tmp);
+    await publish(MOD, 'v1.0.0');
+    expect(await fs.readdir(join(real, ESC, '@v'))).toContain('v1.0.0.info');
+  });
+});

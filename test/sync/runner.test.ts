@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Fetcher } from '../../src/fetch/index.js';
 import { MemoryBudget } from '../../src/fetch/index.js';
+import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath } from '../../src/module/index.js';
 import { bytesPayload } from '../../src/store/payload.js';
@@ -91,5 +92,27 @@ describe('VersionRunner', () => {
       expect(await writer.isPublished(f.module, f.version, true)).toBe(true);
       expect(await fs.readFile(join(dir, 'tree', escapePath(f.module), '@v', 'list'), 'utf8')).toBe('v1.0.0\n');
     }
+  });
+
+  it('counts a version that hit a full disk as failed (and stops the run with NO_SPACE, unjournaled)', async () => {
+    const tmp = join(dir, 'tmp');
+    await fs.mkdir(tmp);
+    const f = await makeVersionFiles(tmp, 'example.com/full', 'v1.0.0', 1);
+    const noSpace = new GomirrorError(ErrorCodes.NO_SPACE, 'cannot write: ENOSPC', { op: 'store.write' });
+    const pending = { append: () => Promise.reject(noSpace) } as unknown as PendingJournal;
+    const counters = newCounters();
+    const runner = new VersionRunner(
+      { fetcher: fixtureFetcher(new Map([[f.module, f]]), []), sumdb: sourceFor(f), writer: new TreeWriter(join(dir, 'tree'), tmp), tmpDir: tmp, pending, memory: new MemoryBudget(1 << 20, 1 << 20) },
+      {} as StateStore,
+      counters,
+      createLogger('silent', 'json'),
+      { concurrency: 1, journal: true, breakerThreshold: 10, now: Date.now },
+    );
+    const settled: Settlement[] = [];
+    runner.schedule({ module: f.module, version: f.version, withZip: true }, 0, (s) => settled.push(s));
+    await runner.drain();
+    expect(settled).toEqual(['unsettled']);
+    expect(counters.failed).toBe(1);
+    expect(counters.published).toBe(0);
   });
 });

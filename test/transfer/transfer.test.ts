@@ -1,8 +1,12 @@
 /** Unit tests of the pure parts of air-gap transfer: FAT32 names, bundle paths, manifest, chain order, room. */
 import { describe, expect, it } from 'vitest';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import { checkChain } from '../../src/transfer/chain.js';
+import { readBounded } from '../../src/transfer/copy.js';
 import { fatNameProblem, fatPathProblem } from '../../src/transfer/fsnames.js';
-import { buildManifest, formatManifest, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
+import { buildManifest, checkManifestSize, formatManifest, MAX_MANIFEST_BYTES, manifestSize, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
 import { classifyTreePath, comparePaths, storedPathFor } from '../../src/transfer/paths.js';
 import { bundleFootprint, checkRoom } from '../../src/transfer/room.js';
 
@@ -73,6 +77,44 @@ describe('manifest', () => {
     expect(() => parseManifest(withFile(file(`sumdb/${NAME}/tile/8/0/001`, 8193)))).toThrow(/size 8193/);
     expect(() => parseManifest(JSON.stringify({ ...m, files: [...m.files, m.files[0]] }))).toThrow(/not sorted or .* listed twice/);
     expect(() => parseManifest('{')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('manifest size', () => {
+  it('predicts the exact size formatManifest writes, with no file, one and several', () => {
+    for (const fs of [[], [file('example.com/m/@v/v1.0.0.mod')], [file('example.com/m/@v/v1.0.0.mod'), file(`sumdb/${NAME}/tile/8/0/000.p/2`, 64), file('example.com/é/@v/v1.0.0.zip', 123456)]]) {
+      const m = buildManifest(body(fs));
+      expect(manifestSize(fs, body([])), `${fs.length} files`).toBe(Buffer.byteLength(formatManifest(m)));
+    }
+  });
+
+  it('export refuses a bundle whose manifest would be over the 64 MiB import limit, naming the count', () => {
+    expect(MAX_MANIFEST_BYTES).toBe(64 << 20);
+    const one = file('example.com/some/fairly/long/module/path/@v/v1.2.3-0.20240101000000-abcdefabcdef.zip', 123456);
+    const line = Buffer.byteLength(JSON.stringify(one)) + 6;
+    const fits = Array.from({ length: Math.floor((MAX_MANIFEST_BYTES - 1000) / line) }, () => one);
+    expect(() => checkManifestSize(fits, body([]))).not.toThrow();
+    const over = [...fits, ...Array.from({ length: 1000 }, () => one)];
+    expect(() => checkManifestSize(over, body([]))).toThrow(new RegExp(`a bundle of ${over.length} files needs a \\d+-byte manifest.json, over the 67108864-byte limit`));
+  });
+});
+
+describe('bounded reads of bundle files', () => {
+  it('reads a file up to the bound and refuses a larger one (TOO_LARGE) without reading it whole', async () => {
+    const dir = await fsp.mkdtemp(nodePath.join(os.tmpdir(), 'gomirror-bounded-'));
+    try {
+      const file = nodePath.join(dir, 'f');
+      await fsp.writeFile(file, Buffer.alloc(100, 7));
+      expect((await readBounded(file, 100)).equals(Buffer.alloc(100, 7))).toBe(true);
+      await fsp.writeFile(file, Buffer.alloc(101, 7));
+      await expect(readBounded(file, 100)).rejects.toMatchObject({ code: 'GOMIRROR_TOO_LARGE' });
+      const big = await fsp.open(file, 'r+'); // sparse 8 GiB: refused at once
+      await big.truncate(8 * 1024 ** 3);
+      await big.close();
+      await expect(readBounded(file, 64 << 10)).rejects.toMatchObject({ code: 'GOMIRROR_TOO_LARGE' });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,6 +5,7 @@
  * checksum database); --repair quarantines and refetches until the tree is
  * byte-identical to the clean one.
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,10 @@ describe('gomirror verify', () => {
     expect(summary['versions']).toBe(up.versions().length);
     expect(summary['files']).toBe(up.versions().length * 3);
     expect(summary['problems']).toBe(0);
+    let hashed = 0; // every .mod and .zip is re-hashed, and the summary says how many bytes that was
+    for (const v of up.versions()) for (const ext of ['mod', 'zip']) hashed += (await fs.stat(path.join(dest, rel(v, ext)))).size;
+    expect(hashed).toBeGreaterThan(0);
+    expect(summary['bytes']).toBe(hashed);
     expect(up.requests).toEqual([]); // offline: only the tree and the state were read
   });
 
@@ -139,6 +144,31 @@ describe('gomirror verify', () => {
     expect(again.exitCode).toBe(0);
   }, 60_000);
 
+  it('reports every symlink in the tree (module dir, @v entry, sumdb/) as a security problem; --repair moves the links away', async () => {
+    const before = await snapshotTree(dest);
+    const outside = path.join(base, 'outside');
+    const v = up.versions()[0]!;
+    await fs.cp(path.join(dest, escapePath(v.path)), path.join(outside, 'mod'), { recursive: true });
+    await fs.writeFile(path.join(outside, 'secret'), 'not verified\n');
+    const planted = ['example.com/planted', `${escapePath(v.path)}/@v/v9.9.9.zip`, `sumdb/${up.sumdbName}/lookup/example.com/linked`];
+    await fs.symlink(path.join(outside, 'mod'), path.join(dest, planted[0]!));
+    await fs.symlink(path.join(outside, 'secret'), path.join(dest, planted[1]!));
+    await fs.mkdir(path.join(dest, 'sumdb', up.sumdbName, 'lookup', 'example.com'), { recursive: true });
+    await fs.symlink(outside, path.join(dest, planted[2]!));
+    const { exitCode, lines } = await verify();
+    expect(exitCode).toBe(3);
+    const links = problems(lines).filter((p) => p.kind === 'symlink');
+    expect(links.map((p) => p.file).sort()).toEqual([...planted].sort());
+    expect(links.every((p) => p.security)).toBe(true);
+    const repaired = await verify({ repair: true });
+    expect(repaired.lines.filter((l) => l.type === 'repair-failed')).toEqual([]);
+    expect(repaired.exitCode).toBe(0);
+    for (const p of planted) await expect(fs.lstat(path.join(dest, p))).rejects.toThrow();
+    expect(await fs.readFile(path.join(outside, 'secret'), 'utf8')).toBe('not verified\n'); // the link moved, not its target
+    expect(await snapshotTree(dest)).toEqual(before);
+    expect((await verify()).exitCode).toBe(0);
+  }, 60_000);
+
   it('--repair refuses to run while another run holds the lock', async () => {
     const lock = await acquireLock(path.join(dest, '.gomirror'));
     try {
@@ -152,6 +182,26 @@ describe('gomirror verify', () => {
     const err = await verify({ state: path.join(base, 'empty-state') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GomirrorError);
     expect((err as GomirrorError).code).toBe(ErrorCodes.CONFIG);
+  });
+
+  it('--repair on a read-only tree exits 4 naming the read-only state directory; plain verify still runs (exit 0)', async () => {
+    // A real read-only filesystem (root ignores permission bits): tmpfs remounted ro. CI runs as root.
+    const mnt = path.join(base, 'ro');
+    await fs.mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
+    try {
+      const tree = path.join(mnt, 'tree');
+      await fs.cp(dest, tree, { recursive: true });
+      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      const args = ['verify', '--dest', tree, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--upstream', up.proxyUrl, '--log-format', 'json'];
+      const plain = await runCli(args);
+      expect(plain.code, plain.stderr.slice(-2000)).toBe(0);
+      const r = await runCli([...args, '--repair']);
+      expect(r.code, r.stderr.slice(-2000)).toBe(4);
+      expect(r.stderr).toMatch(/--repair cannot take the run lock in .*\.gomirror: it is not writable \(EROFS\).*\[GOMIRROR_LOCKED\]/);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 
   it('rejects a tree latest signed by another key as a security problem', async () => {

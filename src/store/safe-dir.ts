@@ -1,0 +1,60 @@
+/**
+ * Directories inside the served tree are used only when they are real
+ * directories: every component between the tree root and a target's
+ * directory is checked with lstat (missing ones are created one level at a
+ * time), and a symbolic link or a non-directory there is refused with
+ * UNSAFE_PATH naming it, never followed, so nothing is ever written outside
+ * the tree through a link planted inside it. The root itself may be a link
+ * (an operator's choice). A link planted between this check and the rename
+ * that follows is not caught: the check stops planted files, not a process
+ * racing the writer with write access to the tree.
+ */
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ioError } from './atomic.js';
+
+function unsafe(root: string, p: string, what: string): GomirrorError {
+  const rel = nodePath.relative(root, p).split(nodePath.sep).join('/');
+  return new GomirrorError(ErrorCodes.UNSAFE_PATH, `${p} ${what} inside the tree ${root}: refusing to write through it (remove it, or run gomirror verify --repair)`, {
+    op: 'store.dir',
+    detail: { root, path: rel },
+  });
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Checks (and creates where missing) every directory from root down to dir; see the module comment. */
+export function ensureTreeDir(root: string, dir: string): Promise<void> {
+  try {
+    const rel = nodePath.relative(root, dir);
+    if (rel === '') return Promise.resolve();
+    if (rel.startsWith('..') || nodePath.isAbsolute(rel)) throw unsafe(root, dir, 'is not');
+    if (!fs.existsSync(root)) fs.mkdirSync(root, { recursive: true }); // the root (and above it) is the operator's
+    let cur = root;
+    for (const name of rel.split(nodePath.sep)) {
+      cur = nodePath.join(cur, name);
+      let st = lstatOrUndefined(cur);
+      if (st === undefined) {
+        try {
+          fs.mkdirSync(cur);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, 'store.dir', `cannot create directory ${cur}`, { dir: cur });
+        }
+        st = fs.lstatSync(cur);
+      }
+      if (st.isSymbolicLink()) throw unsafe(root, cur, 'is a symbolic link');
+      if (!st.isDirectory()) throw unsafe(root, cur, 'is not a directory');
+    }
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(ioError(err, 'store.dir', `cannot check directory ${dir}`, { dir }));
+  }
+}
