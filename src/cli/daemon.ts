@@ -6,6 +6,7 @@ import { runDaemon, type RunOnce } from '../ops/daemon.js';
 import { parseDuration } from '../ops/duration.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runSync } from '../sync/run.js';
+import { recordSettings, withRecorded } from './recorded.js';
 
 function metricsFile(argv: RawOptions): string | undefined {
   const v = argv['metrics-file'];
@@ -29,8 +30,10 @@ function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined):
 export async function daemonCommand(argv: RawOptions): Promise<void> {
   const interval = typeof argv['interval'] === 'string' ? argv['interval'] : '15m';
   const intervalMs = parseDuration(interval, 'interval');
-  const cfg = parseSyncConfig(argv, process.stderr.isTTY === true);
+  const { raw, recorded } = await withRecorded(argv);
+  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
   if (cfg.dryRun) throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', { op: 'cli.daemon' });
+  await recordSettings(cfg.state, recorded, cfg);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {

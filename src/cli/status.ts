@@ -2,6 +2,7 @@
 import { parseDirs, type RawOptions } from '../config/config.js';
 import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
+import { withRecorded } from './recorded.js';
 
 function flag(raw: RawOptions, key: string, dflt: boolean): boolean {
   const v = raw[key];
@@ -10,7 +11,8 @@ function flag(raw: RawOptions, key: string, dflt: boolean): boolean {
 }
 
 /** Prints the status of the mirror at --dest to `out`; a never-synced mirror is reported as such (exit 0). */
-export async function statusCommand(argv: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const argv = (await withRecorded(argvGiven)).raw;
   const dirs = parseDirs(argv);
   const sumdbRaw = argv['sumdb'];
   const sumdb = parseSumdbSpec(typeof sumdbRaw === 'string' && sumdbRaw !== '' ? sumdbRaw : DEFAULT_SUMDB);

@@ -4,15 +4,18 @@ import { createLogger } from '../log.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
 import { runSync } from '../sync/run.js';
+import { recordSettings, withRecorded } from './recorded.js';
 
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
 export async function syncCommand(argv: RawOptions): Promise<void> {
-  const cfg = parseSyncConfig(argv, process.stderr.isTTY === true);
+  const { raw, recorded } = await withRecorded(argv);
+  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   if (cfg.dryRun) {
     await runDryRun(cfg, logger, process.stdout);
     return;
   }
+  await recordSettings(cfg.state, recorded, cfg);
   const ac = new AbortController();
   const onSignal = (): void => ac.abort();
   process.once('SIGINT', onSignal);

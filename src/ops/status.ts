@@ -7,7 +7,7 @@
  */
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Cursor } from '../feed/cursor.js';
-import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../store/state.js';
+import { StateStore, type RecordedSettings, type RetryItem, type RunSummary, type SkippedItem } from '../store/state.js';
 import { formatDuration } from './duration.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
 import { treeUsage, type TreeUsage } from './tree-usage.js';
@@ -20,6 +20,8 @@ export interface StatusSources {
   skipped(): AsyncIterable<SkippedItem>;
   trustedHead(): Promise<TrustedHeadInfo | undefined>;
   usage(): Promise<TreeUsage>;
+  /** The checksum database, upstreams and index the mirror recorded. */
+  settings(): Promise<RecordedSettings | undefined>;
 }
 
 /** The last run, as status shows it. */
@@ -48,6 +50,8 @@ export interface StatusReport {
   skipped: number;
   trustedHead?: TrustedHeadInfo;
   disk?: TreeUsage;
+  /** What the mirror remembers: checksum database, upstreams, index (absent before the first run). */
+  recorded?: RecordedSettings;
 }
 
 const RESULTS: Record<number, string> = {
@@ -113,11 +117,13 @@ export async function collectStatus(
   const retry = await retryBacklog(src.retries());
   const skipped = await countOf(src.skipped());
   const trustedHead = await src.trustedHead();
+  const recorded = await src.settings();
   const synced = cursor !== undefined || summary !== undefined;
   const report: StatusReport = { ...dirs, synced, retry, skipped };
   if (cursor !== undefined) report.cursor = { since: cursor.since, lagSeconds: lagSeconds(cursor.since, now) };
   if (summary !== undefined) report.lastRun = lastRunStatus(summary);
   if (trustedHead !== undefined) report.trustedHead = trustedHead;
+  if (recorded !== undefined) report.recorded = recorded;
   if (synced && opts.disk) report.disk = await src.usage();
   return report;
 }
@@ -157,6 +163,14 @@ function diskLines(d: TreeUsage): Array<[string, string]> {
   ];
 }
 
+function recordedLines(s: RecordedSettings): Array<[string, string]> {
+  const rows: Array<[string, string]> = [['checksum database', `${s.sumdb.key} ${s.sumdb.url}`]];
+  if (s.upstreams) rows.push(['upstreams', s.upstreams.join(', ')]);
+  if (s.index) rows.push(['index', s.index]);
+  rows.push(['recorded since', s.recordedAt]);
+  return rows;
+}
+
 /** Renders the report as aligned "key  value" lines for a terminal. Pure. */
 export function formatStatus(r: StatusReport): string {
   const rows: Array<[string, string]> = [['dest', r.dest], ['state', r.state]];
@@ -171,6 +185,7 @@ export function formatStatus(r: StatusReport): string {
   } else {
     rows.push(['trusted tree', 'none']);
   }
+  if (r.recorded) rows.push(...recordedLines(r.recorded));
   if (r.disk) rows.push(...diskLines(r.disk));
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
@@ -186,5 +201,6 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     skipped: () => state.skipped(),
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
     usage: () => treeUsage(dirs.dest),
+    settings: () => state.loadSettings(),
   };
 }

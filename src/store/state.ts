@@ -49,6 +49,15 @@ export interface RunSummary {
   failures: Array<{ module: string; version: string; code: string; message: string }>;
 }
 
+/** What the mirror remembers about itself (settings.json): its checksum database, upstreams and index. */
+export interface RecordedSettings {
+  sumdb: { name: string; key: string; url: string };
+  /** Absent when the tree was first written by `import` (no upstream of its own). */
+  upstreams?: string[];
+  index?: string;
+  recordedAt: string;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -79,6 +88,18 @@ function retryProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+function settingsProblem(v: unknown): string | undefined {
+  if (!isRecord(v)) return 'not a JSON object';
+  const s = v['sumdb'];
+  if (!isRecord(s) || typeof s['name'] !== 'string' || typeof s['key'] !== 'string' || typeof s['url'] !== 'string') return '"sumdb" is not {name, key, url}';
+  if (!s['key'].startsWith(`${s['name']}+`)) return '"sumdb": the key does not name the database';
+  const ups = v['upstreams'];
+  if (ups !== undefined && (!Array.isArray(ups) || !ups.every((u) => typeof u === 'string'))) return '"upstreams" is not a list of strings';
+  if (v['index'] !== undefined && typeof v['index'] !== 'string') return '"index" is not a string';
+  if (typeof v['recordedAt'] !== 'string') return '"recordedAt" is not a string';
+  return undefined;
+}
+
 function parseSkippedLine(line: string): SkippedItem | undefined {
   if (line.trim() === '') return undefined;
   let v: unknown;
@@ -99,6 +120,7 @@ export class StateStore {
   private readonly cursorFile: string;
   private readonly summaryFile: string;
   private readonly skippedFile: string;
+  private readonly settingsFile: string;
   private skippedReady: Promise<void> | undefined;
 
   constructor(readonly stateDir: string) {
@@ -107,6 +129,7 @@ export class StateStore {
     this.cursorFile = nodePath.join(stateDir, 'cursor.json');
     this.summaryFile = nodePath.join(stateDir, 'summary.json');
     this.skippedFile = nodePath.join(stateDir, 'skipped.jsonl');
+    this.settingsFile = nodePath.join(stateDir, 'settings.json');
   }
 
   /** Creates the state, temp and journal directories (mkdir -p). */
@@ -271,5 +294,20 @@ export class StateStore {
       throw malformed(this.summaryFile, 'not a run summary');
     }
     return v as unknown as RunSummary;
+  }
+
+  /** The recorded settings, or undefined before the first run recorded them; MALFORMED if corrupt. */
+  async loadSettings(): Promise<RecordedSettings | undefined> {
+    const v = await this.readJson(this.settingsFile);
+    if (v === undefined) return undefined;
+    const problem = settingsProblem(v);
+    if (problem !== undefined) throw malformed(this.settingsFile, problem);
+    return v as RecordedSettings;
+  }
+
+  /** Records the settings atomically (creates the state directory when needed). */
+  async saveSettings(s: RecordedSettings): Promise<void> {
+    await this.init();
+    await this.writeJson(this.settingsFile, s);
   }
 }
