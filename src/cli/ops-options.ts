@@ -39,6 +39,16 @@ export const verifyOptions: Record<string, Options> = {
   json: { type: 'boolean', describe: 'print problems and the summary as JSON lines' },
 };
 
+/** The yargs options of `gomirror probe` (with --dest, the mirror's recorded settings are the defaults). */
+export const probeOptions: Record<string, Options> = {
+  index: syncOptions['index'] as Options,
+  upstream: syncOptions['upstream'] as Options,
+  ...sumdbOption,
+  'probe-module': { type: 'string', describe: 'PATH@VERSION whose .info every upstream must serve (default: the first entry of the index)' },
+  samples: { type: 'string', describe: 'requests per endpoint for the median latency (default 3)' },
+  json: { type: 'boolean', describe: 'print one JSON object instead of the table' },
+};
+
 /** The yargs options of `gomirror export` and `gomirror import`. */
 export const exportOptions: Record<string, Options> = {
   ...sumdbOption,
