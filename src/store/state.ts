@@ -58,6 +58,44 @@ export interface RecordedSettings {
   recordedAt: string;
 }
 
+/** One upstream's health as the last runs saw it (upstreams.json; one entry per configured upstream). */
+export interface UpstreamHealthRecord {
+  url: string;
+  lastSuccessAt?: string;
+  lastFailureAt?: string;
+  consecutiveFailures: number;
+  /** Set while the last run left it cooling down after failures. */
+  coolingUntil?: string;
+}
+
+/** The run's view of its upstreams (epoch ms), as the fetcher reports it. */
+export interface UpstreamActivityInput {
+  url: string;
+  consecutiveFailures: number;
+  coolingUntil?: number;
+  lastSuccessAt?: number;
+  lastFailureAt?: number;
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** The new upstream health records: this run's activity over the previous records; upstreams no longer configured are dropped. Pure. */
+export function mergeUpstreamHealth(prev: readonly UpstreamHealthRecord[], run: readonly UpstreamActivityInput[]): UpstreamHealthRecord[] {
+  return run.map((a) => {
+    const p = prev.find((r) => r.url === a.url);
+    const lastSuccessAt = iso(a.lastSuccessAt) ?? p?.lastSuccessAt;
+    const lastFailureAt = iso(a.lastFailureAt) ?? p?.lastFailureAt;
+    const coolingUntil = iso(a.coolingUntil);
+    return {
+      url: a.url,
+      ...(lastSuccessAt !== undefined && { lastSuccessAt }),
+      ...(lastFailureAt !== undefined && { lastFailureAt }),
+      consecutiveFailures: a.lastSuccessAt !== undefined || a.lastFailureAt !== undefined ? a.consecutiveFailures : (p?.consecutiveFailures ?? 0),
+      ...(coolingUntil !== undefined && { coolingUntil }),
+    };
+  });
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -121,6 +159,7 @@ export class StateStore {
   private readonly summaryFile: string;
   private readonly skippedFile: string;
   private readonly settingsFile: string;
+  private readonly upstreamsFile: string;
   private skippedReady: Promise<void> | undefined;
 
   constructor(readonly stateDir: string) {
@@ -130,6 +169,7 @@ export class StateStore {
     this.summaryFile = nodePath.join(stateDir, 'summary.json');
     this.skippedFile = nodePath.join(stateDir, 'skipped.jsonl');
     this.settingsFile = nodePath.join(stateDir, 'settings.json');
+    this.upstreamsFile = nodePath.join(stateDir, 'upstreams.json');
   }
 
   /** Creates the state, temp and journal directories (mkdir -p). */
@@ -309,5 +349,22 @@ export class StateStore {
   async saveSettings(s: RecordedSettings): Promise<void> {
     await this.init();
     await this.writeJson(this.settingsFile, s);
+  }
+
+  /** The upstream health the last runs recorded (empty before any); MALFORMED if corrupt. */
+  async loadUpstreamHealth(): Promise<UpstreamHealthRecord[]> {
+    const v = await this.readJson(this.upstreamsFile);
+    if (v === undefined) return [];
+    const list = isRecord(v) ? v['upstreams'] : undefined;
+    if (!Array.isArray(list) || !list.every((u) => isRecord(u) && typeof u['url'] === 'string' && typeof u['consecutiveFailures'] === 'number')) {
+      throw malformed(this.upstreamsFile, 'not a list of upstream health records');
+    }
+    return list as UpstreamHealthRecord[];
+  }
+
+  /** Merges a run's upstream activity into upstreams.json (one entry per configured upstream). */
+  async recordUpstreamHealth(run: readonly UpstreamActivityInput[]): Promise<void> {
+    const prev = await this.loadUpstreamHealth().catch(() => []);
+    await this.writeJson(this.upstreamsFile, { upstreams: mergeUpstreamHealth(prev, run) });
   }
 }

@@ -128,4 +128,21 @@ describe('gomirror probe', () => {
     expect(r.json['sumdb'].url).toBe(a.sumdbUrl);
     expect(a.requests.some((q) => q.path.startsWith('/index'))).toBe(true);
   });
+
+  it('status shows each upstream\'s last success, last failure and cooling down, as the last sync recorded them', async () => {
+    const tree = path.join(root, 'tree-health');
+    const s = await runCli(['sync', '--dest', tree, '--index', a.indexUrl, '--upstream', `${dead},${a.proxyUrl}`, '--sumdb', `${a.sumdbKey} ${a.sumdbUrl}`, '--log-level', 'error']);
+    expect(s.code).toBe(0);
+    const st = await runCli(['status', '--dest', tree, '--json', '--no-disk']);
+    const ups = (JSON.parse(st.stdout) as Record<string, any>)['upstreams'] as Array<Record<string, any>>;
+    expect(ups.map((u) => u['url'])).toEqual([dead, a.proxyUrl]);
+    expect(ups[0]).toMatchObject({ coolingDown: true });
+    expect(ups[0]?.['lastSuccessAt']).toBeUndefined();
+    expect(Date.parse(ups[0]?.['lastFailureAt'] as string)).toBeGreaterThan(Date.now() - 120_000);
+    expect(ups[1]).toMatchObject({ coolingDown: false, consecutiveFailures: 0 });
+    expect(ups[1]?.['lastFailureAt']).toBeUndefined();
+    expect(Date.parse(ups[1]?.['lastSuccessAt'] as string)).toBeGreaterThan(Date.now() - 120_000);
+    const text = await runCli(['status', '--dest', tree, '--no-disk']);
+    expect(text.stdout).toMatch(new RegExp(`^upstream ${dead}\\s+last success never, last failure \\S+, \\d+ failures in a row, COOLING DOWN until`, 'm'));
+  }, 60_000);
 });

@@ -46,6 +46,7 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
     skipped: () => items([{ reason: 'r', code: 'c', at: 'now' }]),
     trustedHead: async () => ({ name: 'sum.golang.org', size: 99, hash: 'aGFzaA==', verified: true }),
     settings: async () => undefined,
+    upstreamHealth: async () => [],
     usage: async () => {
       src.walked++;
       return { ...emptyUsage(), modules: 4, totalBytes: 10 };
