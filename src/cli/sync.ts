@@ -3,6 +3,7 @@ import { parseSyncConfig, type RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
+import { formatRunSummary } from '../sync/progress.js';
 import { runSync } from '../sync/run.js';
 import { recordSettings, withRecorded } from './recorded.js';
 
@@ -10,7 +11,10 @@ import { recordSettings, withRecorded } from './recorded.js';
 export async function syncCommand(argv: RawOptions): Promise<void> {
   const { raw, recorded } = await withRecorded(argv);
   const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
-  const logger = createLogger(cfg.logLevel, cfg.logFormat);
+  // A terminal is for people: the progress line, warnings and errors, then a short summary;
+  // per-version lines only at --log-level debug. Pipes and journald keep the JSON log as it is.
+  const human = process.stderr.isTTY === true && cfg.logFormat === 'pretty';
+  const logger = createLogger(human && cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, cfg.logFormat, process.stderr, { human });
   if (cfg.dryRun) {
     await runDryRun(cfg, logger, process.stdout);
     return;
@@ -21,8 +25,8 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const progressOut = process.stderr.isTTY && cfg.logFormat === 'pretty' ? process.stderr : undefined;
-    const result = await runSync(cfg, { logger, signal: ac.signal, ...(progressOut && { progressOut }) });
+    const result = await runSync(cfg, { logger, signal: ac.signal, ...(human && { progressOut: process.stderr }) });
+    if (human) process.stderr.write(formatRunSummary(result.summary));
     const metrics = argv['metrics-file'];
     if (typeof metrics === 'string' && metrics !== '') {
       await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
