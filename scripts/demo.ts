@@ -154,7 +154,7 @@ async function main(): Promise<number> {
     return code;
   }
   say('demo: synced; gomirror status says:');
-  await gomirror(['status', '--dest', dest]);
+  await gomirror(['status', '--dest', dest, '--no-disk']);
   say('demo: the example upstream is stopped: from here on everything comes from the mirror');
   const server = await serve(dest);
   try {
