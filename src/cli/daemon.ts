@@ -16,6 +16,7 @@ function metricsFile(argv: RawOptions): string | undefined {
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
     const result = await runSync(cfg, { logger, signal });
+    await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
       await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
@@ -30,10 +31,9 @@ function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined):
 export async function daemonCommand(argv: RawOptions): Promise<void> {
   const interval = typeof argv['interval'] === 'string' ? argv['interval'] : '15m';
   const intervalMs = parseDuration(interval, 'interval');
-  const { raw, recorded } = await withRecorded(argv);
+  const { raw } = await withRecorded(argv);
   const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
   if (cfg.dryRun) throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', { op: 'cli.daemon' });
-  await recordSettings(cfg.state, recorded, cfg);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {

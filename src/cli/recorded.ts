@@ -1,4 +1,4 @@
-/** The CLI edge of the recorded settings: read them before parsing a command's options, record them after a run starts. */
+/** The CLI edge of the recorded settings: read them before parsing a command's options, record them after a run that held the lock. */
 import { parseDirs, type RawOptions } from '../config/config.js';
 import { applyRecorded, settingsToRecord } from '../config/recorded.js';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
@@ -11,13 +11,15 @@ export async function withRecorded(argv: RawOptions): Promise<{ raw: RawOptions;
   return { raw: applyRecorded(argv, recorded, state), recorded };
 }
 
-/** Records what this run uses when it differs from what was recorded (never a different key: withRecorded refused that). */
-export async function recordSettings(
-  stateDir: string,
-  prev: RecordedSettings | undefined,
-  run: { sumdb: SumdbSpec; upstreams?: string[]; index?: string },
-): Promise<void> {
+/**
+ * Records what a run used when it differs from what was recorded (never a
+ * different key: withRecorded refused that). Called after the run, so a run
+ * refused by the lock changes nothing.
+ */
+export async function recordSettings(stateDir: string, run: { sumdb: SumdbSpec; upstreams?: string[]; index?: string }): Promise<void> {
+  const store = new StateStore(stateDir);
+  const prev = await store.loadSettings();
   const next = settingsToRecord(prev, run, new Date());
   if (prev !== undefined && JSON.stringify(prev) === JSON.stringify(next)) return;
-  await new StateStore(stateDir).saveSettings(next);
+  await store.saveSettings(next);
 }

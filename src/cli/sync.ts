@@ -9,7 +9,7 @@ import { recordSettings, withRecorded } from './recorded.js';
 
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
 export async function syncCommand(argv: RawOptions): Promise<void> {
-  const { raw, recorded } = await withRecorded(argv);
+  const { raw } = await withRecorded(argv);
   const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
   // A terminal is for people: the progress line, warnings and errors, then a short summary;
   // per-version lines only at --log-level debug. Pipes and journald keep the JSON log as it is.
@@ -19,13 +19,13 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
     await runDryRun(cfg, logger, process.stdout);
     return;
   }
-  await recordSettings(cfg.state, recorded, cfg);
   const ac = new AbortController();
   const onSignal = (): void => ac.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const result = await runSync(cfg, { logger, signal: ac.signal, ...(human && { progressOut: process.stderr }) });
+    await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (human) process.stderr.write(formatRunSummary(result.summary));
     const metrics = argv['metrics-file'];
     if (typeof metrics === 'string' && metrics !== '') {

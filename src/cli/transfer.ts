@@ -48,11 +48,11 @@ export async function exportCommand(argvGiven: RawOptions): Promise<void> {
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
-  const { raw: argv, recorded } = await withRecorded(argvGiven);
+  const argv = (await withRecorded(argvGiven)).raw;
   const { dest, state } = parseDirs(argv);
   const bundle = required(argv, 'bundle', 'the bundle directory to import');
   const sumdb = parseSumdbSpec(str(argv, 'sumdb') ?? DEFAULT_SUMDB);
   const result = await runImport({ bundle, dest, state, sumdb }, { logger: logger(argv) });
-  await recordSettings(state, recorded, { sumdb });
+  await recordSettings(state, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
