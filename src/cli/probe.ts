@@ -30,6 +30,7 @@ export async function probeCommand(argvGiven: RawOptions, out: NodeJS.WritableSt
     samples: Number(samplesRaw),
     ...(module !== undefined && { module }),
   });
-  out.write(argv['json'] === true ? `${JSON.stringify({ ...report, verdict: probeVerdict(report) })}\n` : formatProbe(report));
+  const json = argv['json'] === true || argv['json'] === 'true' || argv['json'] === '1';
+  out.write(json ? `${JSON.stringify({ ...report, verdict: probeVerdict(report) })}\n` : formatProbe(report));
   process.exitCode = EXIT[probeVerdict(report)];
 }
