@@ -27,14 +27,34 @@ export function prettyLine(json: string): string {
   return `${time} ${level.padEnd(5)} ${String(rec['msg'] ?? '')}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
 }
 
-function prettyStream(out: NodeJS.WritableStream): Writable {
+/** How a pretty log is drawn: `human` clears a progress line before each record and leaves the run summary to the command. */
+export interface PrettyOptions {
+  human?: boolean;
+}
+
+/** Fields a human terminal does not get as raw JSON: the command prints them its own way. */
+const HUMAN_HIDDEN = new Set(['summary']);
+
+function humanLine(json: string): string {
+  let rec: Record<string, unknown>;
+  try {
+    rec = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return `\r\x1b[K${json}\n`;
+  }
+  for (const k of HUMAN_HIDDEN) delete rec[k];
+  return `\r\x1b[K${prettyLine(JSON.stringify(rec))}`;
+}
+
+function prettyStream(out: NodeJS.WritableStream, opts: PrettyOptions): Writable {
+  const line = opts.human === true ? humanLine : prettyLine;
   let pending = '';
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       pending += chunk.toString('utf8');
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
-        out.write(prettyLine(pending.slice(0, nl)));
+        out.write(line(pending.slice(0, nl)));
         pending = pending.slice(nl + 1);
       }
       cb();
@@ -43,9 +63,9 @@ function prettyStream(out: NodeJS.WritableStream): Writable {
 }
 
 /** Creates the logger for one command; logs go to stderr so stdout stays for results. */
-export function createLogger(level: LogLevel, format: LogFormat, out: NodeJS.WritableStream = process.stderr): Logger {
+export function createLogger(level: LogLevel, format: LogFormat, out: NodeJS.WritableStream = process.stderr, pretty: PrettyOptions = {}): Logger {
   const opts = { level, base: { pid: process.pid }, serializers: { err: pino.stdSerializers.err } };
-  if (format === 'pretty') return pino(opts, prettyStream(out));
+  if (format === 'pretty') return pino(opts, prettyStream(out, pretty));
   if (out === process.stderr) return pino(opts, pino.destination({ dest: 2, sync: true }));
   return pino(opts, out);
 }

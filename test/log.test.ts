@@ -65,6 +65,21 @@ describe('createLogger (pretty)', () => {
   });
 });
 
+describe('createLogger (pretty, human terminal)', () => {
+  it('clears the progress line before each record and leaves the run summary to the command', () => {
+    const chunks: string[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString('utf8'));
+        cb();
+      },
+    });
+    const log = createLogger('warn', 'pretty', out, { human: true });
+    log.warn({ summary: { published: 3 }, failures: 1 }, 'sync finished');
+    expect(chunks.join('')).toMatch(/^\r\x1b\[K\d{2}:\d{2}:\d{2} WARN  sync finished failures=1\n$/);
+  });
+});
+
 describe('createLogger (json)', () => {
   it('writes pino JSON lines to a given stream', async () => {
     const chunks: string[] = [];

@@ -6,6 +6,7 @@ import { runDaemon, type RunOnce } from '../ops/daemon.js';
 import { parseDuration } from '../ops/duration.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runSync } from '../sync/run.js';
+import { recordSettings, withRecorded } from './recorded.js';
 
 function metricsFile(argv: RawOptions): string | undefined {
   const v = argv['metrics-file'];
@@ -15,6 +16,7 @@ function metricsFile(argv: RawOptions): string | undefined {
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
     const result = await runSync(cfg, { logger, signal });
+    await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
       await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
@@ -29,7 +31,8 @@ function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined):
 export async function daemonCommand(argv: RawOptions): Promise<void> {
   const interval = typeof argv['interval'] === 'string' ? argv['interval'] : '15m';
   const intervalMs = parseDuration(interval, 'interval');
-  const cfg = parseSyncConfig(argv, process.stderr.isTTY === true);
+  const { raw } = await withRecorded(argv);
+  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
   if (cfg.dryRun) throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', { op: 'cli.daemon' });
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const ac = new AbortController();

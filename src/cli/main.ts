@@ -11,7 +11,7 @@ import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
 import type { Options } from 'yargs';
 import type { RawOptions } from '../config/config.js';
 import { commonOptions, syncOptions } from './options.js';
-import { daemonOptions, exportOptions, importOptions, metricsOption, serveOptions, statusOptions, verifyOptions } from './ops-options.js';
+import { daemonOptions, exportOptions, importOptions, metricsOption, probeOptions, serveOptions, statusOptions, verifyOptions } from './ops-options.js';
 
 /** Command handlers are loaded on first use: `gomirror status` need not load the sync engine. */
 const handlers = {
@@ -24,9 +24,10 @@ const handlers = {
   export: async (a: RawOptions) => (await import('./transfer.js')).exportCommand(a),
   import: async (a: RawOptions) => (await import('./transfer.js')).importCommand(a),
   serve: async (a: RawOptions) => (await import('./serve.js')).serveCommand(a),
+  probe: async (a: RawOptions) => (await import('./probe.js')).probeCommand(a),
 };
 
-const ALL_OPTIONS: Record<string, Options> = { ...syncOptions, ...metricsOption, ...daemonOptions, ...statusOptions, ...serveOptions, ...verifyOptions, ...exportOptions, ...importOptions };
+const ALL_OPTIONS: Record<string, Options> = { ...syncOptions, ...metricsOption, ...daemonOptions, ...statusOptions, ...serveOptions, ...verifyOptions, ...exportOptions, ...importOptions, ...probeOptions };
 
 /**
  * A command's own options plus every other command's, hidden: one shared
@@ -83,6 +84,7 @@ async function main(argv: string[]): Promise<void> {
     .command('export', 'write a self-verifying delta bundle for an air-gapped mirror (USB disk)', (y) => y.options(forCommand(exportOptions)), handlers.export)
     .command('import', 'verify a bundle completely and merge it into a mirror, atomically', (y) => y.options(forCommand(importOptions)), handlers.import)
     .command('serve', 'small built-in static server for trying a tree without nginx', (y) => y.options(forCommand(serveOptions)), handlers.serve)
+    .command('probe', 'health of every configured upstream, the index and the checksum database; exits non-zero when no upstream is usable', (y) => y.options(forCommand(probeOptions)), handlers.probe)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .help()

@@ -14,6 +14,9 @@ export const statusOptions: Record<string, Options> = {
   ...sumdbOption,
   json: { type: 'boolean', describe: 'print one JSON object instead of aligned lines' },
   disk: { type: 'boolean', default: true, describe: 'walk the tree for disk use and module count (--no-disk skips it on huge trees)' },
+  check: { type: 'boolean', describe: 'one line like a monitoring plugin; exit 0 OK, 1 WARNING, 2 CRITICAL (implies --no-disk)' },
+  'max-lag': { type: 'string', describe: 'with --check: CRITICAL when the cursor lags more than this (default 1h)' },
+  'warn-lag': { type: 'string', describe: 'with --check: WARNING when the cursor lags more than this (default half of --max-lag)' },
 };
 
 export const serveOptions: Record<string, Options> = {
@@ -43,6 +46,16 @@ export const verifyOptions: Record<string, Options> = {
   repair: { type: 'boolean', describe: 'move bad files to STATE/quarantine/ and refetch them through the verified path (takes the run lock)' },
   online: { type: 'boolean', describe: 'fetch records and tiles the tree lacks from the network checksum database' },
   json: { type: 'boolean', describe: 'print problems and the summary as JSON lines' },
+};
+
+/** The yargs options of `gomirror probe` (with --dest, the mirror's recorded settings are the defaults). */
+export const probeOptions: Record<string, Options> = {
+  index: syncOptions['index'] as Options,
+  upstream: syncOptions['upstream'] as Options,
+  ...sumdbOption,
+  'probe-module': { type: 'string', describe: 'PATH@VERSION whose .info every upstream must serve (default: the first entry of the index)' },
+  samples: { type: 'string', describe: 'requests per endpoint for the median latency (default 3)' },
+  json: { type: 'boolean', describe: 'print one JSON object instead of the table' },
 };
 
 /** The yargs options of `gomirror export` and `gomirror import`. */

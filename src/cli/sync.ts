@@ -3,12 +3,18 @@ import { parseSyncConfig, type RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
+import { formatRunSummary } from '../sync/progress.js';
 import { runSync } from '../sync/run.js';
+import { recordSettings, withRecorded } from './recorded.js';
 
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
 export async function syncCommand(argv: RawOptions): Promise<void> {
-  const cfg = parseSyncConfig(argv, process.stderr.isTTY === true);
-  const logger = createLogger(cfg.logLevel, cfg.logFormat);
+  const { raw } = await withRecorded(argv);
+  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
+  // A terminal is for people: the progress line, warnings and errors, then a short summary;
+  // per-version lines only at --log-level debug. Pipes and journald keep the JSON log as it is.
+  const human = process.stderr.isTTY === true && cfg.logFormat === 'pretty';
+  const logger = createLogger(human && cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, cfg.logFormat, process.stderr, { human });
   if (cfg.dryRun) {
     await runDryRun(cfg, logger, process.stdout);
     return;
@@ -18,8 +24,9 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const progressOut = process.stderr.isTTY && cfg.logFormat === 'pretty' ? process.stderr : undefined;
-    const result = await runSync(cfg, { logger, signal: ac.signal, ...(progressOut && { progressOut }) });
+    const result = await runSync(cfg, { logger, signal: ac.signal, ...(human && { progressOut: process.stderr }) });
+    await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
+    if (human) process.stderr.write(formatRunSummary(result.summary));
     const metrics = argv['metrics-file'];
     if (typeof metrics === 'string' && metrics !== '') {
       await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>

@@ -8,6 +8,7 @@ import { createLogger } from '../log.js';
 import type { LogFormat, LogLevel } from '../config/config.js';
 import { runExport } from '../transfer/export.js';
 import { runImport } from '../transfer/import.js';
+import { recordSettings, withRecorded } from './recorded.js';
 
 export { exportOptions, importOptions } from './ops-options.js';
 
@@ -36,7 +37,8 @@ function flag(raw: RawOptions, key: string): boolean {
 }
 
 /** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
-export async function exportCommand(argv: RawOptions): Promise<void> {
+export async function exportCommand(argvGiven: RawOptions): Promise<void> {
+  const argv = (await withRecorded(argvGiven)).raw;
   const { dest, state } = parseDirs(argv);
   const out = required(argv, 'out', 'the directory to write the bundle into');
   const sumdb = parseSumdbSpec(str(argv, 'sumdb') ?? DEFAULT_SUMDB);
@@ -45,10 +47,12 @@ export async function exportCommand(argv: RawOptions): Promise<void> {
 }
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
-export async function importCommand(argv: RawOptions): Promise<void> {
+export async function importCommand(argvGiven: RawOptions): Promise<void> {
+  const argv = (await withRecorded(argvGiven)).raw;
   const { dest, state } = parseDirs(argv);
   const bundle = required(argv, 'bundle', 'the bundle directory to import');
   const sumdb = parseSumdbSpec(str(argv, 'sumdb') ?? DEFAULT_SUMDB);
   const result = await runImport({ bundle, dest, state, sumdb }, { logger: logger(argv) });
+  await recordSettings(state, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -33,6 +33,7 @@ import { verifyTree, type VerifyEvent, type VerifySummary } from '../verify/tree
 
 export { VERIFY_DEFAULT_CONCURRENCY, verifyOptions } from './ops-options.js';
 import { VERIFY_DEFAULT_CONCURRENCY } from './ops-options.js';
+import { withRecorded } from './recorded.js';
 
 function flag(raw: RawOptions, key: string): boolean {
   const v = raw[key];
@@ -123,7 +124,7 @@ async function wire(cfg: SyncConfig, logger: Logger, repair: boolean, online: bo
 
 /** Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors that stop it from running. */
 export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<VerifySummary> {
-  const cfg = parseSyncConfig(argv, process.stderr.isTTY === true);
+  const cfg = parseSyncConfig((await withRecorded(argv)).raw, process.stderr.isTTY === true);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const json = flag(argv, 'json');
   const repair = flag(argv, 'repair');

@@ -124,6 +124,11 @@ export class Fetcher {
     }
   }
 
+  /** The health of every upstream with its last success and failure times, in configured order. */
+  activity(): ReturnType<UpstreamPool['activity']> {
+    return this.pool.activity();
+  }
+
   /** The health of every upstream, in configured order. */
   health(): ReturnType<UpstreamPool['snapshot']> {
     return this.pool.snapshot();

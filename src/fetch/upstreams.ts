@@ -18,6 +18,17 @@ export const DEFAULT_HEALTH: UpstreamHealth = Object.freeze({ failureThreshold: 
 interface State {
   consecutiveFailures: number;
   coolingUntil: number | undefined;
+  lastSuccessAt?: number;
+  lastFailureAt?: number;
+}
+
+/** The health of one upstream with the times of its last success and failure in this process (epoch ms). */
+export interface UpstreamActivity {
+  url: string;
+  consecutiveFailures: number;
+  coolingUntil?: number;
+  lastSuccessAt?: number;
+  lastFailureAt?: number;
 }
 
 /** The configured upstreams with their health, ordered for the next request. */
@@ -59,6 +70,7 @@ export class UpstreamPool {
     if (s === undefined) return;
     s.consecutiveFailures = 0;
     s.coolingUntil = undefined;
+    s.lastSuccessAt = this.now();
   }
 
   /** Records a failure of `url`; from `failureThreshold` consecutive failures on, each one (re)starts a cool-down of `cooldownMs` (unknown URLs are ignored). */
@@ -66,9 +78,22 @@ export class UpstreamPool {
     const s = this.states.get(url);
     if (s === undefined) return;
     s.consecutiveFailures += 1;
+    s.lastFailureAt = this.now();
     if (s.consecutiveFailures >= this.health.failureThreshold) {
       s.coolingUntil = this.now() + this.health.cooldownMs;
     }
+  }
+
+  /** snapshot() plus the times of the last success and failure of each upstream (only those that happened). */
+  activity(): UpstreamActivity[] {
+    return this.snapshot().map((h) => {
+      const s = this.states.get(h.url);
+      return {
+        ...h,
+        ...(s?.lastSuccessAt !== undefined && { lastSuccessAt: s.lastSuccessAt }),
+        ...(s?.lastFailureAt !== undefined && { lastFailureAt: s.lastFailureAt }),
+      };
+    });
   }
 
   /** The health of every upstream in configured order; `coolingUntil` only while cooling down. */

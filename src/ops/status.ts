@@ -7,7 +7,7 @@
  */
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Cursor } from '../feed/cursor.js';
-import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../store/state.js';
+import { StateStore, type RecordedSettings, type RetryItem, type RunSummary, type SkippedItem, type UpstreamHealthRecord } from '../store/state.js';
 import { formatDuration } from './duration.js';
 import { offlineClientsNote, readPublishedHead } from './published-head.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
@@ -23,6 +23,10 @@ export interface StatusSources {
   /** The head the tree serves to clients (sumdb/<name>/latest); absent means none is read. */
   publishedHead?(): Promise<TrustedHeadInfo | undefined>;
   usage(): Promise<TreeUsage>;
+  /** The checksum database, upstreams and index the mirror recorded. */
+  settings(): Promise<RecordedSettings | undefined>;
+  /** Each upstream's last success and failure as the last runs recorded them. */
+  upstreamHealth(): Promise<UpstreamHealthRecord[]>;
 }
 
 /** The last run, as status shows it. */
@@ -53,6 +57,10 @@ export interface StatusReport {
   /** The head the tree publishes, with the warning for clients ahead of it. */
   publishedHead?: TrustedHeadInfo & { offlineClients: string };
   disk?: TreeUsage;
+  /** What the mirror remembers: checksum database, upstreams, index (absent before the first run). */
+  recorded?: RecordedSettings;
+  /** Each upstream's last success, last failure and whether it is cooling down after failures. */
+  upstreams?: Array<UpstreamHealthRecord & { coolingDown: boolean }>;
 }
 
 const RESULTS: Record<number, string> = {
@@ -118,6 +126,8 @@ export async function collectStatus(
   const retry = await retryBacklog(src.retries());
   const skipped = await countOf(src.skipped());
   const trustedHead = await src.trustedHead();
+  const recorded = await src.settings();
+  const health = await src.upstreamHealth();
   const synced = cursor !== undefined || summary !== undefined;
   const report: StatusReport = { ...dirs, synced, retry, skipped };
   if (cursor !== undefined) report.cursor = { since: cursor.since, lagSeconds: lagSeconds(cursor.since, now) };
@@ -125,6 +135,8 @@ export async function collectStatus(
   if (trustedHead !== undefined) report.trustedHead = trustedHead;
   const published = await src.publishedHead?.();
   if (published !== undefined) report.publishedHead = { ...published, offlineClients: offlineClientsNote(published.size) };
+  if (recorded !== undefined) report.recorded = recorded;
+  if (health.length > 0) report.upstreams = health.map((h) => ({ ...h, coolingDown: h.coolingUntil !== undefined && Date.parse(h.coolingUntil) > now.getTime() }));
   if (synced && opts.disk) report.disk = await src.usage();
   return report;
 }
@@ -164,6 +176,21 @@ function diskLines(d: TreeUsage): Array<[string, string]> {
   ];
 }
 
+function upstreamText(u: UpstreamHealthRecord & { coolingDown: boolean }): string {
+  const parts = [`last success ${u.lastSuccessAt ?? 'never'}`, `last failure ${u.lastFailureAt ?? 'never'}`];
+  if (u.consecutiveFailures > 0) parts.push(`${u.consecutiveFailures} failures in a row`);
+  if (u.coolingDown) parts.push(`COOLING DOWN until ${u.coolingUntil}`);
+  return parts.join(', ');
+}
+
+function recordedLines(s: RecordedSettings): Array<[string, string]> {
+  const rows: Array<[string, string]> = [['checksum database', `${s.sumdb.key} ${s.sumdb.url}`]];
+  if (s.upstreams) rows.push(['upstreams', s.upstreams.join(', ')]);
+  if (s.index) rows.push(['index', s.index]);
+  rows.push(['recorded since', s.recordedAt]);
+  return rows;
+}
+
 /** Renders the report as aligned "key  value" lines for a terminal. Pure. */
 export function formatStatus(r: StatusReport): string {
   const rows: Array<[string, string]> = [['dest', r.dest], ['state', r.state]];
@@ -182,6 +209,8 @@ export function formatStatus(r: StatusReport): string {
     const h = r.publishedHead;
     rows.push(['published tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`], ['offline clients', h.offlineClients]);
   }
+  if (r.recorded) rows.push(...recordedLines(r.recorded));
+  for (const u of r.upstreams ?? []) rows.push([`upstream ${u.url}`, upstreamText(u)]);
   if (r.disk) rows.push(...diskLines(r.disk));
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
@@ -198,5 +227,7 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
     publishedHead: () => readPublishedHead(dirs.dest, sumdb),
     usage: () => treeUsage(dirs.dest),
+    settings: () => state.loadSettings(),
+    upstreamHealth: () => state.loadUpstreamHealth(),
   };
 }

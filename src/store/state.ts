@@ -49,6 +49,53 @@ export interface RunSummary {
   failures: Array<{ module: string; version: string; code: string; message: string }>;
 }
 
+/** What the mirror remembers about itself (settings.json): its checksum database, upstreams and index. */
+export interface RecordedSettings {
+  sumdb: { name: string; key: string; url: string };
+  /** Absent when the tree was first written by `import` (no upstream of its own). */
+  upstreams?: string[];
+  index?: string;
+  recordedAt: string;
+}
+
+/** One upstream's health as the last runs saw it (upstreams.json; one entry per configured upstream). */
+export interface UpstreamHealthRecord {
+  url: string;
+  lastSuccessAt?: string;
+  lastFailureAt?: string;
+  consecutiveFailures: number;
+  /** Set while the last run left it cooling down after failures. */
+  coolingUntil?: string;
+}
+
+/** The run's view of its upstreams (epoch ms), as the fetcher reports it. */
+export interface UpstreamActivityInput {
+  url: string;
+  consecutiveFailures: number;
+  coolingUntil?: number;
+  lastSuccessAt?: number;
+  lastFailureAt?: number;
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** The new upstream health records: this run's activity over the previous records; upstreams no longer configured are dropped. Pure. */
+export function mergeUpstreamHealth(prev: readonly UpstreamHealthRecord[], run: readonly UpstreamActivityInput[]): UpstreamHealthRecord[] {
+  return run.map((a) => {
+    const p = prev.find((r) => r.url === a.url);
+    const lastSuccessAt = iso(a.lastSuccessAt) ?? p?.lastSuccessAt;
+    const lastFailureAt = iso(a.lastFailureAt) ?? p?.lastFailureAt;
+    const coolingUntil = iso(a.coolingUntil);
+    return {
+      url: a.url,
+      ...(lastSuccessAt !== undefined && { lastSuccessAt }),
+      ...(lastFailureAt !== undefined && { lastFailureAt }),
+      consecutiveFailures: a.lastSuccessAt !== undefined || a.lastFailureAt !== undefined ? a.consecutiveFailures : (p?.consecutiveFailures ?? 0),
+      ...(coolingUntil !== undefined && { coolingUntil }),
+    };
+  });
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -79,6 +126,18 @@ function retryProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+function settingsProblem(v: unknown): string | undefined {
+  if (!isRecord(v)) return 'not a JSON object';
+  const s = v['sumdb'];
+  if (!isRecord(s) || typeof s['name'] !== 'string' || typeof s['key'] !== 'string' || typeof s['url'] !== 'string') return '"sumdb" is not {name, key, url}';
+  if (!s['key'].startsWith(`${s['name']}+`)) return '"sumdb": the key does not name the database';
+  const ups = v['upstreams'];
+  if (ups !== undefined && (!Array.isArray(ups) || !ups.every((u) => typeof u === 'string'))) return '"upstreams" is not a list of strings';
+  if (v['index'] !== undefined && typeof v['index'] !== 'string') return '"index" is not a string';
+  if (typeof v['recordedAt'] !== 'string') return '"recordedAt" is not a string';
+  return undefined;
+}
+
 function parseSkippedLine(line: string): SkippedItem | undefined {
   if (line.trim() === '') return undefined;
   let v: unknown;
@@ -99,6 +158,8 @@ export class StateStore {
   private readonly cursorFile: string;
   private readonly summaryFile: string;
   private readonly skippedFile: string;
+  private readonly settingsFile: string;
+  private readonly upstreamsFile: string;
   private skippedReady: Promise<void> | undefined;
 
   constructor(readonly stateDir: string) {
@@ -107,6 +168,8 @@ export class StateStore {
     this.cursorFile = nodePath.join(stateDir, 'cursor.json');
     this.summaryFile = nodePath.join(stateDir, 'summary.json');
     this.skippedFile = nodePath.join(stateDir, 'skipped.jsonl');
+    this.settingsFile = nodePath.join(stateDir, 'settings.json');
+    this.upstreamsFile = nodePath.join(stateDir, 'upstreams.json');
   }
 
   /** Creates the state, temp and journal directories (mkdir -p). */
@@ -271,5 +334,37 @@ export class StateStore {
       throw malformed(this.summaryFile, 'not a run summary');
     }
     return v as unknown as RunSummary;
+  }
+
+  /** The recorded settings, or undefined before the first run recorded them; MALFORMED if corrupt. */
+  async loadSettings(): Promise<RecordedSettings | undefined> {
+    const v = await this.readJson(this.settingsFile);
+    if (v === undefined) return undefined;
+    const problem = settingsProblem(v);
+    if (problem !== undefined) throw malformed(this.settingsFile, problem);
+    return v as RecordedSettings;
+  }
+
+  /** Records the settings atomically (creates the state directory when needed). */
+  async saveSettings(s: RecordedSettings): Promise<void> {
+    await this.init();
+    await this.writeJson(this.settingsFile, s);
+  }
+
+  /** The upstream health the last runs recorded (empty before any); MALFORMED if corrupt. */
+  async loadUpstreamHealth(): Promise<UpstreamHealthRecord[]> {
+    const v = await this.readJson(this.upstreamsFile);
+    if (v === undefined) return [];
+    const list = isRecord(v) ? v['upstreams'] : undefined;
+    if (!Array.isArray(list) || !list.every((u) => isRecord(u) && typeof u['url'] === 'string' && typeof u['consecutiveFailures'] === 'number')) {
+      throw malformed(this.upstreamsFile, 'not a list of upstream health records');
+    }
+    return list as UpstreamHealthRecord[];
+  }
+
+  /** Merges a run's upstream activity into upstreams.json (one entry per configured upstream). */
+  async recordUpstreamHealth(run: readonly UpstreamActivityInput[]): Promise<void> {
+    const prev = await this.loadUpstreamHealth().catch(() => []);
+    await this.writeJson(this.upstreamsFile, { upstreams: mergeUpstreamHealth(prev, run) });
   }
 }

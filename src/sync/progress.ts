@@ -32,6 +32,7 @@ function duration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s >= 172_800) return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
@@ -73,4 +74,50 @@ export class ProgressDisplay {
     this.draw();
     this.out.write('\n');
   }
+}
+
+/** What the end-of-run summary needs (a subset of the run summary). */
+export interface RunOutcome {
+  exitCode: number;
+  durationMs: number;
+  finishedAt: string;
+  published: number;
+  failed: number;
+  skipped: number;
+  filtered: number;
+  invalid: number;
+  bytes: number;
+  cursor?: { since: string };
+  failures: ReadonlyArray<{ module: string; version: string; code: string; message: string }>;
+}
+
+/** Failures listed by name in the summary; the rest are counted. */
+export const SUMMARY_FAILURES = 5;
+
+function nextStep(o: RunOutcome, present: number): string | undefined {
+  if (o.exitCode === 3) return 'next: a SECURITY error stopped the run (nothing past it was published); read the error above and investigate before running again';
+  if (o.exitCode === 4) return 'next: another run holds the lock; wait for it (gomirror status) and run again';
+  if (o.failed > 0) return 'next: the failed versions are journaled and retried by the next sync; gomirror status lists the backlog, gomirror probe checks the upstreams';
+  if (o.exitCode !== 0) return 'next: see the error above, fix it and run gomirror sync again';
+  return present > 0 && o.published === 0 ? 'nothing new: the mirror is up to date with the index' : undefined;
+}
+
+/** The end of a run for people: what was published and failed (first few reasons), bytes, rate, duration, cursor lag, and what to do next. Pure. */
+export function formatRunSummary(o: RunOutcome, present = 0): string {
+  const secs = Math.max(o.durationMs / 1000, 0.001);
+  const lines = [
+    `${o.exitCode === 0 ? 'done' : o.exitCode === 3 ? 'STOPPED' : 'finished with problems'}: published ${o.published}, failed ${o.failed}, skipped ${o.skipped}, filtered ${o.filtered}, invalid ${o.invalid}${present > 0 ? `, already present ${present}` : ''}`,
+    `${human(o.bytes)} in ${duration(o.durationMs)} (${human(o.bytes / secs)}/s)`,
+  ];
+  if (o.cursor !== undefined) {
+    const lagMs = Math.max(0, Date.parse(o.finishedAt) - Date.parse(o.cursor.since));
+    lines.push(`index cursor ${o.cursor.since} (${Number.isNaN(lagMs) ? '?' : duration(lagMs)} behind the end of the run)`);
+  }
+  if (o.failures.length > 0) {
+    lines.push(`failures (first ${Math.min(SUMMARY_FAILURES, o.failures.length)} of ${o.failed}):`);
+    for (const f of o.failures.slice(0, SUMMARY_FAILURES)) lines.push(`  ${f.module}@${f.version}: ${f.message} [${f.code}]`);
+  }
+  const next = nextStep(o, present);
+  if (next !== undefined) lines.push(next);
+  return `${lines.join('\n')}\n`;
 }

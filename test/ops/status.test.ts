@@ -45,6 +45,8 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
     retries: () => items([retry('a.com/x', '2024-05-01T13:00:00Z'), retry('b.com/y', '2024-05-01T12:30:00Z')]),
     skipped: () => items([{ reason: 'r', code: 'c', at: 'now' }]),
     trustedHead: async () => ({ name: 'sum.golang.org', size: 99, hash: 'aGFzaA==', verified: true }),
+    settings: async () => undefined,
+    upstreamHealth: async () => [],
     usage: async () => {
       src.walked++;
       return { ...emptyUsage(), modules: 4, totalBytes: 10 };

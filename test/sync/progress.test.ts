@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newCounters, progressLine, type Counters } from '../../src/sync/progress.js';
+import { formatRunSummary, newCounters, progressLine, type Counters, type RunOutcome } from '../../src/sync/progress.js';
 
 const counters = (c: Partial<Counters>): Counters => ({ ...newCounters(), ...c });
 
@@ -47,5 +47,41 @@ describe('progressLine', () => {
     const line = progressLine(counters({ scheduled: 2, published: 1, bytes: 1000 }), 0);
     expect(line).not.toMatch(/NaN|Infinity/);
     expect(line).toMatch(/^1\/2 versions \(0 failed\) 1\.0 KB 1\.0 MB\/s ETA 0s$/);
+  });
+});
+
+describe('formatRunSummary', () => {
+  const ok: RunOutcome = {
+    exitCode: 0,
+    durationMs: 4000,
+    finishedAt: '2026-01-03T00:00:00Z',
+    published: 20,
+    failed: 0,
+    skipped: 1,
+    filtered: 2,
+    invalid: 0,
+    bytes: 8_000_000,
+    cursor: { since: '2026-01-01T00:00:00Z' },
+    failures: [],
+  };
+
+  it('a good run: counts, bytes, rate, duration and cursor lag, no next step', () => {
+    expect(formatRunSummary(ok)).toBe(
+      'done: published 20, failed 0, skipped 1, filtered 2, invalid 0\n8.0 MB in 4s (2.0 MB/s)\nindex cursor 2026-01-01T00:00:00Z (2d00h behind the end of the run)\n',
+    );
+  });
+
+  it('failures: the first five reasons, and what to do next', () => {
+    const failures = Array.from({ length: 7 }, (_, i) => ({ module: `m${i}`, version: 'v1.0.0', code: 'GOMIRROR_HTTP', message: `HTTP 503 #${i}` }));
+    const text = formatRunSummary({ ...ok, exitCode: 1, failed: 7, failures });
+    expect(text).toMatch(/^finished with problems: published 20, failed 7/);
+    expect(text).toContain('failures (first 5 of 7):\n  m0@v1.0.0: HTTP 503 #0 [GOMIRROR_HTTP]\n');
+    expect(text).toContain('  m4@v1.0.0');
+    expect(text).not.toContain('m5@');
+    expect(text).toMatch(/\nnext: the failed versions are journaled and retried by the next sync/);
+  });
+
+  it('a security stop says so', () => {
+    expect(formatRunSummary({ ...ok, exitCode: 3 })).toMatch(/^STOPPED: [\s\S]*\nnext: a SECURITY error stopped the run/);
   });
 });

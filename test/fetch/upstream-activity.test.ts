@@ -1,0 +1,24 @@
+/** UpstreamPool.activity(): the times of each upstream's last success and failure, beside its health. */
+import { describe, expect, it } from 'vitest';
+import { UpstreamPool } from '../../src/fetch/upstreams.js';
+
+describe('UpstreamPool.activity', () => {
+  it('records the last success and failure times with the injected clock', () => {
+    let t = 1000;
+    const p = new UpstreamPool(['a', 'b', 'c'], { failureThreshold: 2, cooldownMs: 500 }, () => t);
+    p.reportSuccess('a');
+    t = 2000;
+    p.reportFailure('b');
+    t = 3000;
+    p.reportFailure('b');
+    p.reportFailure('a');
+    expect(p.activity()).toEqual([
+      { url: 'a', consecutiveFailures: 1, lastSuccessAt: 1000, lastFailureAt: 3000 },
+      { url: 'b', consecutiveFailures: 2, coolingUntil: 3500, lastFailureAt: 3000 },
+      { url: 'c', consecutiveFailures: 0 },
+    ]);
+    t = 4000;
+    p.reportSuccess('b');
+    expect(p.activity()[1]).toEqual({ url: 'b', consecutiveFailures: 0, lastSuccessAt: 4000, lastFailureAt: 3000 });
+  });
+});

@@ -1,0 +1,41 @@
+/** mergeUpstreamHealth and StateStore.recordUpstreamHealth: one bounded record per configured upstream, last success/failure kept across runs. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StateStore, mergeUpstreamHealth } from '../../src/store/state.js';
+
+const T = Date.parse('2026-03-01T00:00:00Z');
+
+describe('upstream health records', () => {
+  it('a run that did not use an upstream keeps its previous times; dropped upstreams disappear', () => {
+    const prev = [
+      { url: 'a', lastSuccessAt: '2026-01-01T00:00:00.000Z', lastFailureAt: '2026-01-02T00:00:00.000Z', consecutiveFailures: 2 },
+      { url: 'gone', lastSuccessAt: '2026-01-01T00:00:00.000Z', consecutiveFailures: 0 },
+    ];
+    const next = mergeUpstreamHealth(prev, [
+      { url: 'a', consecutiveFailures: 0 },
+      { url: 'b', consecutiveFailures: 3, lastFailureAt: T, coolingUntil: T + 60_000 },
+    ]);
+    expect(next).toEqual([
+      prev[0],
+      { url: 'b', lastFailureAt: '2026-03-01T00:00:00.000Z', consecutiveFailures: 3, coolingUntil: '2026-03-01T00:01:00.000Z' },
+    ]);
+  });
+
+  it('is saved and read back through the state directory', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gomirror-uh-'));
+    try {
+      const s = new StateStore(dir);
+      await s.init();
+      expect(await s.loadUpstreamHealth()).toEqual([]);
+      await s.recordUpstreamHealth([{ url: 'a', consecutiveFailures: 0, lastSuccessAt: T }]);
+      await s.recordUpstreamHealth([{ url: 'a', consecutiveFailures: 1, lastFailureAt: T + 1000 }]);
+      expect(await s.loadUpstreamHealth()).toEqual([
+        { url: 'a', lastSuccessAt: '2026-03-01T00:00:00.000Z', lastFailureAt: '2026-03-01T00:00:01.000Z', consecutiveFailures: 1 },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
