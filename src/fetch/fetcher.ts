@@ -189,11 +189,11 @@ export class Fetcher {
       }
       const { statusCode: status, headers, body } = res;
       if (status !== 200) {
-        await discard(body);
+        const said = status === 404 || status === 410 ? await excerpt(body) : await discard(body);
         this.throwIfAborted();
         if (!isRedirect(status)) {
           const retryAfter = typeof headers['retry-after'] === 'string' ? headers['retry-after'] : undefined;
-          return { ok: false, failure: classifyStatus(status, retryAfter, this.now()) };
+          return { ok: false, failure: classifyStatus(status, retryAfter, this.now(), said) };
         }
         const next = redirectTarget(current, headers.location, status);
         if (typeof next !== 'string') return { ok: false, failure: next };
@@ -255,7 +255,9 @@ export class Fetcher {
     if (last === undefined) {
       const gone = tried.some((t) => t.status === 410);
       const what = gone ? 'gone (410) from' : 'not found (404) on';
-      return new GomirrorError(gone ? ErrorCodes.GONE : ErrorCodes.NOT_FOUND, `${relPath} is ${what} every upstream`, {
+      const said = tried.map((t) => t.reason).filter((r) => !/^HTTP \d+$/.test(r));
+      const why = said.length === 0 ? '' : ` (${said.join('; ')})`;
+      return new GomirrorError(gone ? ErrorCodes.GONE : ErrorCodes.NOT_FOUND, `${relPath} is ${what} every upstream${why}`, {
         ...this.where(ctx),
         detail,
       });
@@ -294,13 +296,30 @@ export class Fetcher {
   }
 }
 
-/** Drains a small error/redirect body so the connection can be reused, or destroys it. */
-async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
+/** Drains a small error/redirect body so the connection can be reused, or destroys it; returns ''. */
+async function discard(body: Dispatcher.ResponseData['body']): Promise<string> {
   try {
     await body.dump({ limit: 64 * 1024 });
   } catch {
     drop(body);
   }
+  return '';
+}
+
+/** The first 1 KiB of an error body as text (the rest is discarded). */
+async function excerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      n += chunk.length;
+      if (n >= 1024) break;
+    }
+  } catch {
+    // A broken error body only loses its explanation (leaving the loop early destroys the body).
+  }
+  return Buffer.concat(chunks).subarray(0, 1024).toString('utf8');
 }
 
 /** Destroys a response body (closing its request) without an unhandled 'error' event. */

@@ -81,8 +81,9 @@ export async function runFeed(
   state: StateStore,
   counters: Counters,
   logger: Logger,
+  now: () => number = Date.now,
 ): Promise<Cursor> {
-  const retried = await retryDue(runner, state, Date.now());
+  const retried = await retryDue(runner, state, now());
   if (retried > 0) logger.info({ retried }, 'retried journaled versions');
   const start = cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
   const saver = new CursorSaver(new CursorTracker(start), state, () => runner.checkpoint(), 1000);

@@ -44,13 +44,27 @@ export interface FakeUpstream {
   clearFaults(): void;
   forkLog(): void;
   addFeedEntries(lines: string[]): void;
-  readonly requests: Array<{ method: string; path: string; status: number }>;
+  readonly requests: UpstreamRequest[];
   resetRequests(): void;
+  /**
+   * Makes a version uncached, as on proxy.golang.org (extra): requests through
+   * `/proxy/cached-only/…` or with `Disable-Module-Fetch: true` get 404 for
+   * its files; a normal request "fetches it from the origin" and caches it.
+   */
+  uncache(path: string, version: string): void;
   close(): Promise<void>;
   /** The correct module zip of a published version (extra). */
   zip(v: Pick<CorpusVersion, 'path' | 'version'>): Promise<Buffer>;
   /** The signed tree head /sumdb/latest currently serves (extra). */
   signedHead(): string;
+}
+
+/** One request the fake received, with the headers tests look at. */
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  status: number;
+  headers: { 'user-agent'?: string; 'disable-module-fetch'?: string; range?: string; 'if-range'?: string };
 }
 
 /** Default checksum database name of the fake. */
@@ -80,7 +94,8 @@ function latestOf(all: CorpusVersion[]): CorpusVersion | undefined {
 class Upstream {
   readonly corpus: Corpus;
   readonly faults = new FaultTable();
-  readonly requests: Array<{ method: string; path: string; status: number }> = [];
+  readonly requests: UpstreamRequest[] = [];
+  readonly uncached = new Set<string>();
   readonly signer: NoteSigner;
   private readonly log: HashLog;
   private fork: HashLog | undefined;
@@ -135,7 +150,13 @@ class Upstream {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const entry = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0 };
+    const h = (name: string): string | undefined => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+    const headers: UpstreamRequest['headers'] = {};
+    for (const name of ['user-agent', 'disable-module-fetch', 'range', 'if-range'] as const) {
+      const v = h(name);
+      if (v !== undefined) headers[name] = v;
+    }
+    const entry = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0, headers };
     this.requests.push(entry);
     const url = new URL(req.url ?? '/', 'http://fake.invalid');
     let p: string;
@@ -147,7 +168,10 @@ class Upstream {
     }
     if (p === '/index') entry.status = this.index(url, res);
     else if (p.startsWith('/proxy/')) {
-      this.proxy(p.slice('/proxy/'.length), res).then(
+      const rest = p.slice('/proxy/'.length);
+      const cachedOnly = rest.startsWith('cached-only/');
+      const noFetch = cachedOnly || headers['disable-module-fetch'] === 'true';
+      this.proxy(cachedOnly ? rest.slice('cached-only/'.length) : rest, res, noFetch).then(
         (s) => (entry.status = s),
         (err: unknown) => (entry.status = this.reply(res, 500, `fake upstream: ${String(err)}\n`)),
       );
@@ -174,7 +198,7 @@ class Upstream {
     return this.reply(res, 200, page.map((e) => `${e.line}\n`).join(''));
   }
 
-  private async proxy(rest: string, res: ServerResponse): Promise<number> {
+  private async proxy(rest: string, res: ServerResponse, noFetch: boolean): Promise<number> {
     let m: RegExpExecArray | null;
     let endpoint: ProxyEndpoint;
     let escPath: string;
@@ -188,6 +212,10 @@ class Upstream {
     const version = escVer === undefined ? undefined : unescapeCase(escVer);
     if (modPath === undefined || (escVer !== undefined && version === undefined)) {
       return this.reply(res, 400, `bad escaping: ${rest}\n`);
+    }
+    if (version !== undefined && this.uncached.has(`${modPath}@${version}`)) {
+      if (noFetch) return this.reply(res, 404, `not found: ${modPath}@${version}: not cached (origin fetch disabled)\n`);
+      this.uncached.delete(`${modPath}@${version}`);
     }
     const fault = this.faults.take(modPath, version, endpoint);
     const body = await this.proxyBody(modPath, version, endpoint, fault?.kind === 'corrupt');
@@ -244,6 +272,8 @@ class Upstream {
     if (modPath === undefined || version === undefined) return this.reply(res, 400, `bad escaping: ${mod}\n`);
     const v = this.corpus.find(modPath, version);
     const text = v && this.active.record(v.recordId);
+    const fault = this.faults.take(modPath, version, 'lookup');
+    if (fault !== undefined && fault.kind !== 'corrupt') return sendFault(res, fault, Buffer.alloc(0), TEXT);
     if (!v || !text) return this.reply(res, 404, `not found: ${modPath}@${version}\n`);
     return this.reply(res, 200, Buffer.concat([Buffer.from(`${v.recordId}\n`), text, Buffer.from('\n'), Buffer.from(this.head)]));
   }
@@ -281,6 +311,9 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<FakeUps
     requests: up.requests,
     resetRequests: () => {
       up.requests.length = 0;
+    },
+    uncache: (path, version) => {
+      up.uncached.add(`${path}@${version}`);
     },
     close: () =>
       new Promise<void>((resolve) => {
