@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
+import { DEFAULT_DEADLINE, RequestDeadline, type DeadlinePolicy } from './deadline.js';
 import {
   classifyError,
   classifyStatus,
@@ -45,6 +46,8 @@ export interface FetcherOptions {
   upstreams: string[];
   agent: Dispatcher;
   retry?: RetryPolicy;
+  /** Overall deadline of each attempt, growing with the body's size (default DEFAULT_DEADLINE). */
+  deadline?: DeadlinePolicy;
   health?: UpstreamHealth;
   random?: () => number;
   now?: () => number;
@@ -81,6 +84,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export class Fetcher {
   private readonly agent: Dispatcher;
   private readonly retry: RetryPolicy;
+  private readonly deadline: DeadlinePolicy;
   private readonly pool: UpstreamPool;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -92,6 +96,7 @@ export class Fetcher {
   constructor(opts: FetcherOptions) {
     this.agent = opts.agent;
     this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.deadline = opts.deadline ?? DEFAULT_DEADLINE;
     this.now = opts.now ?? Date.now;
     this.pool = new UpstreamPool(opts.upstreams, opts.health ?? DEFAULT_HEALTH, this.now);
     this.random = opts.random ?? Math.random;
@@ -172,25 +177,48 @@ export class Fetcher {
     }
   }
 
-  /** One GET of `url`, following redirects; every response body is consumed or destroyed. */
+  /**
+   * One GET of `url`, following redirects, within the deadline for its size
+   * (a passed deadline is a TIMEOUT, retried like any); every response body is consumed or destroyed.
+   */
   private async attempt<T>(
     url: string,
     ctx: FetchContext,
     sink: Sink<T>,
   ): Promise<Attempt<{ value: T; bytes: number }>> {
+    const deadline = new RequestDeadline(this.deadline, this.now);
+    const signal = this.signal === undefined ? deadline.signal : AbortSignal.any([this.signal, deadline.signal]);
+    try {
+      return await this.follow(url, ctx, sink, deadline, signal);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** The request loop of `attempt`: GET, follow redirects, classify, consume. */
+  private async follow<T>(
+    url: string,
+    ctx: FetchContext,
+    sink: Sink<T>,
+    deadline: RequestDeadline,
+    signal: AbortSignal,
+  ): Promise<Attempt<{ value: T; bytes: number }>> {
+    const timedOut = (): Attempt<never> => ({ ok: false, failure: { kind: 'retry', code: ErrorCodes.TIMEOUT, reason: deadline.describe() } });
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(current, { dispatcher: this.agent, method: 'GET', signal: this.signal ?? null });
+        res = await request(current, { dispatcher: this.agent, method: 'GET', signal });
       } catch (err) {
         this.throwIfAborted();
+        if (deadline.expired) return timedOut();
         return { ok: false, failure: classifyError(err, 'headers') };
       }
       const { statusCode: status, headers, body } = res;
       if (status !== 200) {
         const said = status === 404 || status === 410 ? await excerpt(body) : await discard(body);
         this.throwIfAborted();
+        if (deadline.expired) return timedOut();
         if (!isRedirect(status)) {
           const retryAfter = typeof headers['retry-after'] === 'string' ? headers['retry-after'] : undefined;
           return { ok: false, failure: classifyStatus(status, retryAfter, this.now(), said) };
@@ -204,7 +232,8 @@ export class Fetcher {
         current = next;
         continue;
       }
-      return this.consume(current, res, ctx, sink);
+      const out = await this.consume(current, res, ctx, sink, deadline);
+      return !out.ok && deadline.expired ? timedOut() : out;
     }
   }
 
@@ -214,8 +243,12 @@ export class Fetcher {
     res: Dispatcher.ResponseData,
     ctx: FetchContext,
     sink: Sink<T>,
+    deadline: RequestDeadline,
   ): Promise<Attempt<{ value: T; bytes: number }>> {
     const declared = parseContentLength(res.headers['content-length']);
+    // The deadline follows the declared size, else the bytes so far (counted beside the sink, which attaches in this same tick).
+    if (declared !== undefined) deadline.expect(declared);
+    else res.body.on('data', (chunk: Buffer) => deadline.received(chunk.length));
     const tooLarge = (): GomirrorError =>
       new GomirrorError(
         ErrorCodes.TOO_LARGE,

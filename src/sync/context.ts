@@ -60,7 +60,7 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
   if (signal) setMaxListeners(0, signal);
   const onRetry = (info: RetryInfo): void => logger.debug({ ...info }, 'retrying request');
   const fetcher = (base: string | string[]): Fetcher =>
-    new Fetcher({ upstreams: Array.isArray(base) ? base : [base], agent, onRetry, ...(signal && { signal }) });
+    new Fetcher({ upstreams: Array.isArray(base) ? base : [base], agent, onRetry, deadline: cfg.fetch.deadline, ...(signal && { signal }) });
   const sumdbFetcher = fetcher(cfg.sumdb.url);
   const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
   const sumdb = new SumdbClient({

@@ -154,4 +154,24 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     expect(after.summary.exitCode).toBe(0);
     expect(up.requests.filter((r) => r.path.includes(escapePath(v.path)))).toEqual([]);
   });
+
+  it('a zip dripping one byte every 100 ms ends at the request deadline: journaled as TIMEOUT, exit 1, published by a later run', async () => {
+    const dest = await newDest();
+    const v = up.versions()[3]!;
+    up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 10 });
+    const cfg = config(up, dest, { 'request-deadline': '1s', 'min-download-rate': '64K' });
+    const started = Date.now();
+    const first = await runSync(cfg, { logger });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(first.summary.exitCode).toBe(1);
+    expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_TIMEOUT' })]);
+    expect(first.summary.failures[0]!.message).toMatch(/request deadline of \d+ ms passed/);
+    expect(await published(dest, v)).toBe(false);
+    const state = new StateStore(cfg.state);
+    expect(await collect(state.retries())).toEqual([expect.objectContaining({ module: v.path, version: v.version, lastError: expect.objectContaining({ code: 'GOMIRROR_TIMEOUT' }) })]);
+    up.clearFaults();
+    const second = await runSync(cfg, { logger });
+    expect(second.summary.exitCode).toBe(0);
+    expect(await published(dest, v)).toBe(true);
+  });
 });
