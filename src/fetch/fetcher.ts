@@ -49,6 +49,8 @@ export interface FetcherOptions {
   /** Overall deadline of each attempt, growing with the body's size (default DEFAULT_DEADLINE). */
   deadline?: DeadlinePolicy;
   health?: UpstreamHealth;
+  /** Extra request headers per upstream base URL (e.g. Disable-Module-Fetch for polite bulk reads). */
+  headers?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   random?: () => number;
   now?: () => number;
   /** Waits `ms`; the signal, when given, is the fetcher's own (waits are also cut short by it regardless). */
@@ -86,6 +88,7 @@ export class Fetcher {
   private readonly retry: RetryPolicy;
   private readonly deadline: DeadlinePolicy;
   private readonly pool: UpstreamPool;
+  private readonly headers: Readonly<Record<string, Readonly<Record<string, string>>>>;
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -97,6 +100,7 @@ export class Fetcher {
     this.agent = opts.agent;
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.deadline = opts.deadline ?? DEFAULT_DEADLINE;
+    this.headers = opts.headers ?? {};
     this.now = opts.now ?? Date.now;
     this.pool = new UpstreamPool(opts.upstreams, opts.health ?? DEFAULT_HEALTH, this.now);
     this.random = opts.random ?? Math.random;
@@ -144,7 +148,7 @@ export class Fetcher {
     const tried: Tried[] = [];
     let lastFailure: Failure | undefined;
     for (const base of this.pool.order()) {
-      const out = await this.fromUpstream(joinUrl(base, relPath), ctx, sink);
+      const out = await this.fromUpstream(joinUrl(base, relPath), ctx, sink, this.headers[base] ?? {});
       if (out.ok) {
         this.pool.reportSuccess(base);
         return { ...out.value, upstream: base };
@@ -163,9 +167,10 @@ export class Fetcher {
     url: string,
     ctx: FetchContext,
     sink: Sink<T>,
+    headers: Readonly<Record<string, string>>,
   ): Promise<UpstreamOutcome<{ value: T; bytes: number }>> {
     for (let attempt = 1; ; attempt++) {
-      const out = await this.attempt(url, ctx, sink);
+      const out = await this.attempt(url, ctx, sink, headers);
       if (out.ok) return out;
       const f = out.failure;
       if (f.kind !== 'retry' || attempt > this.retry.retries) {
@@ -185,11 +190,12 @@ export class Fetcher {
     url: string,
     ctx: FetchContext,
     sink: Sink<T>,
+    headers: Readonly<Record<string, string>>,
   ): Promise<Attempt<{ value: T; bytes: number }>> {
     const deadline = new RequestDeadline(this.deadline, this.now);
     const signal = this.signal === undefined ? deadline.signal : AbortSignal.any([this.signal, deadline.signal]);
     try {
-      return await this.follow(url, ctx, sink, deadline, signal);
+      return await this.follow(url, ctx, sink, headers, { deadline, signal });
     } finally {
       deadline.dispose();
     }
@@ -200,15 +206,15 @@ export class Fetcher {
     url: string,
     ctx: FetchContext,
     sink: Sink<T>,
-    deadline: RequestDeadline,
-    signal: AbortSignal,
+    sent: Readonly<Record<string, string>>,
+    { deadline, signal }: { deadline: RequestDeadline; signal: AbortSignal },
   ): Promise<Attempt<{ value: T; bytes: number }>> {
     const timedOut = (): Attempt<never> => ({ ok: false, failure: { kind: 'retry', code: ErrorCodes.TIMEOUT, reason: deadline.describe() } });
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(current, { dispatcher: this.agent, method: 'GET', signal });
+        res = await request(current, { dispatcher: this.agent, method: 'GET', headers: { ...sent }, signal });
       } catch (err) {
         this.throwIfAborted();
         if (deadline.expired) return timedOut();

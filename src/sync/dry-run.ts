@@ -7,7 +7,7 @@ import { request } from 'undici';
 import type { SyncConfig } from '../config/config.js';
 import { isTargeted } from '../config/config.js';
 import { acceptsModule, crawl, cursorAt, EPOCH_TIMESTAMP } from '../feed/index.js';
-import { createAgent, DEFAULT_HTTP } from '../fetch/index.js';
+import { createAgent, DEFAULT_HTTP, GOMIRROR_VERSION, userAgentFor } from '../fetch/index.js';
 import type { Logger } from '../log.js';
 import { escapePath, escapeVersion, isValidModulePath } from '../module/index.js';
 import { StateStore } from '../store/state.js';
@@ -39,7 +39,7 @@ async function* candidates(cfg: SyncConfig, fetchPage: ReturnType<typeof indexPa
 
 /** Prints one line per version that would be fetched and a total; returns the estimated bytes. */
 export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.WritableStream): Promise<number> {
-  const agent = createAgent({ ...DEFAULT_HTTP, connections: cfg.concurrency });
+  const agent = createAgent({ ...DEFAULT_HTTP, connections: cfg.concurrency, userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact) });
   const writer = new TreeWriter(cfg.dest, '/nonexistent');
   const queue = new PQueue({ concurrency: cfg.concurrency });
   const base = cfg.upstreams[0] ?? '';

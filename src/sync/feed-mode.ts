@@ -59,7 +59,11 @@ class CursorSaver {
   }
 }
 
-/** Re-runs journaled versions whose next attempt is due. */
+/**
+ * Re-runs journaled versions whose next attempt is due, through the normal
+ * upstream URLs (not the bulk ones): they are few, and a version an upstream
+ * had not cached only becomes available once something asks it to fetch it.
+ */
 async function retryDue(runner: VersionRunner, state: StateStore, now: number): Promise<number> {
   let n = 0;
   for await (const item of state.retries()) {
@@ -124,7 +128,7 @@ export async function runFeed(
       fromFeed++;
       await runner.room();
       const seq = window.add({ ts: timestamp, key: entryKey(ev.entry) });
-      runner.schedule({ module, version, withZip: true }, 0, (s) => {
+      runner.schedule({ module, version, withZip: true, bulk: true }, 0, (s) => {
         if (s === 'settled') settle(seq);
         else wake?.();
       });
