@@ -28,6 +28,8 @@ export interface UpstreamOptions {
   clusterEvery?: number;
   /** Extra payload bytes per record id (benchmarks; see CorpusOptions.payloadBytes). */
   payloadBytes?: (id: number) => number;
+  /** Serve .info/.mod/.zip with Accept-Ranges, an ETag, and `Range` + `If-Range` answered with 206 (default false). */
+  ranges?: boolean;
 }
 
 /** A running fake index + proxy + checksum database. */
@@ -65,6 +67,8 @@ export interface UpstreamRequest {
   path: string;
   status: number;
   headers: { 'user-agent'?: string; 'disable-module-fetch'?: string; range?: string; 'if-range'?: string };
+  /** Body bytes sent for a proxy file (set for 200, 206 and truncated answers). */
+  bytes?: number;
 }
 
 /** Default checksum database name of the fake. */
@@ -102,7 +106,7 @@ class Upstream {
   private head = '';
   private indexRequests = 0;
 
-  constructor(private readonly opts: Required<Omit<UpstreamOptions, 'payloadBytes'>> & Pick<UpstreamOptions, 'payloadBytes'>) {
+  constructor(private readonly opts: Required<Omit<UpstreamOptions, 'payloadBytes' | 'ranges'>> & Pick<UpstreamOptions, 'payloadBytes' | 'ranges'>) {
     this.corpus = new Corpus({
       seed: opts.seed,
       modules: opts.modules,
@@ -156,7 +160,7 @@ class Upstream {
       const v = h(name);
       if (v !== undefined) headers[name] = v;
     }
-    const entry = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0, headers };
+    const entry: UpstreamRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0, headers };
     this.requests.push(entry);
     const url = new URL(req.url ?? '/', 'http://fake.invalid');
     let p: string;
@@ -171,7 +175,7 @@ class Upstream {
       const rest = p.slice('/proxy/'.length);
       const cachedOnly = rest.startsWith('cached-only/');
       const noFetch = cachedOnly || headers['disable-module-fetch'] === 'true';
-      this.proxy(cachedOnly ? rest.slice('cached-only/'.length) : rest, res, noFetch).then(
+      this.proxy(cachedOnly ? rest.slice('cached-only/'.length) : rest, res, noFetch, entry).then(
         (s) => (entry.status = s),
         (err: unknown) => (entry.status = this.reply(res, 500, `fake upstream: ${String(err)}\n`)),
       );
@@ -198,7 +202,7 @@ class Upstream {
     return this.reply(res, 200, page.map((e) => `${e.line}\n`).join(''));
   }
 
-  private async proxy(rest: string, res: ServerResponse, noFetch: boolean): Promise<number> {
+  private async proxy(rest: string, res: ServerResponse, noFetch: boolean, entry: UpstreamRequest): Promise<number> {
     let m: RegExpExecArray | null;
     let endpoint: ProxyEndpoint;
     let escPath: string;
@@ -220,7 +224,24 @@ class Upstream {
     const fault = this.faults.take(modPath, version, endpoint);
     const body = await this.proxyBody(modPath, version, endpoint, fault?.kind === 'corrupt');
     if (!body) return fault ? sendFault(res, fault, Buffer.alloc(0), TEXT) : this.reply(res, 404, `not found: ${modPath}\n`);
-    return fault ? sendFault(res, fault, body.data, body.type) : this.reply(res, 200, body.data, body.type);
+    const ranged = this.opts.ranges === true && version !== undefined;
+    if (ranged) {
+      res.setHeader('Accept-Ranges', 'bytes');
+      res.setHeader('ETag', `"${createHash('sha256').update(body.data).digest('hex').slice(0, 24)}"`);
+    }
+    if (fault) {
+      entry.bytes = fault.kind === 'truncate' ? Math.floor(body.data.length / 2) : body.data.length;
+      return sendFault(res, fault, body.data, body.type);
+    }
+    const asked = /^bytes=(\d+)-$/.exec(entry.headers.range ?? '');
+    if (ranged && asked && entry.headers['if-range'] === res.getHeader('ETag') && Number(asked[1]) < body.data.length) {
+      const rest = body.data.subarray(Number(asked[1]));
+      entry.bytes = rest.length;
+      res.setHeader('Content-Range', `bytes ${asked[1]}-${body.data.length - 1}/${body.data.length}`);
+      return this.reply(res, 206, rest, body.type);
+    }
+    entry.bytes = body.data.length;
+    return this.reply(res, 200, body.data, body.type);
   }
 
   private async proxyBody(
@@ -288,6 +309,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<FakeUps
     pageShortEvery: opts.pageShortEvery ?? 0,
     clusterEvery: opts.clusterEvery ?? 6,
     ...(opts.payloadBytes && { payloadBytes: opts.payloadBytes }),
+    ...(opts.ranges !== undefined && { ranges: opts.ranges }),
   });
   const server = createServer((req, res) => up.handle(req, res));
   await new Promise<void>((resolve, reject) => {
