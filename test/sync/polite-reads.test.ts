@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
+import { runDryRun } from '../../src/sync/dry-run.js';
 import { runSync } from '../../src/sync/run.js';
 import { startUpstream, type FakeUpstream, type UpstreamRequest } from '../upstream/index.js';
 
@@ -104,5 +105,19 @@ describe('polite bulk reads and User-Agent', () => {
     const files = up.requests.filter(isModuleFile);
     expect(files).toHaveLength(3);
     expect(files.filter((x) => x.path.startsWith('/proxy/cached-only/') || x.headers['disable-module-fetch'] !== undefined)).toEqual([]);
+  });
+
+  it('--dry-run sizes feed versions through the same polite URL and header', async () => {
+    const sink = { chunks: [] as string[], write(c: string) { this.chunks.push(c); return true; } };
+    for (const mode of ['cached-only', 'header'] as const) {
+      up.resetRequests();
+      await runDryRun(config(await newDest(), mode, { since: '1970-01-01T00:00:00Z' }), logger, sink as unknown as NodeJS.WritableStream);
+      const heads = up.requests.filter((r) => r.method === 'HEAD');
+      expect(heads).toHaveLength(up.versions().length);
+      for (const h of heads) {
+        if (mode === 'cached-only') expect(h.path.startsWith('/proxy/cached-only/')).toBe(true);
+        else expect(h.headers['disable-module-fetch']).toBe('true');
+      }
+    }
   });
 });
