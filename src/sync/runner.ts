@@ -183,6 +183,7 @@ export class VersionRunner {
     return 'settled';
   }
 
+  /** Records a failed version: a retry entry keeping its first failure's time, or skipped.jsonl once the schedule gives up on it (or at once for permanent failures). */
   private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: Failure): Promise<void> {
     const now = this.opts.now();
     const at = new Date(now).toISOString();
@@ -190,7 +191,8 @@ export class VersionRunner {
       await this.giveUp(t, { module: t.module, version: t.version, reason: f.message, code: f.code, at });
       return;
     }
-    const prev = attempts > 1 ? await this.state.getRetry(t.module, t.version) : undefined;
+    // An unreadable entry only restarts the version's age: it is rewritten just below.
+    const prev = attempts > 1 ? await this.state.getRetry(t.module, t.version).catch(() => undefined) : undefined;
     const firstFailedAt = prev?.firstFailedAt ?? at;
     const firstMs = Date.parse(firstFailedAt);
     const next = nextAttempt(attempts, firstMs, now, this.opts.schedule ?? DEFAULT_SCHEDULE);
