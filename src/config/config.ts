@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { DEFAULT_MIN_FREE_BYTES, parseByteSize } from '../store/diskspace.js';
+import { parseFetchPolicy, type FetchPolicyConfig } from './fetch-options.js';
 import { parseHttpUrl, parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
 
 export type LogFormat = 'json' | 'pretty';
@@ -37,6 +38,8 @@ export interface SyncConfig {
   minFreeBytes: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** Retry give-up age, request deadlines, polite bulk reads, User-Agent contact. */
+  fetch: FetchPolicyConfig;
 }
 
 /** The raw, merged option bag as yargs hands it over. */
@@ -150,11 +153,12 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
   if (since !== undefined && until !== undefined && Date.parse(until) < Date.parse(since)) {
     fail('until', `${until} is before --since ${since}`);
   }
+  const upstreams = (upstreamList.length > 0 ? upstreamList : [DEFAULTS.upstream]).map((u) => parseHttpUrl(u, 'upstream'));
   return {
     dest,
     state,
     index: parseHttpUrl(stringOption(raw, 'index') ?? DEFAULTS.index, 'index'),
-    upstreams: (upstreamList.length > 0 ? upstreamList : [DEFAULTS.upstream]).map((u) => parseHttpUrl(u, 'upstream')),
+    upstreams,
     sumdb: parseSumdbSpec(stringOption(raw, 'sumdb') ?? DEFAULTS.sumdb),
     since,
     until,
@@ -169,6 +173,7 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
     minFreeBytes: byteSizeOption(raw, 'min-free-space') ?? DEFAULT_MIN_FREE_BYTES,
     logLevel: enumOption(raw, 'log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
     logFormat: enumOption(raw, 'log-format', ['json', 'pretty'] as const, isTTY ? 'pretty' : 'json'),
+    fetch: parseFetchPolicy(raw, upstreams),
   };
 }
 

@@ -3,6 +3,7 @@
  * bounded connections per origin, timeouts and a gomirror User-Agent.
  */
 import { Agent, type Dispatcher } from 'undici';
+import { GOMIRROR_VERSION, userAgentFor } from './identity.js';
 
 /** Timeouts, pool size and identity of outgoing HTTP requests. */
 export interface HttpConfig {
@@ -18,13 +19,13 @@ export interface HttpConfig {
   userAgent: string;
 }
 
-/** 10 s connect, 30 s headers, 30 s body idle, 32 connections per origin. */
+/** 10 s connect, 30 s headers, 30 s body idle, 32 connections per origin, "gomirror/VERSION" (runs add the operator's contact). */
 export const DEFAULT_HTTP: HttpConfig = Object.freeze({
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
   connections: 32,
-  userAgent: 'gomirror/0.1 (+https://github.com/gomirror)',
+  userAgent: userAgentFor(GOMIRROR_VERSION),
 });
 
 type Headers = Dispatcher.DispatchOptions['headers'];

@@ -23,11 +23,28 @@ export interface Failure {
   retryAfterMs?: number;
 }
 
-/** Classifies a non-200, non-redirect response status (`retryAfter` is the raw header). */
-export function classifyStatus(status: number, retryAfter: string | undefined, nowMs: number): Failure {
+/**
+ * The first line of an error body, printable and at most 200 characters, for
+ * messages: proxy.golang.org explains its 404/410 there (e.g. "not found:
+ * …: fetch timed out", which is worth another try later).
+ */
+export function bodyExcerpt(text: string): string {
+  const line = (text.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+  const printable = line.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 200 ? `${printable.slice(0, 200)}…` : printable;
+}
+
+/**
+ * Classifies a non-200, non-redirect response status (`retryAfter` is the raw
+ * header, `body` the start of the response body). 404 and 410 are "missing"
+ * (the next upstream may have it); their body's first line joins the reason.
+ */
+export function classifyStatus(status: number, retryAfter: string | undefined, nowMs: number, body = ''): Failure {
   const reason = `HTTP ${status}`;
-  if (status === 404) return { kind: 'missing', code: ErrorCodes.NOT_FOUND, status, reason };
-  if (status === 410) return { kind: 'missing', code: ErrorCodes.GONE, status, reason };
+  const said = bodyExcerpt(body);
+  const missingReason = said === '' ? reason : `${reason}: ${said}`;
+  if (status === 404) return { kind: 'missing', code: ErrorCodes.NOT_FOUND, status, reason: missingReason };
+  if (status === 410) return { kind: 'missing', code: ErrorCodes.GONE, status, reason: missingReason };
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
     return retryAfterMs === undefined

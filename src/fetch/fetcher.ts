@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
+import { DEFAULT_DEADLINE, RequestDeadline, type DeadlinePolicy } from './deadline.js';
 import {
   classifyError,
   classifyStatus,
@@ -19,7 +20,9 @@ import {
 } from './classify.js';
 import type { Payload } from '../store/payload.js';
 import type { MemoryBudget } from './memory-budget.js';
-import { bufferSink, payloadSink, type Sink } from './sinks.js';
+import { isRestOf, rangeHeaders, resumePointOf, type RangePlan, type ResumePoint } from './resume.js';
+import { bufferSink, payloadSink, type Resumable, type Sink } from './sinks.js';
+import { discard, drop, excerpt } from './drain.js';
 import { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.js';
 
 /** What a request is for: names it in errors, and bounds its body. */
@@ -45,7 +48,11 @@ export interface FetcherOptions {
   upstreams: string[];
   agent: Dispatcher;
   retry?: RetryPolicy;
+  /** Overall deadline of each attempt, growing with the body's size (default DEFAULT_DEADLINE). */
+  deadline?: DeadlinePolicy;
   health?: UpstreamHealth;
+  /** Extra request headers per upstream base URL (e.g. Disable-Module-Fetch for polite bulk reads). */
+  headers?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   random?: () => number;
   now?: () => number;
   /** Waits `ms`; the signal, when given, is the fetcher's own (waits are also cut short by it regardless). */
@@ -57,7 +64,14 @@ export interface FetcherOptions {
 /** Redirect hops followed per attempt. */
 export const MAX_REDIRECTS = 5;
 
-type Attempt<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+/** A failed attempt says where its body could be resumed, if it can. */
+type Attempt<T> = { ok: true; value: T } | { ok: false; failure: Failure; resume?: ResumePoint };
+/** What one attempt asks for: the whole body into `sink`, or (resuming) the rest of `range.plan` into `range.sink`. */
+interface Ask<T> {
+  sink: Sink<T>;
+  headers: Readonly<Record<string, string>>;
+  range?: { plan: RangePlan; sink: Sink<T> };
+}
 type UpstreamOutcome<T> =
   | { ok: true; value: T }
   | { ok: false; failure: Failure; url: string; attempts: number };
@@ -81,7 +95,9 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export class Fetcher {
   private readonly agent: Dispatcher;
   private readonly retry: RetryPolicy;
+  private readonly deadline: DeadlinePolicy;
   private readonly pool: UpstreamPool;
+  private readonly headers: Readonly<Record<string, Readonly<Record<string, string>>>>;
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -92,6 +108,8 @@ export class Fetcher {
   constructor(opts: FetcherOptions) {
     this.agent = opts.agent;
     this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.deadline = opts.deadline ?? DEFAULT_DEADLINE;
+    this.headers = opts.headers ?? {};
     this.now = opts.now ?? Date.now;
     this.pool = new UpstreamPool(opts.upstreams, opts.health ?? DEFAULT_HEALTH, this.now);
     this.random = opts.random ?? Math.random;
@@ -112,11 +130,14 @@ export class Fetcher {
    * payload), else streamed to spoolPath (created or truncated on each
    * attempt, never buffered whole, removed on failure). Limits and retries
    * are those of getBytes; a body shorter than its Content-Length is retried
-   * and finally TRUNCATED.
+   * and finally TRUNCATED. A file body cut short is resumed with `Range` and
+   * `If-Range` when the upstream answered `Accept-Ranges: bytes` with a strong
+   * ETag or a Last-Modified (a 200 instead of a 206 restarts from byte 0).
    */
   async fetchPayload(relPath: string, spoolPath: string, memory: MemoryBudget, ctx: FetchContext): Promise<{ payload: Payload; bytes: number }> {
     try {
-      const { value, bytes } = await this.run(relPath, ctx, payloadSink(spoolPath, ctx, memory));
+      const { sink, resume } = payloadSink(spoolPath, ctx, memory);
+      const { value, bytes } = await this.run(relPath, ctx, sink, resume);
       return { payload: value, bytes };
     } catch (err) {
       await rm(spoolPath, { force: true }).catch(() => undefined);
@@ -139,12 +160,13 @@ export class Fetcher {
     relPath: string,
     ctx: FetchContext,
     sink: Sink<T>,
+    resumable?: Resumable<T>,
   ): Promise<{ value: T; bytes: number; upstream: string }> {
     this.throwIfAborted();
     const tried: Tried[] = [];
     let lastFailure: Failure | undefined;
     for (const base of this.pool.order()) {
-      const out = await this.fromUpstream(joinUrl(base, relPath), ctx, sink);
+      const out = await this.fromUpstream(joinUrl(base, relPath), ctx, sink, this.headers[base] ?? {}, resumable);
       if (out.ok) {
         this.pool.reportSuccess(base);
         return { ...out.value, upstream: base };
@@ -163,10 +185,14 @@ export class Fetcher {
     url: string,
     ctx: FetchContext,
     sink: Sink<T>,
+    headers: Readonly<Record<string, string>>,
+    resumable: Resumable<T> | undefined,
   ): Promise<UpstreamOutcome<{ value: T; bytes: number }>> {
+    let resume: ResumePoint | undefined;
     for (let attempt = 1; ; attempt++) {
-      const out = await this.attempt(url, ctx, sink);
+      const out = await this.attempt(url, ctx, await ask(sink, headers, resume, resumable));
       if (out.ok) return out;
+      resume = out.resume;
       const f = out.failure;
       if (f.kind !== 'retry' || attempt > this.retry.retries) {
         return { ok: false, failure: f, url, attempts: attempt };
@@ -177,28 +203,61 @@ export class Fetcher {
     }
   }
 
-  /** One GET of `url`, following redirects; every response body is consumed or destroyed. */
+  /**
+   * One GET of `url`, following redirects, within the deadline for its size
+   * (a passed deadline is a TIMEOUT, retried like any); every response body is consumed or destroyed.
+   */
   private async attempt<T>(
     url: string,
     ctx: FetchContext,
-    sink: Sink<T>,
+    want: Ask<T>,
   ): Promise<Attempt<{ value: T; bytes: number }>> {
+    const deadline = new RequestDeadline(this.deadline, this.now);
+    const signal = this.signal === undefined ? deadline.signal : AbortSignal.any([this.signal, deadline.signal]);
+    try {
+      return await this.follow(url, ctx, want, { deadline, signal });
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** The request loop of `attempt`: GET, follow redirects, classify, consume. */
+  private async follow<T>(
+    url: string,
+    ctx: FetchContext,
+    want: Ask<T>,
+    { deadline, signal }: { deadline: RequestDeadline; signal: AbortSignal },
+  ): Promise<Attempt<{ value: T; bytes: number }>> {
+    const timedOut = (): Attempt<never> => ({ ok: false, failure: { kind: 'retry', code: ErrorCodes.TIMEOUT, reason: deadline.describe() } });
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(current, { dispatcher: this.agent, method: 'GET', signal: this.signal ?? null });
+        res = await request(current, { dispatcher: this.agent, method: 'GET', headers: { ...want.headers }, signal });
       } catch (err) {
         this.throwIfAborted();
+        if (deadline.expired) return timedOut();
         return { ok: false, failure: classifyError(err, 'headers') };
       }
       const { statusCode: status, headers, body } = res;
-      if (status !== 200) {
+      const range = want.range;
+      if (status === 206 && range !== undefined && isRestOf(headers, range.plan)) {
+        const out = await this.consume(current, res, ctx, range.sink, deadline, range.plan);
+        return !out.ok && deadline.expired ? { ...timedOut(), ...(out.resume && { resume: out.resume }) } : out;
+      }
+      if (range !== undefined && (status === 206 || status === 416)) {
         await discard(body);
         this.throwIfAborted();
+        const reason = `HTTP ${status} is not the rest asked for (bytes ${range.plan.offset}-${range.plan.total - 1}): restarting from byte 0`;
+        return { ok: false, failure: { kind: 'retry', code: ErrorCodes.HTTP, status, reason } };
+      }
+      if (status !== 200) {
+        const said = status === 404 || status === 410 ? await excerpt(body) : await discard(body);
+        this.throwIfAborted();
+        if (deadline.expired) return timedOut();
         if (!isRedirect(status)) {
           const retryAfter = typeof headers['retry-after'] === 'string' ? headers['retry-after'] : undefined;
-          return { ok: false, failure: classifyStatus(status, retryAfter, this.now()) };
+          return { ok: false, failure: classifyStatus(status, retryAfter, this.now(), said) };
         }
         const next = redirectTarget(current, headers.location, status);
         if (typeof next !== 'string') return { ok: false, failure: next };
@@ -209,18 +268,32 @@ export class Fetcher {
         current = next;
         continue;
       }
-      return this.consume(current, res, ctx, sink);
+      const out = await this.consume(current, res, ctx, want.sink, deadline);
+      return !out.ok && deadline.expired ? { ...timedOut(), ...(out.resume && { resume: out.resume }) } : out;
     }
   }
 
-  /** Reads a 200 response into `sink`, enforcing the size limit and Content-Length. */
+  /**
+   * Reads a 200 response (or the 206 rest of `plan`, whose sink counts the
+   * kept bytes too) into `sink`, enforcing the size limit and Content-Length;
+   * a body cut short says where it could be resumed.
+   */
   private async consume<T>(
     url: string,
     res: Dispatcher.ResponseData,
     ctx: FetchContext,
     sink: Sink<T>,
+    deadline: RequestDeadline,
+    plan?: RangePlan,
   ): Promise<Attempt<{ value: T; bytes: number }>> {
-    const declared = parseContentLength(res.headers['content-length']);
+    const declared = plan === undefined ? parseContentLength(res.headers['content-length']) : plan.total;
+    const resume = (): { resume?: ResumePoint } => {
+      const at = resumePointOf(res.statusCode, res.headers, plan);
+      return at === undefined ? {} : { resume: at };
+    };
+    // The deadline follows the declared size, else the bytes so far (counted beside the sink, which attaches in this same tick).
+    if (declared !== undefined) deadline.expect(declared - (plan?.offset ?? 0));
+    else res.body.on('data', (chunk: Buffer) => deadline.received(chunk.length));
     const tooLarge = (): GomirrorError =>
       new GomirrorError(
         ErrorCodes.TOO_LARGE,
@@ -239,11 +312,11 @@ export class Fetcher {
       drop(res.body);
       this.throwIfAborted();
       if (err instanceof GomirrorError) throw err; // size limit or local I/O: no retry helps
-      return { ok: false, failure: classifyError(err, 'body') };
+      return { ok: false, failure: classifyError(err, 'body'), ...resume() };
     }
     if (declared !== undefined && got.bytes !== declared) {
       const reason = `body cut short: got ${got.bytes} of ${declared} bytes (Content-Length)`;
-      return { ok: false, failure: { kind: 'retry', code: ErrorCodes.TRUNCATED, status: 200, reason } };
+      return { ok: false, failure: { kind: 'retry', code: ErrorCodes.TRUNCATED, status: res.statusCode, reason }, ...resume() };
     }
     return { ok: true, value: got };
   }
@@ -260,7 +333,9 @@ export class Fetcher {
     if (last === undefined) {
       const gone = tried.some((t) => t.status === 410);
       const what = gone ? 'gone (410) from' : 'not found (404) on';
-      return new GomirrorError(gone ? ErrorCodes.GONE : ErrorCodes.NOT_FOUND, `${relPath} is ${what} every upstream`, {
+      const said = tried.map((t) => t.reason).filter((r) => !/^HTTP \d+$/.test(r));
+      const why = said.length === 0 ? '' : ` (${said.join('; ')})`;
+      return new GomirrorError(gone ? ErrorCodes.GONE : ErrorCodes.NOT_FOUND, `${relPath} is ${what} every upstream${why}`, {
         ...this.where(ctx),
         detail,
       });
@@ -299,17 +374,19 @@ export class Fetcher {
   }
 }
 
-/** Drains a small error/redirect body so the connection can be reused, or destroys it. */
-async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
-  try {
-    await body.dump({ limit: 64 * 1024 });
-  } catch {
-    drop(body);
-  }
-}
-
-/** Destroys a response body (closing its request) without an unhandled 'error' event. */
-function drop(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => undefined);
-  body.destroy();
+/**
+ * What the next attempt asks for: the rest of the body when the last attempt
+ * broke off at a resume point and left bytes on disk, else the whole body.
+ */
+async function ask<T>(
+  sink: Sink<T>,
+  headers: Readonly<Record<string, string>>,
+  resume: ResumePoint | undefined,
+  resumable: Resumable<T> | undefined,
+): Promise<Ask<T>> {
+  if (resume === undefined || resumable === undefined) return { sink, headers };
+  const offset = await resumable.kept();
+  if (offset <= 0 || offset >= resume.total) return { sink, headers };
+  const plan = { ...resume, offset };
+  return { sink, headers: { ...headers, ...rangeHeaders(plan) }, range: { plan, sink: resumable.append(offset) } };
 }

@@ -3,6 +3,7 @@
  * sink counts bytes and enforces the size limit while reading.
  */
 import { createWriteStream } from 'node:fs';
+import { stat, truncate } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, GomirrorError } from '../errors.js';
@@ -66,13 +67,16 @@ export interface FileSinkContext {
 
 /**
  * A sink that streams the body into `destPath` (created or truncated on each
- * use); local write failures become IO / NO_SPACE errors.
+ * use), or with `offset` > 0 appends it after the first `offset` bytes already
+ * there (the count, and the size limit, then include them); local write
+ * failures become IO / NO_SPACE errors.
  */
-export function fileSink(destPath: string, ctx: FileSinkContext): Sink<void> {
+export function fileSink(destPath: string, ctx: FileSinkContext, offset = 0): Sink<void> {
   return async (body, maxBytes, tooLarge) => {
-    let bytes = 0;
+    let bytes = offset;
     let fsError: NodeJS.ErrnoException | undefined;
-    const out = createWriteStream(destPath, { flags: 'w' });
+    if (offset > 0) await truncate(destPath, offset).catch((err: NodeJS.ErrnoException) => Promise.reject(ioError(err, destPath, ctx)));
+    const out = createWriteStream(destPath, { flags: offset > 0 ? 'a' : 'w' });
     out.on('error', (err: NodeJS.ErrnoException) => {
       fsError ??= err;
     });
@@ -100,14 +104,33 @@ function ioError(err: NodeJS.ErrnoException, path: string, ctx: FileSinkContext)
   );
 }
 
+/** A download that can continue where an interrupted attempt stopped (HTTP Range). */
+export interface Resumable<T> {
+  /** Bytes the last interrupted attempt left on disk (0 when it kept nothing, e.g. it was held in memory). */
+  kept(): Promise<number>;
+  /** A sink that appends the rest of the body after `offset` kept bytes; its count is the whole body's. */
+  append(offset: number): Sink<T>;
+}
+
 /**
  * A sink that keeps a body in memory when its Content-Length fits in the
  * budget (reserved here; the caller gives it back when done with the
- * payload) and streams every other body into `destPath`.
+ * payload) and streams every other body into `destPath`; `resume` continues
+ * an interrupted file download there.
  */
-export function payloadSink(destPath: string, ctx: FileSinkContext, memory: MemoryBudget): Sink<Payload> {
+export function payloadSink(destPath: string, ctx: FileSinkContext, memory: MemoryBudget): { sink: Sink<Payload>; resume: Resumable<Payload> } {
   const toFile = fileSink(destPath, ctx);
-  return async (body, maxBytes, tooLarge, declared) => {
+  let onDisk = false;
+  const resume: Resumable<Payload> = {
+    kept: async () => (onDisk ? ((await stat(destPath).catch(() => undefined))?.size ?? 0) : 0),
+    append: (offset) => async (body, maxBytes, tooLarge, declared) => {
+      onDisk = true;
+      const { bytes } = await fileSink(destPath, ctx, offset)(body, maxBytes, tooLarge, declared);
+      return { value: filePayload(destPath), bytes };
+    },
+  };
+  const sink: Sink<Payload> = async (body, maxBytes, tooLarge, declared) => {
+    onDisk = false;
     if (declared !== undefined && declared <= maxBytes && memory.take(declared)) {
       let got: { value: Buffer; bytes: number };
       try {
@@ -120,7 +143,9 @@ export function payloadSink(destPath: string, ctx: FileSinkContext, memory: Memo
       if (got.bytes !== declared) memory.give(declared);
       return { value: bytesPayload(got.value), bytes: got.bytes };
     }
+    onDisk = true;
     const { bytes } = await toFile(body, maxBytes, tooLarge, declared);
     return { value: filePayload(destPath), bytes };
   };
+  return { sink, resume };
 }

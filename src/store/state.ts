@@ -19,6 +19,8 @@ export interface RetryItem {
   timestamp?: string;
   attempts: number;
   nextAttemptAt: string;
+  /** When the first of these failures happened (absent in entries written before it was recorded). */
+  firstFailedAt?: string;
   lastError: { code: string; message: string };
 }
 
@@ -30,6 +32,9 @@ export interface SkippedItem {
   reason: string;
   code: string;
   at: string;
+  /** For a version given up after retries: how many attempts failed, and since when. */
+  attempts?: number;
+  firstFailedAt?: string;
 }
 
 /** The outcome of one run, as `gomirror status` shows it. */
@@ -123,6 +128,8 @@ function retryProblem(v: unknown): string | undefined {
   if (typeof v['attempts'] !== 'number' || typeof v['nextAttemptAt'] !== 'string') return 'no attempts/nextAttemptAt';
   const last = v['lastError'];
   if (!isRecord(last) || typeof last['code'] !== 'string' || typeof last['message'] !== 'string') return 'no lastError';
+  const first = v['firstFailedAt'];
+  if (first !== undefined && (typeof first !== 'string' || Number.isNaN(Date.parse(first)))) return '"firstFailedAt" is not a time';
   return undefined;
 }
 
@@ -223,6 +230,16 @@ export class StateStore {
   /** Adds or replaces the retry journal entry for item.module@item.version. */
   async putRetry(item: RetryItem): Promise<void> {
     await this.writeJson(this.retryFile(item.module, item.version), item);
+  }
+
+  /** The retry journal entry for module@version, or undefined when there is none; MALFORMED if it is corrupt. */
+  async getRetry(module: string, version: string): Promise<RetryItem | undefined> {
+    const file = this.retryFile(module, version);
+    const v = await this.readJson(file);
+    if (v === undefined) return undefined;
+    const problem = retryProblem(v);
+    if (problem !== undefined) throw malformed(file, problem);
+    return v as RetryItem;
   }
 
   /** Removes the retry journal entry for module@version; no-op if absent. */

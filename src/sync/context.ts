@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Agent } from 'undici';
 import type { SyncConfig } from '../config/config.js';
-import { createAgent, DEFAULT_HTTP, Fetcher, MemoryBudget, type RetryInfo } from '../fetch/index.js';
+import { bulkUpstreams, createAgent, DEFAULT_HTTP, Fetcher, GOMIRROR_VERSION, MemoryBudget, userAgentFor, type RetryInfo } from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { StateStore } from '../store/state.js';
@@ -38,7 +38,11 @@ export interface SyncContext {
 
 /** Sizes the HTTP pool for the configured concurrency. */
 function agentFor(cfg: SyncConfig): Agent {
-  return createAgent({ ...DEFAULT_HTTP, connections: Math.max(cfg.concurrency * 2, 8) });
+  return createAgent({
+    ...DEFAULT_HTTP,
+    connections: Math.max(cfg.concurrency * 2, 8),
+    userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact),
+  });
 }
 
 /** Splits the index URL into a fetcher base and a relative page path. */
@@ -59,8 +63,8 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
   // Every in-flight request listens on the run's abort signal: many at once is expected, not a leak.
   if (signal) setMaxListeners(0, signal);
   const onRetry = (info: RetryInfo): void => logger.debug({ ...info }, 'retrying request');
-  const fetcher = (base: string | string[]): Fetcher =>
-    new Fetcher({ upstreams: Array.isArray(base) ? base : [base], agent, onRetry, ...(signal && { signal }) });
+  const fetcher = (base: string | string[], headers: Record<string, Record<string, string>> = {}): Fetcher =>
+    new Fetcher({ upstreams: Array.isArray(base) ? base : [base], agent, onRetry, headers, deadline: cfg.fetch.deadline, ...(signal && { signal }) });
   const sumdbFetcher = fetcher(cfg.sumdb.url);
   const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
   const sumdb = new SumdbClient({
@@ -81,12 +85,14 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
     isPublished: (m, v) => writer.isPublished(m, v, false),
   });
   const proxy = fetcher(cfg.upstreams);
+  const bulk = bulkUpstreams(cfg.upstreams, cfg.fetch.noOriginFetch);
+  const bulkFetcher = fetcher(bulk.urls, bulk.headers);
   const memory = new MemoryBudget(MEMORY_BUDGET.total, MEMORY_BUDGET.perBody);
   return {
     agent,
     pending,
     sumdbTree,
-    mirror: { fetcher: proxy, sumdb, writer, tmpDir: state.tmpDir, pending, memory },
+    mirror: { fetcher: proxy, bulkFetcher, sumdb, writer, tmpDir: state.tmpDir, pending, memory },
     proxy,
     sumdb,
     state,

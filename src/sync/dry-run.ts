@@ -7,7 +7,7 @@ import { request } from 'undici';
 import type { SyncConfig } from '../config/config.js';
 import { isTargeted } from '../config/config.js';
 import { acceptsModule, crawl, cursorAt, EPOCH_TIMESTAMP } from '../feed/index.js';
-import { createAgent, DEFAULT_HTTP } from '../fetch/index.js';
+import { bulkUpstreams, createAgent, DEFAULT_HTTP, GOMIRROR_VERSION, userAgentFor } from '../fetch/index.js';
 import type { Logger } from '../log.js';
 import { escapePath, escapeVersion, isValidModulePath } from '../module/index.js';
 import { StateStore } from '../store/state.js';
@@ -39,10 +39,14 @@ async function* candidates(cfg: SyncConfig, fetchPage: ReturnType<typeof indexPa
 
 /** Prints one line per version that would be fetched and a total; returns the estimated bytes. */
 export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.WritableStream): Promise<number> {
-  const agent = createAgent({ ...DEFAULT_HTTP, connections: cfg.concurrency });
+  const agent = createAgent({ ...DEFAULT_HTTP, connections: cfg.concurrency, userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact) });
   const writer = new TreeWriter(cfg.dest, '/nonexistent');
   const queue = new PQueue({ concurrency: cfg.concurrency });
-  const base = cfg.upstreams[0] ?? '';
+  // Sized like the run would fetch: feed mode through the polite bulk URL and headers (see fetch/polite.ts).
+  const first = cfg.upstreams.slice(0, 1);
+  const bulk = isTargeted(cfg) ? { urls: first, headers: {} } : bulkUpstreams(first, cfg.fetch.noOriginFetch);
+  const base = bulk.urls[0] ?? '';
+  const headers: Record<string, string> = bulk.headers[first[0] ?? ''] ?? {};
   let total = 0;
   let count = 0;
   let unknown = 0;
@@ -51,7 +55,7 @@ export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.Wri
     const url = `${base}/${escapePath(t.module)}/@v/${escapeVersion(t.version)}.${t.withZip ? 'zip' : 'mod'}`;
     let bytes: number | undefined;
     try {
-      const res = await request(url, { method: 'HEAD', dispatcher: agent });
+      const res = await request(url, { method: 'HEAD', dispatcher: agent, headers });
       await res.body.dump();
       const len = Number(res.headers['content-length']);
       if (res.statusCode === 200 && Number.isFinite(len)) bytes = len;

@@ -59,7 +59,11 @@ class CursorSaver {
   }
 }
 
-/** Re-runs journaled versions whose next attempt is due. */
+/**
+ * Re-runs journaled versions whose next attempt is due, through the normal
+ * upstream URLs (not the bulk ones): they are few, and a version an upstream
+ * had not cached only becomes available once something asks it to fetch it.
+ */
 async function retryDue(runner: VersionRunner, state: StateStore, now: number): Promise<number> {
   let n = 0;
   for await (const item of state.retries()) {
@@ -81,8 +85,9 @@ export async function runFeed(
   state: StateStore,
   counters: Counters,
   logger: Logger,
+  now: () => number = Date.now,
 ): Promise<Cursor> {
-  const retried = await retryDue(runner, state, Date.now());
+  const retried = await retryDue(runner, state, now());
   if (retried > 0) logger.info({ retried }, 'retried journaled versions');
   const start = cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
   const saver = new CursorSaver(new CursorTracker(start), state, () => runner.checkpoint(), 1000);
@@ -123,7 +128,7 @@ export async function runFeed(
       fromFeed++;
       await runner.room();
       const seq = window.add({ ts: timestamp, key: entryKey(ev.entry) });
-      runner.schedule({ module, version, withZip: true }, 0, (s) => {
+      runner.schedule({ module, version, withZip: true, bulk: true }, 0, (s) => {
         if (s === 'settled') settle(seq);
         else wake?.();
       });

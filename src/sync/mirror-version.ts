@@ -19,6 +19,8 @@ export const LIMITS = { mod: 16 << 20, zip: 500 << 20, info: 64 << 10 } as const
 
 export interface MirrorDeps {
   fetcher: Fetcher;
+  /** Downloads of bulk targets (`t.bulk`), asking upstreams not to fetch uncached versions from origin; `fetcher` when absent. */
+  bulkFetcher?: Fetcher;
   sumdb: RecordSource;
   writer: TreeWriter;
   tmpDir: string;
@@ -99,10 +101,11 @@ export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<
   }
   const base = `${escapePath(t.module)}/@v/${escapeVersion(t.version)}`;
   const ctx = { module: t.module, version: t.version };
+  const fetcher = t.bulk === true ? (deps.bulkFetcher ?? deps.fetcher) : deps.fetcher;
   const payload = (ext: 'mod' | 'zip'): Promise<{ payload: Payload; bytes: number }> =>
-    deps.fetcher.fetchPayload(`${base}.${ext}`, tempPath(deps.tmpDir, `${t.version}.${ext}`), deps.memory, { ...ctx, op: `fetch.${ext}`, maxBytes: LIMITS[ext] });
+    fetcher.fetchPayload(`${base}.${ext}`, tempPath(deps.tmpDir, `${t.version}.${ext}`), deps.memory, { ...ctx, op: `fetch.${ext}`, maxBytes: LIMITS[ext] });
   const [info, mod, zip, lookup] = await Promise.allSettled([
-    deps.fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info }),
+    fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info }),
     payload('mod'),
     t.withZip ? payload('zip') : Promise.resolve(undefined),
     deps.sumdb.lookup(t.module, t.version),

@@ -15,6 +15,7 @@ import { acquireLock } from '../store/lock.js';
 import { StateStore, type RunSummary } from '../store/state.js';
 import { openContext } from './context.js';
 import { runFeed } from './feed-mode.js';
+import { DEFAULT_SCHEDULE } from './policy.js';
 import { newCounters, ProgressDisplay } from './progress.js';
 import { VersionRunner } from './runner.js';
 import { runTargeted } from './targeted-mode.js';
@@ -27,6 +28,8 @@ export interface SyncOptions {
   /** Where the TTY progress line goes (nothing is drawn when it is not a TTY). */
   progressOut?: NodeJS.WriteStream;
   signal?: AbortSignal;
+  /** The clock of retry bookkeeping: when journaled versions are due and when they are given up on (default Date.now). */
+  now?: () => number;
 }
 
 export interface SyncResult {
@@ -47,6 +50,7 @@ function exitCode(error: unknown, failed: number): number {
 /** Runs one sync; never throws for per-version failures, which end up in the summary and journal. */
 export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncResult> {
   const { logger } = opts;
+  const now = opts.now ?? Date.now;
   const started = new Date();
   const state = new StateStore(cfg.state);
   await state.init();
@@ -78,7 +82,14 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       state,
       counters,
       logger,
-      { concurrency: cfg.concurrency, journal: !isTargeted(cfg), breakerThreshold: Math.max(10, cfg.concurrency * 2), now: Date.now, ...(opts.signal && { signal: opts.signal }) },
+      {
+        concurrency: cfg.concurrency,
+        journal: !isTargeted(cfg),
+        breakerThreshold: Math.max(10, cfg.concurrency * 2),
+        now,
+        schedule: { ...DEFAULT_SCHEDULE, giveUpAfterMs: cfg.fetch.retryGiveUpAfterMs },
+        ...(opts.signal && { signal: opts.signal }),
+      },
     );
     // Lookups of published versions go into the tree every second, not only at the end (which retries any failure).
     const lookups = repeatEvery(LOOKUP_INTERVAL_MS, async () => {
@@ -90,7 +101,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     progress?.start();
     try {
       if (isTargeted(cfg)) await runTargeted(cfg, runner, logger);
-      else cursor = await runFeed(cfg, ctx.fetchPage, runner, state, counters, logger);
+      else cursor = await runFeed(cfg, ctx.fetchPage, runner, state, counters, logger, now);
     } catch (err) {
       // Still bring the lists of what was published up to date.
       await runner.checkpoint().catch(() => undefined);

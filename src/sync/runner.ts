@@ -9,9 +9,10 @@
 import PQueue from 'p-queue';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StateStore } from '../store/state.js';
+import type { SkippedItem, StateStore } from '../store/state.js';
 import { fetchVersion, finishVersion, type MirrorDeps, type MirrorOutcome } from './mirror-version.js';
-import { classifyFailure, describeFailure, isUnavailable, nextAttempt } from './policy.js';
+import { formatDuration } from '../ops/duration.js';
+import { classifyFailure, DEFAULT_SCHEDULE, describeFailure, isUnavailable, nextAttempt, type RetrySchedule } from './policy.js';
 import type { Counters } from './progress.js';
 import type { VersionTarget } from './targets.js';
 
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   /** Consecutive "upstream unavailable" failures that stop the run. */
   breakerThreshold: number;
   now: () => number;
+  /** When journaled versions are retried and given up on (default DEFAULT_SCHEDULE). */
+  schedule?: RetrySchedule;
   /** Aborted on SIGINT/SIGTERM: unfinished versions are neither journaled nor passed by the cursor. */
   signal?: AbortSignal;
 }
@@ -183,21 +186,38 @@ export class VersionRunner {
     return 'settled';
   }
 
+  /** Records a failed version: a retry entry keeping its first failure's time, or skipped.jsonl once the schedule gives up on it (or at once for permanent failures). */
   private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: Failure): Promise<void> {
-    const at = kind === 'retry' ? nextAttempt(attempts, this.opts.now()) : undefined;
-    if (at === undefined) {
-      const reason = kind === 'skip' ? f.message : `gave up after ${attempts} attempts: ${f.message}`;
-      await this.state.appendSkipped({ module: t.module, version: t.version, reason, code: f.code, at: new Date(this.opts.now()).toISOString() });
-      await this.state.removeRetry(t.module, t.version);
-      this.counters.skipped++;
+    const now = this.opts.now();
+    const at = new Date(now).toISOString();
+    if (kind === 'skip') {
+      await this.giveUp(t, { module: t.module, version: t.version, reason: f.message, code: f.code, at });
+      return;
+    }
+    // An unreadable entry only restarts the version's age: it is rewritten just below.
+    const prev = attempts > 1 ? await this.state.getRetry(t.module, t.version).catch(() => undefined) : undefined;
+    const firstFailedAt = prev?.firstFailedAt ?? at;
+    const firstMs = Date.parse(firstFailedAt);
+    const next = nextAttempt(attempts, firstMs, now, this.opts.schedule ?? DEFAULT_SCHEDULE);
+    if (next === undefined) {
+      const reason = `gave up after ${attempts} attempts failing for ${formatDuration(now - firstMs)}: ${f.message}`;
+      await this.giveUp(t, { module: t.module, version: t.version, reason, code: f.code, at, attempts, firstFailedAt });
       return;
     }
     await this.state.putRetry({
       module: t.module,
       version: t.version,
       attempts,
-      nextAttemptAt: at.toISOString(),
+      nextAttemptAt: next.toISOString(),
+      firstFailedAt,
       lastError: { code: f.code, message: f.message },
     });
+  }
+
+  /** Records t as skipped for good and drops its retry entry. */
+  private async giveUp(t: VersionTarget, item: SkippedItem): Promise<void> {
+    await this.state.appendSkipped(item);
+    await this.state.removeRetry(t.module, t.version);
+    this.counters.skipped++;
   }
 }

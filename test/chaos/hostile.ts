@@ -150,6 +150,32 @@ export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void 
       }
     });
 
+    scenario(board, 'hostile', 'a zip dripping one byte every 100 ms for ever (request deadline)', async (ctx) => {
+      const base = await tmp.make('drip');
+      const dest = path.join(base, 'tree');
+      ctx.tree(dest, f.corpus());
+      const v = f.up.versions()[1] as CorpusVersion;
+      // Without an overall deadline this body never ends (each gap is far below the 30 s idle timeout) and the run never does.
+      f.up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 10 });
+      const limits = ['--request-deadline', '2s', '--min-download-rate', '64K'];
+      try {
+        const r = await f.sync(f.direct, dest, limits);
+        expect(r.code, r.stderr.slice(-3000)).toBe(1);
+        const line = failureOf(r.stderr, v.path, v.version);
+        expect(String(line?.['code'])).toBe('GOMIRROR_TIMEOUT');
+        expect(String(line?.['message'])).toMatch(/request deadline of \d+ ms passed/);
+        expect(await anyVersionFile(dest, v)).toBe(false);
+        // The cursor passed it only because the retry journal holds it.
+        expect(await fs.readdir(path.join(dest, '.gomirror', 'retry'))).toHaveLength(1);
+      } finally {
+        f.up.clearFaults();
+      }
+      const again = await f.sync(f.direct, dest, limits);
+      expect(again.code, again.stderr.slice(-3000)).toBe(0);
+      expect(await fs.readdir(path.join(dest, '.gomirror', 'retry'))).toEqual([]);
+      await expectSameTree(dest, await f.reference());
+    });
+
     if (opts.findings) {
       scenario(board, 'hostile', "finding: .info of a pseudo-version whose Time contradicts the version's timestamp", async (ctx) => {
         const v = f.up.versions().find((x) => /-\d{14}-[0-9a-f]{12}$/.test(x.version));

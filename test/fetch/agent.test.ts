@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, DEFAULT_HTTP, withUserAgent } from '../../src/fetch/agent.js';
@@ -10,7 +11,7 @@ describe('DEFAULT_HTTP', () => {
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       connections: 32,
-      userAgent: 'gomirror/0.1 (+https://github.com/gomirror)',
+      userAgent: `gomirror/${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}`,
     });
   });
 });

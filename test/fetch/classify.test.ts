@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import {
+  bodyExcerpt,
   classifyError,
   classifyStatus,
   isRedirect,
@@ -25,6 +26,17 @@ describe('classifyStatus', () => {
     expect(classifyStatus(408, undefined, 0)).toMatchObject({ kind: 'retry' });
     expect(classifyStatus(403, undefined, 0)).toMatchObject({ kind: 'fatal', code: ErrorCodes.HTTP });
     expect(classifyStatus(204, undefined, 0)).toMatchObject({ kind: 'fatal', reason: 'unexpected HTTP 204' });
+  });
+
+  it('adds the first line of a 404/410 body to the reason (proxy.golang.org explains there, e.g. "fetch timed out")', () => {
+    expect(classifyStatus(410, undefined, 0, '\nnot found: example.com/m@v1.0.0: fetch timed out\nmore\n')).toMatchObject({
+      kind: 'missing',
+      code: ErrorCodes.GONE,
+      reason: 'HTTP 410: not found: example.com/m@v1.0.0: fetch timed out',
+    });
+    expect(classifyStatus(404, undefined, 0, '')).toMatchObject({ reason: 'HTTP 404' });
+    expect(bodyExcerpt('a\u0000b\u001b[31m')).toBe('a?b?[31m');
+    expect(bodyExcerpt('x'.repeat(500))).toBe(`${'x'.repeat(200)}…`);
   });
 
   it('carries Retry-After of a 429', () => {

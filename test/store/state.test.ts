@@ -56,6 +56,17 @@ describe('StateStore', () => {
     }
   });
 
+  it('reads back one retry entry with its first failure time, and refuses a bad firstFailedAt', async () => {
+    expect(await store.getRetry('example.com/m1', 'v1.0.1')).toBeUndefined();
+    const item = { ...retry(1, 3), firstFailedAt: '2020-01-01T00:00:00.000Z' };
+    await store.putRetry(item);
+    expect(await store.getRetry('example.com/m1', 'v1.0.1')).toEqual(item);
+    expect(await store.getRetry('example.com/m1', 'v1.0.2')).toBeUndefined();
+    await store.putRetry({ ...item, firstFailedAt: 'last week' });
+    await expect(store.getRetry('example.com/m1', 'v1.0.1')).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringContaining('firstFailedAt') });
+    await expect(all(store.retries())).rejects.toMatchObject({ code: ErrorCodes.MALFORMED });
+  });
+
   it('keeps one retry entry per module@version, iterates, counts and removes them', async () => {
     expect(await store.retryCount()).toBe(0);
     expect(await all(store.retries())).toEqual([]);

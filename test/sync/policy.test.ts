@@ -11,8 +11,8 @@ describe('classifyFailure', () => {
     }
   });
 
-  it('skips permanent failures (gone, invalid path or version)', () => {
-    for (const code of [ErrorCodes.GONE, ErrorCodes.INVALID_PATH, ErrorCodes.INVALID_VERSION]) {
+  it('skips permanent failures (invalid path or version)', () => {
+    for (const code of [ErrorCodes.INVALID_PATH, ErrorCodes.INVALID_VERSION]) {
       expect(classifyFailure(err(code)), code).toBe('skip');
     }
   });
@@ -23,6 +23,7 @@ describe('classifyFailure', () => {
       ErrorCodes.TIMEOUT,
       ErrorCodes.TRUNCATED,
       ErrorCodes.NOT_FOUND,
+      ErrorCodes.GONE,
       ErrorCodes.TOO_LARGE,
       ErrorCodes.HASH_MISMATCH,
       ErrorCodes.BAD_ZIP,
@@ -60,28 +61,34 @@ describe('isUnavailable', () => {
 
 describe('nextAttempt', () => {
   const now = Date.UTC(2024, 0, 1);
-  const s = { maxAttempts: 6, baseMs: 1000, maxMs: 5000 };
+  const s = { giveUpAfterMs: 10_000, minAttempts: 3, baseMs: 1000, maxMs: 5000 };
 
   it('retries immediately after the first failure', () => {
-    expect(nextAttempt(1, now, s)?.getTime()).toBe(now);
-    expect(nextAttempt(0, now, s)?.getTime()).toBe(now);
+    expect(nextAttempt(1, now, now, s)?.getTime()).toBe(now);
+    expect(nextAttempt(0, now, now, s)?.getTime()).toBe(now);
   });
 
   it('then waits base, doubling up to the cap', () => {
-    expect([2, 3, 4, 5].map((a) => nextAttempt(a, now, s)!.getTime() - now)).toEqual([1000, 2000, 4000, 5000]);
+    expect([2, 3, 4, 5].map((a) => nextAttempt(a, now, now, s)!.getTime() - now)).toEqual([1000, 2000, 4000, 5000]);
   });
 
-  it('gives up at maxAttempts', () => {
-    expect(nextAttempt(6, now, s)).toBeUndefined();
-    expect(nextAttempt(7, now, s)).toBeUndefined();
+  it('gives up only once the version has failed for the give-up age and at least minAttempts times', () => {
+    // Many attempts within the age: keep trying.
+    expect(nextAttempt(50, now - 9_999, now, s)).toBeDefined();
+    // Old enough but too few attempts (e.g. the mirror was switched off): keep trying.
+    expect(nextAttempt(2, now - 60_000, now, s)).toBeDefined();
+    expect(nextAttempt(3, now - 10_000, now, s)).toBeUndefined();
+    expect(nextAttempt(7, now - 86_400_000, now, s)).toBeUndefined();
   });
 
-  it('default schedule: next run, 15 min, 30 min, … capped at a day, ten attempts', () => {
-    expect(DEFAULT_SCHEDULE).toEqual({ maxAttempts: 10, baseMs: 15 * 60_000, maxMs: 24 * 3600_000 });
-    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((a) => nextAttempt(a, now)!.getTime() - now);
+  it('default schedule: next run, 15 min, 30 min, … capped at a day, for 7 days and at least 5 attempts', () => {
+    expect(DEFAULT_SCHEDULE).toEqual({ giveUpAfterMs: 7 * 24 * 3600_000, minAttempts: 5, baseMs: 15 * 60_000, maxMs: 24 * 3600_000 });
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((a) => nextAttempt(a, now, now)!.getTime() - now);
     const min = 60_000;
-    expect(delays).toEqual([0, 15 * min, 30 * min, 60 * min, 120 * min, 240 * min, 480 * min, 960 * min, 1440 * min]);
-    expect(nextAttempt(10, now)).toBeUndefined();
+    expect(delays).toEqual([0, 15 * min, 30 * min, 60 * min, 120 * min, 240 * min, 480 * min, 960 * min, 1440 * min, 1440 * min]);
+    const week = 7 * 24 * 3600_000;
+    expect(nextAttempt(10, now - week + 1, now)).toBeDefined();
+    expect(nextAttempt(10, now - week, now)).toBeUndefined();
   });
 });
 

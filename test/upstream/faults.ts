@@ -4,12 +4,12 @@
  */
 import type { ServerResponse } from 'node:http';
 
-/** Which proxy endpoint a fault applies to ('any': all of them). */
-export type FaultTarget = 'info' | 'mod' | 'zip' | 'list' | 'latest' | 'any';
+/** Which proxy endpoint a fault applies to ('any': all of them; 'lookup': the checksum database's lookup, only when named). */
+export type FaultTarget = 'info' | 'mod' | 'zip' | 'list' | 'latest' | 'lookup' | 'any';
 
 /** One way for the proxy to misbehave. `times` limits it to the first N matching requests (default: forever). */
 export type Fault =
-  | { kind: 'status'; status: number; times?: number }
+  | { kind: 'status'; status: number; times?: number; body?: string }
   | { kind: 'ratelimit'; retryAfterSec: number; times?: number }
   | { kind: 'reset'; times?: number }
   | { kind: 'truncate'; times?: number }
@@ -54,7 +54,7 @@ export class FaultTable {
     for (const e of this.entries) {
       if (e.remaining <= 0) continue;
       if (e.path !== '*' && e.path !== path) continue;
-      if (e.target !== 'any' && e.target !== endpoint) continue;
+      if (e.target !== endpoint && (e.target !== 'any' || endpoint === 'lookup')) continue;
       if (version !== undefined && e.version !== '' && e.version !== '*' && e.version !== version) continue;
       e.remaining--;
       return e.fault;
@@ -82,7 +82,7 @@ const HTML_PAGE =
 export function sendFault(res: ServerResponse, fault: Fault, body: Buffer, contentType: string): number {
   switch (fault.kind) {
     case 'status':
-      send(res, fault.status, `fake upstream: injected status ${fault.status}\n`, 'text/plain; charset=utf-8');
+      send(res, fault.status, fault.body ?? `fake upstream: injected status ${fault.status}\n`, 'text/plain; charset=utf-8');
       return fault.status;
     case 'ratelimit':
       res.setHeader('Retry-After', String(fault.retryAfterSec));

@@ -3,7 +3,7 @@
  * checksum database on 127.0.0.1, independent of gomirror's own code.
  */
 export { startUpstream, recordText, FAKE_SUMDB_NAME } from './server.js';
-export type { FakeUpstream, UpstreamOptions } from './server.js';
+export type { FakeUpstream, UpstreamOptions, UpstreamRequest } from './server.js';
 export { Corpus, MAX_CLUSTER } from './corpus.js';
 export type { CorpusVersion, CorpusOptions, FeedEntry } from './corpus.js';
 export type { Fault, FaultTarget } from './faults.js';

@@ -28,6 +28,8 @@ export interface UpstreamOptions {
   clusterEvery?: number;
   /** Extra payload bytes per record id (benchmarks; see CorpusOptions.payloadBytes). */
   payloadBytes?: (id: number) => number;
+  /** Serve .info/.mod/.zip with Accept-Ranges, an ETag, and `Range` + `If-Range` answered with 206 (default false). */
+  ranges?: boolean;
 }
 
 /** A running fake index + proxy + checksum database. */
@@ -44,13 +46,29 @@ export interface FakeUpstream {
   clearFaults(): void;
   forkLog(): void;
   addFeedEntries(lines: string[]): void;
-  readonly requests: Array<{ method: string; path: string; status: number }>;
+  readonly requests: UpstreamRequest[];
   resetRequests(): void;
+  /**
+   * Makes a version uncached, as on proxy.golang.org (extra): requests through
+   * `/proxy/cached-only/…` or with `Disable-Module-Fetch: true` get 404 for
+   * its files; a normal request "fetches it from the origin" and caches it.
+   */
+  uncache(path: string, version: string): void;
   close(): Promise<void>;
   /** The correct module zip of a published version (extra). */
   zip(v: Pick<CorpusVersion, 'path' | 'version'>): Promise<Buffer>;
   /** The signed tree head /sumdb/latest currently serves (extra). */
   signedHead(): string;
+}
+
+/** One request the fake received, with the headers tests look at. */
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  status: number;
+  headers: { 'user-agent'?: string; 'disable-module-fetch'?: string; range?: string; 'if-range'?: string };
+  /** Body bytes sent for a proxy file (set for 200, 206 and truncated answers). */
+  bytes?: number;
 }
 
 /** Default checksum database name of the fake. */
@@ -80,14 +98,15 @@ function latestOf(all: CorpusVersion[]): CorpusVersion | undefined {
 class Upstream {
   readonly corpus: Corpus;
   readonly faults = new FaultTable();
-  readonly requests: Array<{ method: string; path: string; status: number }> = [];
+  readonly requests: UpstreamRequest[] = [];
+  readonly uncached = new Set<string>();
   readonly signer: NoteSigner;
   private readonly log: HashLog;
   private fork: HashLog | undefined;
   private head = '';
   private indexRequests = 0;
 
-  constructor(private readonly opts: Required<Omit<UpstreamOptions, 'payloadBytes'>> & Pick<UpstreamOptions, 'payloadBytes'>) {
+  constructor(private readonly opts: Required<Omit<UpstreamOptions, 'payloadBytes' | 'ranges'>> & Pick<UpstreamOptions, 'payloadBytes' | 'ranges'>) {
     this.corpus = new Corpus({
       seed: opts.seed,
       modules: opts.modules,
@@ -135,7 +154,13 @@ class Upstream {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const entry = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0 };
+    const h = (name: string): string | undefined => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+    const headers: UpstreamRequest['headers'] = {};
+    for (const name of ['user-agent', 'disable-module-fetch', 'range', 'if-range'] as const) {
+      const v = h(name);
+      if (v !== undefined) headers[name] = v;
+    }
+    const entry: UpstreamRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0, headers };
     this.requests.push(entry);
     const url = new URL(req.url ?? '/', 'http://fake.invalid');
     let p: string;
@@ -147,7 +172,10 @@ class Upstream {
     }
     if (p === '/index') entry.status = this.index(url, res);
     else if (p.startsWith('/proxy/')) {
-      this.proxy(p.slice('/proxy/'.length), res).then(
+      const rest = p.slice('/proxy/'.length);
+      const cachedOnly = rest.startsWith('cached-only/');
+      const noFetch = cachedOnly || headers['disable-module-fetch'] === 'true';
+      this.proxy(cachedOnly ? rest.slice('cached-only/'.length) : rest, res, noFetch, entry).then(
         (s) => (entry.status = s),
         (err: unknown) => (entry.status = this.reply(res, 500, `fake upstream: ${String(err)}\n`)),
       );
@@ -174,7 +202,7 @@ class Upstream {
     return this.reply(res, 200, page.map((e) => `${e.line}\n`).join(''));
   }
 
-  private async proxy(rest: string, res: ServerResponse): Promise<number> {
+  private async proxy(rest: string, res: ServerResponse, noFetch: boolean, entry: UpstreamRequest): Promise<number> {
     let m: RegExpExecArray | null;
     let endpoint: ProxyEndpoint;
     let escPath: string;
@@ -189,10 +217,31 @@ class Upstream {
     if (modPath === undefined || (escVer !== undefined && version === undefined)) {
       return this.reply(res, 400, `bad escaping: ${rest}\n`);
     }
+    if (version !== undefined && this.uncached.has(`${modPath}@${version}`)) {
+      if (noFetch) return this.reply(res, 404, `not found: ${modPath}@${version}: not cached (origin fetch disabled)\n`);
+      this.uncached.delete(`${modPath}@${version}`);
+    }
     const fault = this.faults.take(modPath, version, endpoint);
     const body = await this.proxyBody(modPath, version, endpoint, fault?.kind === 'corrupt');
     if (!body) return fault ? sendFault(res, fault, Buffer.alloc(0), TEXT) : this.reply(res, 404, `not found: ${modPath}\n`);
-    return fault ? sendFault(res, fault, body.data, body.type) : this.reply(res, 200, body.data, body.type);
+    const ranged = this.opts.ranges === true && version !== undefined;
+    if (ranged) {
+      res.setHeader('Accept-Ranges', 'bytes');
+      res.setHeader('ETag', `"${createHash('sha256').update(body.data).digest('hex').slice(0, 24)}"`);
+    }
+    if (fault) {
+      entry.bytes = fault.kind === 'truncate' ? Math.floor(body.data.length / 2) : body.data.length;
+      return sendFault(res, fault, body.data, body.type);
+    }
+    const asked = /^bytes=(\d+)-$/.exec(entry.headers.range ?? '');
+    if (ranged && asked && entry.headers['if-range'] === res.getHeader('ETag') && Number(asked[1]) < body.data.length) {
+      const rest = body.data.subarray(Number(asked[1]));
+      entry.bytes = rest.length;
+      res.setHeader('Content-Range', `bytes ${asked[1]}-${body.data.length - 1}/${body.data.length}`);
+      return this.reply(res, 206, rest, body.type);
+    }
+    entry.bytes = body.data.length;
+    return this.reply(res, 200, body.data, body.type);
   }
 
   private async proxyBody(
@@ -244,6 +293,8 @@ class Upstream {
     if (modPath === undefined || version === undefined) return this.reply(res, 400, `bad escaping: ${mod}\n`);
     const v = this.corpus.find(modPath, version);
     const text = v && this.active.record(v.recordId);
+    const fault = this.faults.take(modPath, version, 'lookup');
+    if (fault !== undefined && fault.kind !== 'corrupt') return sendFault(res, fault, Buffer.alloc(0), TEXT);
     if (!v || !text) return this.reply(res, 404, `not found: ${modPath}@${version}\n`);
     return this.reply(res, 200, Buffer.concat([Buffer.from(`${v.recordId}\n`), text, Buffer.from('\n'), Buffer.from(this.head)]));
   }
@@ -258,6 +309,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<FakeUps
     pageShortEvery: opts.pageShortEvery ?? 0,
     clusterEvery: opts.clusterEvery ?? 6,
     ...(opts.payloadBytes && { payloadBytes: opts.payloadBytes }),
+    ...(opts.ranges !== undefined && { ranges: opts.ranges }),
   });
   const server = createServer((req, res) => up.handle(req, res));
   await new Promise<void>((resolve, reject) => {
@@ -281,6 +333,9 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<FakeUps
     requests: up.requests,
     resetRequests: () => {
       up.requests.length = 0;
+    },
+    uncache: (path, version) => {
+      up.uncached.add(`${path}@${version}`);
     },
     close: () =>
       new Promise<void>((resolve) => {
