@@ -15,7 +15,7 @@ import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { auditTree } from './audit.js';
 import { parseLog, scenario, syncArgs, TmpDirs } from './harness.js';
 import { expectSameTree, rng, startFixture, type Fixture } from './fixture.js';
-import { startReader } from './reader.js';
+import { commitProblems, startReader } from './reader.js';
 import type { Scoreboard } from './scoreboard.js';
 
 export interface CrashOptions {
@@ -135,7 +135,7 @@ export function crashScenarios(board: Scoreboard, opts: CrashOptions): void {
       await fs.mkdir(dest);
       ctx.tree(dest, f.corpus());
       nginx = await startNginx(dest);
-      const reader = startReader(nginx.url, f.up.versions(), path.join(base, 'scratch'));
+      const reader = startReader(nginx.url, f.up.versions(), path.join(base, 'scratch'), { sumdbName: f.up.sumdbName });
       const r = rng(opts.seed);
       const phases = new Map<string, number>();
       const total = f.up.versions().length;
@@ -152,6 +152,7 @@ export function crashScenarios(board: Scoreboard, opts: CrashOptions): void {
             phases.set(out.phase, (phases.get(out.phase) ?? 0) + 1);
             const a = await auditTree(dest, f.corpus());
             expect(a.problems, `after kill ${kills} (${out.phase})`).toEqual([]);
+            expect(await commitProblems(dest, f.up.sumdbName), `after kill ${kills} (${out.phase})`).toEqual([]);
             continue;
           }
           expect(out.code, 'an uninterrupted rerun must succeed').toBe(0);
