@@ -13,7 +13,7 @@ import { cleanModcache, expectVerified, goDownload, type GoClient } from '../hel
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
-import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 const e2e = haveTools('go', 'nginx');
@@ -45,6 +45,12 @@ function specs(up: FakeUpstream): string[] {
 
 function zipUrlPath(v: { path: string; version: string }): string {
   return `/proxy/${escapePath(v.path)}/@v/${escapeVersion(v.version)}.zip`;
+}
+
+/** Number of versions whose .info (the commit marker) is in the tree. */
+async function publishedInfos(dest: string): Promise<number> {
+  const names = await fs.readdir(dest, { recursive: true }).catch(() => [] as string[]);
+  return names.filter((n) => String(n).endsWith('.info')).length;
 }
 
 function zipRequests(up: FakeUpstream): string[] {
@@ -205,18 +211,41 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
     const reference = path.join(await tmp('ref'), 'tree');
     expect((await runCli(syncArgs(up, reference))).code).toBe(0);
     const dest = path.join(await tmp('killed'), 'tree');
+    const total = up.versions().length;
     // slow a few bodies so kills land mid-download as well as mid-publish
-    for (const v of up.versions().slice(0, 6)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
+    const slowed = up.versions().slice(0, 6);
+    for (const v of slowed) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
     // ...and keep one body slow enough that no run can finish before its kill, however fast the machine
     const last = up.versions().at(-1);
     if (last === undefined) throw new Error('empty corpus');
     up.inject(last.path, last.version, 'zip', { kind: 'slow', bytesPerSec: 64 });
-    for (const delayMs of [150, 400, 700, 1000]) {
+    const lookups = (): Promise<number> => fs.readdir(path.join(dest, 'sumdb'), { recursive: true }).then((f) => f.filter((n) => String(n).includes('lookup/')).length, () => 0);
+    /** True when this run (its requests start at run.mark) has asked for one of these zips: the slowed body is on its way. */
+    const requested = (run: { mark: number }, vs: readonly CorpusVersion[]): boolean =>
+      up.requests.slice(run.mark).some((r) => vs.some((v) => r.path === zipUrlPath(v)));
+    // Each kill waits for observable progress of its run, so it lands in a known phase.
+    const kills: Array<{ phase: string; ready: (run: { published: number; mark: number }) => Promise<boolean> | boolean }> = [
+      { phase: 'downloading (a slowed zip requested)', ready: (run) => requested(run, slowed) },
+      { phase: 'publishing (after 3 versions published)', ready: (run) => run.published >= 3 },
+      { phase: 'publishing lookups during the run (a lookup in the tree)', ready: async (run) => run.published >= 1 && (await lookups()) > 0 },
+      { phase: 'downloading the last, slow body', ready: (run) => requested(run, [last]) },
+    ];
+    for (const k of kills) {
+      const before = await publishedInfos(dest);
       const child = spawnCli(syncArgs(up, dest, ['--concurrency', '3']));
+      const run = { published: 0, mark: up.requests.length };
+      child.stderr?.on('data', (d: Buffer) => (run.published += d.toString().split('"msg":"published"').length - 1));
       const done = collect(child);
-      await new Promise((r) => setTimeout(r, delayMs));
+      await waitFor(() => child.exitCode !== null || child.signalCode !== null || k.ready(run), 60_000);
+      expect({ phase: k.phase, running: child.exitCode === null && child.signalCode === null }).toEqual({ phase: k.phase, running: true });
       child.kill('SIGKILL');
-      expect((await done).signal).toBe('SIGKILL');
+      const r = await done;
+      expect(r.signal, `${k.phase}: ${r.stderr.slice(-1000)}`).toBe('SIGKILL');
+      expect(r.stderr, `${k.phase}: the run had not finished`).not.toContain('"msg":"sync finished"');
+      // the kill hit a run that had made the progress it waited for, and nothing it published was lost
+      expect(await publishedInfos(dest), k.phase).toBeGreaterThanOrEqual(before + run.published);
+      expect(await publishedInfos(dest), k.phase).toBeLessThan(total);
+      expect(await fs.access(path.join(dest, escapePath(last.path), '@v', `${escapeVersion(last.version)}.info`)).then(() => true, () => false)).toBe(false);
     }
     up.clearFaults();
     const final = await runCli(syncArgs(up, dest));
