@@ -15,6 +15,7 @@ import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { commitProblems } from '../chaos/reader.js';
 
 const e2e = haveTools('go', 'nginx');
 const tmpRoots: string[] = [];
@@ -53,6 +54,20 @@ async function publishedInfos(dest: string): Promise<number> {
   return names.filter((n) => String(n).endsWith('.info')).length;
 }
 
+function fileUrlPath(v: { path: string; version: string }, ext: 'info' | 'mod' | 'zip'): string {
+  return `/proxy/${escapePath(v.path)}/@v/${escapeVersion(v.version)}.${ext}`;
+}
+
+/** True when the checksum-database tile at url (hash or data tile, height 8) holds entries at or past index `size` of its level 0. */
+function tileReachesPast(url: string, size: number): boolean {
+  const m = /^\/sumdb\/tile\/8\/(data|\d+)\/((?:x\d{3}\/)*\d{3})(?:\.p\/(\d+))?$/.exec(url);
+  if (!m) return false;
+  const level = m[1] === 'data' ? 0 : Number(m[1]);
+  const n = Number((m[2] as string).replace(/x|\//g, ''));
+  const width = m[3] === undefined ? 256 : Number(m[3]);
+  return (n * 256 + width) * 256 ** level > size;
+}
+
 function zipRequests(up: FakeUpstream): string[] {
   return up.requests.filter((r) => r.path.endsWith('.zip')).map((r) => r.path);
 }
@@ -88,15 +103,34 @@ describe.skipIf(!e2e)('gomirror sync end to end', () => {
     await cleanModcache(client);
   });
 
-  it('fetches only the new versions after the upstream grows', async () => {
+  it('fetches only the new versions after the upstream grows: each of their files once, nothing of the old ones', async () => {
+    const oldSize = up.versions().length;
+    const before = await snapshotTree(dest);
     const added = up.grow(5);
     up.resetRequests();
     const r = await runCli(syncArgs(up, dest));
     expect(r.code).toBe(0);
-    const fetched = zipRequests(up).sort();
-    expect(fetched).toEqual(added.map((v) => zipUrlPath(v)).sort());
+    // module files: exactly the new versions' .info, .mod and .zip, each once (no list, no old version)
+    const proxy = up.requests.filter((q) => q.path.startsWith('/proxy/')).map((q) => q.path).sort();
+    expect(proxy).toEqual(added.flatMap((v) => (['info', 'mod', 'zip'] as const).map((ext) => fileUrlPath(v, ext))).sort());
+    expect(zipRequests(up).sort()).toEqual(added.map((v) => zipUrlPath(v)).sort());
+    // checksum database: the head once, lookups of new versions only, and only tiles that reach past the old tree
+    const sumdb = up.requests.filter((q) => q.path.startsWith('/sumdb/')).map((q) => q.path);
+    expect(sumdb.filter((p) => p === '/sumdb/latest')).toHaveLength(1);
+    const newLookups = new Set(added.map((v) => `/sumdb/lookup/${escapePath(v.path)}@${escapeVersion(v.version)}`));
+    expect(sumdb.filter((p) => p.startsWith('/sumdb/lookup/') && !newLookups.has(p))).toEqual([]);
+    expect(sumdb.filter((p) => p.startsWith('/sumdb/tile/') && !tileReachesPast(p, oldSize))).toEqual([]);
+    expect(sumdb.filter((p) => p !== '/sumdb/latest' && !p.startsWith('/sumdb/lookup/') && !p.startsWith('/sumdb/tile/'))).toEqual([]);
+    // the tree: every version complete with its lookup, every lookup proven by the tiles beside it
     const snap = await snapshotTree(dest);
-    expect([...snap.keys()].filter((p) => p.endsWith('.zip'))).toHaveLength(up.versions().length);
+    const files = [...snap.keys()];
+    for (const ext of ['.info', '.mod', '.zip']) expect(files.filter((p) => p.endsWith(ext)), ext).toHaveLength(up.versions().length);
+    expect(files.filter((p) => p.includes(`${path.sep}lookup${path.sep}`))).toHaveLength(up.versions().length);
+    expect(await commitProblems(dest, up.sumdbName)).toEqual([]);
+    // nothing of the old tree was rewritten but the indexes of grown modules and the tree head
+    const grown = new Set(added.map((v) => escapePath(v.path)));
+    const changed = [...before].filter(([p, h]) => snap.get(p) !== h).map(([p]) => p.split(path.sep).join('/'));
+    expect(changed.filter((p) => !(p.endsWith('/@v/list') && grown.has(p.slice(0, -'/@v/list'.length))) && p !== `sumdb/${up.sumdbName}/latest`)).toEqual([]);
   });
 
   it('a run with nothing new fetches no module file and exits 0', async () => {
