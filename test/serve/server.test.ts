@@ -57,7 +57,7 @@ describe('startServer', () => {
     const root = await mkdtemp(path.join(tmpdir(), 'gomirror-serve-'));
     const s = await startServer(root, { host: '127.0.0.1', port: 0 });
     await s.close();
-    await expect(fetch(`${s.url}/x/@v/list`)).rejects.toThrow();
+    await expect(fetch(`${s.url}/x/@v/list`)).rejects.toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
     await rm(root, { recursive: true, force: true });
   });
 });

@@ -47,13 +47,13 @@ describe('fileTileCache', () => {
       await expect(c.get(bad), bad).rejects.toThrow(/not a tile path/);
       await expect(c.put(bad, Buffer.from('x')), bad).rejects.toThrow(/not a tile path/);
     }
-    await expect(fs.access(join(dir, 'escape'))).rejects.toThrow();
+    await expect(fs.access(join(dir, 'escape'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('reports a read failure other than a missing file', async () => {
     const tiles = join(dir, 'tiles');
     await fs.mkdir(join(tiles, 'tile/8/0/000'), { recursive: true }); // a directory where a tile should be
     const c = fileTileCache(tiles, join(dir, 'tmp'));
-    await expect(c.get('tile/8/0/000')).rejects.toThrow();
+    await expect(c.get('tile/8/0/000')).rejects.toMatchObject({ code: 'EISDIR' });
   });
 });

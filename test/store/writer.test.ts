@@ -88,8 +88,8 @@ describe('TreeWriter.publishVersion', () => {
     expect((await fs.readFile(join(root, `${ESC}/@v/v1.0.0.zip`))).equals(zip)).toBe(true);
     expect(await read(`${ESC}/@v/v1.0.0.info`)).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
     // temp files consumed, nothing left in tmp but other fixtures' files
-    await expect(fs.access(pathOf(v.mod))).rejects.toThrow();
-    await expect(fs.access(pathOf(v.zip))).rejects.toThrow();
+    await expect(fs.access(pathOf(v.mod))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(fs.access(pathOf(v.zip))).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await fs.readdir(tmp)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(true);
     expect(await writer.isPublished(MOD, 'v1.0.0', false)).toBe(true);
