@@ -206,11 +206,11 @@ describe('checkModuleVersion', () => {
   });
 
   it('explains the reason in the message', () => {
-    expect(() => checkModuleVersion('rsc.io/quote', 'v1.0')).toThrow(/non-canonical version \(canonical form v1\.0\.0\)/);
-    expect(() => checkModuleVersion('gopkg.in/yaml.v2', 'v3.0.0')).toThrow(/mismatched module path and version \(want v2\)/);
-    expect(() => checkModuleVersion('x.y/z/v2', 'v2.0.0+incompatible')).toThrow(/\+incompatible not allowed/);
-    expect(() => checkModuleVersion('x.y/z', 'v1.0.0+incompatible')).toThrow(/\+incompatible not allowed on major version v1/);
-    expect(() => checkModuleVersion('x.y/z', 'v1.0.0/../x')).toThrow(/path separator/);
+    expect(() => checkModuleVersion('rsc.io/quote', 'v1.0')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/non-canonical version \(canonical form v1\.0\.0\)/) }));
+    expect(() => checkModuleVersion('gopkg.in/yaml.v2', 'v3.0.0')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/mismatched module path and version \(want v2\)/) }));
+    expect(() => checkModuleVersion('x.y/z/v2', 'v2.0.0+incompatible')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/\+incompatible not allowed/) }));
+    expect(() => checkModuleVersion('x.y/z', 'v1.0.0+incompatible')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/\+incompatible not allowed on major version v1/) }));
+    expect(() => checkModuleVersion('x.y/z', 'v1.0.0/../x')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/path separator/) }));
   });
 });
 
