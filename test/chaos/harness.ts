@@ -10,6 +10,7 @@ import path from 'node:path';
 import { it } from 'vitest';
 import { auditTree, type CorpusIndex } from './audit.js';
 import type { Scoreboard } from './scoreboard.js';
+import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Where a sync gets its index, modules and checksum database. */
@@ -94,7 +95,7 @@ export interface ScenarioCtx {
   tree(dest: string, corpus: CorpusIndex): void;
   /** Adds a note to the scoreboard row. */
   note(text: string): void;
-  /** Ends the scenario as skipped, with the reason in the table. */
+  /** Ends the scenario as skipped, with the reason in the table; with CI=true it fails instead. */
   skip(reason: string): never;
 }
 
@@ -121,9 +122,12 @@ export function scenario(board: Scoreboard, group: string, name: string, body: (
       await body(ctx);
       outcome = 'passed';
     } catch (err) {
-      if (err instanceof SkipScenario) {
+      if (err instanceof SkipScenario && !inCI) {
         outcome = 'skipped';
         notes.push(err.message);
+      } else if (err instanceof SkipScenario) {
+        // Under CI nothing skips: a missing prerequisite is a failure.
+        failure = new Error(`CI=true: this scenario may not skip (${err.message})`);
       } else failure = err;
     }
     const problems: string[] = [];

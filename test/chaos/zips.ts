@@ -232,6 +232,13 @@ export const HOSTILE_ZIPS: readonly HostileZip[] = [
     reason: /Unicode path/i,
   },
   {
+    // Passes every structural check: only comparing its h1 with the checksum database's record stops it.
+    name: 'well-formed zip with other content (h1 differs from the checksum database)',
+    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/trojan.go`, data: Buffer.from('package trojan\n') }]),
+    code: 'GOMIRROR_HASH_MISMATCH',
+    reason: /\.zip hash h1:\S+ does not match checksum database h1:/,
+  },
+  {
     name: 'not a zip at all',
     build: () => Buffer.from('PK\u0003\u0004 this is not really a zip file, just bytes that start like one\n'),
     code: 'GOMIRROR_BAD_ZIP',

@@ -107,7 +107,7 @@ describe('advanceCursor / isSeen', () => {
   it('cursorAt starts with nothing seen at the given time, so entries at exactly that time are read', () => {
     const c = cursorAt(T1);
     expect(isSeen(c, T1, 'a@v1.0.0')).toBe(false);
-    expect(() => cursorAt('not a time')).toThrow(/timestamp/);
+    expect(() => cursorAt('not a time')).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/timestamp/) }));
   });
 });
 

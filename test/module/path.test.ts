@@ -115,8 +115,8 @@ describe('checkModulePath', () => {
   });
 
   it('names the reason and quotes control characters in the message', () => {
-    expect(() => checkModulePath('x.y/a\nb')).toThrow(/malformed module path "x\.y\/a\\nb": invalid char "\\n"/);
-    expect(() => checkModulePath('x.y/z/v1')).toThrow(/invalid version/);
+    expect(() => checkModulePath('x.y/a\nb')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/malformed module path "x\.y\/a\\nb": invalid char "\\n"/) }));
+    expect(() => checkModulePath('x.y/z/v1')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/invalid version/) }));
     let message = '';
     try {
       checkModulePath('x.y/a\u0085b\u2028');
@@ -125,7 +125,7 @@ describe('checkModulePath', () => {
     }
     expect(message).toContain('\\u0085');
     expect(message).not.toMatch(/[\u0085\u2028]/);
-    expect(() => checkModulePath('localhost/foo')).toThrow(/missing dot in first path element/);
+    expect(() => checkModulePath('localhost/foo')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/missing dot in first path element/) }));
   });
 });
 

@@ -42,7 +42,7 @@ describe('gomirror daemon', () => {
     child.kill('SIGTERM');
     const r = await done;
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
-    await expect(fs.access(path.join(dest, '.gomirror', 'lock'))).rejects.toThrow();
+    await expect(fs.access(path.join(dest, '.gomirror', 'lock'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await fs.readdir(path.join(dest, '.gomirror', 'tmp'))).toEqual([]);
     const verify = await runCli(['verify', '--dest', dest, '--sumdb', up.sumdbKey]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);

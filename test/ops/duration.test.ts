@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.js';
 import { formatDuration, parseDuration } from '../../src/ops/duration.js';
 
 describe('parseDuration', () => {
@@ -16,7 +17,7 @@ describe('parseDuration', () => {
   });
 
   it.each(['', '15', 'm', '15x', '-5m', '0s', '1h 30m', '31d', 'abc'])('refuses %j with an error naming the key', (input) => {
-    expect(() => parseDuration(input, 'interval')).toThrow(/config "interval"/);
+    expect(() => parseDuration(input, 'interval')).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/config "interval"/) }));
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.js';
 import { IMMUTABLE, SHORT, isAllowedMethod, normalizeRequestPath, routeFor } from '../../src/serve/routes.js';
 import { parseListen } from '../../src/serve/server.js';
 
@@ -58,6 +59,6 @@ describe('parseListen', () => {
   });
 
   it.each(['', 'host', 'a:b', '1.2.3.4:70000', '[::1]'])('refuses %j naming the key', (input) => {
-    expect(() => parseListen(input)).toThrow(/"listen"/);
+    expect(() => parseListen(input)).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/"listen"/) }));
   });
 });

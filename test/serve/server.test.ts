@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { buildTree, MOD } from '../helpers/tree-serving-cases.js';
 import { sender, treeServingSuite } from '../helpers/tree-serving-suite.js';
@@ -50,14 +51,14 @@ describe('gomirror serve (built-in static server)', () => {
 
 describe('startServer', () => {
   it('refuses a root that is not a directory', async () => {
-    await expect(startServer('/nonexistent/gomirror-tree', { host: '127.0.0.1', port: 0 })).rejects.toThrow(/cannot serve/);
+    await expect(startServer('/nonexistent/gomirror-tree', { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({ code: ErrorCodes.IO, message: expect.stringMatching(/cannot serve/) });
   });
 
   it('close() stops the server', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'gomirror-serve-'));
     const s = await startServer(root, { host: '127.0.0.1', port: 0 });
     await s.close();
-    await expect(fetch(`${s.url}/x/@v/list`)).rejects.toThrow();
+    await expect(fetch(`${s.url}/x/@v/list`)).rejects.toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
     await rm(root, { recursive: true, force: true });
   });
 });

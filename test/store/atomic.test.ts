@@ -75,7 +75,7 @@ describe('tempPath / publishFiles / removeStaleTemps', () => {
     await syncTempFile(t);
     await publishFiles([{ temp: t, target }]);
     expect(await fs.readFile(target, 'utf8')).toBe('zipdata');
-    await expect(fs.access(t)).rejects.toThrow();
+    await expect(fs.access(t)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('publishes several files into place, the last one (the commit marker) after the others', async () => {
@@ -94,7 +94,7 @@ describe('tempPath / publishFiles / removeStaleTemps', () => {
     const marker = nodePath.join(dir, 'v1.info');
     const err = await publishFiles([{ temp: nodePath.join(tmp, 'nope.tmp'), target: nodePath.join(dir, 'x') }, { temp: info, target: marker }]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.IO });
-    await expect(fs.access(marker)).rejects.toThrow();
+    await expect(fs.access(marker)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(syncTempFile(nodePath.join(tmp, 'nope.tmp'))).rejects.toMatchObject({ code: ErrorCodes.IO });
   });
 

@@ -104,7 +104,7 @@ describe.skipIf(small === undefined)('a sync that fills the disk (3 MiB tmpfs)',
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('GOMIRROR_NO_SPACE');
     expect(r.stderr).toMatch(/MiB free, at least 1024\.0 MiB required/);
-    await expect(fs.access(path.join(dest, '.gomirror', 'cursor.json'))).rejects.toThrow();
+    await expect(fs.access(path.join(dest, '.gomirror', 'cursor.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('fails with NO_SPACE mid-run: nothing corrupt or partial is visible and the cursor stays before the failure', async () => {

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors.js';
 import { fileTileCache } from '../../src/store/tile-cache.js';
 import { tempDir } from '../zip/fixtures.js';
 
@@ -44,16 +45,16 @@ describe('fileTileCache', () => {
     const tiles = join(dir, 'tiles');
     const c = fileTileCache(tiles, join(dir, 'tmp'));
     for (const bad of ['', 'latest', '../escape', 'tile/8/0/../../../x', '/tile/8/0/000', 'tile/8/0/000/', 'tile/8/0/00', 'tile/8/x/000', 'tile/8/0/000.p/']) {
-      await expect(c.get(bad), bad).rejects.toThrow(/not a tile path/);
-      await expect(c.put(bad, Buffer.from('x')), bad).rejects.toThrow(/not a tile path/);
+      await expect(c.get(bad), bad).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/not a tile path/) });
+      await expect(c.put(bad, Buffer.from('x')), bad).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/not a tile path/) });
     }
-    await expect(fs.access(join(dir, 'escape'))).rejects.toThrow();
+    await expect(fs.access(join(dir, 'escape'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('reports a read failure other than a missing file', async () => {
     const tiles = join(dir, 'tiles');
     await fs.mkdir(join(tiles, 'tile/8/0/000'), { recursive: true }); // a directory where a tile should be
     const c = fileTileCache(tiles, join(dir, 'tmp'));
-    await expect(c.get('tile/8/0/000')).rejects.toThrow();
+    await expect(c.get('tile/8/0/000')).rejects.toMatchObject({ code: 'EISDIR' });
   });
 });

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, watch } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
@@ -8,6 +8,7 @@ import { verifyVersion, type Verified } from '../../src/verify/verified.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
 import { rejection } from '../helpers/errors.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MOD = 'example.com/Upper/m';
 const ESC = 'example.com/!upper/m';
@@ -87,8 +88,8 @@ describe('TreeWriter.publishVersion', () => {
     expect((await fs.readFile(join(root, `${ESC}/@v/v1.0.0.zip`))).equals(zip)).toBe(true);
     expect(await read(`${ESC}/@v/v1.0.0.info`)).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
     // temp files consumed, nothing left in tmp but other fixtures' files
-    await expect(fs.access(pathOf(v.mod))).rejects.toThrow();
-    await expect(fs.access(pathOf(v.zip))).rejects.toThrow();
+    await expect(fs.access(pathOf(v.mod))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(fs.access(pathOf(v.zip))).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await fs.readdir(tmp)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(true);
     expect(await writer.isPublished(MOD, 'v1.0.0', false)).toBe(true);
@@ -128,6 +129,54 @@ describe('TreeWriter.publishVersion', () => {
     expect(err.module).toBe(MOD);
     expect(err.version).toBe('v1.0.0');
     expect(await exists(ESC)).toBe(false);
+  });
+});
+
+/**
+ * The names that appear in dir, in the order the kernel reports them
+ * (inotify through fs.watch): every rename into dir is seen, in order, however
+ * close together the renames are.
+ */
+function watchArrivals(dir: string): { names: string[]; close(): void } {
+  const names: string[] = [];
+  const w = watch(dir, (_event, name) => {
+    if (name !== null && !names.includes(String(name))) names.push(String(name));
+  });
+  return { names, close: () => w.close() };
+}
+
+describe('TreeWriter.publishVersion order', () => {
+  // .info is the commit marker: a reader (nginx, the go command) that sees it must find .zip and .mod.
+  for (const kind of ['file', 'bytes'] as const) {
+    it(`makes .zip, then .mod, then .info visible, in that order (${kind} payloads)`, async () => {
+      await publish(MOD, 'v0.9.0'); // creates the @v directory to watch
+      const vdir = join(root, ESC, '@v');
+      const v = await verified(MOD, 'v1.0.0', true, kind);
+      const seen = watchArrivals(vdir);
+      try {
+        await writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME });
+        const mine = (): string[] => seen.names.filter((n) => n.startsWith('v1.0.0.'));
+        await waitFor(() => mine().length === 3, 10_000).catch(() => undefined);
+        expect(mine()).toEqual(['v1.0.0.zip', 'v1.0.0.mod', 'v1.0.0.info']);
+      } finally {
+        seen.close();
+      }
+    });
+  }
+
+  it('makes .mod visible before .info for a version without a zip', async () => {
+    await publish(MOD, 'v0.9.0');
+    const vdir = join(root, ESC, '@v');
+    const v = await verified(MOD, 'v1.0.0', false);
+    const seen = watchArrivals(vdir);
+    try {
+      await writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME });
+      const mine = (): string[] => seen.names.filter((n) => n.startsWith('v1.0.0.'));
+      await waitFor(() => mine().length === 2, 10_000).catch(() => undefined);
+      expect(mine()).toEqual(['v1.0.0.mod', 'v1.0.0.info']);
+    } finally {
+      seen.close();
+    }
   });
 });
 

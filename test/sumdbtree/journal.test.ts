@@ -55,7 +55,7 @@ describe('PendingJournal', () => {
     const j = new PendingJournal(join(dir, 'pending.jsonl'));
     await j.append(rec(1));
     await j.clear();
-    await expect(fs.access(j.file)).rejects.toThrow();
+    await expect(fs.access(j.file)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await all(j)).toEqual([]);
     await j.clear();
     await j.append(rec(2));

@@ -62,7 +62,7 @@ describe('tileFile', () => {
       '../../tile/8/0/000',
       'tile\\8\\0\\000',
     ]) {
-      expect(() => tileFile(root, NAME, bad), bad).toThrow(/not a hash tile path/);
+      expect(() => tileFile(root, NAME, bad), bad).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/not a hash tile path/) }));
     }
   });
 });

@@ -7,16 +7,38 @@ import { lookupFile } from '../../src/sumdbtree/layout.js';
 import { fileHeadsStore, HEAD_ADVANCE_MS, SumdbTreePublisher } from '../../src/sumdbtree/publish.js';
 import { FakeLog, memoryStore, newKey } from '../sumdb/fakelog.js';
 import { tempDir } from '../zip/fixtures.js';
+import { lookupProblem } from './provable.js';
 
 const NAME = 'sum.test.example';
 const MODULE = 'example.com/m';
 
 let dir: string;
 let cleanup: () => Promise<void>;
+/** What the tree looked like each time the publisher reached out (read tiles, asked visibility, saved heads). */
+let observed: { checks: number; lookupsSeen: number; violations: string[] };
 beforeEach(async () => {
   ({ dir, cleanup } = await tempDir());
+  observed = { checks: 0, lookupsSeen: 0, violations: [] };
 });
-afterEach(async () => cleanup());
+afterEach(async () => {
+  await cleanup();
+  // Invariant, whatever the test: no lookup was ever visible without the tiles that prove its record.
+  expect(observed.violations).toEqual([]);
+});
+
+/** Records a violation for every lookup under root that the tiles under root do not prove (as the go command checks). */
+async function checkLookups(root: string): Promise<void> {
+  const sumdb = join(root, 'sumdb', NAME);
+  const names = await fs.readdir(join(sumdb, 'lookup'), { recursive: true }).catch(() => [] as string[]);
+  observed.checks++;
+  for (const name of names.map(String)) {
+    const body = await fs.readFile(join(sumdb, 'lookup', name)).catch(() => undefined);
+    if (body === undefined) continue; // a directory
+    observed.lookupsSeen++;
+    const problem = await lookupProblem(body, (tile) => fs.readFile(join(sumdb, tile)).catch(() => undefined));
+    if (problem !== undefined) observed.violations.push(`lookup ${name}: ${problem}`);
+  }
+}
 
 async function setup(n: number) {
   const key = newKey(NAME);
@@ -36,7 +58,13 @@ async function setup(n: number) {
     root,
     name: NAME,
     tmpDir: join(dir, 'tmp'),
-    source: client,
+    source: {
+      trustedHead: () => client.trustedHead(),
+      readTiles: async (tiles) => {
+        await checkLookups(root);
+        return client.readTiles(tiles);
+      },
+    },
     journal,
     heads: {
       load: () => realHeads.load(),
@@ -44,10 +72,12 @@ async function setup(n: number) {
         // What a kill -9 right here would leave: no lookup may carry a head that is not saved yet.
         const lookups = (await Promise.all(ids(log.size).map((id) => fs.access(lookupPath(id)).then(() => id, () => -1)))).filter((id) => id >= 0);
         events.push(`save [${sizes.join(',')}] with lookups [${lookups.join(',')}]`);
+        await checkLookups(root);
         await realHeads.save(sizes);
       },
     },
     isPublished: async (_m, v) => {
+      await checkLookups(root);
       if (failVisibility) throw new Error('disk went away');
       return visible.has(Number(v.split('.')[2]));
     },
@@ -90,7 +120,7 @@ describe('SumdbTreePublisher', () => {
     const done = await s.publisher.finish();
     expect(done.lookups).toBe(5);
     expect(done.treeSize).toBe(10);
-    await expect(fs.access(s.journal.file)).rejects.toThrow();
+    await expect(fs.access(s.journal.file)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await s.written(ids(10))).toEqual([0, 1, 2, 3, 5]);
     // A later run starts afresh.
     expect((await s.publisher.update()).lookups).toBe(0);
@@ -157,6 +187,27 @@ describe('SumdbTreePublisher', () => {
     // The tiles that prove head 10 inside head 310 are in the tree (the partial tile of the old right edge among them).
     const tiles = await fs.readdir(join(dir, 'tree', 'sumdb', NAME, 'tile', '8', '0'), { recursive: true });
     expect(tiles).toContain('000.p/10');
+  });
+
+  it('never shows a lookup before the tiles that prove its record, at any step (checked as the go command does)', async () => {
+    const s = await setup(20);
+    // Batches under a first head, then under a head past a full level-0 tile (full tiles and a level-1 tile).
+    for (const id of ids(12)) await s.journal.append(s.record(id));
+    ids(12).forEach((id) => s.visible.add(id));
+    await s.publisher.update();
+    await s.log.addMany(280);
+    await s.client.refreshHead();
+    for (const id of [12, 150, 255, 256, 290]) {
+      await s.journal.append(s.record(id));
+      s.visible.add(id);
+    }
+    await s.publisher.finish();
+    expect(await s.written(ids(300))).toEqual([...ids(12), 12, 150, 255, 256, 290]);
+    await checkLookups(join(dir, 'tree'));
+    // The check ran while lookups were already visible (so it could catch a lookup written before its tiles).
+    expect(observed.checks).toBeGreaterThan(5);
+    expect(observed.lookupsSeen).toBeGreaterThan(17);
+    expect(observed.violations).toEqual([]);
   });
 
   it('update writes nothing once told to stop', async () => {

@@ -13,8 +13,9 @@ import { cleanModcache, expectVerified, goDownload, type GoClient } from '../hel
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
-import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { commitProblems } from '../chaos/reader.js';
 
 const e2e = haveTools('go', 'nginx');
 const tmpRoots: string[] = [];
@@ -45,6 +46,26 @@ function specs(up: FakeUpstream): string[] {
 
 function zipUrlPath(v: { path: string; version: string }): string {
   return `/proxy/${escapePath(v.path)}/@v/${escapeVersion(v.version)}.zip`;
+}
+
+/** Number of versions whose .info (the commit marker) is in the tree. */
+async function publishedInfos(dest: string): Promise<number> {
+  const names = await fs.readdir(dest, { recursive: true }).catch(() => [] as string[]);
+  return names.filter((n) => String(n).endsWith('.info')).length;
+}
+
+function fileUrlPath(v: { path: string; version: string }, ext: 'info' | 'mod' | 'zip'): string {
+  return `/proxy/${escapePath(v.path)}/@v/${escapeVersion(v.version)}.${ext}`;
+}
+
+/** True when the checksum-database tile at url (hash or data tile, height 8) holds entries at or past index `size` of its level 0. */
+function tileReachesPast(url: string, size: number): boolean {
+  const m = /^\/sumdb\/tile\/8\/(data|\d+)\/((?:x\d{3}\/)*\d{3})(?:\.p\/(\d+))?$/.exec(url);
+  if (!m) return false;
+  const level = m[1] === 'data' ? 0 : Number(m[1]);
+  const n = Number((m[2] as string).replace(/x|\//g, ''));
+  const width = m[3] === undefined ? 256 : Number(m[3]);
+  return (n * 256 + width) * 256 ** level > size;
 }
 
 function zipRequests(up: FakeUpstream): string[] {
@@ -82,15 +103,34 @@ describe.skipIf(!e2e)('gomirror sync end to end', () => {
     await cleanModcache(client);
   });
 
-  it('fetches only the new versions after the upstream grows', async () => {
+  it('fetches only the new versions after the upstream grows: each of their files once, nothing of the old ones', async () => {
+    const oldSize = up.versions().length;
+    const before = await snapshotTree(dest);
     const added = up.grow(5);
     up.resetRequests();
     const r = await runCli(syncArgs(up, dest));
     expect(r.code).toBe(0);
-    const fetched = zipRequests(up).sort();
-    expect(fetched).toEqual(added.map((v) => zipUrlPath(v)).sort());
+    // module files: exactly the new versions' .info, .mod and .zip, each once (no list, no old version)
+    const proxy = up.requests.filter((q) => q.path.startsWith('/proxy/')).map((q) => q.path).sort();
+    expect(proxy).toEqual(added.flatMap((v) => (['info', 'mod', 'zip'] as const).map((ext) => fileUrlPath(v, ext))).sort());
+    expect(zipRequests(up).sort()).toEqual(added.map((v) => zipUrlPath(v)).sort());
+    // checksum database: the head once, lookups of new versions only, and only tiles that reach past the old tree
+    const sumdb = up.requests.filter((q) => q.path.startsWith('/sumdb/')).map((q) => q.path);
+    expect(sumdb.filter((p) => p === '/sumdb/latest')).toHaveLength(1);
+    const newLookups = new Set(added.map((v) => `/sumdb/lookup/${escapePath(v.path)}@${escapeVersion(v.version)}`));
+    expect(sumdb.filter((p) => p.startsWith('/sumdb/lookup/') && !newLookups.has(p))).toEqual([]);
+    expect(sumdb.filter((p) => p.startsWith('/sumdb/tile/') && !tileReachesPast(p, oldSize))).toEqual([]);
+    expect(sumdb.filter((p) => p !== '/sumdb/latest' && !p.startsWith('/sumdb/lookup/') && !p.startsWith('/sumdb/tile/'))).toEqual([]);
+    // the tree: every version complete with its lookup, every lookup proven by the tiles beside it
     const snap = await snapshotTree(dest);
-    expect([...snap.keys()].filter((p) => p.endsWith('.zip'))).toHaveLength(up.versions().length);
+    const files = [...snap.keys()];
+    for (const ext of ['.info', '.mod', '.zip']) expect(files.filter((p) => p.endsWith(ext)), ext).toHaveLength(up.versions().length);
+    expect(files.filter((p) => p.includes(`${path.sep}lookup${path.sep}`))).toHaveLength(up.versions().length);
+    expect(await commitProblems(dest, up.sumdbName)).toEqual([]);
+    // nothing of the old tree was rewritten but the indexes of grown modules and the tree head
+    const grown = new Set(added.map((v) => escapePath(v.path)));
+    const changed = [...before].filter(([p, h]) => snap.get(p) !== h).map(([p]) => p.split(path.sep).join('/'));
+    expect(changed.filter((p) => !(p.endsWith('/@v/list') && grown.has(p.slice(0, -'/@v/list'.length))) && p !== `sumdb/${up.sumdbName}/latest`)).toEqual([]);
   });
 
   it('a run with nothing new fetches no module file and exits 0', async () => {
@@ -205,18 +245,41 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
     const reference = path.join(await tmp('ref'), 'tree');
     expect((await runCli(syncArgs(up, reference))).code).toBe(0);
     const dest = path.join(await tmp('killed'), 'tree');
+    const total = up.versions().length;
     // slow a few bodies so kills land mid-download as well as mid-publish
-    for (const v of up.versions().slice(0, 6)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
+    const slowed = up.versions().slice(0, 6);
+    for (const v of slowed) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
     // ...and keep one body slow enough that no run can finish before its kill, however fast the machine
     const last = up.versions().at(-1);
     if (last === undefined) throw new Error('empty corpus');
     up.inject(last.path, last.version, 'zip', { kind: 'slow', bytesPerSec: 64 });
-    for (const delayMs of [150, 400, 700, 1000]) {
+    const lookups = (): Promise<number> => fs.readdir(path.join(dest, 'sumdb'), { recursive: true }).then((f) => f.filter((n) => String(n).includes('lookup/')).length, () => 0);
+    /** True when this run (its requests start at run.mark) has asked for one of these zips: the slowed body is on its way. */
+    const requested = (run: { mark: number }, vs: readonly CorpusVersion[]): boolean =>
+      up.requests.slice(run.mark).some((r) => vs.some((v) => r.path === zipUrlPath(v)));
+    // Each kill waits for observable progress of its run, so it lands in a known phase.
+    const kills: Array<{ phase: string; ready: (run: { published: number; mark: number }) => Promise<boolean> | boolean }> = [
+      { phase: 'downloading (a slowed zip requested)', ready: (run) => requested(run, slowed) },
+      { phase: 'publishing (after 3 versions published)', ready: (run) => run.published >= 3 },
+      { phase: 'publishing lookups during the run (a lookup in the tree)', ready: async (run) => run.published >= 1 && (await lookups()) > 0 },
+      { phase: 'downloading the last, slow body', ready: (run) => requested(run, [last]) },
+    ];
+    for (const k of kills) {
+      const before = await publishedInfos(dest);
       const child = spawnCli(syncArgs(up, dest, ['--concurrency', '3']));
+      const run = { published: 0, mark: up.requests.length };
+      child.stderr?.on('data', (d: Buffer) => (run.published += d.toString().split('"msg":"published"').length - 1));
       const done = collect(child);
-      await new Promise((r) => setTimeout(r, delayMs));
+      await waitFor(() => child.exitCode !== null || child.signalCode !== null || k.ready(run), 60_000);
+      expect({ phase: k.phase, running: child.exitCode === null && child.signalCode === null }).toEqual({ phase: k.phase, running: true });
       child.kill('SIGKILL');
-      expect((await done).signal).toBe('SIGKILL');
+      const r = await done;
+      expect(r.signal, `${k.phase}: ${r.stderr.slice(-1000)}`).toBe('SIGKILL');
+      expect(r.stderr, `${k.phase}: the run had not finished`).not.toContain('"msg":"sync finished"');
+      // the kill hit a run that had made the progress it waited for, and nothing it published was lost
+      expect(await publishedInfos(dest), k.phase).toBeGreaterThanOrEqual(before + run.published);
+      expect(await publishedInfos(dest), k.phase).toBeLessThan(total);
+      expect(await fs.access(path.join(dest, escapePath(last.path), '@v', `${escapeVersion(last.version)}.info`)).then(() => true, () => false)).toBe(false);
     }
     up.clearFaults();
     const final = await runCli(syncArgs(up, dest));

@@ -95,6 +95,6 @@ describe('targeted mirroring', () => {
     expect(lines.every((l) => /^\S+@\S+\t\d+$/.test(l))).toBe(true);
     const sum = lines.reduce((n, l) => n + Number(l.split('\t')[1]), 0);
     expect(total).toBe(`would fetch ${lines.length} versions, about ${(sum / 1e6).toFixed(1)} MB`);
-    await expect(fs.access(dest)).rejects.toThrow();
+    await expect(fs.access(dest)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -110,7 +110,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
     const zips = m2.files.filter((f) => f.path.endsWith('.zip')).map((f) => f.path).sort();
     expect(zips).toHaveLength(added.length);
     expect(m2.files.every((f) => !m1.files.some((g) => g.path === f.path))).toBe(true);
-    await expect(fs.access(path.join(b2, '.partial'))).rejects.toThrow();
+    await expect(fs.access(path.join(b2, '.partial'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses to export when the target lacks room, writing nothing', async () => {
@@ -118,7 +118,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
     const err = await runExport({ dest: src, state: path.join(src, '.gomirror'), out, full: true, sumdb: parseSumdbSpec(key) }, { logger, space: async () => ({ free: 1000, blockSize: 4096 }) }).catch((e: unknown) => e);
     expect(isGomirrorError(err, 'GOMIRROR_NO_SPACE')).toBe(true);
     expect(String(err)).toMatch(/needs \d+ bytes but .* has only 1000 bytes free/);
-    await expect(fs.access(out)).rejects.toThrow();
+    await expect(fs.access(out)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('imports bundle 1 into an empty mirror, and again as a no-op', async () => {
@@ -225,7 +225,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
       expect(String((err as Error).message), c.name).toMatch(c.match);
       expect(await snapshotTree(dst()), c.name).toEqual(before);
     }
-    await expect(fs.access(path.join(base, 'escape'))).rejects.toThrow();
+    await expect(fs.access(path.join(base, 'escape'))).rejects.toMatchObject({ code: 'ENOENT' });
     const fresh = path.join(base, 'fresh');
     const err = await imp(b2, fresh).catch((e: unknown) => e);
     expect(String(err)).toMatch(/delta bundle but this mirror has imported none/);

@@ -137,7 +137,7 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
     up.inject(v.path, v.version, 'zip', { kind: 'corrupt' });
     try {
       const res = await runGo(goBin, ['mod', 'download', '-json', `${v.path}@${v.version}`], tmp, goEnv('gopath', 'modcache-fresh'));
-      expect(res.code).not.toBe(0);
+      expect(res.code).toBe(1);
       const out = `${res.stdout}\n${res.stderr}`;
       expect(out).toMatch(/SECURITY ERROR|checksum mismatch|verifying/);
       expect(out).toContain('checksum mismatch');
@@ -172,7 +172,7 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
     // Same GOPATH and module cache: go holds the old head and its tiles, and the
     // forked server's tiles cannot be reconciled with them.
     const res = await runGo(goBin, ['mod', 'download', '-json', `${v.path}@${v.version}`], tmp, goEnv('gopath', 'modcache'));
-    expect(res.code).not.toBe(0);
+    expect(res.code).toBe(1);
     expect(`${res.stdout}\n${res.stderr}`).toMatch(/SECURITY ERROR|misbehavior|inconsistent/);
     // A go that never saw the honest log accepts the forked one: the fork is a
     // validly signed, self-consistent tree, only inconsistent with history.

@@ -369,10 +369,10 @@ describe('fake upstream faults', () => {
   it('reset and truncate break the transfer; slow delivers late but whole', async () => {
     up.clearFaults();
     up.inject(v.path, v.version, 'mod', { kind: 'reset', times: 1 });
-    await expect(get(`${base}.mod`)).rejects.toThrow();
+    await expect(get(`${base}.mod`)).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'UND_ERR_SOCKET' } });
     expect((await get(`${base}.mod`)).body.equals(v.mod)).toBe(true);
     up.inject(v.path, v.version, 'zip', { kind: 'truncate', times: 1 });
-    await expect(get(`${base}.zip`)).rejects.toThrow();
+    await expect(get(`${base}.zip`)).rejects.toMatchObject({ name: 'TypeError', message: 'terminated', cause: { code: 'UND_ERR_SOCKET' } });
     up.inject(v.path, v.version, 'mod', { kind: 'slow', bytesPerSec: v.mod.length * 2 });
     const t0 = Date.now();
     const slow = await get(`${base}.mod`);

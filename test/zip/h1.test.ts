@@ -56,7 +56,7 @@ describe('hash1', () => {
   });
 
   it('rejects a digest that is not 32 bytes', () => {
-    expect(() => hash1([{ name: 'a', sha256: Buffer.alloc(31) }])).toThrow(/32/);
+    expect(() => hash1([{ name: 'a', sha256: Buffer.alloc(31) }])).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/32/) }));
   });
 });
 
