@@ -1,10 +1,12 @@
 /**
  * Run state under the state directory (default <dest>/.gomirror): the feed
  * cursor, the retry journal (one JSON file per module@version), the
- * append-only skipped journal and the last run summary. JSON files are
- * written atomically; journals are iterated from disk, never loaded whole.
+ * append-only skipped journal, the last run summary, and a small space
+ * reserve that a run gives back when the disk fills so that its summary can
+ * still be written. JSON files are written atomically; journals are iterated
+ * from disk, never loaded whole.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,6 +50,9 @@ export interface RunSummary {
   cursor?: Cursor;
   failures: Array<{ module: string; version: string; code: string; message: string }>;
 }
+
+/** Size of the space reserve: room for the summary (and a metrics file) on a full disk. Random bytes, so a compressing filesystem reserves it too. */
+export const RESERVE_BYTES = 256 * 1024;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -99,6 +104,7 @@ export class StateStore {
   private readonly cursorFile: string;
   private readonly summaryFile: string;
   private readonly skippedFile: string;
+  private readonly reserveFile: string;
   private skippedReady: Promise<void> | undefined;
 
   constructor(readonly stateDir: string) {
@@ -107,6 +113,29 @@ export class StateStore {
     this.cursorFile = nodePath.join(stateDir, 'cursor.json');
     this.summaryFile = nodePath.join(stateDir, 'summary.json');
     this.skippedFile = nodePath.join(stateDir, 'skipped.jsonl');
+    this.reserveFile = nodePath.join(stateDir, 'reserve');
+  }
+
+  /** Makes sure the space reserve exists (written atomically); false when there is no room for it (NO_SPACE is not thrown: the run's free-space checks decide). */
+  async ensureReserve(): Promise<boolean> {
+    const size = await fs.stat(this.reserveFile).then((s) => s.size, () => -1);
+    if (size === RESERVE_BYTES) return true;
+    try {
+      await writeFileAtomic(this.reserveFile, randomBytes(RESERVE_BYTES), this.tmpDir);
+      return true;
+    } catch (err) {
+      if (err instanceof GomirrorError && err.code === ErrorCodes.NO_SPACE) return false;
+      throw err;
+    }
+  }
+
+  /** Removes the space reserve, so that a run stopped by a full disk can still write its summary; the next run makes it again. */
+  async releaseReserve(): Promise<void> {
+    try {
+      await fs.rm(this.reserveFile, { force: true });
+    } catch (err) {
+      throw ioError(err, 'store.state', `cannot remove ${this.reserveFile}`);
+    }
   }
 
   /** Creates the state, temp and journal directories (mkdir -p). */

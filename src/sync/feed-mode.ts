@@ -23,17 +23,21 @@ interface Pos {
  * Saves the cursor at most once per interval, and always on flush; saves
  * never overlap, and each one first makes the tree's renames durable
  * (`checkpoint`), so a saved cursor never passes a version a power loss could take back.
+ * A failed save (e.g. ENOSPC) is handed to `onError` (which stops the run),
+ * no later save is tried, and `flush` throws it.
  */
 class CursorSaver {
   private last = 0;
   private chain: Promise<void> = Promise.resolve();
   private dirty = false;
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly tracker: CursorTracker,
     private readonly state: StateStore,
     private readonly checkpoint: () => Promise<void>,
     private readonly intervalMs: number,
+    private readonly onError: (err: unknown) => void,
   ) {}
 
   advance(released: Pos[]): void {
@@ -43,18 +47,27 @@ class CursorSaver {
   }
 
   private save(): void {
+    if (this.failure !== undefined) return;
     this.dirty = false;
     this.last = Date.now();
     const c = this.tracker.toCursor();
     this.chain = this.chain.then(async () => {
-      await this.checkpoint();
-      await this.state.saveCursor(c);
+      if (this.failure !== undefined) return;
+      try {
+        await this.checkpoint();
+        await this.state.saveCursor(c);
+      } catch (err) {
+        this.failure = { error: err };
+        this.onError(err);
+      }
     });
   }
 
+  /** Saves what is pending and returns the saved cursor; throws the error of a failed save. */
   async flush(): Promise<Cursor> {
     if (this.dirty) this.save();
     await this.chain;
+    if (this.failure !== undefined) throw this.failure.error;
     return this.tracker.toCursor();
   }
 }
@@ -85,7 +98,7 @@ export async function runFeed(
   const retried = await retryDue(runner, state, Date.now());
   if (retried > 0) logger.info({ retried }, 'retried journaled versions');
   const start = cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
-  const saver = new CursorSaver(new CursorTracker(start), state, () => runner.checkpoint(), 1000);
+  const saver = new CursorSaver(new CursorTracker(start), state, () => runner.checkpoint(), 1000, (err) => runner.stopWith(err));
   const window = new CompletionWindow<Pos>();
   let wake: (() => void) | undefined;
   const settle = (seq: number): void => {

@@ -4,7 +4,7 @@
  */
 import type { SyncConfig } from '../config/config.js';
 import { isTargeted } from '../config/config.js';
-import { GomirrorError, exitCodeFor } from '../errors.js';
+import { ErrorCodes, GomirrorError, exitCodeFor, isGomirrorError } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { BulkRecordSource, bulkWindow } from '../sumdb/bulk.js';
@@ -44,6 +44,21 @@ function exitCode(error: unknown, failed: number): number {
   return failed > 0 ? 1 : 0;
 }
 
+/**
+ * Saves the run summary; on a full disk the space reserve is given back
+ * first. When the run already ended with an error, a failure to save is
+ * logged, not thrown (the run's own error decides the exit code).
+ */
+async function saveSummary(state: StateStore, summary: RunSummary, error: unknown, logger: Logger): Promise<void> {
+  try {
+    if (isGomirrorError(error, ErrorCodes.NO_SPACE)) await state.releaseReserve();
+    await state.saveSummary(summary);
+  } catch (err) {
+    if (error === undefined) throw err;
+    logger.error({ err }, 'cannot save the run summary');
+  }
+}
+
 /** Runs one sync; never throws for per-version failures, which end up in the summary and journal. */
 export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncResult> {
   const { logger } = opts;
@@ -54,6 +69,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   try {
     await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
     await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+    if (!(await state.ensureReserve())) logger.warn({ state: cfg.state }, 'no room for the space reserve: a full disk may leave no summary');
   } catch (err) {
     await lock.release();
     throw err;
@@ -127,11 +143,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     ...(cursor !== undefined && { cursor }),
     failures,
   };
-  try {
-    await state.saveSummary(summary);
-  } finally {
-    await lock.release();
-  }
+  await saveSummary(state, summary, error, logger).finally(() => lock.release());
   const level = summary.exitCode === 0 ? 'info' : 'warn';
   logger[level]({ summary: { ...summary, failures: failures.length }, present: counters.present }, 'sync finished');
   if (error !== undefined && !(error instanceof GomirrorError)) logger.error({ err: error }, 'sync failed');

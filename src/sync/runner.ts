@@ -72,6 +72,16 @@ export class VersionRunner {
     return this.stopError !== undefined;
   }
 
+  /**
+   * Stops the run with err (the first stop wins): nothing more is started,
+   * and versions that have not finished stay unsettled.
+   */
+  stopWith(err: unknown): void {
+    if (this.stopped) return;
+    this.stopError = err instanceof GomirrorError ? err : new GomirrorError(ErrorCodes.IO, `run stopped: ${String(err)}`, { op: 'sync.run', cause: err });
+    this.logger.error({ err }, this.stopError.code === ErrorCodes.NO_SPACE ? 'disk full: stopping the run' : 'stopping the run');
+  }
+
   /** Waits until the queue has room (backpressure for the producer). */
   async room(): Promise<void> {
     await this.queue.onSizeLessThan(this.opts.concurrency * 2);
@@ -85,12 +95,22 @@ export class VersionRunner {
   schedule(t: VersionTarget, attempts: number, done: (s: Settlement) => void): void {
     this.counters.scheduled++;
     void this.queue.add(async () => {
-      const next = await this.download(t, attempts);
+      const next = await this.guard(() => this.download(t, attempts));
       if (typeof next === 'string') return done(next);
       // No waiting line: a longer one kept more versions in memory (peak RSS +15 MB on the bench) for no speed.
       await this.local.onSizeLessThan(1);
-      void this.local.add(async () => done(await next()));
+      void this.local.add(async () => done(await this.guard(next)));
     });
+  }
+
+  /** Runs a stage; an error it did not handle (e.g. ENOSPC while journaling) stops the run and leaves the version unsettled. */
+  private async guard<T>(stage: () => Promise<T>): Promise<T | 'unsettled'> {
+    try {
+      return await stage();
+    } catch (err) {
+      this.stopWith(err);
+      return 'unsettled';
+    }
   }
 
   /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint). */
@@ -146,10 +166,7 @@ export class VersionRunner {
       return 'unsettled';
     }
     if (err instanceof GomirrorError && err.code === ErrorCodes.NO_SPACE) {
-      if (!this.stopped) {
-        this.stopError = err;
-        this.logger.error({ err, module: t.module, version: t.version }, 'disk full: stopping the run');
-      }
+      this.stopWith(err);
       return 'unsettled';
     }
     const kind = classifyFailure(err);

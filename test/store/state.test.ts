@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
+import { RESERVE_BYTES, StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
 
 let dir: string;
 let store: StateStore;
@@ -128,5 +128,19 @@ describe('StateStore', () => {
     expect(await store.loadSummary()).toEqual(s);
     await fs.writeFile(nodePath.join(store.stateDir, 'summary.json'), '[]');
     await expect(store.loadSummary()).rejects.toMatchObject({ code: ErrorCodes.MALFORMED });
+  });
+
+  it('keeps a space reserve that a full-disk ending gives back and the next run makes again', async () => {
+    const reserve = nodePath.join(store.stateDir, 'reserve');
+    expect(await store.ensureReserve()).toBe(true);
+    expect((await fs.stat(reserve)).size).toBe(RESERVE_BYTES);
+    const first = await fs.readFile(reserve);
+    expect(await store.ensureReserve()).toBe(true);
+    expect((await fs.readFile(reserve)).equals(first)).toBe(true); // not rewritten when present
+    await store.releaseReserve();
+    await expect(fs.access(reserve)).rejects.toThrow();
+    await store.releaseReserve(); // idempotent
+    expect(await store.ensureReserve()).toBe(true);
+    expect((await fs.stat(reserve)).size).toBe(RESERVE_BYTES);
   });
 });
