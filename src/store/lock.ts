@@ -12,6 +12,8 @@ import * as nodePath from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError } from './atomic.js';
+import { mkdirs } from './fsx.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from './modes.js';
 import { bootId, bootTimeMs, hasEnded, readProcStat } from './proc.js';
 
 /** Name of the lock file inside the state directory. */
@@ -171,8 +173,8 @@ export async function acquireLock(stateDir: string): Promise<HeldLock> {
   const mine = await ownInfo();
   const temp = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.new`;
   try {
-    await fs.mkdir(stateDir, { recursive: true });
-    await fs.writeFile(temp, `${JSON.stringify(mine)}\n`, { flag: 'wx' });
+    await mkdirs(stateDir, STATE_DIR_MODE, TREE_DIR_MODE);
+    await fs.writeFile(temp, `${JSON.stringify(mine)}\n`, { flag: 'wx', mode: STATE_FILE_MODE });
     for (let attempt = 0; attempt < 5; attempt++) {
       const outcome = await tryTake(stateDir, temp, lockPath);
       if (outcome === true) return { release: () => releaseLock(stateDir, mine) };

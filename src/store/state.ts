@@ -13,6 +13,8 @@ import { createInterface } from 'node:readline';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isTimestamp, type Cursor } from '../feed/cursor.js';
 import { ioError, writeFileAtomic } from './atomic.js';
+import { mkdirs } from './fsx.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from './modes.js';
 
 /** A version waiting for another attempt, with the error that stopped the last one. */
 export interface RetryItem {
@@ -121,7 +123,7 @@ export class StateStore {
     const size = await fs.stat(this.reserveFile).then((s) => s.size, () => -1);
     if (size === RESERVE_BYTES) return true;
     try {
-      await writeFileAtomic(this.reserveFile, randomBytes(RESERVE_BYTES), this.tmpDir);
+      await writeFileAtomic(this.reserveFile, randomBytes(RESERVE_BYTES), this.tmpDir, STATE_FILE_MODE);
       return true;
     } catch (err) {
       if (err instanceof GomirrorError && err.code === ErrorCodes.NO_SPACE) return false;
@@ -138,10 +140,13 @@ export class StateStore {
     }
   }
 
-  /** Creates the state, temp and journal directories (mkdir -p). */
+  /** Creates the state, temp and journal directories (mkdir -p; 0700, and 0755 for missing directories above the state) and makes them 0700 if they were not. */
   async init(): Promise<void> {
     try {
-      for (const dir of [this.stateDir, this.tmpDir, this.retryDir]) await fs.mkdir(dir, { recursive: true });
+      for (const dir of [this.stateDir, this.tmpDir, this.retryDir]) {
+        await mkdirs(dir, STATE_DIR_MODE, TREE_DIR_MODE);
+        await fs.chmod(dir, STATE_DIR_MODE);
+      }
     } catch (err) {
       throw ioError(err, 'store.state', `cannot create state directory ${this.stateDir}`);
     }
@@ -163,7 +168,7 @@ export class StateStore {
   }
 
   private async writeJson(file: string, value: unknown): Promise<void> {
-    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, this.tmpDir);
+    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, this.tmpDir, STATE_FILE_MODE);
   }
 
   /** The saved feed cursor, or undefined before the first run; MALFORMED if the file is corrupt. */
@@ -259,7 +264,7 @@ export class StateStore {
     try {
       this.skippedReady ??= this.repairSkippedTail();
       await this.skippedReady;
-      await fs.appendFile(this.skippedFile, `${JSON.stringify(item)}\n`);
+      await fs.appendFile(this.skippedFile, `${JSON.stringify(item)}\n`, { mode: STATE_FILE_MODE });
     } catch (err) {
       this.skippedReady = undefined;
       throw ioError(err, 'store.state', `cannot append to ${this.skippedFile}`);
