@@ -26,5 +26,6 @@ export const syncOptions: Record<string, Options> = {
   'from-gomod': { type: 'string', describe: 'mirror the module graph closure of this go.mod (repeatable)' },
   concurrency: { type: 'string', describe: 'parallel downloads (default 16)' },
   'dry-run': { type: 'boolean', describe: 'say what would be fetched and how much, write nothing' },
+  'max-clock-skew': { type: 'string', describe: 'hold back index entries stamped further than this ahead of this host\'s clock, e.g. 30s, 10m, 1h (default 10m)' },
   'min-free-space': { type: 'string', describe: 'refuse to start a run with less free space than this on the tree or state filesystem: bytes or 512M, 1G… (default 1G; 0 disables)' },
 };

@@ -7,7 +7,7 @@
  */
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Cursor } from '../feed/cursor.js';
-import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../store/state.js';
+import { StateStore, type FutureItem, type FutureJournal, type RetryItem, type RunSummary, type SkippedItem } from '../store/state.js';
 import { formatDuration } from './duration.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
 import { treeUsage, type TreeUsage } from './tree-usage.js';
@@ -18,6 +18,8 @@ export interface StatusSources {
   loadSummary(): Promise<RunSummary | undefined>;
   retries(): AsyncIterable<RetryItem>;
   skipped(): AsyncIterable<SkippedItem>;
+  /** Feed lines the last feed run held back because they are stamped in the future. */
+  future(): Promise<FutureJournal | undefined>;
   trustedHead(): Promise<TrustedHeadInfo | undefined>;
   usage(): Promise<TreeUsage>;
 }
@@ -34,8 +36,22 @@ export interface LastRunStatus {
   skipped: number;
   filtered: number;
   invalid: number;
+  /** Feed lines stamped in the future, held back (0 for runs of older versions). */
+  future: number;
   bytes: number;
 }
+
+/** Index entries held back because they are stamped further ahead of the clock than allowed. */
+export interface FutureStatus {
+  count: number;
+  seenAt: string;
+  maxClockSkewSeconds: number;
+  /** The first FUTURE_SHOWN of them. */
+  first: FutureItem[];
+}
+
+/** Future-stamped entries listed by status (the journal keeps more). */
+const FUTURE_SHOWN = 10;
 
 /** Everything `gomirror status` reports (the --json shape). */
 export interface StatusReport {
@@ -46,6 +62,7 @@ export interface StatusReport {
   lastRun?: LastRunStatus;
   retry: { count: number; oldestNextAttemptAt?: string };
   skipped: number;
+  future?: FutureStatus;
   trustedHead?: TrustedHeadInfo;
   disk?: TreeUsage;
 }
@@ -76,8 +93,14 @@ export function lastRunStatus(s: RunSummary): LastRunStatus {
     skipped: s.skipped,
     filtered: s.filtered,
     invalid: s.invalid,
+    future: s.future ?? 0,
     bytes: s.bytes,
   };
+}
+
+/** Summarises the journal of future-stamped entries for status. Pure. */
+export function futureStatus(j: FutureJournal): FutureStatus {
+  return { count: j.count, seenAt: j.at, maxClockSkewSeconds: j.maxClockSkewMs / 1000, first: j.items.slice(0, FUTURE_SHOWN) };
 }
 
 /** Whole seconds from the cursor time to `now` (never negative). Pure. */
@@ -113,10 +136,12 @@ export async function collectStatus(
   const retry = await retryBacklog(src.retries());
   const skipped = await countOf(src.skipped());
   const trustedHead = await src.trustedHead();
+  const future = await src.future();
   const synced = cursor !== undefined || summary !== undefined;
   const report: StatusReport = { ...dirs, synced, retry, skipped };
   if (cursor !== undefined) report.cursor = { since: cursor.since, lagSeconds: lagSeconds(cursor.since, now) };
   if (summary !== undefined) report.lastRun = lastRunStatus(summary);
+  if (future !== undefined) report.future = futureStatus(future);
   if (trustedHead !== undefined) report.trustedHead = trustedHead;
   if (synced && opts.disk) report.disk = await src.usage();
   return report;
@@ -139,7 +164,7 @@ function runLines(r: LastRunStatus): Array<[string, string]> {
     ['last run', `${r.result} (exit ${r.exitCode})`],
     ['last run finished', r.finishedAt],
     ['last run duration', formatDuration(r.durationSeconds * 1000)],
-    ['last run versions', `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}`],
+    ['last run versions', `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}, future ${r.future}`],
     ['last run downloaded', formatBytes(r.bytes)],
   ];
 }
@@ -157,6 +182,14 @@ function diskLines(d: TreeUsage): Array<[string, string]> {
   ];
 }
 
+function futureLines(f: FutureStatus): Array<[string, string]> {
+  const name = (i: FutureItem): string => `${i.module ?? '?'}${i.version !== undefined ? `@${i.version}` : ''} at ${i.timestamp}`;
+  return [
+    ['held back', `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the future (seen ${f.seenAt}); the cursor stays before them`],
+    ...f.first.map((i): [string, string] => ['  future entry', name(i)]),
+  ];
+}
+
 /** Renders the report as aligned "key  value" lines for a terminal. Pure. */
 export function formatStatus(r: StatusReport): string {
   const rows: Array<[string, string]> = [['dest', r.dest], ['state', r.state]];
@@ -165,6 +198,7 @@ export function formatStatus(r: StatusReport): string {
   if (r.lastRun) rows.push(...runLines(r.lastRun));
   const oldest = r.retry.oldestNextAttemptAt ? ` (next attempt from ${r.retry.oldestNextAttemptAt})` : '';
   rows.push(['retry backlog', `${r.retry.count}${oldest}`], ['skipped', String(r.skipped)]);
+  if (r.future) rows.push(...futureLines(r.future));
   if (r.trustedHead) {
     const h = r.trustedHead;
     rows.push(['trusted tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`]);
@@ -184,6 +218,7 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     loadSummary: () => state.loadSummary(),
     retries: () => state.retries(),
     skipped: () => state.skipped(),
+    future: () => state.loadFuture(),
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
     usage: () => treeUsage(dirs.dest),
   };

@@ -36,6 +36,27 @@ export interface SkippedItem {
   at: string;
 }
 
+/** A feed line stamped further ahead of the clock than allowed: held back, not passed by the cursor. */
+export interface FutureItem {
+  module?: string;
+  version?: string;
+  timestamp: string;
+  raw: string;
+}
+
+/** The future-stamped lines the last feed run met: how many, and the first few of them. */
+export interface FutureJournal {
+  at: string;
+  /** Allowed clock skew in ms when they were refused. */
+  maxClockSkewMs: number;
+  count: number;
+  /** The first FUTURE_JOURNAL_MAX of them (count says how many there were). */
+  items: FutureItem[];
+}
+
+/** Future-stamped lines kept in the journal at most (the rest are counted only). */
+export const FUTURE_JOURNAL_MAX = 100;
+
 /** The outcome of one run, as `gomirror status` shows it. */
 export interface RunSummary {
   startedAt: string;
@@ -48,6 +69,8 @@ export interface RunSummary {
   failed: number;
   filtered: number;
   invalid: number;
+  /** Feed lines held back because they are stamped in the future (absent in summaries of older versions). */
+  future?: number;
   bytes: number;
   cursor?: Cursor;
   failures: Array<{ module: string; version: string; code: string; message: string }>;
@@ -107,6 +130,7 @@ export class StateStore {
   private readonly summaryFile: string;
   private readonly skippedFile: string;
   private readonly reserveFile: string;
+  private readonly futureFile: string;
   private skippedReady: Promise<void> | undefined;
 
   constructor(readonly stateDir: string) {
@@ -116,6 +140,28 @@ export class StateStore {
     this.summaryFile = nodePath.join(stateDir, 'summary.json');
     this.skippedFile = nodePath.join(stateDir, 'skipped.jsonl');
     this.reserveFile = nodePath.join(stateDir, 'reserve');
+    this.futureFile = nodePath.join(stateDir, 'future.json');
+  }
+
+  /** Replaces the journal of future-stamped lines with what the last feed run met (at most FUTURE_JOURNAL_MAX items kept); none removes it. */
+  async saveFuture(j: FutureJournal): Promise<void> {
+    if (j.count === 0) {
+      await fs.rm(this.futureFile, { force: true }).catch((err: unknown) => {
+        throw ioError(err, 'store.state', `cannot remove ${this.futureFile}`);
+      });
+      return;
+    }
+    await this.writeJson(this.futureFile, { ...j, items: j.items.slice(0, FUTURE_JOURNAL_MAX) });
+  }
+
+  /** The journal of future-stamped lines, or undefined when the last feed run met none; MALFORMED if corrupt. */
+  async loadFuture(): Promise<FutureJournal | undefined> {
+    const v = await this.readJson(this.futureFile);
+    if (v === undefined) return undefined;
+    if (!isRecord(v) || typeof v['count'] !== 'number' || !Array.isArray(v['items']) || typeof v['at'] !== 'string') {
+      throw malformed(this.futureFile, 'not a journal of future-stamped feed lines');
+    }
+    return v as unknown as FutureJournal;
   }
 
   /** Makes sure the space reserve exists (written atomically); false when there is no room for it (NO_SPACE is not thrown: the run's free-space checks decide). */

@@ -4,9 +4,9 @@
  * settled (published, present, filtered, invalid-and-recorded, or journaled).
  */
 import type { SyncConfig } from '../config/config.js';
-import { crawl, CursorTracker, cursorAt, compileModuleFilter, entryKey, invalidLineKey, EPOCH_TIMESTAMP, type Cursor, type PageFetcher } from '../feed/index.js';
+import { crawl, CursorTracker, cursorAt, compileModuleFilter, entryKey, instantFromMs, invalidLineKey, EPOCH_TIMESTAMP, type Cursor, type FeedEvent, type PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
-import type { StateStore } from '../store/state.js';
+import { FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type StateStore } from '../store/state.js';
 import type { Counters } from './progress.js';
 import type { VersionRunner } from './runner.js';
 import { CompletionWindow } from './window.js';
@@ -72,6 +72,24 @@ class CursorSaver {
   }
 }
 
+/** Future-stamped feed lines of one run: all counted, the first FUTURE_JOURNAL_MAX kept for the journal (bounded memory). */
+class FutureTally {
+  count = 0;
+  private readonly items: FutureItem[] = [];
+
+  add(ev: FeedEvent & { kind: 'future' }, logger: Logger): void {
+    this.count++;
+    if (this.items.length >= FUTURE_JOURNAL_MAX) return;
+    const { timestamp, raw, path: module, version } = ev;
+    this.items.push({ timestamp, raw, ...(module !== undefined && { module }), ...(version !== undefined && { version }) });
+    logger.warn({ timestamp, module, version }, 'index entry stamped in the future: held back, the cursor stays before it');
+  }
+
+  journal(at: number, maxClockSkewMs: number): FutureJournal {
+    return { at: new Date(at).toISOString(), maxClockSkewMs, count: this.count, items: this.items };
+  }
+}
+
 /** Re-runs journaled versions whose next attempt is due. */
 async function retryDue(runner: VersionRunner, state: StateStore, now: number): Promise<number> {
   let n = 0;
@@ -86,7 +104,11 @@ async function retryDue(runner: VersionRunner, state: StateStore, now: number): 
   return n;
 }
 
-/** Runs the feed: returns the cursor saved at the end. */
+/**
+ * Runs the feed: returns the cursor saved at the end. Lines stamped more than
+ * cfg.maxClockSkewMs after `clock()` are held back (counted, journaled, never
+ * passed by the cursor), and the crawl ends there.
+ */
 export async function runFeed(
   cfg: SyncConfig,
   fetchPage: PageFetcher,
@@ -94,6 +116,7 @@ export async function runFeed(
   state: StateStore,
   counters: Counters,
   logger: Logger,
+  clock: () => number = Date.now,
 ): Promise<Cursor> {
   const retried = await retryDue(runner, state, Date.now());
   if (retried > 0) logger.info({ retried }, 'retried journaled versions');
@@ -113,10 +136,19 @@ export async function runFeed(
   const accepts = compileModuleFilter({ include: cfg.include, exclude: cfg.exclude });
   let fromFeed = 0;
   logger.info({ since: start.since }, 'reading the index feed');
-  const events = crawl(fetchPage, { since: start, accepts, ...(cfg.until !== undefined && { until: cfg.until }) });
+  const notAfter = () => instantFromMs(clock() + cfg.maxClockSkewMs);
+  const events = crawl(fetchPage, { since: start, accepts, notAfter, ...(cfg.until !== undefined && { until: cfg.until }) });
+  const future = new FutureTally();
+  let complete = false;
+  let limited = false;
   try {
     for await (const ev of events) {
       if (runner.stopped) break;
+      if (ev.kind === 'future') {
+        counters.future++;
+        future.add(ev, logger);
+        continue;
+      }
       await windowRoom();
       if (ev.kind === 'invalid') {
         const seq = window.add({ ts: ev.timestamp, key: invalidLineKey(ev.line) });
@@ -132,7 +164,10 @@ export async function runFeed(
         continue;
       }
       const { path: module, version, timestamp } = ev.entry;
-      if (cfg.maxVersions !== undefined && fromFeed >= cfg.maxVersions) break;
+      if (cfg.maxVersions !== undefined && fromFeed >= cfg.maxVersions) {
+        limited = true;
+        break;
+      }
       fromFeed++;
       await runner.room();
       const seq = window.add({ ts: timestamp, key: entryKey(ev.entry) });
@@ -141,9 +176,13 @@ export async function runFeed(
         else wake?.();
       });
     }
+    complete = !runner.stopped;
   } finally {
     await runner.drain();
     await saver.flush();
   }
+  // Only a crawl that read to the end of the feed knows that no line is held back any more.
+  const sawAll = !limited && cfg.until === undefined;
+  if (complete && (future.count > 0 || sawAll)) await state.saveFuture(future.journal(clock(), cfg.maxClockSkewMs));
   return saver.flush();
 }

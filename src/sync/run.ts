@@ -139,6 +139,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     failed: counters.failed,
     filtered: counters.filtered,
     invalid: counters.invalid,
+    future: counters.future,
     bytes: counters.bytes,
     ...(cursor !== undefined && { cursor }),
     failures,

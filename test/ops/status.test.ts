@@ -44,6 +44,7 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
     loadSummary: async () => SUMMARY,
     retries: () => items([retry('a.com/x', '2024-05-01T13:00:00Z'), retry('b.com/y', '2024-05-01T12:30:00Z')]),
     skipped: () => items([{ reason: 'r', code: 'c', at: 'now' }]),
+    future: async () => undefined,
     trustedHead: async () => ({ name: 'sum.golang.org', size: 99, hash: 'aGFzaA==', verified: true }),
     usage: async () => {
       src.walked++;
