@@ -40,6 +40,8 @@ export const ErrorCodes = {
   /** Local filesystem failure (including ENOSPC). */
   IO: 'GOMIRROR_IO',
   NO_SPACE: 'GOMIRROR_NO_SPACE',
+  /** A journal (retry, skipped) reached its cap: the entry is not recorded, the run stops before passing it (exit 1). */
+  JOURNAL_FULL: 'GOMIRROR_JOURNAL_FULL',
   /** Air-gap bundle that fails verification (exit 3). */
   BAD_BUNDLE: 'GOMIRROR_BAD_BUNDLE',
   /** The run was interrupted (SIGINT/SIGTERM); the cursor stays before unfinished work (exit 1). */

@@ -54,6 +54,25 @@ export interface FutureJournal {
   items: FutureItem[];
 }
 
+/** Caps on the journals, so an endless run of failures or invalid entries cannot grow the state without bound. */
+export interface JournalLimits {
+  /** Entries (files) in the retry journal. */
+  maxRetryEntries: number;
+  /** Bytes of the skipped journal. */
+  maxSkippedBytes: number;
+}
+
+export const DEFAULT_JOURNAL_LIMITS: JournalLimits = { maxRetryEntries: 20_000, maxSkippedBytes: 64 * 1024 ** 2 };
+
+function journalFull(journal: 'retry' | 'skipped', file: string, limit: string, what: string): GomirrorError {
+  return new GomirrorError(
+    ErrorCodes.JOURNAL_FULL,
+    `the ${journal} journal ${file} is full (${limit}): ${what} is not recorded, so the run stops and the cursor stays before it; ` +
+      (journal === 'retry' ? 'let retries drain it or remove entries to go on' : 'archive or truncate it to go on'),
+    { op: 'store.state', detail: { journal, file, limit } },
+  );
+}
+
 /** Future-stamped lines kept in the journal at most (the rest are counted only). */
 export const FUTURE_JOURNAL_MAX = 100;
 
@@ -71,6 +90,8 @@ export interface RunSummary {
   invalid: number;
   /** Feed lines held back because they are stamped in the future (absent in summaries of older versions). */
   future?: number;
+  /** Entries a full journal could not record (the run stopped before passing them). */
+  notRecorded?: number;
   bytes: number;
   cursor?: Cursor;
   failures: Array<{ module: string; version: string; code: string; message: string }>;
@@ -132,8 +153,14 @@ export class StateStore {
   private readonly reserveFile: string;
   private readonly futureFile: string;
   private skippedReady: Promise<void> | undefined;
+  /** Entries in the retry journal (counted on first need, then kept up to date) and bytes of the skipped journal. */
+  private retryTotal: number | undefined;
+  private skippedBytes: number | undefined;
 
-  constructor(readonly stateDir: string) {
+  constructor(
+    readonly stateDir: string,
+    private readonly limits: JournalLimits = DEFAULT_JOURNAL_LIMITS,
+  ) {
     this.tmpDir = nodePath.join(stateDir, 'tmp');
     this.retryDir = nodePath.join(stateDir, 'retry');
     this.cursorFile = nodePath.join(stateDir, 'cursor.json');
@@ -237,16 +264,32 @@ export class StateStore {
     return nodePath.join(this.retryDir, `${name}.json`);
   }
 
-  /** Adds or replaces the retry journal entry for item.module@item.version. */
+  /** Adds or replaces the retry journal entry for item.module@item.version; JOURNAL_FULL when a new entry would pass limits.maxRetryEntries. */
   async putRetry(item: RetryItem): Promise<void> {
-    await this.writeJson(this.retryFile(item.module, item.version), item);
+    const file = this.retryFile(item.module, item.version);
+    const replaces = await fs.access(file).then(() => true, () => false);
+    if (replaces) return this.writeJson(file, item);
+    this.retryTotal ??= await this.retryCount();
+    // Checked and counted with no await in between: concurrent puts cannot overshoot the cap.
+    if (this.retryTotal >= this.limits.maxRetryEntries) {
+      throw journalFull('retry', this.retryDir, `${this.limits.maxRetryEntries} entries`, `${item.module}@${item.version}`);
+    }
+    this.retryTotal++;
+    try {
+      await this.writeJson(file, item);
+    } catch (err) {
+      this.retryTotal--;
+      throw err;
+    }
   }
 
   /** Removes the retry journal entry for module@version; no-op if absent. */
   async removeRetry(module: string, version: string): Promise<void> {
     try {
-      await fs.rm(this.retryFile(module, version), { force: true });
+      await fs.unlink(this.retryFile(module, version));
+      if (this.retryTotal !== undefined) this.retryTotal--;
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw ioError(err, 'store.state', `cannot remove retry entry for ${module}@${version}`);
     }
   }
@@ -305,14 +348,28 @@ export class StateStore {
     }
   }
 
-  /** Permanently skipped / invalid entries, append-only JSONL with reasons. */
+  /** Permanently skipped / invalid entries, append-only JSONL with reasons; JOURNAL_FULL when the line would pass limits.maxSkippedBytes. */
   async appendSkipped(item: SkippedItem): Promise<void> {
+    const line = `${JSON.stringify(item)}\n`;
+    const bytes = Buffer.byteLength(line);
     try {
       this.skippedReady ??= this.repairSkippedTail();
       await this.skippedReady;
-      await fs.appendFile(this.skippedFile, `${JSON.stringify(item)}\n`, { mode: STATE_FILE_MODE });
+      this.skippedBytes ??= await fs.stat(this.skippedFile).then((s) => s.size, () => 0);
     } catch (err) {
       this.skippedReady = undefined;
+      throw ioError(err, 'store.state', `cannot append to ${this.skippedFile}`);
+    }
+    if (this.skippedBytes + bytes > this.limits.maxSkippedBytes) {
+      const what = item.module !== undefined ? `${item.module}${item.version !== undefined ? `@${item.version}` : ''}` : 'an invalid feed line';
+      throw journalFull('skipped', this.skippedFile, `${(this.limits.maxSkippedBytes / 1024 ** 2).toFixed(1)} MiB`, what);
+    }
+    this.skippedBytes += bytes;
+    try {
+      await fs.appendFile(this.skippedFile, line, { mode: STATE_FILE_MODE });
+    } catch (err) {
+      this.skippedReady = undefined;
+      this.skippedBytes = undefined;
       throw ioError(err, 'store.state', `cannot append to ${this.skippedFile}`);
     }
   }

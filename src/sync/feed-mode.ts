@@ -4,6 +4,7 @@
  * settled (published, present, filtered, invalid-and-recorded, or journaled).
  */
 import type { SyncConfig } from '../config/config.js';
+import { ErrorCodes, isGomirrorError } from '../errors.js';
 import { crawl, CursorTracker, cursorAt, compileModuleFilter, entryKey, instantFromMs, invalidLineKey, EPOCH_TIMESTAMP, type Cursor, type FeedEvent, type PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type StateStore } from '../store/state.js';
@@ -90,6 +91,20 @@ class FutureTally {
   }
 }
 
+/** Journals an invalid feed line; false (and the run stopped) when the skipped journal is full, so the line is not passed. */
+async function recordInvalid(state: StateStore, ev: FeedEvent & { kind: 'invalid' }, runner: VersionRunner, counters: Counters): Promise<boolean> {
+  const { line } = ev;
+  try {
+    await state.appendSkipped({ raw: line.raw.slice(0, 4096), reason: line.reason, code: 'GOMIRROR_INVALID_ENTRY', at: new Date().toISOString(), ...(line.path !== undefined && { module: line.path }), ...(line.version !== undefined && { version: line.version }) });
+    return true;
+  } catch (err) {
+    if (!isGomirrorError(err, ErrorCodes.JOURNAL_FULL)) throw err;
+    counters.notRecorded++;
+    runner.stopWith(err);
+    return false;
+  }
+}
+
 /** Re-runs journaled versions whose next attempt is due. */
 async function retryDue(runner: VersionRunner, state: StateStore, now: number): Promise<number> {
   let n = 0;
@@ -154,7 +169,7 @@ export async function runFeed(
         const seq = window.add({ ts: ev.timestamp, key: invalidLineKey(ev.line) });
         counters.invalid++;
         logger.warn({ line: ev.line.raw.slice(0, 300), reason: ev.line.reason }, 'invalid feed entry');
-        await state.appendSkipped({ raw: ev.line.raw.slice(0, 4096), reason: ev.line.reason, code: 'GOMIRROR_INVALID_ENTRY', at: new Date().toISOString(), ...(ev.line.path !== undefined && { module: ev.line.path }), ...(ev.line.version !== undefined && { version: ev.line.version }) });
+        if (!(await recordInvalid(state, ev, runner, counters))) break;
         settle(seq);
         continue;
       }

@@ -44,6 +44,23 @@ function exitCode(error: unknown, failed: number): number {
   return failed > 0 ? 1 : 0;
 }
 
+/** Free space on the tree and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
+async function checkSpace(cfg: SyncConfig): Promise<void> {
+  await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
+  await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+}
+
+/**
+ * The error a run ends with once it was interrupted: whatever the abort
+ * broke (a feed page, a lookup: AbortError or a request failure) is
+ * GOMIRROR_ABORTED; security errors and a full disk keep their code.
+ */
+function abortedOr(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (error === undefined || !signal?.aborted) return error;
+  if (isGomirrorError(error) && (error.isSecurity || error.code === ErrorCodes.NO_SPACE || error.code === ErrorCodes.ABORTED)) return error;
+  return new GomirrorError(ErrorCodes.ABORTED, 'interrupted: unfinished versions stay before the cursor', { op: 'sync.run', cause: error });
+}
+
 /**
  * Saves the run summary; on a full disk the space reserve is given back
  * first. When the run already ended with an error, a failure to save is
@@ -67,8 +84,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   await state.init();
   const lock = await acquireLock(cfg.state);
   try {
-    await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
-    await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+    await checkSpace(cfg);
     if (!(await state.ensureReserve())) logger.warn({ state: cfg.state }, 'no room for the space reserve: a full disk may leave no summary');
   } catch (err) {
     await lock.release();
@@ -94,7 +110,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       state,
       counters,
       logger,
-      { concurrency: cfg.concurrency, journal: !isTargeted(cfg), breakerThreshold: Math.max(10, cfg.concurrency * 2), now: Date.now, ...(opts.signal && { signal: opts.signal }) },
+      { concurrency: cfg.concurrency, journal: !isTargeted(cfg), breakerThreshold: Math.max(10, cfg.concurrency * 2), now: Date.now, checkSpace: () => checkSpace(cfg), ...(opts.signal && { signal: opts.signal }) },
     );
     // Lookups of published versions go into the tree every second, not only at the end (which retries any failure).
     const lookups = repeatEvery(LOOKUP_INTERVAL_MS, async () => {
@@ -127,6 +143,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     progress?.stop();
     await ctx.close().catch(() => undefined);
   }
+  error = abortedOr(error, opts.signal);
   const finished = new Date();
   const summary: RunSummary = {
     startedAt: started.toISOString(),
@@ -140,11 +157,15 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     filtered: counters.filtered,
     invalid: counters.invalid,
     future: counters.future,
+    ...(counters.notRecorded > 0 && { notRecorded: counters.notRecorded }),
     bytes: counters.bytes,
     ...(cursor !== undefined && { cursor }),
     failures,
   };
   await saveSummary(state, summary, error, logger).finally(() => lock.release());
+  if (counters.notRecorded > 0) {
+    logger.warn({ notRecorded: counters.notRecorded }, `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of them until the journal has room`);
+  }
   const level = summary.exitCode === 0 ? 'info' : 'warn';
   logger[level]({ summary: { ...summary, failures: failures.length }, present: counters.present }, 'sync finished');
   if (error !== undefined && !(error instanceof GomirrorError)) logger.error({ err: error }, 'sync failed');

@@ -35,6 +35,8 @@ export interface RunnerOptions {
   now: () => number;
   /** Aborted on SIGINT/SIGTERM: unfinished versions are neither journaled nor passed by the cursor. */
   signal?: AbortSignal;
+  /** Run after every checkpoint: throws (e.g. NO_SPACE below --min-free-space) to stop the run there. */
+  checkSpace?: () => Promise<void>;
 }
 
 export interface Failure {
@@ -108,14 +110,16 @@ export class VersionRunner {
     try {
       return await stage();
     } catch (err) {
+      if (err instanceof GomirrorError && err.code === ErrorCodes.JOURNAL_FULL) this.counters.notRecorded++;
       this.stopWith(err);
       return 'unsettled';
     }
   }
 
-  /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint). */
-  checkpoint(): Promise<void> {
-    return this.deps.writer.checkpoint();
+  /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint), then checks free space (opts.checkSpace). */
+  async checkpoint(): Promise<void> {
+    await this.deps.writer.checkpoint();
+    await this.opts.checkSpace?.();
   }
 
   /** Waits for every queued target (downloads queue local work, so they drain first). */
@@ -154,7 +158,7 @@ export class VersionRunner {
     } else this.counters.present++;
     if (attempts > 0) {
       // The journal entry goes only once the version's renames are durable.
-      await this.deps.writer.checkpoint();
+      await this.checkpoint();
       await this.state.removeRetry(t.module, t.version);
     }
     return 'settled';

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { SyncConfig } from '../../src/config/config.js';
 import type { Cursor, PageFetcher } from '../../src/feed/index.js';
 import { createLogger } from '../../src/log.js';
-import type { FutureJournal, StateStore } from '../../src/store/state.js';
+import { StateStore, type FutureJournal } from '../../src/store/state.js';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { runFeed } from '../../src/sync/feed-mode.js';
 import { newCounters } from '../../src/sync/progress.js';
 import type { Settlement, VersionRunner } from '../../src/sync/runner.js';
@@ -93,5 +97,40 @@ describe('runFeed', () => {
     const later = await runFeed({ ...cfg, maxClockSkewMs: 600_000 } as SyncConfig, withPoison, runner, state, newCounters(), logger);
     expect(later.since).toBe(ts(4));
     expect(saved.future?.count).toBe(1);
+  });
+
+  it('stops before an invalid line the full skipped journal cannot record: the cursor does not pass it', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-feedcap-'));
+    try {
+      const lines = [0, 1, 2, 3, 4].map((i) => JSON.stringify({ Path: i === 1 || i === 3 ? `example.com/../evil${i}` : `example.com/m${i}`, Version: 'v1.0.0', Timestamp: ts(i) }));
+      const invalidFeed: PageFetcher = async (since) => lines.filter((_, i) => ts(i) >= since).map((l) => `${l}\n`).join('');
+      const state = new StateStore(dir, { maxRetryEntries: 10, maxSkippedBytes: 400 }); // room for one skipped line
+      await state.init();
+      let stopError: unknown;
+      const runner = {
+        get stopped() {
+          return stopError !== undefined;
+        },
+        stopWith: (err: unknown) => void (stopError ??= err),
+        room: async () => undefined,
+        drain: async () => undefined,
+        checkpoint: async () => undefined,
+        schedule: (_t: VersionTarget, _attempts: number, done: (s: Settlement) => void) => done('settled'),
+      } as unknown as VersionRunner;
+      const counters = newCounters();
+      const cfg = { include: [], exclude: [], maxClockSkewMs: 600_000 } as unknown as SyncConfig;
+      const cursor = await runFeed(cfg, invalidFeed, runner, state, counters, createLogger('silent', 'json'));
+      expect(cursor.since).toBe(ts(2));
+      expect((await state.loadCursor())?.since).toBe(ts(2));
+      expect(counters.notRecorded).toBe(1);
+      expect(counters.invalid).toBe(2);
+      expect(stopError).toBeInstanceOf(GomirrorError);
+      expect((stopError as GomirrorError).code).toBe(ErrorCodes.JOURNAL_FULL);
+      const skipped: string[] = [];
+      for await (const s of state.skipped()) skipped.push(s.module ?? '');
+      expect(skipped).toEqual(['example.com/../evil1']);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
