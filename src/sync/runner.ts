@@ -35,7 +35,7 @@ export interface RunnerOptions {
   now: () => number;
   /** Aborted on SIGINT/SIGTERM: unfinished versions are neither journaled nor passed by the cursor. */
   signal?: AbortSignal;
-  /** Run after every checkpoint: throws (e.g. NO_SPACE below --min-free-space) to stop the run there. */
+  /** Run after every checkpoint and every published version: throws (e.g. NO_SPACE below --min-free-space) to stop the run there. */
   checkSpace?: () => Promise<void>;
 }
 
@@ -155,6 +155,8 @@ export class VersionRunner {
       this.counters.published++;
       this.counters.bytes += out.bytes;
       this.logger.info({ module: t.module, version: t.version, bytes: out.bytes }, 'published');
+      // Each version may have taken up to 1 GB: stop (NO_SPACE, this version left unsettled) once below the minimum.
+      await this.opts.checkSpace?.();
     } else this.counters.present++;
     if (attempts > 0) {
       // The journal entry goes only once the version's renames are durable.
