@@ -38,6 +38,8 @@ export interface LastRunStatus {
   invalid: number;
   /** Feed lines stamped in the future, held back (0 for runs of older versions). */
   future: number;
+  /** Entries a full journal could not record: the run stopped before the cursor passed them. */
+  notRecorded: number;
   bytes: number;
 }
 
@@ -94,6 +96,7 @@ export function lastRunStatus(s: RunSummary): LastRunStatus {
     filtered: s.filtered,
     invalid: s.invalid,
     future: s.future ?? 0,
+    notRecorded: s.notRecorded ?? 0,
     bytes: s.bytes,
   };
 }
@@ -166,6 +169,7 @@ function runLines(r: LastRunStatus): Array<[string, string]> {
     ['last run duration', formatDuration(r.durationSeconds * 1000)],
     ['last run versions', `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}, future ${r.future}`],
     ['last run downloaded', formatBytes(r.bytes)],
+    ...(r.notRecorded > 0 ? [['last run not recorded', `${r.notRecorded} entries: a journal is full, the cursor stays before them until it has room`] as [string, string]] : []),
   ];
 }
 

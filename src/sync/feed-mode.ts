@@ -75,25 +75,36 @@ class CursorSaver {
 
 /** Future-stamped feed lines of one run: all counted, the first FUTURE_JOURNAL_MAX kept for the journal (bounded memory). */
 class FutureTally {
-  count = 0;
   private readonly items: FutureItem[] = [];
 
-  add(ev: FeedEvent & { kind: 'future' }, logger: Logger): void {
-    this.count++;
+  constructor(
+    private readonly counters: Counters,
+    private readonly logger: Logger,
+    private readonly maxClockSkewMs: number,
+  ) {}
+
+  add(ev: FeedEvent & { kind: 'future' }): void {
+    this.counters.future++;
     if (this.items.length >= FUTURE_JOURNAL_MAX) return;
     const { timestamp, raw, path: module, version } = ev;
     this.items.push({ timestamp, raw, ...(module !== undefined && { module }), ...(version !== undefined && { version }) });
-    logger.warn({ timestamp, module, version }, 'index entry stamped in the future: held back, the cursor stays before it');
+    this.logger.warn({ timestamp, module, version }, 'index entry stamped in the future: held back, the cursor stays before it');
   }
 
-  journal(at: number, maxClockSkewMs: number): FutureJournal {
-    return { at: new Date(at).toISOString(), maxClockSkewMs, count: this.count, items: this.items };
+  /** Replaces the journal after a crawl that ended normally; with none held back, only when the crawl read to the end of the feed (`sawAll`). */
+  async save(state: StateStore, now: number, sawAll: boolean): Promise<void> {
+    const count = this.counters.future;
+    if (count === 0 && !sawAll) return;
+    const journal: FutureJournal = { at: new Date(now).toISOString(), maxClockSkewMs: this.maxClockSkewMs, count, items: this.items };
+    await state.saveFuture(journal);
   }
 }
 
-/** Journals an invalid feed line; false (and the run stopped) when the skipped journal is full, so the line is not passed. */
-async function recordInvalid(state: StateStore, ev: FeedEvent & { kind: 'invalid' }, runner: VersionRunner, counters: Counters): Promise<boolean> {
+/** Counts and journals an invalid feed line; false (and the run stopped) when the skipped journal is full, so the line is not passed. */
+async function recordInvalid(state: StateStore, ev: FeedEvent & { kind: 'invalid' }, runner: VersionRunner, counters: Counters, logger: Logger): Promise<boolean> {
   const { line } = ev;
+  counters.invalid++;
+  logger.warn({ line: line.raw.slice(0, 300), reason: line.reason }, 'invalid feed entry');
   try {
     await state.appendSkipped({ raw: line.raw.slice(0, 4096), reason: line.reason, code: 'GOMIRROR_INVALID_ENTRY', at: new Date().toISOString(), ...(line.path !== undefined && { module: line.path }), ...(line.version !== undefined && { version: line.version }) });
     return true;
@@ -153,23 +164,20 @@ export async function runFeed(
   logger.info({ since: start.since }, 'reading the index feed');
   const notAfter = () => instantFromMs(clock() + cfg.maxClockSkewMs);
   const events = crawl(fetchPage, { since: start, accepts, notAfter, ...(cfg.until !== undefined && { until: cfg.until }) });
-  const future = new FutureTally();
+  const future = new FutureTally(counters, logger, cfg.maxClockSkewMs);
   let complete = false;
   let limited = false;
   try {
     for await (const ev of events) {
       if (runner.stopped) break;
       if (ev.kind === 'future') {
-        counters.future++;
-        future.add(ev, logger);
+        future.add(ev);
         continue;
       }
       await windowRoom();
       if (ev.kind === 'invalid') {
         const seq = window.add({ ts: ev.timestamp, key: invalidLineKey(ev.line) });
-        counters.invalid++;
-        logger.warn({ line: ev.line.raw.slice(0, 300), reason: ev.line.reason }, 'invalid feed entry');
-        if (!(await recordInvalid(state, ev, runner, counters))) break;
+        if (!(await recordInvalid(state, ev, runner, counters, logger))) break;
         settle(seq);
         continue;
       }
@@ -196,8 +204,6 @@ export async function runFeed(
     await runner.drain();
     await saver.flush();
   }
-  // Only a crawl that read to the end of the feed knows that no line is held back any more.
-  const sawAll = !limited && cfg.until === undefined;
-  if (complete && (future.count > 0 || sawAll)) await state.saveFuture(future.journal(clock(), cfg.maxClockSkewMs));
+  if (complete) await future.save(state, clock(), !limited && cfg.until === undefined);
   return saver.flush();
 }
