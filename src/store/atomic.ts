@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { fsyncPath, rename, withParentDir, writeNewDurable } from './fsx.js';
-import { dirModeFor, STATE_DIR_MODE, TREE_DIR_MODE, TREE_FILE_MODE } from './modes.js';
+import { dirModeFor, TREE_DIR_MODE, TREE_FILE_MODE } from './modes.js';
 
 /** Suffix of every temporary file name made by tempPath. */
 export const TEMP_SUFFIX = '.tmp';
@@ -104,12 +104,12 @@ export async function publishFiles(files: ReadonlyArray<Placement>): Promise<str
   return [...dirs];
 }
 
-/** Writes data to a new temp file with exactly `mode` in tmpDir (created on demand, 0700: it is state) and fsyncs it; returns its path (for publishFiles). */
+/** Writes data to a new temp file with exactly `mode` in tmpDir (created on demand with the matching directory mode; the run's own tmpDir already exists, 0700) and fsyncs it; returns its path (for publishFiles). */
 export async function writeTempFile(tmpDir: string, hint: string, data: Buffer | string, mode = TREE_FILE_MODE): Promise<string> {
   const temp = tempPath(tmpDir, hint);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
-    await withParentDir(temp, () => writeNewDurable(temp, bytes, mode), STATE_DIR_MODE);
+    await withParentDir(temp, () => writeNewDurable(temp, bytes, mode), dirModeFor(mode));
     return temp;
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);

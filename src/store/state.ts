@@ -181,7 +181,7 @@ export class StateStore {
     try {
       for (const dir of [this.stateDir, this.tmpDir, this.retryDir]) {
         await mkdirs(dir, STATE_DIR_MODE, TREE_DIR_MODE);
-        await fs.chmod(dir, STATE_DIR_MODE);
+        if (((await fs.stat(dir)).mode & 0o7777) !== STATE_DIR_MODE) await fs.chmod(dir, STATE_DIR_MODE);
       }
     } catch (err) {
       throw ioError(err, 'store.state', `cannot create state directory ${this.stateDir}`);
