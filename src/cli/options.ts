@@ -31,5 +31,6 @@ export const syncOptions: Record<string, Options> = {
   'min-download-rate': { type: 'string', describe: 'slowest accepted download, bytes per second: 64K, 1M… (default 64K)' },
   'no-origin-fetch': { type: 'string', describe: 'upstreams asked not to start origin fetches in feed mode: URL[=cached-only|header], or none (default: proxy.golang.org via /cached-only)' },
   'user-agent-contact': { type: 'string', describe: 'URL or mail address added to the User-Agent so upstream operators can reach you' },
+  'max-clock-skew': { type: 'string', describe: 'hold back index entries stamped further than this ahead of this host\'s clock, e.g. 30s, 10m, 1h (default 10m)' },
   'min-free-space': { type: 'string', describe: 'refuse to start a run with less free space than this on the tree or state filesystem: bytes or 512M, 1G… (default 1G; 0 disables)' },
 };

@@ -36,6 +36,8 @@ export interface SyncConfig {
   dryRun: boolean;
   /** Free bytes a run needs on the tree and state filesystems before it starts. */
   minFreeBytes: number;
+  /** How far ahead of this host's clock a feed timestamp may be before the entry is held back. */
+  maxClockSkewMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** Retry give-up age, request deadlines, polite bulk reads, User-Agent contact. */
@@ -50,6 +52,8 @@ export const DEFAULTS = {
   upstream: 'https://proxy.golang.org',
   sumdb: DEFAULT_SUMDB,
   concurrency: 16,
+  /** 10 minutes. */
+  maxClockSkewMs: 600_000,
 } as const;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -112,6 +116,18 @@ function byteSizeOption(raw: RawOptions, key: string): number | undefined {
   return parseByteSize(s) ?? fail(key, `expected a size like 1G, 512M or a number of bytes, got ${JSON.stringify(s)}`);
 }
 
+const SKEW_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A clock-skew duration: "<n>s", "<n>m" or "<n>h" (at most 24h; "0s" allows none). */
+function skewOption(raw: RawOptions, key: string): number | undefined {
+  const s = stringOption(raw, key);
+  if (s === undefined) return undefined;
+  const m = /^(\d{1,6})(s|m|h)$/.exec(s.trim());
+  const ms = m ? Number(m[1]) * (SKEW_UNITS_MS[m[2] as string] ?? 0) : NaN;
+  if (!(ms >= 0 && ms <= 86_400_000)) fail(key, `expected a duration like 30s, 10m or 1h (at most 24h), got ${JSON.stringify(s)}`);
+  return ms;
+}
+
 function boolOption(raw: RawOptions, key: string): boolean {
   const v = raw[key];
   if (v === undefined || v === null) return false;
@@ -171,6 +187,7 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
     concurrency: intOption(raw, 'concurrency', 1, 256) ?? DEFAULTS.concurrency,
     dryRun: boolOption(raw, 'dry-run'),
     minFreeBytes: byteSizeOption(raw, 'min-free-space') ?? DEFAULT_MIN_FREE_BYTES,
+    maxClockSkewMs: skewOption(raw, 'max-clock-skew') ?? DEFAULTS.maxClockSkewMs,
     logLevel: enumOption(raw, 'log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
     logFormat: enumOption(raw, 'log-format', ['json', 'pretty'] as const, isTTY ? 'pretty' : 'json'),
     fetch: parseFetchPolicy(raw, upstreams),

@@ -12,13 +12,15 @@ export type PageFetcher = (since: string, limit: number) => Promise<string>;
 
 /**
  * What the crawler yields: a valid entry, a refused line with its timestamp
- * when it had a valid one, or (with `accepts`) an entry outside the filter,
- * whose path and version were not checked.
+ * when it had a valid one, (with `accepts`) an entry outside the filter,
+ * whose path and version were not checked, or (with `notAfter`) a line
+ * stamped later than the clock allows, which is never passed.
  */
 export type FeedEvent =
   | { kind: 'entry'; entry: FeedEntry }
   | { kind: 'invalid'; line: ParsedLine & { ok: false }; timestamp?: string }
-  | { kind: 'filtered'; path: string; version: string; timestamp: string };
+  | { kind: 'filtered'; path: string; version: string; timestamp: string }
+  | { kind: 'future'; timestamp: string; raw: string; path?: string; version?: string };
 
 /** Where to start, where to stop (inclusive) and the page size (1..2000, default 2000). */
 export interface CrawlOptions {
@@ -31,7 +33,17 @@ export interface CrawlOptions {
    * invalid path nobody mirrors is not worth a journal line, nor the check).
    */
   accepts?: (path: string) => boolean;
+  /**
+   * The latest timestamp the crawl may pass, read once per page (now plus
+   * the allowed clock skew). A line stamped later is yielded as 'future',
+   * the cursor does not pass it, and the crawl ends after its page (the feed
+   * is in time order: what follows is later still).
+   */
+  notAfter?: () => Instant;
 }
+
+/** Longest raw line kept in a 'future' event. */
+const MAX_RAW = 4096;
 
 /** Largest `limit` the index accepts. */
 export const MAX_PAGE_LIMIT = 2000;
@@ -58,6 +70,7 @@ interface PageStats {
   lines: number;
   fresh: number;
   pastUntil: boolean;
+  future: boolean;
 }
 
 /** A line classified: its event, dedup key, and timestamp (with its instant) when it had a valid one. */
@@ -113,6 +126,11 @@ function* scanPage(body: string, tracker: CursorTracker, opts: ScanOptions, stat
     }
     const at = stamp?.ts ?? tracker.since;
     if (tracker.isSeen(at, key, stamp?.instant)) continue;
+    if (stamp !== undefined && opts.notAfter !== undefined && compareInstants(stamp.instant, opts.notAfter) > 0) {
+      stats.future = true;
+      yield futureEvent(text, event, stamp.ts);
+      continue;
+    }
     tracker.advance(at, key);
     stats.fresh++;
     yield event;
@@ -122,19 +140,30 @@ function* scanPage(body: string, tracker: CursorTracker, opts: ScanOptions, stat
 interface ScanOptions {
   until: Instant | undefined;
   accepts: ((path: string) => boolean) | undefined;
+  notAfter: Instant | undefined;
 }
 
-/** Streams new feed events after the cursor, page by page (memory bounded by one page), deduping the inclusive since and clusters; stops when caught up or past `until`. Throws MALFORMED if a full page of one timestamp makes no progress (cluster larger than the limit). */
+/** The 'future' event of a line stamped ahead of the clock, naming its module and version when the line had them. */
+function futureEvent(text: string, event: FeedEvent, timestamp: string): FeedEvent {
+  const named =
+    event.kind === 'entry' ? { path: event.entry.path, version: event.entry.version }
+    : event.kind === 'filtered' ? { path: event.path, version: event.version }
+    : event.kind === 'invalid' ? { ...(event.line.path !== undefined && { path: event.line.path }), ...(event.line.version !== undefined && { version: event.line.version }) }
+    : {};
+  return { kind: 'future', timestamp, raw: text.slice(0, MAX_RAW), ...named };
+}
+
+/** Streams new feed events after the cursor, page by page (memory bounded by one page), deduping the inclusive since and clusters; stops when caught up, past `until`, or at a page holding lines stamped after `notAfter`. Throws MALFORMED if a full page of one timestamp makes no progress (cluster larger than the limit). */
 export async function* crawl(fetchPage: PageFetcher, opts: CrawlOptions): AsyncGenerator<FeedEvent> {
   const limit = checkOptions(opts);
   const tracker = new CursorTracker(opts.since);
-  const scan: ScanOptions = { until: opts.until === undefined ? undefined : parseTimestamp(opts.until), accepts: opts.accepts };
+  const until = opts.until === undefined ? undefined : parseTimestamp(opts.until);
   for (;;) {
     const since = tracker.since;
     const body = await fetchPage(since, limit);
-    const stats: PageStats = { lines: 0, fresh: 0, pastUntil: false };
-    yield* scanPage(body, tracker, scan, stats);
-    if (stats.pastUntil) return;
+    const stats: PageStats = { lines: 0, fresh: 0, pastUntil: false, future: false };
+    yield* scanPage(body, tracker, { until, accepts: opts.accepts, notAfter: opts.notAfter?.() }, stats);
+    if (stats.pastUntil || stats.future) return;
     if (stats.fresh > 0) continue;
     if (stats.lines >= limit) {
       throw new GomirrorError(

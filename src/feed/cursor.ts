@@ -118,6 +118,12 @@ function mustParse(ts: string): Instant {
   return t;
 }
 
+/** The instant `ms` milliseconds after the epoch (a clock reading). Pure. */
+export function instantFromMs(ms: number): Instant {
+  const whole = Math.floor(ms);
+  return { seconds: Math.floor(whole / 1000), nanos: (((whole % 1000) + 1000) % 1000) * 1_000_000 };
+}
+
 /** Orders two instants (negative, 0, positive). */
 export function compareInstants(x: Instant, y: Instant): number {
   if (x.seconds !== y.seconds) return x.seconds < y.seconds ? -1 : 1;

@@ -7,7 +7,16 @@
  */
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Cursor } from '../feed/cursor.js';
-import { StateStore, type RecordedSettings, type RetryItem, type RunSummary, type SkippedItem, type UpstreamHealthRecord } from '../store/state.js';
+import {
+  StateStore,
+  type FutureItem,
+  type FutureJournal,
+  type RecordedSettings,
+  type RetryItem,
+  type RunSummary,
+  type SkippedItem,
+  type UpstreamHealthRecord,
+} from '../store/state.js';
 import { formatDuration } from './duration.js';
 import { offlineClientsNote, readPublishedHead } from './published-head.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
@@ -19,6 +28,8 @@ export interface StatusSources {
   loadSummary(): Promise<RunSummary | undefined>;
   retries(): AsyncIterable<RetryItem>;
   skipped(): AsyncIterable<SkippedItem>;
+  /** Feed lines the last feed run held back because they are stamped in the future. */
+  future(): Promise<FutureJournal | undefined>;
   trustedHead(): Promise<TrustedHeadInfo | undefined>;
   /** The head the tree serves to clients (sumdb/<name>/latest); absent means none is read. */
   publishedHead?(): Promise<TrustedHeadInfo | undefined>;
@@ -41,8 +52,24 @@ export interface LastRunStatus {
   skipped: number;
   filtered: number;
   invalid: number;
+  /** Feed lines stamped in the future, held back (0 for runs of older versions). */
+  future: number;
+  /** Entries a full journal could not record: the run stopped before the cursor passed them. */
+  notRecorded: number;
   bytes: number;
 }
+
+/** Index entries held back because they are stamped further ahead of the clock than allowed. */
+export interface FutureStatus {
+  count: number;
+  seenAt: string;
+  maxClockSkewSeconds: number;
+  /** The first FUTURE_SHOWN of them. */
+  first: FutureItem[];
+}
+
+/** Future-stamped entries listed by status (the journal keeps more). */
+const FUTURE_SHOWN = 10;
 
 /** Everything `gomirror status` reports (the --json shape). */
 export interface StatusReport {
@@ -53,6 +80,7 @@ export interface StatusReport {
   lastRun?: LastRunStatus;
   retry: { count: number; oldestNextAttemptAt?: string };
   skipped: number;
+  future?: FutureStatus;
   trustedHead?: TrustedHeadInfo;
   /** The head the tree publishes, with the warning for clients ahead of it. */
   publishedHead?: TrustedHeadInfo & { offlineClients: string };
@@ -89,8 +117,15 @@ export function lastRunStatus(s: RunSummary): LastRunStatus {
     skipped: s.skipped,
     filtered: s.filtered,
     invalid: s.invalid,
+    future: s.future ?? 0,
+    notRecorded: s.notRecorded ?? 0,
     bytes: s.bytes,
   };
+}
+
+/** Summarises the journal of future-stamped entries for status. Pure. */
+export function futureStatus(j: FutureJournal): FutureStatus {
+  return { count: j.count, seenAt: j.at, maxClockSkewSeconds: j.maxClockSkewMs / 1000, first: j.items.slice(0, FUTURE_SHOWN) };
 }
 
 /** Whole seconds from the cursor time to `now` (never negative). Pure. */
@@ -128,10 +163,12 @@ export async function collectStatus(
   const trustedHead = await src.trustedHead();
   const recorded = await src.settings();
   const health = await src.upstreamHealth();
+  const future = await src.future();
   const synced = cursor !== undefined || summary !== undefined;
   const report: StatusReport = { ...dirs, synced, retry, skipped };
   if (cursor !== undefined) report.cursor = { since: cursor.since, lagSeconds: lagSeconds(cursor.since, now) };
   if (summary !== undefined) report.lastRun = lastRunStatus(summary);
+  if (future !== undefined) report.future = futureStatus(future);
   if (trustedHead !== undefined) report.trustedHead = trustedHead;
   const published = await src.publishedHead?.();
   if (published !== undefined) report.publishedHead = { ...published, offlineClients: offlineClientsNote(published.size) };
@@ -158,8 +195,9 @@ function runLines(r: LastRunStatus): Array<[string, string]> {
     ['last run', `${r.result} (exit ${r.exitCode})`],
     ['last run finished', r.finishedAt],
     ['last run duration', formatDuration(r.durationSeconds * 1000)],
-    ['last run versions', `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}`],
+    ['last run versions', `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}, future ${r.future}`],
     ['last run downloaded', formatBytes(r.bytes)],
+    ...(r.notRecorded > 0 ? [['last run not recorded', `${r.notRecorded} entries: a journal is full, the cursor stays before them until it has room`] as [string, string]] : []),
   ];
 }
 
@@ -191,6 +229,14 @@ function recordedLines(s: RecordedSettings): Array<[string, string]> {
   return rows;
 }
 
+function futureLines(f: FutureStatus): Array<[string, string]> {
+  const name = (i: FutureItem): string => `${i.module ?? '?'}${i.version !== undefined ? `@${i.version}` : ''} at ${i.timestamp}`;
+  return [
+    ['held back', `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the future (seen ${f.seenAt}); the cursor stays before them`],
+    ...f.first.map((i): [string, string] => ['  future entry', name(i)]),
+  ];
+}
+
 /** Renders the report as aligned "key  value" lines for a terminal. Pure. */
 export function formatStatus(r: StatusReport): string {
   const rows: Array<[string, string]> = [['dest', r.dest], ['state', r.state]];
@@ -199,6 +245,7 @@ export function formatStatus(r: StatusReport): string {
   if (r.lastRun) rows.push(...runLines(r.lastRun));
   const oldest = r.retry.oldestNextAttemptAt ? ` (next attempt from ${r.retry.oldestNextAttemptAt})` : '';
   rows.push(['retry backlog', `${r.retry.count}${oldest}`], ['skipped', String(r.skipped)]);
+  if (r.future) rows.push(...futureLines(r.future));
   if (r.trustedHead) {
     const h = r.trustedHead;
     rows.push(['trusted tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`]);
@@ -224,6 +271,7 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     loadSummary: () => state.loadSummary(),
     retries: () => state.retries(),
     skipped: () => state.skipped(),
+    future: () => state.loadFuture(),
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
     publishedHead: () => readPublishedHead(dirs.dest, sumdb),
     usage: () => treeUsage(dirs.dest),

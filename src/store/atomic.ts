@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { fsyncPath, rename, withParentDir, writeNewDurable } from './fsx.js';
+import { dirModeFor, TREE_DIR_MODE, TREE_FILE_MODE } from './modes.js';
 
 /** Suffix of every temporary file name made by tempPath. */
 export const TEMP_SUFFIX = '.tmp';
@@ -31,10 +32,10 @@ export function tempPath(tmpDir: string, hint: string): string {
   return nodePath.join(tmpDir, `${safe}.${process.pid}.${randomUUID()}${TEMP_SUFFIX}`);
 }
 
-/** rename(2) into a directory created on demand, with EXDEV reported as a clear IO error; the caller fsyncs the directory. */
-async function renameNoSync(temp: string, target: string): Promise<void> {
+/** rename(2) into a directory created on demand (with dirMode), with EXDEV reported as a clear IO error; the caller fsyncs the directory. */
+async function renameNoSync(temp: string, target: string, dirMode: number): Promise<void> {
   try {
-    await withParentDir(target, () => rename(temp, target));
+    await withParentDir(target, () => rename(temp, target), dirMode);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EXDEV') {
       throw new GomirrorError(ErrorCodes.IO, `temporary file ${temp} is not on the same filesystem as ${target}`, {
@@ -47,14 +48,14 @@ async function renameNoSync(temp: string, target: string): Promise<void> {
   }
 }
 
-/** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir), fsyncs the directory. */
-export async function writeFileAtomic(target: string, data: Buffer | string, tmpDir: string): Promise<void> {
-  await writeFilesAtomic([{ target, data }], tmpDir);
+/** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir), fsyncs the directory; the file gets exactly `mode` (tree files 0644 by default, state files pass 0600), new directories the matching directory mode. */
+export async function writeFileAtomic(target: string, data: Buffer | string, tmpDir: string, mode = TREE_FILE_MODE): Promise<void> {
+  await writeFilesAtomic([{ target, data }], tmpDir, mode);
 }
 
 /** writeFileAtomic for many files: temps written and fsynced in parallel, renamed, then each distinct directory fsynced once. */
-export async function writeFilesAtomic(files: ReadonlyArray<{ target: string; data: Buffer | string }>, tmpDir: string): Promise<void> {
-  const dirs = await Promise.all(files.map((f) => replaceFile(f.target, f.data, tmpDir)));
+export async function writeFilesAtomic(files: ReadonlyArray<{ target: string; data: Buffer | string }>, tmpDir: string, mode = TREE_FILE_MODE): Promise<void> {
+  const dirs = await Promise.all(files.map((f) => replaceFile(f.target, f.data, tmpDir, mode)));
   try {
     await Promise.all([...new Set(dirs)].map((d) => fsyncPath(d)));
   } catch (err) {
@@ -67,10 +68,10 @@ export async function writeFilesAtomic(files: ReadonlyArray<{ target: string; da
  * before it becomes visible, the rename itself is not yet; returns the
  * directory to fsync (see DirSyncGroup).
  */
-export async function replaceFile(target: string, data: Buffer | string, tmpDir: string): Promise<string> {
-  const temp = await writeTempFile(tmpDir, nodePath.basename(target), data);
+export async function replaceFile(target: string, data: Buffer | string, tmpDir: string, mode = TREE_FILE_MODE): Promise<string> {
+  const temp = await writeTempFile(tmpDir, nodePath.basename(target), data, mode);
   try {
-    await renameNoSync(temp, target);
+    await renameNoSync(temp, target, dirModeFor(mode));
     return nodePath.dirname(target);
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
@@ -94,7 +95,7 @@ export async function publishFiles(files: ReadonlyArray<Placement>): Promise<str
   const dirs = new Set<string>();
   for (const f of files) {
     try {
-      await renameNoSync(f.temp, f.target);
+      await renameNoSync(f.temp, f.target, TREE_DIR_MODE);
     } catch (err) {
       throw ioError(err, 'store.publish', `cannot publish ${f.temp} as ${f.target}`, { temp: f.temp, target: f.target });
     }
@@ -103,12 +104,12 @@ export async function publishFiles(files: ReadonlyArray<Placement>): Promise<str
   return [...dirs];
 }
 
-/** Writes data to a new temp file in tmpDir (created on demand) and fsyncs it; returns its path (for publishFiles). */
-export async function writeTempFile(tmpDir: string, hint: string, data: Buffer | string): Promise<string> {
+/** Writes data to a new temp file with exactly `mode` in tmpDir (created on demand with the matching directory mode; the run's own tmpDir already exists, 0700) and fsyncs it; returns its path (for publishFiles). */
+export async function writeTempFile(tmpDir: string, hint: string, data: Buffer | string, mode = TREE_FILE_MODE): Promise<string> {
   const temp = tempPath(tmpDir, hint);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
-    await withParentDir(temp, () => writeNewDurable(temp, bytes));
+    await withParentDir(temp, () => writeNewDurable(temp, bytes, mode), dirModeFor(mode));
     return temp;
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
@@ -116,10 +117,10 @@ export async function writeTempFile(tmpDir: string, hint: string, data: Buffer |
   }
 }
 
-/** Makes an already-written temp file durable (fsync), for publishFiles; failures are IO errors. */
-export async function syncTempFile(file: string): Promise<void> {
+/** Makes an already-written temp file durable (fsync) with exactly `mode` (whoever wrote it, whatever the umask), for publishFiles; failures are IO errors. */
+export async function syncTempFile(file: string, mode = TREE_FILE_MODE): Promise<void> {
   try {
-    await fsyncPath(file);
+    await fsyncPath(file, mode);
   } catch (err) {
     throw ioError(err, 'store.publish', `cannot fsync ${file}`, { temp: file });
   }

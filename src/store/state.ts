@@ -1,16 +1,23 @@
 /**
  * Run state under the state directory (default <dest>/.gomirror): the feed
  * cursor, the retry journal (one JSON file per module@version), the
- * append-only skipped journal and the last run summary. JSON files are
- * written atomically; journals are iterated from disk, never loaded whole.
+ * append-only skipped journal, the last run summary, and a small space
+ * reserve that a run gives back when the disk fills so that its summary can
+ * still be written. JSON files are written atomically; journals are iterated
+ * from disk, never loaded whole.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { createInterface } from 'node:readline';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isTimestamp, type Cursor } from '../feed/cursor.js';
 import { ioError, writeFileAtomic } from './atomic.js';
+import { mkdirs } from './fsx.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from './modes.js';
+import { DEFAULT_JOURNAL_LIMITS, FUTURE_JOURNAL_MAX, journalFull, type FutureJournal, type JournalLimits } from './journals.js';
+
+export { DEFAULT_JOURNAL_LIMITS, FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type JournalLimits } from './journals.js';
 
 /** A version waiting for another attempt, with the error that stopped the last one. */
 export interface RetryItem {
@@ -49,6 +56,10 @@ export interface RunSummary {
   failed: number;
   filtered: number;
   invalid: number;
+  /** Feed lines held back because they are stamped in the future (absent in summaries of older versions). */
+  future?: number;
+  /** Entries a full journal could not record (the run stopped before passing them). */
+  notRecorded?: number;
   bytes: number;
   cursor?: Cursor;
   failures: Array<{ module: string; version: string; code: string; message: string }>;
@@ -100,6 +111,8 @@ export function mergeUpstreamHealth(prev: readonly UpstreamHealthRecord[], run: 
     };
   });
 }
+/** Size of the space reserve: room for the summary (and a metrics file) on a full disk. Random bytes, so a compressing filesystem reserves it too. */
+export const RESERVE_BYTES = 256 * 1024;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -167,9 +180,17 @@ export class StateStore {
   private readonly skippedFile: string;
   private readonly settingsFile: string;
   private readonly upstreamsFile: string;
+  private readonly reserveFile: string;
+  private readonly futureFile: string;
   private skippedReady: Promise<void> | undefined;
+  /** Entries in the retry journal (counted on first need, then kept up to date) and bytes of the skipped journal. */
+  private retryTotal: number | undefined;
+  private skippedBytes: number | undefined;
 
-  constructor(readonly stateDir: string) {
+  constructor(
+    readonly stateDir: string,
+    private readonly limits: JournalLimits = DEFAULT_JOURNAL_LIMITS,
+  ) {
     this.tmpDir = nodePath.join(stateDir, 'tmp');
     this.retryDir = nodePath.join(stateDir, 'retry');
     this.cursorFile = nodePath.join(stateDir, 'cursor.json');
@@ -177,12 +198,60 @@ export class StateStore {
     this.skippedFile = nodePath.join(stateDir, 'skipped.jsonl');
     this.settingsFile = nodePath.join(stateDir, 'settings.json');
     this.upstreamsFile = nodePath.join(stateDir, 'upstreams.json');
+    this.reserveFile = nodePath.join(stateDir, 'reserve');
+    this.futureFile = nodePath.join(stateDir, 'future.json');
   }
 
-  /** Creates the state, temp and journal directories (mkdir -p). */
+  /** Replaces the journal of future-stamped lines with what the last feed run met (at most FUTURE_JOURNAL_MAX items kept); none removes it. */
+  async saveFuture(j: FutureJournal): Promise<void> {
+    if (j.count === 0) {
+      await fs.rm(this.futureFile, { force: true }).catch((err: unknown) => {
+        throw ioError(err, 'store.state', `cannot remove ${this.futureFile}`);
+      });
+      return;
+    }
+    await this.writeJson(this.futureFile, { ...j, items: j.items.slice(0, FUTURE_JOURNAL_MAX) });
+  }
+
+  /** The journal of future-stamped lines, or undefined when the last feed run met none; MALFORMED if corrupt. */
+  async loadFuture(): Promise<FutureJournal | undefined> {
+    const v = await this.readJson(this.futureFile);
+    if (v === undefined) return undefined;
+    if (!isRecord(v) || typeof v['count'] !== 'number' || !Array.isArray(v['items']) || typeof v['at'] !== 'string') {
+      throw malformed(this.futureFile, 'not a journal of future-stamped feed lines');
+    }
+    return v as unknown as FutureJournal;
+  }
+
+  /** Makes sure the space reserve exists (written atomically); false when there is no room for it (NO_SPACE is not thrown: the run's free-space checks decide). */
+  async ensureReserve(): Promise<boolean> {
+    const size = await fs.stat(this.reserveFile).then((s) => s.size, () => -1);
+    if (size === RESERVE_BYTES) return true;
+    try {
+      await writeFileAtomic(this.reserveFile, randomBytes(RESERVE_BYTES), this.tmpDir, STATE_FILE_MODE);
+      return true;
+    } catch (err) {
+      if (err instanceof GomirrorError && err.code === ErrorCodes.NO_SPACE) return false;
+      throw err;
+    }
+  }
+
+  /** Removes the space reserve, so that a run stopped by a full disk can still write its summary; the next run makes it again. */
+  async releaseReserve(): Promise<void> {
+    try {
+      await fs.rm(this.reserveFile, { force: true });
+    } catch (err) {
+      throw ioError(err, 'store.state', `cannot remove ${this.reserveFile}`);
+    }
+  }
+
+  /** Creates the state, temp and journal directories (mkdir -p; 0700, and 0755 for missing directories above the state) and makes them 0700 if they were not. */
   async init(): Promise<void> {
     try {
-      for (const dir of [this.stateDir, this.tmpDir, this.retryDir]) await fs.mkdir(dir, { recursive: true });
+      for (const dir of [this.stateDir, this.tmpDir, this.retryDir]) {
+        await mkdirs(dir, STATE_DIR_MODE, TREE_DIR_MODE);
+        if (((await fs.stat(dir)).mode & 0o7777) !== STATE_DIR_MODE) await fs.chmod(dir, STATE_DIR_MODE);
+      }
     } catch (err) {
       throw ioError(err, 'store.state', `cannot create state directory ${this.stateDir}`);
     }
@@ -204,7 +273,7 @@ export class StateStore {
   }
 
   private async writeJson(file: string, value: unknown): Promise<void> {
-    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, this.tmpDir);
+    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, this.tmpDir, STATE_FILE_MODE);
   }
 
   /** The saved feed cursor, or undefined before the first run; MALFORMED if the file is corrupt. */
@@ -227,9 +296,23 @@ export class StateStore {
     return nodePath.join(this.retryDir, `${name}.json`);
   }
 
-  /** Adds or replaces the retry journal entry for item.module@item.version. */
+  /** Adds or replaces the retry journal entry for item.module@item.version; JOURNAL_FULL when a new entry would pass limits.maxRetryEntries. */
   async putRetry(item: RetryItem): Promise<void> {
-    await this.writeJson(this.retryFile(item.module, item.version), item);
+    const file = this.retryFile(item.module, item.version);
+    const replaces = await fs.access(file).then(() => true, () => false);
+    if (replaces) return this.writeJson(file, item);
+    this.retryTotal ??= await this.retryCount();
+    // Checked and counted with no await in between: concurrent puts cannot overshoot the cap.
+    if (this.retryTotal >= this.limits.maxRetryEntries) {
+      throw journalFull('retry', this.retryDir, `${this.limits.maxRetryEntries} entries`, `${item.module}@${item.version}`);
+    }
+    this.retryTotal++;
+    try {
+      await this.writeJson(file, item);
+    } catch (err) {
+      this.retryTotal--;
+      throw err;
+    }
   }
 
   /** The retry journal entry for module@version, or undefined when there is none; MALFORMED if it is corrupt. */
@@ -245,8 +328,10 @@ export class StateStore {
   /** Removes the retry journal entry for module@version; no-op if absent. */
   async removeRetry(module: string, version: string): Promise<void> {
     try {
-      await fs.rm(this.retryFile(module, version), { force: true });
+      await fs.unlink(this.retryFile(module, version));
+      if (this.retryTotal !== undefined) this.retryTotal--;
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw ioError(err, 'store.state', `cannot remove retry entry for ${module}@${version}`);
     }
   }
@@ -305,14 +390,28 @@ export class StateStore {
     }
   }
 
-  /** Permanently skipped / invalid entries, append-only JSONL with reasons. */
+  /** Permanently skipped / invalid entries, append-only JSONL with reasons; JOURNAL_FULL when the line would pass limits.maxSkippedBytes. */
   async appendSkipped(item: SkippedItem): Promise<void> {
+    const line = `${JSON.stringify(item)}\n`;
+    const bytes = Buffer.byteLength(line);
     try {
       this.skippedReady ??= this.repairSkippedTail();
       await this.skippedReady;
-      await fs.appendFile(this.skippedFile, `${JSON.stringify(item)}\n`);
+      this.skippedBytes ??= await fs.stat(this.skippedFile).then((s) => s.size, () => 0);
     } catch (err) {
       this.skippedReady = undefined;
+      throw ioError(err, 'store.state', `cannot append to ${this.skippedFile}`);
+    }
+    if (this.skippedBytes + bytes > this.limits.maxSkippedBytes) {
+      const what = item.module !== undefined ? `${item.module}${item.version !== undefined ? `@${item.version}` : ''}` : 'an invalid feed line';
+      throw journalFull('skipped', this.skippedFile, `${(this.limits.maxSkippedBytes / 1024 ** 2).toFixed(1)} MiB`, what);
+    }
+    this.skippedBytes += bytes;
+    try {
+      await fs.appendFile(this.skippedFile, line, { mode: STATE_FILE_MODE });
+    } catch (err) {
+      this.skippedReady = undefined;
+      this.skippedBytes = undefined;
       throw ioError(err, 'store.state', `cannot append to ${this.skippedFile}`);
     }
   }

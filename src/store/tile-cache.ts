@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { STATE_FILE_MODE } from './modes.js';
 import { assertInside } from './layout.js';
 
 export interface TileCache {
@@ -36,7 +37,7 @@ export function fileTileCache(dir: string, tmpDir: string): TileCache {
       }
     },
     async put(tilePath, data) {
-      await writeFileAtomic(file(tilePath), data, tmpDir);
+      await writeFileAtomic(file(tilePath), data, tmpDir, STATE_FILE_MODE);
     },
   };
 }

@@ -61,8 +61,9 @@ export function fileTrustedHeadStore(stateDir: string, sumdbName: string): Trust
     async save(note: Buffer): Promise<void> {
       const tmp = join(dir, `.latest.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
       try {
-        await mkdir(dir, { recursive: true });
-        const fh = await open(tmp, 'wx', 0o644);
+        // State: private to its owner (a umask can only take bits away from these).
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const fh = await open(tmp, 'wx', 0o600);
         try {
           await fh.writeFile(note);
           await fh.sync();

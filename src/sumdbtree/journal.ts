@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ioError } from '../store/atomic.js';
-import { close, fsync, open, writeAll } from '../store/fsx.js';
+import { close, fsync, mkdirs, open, writeAll } from '../store/fsx.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE } from '../store/modes.js';
 
 export interface PendingRecord {
   module: string;
@@ -127,8 +128,8 @@ export class PendingJournal {
   }
 
   private async openJournal(): Promise<number> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    return open(this.file, 'a');
+    await mkdirs(path.dirname(this.file), STATE_DIR_MODE);
+    return open(this.file, 'a', STATE_FILE_MODE);
   }
 }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic, writeFilesAtomic } from '../store/atomic.js';
 import { ensureTreeDir } from '../store/safe-dir.js';
+import { STATE_FILE_MODE } from '../store/modes.js';
 import {
   ProvenTiles,
   proveTree,
@@ -319,7 +320,7 @@ export function fileHeadsStore(file: string, tmpDir: string): PublishedHeads {
       return v as number[];
     },
     async save(sizes) {
-      await writeFileAtomic(file, `${JSON.stringify(sizes)}\n`, tmpDir);
+      await writeFileAtomic(file, `${JSON.stringify(sizes)}\n`, tmpDir, STATE_FILE_MODE);
     },
   };
 }

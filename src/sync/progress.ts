@@ -10,11 +10,15 @@ export interface Counters {
   skipped: number;
   filtered: number;
   invalid: number;
+  /** Feed lines stamped further in the future than the allowed clock skew (held back). */
+  future: number;
+  /** Entries a full journal could not record (each one stops the run before the cursor passes it). */
+  notRecorded: number;
   bytes: number;
 }
 
 export function newCounters(): Counters {
-  return { scheduled: 0, published: 0, present: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, bytes: 0 };
+  return { scheduled: 0, published: 0, present: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, future: 0, notRecorded: 0, bytes: 0 };
 }
 
 function human(bytes: number): string {

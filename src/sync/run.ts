@@ -4,7 +4,7 @@
  */
 import type { SyncConfig } from '../config/config.js';
 import { isTargeted } from '../config/config.js';
-import { GomirrorError, exitCodeFor } from '../errors.js';
+import { ErrorCodes, GomirrorError, exitCodeFor, isGomirrorError } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { BulkRecordSource, bulkWindow } from '../sumdb/bulk.js';
@@ -47,6 +47,38 @@ function exitCode(error: unknown, failed: number): number {
   return failed > 0 ? 1 : 0;
 }
 
+/** Free space on the tree and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
+async function checkSpace(cfg: SyncConfig): Promise<void> {
+  await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
+  await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+}
+
+/**
+ * The error a run ends with once it was interrupted: whatever the abort
+ * broke (a feed page, a lookup: AbortError or a request failure) is
+ * GOMIRROR_ABORTED; security errors and a full disk keep their code.
+ */
+function abortedOr(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (error === undefined || !signal?.aborted) return error;
+  if (isGomirrorError(error) && (error.isSecurity || error.code === ErrorCodes.NO_SPACE || error.code === ErrorCodes.ABORTED)) return error;
+  return new GomirrorError(ErrorCodes.ABORTED, 'interrupted: unfinished versions stay before the cursor', { op: 'sync.run', cause: error });
+}
+
+/**
+ * Saves the run summary; on a full disk the space reserve is given back
+ * first. When the run already ended with an error, a failure to save is
+ * logged, not thrown (the run's own error decides the exit code).
+ */
+async function saveSummary(state: StateStore, summary: RunSummary, error: unknown, logger: Logger): Promise<void> {
+  try {
+    if (isGomirrorError(error, ErrorCodes.NO_SPACE)) await state.releaseReserve();
+    await state.saveSummary(summary);
+  } catch (err) {
+    if (error === undefined) throw err;
+    logger.error({ err }, 'cannot save the run summary');
+  }
+}
+
 /** Runs one sync; never throws for per-version failures, which end up in the summary and journal. */
 export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncResult> {
   const { logger } = opts;
@@ -56,8 +88,8 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   await state.init();
   const lock = await acquireLock(cfg.state);
   try {
-    await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
-    await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+    await checkSpace(cfg);
+    if (!(await state.ensureReserve())) logger.warn({ state: cfg.state }, 'no room for the space reserve: a full disk may leave no summary');
   } catch (err) {
     await lock.release();
     throw err;
@@ -87,6 +119,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
         journal: !isTargeted(cfg),
         breakerThreshold: Math.max(10, cfg.concurrency * 2),
         now,
+        checkSpace: () => checkSpace(cfg),
         schedule: { ...DEFAULT_SCHEDULE, giveUpAfterMs: cfg.fetch.retryGiveUpAfterMs },
         ...(opts.signal && { signal: opts.signal }),
       },
@@ -123,6 +156,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     await state.recordUpstreamHealth(ctx.proxy.activity()).catch((err: unknown) => logger.warn({ err }, 'cannot record upstream health'));
     await ctx.close().catch(() => undefined);
   }
+  error = abortedOr(error, opts.signal);
   const finished = new Date();
   const summary: RunSummary = {
     startedAt: started.toISOString(),
@@ -135,14 +169,15 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     failed: counters.failed,
     filtered: counters.filtered,
     invalid: counters.invalid,
+    future: counters.future,
+    ...(counters.notRecorded > 0 && { notRecorded: counters.notRecorded }),
     bytes: counters.bytes,
     ...(cursor !== undefined && { cursor }),
     failures,
   };
-  try {
-    await state.saveSummary(summary);
-  } finally {
-    await lock.release();
+  await saveSummary(state, summary, error, logger).finally(() => lock.release());
+  if (counters.notRecorded > 0) {
+    logger.warn({ notRecorded: counters.notRecorded }, `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of them until the journal has room`);
   }
   const level = summary.exitCode === 0 ? 'info' : 'warn';
   logger[level]({ summary: { ...summary, failures: failures.length }, present: counters.present }, 'sync finished');

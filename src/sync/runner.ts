@@ -38,6 +38,8 @@ export interface RunnerOptions {
   schedule?: RetrySchedule;
   /** Aborted on SIGINT/SIGTERM: unfinished versions are neither journaled nor passed by the cursor. */
   signal?: AbortSignal;
+  /** Run after every checkpoint and every published version: throws (e.g. NO_SPACE below --min-free-space) to stop the run there. */
+  checkSpace?: () => Promise<void>;
 }
 
 export interface Failure {
@@ -75,6 +77,16 @@ export class VersionRunner {
     return this.stopError !== undefined;
   }
 
+  /**
+   * Stops the run with err (the first stop wins): nothing more is started,
+   * and versions that have not finished stay unsettled.
+   */
+  stopWith(err: unknown): void {
+    if (this.stopped) return;
+    this.stopError = err instanceof GomirrorError ? err : new GomirrorError(ErrorCodes.IO, `run stopped: ${String(err)}`, { op: 'sync.run', cause: err });
+    this.logger.error({ err }, this.stopError.code === ErrorCodes.NO_SPACE ? 'disk full: stopping the run' : 'stopping the run');
+  }
+
   /** Waits until the queue has room (backpressure for the producer). */
   async room(): Promise<void> {
     await this.queue.onSizeLessThan(this.opts.concurrency * 2);
@@ -88,17 +100,29 @@ export class VersionRunner {
   schedule(t: VersionTarget, attempts: number, done: (s: Settlement) => void): void {
     this.counters.scheduled++;
     void this.queue.add(async () => {
-      const next = await this.download(t, attempts);
+      const next = await this.guard(() => this.download(t, attempts));
       if (typeof next === 'string') return done(next);
       // No waiting line: a longer one kept more versions in memory (peak RSS +15 MB on the bench) for no speed.
       await this.local.onSizeLessThan(1);
-      void this.local.add(async () => done(await next()));
+      void this.local.add(async () => done(await this.guard(next)));
     });
   }
 
-  /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint). */
-  checkpoint(): Promise<void> {
-    return this.deps.writer.checkpoint();
+  /** Runs a stage; an error it did not handle (e.g. ENOSPC while journaling) stops the run and leaves the version unsettled. */
+  private async guard<T>(stage: () => Promise<T>): Promise<T | 'unsettled'> {
+    try {
+      return await stage();
+    } catch (err) {
+      if (err instanceof GomirrorError && err.code === ErrorCodes.JOURNAL_FULL) this.counters.notRecorded++;
+      this.stopWith(err);
+      return 'unsettled';
+    }
+  }
+
+  /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint), then checks free space (opts.checkSpace). */
+  async checkpoint(): Promise<void> {
+    await this.deps.writer.checkpoint();
+    await this.opts.checkSpace?.();
   }
 
   /** Waits for every queued target (downloads queue local work, so they drain first). */
@@ -134,10 +158,12 @@ export class VersionRunner {
       this.counters.published++;
       this.counters.bytes += out.bytes;
       this.logger.info({ module: t.module, version: t.version, bytes: out.bytes }, 'published');
+      // Each version may have taken up to 1 GB: stop (NO_SPACE, this version left unsettled) once below the minimum.
+      await this.opts.checkSpace?.();
     } else this.counters.present++;
     if (attempts > 0) {
       // The journal entry goes only once the version's renames are durable.
-      await this.deps.writer.checkpoint();
+      await this.checkpoint();
       await this.state.removeRetry(t.module, t.version);
     }
     return 'settled';
@@ -152,10 +178,7 @@ export class VersionRunner {
       // Failed (counted and reported), but neither journaled nor passed by the cursor: the next run redoes it.
       this.counters.failed++;
       if (this.failures.length < MAX_REPORTED_FAILURES) this.failures.push({ module: t.module, version: t.version, ...describeFailure(err) });
-      if (!this.stopped) {
-        this.stopError = err;
-        this.logger.error({ err, module: t.module, version: t.version }, 'disk full: stopping the run');
-      }
+      this.stopWith(err);
       return 'unsettled';
     }
     const kind = classifyFailure(err);

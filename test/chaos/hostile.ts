@@ -22,7 +22,8 @@ export interface HostileOptions {
   findings?: boolean;
 }
 
-const T = '2030-01-01T00:00:00Z';
+// After every corpus entry (2020 on) but in the past: entries stamped in the future are held back, not journaled.
+const T = '2025-01-01T00:00:00Z';
 const entry = (Path: string, Version: string): string => JSON.stringify({ Path, Version, Timestamp: T });
 
 /** Feed lines that must each be refused (and journaled as skipped) without touching the disk. */

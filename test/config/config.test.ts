@@ -265,3 +265,17 @@ describe('since / until calendar checks', () => {
     }
   });
 });
+
+describe('--max-clock-skew', () => {
+  it('defaults to 10 minutes and takes s, m and h up to 24h; anything else is a CONFIG error naming the key', () => {
+    expect(parseSyncConfig(base, false).maxClockSkewMs).toBe(600_000);
+    expect(parseSyncConfig({ ...base, 'max-clock-skew': '30s' }, false).maxClockSkewMs).toBe(30_000);
+    expect(parseSyncConfig({ ...base, 'max-clock-skew': '1h' }, false).maxClockSkewMs).toBe(3_600_000);
+    expect(parseSyncConfig({ ...base, 'max-clock-skew': '0s' }, false).maxClockSkewMs).toBe(0);
+    for (const bad of ['soon', '25h', '-1m', '10']) {
+      const err = errorOf(() => parseSyncConfig({ ...base, 'max-clock-skew': bad }, false));
+      expect(err.code, bad).toBe(ErrorCodes.CONFIG);
+      expect(err.message).toContain('max-clock-skew');
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
 import { crawl, type FeedEvent, type PageFetcher } from '../../src/feed/crawler.js';
-import { advanceCursor, compareTimestamps, cursorAt, type Cursor } from '../../src/feed/cursor.js';
+import { advanceCursor, compareTimestamps, cursorAt, instantFromMs, parseTimestamp, type Cursor, type Instant } from '../../src/feed/cursor.js';
 import { entryKey, invalidLineKey } from '../../src/feed/entry.js';
 
 interface Row {
@@ -45,7 +45,7 @@ async function collect(gen: AsyncGenerator<FeedEvent>): Promise<FeedEvent[]> {
 }
 
 const keys = (events: FeedEvent[]): string[] =>
-  events.map((e) => (e.kind === 'entry' ? entryKey(e.entry) : e.kind === 'filtered' ? `filtered:${entryKey(e)}` : invalidLineKey(e.line)));
+  events.map((e) => (e.kind === 'entry' ? entryKey(e.entry) : e.kind === 'filtered' ? `filtered:${entryKey(e)}` : e.kind === 'future' ? `future:${e.raw}` : invalidLineKey(e.line)));
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
   try {
@@ -169,6 +169,50 @@ describe('crawl', () => {
     const events = await collect(crawl(feed.fetch, { since: START, until: ts(4), pageLimit: 3 }));
     expect(keys(events)).toEqual([0, 1, 2, 3, 4].map((i) => `example.com/m${i}@v1.0.0`));
     expect(feed.calls.map((c) => c.since)).toEqual([START.since, ts(2), ts(4)]);
+  });
+
+  it('holds back lines stamped after notAfter (entries, filtered and invalid ones): yielded as future, never passed, no further page', async () => {
+    const rows = [
+      row('example.com/a', 'v1.0.0', ts(1)),
+      row('example.com/b', 'v1.0.0', ts(5)), // exactly notAfter: passed
+      row('other.org/f', 'v1.0.0', ts(6)), // filtered, but in the future: held back all the same
+      { ts: ts(7), line: JSON.stringify({ Path: 'example.com/../evil', Version: 'v1.0.0', Timestamp: ts(7) }) },
+      row('example.com/poison', 'v1.0.0', '9999-12-31T23:59:59Z'),
+    ];
+    const feed = fakeFeed(rows);
+    let reads = 0;
+    const notAfter = (): Instant => {
+      reads++;
+      return parseTimestamp(ts(5))!;
+    };
+    const accepts = (p: string): boolean => p.startsWith('example.com/');
+    const events = await collect(crawl(feed.fetch, { since: START, accepts, notAfter, pageLimit: 10 }));
+    expect(events.map((e) => e.kind)).toEqual(['entry', 'entry', 'future', 'future', 'future']);
+    const future = events.filter((e): e is FeedEvent & { kind: 'future' } => e.kind === 'future');
+    expect(future.map((e) => [e.path, e.version, e.timestamp])).toEqual([
+      ['other.org/f', 'v1.0.0', ts(6)],
+      ['example.com/../evil', 'v1.0.0', ts(7)],
+      ['example.com/poison', 'v1.0.0', '9999-12-31T23:59:59Z'],
+    ]);
+    expect(future[2]!.raw).toBe(rows[4]!.line);
+    expect(feed.calls).toHaveLength(1); // the crawl ends at the page that reached the future
+    expect(reads).toBe(1);
+    // Resuming from the last passed entry holds the same lines back again.
+    const cursor = advanceCursor(advanceCursor(START, ts(1), 'example.com/a@v1.0.0'), ts(5), 'example.com/b@v1.0.0');
+    const again = await collect(crawl(fakeFeed(rows).fetch, { since: cursor, accepts, notAfter }));
+    expect(again.map((e) => e.kind)).toEqual(['future', 'future', 'future']);
+  });
+
+  it('reads the clock once per page: an entry the clock has caught up with is passed on a later page', async () => {
+    const rows = Array.from({ length: 6 }, (_, i) => row(`example.com/m${i}`, 'v1.0.0', ts(i)));
+    // Pages: m0-m2, then m2-m4, then m4-m5, then m5 alone (caught up); the clock moves on between them.
+    const clock = [ts(2), ts(4), ts(9)];
+    const events = await collect(crawl(fakeFeed(rows).fetch, { since: START, pageLimit: 3, notAfter: () => parseTimestamp(clock.shift() ?? ts(0))! }));
+    expect(events.map((e) => e.kind)).toEqual(['entry', 'entry', 'entry', 'entry', 'entry', 'entry']);
+    // With a clock that stays at ts(2), m3 is held back and the crawl ends there.
+    const stuck = await collect(crawl(fakeFeed(rows).fetch, { since: START, pageLimit: 3, notAfter: () => parseTimestamp(ts(2))! }));
+    expect(stuck.map((e) => e.kind)).toEqual(['entry', 'entry', 'entry', 'future', 'future']);
+    expect(instantFromMs(Date.parse('2020-01-01T00:00:05.250Z'))).toEqual({ seconds: parseTimestamp('2020-01-01T00:00:05Z')!.seconds, nanos: 250_000_000 });
   });
 
   it('stops when caught up: an empty page or one with nothing new', async () => {

@@ -44,6 +44,7 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
     loadSummary: async () => SUMMARY,
     retries: () => items([retry('a.com/x', '2024-05-01T13:00:00Z'), retry('b.com/y', '2024-05-01T12:30:00Z')]),
     skipped: () => items([{ reason: 'r', code: 'c', at: 'now' }]),
+    future: async () => undefined,
     trustedHead: async () => ({ name: 'sum.golang.org', size: 99, hash: 'aGFzaA==', verified: true }),
     settings: async () => undefined,
     upstreamHealth: async () => [],
@@ -98,6 +99,19 @@ describe('formatStatus', () => {
     expect(text).toMatch(/^retry backlog\s+2 \(next attempt from 2024-05-01T12:30:00Z\)$/m);
     expect(text).toMatch(/^trusted tree\s+sum\.golang\.org size 99 hash aGFzaA==$/m);
     expect(text).toMatch(/^modules\s+4$/m);
+  });
+
+  it('shows future-stamped entries held back and entries a full journal did not record', async () => {
+    const future = { at: '2024-05-01T12:00:00.000Z', maxClockSkewMs: 600_000, count: 2, items: [{ module: 'example.com/p', version: 'v1.0.0', timestamp: '9999-12-31T23:59:59Z', raw: '{}' }] };
+    const src = fakeSources({ future: async () => future, loadSummary: async () => ({ ...SUMMARY, future: 2, notRecorded: 3 }) });
+    const r = await collectStatus(DIRS, src, NOW);
+    expect(r.future).toEqual({ count: 2, seenAt: future.at, maxClockSkewSeconds: 600, first: future.items });
+    expect(r.lastRun).toMatchObject({ future: 2, notRecorded: 3 });
+    const text = formatStatus(r);
+    expect(text).toMatch(/^held back\s+2 index entries stamped more than 10m in the future \(seen 2024-05-01T12:00:00\.000Z\); the cursor stays before them$/m);
+    expect(text).toMatch(/^\s+future entry\s+example\.com\/p@v1\.0\.0 at 9999-12-31T23:59:59Z$/m);
+    expect(text).toMatch(/^last run not recorded\s+3 entries: a journal is full/m);
+    expect(text).toMatch(/future 2$/m);
   });
 
   it('flags an unverified trusted head', async () => {

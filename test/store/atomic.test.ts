@@ -108,3 +108,32 @@ describe('tempPath / publishFiles / removeStaleTemps', () => {
     expect(await fs.readdir(tmp)).toEqual([]);
   });
 });
+
+describe('modes whatever the umask', () => {
+  const modeOf = async (p: string): Promise<string> => ((await fs.stat(p)).mode & 0o7777).toString(8);
+
+  it('tree files 0644 in new 0755 directories, state files 0600 in new 0700 directories, under umask 077 and 000', async () => {
+    for (const umask of [0o077, 0o000]) {
+      const old = process.umask(umask);
+      try {
+        const base = nodePath.join(dir, `u${umask.toString(8)}`);
+        await writeFileAtomic(nodePath.join(base, 'tree', 'a', 'b', 'f.zip'), 'zip', nodePath.join(base, 'metrics-tmp'));
+        expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b', 'f.zip'))).toBe('644');
+        expect(await modeOf(nodePath.join(base, 'tree', 'a'))).toBe('755');
+        expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b'))).toBe('755');
+        expect(await modeOf(nodePath.join(base, 'metrics-tmp'))).toBe('755'); // a temp directory made for tree-mode files
+        await writeFileAtomic(nodePath.join(base, 'state', 'sumdb', 'latest'), 'head', tmp, 0o600);
+        expect(await modeOf(nodePath.join(base, 'state', 'sumdb', 'latest'))).toBe('600');
+        expect(await modeOf(nodePath.join(base, 'state'))).toBe('700');
+        expect(await modeOf(nodePath.join(base, 'state', 'sumdb'))).toBe('700');
+        // A payload file someone else wrote with the umask's mode is published 0644.
+        const payload = nodePath.join(tmp, `payload-${umask}`);
+        await fs.writeFile(payload, 'x', { mode: 0o666 });
+        await syncTempFile(payload);
+        expect(await modeOf(payload)).toBe('644');
+      } finally {
+        process.umask(old);
+      }
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
+import { RESERVE_BYTES, StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
 
 let dir: string;
 let store: StateStore;
@@ -139,5 +139,52 @@ describe('StateStore', () => {
     expect(await store.loadSummary()).toEqual(s);
     await fs.writeFile(nodePath.join(store.stateDir, 'summary.json'), '[]');
     await expect(store.loadSummary()).rejects.toMatchObject({ code: ErrorCodes.MALFORMED });
+  });
+
+  it('keeps a space reserve that a full-disk ending gives back and the next run makes again', async () => {
+    const reserve = nodePath.join(store.stateDir, 'reserve');
+    expect(await store.ensureReserve()).toBe(true);
+    expect((await fs.stat(reserve)).size).toBe(RESERVE_BYTES);
+    const first = await fs.readFile(reserve);
+    expect(await store.ensureReserve()).toBe(true);
+    expect((await fs.readFile(reserve)).equals(first)).toBe(true); // not rewritten when present
+    await store.releaseReserve();
+    await expect(fs.access(reserve)).rejects.toThrow();
+    await store.releaseReserve(); // idempotent
+    expect(await store.ensureReserve()).toBe(true);
+    expect((await fs.stat(reserve)).size).toBe(RESERVE_BYTES);
+  });
+
+  it('caps the retry journal: a new entry past the cap is JOURNAL_FULL, replacing or removing one is not, and room comes back', async () => {
+    const capped = new StateStore(store.stateDir, { maxRetryEntries: 3, maxSkippedBytes: 1 << 20 });
+    await store.putRetry(retry(0)); // written before this store counted: found by the first count
+    await capped.putRetry(retry(1));
+    await capped.putRetry(retry(2));
+    const full = await capped.putRetry(retry(3)).catch((e: unknown) => e);
+    expect(full).toMatchObject({ code: ErrorCodes.JOURNAL_FULL });
+    expect((full as Error).message).toMatch(/retry journal .* is full \(3 entries\): example\.com\/m3@v1\.0\.3 is not recorded, so the run stops and the cursor stays before it/);
+    await capped.putRetry(retry(2, 5)); // replacing an entry needs no room
+    expect(await capped.retryCount()).toBe(3);
+    // Concurrent puts cannot overshoot the cap.
+    await capped.removeRetry('example.com/m0', 'v1.0.0');
+    await capped.removeRetry('example.com/m0', 'v1.0.0'); // absent: no double count
+    const results = await Promise.allSettled([4, 5, 6].map((i) => capped.putRetry(retry(i))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await capped.retryCount()).toBe(3);
+  });
+
+  it('caps the skipped journal by size: the line that would pass it is JOURNAL_FULL and not written', async () => {
+    const capped = new StateStore(store.stateDir, { maxRetryEntries: 10, maxSkippedBytes: 300 });
+    const item = (i: number): SkippedItem => ({ module: `example.com/m${i}`, version: 'v1.0.0', reason: 'gone', code: 'GOMIRROR_GONE', at: '2024-01-01T00:00:00Z' });
+    await capped.appendSkipped(item(1));
+    await capped.appendSkipped(item(2));
+    const sizeBefore = (await fs.stat(nodePath.join(store.stateDir, 'skipped.jsonl'))).size;
+    const full = await capped.appendSkipped(item(3)).catch((e: unknown) => e);
+    expect(full).toMatchObject({ code: ErrorCodes.JOURNAL_FULL });
+    expect((full as Error).message).toContain('example.com/m3@v1.0.0 is not recorded');
+    expect((await fs.stat(nodePath.join(store.stateDir, 'skipped.jsonl'))).size).toBe(sizeBefore);
+    expect((await all(capped.skipped())).map((s) => s.module)).toEqual(['example.com/m1', 'example.com/m2']);
+    // A new store (the next run) measures the file and is still full.
+    await expect(new StateStore(store.stateDir, { maxRetryEntries: 10, maxSkippedBytes: 300 }).appendSkipped(item(4))).rejects.toMatchObject({ code: ErrorCodes.JOURNAL_FULL });
   });
 });

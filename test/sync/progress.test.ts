@@ -5,7 +5,7 @@ const counters = (c: Partial<Counters>): Counters => ({ ...newCounters(), ...c }
 
 describe('progressLine', () => {
   it('starts at zero without an ETA', () => {
-    expect(newCounters()).toEqual({ scheduled: 0, published: 0, present: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, bytes: 0 });
+    expect(newCounters()).toEqual({ scheduled: 0, published: 0, present: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, future: 0, notRecorded: 0, bytes: 0 });
     expect(progressLine(newCounters(), 0)).toBe('0/0 versions (0 failed) 0 B 0 B/s');
   });
 

@@ -7,7 +7,7 @@ import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath } from '../../src/module/index.js';
 import { bytesPayload } from '../../src/store/payload.js';
-import type { StateStore } from '../../src/store/state.js';
+import { StateStore } from '../../src/store/state.js';
 import { TreeWriter } from '../../src/store/writer.js';
 import type { PendingJournal } from '../../src/sumdbtree/journal.js';
 import { newCounters } from '../../src/sync/progress.js';
@@ -114,5 +114,33 @@ describe('VersionRunner', () => {
     expect(settled).toEqual(['unsettled']);
     expect(counters.failed).toBe(1);
     expect(counters.published).toBe(0);
+  });
+
+  it('stops the run when the retry journal is full: the failure it cannot record stays unsettled and is counted', async () => {
+    const tmp = join(dir, 'tmp');
+    const state = new StateStore(join(dir, 'state'), { maxRetryEntries: 2, maxSkippedBytes: 1 << 20 });
+    await state.init();
+    const down = (): never => {
+      throw new GomirrorError(ErrorCodes.HTTP, '503 from every upstream', { op: 'fetch' });
+    };
+    const fetcher = { getBytes: async () => down(), fetchPayload: async () => down() } as unknown as Fetcher;
+    const sumdb = { lookup: async () => down() } as unknown as ReturnType<typeof sourceFor>;
+    const counters = newCounters();
+    const runner = new VersionRunner(
+      { fetcher, sumdb, writer: new TreeWriter(join(dir, 'tree'), tmp), tmpDir: tmp, pending: {} as PendingJournal, memory: new MemoryBudget(1 << 20, 1 << 20) },
+      state,
+      counters,
+      createLogger('silent', 'json'),
+      { concurrency: 1, journal: true, breakerThreshold: 100, now: Date.now },
+    );
+    const settled: Settlement[] = [];
+    for (let i = 0; i < 4; i++) runner.schedule({ module: `example.com/m${i}`, version: 'v1.0.0', withZip: true }, 0, (s) => settled.push(s));
+    await runner.drain();
+    expect(settled).toEqual(['settled', 'settled', 'unsettled', 'unsettled']);
+    expect(runner.stopError?.code).toBe(ErrorCodes.JOURNAL_FULL);
+    // The 3rd could not be recorded; the 4th either failed the same way or never started (the run had stopped).
+    expect(counters.notRecorded).toBeGreaterThanOrEqual(1);
+    expect(counters.notRecorded).toBeLessThanOrEqual(2);
+    expect(await state.retryCount()).toBe(2);
   });
 });

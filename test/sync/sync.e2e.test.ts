@@ -198,12 +198,12 @@ describe.skipIf(!e2e)('gomirror sync under faults and hostile input', () => {
     const base = await tmp('hostile');
     const dest = path.join(base, 'tree');
     up.addFeedEntries([
-      JSON.stringify({ Path: '../../etc', Version: 'v1.0.0', Timestamp: '2030-01-01T00:00:00Z' }),
-      JSON.stringify({ Path: '/abs/path.com/x', Version: 'v1.0.0', Timestamp: '2030-01-01T00:00:00Z' }),
-      JSON.stringify({ Path: 'example.com/a\u0000b', Version: 'v1.0.0', Timestamp: '2030-01-01T00:00:00Z' }),
-      JSON.stringify({ Path: 'example.com/ok', Version: 'v1.0.0/../../x', Timestamp: '2030-01-01T00:00:00Z' }),
-      JSON.stringify({ Path: 'example.com/ok', Version: 'v1.0', Timestamp: '2030-01-01T00:00:00Z' }),
-      JSON.stringify({ Path: `example.com/${'a'.repeat(5000)}`, Version: 'v1.0.0', Timestamp: '2030-01-01T00:00:00Z' }),
+      JSON.stringify({ Path: '../../etc', Version: 'v1.0.0', Timestamp: '2025-01-01T00:00:00Z' }),
+      JSON.stringify({ Path: '/abs/path.com/x', Version: 'v1.0.0', Timestamp: '2025-01-01T00:00:00Z' }),
+      JSON.stringify({ Path: 'example.com/a\u0000b', Version: 'v1.0.0', Timestamp: '2025-01-01T00:00:00Z' }),
+      JSON.stringify({ Path: 'example.com/ok', Version: 'v1.0.0/../../x', Timestamp: '2025-01-01T00:00:00Z' }),
+      JSON.stringify({ Path: 'example.com/ok', Version: 'v1.0', Timestamp: '2025-01-01T00:00:00Z' }),
+      JSON.stringify({ Path: `example.com/${'a'.repeat(5000)}`, Version: 'v1.0.0', Timestamp: '2025-01-01T00:00:00Z' }),
       '{not json',
     ]);
     const r = await runCli(syncArgs(up, dest));
