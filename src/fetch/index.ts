@@ -5,7 +5,7 @@ export { bulkUpstreams, cachedOnlyUrl, DISABLE_MODULE_FETCH, type NoOriginFetchM
 export { allowedMs, DEFAULT_DEADLINE, RequestDeadline, type DeadlinePolicy } from './deadline.js';
 export { backoffDelay, DEFAULT_RETRY, MAX_RETRY_AFTER_MS, parseRetryAfter, type RetryPolicy } from './backoff.js';
 export { MemoryBudget } from './memory-budget.js';
-export { DEFAULT_HEALTH, UpstreamPool, type UpstreamHealth } from './upstreams.js';
+export { combineActivity, DEFAULT_HEALTH, UpstreamPool, type UpstreamActivity, type UpstreamHealth } from './upstreams.js';
 export {
   Fetcher,
   MAX_REDIRECTS,

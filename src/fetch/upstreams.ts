@@ -107,3 +107,29 @@ export class UpstreamPool {
     });
   }
 }
+
+const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+
+/**
+ * One activity record per configured upstream from two pools over the same
+ * upstreams in the same order (e.g. normal and bulk URLs of each): the newest
+ * success and failure of either, and the failure count and cool-down of the
+ * pool whose last event was the newer. Reported under `urls`. Pure.
+ */
+export function combineActivity(urls: readonly string[], a: readonly UpstreamActivity[], b: readonly UpstreamActivity[]): UpstreamActivity[] {
+  return urls.map((url, i) => {
+    const x = a[i];
+    const y = b[i];
+    const last = (r: UpstreamActivity | undefined): number => Math.max(r?.lastSuccessAt ?? -1, r?.lastFailureAt ?? -1);
+    const newer = last(y) > last(x) ? y : x;
+    const lastSuccessAt = later(x?.lastSuccessAt, y?.lastSuccessAt);
+    const lastFailureAt = later(x?.lastFailureAt, y?.lastFailureAt);
+    return {
+      url,
+      consecutiveFailures: newer?.consecutiveFailures ?? 0,
+      ...(newer?.coolingUntil !== undefined && { coolingUntil: newer.coolingUntil }),
+      ...(lastSuccessAt !== undefined && { lastSuccessAt }),
+      ...(lastFailureAt !== undefined && { lastFailureAt }),
+    };
+  });
+}

@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Agent } from 'undici';
 import type { SyncConfig } from '../config/config.js';
-import { bulkUpstreams, createAgent, DEFAULT_HTTP, Fetcher, GOMIRROR_VERSION, MemoryBudget, userAgentFor, type RetryInfo } from '../fetch/index.js';
+import { bulkUpstreams, combineActivity, createAgent, DEFAULT_HTTP, Fetcher, GOMIRROR_VERSION, MemoryBudget, userAgentFor, type RetryInfo, type UpstreamActivity } from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { StateStore } from '../store/state.js';
@@ -24,6 +24,8 @@ export const MEMORY_BUDGET = { total: 32 << 20, perBody: 4 << 20 } as const;
 export interface SyncContext {
   agent: Agent;
   proxy: Fetcher;
+  /** Each configured upstream's activity in this run, over its normal and bulk (feed-mode) URLs. */
+  upstreamActivity(): UpstreamActivity[];
   sumdb: SumdbClient;
   state: StateStore;
   writer: TreeWriter;
@@ -94,6 +96,7 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
     sumdbTree,
     mirror: { fetcher: proxy, bulkFetcher, sumdb, writer, tmpDir: state.tmpDir, pending, memory },
     proxy,
+    upstreamActivity: () => combineActivity(cfg.upstreams, proxy.activity(), bulkFetcher.activity()),
     sumdb,
     state,
     writer,

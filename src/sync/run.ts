@@ -153,7 +153,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     error = err;
   } finally {
     progress?.stop();
-    await state.recordUpstreamHealth(ctx.proxy.activity()).catch((err: unknown) => logger.warn({ err }, 'cannot record upstream health'));
+    await state.recordUpstreamHealth(ctx.upstreamActivity()).catch((err: unknown) => logger.warn({ err }, 'cannot record upstream health'));
     await ctx.close().catch(() => undefined);
   }
   error = abortedOr(error, opts.signal);

@@ -134,6 +134,11 @@ describe('zips whose local headers disagree with the central directory', () => {
   it('every hostile zip of the chaos suite is rejected with its reason', async () => {
     for (const z of HOSTILE_ZIPS) {
       const err = await hashModuleZip(z.build(MOD, VER, GO_MOD), MOD, VER).then(() => undefined, (e: unknown) => e as GomirrorError);
+      // A well-formed zip with other content hashes fine: only the comparison with the checksum database stops it.
+      if (z.code === 'GOMIRROR_HASH_MISMATCH') {
+        expect(err, z.name).toBeUndefined();
+        continue;
+      }
       expect(err?.code, z.name).toBe(z.code);
       expect(err?.message, z.name).toMatch(z.reason);
     }
