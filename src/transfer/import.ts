@@ -25,7 +25,7 @@ import { fileTrustedHeadStore, parseTilePath, SumdbClient } from '../sumdb/index
 import { PendingJournal } from '../sumdbtree/journal.js';
 import { tileFile } from '../sumdbtree/layout.js';
 import { treePublisher } from '../sumdbtree/publish.js';
-import { parseInfo } from '../sync/mirror-version.js';
+import { checkInfo } from '../verify/info.js';
 import { verifyVersion, type Verified } from '../verify/verified.js';
 import { checkFileSet, checkHashes, readManifest, type CheckedManifest } from './bundle-check.js';
 import { checkChain, type ChainStep } from './chain.js';
@@ -114,7 +114,7 @@ async function checkVersion(cfg: ImportConfig, client: SumdbClient, tmpDir: stri
   if (g.info === undefined || g.mod === undefined) throw badFile(cfg, `${where}`, 'the bundle lacks its .info or .mod', g);
   let info: InfoDoc;
   try {
-    info = parseInfo(await fs.readFile(path.join(cfg.bundle, g.info.stored)), g.module, g.version);
+    info = checkInfo(await fs.readFile(path.join(cfg.bundle, g.info.stored)), g.module, g.version);
   } catch (err) {
     return inFile(cfg, g.info.stored, err, g);
   }
