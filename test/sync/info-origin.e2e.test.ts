@@ -101,3 +101,43 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
     }
   });
 });
+
+describe('a hostile .info is never published', () => {
+  let up: FakeUpstream;
+  let dir: string;
+
+  beforeAll(async () => {
+    up = await startUpstream({ seed: 43, modules: 3 });
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-info-hostile-'));
+  });
+  afterAll(async () => {
+    await up?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('journals versions whose .info the go command would read differently, and publishes them once the upstream is sane', async () => {
+    const [a, b, c] = up.versions().filter((v) => !/\d{14}-/.test(v.version));
+    const T = '2020-01-01T00:00:00Z';
+    const hostile: Array<[CorpusVersion, string, string]> = [
+      [a!, `{"Version":"${a!.version}","Time":"${T}","Version":"v9.9.9"}`, 'appears twice'],
+      [b!, `{"Version":"${b!.version}","Time":"${T}","version":"v9.9.9"}`, 'appears twice'],
+      [c!, `{"Version":"${c!.version}","Time":"${T}","Origin":{"VCS":["git"]}}`, 'Origin.VCS is not a string'],
+    ];
+    for (const [v, body] of hostile) up.inject(v.path, v.version, 'info', { kind: 'replace', body });
+    const dest = path.join(dir, 'tree');
+    const args = ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json'];
+    const r = await runCli(args);
+    expect(r.code).toBe(1);
+    for (const [v, , reason] of hostile) {
+      for (const ext of ['info', 'mod', 'zip']) {
+        await expect(fs.access(path.join(dest, infoPath(v).replace(/\.info$/, `.${ext}`)))).rejects.toThrow();
+      }
+      expect(r.stdout + r.stderr).toContain(reason);
+    }
+    expect(await fs.readdir(path.join(dest, '.gomirror', 'retry'))).toHaveLength(3);
+    up.clearFaults();
+    const again = await runCli(args);
+    expect(again.code, again.stderr).toBe(0);
+    for (const [v] of hostile) expect((await fs.readFile(path.join(dest, infoPath(v)))).toString()).toBe(infoJson(v));
+  });
+});
