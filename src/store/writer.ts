@@ -10,13 +10,13 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
 import { checkInfo, type InfoDoc } from '../verify/info.js';
 import { assertVerified, type Verified } from '../verify/verified.js';
-
-export type { InfoDoc } from '../verify/info.js';
 import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
 import { DirSyncGroup } from './dir-sync.js';
 import { exists, readdir, readFile } from './fsx.js';
 import { bytesPayload, type Payload } from './payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
+
+export type { InfoDoc } from '../verify/info.js';
 
 /** The values of settled promises, or the first rejection thrown. */
 function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
