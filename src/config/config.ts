@@ -8,6 +8,7 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import { DEFAULT_MIN_FREE_BYTES, parseByteSize } from '../store/diskspace.js';
 import { parseFetchPolicy, type FetchPolicyConfig } from './fetch-options.js';
 import { parseHttpUrl, parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
+import { isRfc3339 } from '../module/time.js';
 
 export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -56,16 +57,7 @@ export const DEFAULTS = {
   maxClockSkewMs: 600_000,
 } as const;
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-/** True for a real RFC 3339 instant: the shape, and a calendar date and time that exist (no Feb 30, no hour 24). */
-export function isRfc3339(s: string): boolean {
-  if (!RFC3339.test(s) || Number.isNaN(Date.parse(s))) return false;
-  const day = s.slice(0, 10);
-  const [hh, mm, ss] = s.slice(11, 19).split(':').map(Number);
-  const sameDay = new Date(Date.parse(`${day}T00:00:00Z`)).toISOString().slice(0, 10) === day;
-  return sameDay && (hh ?? 99) < 24 && (mm ?? 99) < 60 && (ss ?? 99) < 60;
-}
+export { isRfc3339 };
 
 function fail(key: string, problem: string): never {
   throw new GomirrorError(ErrorCodes.CONFIG, `config "${key}": ${problem}`, { op: 'config.parse', detail: { key } });

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
+import { checkInfo, type InfoDoc } from '../verify/info.js';
 import { assertVerified, type Verified } from '../verify/verified.js';
 import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
 import { DirSyncGroup } from './dir-sync.js';
@@ -17,17 +18,7 @@ import { ensureTreeDir } from './safe-dir.js';
 import { bytesPayload, type Payload } from './payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 
-/** The canonical .info document we serve. */
-export interface InfoDoc {
-  Version: string;
-  Time: string;
-}
-
-/** Serializes .info exactly as proxy.golang.org does: {"Version":..,"Time":..}. */
-export function formatInfo(info: InfoDoc): string {
-  return JSON.stringify({ Version: info.Version, Time: info.Time });
-}
-
+export type { InfoDoc } from '../verify/info.js';
 
 /** The values of settled promises, or the first rejection thrown. */
 function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
@@ -78,20 +69,16 @@ export class TreeWriter {
   }
 
   /**
-   * Publishes a verified version: zip, mod, then info (the commit marker).
+   * Publishes a verified version: zip, mod, then info (the commit marker),
+   * whose bytes are info.bytes exactly (as the upstream served them), checked
+   * again here so that no caller can publish an .info of another shape.
    * In-memory payloads are written to durable temp files first; file payloads
    * are fsynced and consumed. `beforeRename` (e.g. a durable journal append)
    * runs alongside that, and nothing is renamed unless it succeeds too.
    */
   async publishVersion(v: Verified, info: InfoDoc, beforeRename?: () => Promise<void>): Promise<void> {
     assertVerified(v);
-    if (info.Version !== v.version) {
-      throw new GomirrorError(ErrorCodes.MALFORMED, `.info names version ${info.Version}`, {
-        op: 'store.publish',
-        module: v.module,
-        version: v.version,
-      });
-    }
+    checkInfo(info.bytes, v.module, v.version, 'store.publish');
     const file = (ext: 'zip' | 'mod' | 'info'): string => versionFile(this.root, v.module, v.version, ext);
     const written: string[] = [];
     const durable = async (p: Payload, hint: string): Promise<string> => {
@@ -109,7 +96,7 @@ export class TreeWriter {
         await Promise.allSettled([
           v.zip === undefined ? undefined : durable(v.zip, `${v.version}.zip`),
           durable(v.mod, `${v.version}.mod`),
-          durable(bytesPayload(Buffer.from(formatInfo(info))), `${v.version}.info`),
+          durable(bytesPayload(info.bytes), `${v.version}.info`),
           beforeRename?.(),
         ] as const),
       );

@@ -1,21 +1,21 @@
 /**
  * Mirrors one module version: download .mod/.zip (into memory within the
  * run's budget, else to temp files on the tree's filesystem), fetch .info,
- * verify everything against the checksum database, and hand the Verified
- * result to the writer.
+ * verify .mod/.zip against the checksum database and the .info's shape, and
+ * hand the Verified result and the upstream's .info bytes to the writer.
  */
-import { isRfc3339 } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Fetcher, MemoryBudget } from '../fetch/index.js';
-import { checkModuleVersion, escapePath, escapeVersion, isPseudoVersion } from '../module/index.js';
+import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.js';
 import { tempPath } from '../store/atomic.js';
 import { discardPayload, type Payload } from '../store/payload.js';
-import type { InfoDoc, TreeWriter } from '../store/writer.js';
+import type { TreeWriter } from '../store/writer.js';
+import { checkInfo, MAX_INFO_BYTES } from '../verify/info.js';
 import { verifyVersion, type RecordSource } from '../verify/verified.js';
 import type { PendingJournal } from '../sumdbtree/journal.js';
 import type { VersionTarget } from './targets.js';
 
-export const LIMITS = { mod: 16 << 20, zip: 500 << 20, info: 64 << 10 } as const;
+export const LIMITS = { mod: 16 << 20, zip: 500 << 20, info: MAX_INFO_BYTES } as const;
 
 export interface MirrorDeps {
   fetcher: Fetcher;
@@ -34,38 +34,6 @@ export interface MirrorDeps {
 
 export type MirrorOutcome = { kind: 'present' } | { kind: 'published'; bytes: number };
 
-
-/** The yyyymmddhhmmss timestamp inside a pseudo-version, or undefined for other versions. */
-function pseudoTimestamp(version: string): string | undefined {
-  if (!isPseudoVersion(version)) return undefined;
-  return /(\d{14})-[0-9a-f]{12}(\+incompatible)?$/.exec(version)?.[1];
-}
-
-/** An RFC 3339 time as yyyymmddhhmmss in UTC. */
-function utcStamp(time: string): string {
-  return new Date(Date.parse(time)).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}
-
-/** Parses and checks an upstream .info document for module@version. */
-export function parseInfo(body: Buffer, module: string, version: string): InfoDoc {
-  const bad = (reason: string): GomirrorError =>
-    new GomirrorError(ErrorCodes.MALFORMED, `bad .info: ${reason}`, { op: 'fetch.info', module, version });
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw bad('not JSON');
-  }
-  if (typeof doc !== 'object' || doc === null) throw bad('not a JSON object');
-  const { Version, Time } = doc as Record<string, unknown>;
-  if (Version !== version) throw bad(`names version ${JSON.stringify(Version)}`);
-  if (typeof Time !== 'string' || !isRfc3339(Time)) throw bad(`Time ${JSON.stringify(Time)} is not RFC 3339`);
-  const stamp = pseudoTimestamp(version);
-  if (stamp !== undefined && stamp !== utcStamp(Time)) {
-    throw bad(`Time ${Time} contradicts the pseudo-version's timestamp ${stamp}`);
-  }
-  return { Version, Time };
-}
 
 /** The value of a settled promise, or its rejection thrown. */
 function valueOf<T>(r: PromiseSettledResult<T>): T {
@@ -124,8 +92,8 @@ export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetch
   const ctx = { module: t.module, version: t.version };
   try {
     if (isSecurity(f.lookup)) valueOf(f.lookup);
-    const infoBody = valueOf(f.info);
-    const info = parseInfo(infoBody, t.module, t.version);
+    // Served as the upstream sent it (Origin included) once its shape is checked: the checksum database does not cover it.
+    const info = checkInfo(valueOf(f.info), t.module, t.version);
     const mod = valueOf(f.mod);
     const zip = valueOf(f.zip);
     const input = { module: t.module, version: t.version, mod: mod.payload, ...(zip && { zip: zip.payload }), ...(t.expect && { expect: t.expect }) };
@@ -137,7 +105,7 @@ export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetch
     // The record is journaled durably before the version becomes visible; both fsyncs run at once.
     await deps.writer.publishVersion(verified, info, () => deps.pending.append({ module: t.module, version: t.version, id, recordText }));
     deps.writer.touchModule(t.module);
-    return { kind: 'published', bytes: mod.bytes + infoBody.length + (zip?.bytes ?? 0) };
+    return { kind: 'published', bytes: mod.bytes + info.bytes.length + (zip?.bytes ?? 0) };
   } finally {
     for (const p of held) if (p.kind === 'bytes') deps.memory.give(p.data.length);
     await Promise.all(held.map(discardPayload));

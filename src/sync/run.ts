@@ -7,7 +7,7 @@ import { isTargeted } from '../config/config.js';
 import { ErrorCodes, GomirrorError, exitCodeFor, isGomirrorError } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
 import type { Logger } from '../log.js';
-import { BulkRecordSource, bulkWindow } from '../sumdb/bulk.js';
+import { BulkRecordSource } from '../sumdb/bulk.js';
 import { repeatEvery } from './repeat.js';
 import { removeStaleTemps } from '../store/atomic.js';
 import { checkFreeSpace } from '../store/diskspace.js';
@@ -103,12 +103,10 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   try {
     const stale = await removeStaleTemps(state.tmpDir);
     if (stale > 0) logger.info({ removed: stale }, 'removed temporary files left by an interrupted run');
-    const previous = (await ctx.sumdb.trustedHead())?.tree.size;
     const head = await ctx.sumdb.refreshHead();
     logger.info({ sumdb: cfg.sumdb.name, treeSize: head.tree.size }, 'checksum database head verified');
-    // Records added since the last run come in bulk from data tiles; older ones by lookup.
-    const window = bulkWindow(previous, head.tree.size);
-    const records = new BulkRecordSource(ctx.sumdb, window, (err) => logger.warn({ err, ...window }, 'cannot read records in bulk; looking each version up'));
+    // Scattered versions are looked up one by one; stretches of the log the run turns out to need come from data tiles.
+    const records = new BulkRecordSource(ctx.sumdb, (err) => logger.warn({ err }, 'cannot read some records in bulk; looking those versions up'));
     const runner = new VersionRunner(
       { ...ctx.mirror, sumdb: records },
       state,

@@ -34,7 +34,7 @@ import { fileTrustedHeadStore, parseTilePath, SumdbClient } from '../sumdb/index
 import { PendingJournal } from '../sumdbtree/journal.js';
 import { tileFile } from '../sumdbtree/layout.js';
 import { treePublisher } from '../sumdbtree/publish.js';
-import { parseInfo } from '../sync/mirror-version.js';
+import { checkInfo } from '../verify/info.js';
 import { verifyVersion, type Verified } from '../verify/verified.js';
 import { checkFileSet, checkHashes, readManifest, type CheckedManifest } from './bundle-check.js';
 import { checkChain, type ChainStep } from './chain.js';
@@ -122,8 +122,11 @@ async function checkVersion(cfg: ImportConfig, client: SumdbClient, m: CheckedMa
   const where = `${g.module}@${g.version}`;
   if (g.info === undefined || g.mod === undefined) throw badFile(cfg, `${where}`, 'the bundle lacks its .info or .mod', g);
   let info: InfoDoc;
+  // Read once: these very bytes are hashed again, shape-checked and published.
+  const infoBytes = await readBounded(path.join(cfg.bundle, g.info.stored), FILE_LIMITS.info);
+  if (createHash('sha256').update(infoBytes).digest('hex') !== g.info.sha256) throw badFile(cfg, g.info.stored, 'changed while being imported', g);
   try {
-    info = parseInfo(await readBounded(path.join(cfg.bundle, g.info.stored), FILE_LIMITS.info), g.module, g.version);
+    info = checkInfo(infoBytes, g.module, g.version);
   } catch (err) {
     return inFile(cfg, g.info.stored, err, g);
   }

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { checkModulePath, checkModuleVersion, compareSemver, escapeVersion, isPseudoVersion, sortReleasedVersions, unescapePath, unescapeVersion } from '../module/index.js';
 import { lookupFile } from '../sumdbtree/layout.js';
-import { parseInfo } from '../sync/mirror-version.js';
+import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from './info.js';
 import { hashGoModFile, hashModuleZip } from '../zip/index.js';
 import { problem, problemFromError, type Problem } from './problems.js';
 
@@ -182,10 +182,17 @@ class VersionChecker {
   }
 
   async checkInfo(): Promise<void> {
+    const st = await fs.stat(this.abs('info')).catch(() => undefined);
+    if (st === undefined) return;
+    // A huge file is bad by its size alone: never read it into memory.
+    if (st.size > MAX_INFO_BYTES) {
+      this.add(problem('bad-info', this.rel('info'), `bad .info: ${st.size} bytes, more than ${MAX_INFO_BYTES}`, this.where()), true);
+      return;
+    }
     const body = await readOrUndefined(this.abs('info'));
     if (body === undefined) return;
     try {
-      parseInfo(body, this.module, this.version);
+      checkInfoShape(body, this.module, this.version, 'verify.info');
     } catch (err) {
       this.add(problem('bad-info', this.rel('info'), (err as Error).message, this.where()), true);
     }

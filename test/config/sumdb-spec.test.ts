@@ -31,7 +31,6 @@ describe('parseSumdbSpec', () => {
   it('rejects malformed keys', () => {
     for (const bad of [
       '',
-      'sum.golang.org',
       'sum.golang.org+033de0ae',
       'sum.golang.org+033DE0AE+AQID', // hash must be lower-case hex
       'sum.golang.org+033de0a+AQID', // 7 hex digits
@@ -46,6 +45,33 @@ describe('parseSumdbSpec', () => {
       expect(err.message).toContain('--sumdb');
       expect(err.message).toContain('NAME+HASH+KEY');
     }
+  });
+
+  // cmd/go/internal/modfetch: knownGOSUMDB maps "sum.golang.org" to its key, and
+  // the whole value "sum.golang.google.cn" is rewritten to "sum.golang.org https://sum.golang.google.cn".
+  it('accepts the shorthands the go command knows, with the sum.golang.org key', () => {
+    const key = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
+    expect(parseSumdbSpec('sum.golang.org')).toEqual({ name: 'sum.golang.org', key, url: 'https://sum.golang.org' });
+    expect(parseSumdbSpec(' sum.golang.google.cn ')).toEqual({ name: 'sum.golang.org', key, url: 'https://sum.golang.google.cn' });
+    expect(parseSumdbSpec('sum.golang.org https://sum.golang.google.cn/')).toEqual({ name: 'sum.golang.org', key, url: 'https://sum.golang.google.cn' });
+    expect(parseSumdbSpec('sum.golang.org  http://127.0.0.1:9/db')).toEqual({ name: 'sum.golang.org', key, url: 'http://127.0.0.1:9/db' });
+  });
+
+  it('rejects bare names the go command does not know, naming the problem', () => {
+    for (const bad of [
+      'sum.example.com',
+      'SUM.GOLANG.ORG', // the go command matches names exactly
+      'sum.golang.google.cn https://sum.golang.google.cn', // the alias is only the whole value
+      'sum.golang.org https://a.example https://b.example',
+      'off', // GOSUMDB=off disables checking: a mirror never does
+    ]) {
+      const err = errorOf(() => parseSumdbSpec(bad));
+      expect(err.code).toBe(ErrorCodes.CONFIG);
+      expect(err.message).toContain('--sumdb');
+      expect(err.message).toContain(JSON.stringify(bad));
+    }
+    expect(errorOf(() => parseSumdbSpec('sum.example.com')).message).toMatch(/"sum\.example\.com" is not a checksum database the go command knows by name/);
+    expect(errorOf(() => parseSumdbSpec('sum.golang.org a b')).message).toMatch(/too many fields/);
   });
 
   it('rejects a name that is not a host name', () => {

@@ -2,7 +2,7 @@ import { promises as fs, watch } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
-import { TreeWriter, formatInfo, type InfoDoc } from '../../src/store/writer.js';
+import { TreeWriter, type InfoDoc } from '../../src/store/writer.js';
 import { bytesPayload, filePayload, type Payload } from '../../src/store/payload.js';
 import { verifyVersion, type Verified } from '../../src/verify/verified.js';
 import { tempDir } from '../zip/fixtures.js';
@@ -43,7 +43,19 @@ function pathOf(p: Payload | undefined): string {
 }
 
 async function publish(module: string, version: string, withZip = true): Promise<void> {
-  await writer.publishVersion(await verified(module, version, withZip), { Version: version, Time: TIME });
+  await writer.publishVersion(await verified(module, version, withZip), infoOf(version));
+}
+
+/** An .info as the upstream serves it (checkInfo's result shape), with optional extra members. */
+function infoOf(version: string, extra: Record<string, unknown> = {}): InfoDoc {
+  const Time = timeOf(version);
+  return { Version: version, Time, bytes: Buffer.from(JSON.stringify({ Version: version, Time, ...extra })) };
+}
+
+/** TIME, or a pseudo-version's own timestamp (checkInfo requires them to agree). */
+function timeOf(version: string): string {
+  const m = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})-[0-9a-f]{12}$/.exec(version);
+  return m === null ? TIME : `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
 }
 
 const read = (rel: string): Promise<string> => fs.readFile(join(root, rel), 'utf8');
@@ -52,14 +64,6 @@ const exists = (rel: string): Promise<boolean> =>
     () => true,
     () => false,
   );
-
-describe('formatInfo', () => {
-  it('writes exactly {"Version","Time"} in that order', () => {
-    expect(formatInfo({ Version: 'v1.0.0', Time: TIME })).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
-    const withExtra = { Time: TIME, Version: 'v1.0.0', Origin: { VCS: 'git' } } as InfoDoc;
-    expect(formatInfo(withExtra)).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
-  });
-});
 
 describe('TreeWriter.publishVersion', () => {
   it('refuses anything that is not a Verified certificate', async () => {
@@ -70,7 +74,7 @@ describe('TreeWriter.publishVersion', () => {
       Object.freeze(Object.assign(Object.create(Object.getPrototypeOf(real) as object) as object, real)),
     ];
     for (const f of forgeries) {
-      const err = await rejection(writer.publishVersion(f as Verified, { Version: 'v1.0.0', Time: TIME }));
+      const err = await rejection(writer.publishVersion(f as Verified, infoOf('v1.0.0')));
       expect(err.code).toBe(ErrorCodes.BAD_PROOF);
     }
     expect(await exists(ESC)).toBe(false);
@@ -78,12 +82,12 @@ describe('TreeWriter.publishVersion', () => {
     await fs.access(pathOf(real.mod));
   });
 
-  it('moves zip and mod into the escaped layout and writes canonical .info', async () => {
+  it('moves zip and mod into the escaped layout and writes the given .info', async () => {
     const v = await verified(MOD, 'v1.0.0');
     const mod = await fs.readFile(pathOf(v.mod), 'utf8');
     const zip = await fs.readFile(pathOf(v.zip));
     expect(await writer.isPublished(MOD, 'v1.0.0', true)).toBe(false);
-    await writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME });
+    await writer.publishVersion(v, infoOf('v1.0.0'));
     expect(await read(`${ESC}/@v/v1.0.0.mod`)).toBe(mod);
     expect((await fs.readFile(join(root, `${ESC}/@v/v1.0.0.zip`))).equals(zip)).toBe(true);
     expect(await read(`${ESC}/@v/v1.0.0.info`)).toBe(`{"Version":"v1.0.0","Time":"${TIME}"}`);
@@ -98,7 +102,7 @@ describe('TreeWriter.publishVersion', () => {
   it('writes in-memory payloads through durable temp files, leaving none behind', async () => {
     const v = await verified(MOD, 'v1.1.0', true, 'bytes');
     const before = await fs.readdir(tmp);
-    await writer.publishVersion(v, { Version: 'v1.1.0', Time: TIME });
+    await writer.publishVersion(v, infoOf('v1.1.0'));
     expect(v.mod.kind === 'bytes' && (await read(`${ESC}/@v/v1.1.0.mod`)) === v.mod.data.toString()).toBe(true);
     expect(v.zip?.kind === 'bytes' && (await fs.readFile(join(root, `${ESC}/@v/v1.1.0.zip`))).equals(v.zip.data)).toBe(true);
     expect(await fs.readdir(tmp)).toEqual(before);
@@ -121,9 +125,28 @@ describe('TreeWriter.publishVersion', () => {
     expect(await writer.completeVersions(MOD)).toEqual([]);
   });
 
+  it('writes the .info bytes exactly as given (Origin and all), and @latest from them', async () => {
+    const P = 'v0.0.0-20240102030405-abcdefabcdef';
+    const bytes = Buffer.from(`{"Version":"${P}","Time":"${TIME}","Origin":{"VCS":"git","URL":"https://example.com/m","Hash":"abcdefabcdef","Ref":"refs/heads/main"}}\n`);
+    await writer.publishVersion(await verified(MOD, P), { Version: P, Time: TIME, bytes });
+    await writer.refreshModuleIndex(MOD);
+    expect((await fs.readFile(join(root, `${ESC}/@v/${P}.info`))).equals(bytes)).toBe(true);
+    expect((await fs.readFile(join(root, `${ESC}/@latest`))).equals(bytes)).toBe(true);
+  });
+
+  it('checks the shape of the .info bytes themselves, whatever the fields beside them say', async () => {
+    const v = await verified(MOD, 'v1.0.0');
+    for (const body of ['{"Version":"v1.0.1","Time":"2024-01-02T03:04:05Z"}', '{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z","Origin":"git"}', '{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}{}']) {
+      const err = await rejection(writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME, bytes: Buffer.from(body) }));
+      expect(err.code).toBe(ErrorCodes.MALFORMED);
+      expect(err.op).toBe('store.publish');
+    }
+    expect(await exists(ESC)).toBe(false);
+  });
+
   it('refuses an .info naming another version', async () => {
     const v = await verified(MOD, 'v1.0.0');
-    const err = await rejection(writer.publishVersion(v, { Version: 'v1.0.1', Time: TIME }));
+    const err = await rejection(writer.publishVersion(v, infoOf('v1.0.1')));
     expect(err.code).toBe(ErrorCodes.MALFORMED);
     expect(err.message).toContain('v1.0.1');
     expect(err.module).toBe(MOD);
@@ -154,7 +177,7 @@ describe('TreeWriter.publishVersion order', () => {
       const v = await verified(MOD, 'v1.0.0', true, kind);
       const seen = watchArrivals(vdir);
       try {
-        await writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME });
+        await writer.publishVersion(v, infoOf('v1.0.0'));
         const mine = (): string[] => seen.names.filter((n) => n.startsWith('v1.0.0.'));
         await waitFor(() => mine().length === 3, 10_000).catch(() => undefined);
         expect(mine()).toEqual(['v1.0.0.zip', 'v1.0.0.mod', 'v1.0.0.info']);
@@ -170,7 +193,7 @@ describe('TreeWriter.publishVersion order', () => {
     const v = await verified(MOD, 'v1.0.0', false);
     const seen = watchArrivals(vdir);
     try {
-      await writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME });
+      await writer.publishVersion(v, infoOf('v1.0.0'));
       const mine = (): string[] => seen.names.filter((n) => n.startsWith('v1.0.0.'));
       await waitFor(() => mine().length === 2, 10_000).catch(() => undefined);
       expect(mine()).toEqual(['v1.0.0.mod', 'v1.0.0.info']);
@@ -198,7 +221,7 @@ describe('TreeWriter.refreshModuleIndex', () => {
     await writer.refreshModuleIndex(MOD);
     expect(await read(`${ESC}/@v/list`)).toBe('');
     expect(await read(`${ESC}/@latest`)).toBe(await read(`${ESC}/@v/${P2}.info`));
-    expect(JSON.parse(await read(`${ESC}/@latest`))).toEqual({ Version: P2, Time: TIME });
+    expect(JSON.parse(await read(`${ESC}/@latest`))).toEqual({ Version: P2, Time: timeOf(P2) });
 
     await publish(MOD, 'v1.0.0');
     await writer.refreshModuleIndex(MOD);
@@ -315,7 +338,7 @@ describe('TreeWriter.publishVersion beforeRename', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let started = false;
-    const publishing = writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME }, async () => {
+    const publishing = writer.publishVersion(v, infoOf('v1.0.0'), async () => {
       started = true;
       await gate;
     });
@@ -333,7 +356,7 @@ describe('TreeWriter.publishVersion beforeRename', () => {
     const v = await verified(MOD, 'v1.0.0', true, 'bytes');
     const before = await fs.readdir(tmp);
     const err = new GomirrorError(ErrorCodes.IO, 'journal full', { op: 'sumdbtree.journal' });
-    await expect(writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME }, () => Promise.reject(err))).rejects.toBe(err);
+    await expect(writer.publishVersion(v, infoOf('v1.0.0'), () => Promise.reject(err))).rejects.toBe(err);
     expect(await exists(ESC)).toBe(false);
     expect(await fs.readdir(tmp)).toEqual(before);
   });

@@ -17,7 +17,9 @@ export type Fault =
   | { kind: 'gone' }
   | { kind: 'notfound' }
   | { kind: 'corrupt' }
-  | { kind: 'html' };
+  | { kind: 'html' }
+  /** 200 with exactly these bytes instead of the correct body (e.g. a hostile .info). */
+  | { kind: 'replace'; body: string | Buffer; times?: number };
 
 /** A proxy endpoint that a request hit (list and latest have no version). */
 export type ProxyEndpoint = Exclude<FaultTarget, 'any'>;
@@ -109,6 +111,9 @@ export function sendFault(res: ServerResponse, fault: Fault, body: Buffer, conte
       return 200;
     case 'corrupt':
       send(res, 200, body, contentType);
+      return 200;
+    case 'replace':
+      send(res, 200, fault.body, contentType);
       return 200;
   }
 }

@@ -2,7 +2,7 @@
  * The fake upstream for tests: a deterministic index feed, GOPROXY and
  * checksum database on 127.0.0.1, independent of gomirror's own code.
  */
-export { startUpstream, recordText, FAKE_SUMDB_NAME } from './server.js';
+export { startUpstream, recordText, infoJson, FAKE_SUMDB_NAME } from './server.js';
 export type { FakeUpstream, UpstreamOptions, UpstreamRequest } from './server.js';
 export { Corpus, MAX_CLUSTER } from './corpus.js';
 export type { CorpusVersion, CorpusOptions, FeedEntry } from './corpus.js';

@@ -83,8 +83,16 @@ export function recordText(v: Pick<CorpusVersion, 'path' | 'version' | 'zipH1' |
   return `${v.path} ${v.version} ${v.zipH1}\n${v.path} ${v.version}/go.mod ${v.modH1}\n`;
 }
 
-function infoJson(v: CorpusVersion): string {
-  return JSON.stringify({ Version: v.version, Time: v.time });
+/**
+ * The `.info` body, shaped like proxy.golang.org's: versions with an even
+ * record id also carry an `Origin` (VCS, URL, Ref for releases, Hash), in the
+ * field order the go command's RevInfo marshals.
+ */
+export function infoJson(v: Pick<CorpusVersion, 'path' | 'version' | 'time' | 'recordId'>): string {
+  if (v.recordId % 2 !== 0) return JSON.stringify({ Version: v.version, Time: v.time });
+  const Hash = createHash('sha1').update(`${v.path}@${v.version}`).digest('hex');
+  const Origin = { VCS: 'git', URL: `https://${v.path}`, ...(!isPseudoVersion(v.version) && { Ref: `refs/tags/${v.version}` }), Hash };
+  return JSON.stringify({ Version: v.version, Time: v.time, Origin });
 }
 
 /** The version @latest reports: highest release (non-prerelease preferred), else newest pseudo-version. */

@@ -6,7 +6,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUpstream, type CorpusVersion, type FakeUpstream } from './index.js';
+import { infoJson, startUpstream, type CorpusVersion, type FakeUpstream } from './index.js';
 
 const sha256 = (...parts: Buffer[]): Buffer => {
   const h = createHash('sha256');
@@ -173,7 +173,11 @@ describe('fake upstream', () => {
       const base = `${up.proxyUrl}/${esc(v.path)}/@v/${esc(v.version)}`;
       const info = await get(`${base}.info`);
       expect(info.status).toBe(200);
-      expect(JSON.parse(info.body.toString())).toEqual({ Version: v.version, Time: v.time });
+      const doc = JSON.parse(info.body.toString()) as Record<string, unknown>;
+      expect({ Version: doc['Version'], Time: doc['Time'] }).toEqual({ Version: v.version, Time: v.time });
+      // Like proxy.golang.org, some versions carry an Origin (even record ids here).
+      expect(doc['Origin'] === undefined).toBe(v.recordId % 2 !== 0);
+      if (doc['Origin'] !== undefined) expect(doc['Origin']).toMatchObject({ VCS: 'git', URL: `https://${v.path}` });
       const mod = await get(`${base}.mod`);
       expect(mod.body.equals(v.mod)).toBe(true);
       expect(h1([{ name: 'go.mod', data: mod.body }])).toBe(v.modH1);
@@ -210,8 +214,9 @@ describe('fake upstream', () => {
     expect(latest.Version).toBe('v1.2.0');
     const pseudo = up.versions().filter((v) => v.path === 'example.com/pseudoonly');
     expect((await get(`${up.proxyUrl}/example.com/pseudoonly/@v/list`)).body.toString()).toBe('');
-    const pl = JSON.parse((await get(`${up.proxyUrl}/example.com/pseudoonly/@latest`)).body.toString()) as unknown;
-    expect(pl).toEqual({ Version: pseudo.at(-1)?.version, Time: pseudo.at(-1)?.time });
+    const pl = (await get(`${up.proxyUrl}/example.com/pseudoonly/@latest`)).body.toString();
+    expect(pl).toBe(infoJson(pseudo.at(-1) as CorpusVersion));
+    expect(JSON.parse(pl)).toMatchObject({ Version: pseudo.at(-1)?.version, Time: pseudo.at(-1)?.time });
   });
 
   it('pages the feed with inclusive since, short pages and clusters crossing pages', async () => {
