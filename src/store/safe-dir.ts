@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError } from './atomic.js';
+import { TREE_DIR_MODE } from './modes.js';
 
 function unsafe(root: string, p: string, what: string): GomirrorError {
   const rel = nodePath.relative(root, p).split(nodePath.sep).join('/');
@@ -31,7 +32,7 @@ function lstatOrUndefined(p: string): fs.Stats | undefined {
   }
 }
 
-/** Checks (and creates where missing) every directory from root down to dir; see the module comment. */
+/** Checks (and creates where missing, mode 0755) every directory from root down to dir; see the module comment. */
 export function ensureTreeDir(root: string, dir: string): Promise<void> {
   try {
     const rel = nodePath.relative(root, dir);
@@ -44,7 +45,8 @@ export function ensureTreeDir(root: string, dir: string): Promise<void> {
       let st = lstatOrUndefined(cur);
       if (st === undefined) {
         try {
-          fs.mkdirSync(cur);
+          fs.mkdirSync(cur, { mode: TREE_DIR_MODE });
+          fs.chmodSync(cur, TREE_DIR_MODE); // whatever the umask
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, 'store.dir', `cannot create directory ${cur}`, { dir: cur });
         }
