@@ -1,0 +1,60 @@
+/**
+ * The bench's latency mode: a payload-free corpus served by nginx holding
+ * every request for the RTT (echo_sleep), one fresh sync per concurrency, the
+ * round trips per version counted from nginx's access log, versions/s next to
+ * the bound concurrency / (round trips per version × RTT), and `go mod
+ * download` at the same RTT.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { cleanGoHome, goLeg, syncLeg, type BenchTarget } from './legs.js';
+import { startBenchNginx } from './nginx-upstream.js';
+import type { LatencyFigures, LatencyPoint } from './report.js';
+import { buildCorpus, warnFailures } from './shape.js';
+
+interface LatencyOpts {
+  rttMs: number;
+  rttVersions: number;
+  rttConcurrency: number[];
+  seed: number;
+  go: boolean;
+}
+
+/** Measures the sync at each concurrency (and go once) with `rttMs` added per request. */
+export async function runLatency(o: LatencyOpts, work: string): Promise<LatencyFigures> {
+  await fs.mkdir(work, { recursive: true });
+  const { corpus, sumdbKey, specs } = await buildCorpus('tiny', o.rttVersions, o.seed, path.join(work, 'static'));
+  const nginx = await startBenchNginx(corpus.root, o.rttMs);
+  const t: BenchTarget = { nginx, sumdbKey, specs };
+  const rtt = o.rttMs / 1000;
+  const n = corpus.versions;
+  try {
+    const points: LatencyPoint[] = [];
+    for (const c of o.rttConcurrency) {
+      console.log(`[rtt ${o.rttMs} ms] sync at concurrency ${c} ...`);
+      const leg = await syncLeg(t, path.join(work, `tree-c${c}`), c);
+      warnFailures(`rtt c${c}`, leg);
+      const perVersion = leg.requests.length / n;
+      points.push({
+        concurrency: c,
+        versionsPerS: n / leg.wallS,
+        roundTripsPerVersion: perVersion,
+        boundPerS: c / (perVersion * rtt),
+        nginxCpuS: leg.nginxCpuS,
+        cpuS: leg.userS + leg.sysS,
+        wallS: leg.wallS,
+      });
+    }
+    let go: LatencyFigures['go'];
+    if (o.go) {
+      console.log(`[rtt ${o.rttMs} ms] go mod download ...`);
+      const leg = await goLeg(t, path.join(work, 'go'));
+      warnFailures('rtt go', leg);
+      go = { versionsPerS: n / leg.wallS, roundTripsPerVersion: leg.requests.length / n, wallS: leg.wallS };
+      await cleanGoHome(t, path.join(work, 'go')).catch(() => undefined);
+    }
+    return { rttMs: o.rttMs, versions: n, points, ...(go && { go }) };
+  } finally {
+    await nginx.stop();
+  }
+}
