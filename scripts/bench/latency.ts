@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { cleanGoHome, goLeg, syncLeg, type BenchTarget } from './legs.js';
-import { startBenchNginx } from './nginx-upstream.js';
+import { inFlight, startBenchNginx } from './nginx-upstream.js';
 import type { LatencyFigures, LatencyPoint } from './report.js';
 import { buildCorpus, warnFailures } from './shape.js';
 
@@ -35,6 +35,8 @@ export async function runLatency(o: LatencyOpts, work: string): Promise<LatencyF
       const leg = await syncLeg(t, path.join(work, `tree-c${c}`), c);
       warnFailures(`rtt c${c}`, leg);
       const perVersion = leg.requests.length / n;
+      const starts = leg.requests.map((r) => r.endS - r.durationS);
+      const flight = inFlight(leg.requests, leg.wallS);
       points.push({
         concurrency: c,
         versionsPerS: n / leg.wallS,
@@ -43,6 +45,10 @@ export async function runLatency(o: LatencyOpts, work: string): Promise<LatencyF
         nginxCpuS: leg.nginxCpuS,
         cpuS: leg.userS + leg.sysS,
         wallS: leg.wallS,
+        meanInFlight: flight.mean,
+        peakInFlight: flight.peak,
+        firstRequestS: Math.min(...starts) - leg.startS,
+        afterLastS: leg.startS + leg.wallS - Math.max(...leg.requests.map((r) => r.endS)),
       });
     }
     let go: LatencyFigures['go'];
@@ -50,7 +56,7 @@ export async function runLatency(o: LatencyOpts, work: string): Promise<LatencyF
       console.log(`[rtt ${o.rttMs} ms] go mod download ...`);
       const leg = await goLeg(t, path.join(work, 'go'));
       warnFailures('rtt go', leg);
-      go = { versionsPerS: n / leg.wallS, roundTripsPerVersion: leg.requests.length / n, wallS: leg.wallS };
+      go = { versionsPerS: n / leg.wallS, roundTripsPerVersion: leg.requests.length / n, wallS: leg.wallS, meanInFlight: inFlight(leg.requests, leg.wallS).mean };
       await cleanGoHome(t, path.join(work, 'go')).catch(() => undefined);
     }
     return { rttMs: o.rttMs, versions: n, points, ...(go && { go }) };

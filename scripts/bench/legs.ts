@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { goEnv } from '../../test/helpers/go.js';
 import { findTool } from '../../test/helpers/tools.js';
 import { measure, type Measured } from './measure.js';
-import type { BenchNginx } from './nginx-upstream.js';
+import type { BenchNginx, LoggedRequest } from './nginx-upstream.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '..', '..', 'src', 'cli', 'main.js');
@@ -26,7 +26,9 @@ export interface BenchTarget {
 /** A measured leg plus what it cost nginx and what it requested. */
 export interface Leg extends Measured {
   nginxCpuS: number;
-  requests: Array<{ status: number; path: string }>;
+  requests: LoggedRequest[];
+  /** When the leg started, seconds since the epoch (to place the logged requests in it). */
+  startS: number;
 }
 
 function check(m: Measured, what: string): Measured {
@@ -39,10 +41,11 @@ async function withNginx(n: BenchNginx, run: () => Promise<Measured>): Promise<L
   await new Promise((r) => setTimeout(r, 250)); // earlier requests' log lines are flushed (every 100 ms)
   const before = await fs.stat(n.accessLog).then((s) => s.size, () => 0);
   const cpu0 = await n.cpuS();
+  const startS = Date.now() / 1000;
   const m = await run();
   const cpu1 = await n.cpuS();
   const { requests } = await n.requestsSince(before);
-  return { ...m, nginxCpuS: cpu1 - cpu0, requests };
+  return { ...m, nginxCpuS: cpu1 - cpu0, requests, startS };
 }
 
 /** `gomirror sync` of the whole corpus into `dest`. */

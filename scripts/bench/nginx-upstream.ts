@@ -16,14 +16,37 @@ import path from 'node:path';
 const ECHO_MODULE = '/usr/lib/nginx/modules/ngx_http_echo_module.so';
 const NGINX = '/usr/sbin/nginx';
 
+/** One request as nginx logged it: status, URI, end time (s since the epoch) and time nginx took (s). */
+export interface LoggedRequest {
+  status: number;
+  path: string;
+  endS: number;
+  durationS: number;
+}
+
+/** Mean and peak number of requests in flight at nginx over `wallS` (pure): how much concurrency a client really used. */
+export function inFlight(requests: LoggedRequest[], wallS: number): { mean: number; peak: number } {
+  const events: Array<[number, number]> = [];
+  let busy = 0;
+  for (const r of requests) {
+    events.push([r.endS - r.durationS, 1], [r.endS, -1]);
+    busy += r.durationS;
+  }
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let peak = 0;
+  for (const [, d] of events) peak = Math.max(peak, (now += d));
+  return { mean: wallS > 0 ? busy / wallS : 0, peak };
+}
+
 /** A running bench nginx. */
 export interface BenchNginx {
   readonly url: string;
   readonly accessLog: string;
   /** User + system CPU seconds nginx has used so far. */
   cpuS(): Promise<number>;
-  /** Access-log lines (requests) written so far, as [status, request path] pairs from byte offset `from`; returns the new offset too. */
-  requestsSince(from: number): Promise<{ next: number; requests: Array<{ status: number; path: string }> }>;
+  /** Access-log lines (requests) from byte offset `from`; returns the new offset too. */
+  requestsSince(from: number): Promise<{ next: number; requests: LoggedRequest[] }>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +76,7 @@ export function benchNginxConfig(o: { prefix: string; root: string; port: number
     `error_log ${p('error.log')} warn;`,
     'events { worker_connections 4096; }',
     'http {',
-    '  log_format bench "$status $request_uri";',
+    '  log_format bench "$status $request_uri $msec $request_time";',
     `  access_log ${p('access.log')} bench buffer=64k flush=100ms;`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${p('tmp')};`),
     '  default_type application/octet-stream;',
@@ -117,8 +140,8 @@ export async function startBenchNginx(root: string, delayMs = 0): Promise<BenchN
         .split('\n')
         .filter((l) => l !== '')
         .map((l) => {
-          const sp = l.indexOf(' ');
-          return { status: Number(l.slice(0, sp)), path: l.slice(sp + 1) };
+          const [status, uri, end, took] = l.split(' ');
+          return { status: Number(status), path: uri ?? '', endS: Number(end), durationS: Number(took) };
         });
       return { next: buf.length, requests };
     },

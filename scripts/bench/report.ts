@@ -43,6 +43,12 @@ export interface LatencyPoint {
   nginxCpuS: number;
   cpuS: number;
   wallS: number;
+  /** Requests in flight at nginx: mean over the run (sum of request times / wall) and peak. */
+  meanInFlight: number;
+  peakInFlight: number;
+  /** Seconds from the start of the process to its first request, and from its last response to its exit. */
+  firstRequestS: number;
+  afterLastS: number;
 }
 
 /** The latency mode's figures. */
@@ -50,7 +56,7 @@ export interface LatencyFigures {
   rttMs: number;
   versions: number;
   points: LatencyPoint[];
-  go?: { versionsPerS: number; roundTripsPerVersion: number; wallS: number };
+  go?: { versionsPerS: number; roundTripsPerVersion: number; wallS: number; meanInFlight: number };
 }
 
 /** Everything one `npm run bench` run measured. */
@@ -118,12 +124,14 @@ function shapeReport(s: ShapeFigures, cores: number): string[] {
 
 function latencyReport(l: LatencyFigures): string[] {
   const out = [`== latency: ${l.rttMs} ms added per request (nginx echo_sleep), ${l.versions} versions without payload`];
-  out.push(row(['concurrency', 'versions/s', 'bound/s', '% of bound', 'req/ver', 'wall s', 'CPU s', 'nginx CPU'], [12, 11, 9, 11, 8, 7, 7, 10]));
+  const w = [12, 11, 9, 11, 8, 7, 7, 10, 15, 14];
+  out.push(row(['concurrency', 'versions/s', 'bound/s', '% of bound', 'req/ver', 'wall s', 'CPU s', 'nginx CPU', 'in flight avg/max', 'first/after last s'], w));
   for (const p of l.points) {
-    const cells = [String(p.concurrency), f(p.versionsPerS, 0), f(p.boundPerS, 0), f((100 * p.versionsPerS) / p.boundPerS), f(p.roundTripsPerVersion, 2), f(p.wallS, 2), f(p.cpuS, 2), f(p.nginxCpuS, 2)];
-    out.push(row(cells, [12, 11, 9, 11, 8, 7, 7, 10]));
+    const flight = `${f(p.meanInFlight)}/${p.peakInFlight}`;
+    const edges = `${f(p.firstRequestS, 2)}/${f(p.afterLastS, 2)}`;
+    out.push(row([String(p.concurrency), f(p.versionsPerS, 0), f(p.boundPerS, 0), f((100 * p.versionsPerS) / p.boundPerS), f(p.roundTripsPerVersion, 2), f(p.wallS, 2), f(p.cpuS, 2), f(p.nginxCpuS, 2), flight, edges], w));
   }
-  if (l.go) out.push(`go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} requests/version, ${f(l.go.wallS, 2)} s`);
+  if (l.go) out.push(`go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} requests/version, ${f(l.go.meanInFlight)} in flight on average, ${f(l.go.wallS, 2)} s`);
   const p64 = l.points.find((p) => p.concurrency === 64);
   if (p64) out.push(`concurrency 64: ${f((100 * p64.versionsPerS) / p64.boundPerS)}% of the bound (target >= 70% at 50 ms) ${met(p64.versionsPerS >= 0.7 * p64.boundPerS)}`);
   return out;

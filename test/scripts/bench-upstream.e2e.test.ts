@@ -12,7 +12,7 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { zipEntries } from '../../scripts/bench/hash-limit.js';
-import { startBenchNginx, type BenchNginx } from '../../scripts/bench/nginx-upstream.js';
+import { inFlight, startBenchNginx, type BenchNginx } from '../../scripts/bench/nginx-upstream.js';
 import { ratios, type SideFigures } from '../../scripts/bench/report.js';
 import { tilePaths, writeStaticCorpus, type StaticCorpus } from '../../scripts/bench/static-corpus.js';
 import { EPOCH_TIMESTAMP } from '../../src/feed/index.js';
@@ -115,5 +115,15 @@ describe('bench ratios', () => {
   it('takes L as the larger of the raw download and H per core, and states the sync as a share of it', () => {
     expect(ratios({ sync: leg(4), raw: leg(1), go: leg(6), hashS: 6 }, 2)).toEqual({ limitS: 3, syncVsGoSpeedup: 1.5, syncVsLimit: 0.75 });
     expect(ratios({ sync: leg(4), raw: leg(2), hashS: 2 }, 2)).toEqual({ limitS: 2, syncVsLimit: 0.5 });
+  });
+});
+
+describe('requests in flight', () => {
+  it('counts overlapping requests from their end times and durations', () => {
+    const r = (endS: number, durationS: number) => ({ status: 200, path: '/x', endS, durationS });
+    // [0,1] [0.5,1.5] [0.9,1.0] overlap 3 deep at 0.9..1.0; [2,3] alone.
+    expect(inFlight([r(1, 1), r(1.5, 1), r(1, 0.1), r(3, 1)], 4)).toEqual({ mean: 3.1 / 4, peak: 3 });
+    // A request ending exactly when the next starts does not overlap it.
+    expect(inFlight([r(1, 1), r(2, 1)], 2).peak).toBe(1);
   });
 });
