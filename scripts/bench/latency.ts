@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { cleanGoHome, goLeg, syncLeg, type BenchTarget } from './legs.js';
-import { inFlight, startBenchNginx } from './nginx-upstream.js';
+import { inFlight, requestKinds, startBenchNginx } from './nginx-upstream.js';
 import type { LatencyFigures, LatencyPoint } from './report.js';
 import { buildCorpus, warnFailures } from './shape.js';
 
@@ -49,6 +49,7 @@ export async function runLatency(o: LatencyOpts, work: string): Promise<LatencyF
         peakInFlight: flight.peak,
         firstRequestS: Math.min(...starts) - leg.startS,
         afterLastS: leg.startS + leg.wallS - Math.max(...leg.requests.map((r) => r.endS)),
+        requestKinds: requestKinds(leg.requests),
       });
     }
     let go: LatencyFigures['go'];
@@ -56,7 +57,8 @@ export async function runLatency(o: LatencyOpts, work: string): Promise<LatencyF
       console.log(`[rtt ${o.rttMs} ms] go mod download ...`);
       const leg = await goLeg(t, path.join(work, 'go'));
       warnFailures('rtt go', leg);
-      go = { versionsPerS: n / leg.wallS, roundTripsPerVersion: leg.requests.length / n, wallS: leg.wallS, meanInFlight: inFlight(leg.requests, leg.wallS).mean };
+      const flight = inFlight(leg.requests, leg.wallS).mean;
+      go = { versionsPerS: n / leg.wallS, roundTripsPerVersion: leg.requests.length / n, wallS: leg.wallS, meanInFlight: flight, requestKinds: requestKinds(leg.requests) };
       await cleanGoHome(t, path.join(work, 'go')).catch(() => undefined);
     }
     return { rttMs: o.rttMs, versions: n, points, ...(go && { go }) };

@@ -39,6 +39,21 @@ export function inFlight(requests: LoggedRequest[], wallS: number): { mean: numb
   return { mean: wallS > 0 ? busy / wallS : 0, peak };
 }
 
+/** Counts requests by kind (pure): index page, sumdb latest/tile/lookup, proxy .info/.mod/.zip/list/@latest. */
+export function requestKinds(requests: LoggedRequest[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of requests) {
+    const p = r.path;
+    const kind = p.startsWith('/index')
+      ? 'index'
+      : p.startsWith('/sumdb/')
+        ? `sumdb ${p.slice(7).split('/')[0]}`
+        : (/(\.info|\.mod|\.zip|\/list|@latest)$/.exec(p)?.[1]?.replace('/', '@v/') ?? 'other');
+    out[kind] = (out[kind] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** A running bench nginx. */
 export interface BenchNginx {
   readonly url: string;

@@ -49,6 +49,8 @@ export interface LatencyPoint {
   /** Seconds from the start of the process to its first request, and from its last response to its exit. */
   firstRequestS: number;
   afterLastS: number;
+  /** Requests by kind (see requestKinds). */
+  requestKinds: Record<string, number>;
 }
 
 /** The latency mode's figures. */
@@ -56,7 +58,7 @@ export interface LatencyFigures {
   rttMs: number;
   versions: number;
   points: LatencyPoint[];
-  go?: { versionsPerS: number; roundTripsPerVersion: number; wallS: number; meanInFlight: number };
+  go?: { versionsPerS: number; roundTripsPerVersion: number; wallS: number; meanInFlight: number; requestKinds: Record<string, number> };
 }
 
 /** Everything one `npm run bench` run measured. */
@@ -131,6 +133,9 @@ function latencyReport(l: LatencyFigures): string[] {
     const edges = `${f(p.firstRequestS, 2)}/${f(p.afterLastS, 2)}`;
     out.push(row([String(p.concurrency), f(p.versionsPerS, 0), f(p.boundPerS, 0), f((100 * p.versionsPerS) / p.boundPerS), f(p.roundTripsPerVersion, 2), f(p.wallS, 2), f(p.cpuS, 2), f(p.nginxCpuS, 2), flight, edges], w));
   }
+  const kinds = (k: Record<string, number>): string => Object.entries(k).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c}`).join(', ');
+  if (l.points[0]) out.push(`sync requests at concurrency ${l.points[0].concurrency}: ${kinds(l.points[0].requestKinds)}`);
+  if (l.go) out.push(`go requests: ${kinds(l.go.requestKinds)}`);
   if (l.go) out.push(`go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} requests/version, ${f(l.go.meanInFlight)} in flight on average, ${f(l.go.wallS, 2)} s`);
   const p64 = l.points.find((p) => p.concurrency === 64);
   if (p64) out.push(`concurrency 64: ${f((100 * p64.versionsPerS) / p64.boundPerS)}% of the bound (target >= 70% at 50 ms) ${met(p64.versionsPerS >= 0.7 * p64.boundPerS)}`);

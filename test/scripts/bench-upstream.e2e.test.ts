@@ -11,8 +11,8 @@ import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { zipEntries } from '../../scripts/bench/hash-limit.js';
-import { inFlight, startBenchNginx, type BenchNginx } from '../../scripts/bench/nginx-upstream.js';
+import { zipEntries } from '../../scripts/bench/zip-entries.js';
+import { inFlight, requestKinds, startBenchNginx, type BenchNginx } from '../../scripts/bench/nginx-upstream.js';
 import { ratios, type SideFigures } from '../../scripts/bench/report.js';
 import { tilePaths, writeStaticCorpus, type StaticCorpus } from '../../scripts/bench/static-corpus.js';
 import { EPOCH_TIMESTAMP } from '../../src/feed/index.js';
@@ -125,5 +125,24 @@ describe('requests in flight', () => {
     expect(inFlight([r(1, 1), r(1.5, 1), r(1, 0.1), r(3, 1)], 4)).toEqual({ mean: 3.1 / 4, peak: 3 });
     // A request ending exactly when the next starts does not overlap it.
     expect(inFlight([r(1, 1), r(2, 1)], 2).peak).toBe(1);
+  });
+});
+
+describe('request kinds', () => {
+  it('sorts logged requests into feed, checksum-database and proxy kinds', () => {
+    const r = (path: string) => ({ status: 200, path, endS: 0, durationS: 0 });
+    const reqs = ['/index?since=x&limit=2000', '/sumdb/latest', '/sumdb/tile/8/0/000', '/sumdb/lookup/a@v1.0.0', '/proxy/a/@v/v1.0.0.info', '/proxy/a/@v/v1.0.0.mod', '/proxy/a/@v/v1.0.0.zip', '/proxy/a/@v/list', '/proxy/a/@latest', '/x'];
+    expect(requestKinds(reqs.map(r))).toEqual({
+      index: 1,
+      'sumdb latest': 1,
+      'sumdb tile': 1,
+      'sumdb lookup': 1,
+      '.info': 1,
+      '.mod': 1,
+      '.zip': 1,
+      '@v/list': 1,
+      '@latest': 1,
+      other: 1,
+    });
   });
 });
