@@ -98,6 +98,7 @@ async function writeIndex(up: FakeUpstream, root: string): Promise<number> {
     const last = lastTimestamp(text);
     const lines = text === '' ? 0 : text.trimEnd().split('\n').length;
     if (last === undefined) return pages;
+    if (lines >= PAGE_LIMIT && last === since) throw new Error(`index page at ${since} is one full timestamp: the crawl cannot page past it`);
     if (lines < PAGE_LIMIT) {
       if (last === since) return pages;
       since = last; // the no-op run's page
