@@ -13,7 +13,8 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const ECHO_MODULE = '/usr/lib/nginx/modules/ngx_http_echo_module.so';
+/** Debian's nginx echo module (libnginx-mod-http-echo), loaded only when a delay is asked for. */
+export const ECHO_MODULE = '/usr/lib/nginx/modules/ngx_http_echo_module.so';
 const NGINX = '/usr/sbin/nginx';
 
 /** One request as nginx logged it: status, URI, end time (s since the epoch) and time nginx took (s). */
