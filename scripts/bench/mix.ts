@@ -35,3 +35,20 @@ export function modulesFor(versions: number): number {
   if (versions <= 40) return Math.max(1, Math.round(versions / 3.3));
   return 12 + Math.ceil((versions - 40) / 3);
 }
+
+/** Share of versions of the "big" shape that carry a large incompressible file. */
+export const BIG_SHAPE_SHARE = 0.1;
+
+/**
+ * Payload bytes of the "big" shape (deterministic for a seed): every tenth
+ * record id gets a payload whose incompressible half is 1–4 MB (the other
+ * half is compressible text); the rest carry no payload.
+ */
+export function bigShapeSizes(count: number, seed: number): number[] {
+  const rng = new Rng(seed * 104729 + 3);
+  const every = Math.round(1 / BIG_SHAPE_SHARE);
+  return Array.from({ length: count }, (_, id) => {
+    const random = 1_000_000 + Math.floor(rng.next() * 3_000_000);
+    return id % every === every - 1 ? 2 * random : 0;
+  });
+}

@@ -1,35 +1,99 @@
 /**
- * The benchmark's figures and their side-by-side table (pure formatting).
+ * The benchmark's figures, the ratios against the targets of issue 18 and
+ * their plain-text report (pure).
  */
 
-/** One measured download side (a, b or c). */
+/** One measured leg, median round. */
 export interface SideFigures {
   wallS: number;
   versionsPerS: number;
   mbPerS: number;
   cpuS: number;
   peakRssMB: number;
-  /** Wall time of every round (the other figures are the median round's). */
-  wallRunsS?: number[];
+  /** CPU seconds nginx spent serving this leg (the harness's cost). */
+  nginxCpuS: number;
+  /** Requests nginx logged during this leg, per version. */
+  requestsPerVersion: number;
+  /** Wall time of every round. */
+  wallRunsS: number[];
+}
+
+/** One corpus shape's figures. */
+export interface ShapeFigures {
+  shape: string;
+  corpus: { versions: number; downloadMB: number; zipKB: { min: number; median: number; max: number }; uncompressedMB: number };
+  /** H: seconds one core needs to inflate + SHA-256 the corpus's content. */
+  hashS: number;
+  sync: SideFigures;
+  go?: SideFigures;
+  raw: SideFigures;
+  noop: { wallS: number; requests: number };
+  /** L = max(raw wall, H / cores), in seconds. */
+  limitS: number;
+  ratios: { syncVsGoSpeedup?: number; syncVsLimit: number };
+}
+
+/** One concurrency at a given round-trip time. */
+export interface LatencyPoint {
+  concurrency: number;
+  versionsPerS: number;
+  roundTripsPerVersion: number;
+  /** concurrency / (round trips per version × RTT), versions/s. */
+  boundPerS: number;
+  nginxCpuS: number;
+  cpuS: number;
+  wallS: number;
+  /** Requests in flight at nginx: mean over the run (sum of request times / wall) and peak. */
+  meanInFlight: number;
+  peakInFlight: number;
+  /** Seconds from the start of the process to its first request, and from its last response to its exit. */
+  firstRequestS: number;
+  afterLastS: number;
+  /** Requests by kind (see requestKinds). */
+  requestKinds: Record<string, number>;
+}
+
+/** The latency mode's figures. */
+export interface LatencyFigures {
+  rttMs: number;
+  versions: number;
+  points: LatencyPoint[];
+  go?: { versionsPerS: number; roundTripsPerVersion: number; wallS: number; meanInFlight: number; requestKinds: Record<string, number> };
 }
 
 /** Everything one `npm run bench` run measured. */
 export interface BenchFigures {
-  machine: { cpus: number; loadavg: number[]; node: string };
-  corpus: { versions: number; modules: number; downloadMB: number; zipKB: { min: number; median: number; max: number } };
+  machine: { cpus: number; loadavgStart: number[]; loadavgEnd: number[]; node: string };
   concurrency: number;
   rounds: number;
-  sync: SideFigures;
-  go?: SideFigures;
-  raw: SideFigures;
-  noop: { wallS: number; feedRequests: number; requests: number };
-  crawl: { entries: number; accepted: number; entriesPerS: number; peakRssMB: number; wallS: number };
-  ratios: { syncVsGoSpeedup?: number; syncVsRawThroughput: number };
+  shapes: ShapeFigures[];
+  crawl?: { entries: number; entriesPerS: number; peakRssMB: number };
+  latency?: LatencyFigures;
 }
 
-/** Side figures from a measured wall/cpu/rss and the corpus size. */
-export function side(m: { wallS: number; userS: number; sysS: number; peakRssMB: number }, versions: number, mb: number): SideFigures {
-  return { wallS: m.wallS, versionsPerS: versions / m.wallS, mbPerS: mb / m.wallS, cpuS: m.userS + m.sysS, peakRssMB: m.peakRssMB };
+/** Leg figures from a measured round. */
+export function side(
+  m: { wallS: number; userS: number; sysS: number; peakRssMB: number; nginxCpuS: number; requests: unknown[] },
+  versions: number,
+  mb: number,
+  wallRunsS: number[],
+): SideFigures {
+  return {
+    wallS: m.wallS,
+    versionsPerS: versions / m.wallS,
+    mbPerS: mb / m.wallS,
+    cpuS: m.userS + m.sysS,
+    peakRssMB: m.peakRssMB,
+    nginxCpuS: m.nginxCpuS,
+    requestsPerVersion: m.requests.length / versions,
+    wallRunsS,
+  };
+}
+
+/** L and the ratios of one shape (pure). */
+export function ratios(s: { sync: SideFigures; go?: SideFigures; raw: SideFigures; hashS: number }, cores: number): { limitS: number; syncVsGoSpeedup?: number; syncVsLimit: number } {
+  const limitS = Math.max(s.raw.wallS, s.hashS / cores);
+  return { limitS, ...(s.go && { syncVsGoSpeedup: s.go.wallS / s.sync.wallS }), syncVsLimit: limitS / s.sync.wallS };
 }
 
 function f(n: number | undefined, digits = 1): string {
@@ -40,33 +104,51 @@ function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
 }
 
-/** The human-readable report: corpus, the a/b/c table, d, e, ratios and targets. */
-export function formatReport(b: BenchFigures): string {
-  const widths = [34, 9, 11, 9, 10, 12, 0];
-  const out: string[] = [];
-  const c = b.corpus;
-  out.push(`corpus: ${c.versions} versions in ${c.modules} modules, ${f(c.downloadMB)} MB to download (zips ${c.zipKB.min}..${c.zipKB.median}..${c.zipKB.max} KB min..median..max), concurrency ${b.concurrency}`);
-  out.push(`machine: ${b.machine.cpus} CPUs, load ${b.machine.loadavg.map((l) => l.toFixed(2)).join(' ')}, node ${b.machine.node}`);
-  out.push('');
-  out.push(`median of ${b.rounds} interleaved round(s) per side; every round's wall time on the right`);
-  out.push(row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'peak RSS MB', '  rounds (wall s)'], widths));
-  const sides: Array<[string, SideFigures | undefined]> = [
-    ['a) gomirror sync (verify+publish)', b.sync],
-    ['b) go mod download -json', b.go],
-    ['c) raw download, no verification', b.raw],
-  ];
-  for (const [label, s] of sides) {
-    const rounds = `  ${(s?.wallRunsS ?? []).map((w) => f(w, 2)).join(' ')}`;
-    out.push(row([label, f(s?.wallS, 2), f(s?.versionsPerS, 0), f(s?.mbPerS), f(s?.cpuS), f(s?.peakRssMB, 0), rounds], widths));
+const met = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
+
+function shapeReport(s: ShapeFigures, cores: number): string[] {
+  const widths = [30, 7, 10, 7, 7, 8, 9, 8, 0];
+  const c = s.corpus;
+  const out = [`== shape "${s.shape}": ${c.versions} versions, ${f(c.downloadMB)} MB to download, ${f(c.uncompressedMB)} MB uncompressed (zips ${c.zipKB.min}..${c.zipKB.median}..${c.zipKB.max} KB min..median..max)`];
+  out.push(row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'RSS MB', 'nginx CPU', 'req/ver', '  rounds (wall s)'], widths));
+  const legs: Array<[string, SideFigures | undefined]> = [['sync (verify+publish)', s.sync], ['go mod download -json', s.go], ['raw: curl --parallel', s.raw]];
+  for (const [label, l] of legs) {
+    const rounds = `  ${(l?.wallRunsS ?? []).map((w) => f(w, 2)).join(' ')}`;
+    out.push(row([label, f(l?.wallS, 2), f(l?.versionsPerS, 0), f(l?.mbPerS), f(l?.cpuS, 2), f(l?.peakRssMB, 0), f(l?.nginxCpuS, 2), f(l?.requestsPerVersion, 2), rounds], widths));
   }
-  out.push('');
-  out.push(`d) no-op incremental sync: ${f(b.noop.wallS, 2)} s, ${b.noop.feedRequests} feed request(s), ${b.noop.requests} request(s) in all`);
-  out.push(`e) crawl of ${b.crawl.entries} feed entries (in-process page fetcher, 1% filter → ${b.crawl.accepted}): ${f(b.crawl.entriesPerS, 0)} entries/s, peak RSS ${f(b.crawl.peakRssMB, 0)} MB`);
-  out.push('');
-  const r = b.ratios;
-  out.push(`a/b: gomirror is ${f(r.syncVsGoSpeedup, 2)}x faster than go mod download   (target >= 3x)`);
-  out.push(`a/c: gomirror reaches ${f(r.syncVsRawThroughput * 100)}% of raw-download throughput   (target >= 70%)`);
-  out.push(`peak RSS: sync ${f(b.sync.peakRssMB, 0)} MB, crawl ${f(b.crawl.peakRssMB, 0)} MB   (target < 200 MB)`);
-  out.push(`no-op run: ${f(b.noop.wallS, 2)} s   (target < 1 s + one feed request); crawl ${f(b.crawl.entriesPerS, 0)} entries/s (target >= 100000)`);
+  out.push(`hash limit H: ${f(s.hashS, 2)} s on one core (${f(c.uncompressedMB / s.hashS, 0)} MB/s); L = max(raw ${f(s.raw.wallS, 2)} s, H/${cores} ${f(s.hashS / cores, 2)} s) = ${f(s.limitS, 2)} s`);
+  const r = s.ratios;
+  out.push(`sync vs go mod download: ${f(r.syncVsGoSpeedup, 2)}x faster (target >= 2x) ${r.syncVsGoSpeedup === undefined ? '' : met(r.syncVsGoSpeedup >= 2)}`);
+  out.push(`sync vs limit L: ${f(r.syncVsLimit * 100)}% (target >= 50%, sync wall <= 2 L) ${met(r.syncVsLimit >= 0.5)}`);
+  out.push(`no-op sync: ${f(s.noop.wallS, 2)} s, ${s.noop.requests} request(s) (target < 0.5 s) ${met(s.noop.wallS < 0.5)}`);
+  return out;
+}
+
+function latencyReport(l: LatencyFigures): string[] {
+  const out = [`== latency: ${l.rttMs} ms added per request (nginx echo_sleep), ${l.versions} versions without payload`];
+  const w = [12, 11, 9, 11, 8, 7, 7, 10, 15, 14];
+  out.push(row(['concurrency', 'versions/s', 'bound/s', '% of bound', 'req/ver', 'wall s', 'CPU s', 'nginx CPU', 'in flight avg/max', 'first/after last s'], w));
+  for (const p of l.points) {
+    const flight = `${f(p.meanInFlight)}/${p.peakInFlight}`;
+    const edges = `${f(p.firstRequestS, 2)}/${f(p.afterLastS, 2)}`;
+    out.push(row([String(p.concurrency), f(p.versionsPerS, 0), f(p.boundPerS, 0), f((100 * p.versionsPerS) / p.boundPerS), f(p.roundTripsPerVersion, 2), f(p.wallS, 2), f(p.cpuS, 2), f(p.nginxCpuS, 2), flight, edges], w));
+  }
+  const kinds = (k: Record<string, number>): string => Object.entries(k).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c}`).join(', ');
+  if (l.points[0]) out.push(`sync requests at concurrency ${l.points[0].concurrency}: ${kinds(l.points[0].requestKinds)}`);
+  if (l.go) out.push(`go requests: ${kinds(l.go.requestKinds)}`);
+  if (l.go) out.push(`go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} requests/version, ${f(l.go.meanInFlight)} in flight on average, ${f(l.go.wallS, 2)} s`);
+  const p64 = l.points.find((p) => p.concurrency === 64);
+  if (p64) out.push(`concurrency 64: ${f((100 * p64.versionsPerS) / p64.boundPerS)}% of the bound (target >= 70% at 50 ms) ${met(p64.versionsPerS >= 0.7 * p64.boundPerS)}`);
+  return out;
+}
+
+/** The human-readable report. */
+export function formatReport(b: BenchFigures): string {
+  const m = b.machine;
+  const out = [`machine: ${m.cpus} CPUs, load ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at start, ${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at end, node ${m.node}`];
+  out.push(`concurrency ${b.concurrency}, median of ${b.rounds} interleaved round(s) per leg`);
+  for (const s of b.shapes) out.push('', ...shapeReport(s, m.cpus));
+  if (b.crawl) out.push('', `crawl: ${b.crawl.entries} entries, ${f(b.crawl.entriesPerS, 0)} entries/s, ${f(b.crawl.peakRssMB, 0)} MB (target >= 500000/s) ${met(b.crawl.entriesPerS >= 500_000)}`);
+  if (b.latency) out.push('', ...latencyReport(b.latency));
   return out.join('\n');
 }

@@ -1,0 +1,94 @@
+/**
+ * The benchmark's legs against one bench nginx: `gomirror sync` (built CLI),
+ * `go mod download -json` with a fresh module cache, the raw download by
+ * `curl --parallel`, and the hash limit; each a measured child process. Each
+ * leg also reports the nginx CPU it caused and the requests nginx logged.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { goEnv } from '../../test/helpers/go.js';
+import { findTool } from '../../test/helpers/tools.js';
+import { measure, type Measured } from './measure.js';
+import type { BenchNginx, LoggedRequest } from './nginx-upstream.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(here, '..', '..', 'src', 'cli', 'main.js');
+
+/** The checksum database of the bench corpus: its verifier key. */
+export interface BenchTarget {
+  nginx: BenchNginx;
+  sumdbKey: string;
+  /** `module@version` of every version (go mod download's arguments). */
+  specs: string[];
+}
+
+/** A measured leg plus what it cost nginx and what it requested. */
+export interface Leg extends Measured {
+  nginxCpuS: number;
+  requests: LoggedRequest[];
+  /** When the leg started, seconds since the epoch (to place the logged requests in it). */
+  startS: number;
+}
+
+function check(m: Measured, what: string): Measured {
+  if (m.code !== 0) throw new Error(`${what} exited with ${m.code}:\n${m.stderr.slice(-4000)}\n${m.stdout.slice(-4000)}`);
+  return m;
+}
+
+/** Runs `run` and adds nginx's CPU and logged requests during it. */
+async function withNginx(n: BenchNginx, run: () => Promise<Measured>): Promise<Leg> {
+  await new Promise((r) => setTimeout(r, 250)); // earlier requests' log lines are flushed (every 100 ms)
+  const before = await fs.stat(n.accessLog).then((s) => s.size, () => 0);
+  const cpu0 = await n.cpuS();
+  const startS = Date.now() / 1000;
+  const m = await run();
+  const cpu1 = await n.cpuS();
+  const { requests } = await n.requestsSince(before);
+  return { ...m, nginxCpuS: cpu1 - cpu0, requests, startS };
+}
+
+/** `gomirror sync` of the whole corpus into `dest`. */
+export function syncLeg(t: BenchTarget, dest: string, concurrency: number): Promise<Leg> {
+  const u = t.nginx.url;
+  const args = [CLI, 'sync', '--dest', dest, '--index', `${u}/index`, '--upstream', `${u}/proxy`, '--sumdb', `${t.sumdbKey} ${u}/sumdb`];
+  args.push('--concurrency', String(concurrency), '--log-format', 'json');
+  return withNginx(t.nginx, async () => check(await measure(process.execPath, args), 'gomirror sync'));
+}
+
+function goEnvFor(t: BenchTarget, home: string): NodeJS.ProcessEnv {
+  return goEnv({ home, proxy: `${t.nginx.url}/proxy`, sumdb: `${t.sumdbKey} ${t.nginx.url}/sumdb` });
+}
+
+/** `go mod download -json` of every version with a fresh module cache under `home`. */
+export function goLeg(t: BenchTarget, home: string): Promise<Leg> {
+  return withNginx(t.nginx, async () => {
+    const cwd = path.join(home, 'work');
+    await fs.mkdir(cwd, { recursive: true });
+    const m = check(await measure(findTool('go') ?? 'go', ['mod', 'download', '-json', ...t.specs], { env: goEnvFor(t, home), cwd }), 'go mod download');
+    const failed = (m.stdout.match(/"Error":/g) ?? []).length;
+    if (failed > 0) throw new Error(`go mod download: ${failed} versions failed`);
+    return m;
+  });
+}
+
+/** Removes a go home's read-only module cache the way go does. */
+export async function cleanGoHome(t: BenchTarget, home: string): Promise<void> {
+  await measure(findTool('go') ?? 'go', ['clean', '-modcache'], { env: goEnvFor(t, home), cwd: path.join(home, 'work') });
+}
+
+/** The raw download: every `paths` URL by `curl --parallel --parallel-max concurrency` into `outDir`, no verification. */
+export async function rawLeg(t: BenchTarget, paths: string[], concurrency: number, outDir: string): Promise<Leg> {
+  await fs.mkdir(outDir, { recursive: true });
+  const cfg = path.join(outDir, '.curl-config');
+  await fs.writeFile(cfg, paths.map((p, i) => `url = "${t.nginx.url}${p}"\noutput = "${path.join(outDir, `f${i}`)}"\n`).join(''));
+  const args = ['--parallel', '--parallel-immediate', '--parallel-max', String(concurrency), '--fail', '--silent', '--show-error', '--config', cfg];
+  return withNginx(t.nginx, async () => check(await measure(findTool('curl') ?? 'curl', args), 'curl --parallel'));
+}
+
+/** The hash limit H over the given zip files: uncompressed bytes and the seconds one thread needs to inflate and hash them. */
+export async function hashLimit(zipFiles: string[], listFile: string): Promise<{ uncompressedBytes: number; seconds: number }> {
+  await fs.writeFile(listFile, `${zipFiles.join('\n')}\n`);
+  const m = check(await measure(process.execPath, [path.join(here, 'hash-limit.js'), listFile]), 'hash limit');
+  return JSON.parse(m.stdout.trim()) as { uncompressedBytes: number; seconds: number };
+}
