@@ -62,6 +62,8 @@ function summaryFamilies(s: RunSummary): Family[] {
       help: 'Versions handled by the last sync run, by result.',
       samples: results.map((r) => ({ labels: { result: r }, value: s[r] })),
     },
+    ...one('gomirror_last_run_future_entries', 'Index entries the last sync run held back because they are stamped in the future.', s.future ?? 0),
+    ...one('gomirror_last_run_not_recorded_versions', 'Failures the last sync run could not journal (a journal was full); the cursor stays before them.', s.notRecorded ?? 0),
     ...one('gomirror_last_run_bytes', 'Bytes downloaded by the last sync run.', s.bytes),
     ...one('gomirror_last_run_duration_seconds', 'Wall-clock duration of the last sync run.', s.durationMs / 1000),
     ...one('gomirror_last_run_exit_code', 'Exit code of the last sync run (0 ok, 1 versions failed, 2 config, 3 security, 4 locked).', s.exitCode),

@@ -61,6 +61,11 @@ describe('formatMetrics', () => {
     expect(s.get('gomirror_last_run_versions{result="filtered"}')).toBe(7);
     expect(s.get('gomirror_last_run_versions{result="invalid"}')).toBe(1);
     expect(s.get('gomirror_last_run_bytes')).toBe(123456789);
+    expect(s.get('gomirror_last_run_future_entries')).toBe(0);
+    expect(s.get('gomirror_last_run_not_recorded_versions')).toBe(0);
+    const held = parseExposition(formatMetrics({ ...SUMMARY, future: 3, notRecorded: 2 }, {}));
+    expect(held.get('gomirror_last_run_future_entries')).toBe(3);
+    expect(held.get('gomirror_last_run_not_recorded_versions')).toBe(2);
     expect(s.get('gomirror_last_run_duration_seconds')).toBe(150);
     expect(s.get('gomirror_last_run_exit_code')).toBe(1);
     expect(s.get('gomirror_last_run_timestamp_seconds')).toBe(Date.parse(SUMMARY.finishedAt) / 1000);
