@@ -18,6 +18,7 @@ import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/con
 import { Fetcher } from '../fetch/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { offlineClientsNote, readPublishedHead } from '../ops/published-head.js';
+import { recountTree } from '../ops/recount.js';
 import type { TrustedHeadInfo } from '../ops/trusted-head.js';
 import { removeStaleTemps } from '../store/atomic.js';
 import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
@@ -146,6 +147,8 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
       ...(w.repairer && { repairer: w.repairer }),
       emit: (e) => out.write(formatEvent(e, json)),
     });
+    // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).
+    if (w.repairer !== undefined) await recountTree({ dest: cfg.dest, state: cfg.state });
     const head = await readPublishedHead(cfg.dest, cfg.sumdb);
     out.write(json ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n` : formatSummary(summary, false) + formatPublishedHead(head));
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');

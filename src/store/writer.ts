@@ -16,7 +16,7 @@ import { exists, readdir, readFile } from './fsx.js';
 import { ensureTreeDir } from './safe-dir.js';
 import { bytesPayload, type Payload } from './payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
-import { addCounts, isZero, versionFileKind, zeroCounts, type TreeCounts, type TreeCountsStore } from './tree-counts.js';
+import { addCounts, isZero, zeroCounts, type TreeCounts, type TreeCountsStore } from './tree-counts.js';
 
 /** The canonical .info document we serve. */
 export interface InfoDoc {
@@ -192,32 +192,6 @@ export class TreeWriter {
     if (info === undefined) return {};
     const [zip, mod] = await Promise.all([sizeOf(file('zip')), sizeOf(file('mod'))]);
     return { info, ...(zip !== undefined && { zip }), ...(mod !== undefined && { mod }) };
-  }
-
-  /**
-   * Removes (e.g. moves into quarantine) a file of the tree through `remove`,
-   * which says whether it removed it; the removal is counted and made durable
-   * at the next checkpoint.
-   */
-  async removeFile(file: string, remove: () => Promise<boolean>): Promise<boolean> {
-    const kind = versionFileKind(path.relative(this.root, file));
-    if (this.counts === undefined || kind === undefined) return remove();
-    this.changing++;
-    try {
-      await this.counts.markOpen();
-      const size = await sizeOf(file);
-      const removed = await remove();
-      this.dirs.add(path.dirname(file));
-      if (removed && size !== undefined) {
-        const d = zeroCounts();
-        d[kind] = { files: -1, bytes: -size };
-        if (kind === 'info') d.versions = -1;
-        addCounts(this.delta, d);
-      }
-      return removed;
-    } finally {
-      this.changing--;
-    }
   }
 
   /** Marks module's versions as changed: its `@v/list` and `@latest` are rewritten at the next checkpoint. */

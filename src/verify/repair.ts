@@ -59,11 +59,7 @@ export class Repairer {
   constructor(private readonly deps: RepairDeps) {}
 
   /** Moves a tree file into quarantine (keeping its tree path); false when it was already gone. */
-  quarantine(rel: string): Promise<boolean> {
-    return this.deps.mirror.writer.removeFile(treePath(this.deps.root, rel), () => this.moveAside(rel));
-  }
-
-  private async moveAside(rel: string): Promise<boolean> {
+  async quarantine(rel: string): Promise<boolean> {
     const from = treePath(this.deps.root, rel);
     const to = treePath(this.deps.quarantineDir, rel);
     try {
