@@ -28,6 +28,7 @@ import { fileTrustedHeadStore, SumdbClient, type SumdbTransport } from '../sumdb
 import { openContext, type SyncContext } from '../sync/context.js';
 import { noTrustedHead } from '../verify/module-check.js';
 import { formatProblemLine } from '../verify/problems.js';
+import { HashPool } from '../verify/hash-pool.js';
 import { Repairer, repairLockError } from '../verify/repair.js';
 import { readOnlyTrustedStore, treeSumdbTransport } from '../verify/tree-sumdb.js';
 import { verifyTree, type VerifyEvent, type VerifySummary } from '../verify/tree-verify.js';
@@ -131,6 +132,7 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
   const repair = flag(argv, 'repair');
   const concurrency = argv['concurrency'] === undefined ? VERIFY_DEFAULT_CONCURRENCY : cfg.concurrency;
   const w = await wire(cfg, logger, repair, flag(argv, 'online'));
+  const pool = new HashPool();
   try {
     // A plain verify may run during a sync: the versions that sync publishes get their lookups when it ends.
     const holder = repair ? undefined : await readLock(cfg.state);
@@ -145,6 +147,7 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
       concurrency,
       ...(inFlightSince !== undefined && !Number.isNaN(inFlightSince) && { inFlightSince }),
       ...(w.repairer && { repairer: w.repairer }),
+      hash: (job) => pool.hash(job),
       emit: (e) => out.write(formatEvent(e, json)),
     });
     // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).
@@ -155,6 +158,7 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
     process.exitCode = summary.exitCode;
     return summary;
   } finally {
+    await pool.close();
     await w.close();
   }
 }

@@ -7,7 +7,7 @@
  * is reported through `onLink`. Entries that vanish mid-walk (a concurrent
  * sync) are tolerated.
  */
-import { promises as fs, type Dir } from 'node:fs';
+import { promises as fs, readdirSync, type Dir } from 'node:fs';
 import * as nodePath from 'node:path';
 
 /** A directory of the tree that holds a module's `@v/` and/or `@latest`. */
@@ -70,7 +70,7 @@ export async function* walkModules(root: string, opts: WalkOptions = {}): AsyncG
  */
 export async function readVersionDir(moduleDir: string, onLink: (name: string) => void = () => undefined): Promise<string[]> {
   try {
-    const entries = await fs.readdir(nodePath.join(moduleDir, '@v'), { withFileTypes: true });
+    const entries = readdirSync(nodePath.join(moduleDir, '@v'), { withFileTypes: true }); // one system call (a module's directory is small)
     return entries.flatMap((e) => (e.isSymbolicLink() ? (onLink(e.name), []) : [e.name]));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
