@@ -125,6 +125,10 @@ async function main(): Promise<void> {
     console.log(`H (one core):  ${h.mbPerS.toFixed(1)} MB/s (${h.seconds.toFixed(1)} s)`);
     console.log(`verify:        ${mbPerS.toFixed(1)} MB/s, ${(summary.versions / m.wallS).toFixed(0)} versions/s, wall ${m.wallS.toFixed(1)} s, CPU ${(m.userS + m.sysS).toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB, problems ${summary.problems}`);
     console.log(`verify / H:    ${((mbPerS / h.mbPerS) * 100).toFixed(0)} %`);
+    // On a shared machine the wall time depends on the neighbours; the CPU time does not.
+    const cpu = m.userS + m.sysS;
+    const cores = os.availableParallelism();
+    console.log(`CPU cost:      verify ${(h.bytes / MB / cpu).toFixed(1)} MB per CPU-second vs H ${h.mbPerS.toFixed(1)}; on ${cores} idle cores verify would reach about ${(((h.bytes / MB / (cpu / cores)) / h.mbPerS) * 100).toFixed(0)} % of H`);
   } finally {
     if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
   }
