@@ -22,7 +22,7 @@ import { TreeWriter } from '../../src/store/writer.js';
 import { runExport } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
 import { verifyVersion } from '../../src/verify/verified.js';
-import { runCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 
@@ -127,6 +127,33 @@ describe('counts kept by the runs that change the tree', () => {
     } finally {
       opendir.mockRestore();
     }
+  }, 180_000);
+
+  it('kill -9 at any moment never leaves counts that claim to be exact and are wrong', async () => {
+    const dest = path.join(base, 'sigkill');
+    const vs = up.versions();
+    for (const v of vs.slice(0, 4)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
+    up.inject(vs.at(-1)!.path, vs.at(-1)!.version, 'zip', { kind: 'slow', bytesPerSec: 64 }); // no run finishes before its kill
+    const args = ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '3'];
+    try {
+      for (const delayMs of [300, 700, 1200]) {
+        const child = spawnCli(args);
+        const done = collect(child);
+        await new Promise((r) => setTimeout(r, delayMs));
+        child.kill('SIGKILL');
+        expect((await done).signal).toBe('SIGKILL');
+        const k = await readCounts(stateOf(dest));
+        if (k?.exact === true && !k.open) expect(k).toMatchObject(await walked(dest));
+      }
+    } finally {
+      up.clearFaults();
+    }
+    await sync(dest);
+    const k = await kept(dest);
+    if (k.exact) expect(k).toEqual({ ...(await walked(dest)), exact: true, open: false });
+    await status(dest, { walk: true });
+    expect(await kept(dest)).toEqual({ ...(await walked(dest)), exact: true, open: false });
+    expect((await kept(dest)).versions).toBe(up.versions().length);
   }, 180_000);
 
   it('a run that ended between a rename and its checkpoint leaves them inexact until status --walk recounts under the lock', async () => {
