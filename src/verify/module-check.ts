@@ -172,10 +172,10 @@ class VersionChecker {
     return true;
   }
 
-  /** Starts re-hashing the version's .mod or .zip (see ModuleCheckDeps.hash). */
+  /** Starts re-hashing the version's .zip (see ModuleCheckDeps.hash) or .mod (here: a small file costs less to hash than to send to a worker). */
   hash(ext: 'mod' | 'zip'): Promise<HashOutcome> {
     const job: HashJob = { ext, file: this.abs(ext), module: this.module, version: this.version };
-    return (this.deps.hash ?? hashJob)(job);
+    return ext === 'zip' && this.deps.hash !== undefined ? this.deps.hash(job) : hashJob(job);
   }
 
   /** Compares a re-hash with the record's hash. */
