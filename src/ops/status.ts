@@ -248,6 +248,7 @@ export function formatStatus(r: StatusReport): string {
   if (r.recorded) rows.push(...recordedLines(r.recorded));
   for (const u of r.upstreams ?? []) rows.push([`upstream ${u.url}`, upstreamText(u)]);
   if (r.counts) rows.push(...countLines(r.counts));
+  else if (r.filesystem && !r.disk) rows.push(['modules', 'not counted yet (a tree synced before counting was kept: gomirror status --walk counts it)']);
   if (r.filesystem) rows.push(...filesystemLines(r.filesystem));
   if (r.disk) rows.push(...diskLines(r.disk));
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -117,6 +117,16 @@ describe('formatStatus', () => {
     expect(text).toMatch(/^filesystem\s+512\.0 MiB used of 1\.0 GiB, 512\.0 MiB available$/m);
   });
 
+  it('says when no counts were kept yet', async () => {
+    const text = formatStatus(await collectStatus(DIRS, fakeSources({ counts: async () => undefined }), NOW));
+    expect(text).toMatch(/^modules\s+not counted yet .*status --walk/m);
+  });
+
+  it('flags inexact counts', async () => {
+    const src = fakeSources({ counts: async () => ({ ...zeroCounts(), modules: 3, versions: 7, exact: false, open: false, updatedAt: 'x' }) });
+    expect(formatStatus(await collectStatus(DIRS, src, NOW))).toMatch(/^modules\s+3 \(INEXACT: .*status --walk recounts\)$/m);
+  });
+
   it('flags an unverified trusted head', async () => {
     const src = fakeSources({ trustedHead: async () => ({ name: 's', size: 1, hash: 'h', verified: false }) });
     expect(formatStatus(await collectStatus(DIRS, src, NOW))).toMatch(/NOT VERIFIED/);
