@@ -5,7 +5,7 @@
  * regenerates the module's `@v/list` and `@latest` from what is on disk.
  * It never writes through a symlink planted in the tree (safe-dir.ts).
  */
-import { promises as fs } from 'node:fs';
+import { lstatSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
@@ -51,10 +51,12 @@ interface IndexJobs {
   queued: Promise<void> | undefined;
 }
 
+// The counting calls below are single synchronous system calls, like fsx.ts: no thread-pool round trips per version.
+
 /** Size of a file, or undefined when there is none. */
-async function sizeOf(file: string): Promise<number | undefined> {
+function sizeOf(file: string): number | undefined {
   try {
-    return (await fs.lstat(file)).size;
+    return lstatSync(file).size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -64,13 +66,13 @@ async function sizeOf(file: string): Promise<number | undefined> {
 /** Creates the version directory `vdir` (checked like ensureTreeDir); true when this call created it (a new module). */
 async function makeVersionDir(root: string, vdir: string): Promise<boolean> {
   await ensureTreeDir(root, path.dirname(vdir));
-  const created = await fs.mkdir(vdir).then(
-    () => true,
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') return false;
-      throw err;
-    },
-  );
+  let created = true;
+  try {
+    mkdirSync(vdir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    created = false;
+  }
   await ensureTreeDir(root, vdir);
   return created;
 }
@@ -144,7 +146,7 @@ export class TreeWriter {
     const durable = async (p: Payload, hint: string, kind: keyof Sizes): Promise<string> => {
       if (p.kind === 'file') {
         await syncTempFile(p.path);
-        if (this.counts !== undefined) after[kind] = (await fs.lstat(p.path)).size;
+        if (this.counts !== undefined) after[kind] = lstatSync(p.path).size;
         return p.path;
       }
       const temp = await writeTempFile(this.tmpDir, hint, p.data);
@@ -168,7 +170,7 @@ export class TreeWriter {
       const vdir = path.dirname(file('info'));
       // never through a symlink planted in the tree
       const newModule = this.counts === undefined ? await ensureTreeDir(this.root, vdir).then(() => false) : await makeVersionDir(this.root, vdir);
-      const before = this.counts === undefined ? {} : await this.sizesBefore(file);
+      const before = this.counts === undefined ? {} : this.sizesBefore(file);
       renaming = true;
       const dirs = await publishFiles([
         ...(zip === undefined ? [] : [{ temp: zip, target: file('zip') }]),
@@ -187,10 +189,10 @@ export class TreeWriter {
   }
 
   /** Sizes of a version's files before publishing: none when its .info is missing (a new version), else each one's. */
-  private async sizesBefore(file: (ext: 'zip' | 'mod' | 'info') => string): Promise<Sizes> {
-    const info = await sizeOf(file('info'));
+  private sizesBefore(file: (ext: 'zip' | 'mod' | 'info') => string): Sizes {
+    const info = sizeOf(file('info'));
     if (info === undefined) return {};
-    const [zip, mod] = await Promise.all([sizeOf(file('zip')), sizeOf(file('mod'))]);
+    const [zip, mod] = [sizeOf(file('zip')), sizeOf(file('mod'))];
     return { info, ...(zip !== undefined && { zip }), ...(mod !== undefined && { mod }) };
   }
 
