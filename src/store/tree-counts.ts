@@ -150,11 +150,6 @@ export class TreeCountsStore {
     private readonly root: string,
   ) {}
 
-  /** The last record written or loaded (undefined before `load`). */
-  get current(): CountsRecord | undefined {
-    return this.record;
-  }
-
   /** Loads counts.json: an open file (a killed writer) becomes inexact; a missing one is exact zeros only for an empty tree. A corrupt one starts inexact. */
   load(): Promise<CountsRecord> {
     return this.serial(() => this.loaded());
@@ -173,8 +168,9 @@ export class TreeCountsStore {
   commit(delta: TreeCounts, open: boolean): Promise<void> {
     return this.serial(async () => {
       const rec = await this.loaded();
-      if (isZero(delta) && rec.open === open) return;
-      const next = { ...rec, ...addCounts(structuredClone(rec) as TreeCounts, delta), open: rec.open && open };
+      const nextOpen = rec.open && open;
+      if (isZero(delta) && nextOpen === rec.open) return;
+      const next = { ...rec, ...addCounts(structuredClone(rec) as TreeCounts, delta), open: nextOpen };
       await this.write(next);
     });
   }
