@@ -5,7 +5,8 @@
  * fetched (.zip requests answered by the upstream) — every `--every` seconds.
  * Prints a line per sample, then peak RSS and the rates over the first and
  * last 10 % of the versions.
- * Usage: npm run bench:scale -- [--scale 200000] [--concurrency 16] [--every 10] [--seed 1]
+ * `--keep DIR` syncs into DIR and keeps it (e.g. for `npm run bench:verify -- --tree DIR`).
+ * Usage: npm run bench:scale -- [--scale 200000] [--concurrency 16] [--every 10] [--seed 1] [--keep DIR]
  */
 import { spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ function memOf(pid: number): { rss: number; hwm: number } | undefined {
 }
 
 /** Seconds at which `done` first reached `n` (linear between samples). Pure. */
-export function timeAt(samples: ReadonlyArray<{ t: number; done: number }>, n: number): number {
+function timeAt(samples: ReadonlyArray<{ t: number; done: number }>, n: number): number {
   let prev = { t: 0, done: 0 };
   for (const s of samples) {
     if (s.done >= n) return s.done === prev.done ? s.t : prev.t + ((n - prev.done) / (s.done - prev.done)) * (s.t - prev.t);
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '16' },
       every: { type: 'string', default: '10' },
       seed: { type: 'string', default: '1' },
+      keep: { type: 'string' },
     },
   });
   const scale = Number(values.scale);
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   const up = await startUpstream({ seed: Number(values.seed), modules: modulesFor(scale), clusterEvery: 0 });
   const total = up.versions().length;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-scale-'));
-  const dest = path.join(work, 'tree');
+  const dest = values.keep ?? path.join(work, 'tree');
   const args = [CLI, 'sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', values.concurrency, '--log-format', 'json', '--log-level', 'warn', '--min-free-space', '0'];
   console.log(`${total} versions; sync --concurrency ${values.concurrency}, sampling every ${values.every}s`);
   console.log('   t(s)   versions   rate(v/s)   RSS(MB)  peak(MB)');
@@ -83,9 +85,10 @@ async function main(): Promise<void> {
   clearInterval(timer);
   sample();
   try {
-    const tenth = Math.floor(total / 10);
+    // Versions fetched (a version the upstream serves without a zip request is not counted): windows over what was counted.
+    const tenth = Math.floor(done / 10);
     const first = tenth / timeAt(samples, tenth);
-    const lastRate = tenth / (timeAt(samples, total) - timeAt(samples, total - tenth));
+    const lastRate = tenth / (timeAt(samples, done) - timeAt(samples, done - tenth));
     console.log('');
     console.log(`exit ${code}; ${done}/${total} versions in ${((Date.now() - t0) / 1000).toFixed(1)} s (${(done / ((Date.now() - t0) / 1000)).toFixed(0)} versions/s)`);
     console.log(`peak RSS of the sync process: ${peak.toFixed(0)} MB (sampled VmHWM)`);
