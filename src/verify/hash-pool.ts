@@ -4,8 +4,8 @@
  * proves records and reads the tree on the last one). At most PER_WORKER
  * files are in flight per worker (each holds at most one whole small zip,
  * READ_WHOLE_MAX, or a streaming window of a large one); a file that finds
- * every worker busy is hashed on the calling thread, so no core idles while
- * work waits and memory stays bounded by the callers' own concurrency. With
+ * every worker busy is hashed on the calling thread (as many at once), so no
+ * core idles while work waits; beyond that callers wait. With
  * one core, or when the compiled worker script cannot be found, every file
  * is hashed on the calling thread, with the same results.
  */
@@ -38,6 +38,9 @@ interface Lane {
 export class HashPool {
   private readonly lanes: Lane[] = [];
   private readonly pending = new Map<number, (o: HashOutcome) => void>();
+  private readonly waiting: Array<() => void> = [];
+  /** Files being hashed on the calling thread. */
+  private local = 0;
   private nextId = 0;
 
   /** `threads` workers (default: one fewer than the cores). */
@@ -59,8 +62,23 @@ export class HashPool {
 
   /** Re-hashes one file (never rejects: failures are outcomes). */
   async hash(job: HashJob): Promise<HashOutcome> {
-    const lane = this.freeLane();
-    if (lane === undefined) return hashJob(job); // every worker is busy (or there is none): this thread's core hashes too
+    for (;;) {
+      const lane = this.freeLane();
+      if (lane !== undefined) return this.post(lane, job);
+      if (this.local < PER_WORKER) break;
+      await new Promise<void>((resolve) => this.waiting.push(resolve)); // every thread has its share in flight
+    }
+    // Every worker is busy (or there is none): this thread's core hashes too.
+    this.local++;
+    try {
+      return await hashJob(job);
+    } finally {
+      this.local--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private post(lane: Lane, job: HashJob): Promise<HashOutcome> {
     const id = this.nextId++;
     lane.inFlight.add(id);
     const chosen = lane;
@@ -87,6 +105,7 @@ export class HashPool {
     const i = this.lanes.indexOf(lane);
     if (i >= 0) this.lanes.splice(i, 1);
     for (const id of [...lane.inFlight]) this.settle(lane, id, { ok: false, failure: { message: `hash worker failed: ${err.message}`, vanished: false } });
+    while (this.waiting.length > 0) this.waiting.shift()?.();
   }
 
   private settle(lane: Lane, id: number, outcome: HashOutcome): void {
@@ -94,5 +113,6 @@ export class HashPool {
     const resolve = this.pending.get(id);
     this.pending.delete(id);
     resolve?.(outcome);
+    this.waiting.shift()?.();
   }
 }
