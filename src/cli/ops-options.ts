@@ -13,7 +13,8 @@ export const metricsOption: Record<string, Options> = {
 export const statusOptions: Record<string, Options> = {
   ...sumdbOption,
   json: { type: 'boolean', describe: 'print one JSON object instead of aligned lines' },
-  disk: { type: 'boolean', default: true, describe: 'walk the tree for disk use and module count (--no-disk skips it on huge trees)' },
+  disk: { type: 'boolean', default: true, describe: 'show the counts the runs keep and the filesystem space (statfs); no walk (--no-disk omits them)' },
+  walk: { type: 'boolean', describe: 'also walk the whole tree for disk use by kind, and (when no run holds the lock) save what it counted as the exact counts' },
   check: { type: 'boolean', describe: 'one line like a monitoring plugin; exit 0 OK, 1 WARNING, 2 CRITICAL (implies --no-disk)' },
   'max-lag': { type: 'string', describe: 'with --check: CRITICAL when the cursor lags more than this (default 1h)' },
   'warn-lag': { type: 'string', describe: 'with --check: WARNING when the cursor lags more than this (default half of --max-lag)' },

@@ -4,6 +4,7 @@ import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
 import { parseDuration } from '../ops/duration.js';
 import { checkStatus, type CheckLimits } from '../ops/status-check.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
+import { withRecount } from '../ops/recount.js';
 import { withRecorded } from './recorded.js';
 
 function flag(raw: RawOptions, key: string, dflt: boolean): boolean {
@@ -30,7 +31,9 @@ export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableS
   const sumdb = parseSumdbSpec(typeof sumdbRaw === 'string' && sumdbRaw !== '' ? sumdbRaw : DEFAULT_SUMDB);
   const check = flag(argv, 'check', false);
   const lim = check ? limits(argv) : undefined;
-  const report = await collectStatus(dirs, fileStatusSources(dirs, sumdb), new Date(), { disk: !check && flag(argv, 'disk', true) });
+  const walk = !check && flag(argv, 'walk', false);
+  const sources = fileStatusSources(dirs, sumdb);
+  const report = walk ? await withRecount(dirs, sources, (src) => collectStatus(dirs, src, new Date(), { disk: true, walk })) : await collectStatus(dirs, sources, new Date(), { disk: !check && flag(argv, 'disk', true) });
   if (lim !== undefined) {
     const result = checkStatus(report, lim);
     out.write(`${result.line}\n`);

@@ -18,6 +18,7 @@ import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/con
 import { Fetcher } from '../fetch/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { offlineClientsNote, readPublishedHead } from '../ops/published-head.js';
+import { recountTree } from '../ops/recount.js';
 import type { TrustedHeadInfo } from '../ops/trusted-head.js';
 import { removeStaleTemps } from '../store/atomic.js';
 import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
@@ -27,6 +28,7 @@ import { fileTrustedHeadStore, SumdbClient, type SumdbTransport } from '../sumdb
 import { openContext, type SyncContext } from '../sync/context.js';
 import { noTrustedHead } from '../verify/module-check.js';
 import { formatProblemLine } from '../verify/problems.js';
+import { HashPool } from '../verify/hash-pool.js';
 import { Repairer, repairLockError } from '../verify/repair.js';
 import { readOnlyTrustedStore, treeSumdbTransport } from '../verify/tree-sumdb.js';
 import { verifyTree, type VerifyEvent, type VerifySummary } from '../verify/tree-verify.js';
@@ -130,6 +132,7 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
   const repair = flag(argv, 'repair');
   const concurrency = argv['concurrency'] === undefined ? VERIFY_DEFAULT_CONCURRENCY : cfg.concurrency;
   const w = await wire(cfg, logger, repair, flag(argv, 'online'));
+  const pool = new HashPool();
   try {
     // A plain verify may run during a sync: the versions that sync publishes get their lookups when it ends.
     const holder = repair ? undefined : await readLock(cfg.state);
@@ -144,14 +147,18 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
       concurrency,
       ...(inFlightSince !== undefined && !Number.isNaN(inFlightSince) && { inFlightSince }),
       ...(w.repairer && { repairer: w.repairer }),
+      hash: (job) => pool.hash(job),
       emit: (e) => out.write(formatEvent(e, json)),
     });
+    // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).
+    if (w.repairer !== undefined) await recountTree({ dest: cfg.dest, state: cfg.state });
     const head = await readPublishedHead(cfg.dest, cfg.sumdb);
     out.write(json ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n` : formatSummary(summary, false) + formatPublishedHead(head));
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
     process.exitCode = summary.exitCode;
     return summary;
   } finally {
+    await pool.close();
     await w.close();
   }
 }

@@ -1,9 +1,11 @@
 /**
  * `gomirror status`: what the mirror knows about itself — feed cursor and
- * lag, last run, retry backlog, skipped count, trusted tree head, disk use.
- * collectStatus reads through a narrow StatusSources interface (fileStatusSources
- * is the real one); formatStatus renders the report for humans. Journals and
- * the tree are streamed, never loaded whole.
+ * lag, last run, retry backlog, skipped count, trusted tree head, the tree's
+ * counts (kept by the runs in counts.json) and the filesystem's space
+ * (statfs). Nothing here walks the tree except `--walk` (usage()).
+ * collectStatus reads through a narrow StatusSources interface
+ * (fileStatusSources is the real one); formatStatus renders the report for
+ * humans. Journals are streamed, never loaded whole.
  */
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Cursor } from '../feed/cursor.js';
@@ -20,7 +22,8 @@ import {
 import { formatDuration } from './duration.js';
 import { offlineClientsNote, readPublishedHead } from './published-head.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
-import { treeUsage, type TreeUsage } from './tree-usage.js';
+import { readCounts, type CountsRecord } from '../store/tree-counts.js';
+import { filesystemUsage, treeUsage, type FilesystemUsage, type TreeUsage } from './tree-usage.js';
 
 /** Where status reads from. */
 export interface StatusSources {
@@ -33,7 +36,12 @@ export interface StatusSources {
   trustedHead(): Promise<TrustedHeadInfo | undefined>;
   /** The head the tree serves to clients (sumdb/<name>/latest); absent means none is read. */
   publishedHead?(): Promise<TrustedHeadInfo | undefined>;
+  /** A full walk of the tree (only for `--walk`). */
   usage(): Promise<TreeUsage>;
+  /** The counts the runs keep (counts.json); undefined when none were kept yet. */
+  counts(): Promise<CountsRecord | undefined>;
+  /** statfs of the tree's filesystem. */
+  filesystem(): Promise<FilesystemUsage>;
   /** The checksum database, upstreams and index the mirror recorded. */
   settings(): Promise<RecordedSettings | undefined>;
   /** Each upstream's last success and failure as the last runs recorded them. */
@@ -84,7 +92,14 @@ export interface StatusReport {
   trustedHead?: TrustedHeadInfo;
   /** The head the tree publishes, with the warning for clients ahead of it. */
   publishedHead?: TrustedHeadInfo & { offlineClients: string };
+  /** Modules, versions and version-file bytes as the runs counted them (no walk). */
+  counts?: CountsRecord;
+  /** The filesystem holding the tree (statfs). */
+  filesystem?: FilesystemUsage;
+  /** A full walk of the tree, by kind (only with --walk). */
   disk?: TreeUsage;
+  /** --walk saved the walk's counts as the exact counts (it held the run lock). */
+  recounted?: boolean;
   /** What the mirror remembers: checksum database, upstreams, index (absent before the first run). */
   recorded?: RecordedSettings;
   /** Each upstream's last success, last failure and whether it is cooling down after failures. */
@@ -155,7 +170,7 @@ export async function collectStatus(
   dirs: { dest: string; state: string },
   src: StatusSources,
   now: Date,
-  opts: { disk: boolean } = { disk: true },
+  opts: { disk: boolean; walk?: boolean } = { disk: true },
 ): Promise<StatusReport> {
   const [cursor, summary] = await Promise.all([src.loadCursor(), src.loadSummary()]);
   const retry = await retryBacklog(src.retries());
@@ -174,7 +189,12 @@ export async function collectStatus(
   if (published !== undefined) report.publishedHead = { ...published, offlineClients: offlineClientsNote(published.size) };
   if (recorded !== undefined) report.recorded = recorded;
   if (health.length > 0) report.upstreams = health.map((h) => ({ ...h, coolingDown: h.coolingUntil !== undefined && Date.parse(h.coolingUntil) > now.getTime() }));
-  if (synced && opts.disk) report.disk = await src.usage();
+  if (synced && opts.disk) {
+    const counts = await src.counts();
+    if (counts !== undefined) report.counts = counts;
+    report.filesystem = await src.filesystem();
+  }
+  if (synced && opts.walk === true) report.disk = await src.usage();
   return report;
 }
 
@@ -204,7 +224,7 @@ function runLines(r: LastRunStatus): Array<[string, string]> {
 function diskLines(d: TreeUsage): Array<[string, string]> {
   const kind = (k: { files: number; bytes: number }): string => `${k.files} files, ${formatBytes(k.bytes)}`;
   return [
-    ['modules', String(d.modules)],
+    ['walk: modules', String(d.modules)],
     ['disk .zip', kind(d.zip)],
     ['disk .mod', kind(d.mod)],
     ['disk .info', kind(d.info)],
@@ -212,6 +232,22 @@ function diskLines(d: TreeUsage): Array<[string, string]> {
     ['disk sumdb', kind(d.sumdb)],
     ['disk total', formatBytes(d.totalBytes)],
   ];
+}
+
+function countLines(c: CountsRecord): Array<[string, string]> {
+  const kind = (k: { files: number; bytes: number }): string => `${k.files} files, ${formatBytes(k.bytes)}`;
+  const note = c.exact ? '' : ' (INEXACT: a run ended between publishing and its checkpoint, or the tree predates counting; gomirror status --walk recounts)';
+  return [
+    ['modules', `${c.modules}${note}`],
+    ['versions', String(c.versions)],
+    ['.zip', kind(c.zip)],
+    ['.mod', kind(c.mod)],
+    ['.info', kind(c.info)],
+  ];
+}
+
+function filesystemLines(f: FilesystemUsage): Array<[string, string]> {
+  return [['filesystem', `${formatBytes(f.usedBytes)} used of ${formatBytes(f.totalBytes)}, ${formatBytes(f.availableBytes)} available`]];
 }
 
 function upstreamText(u: UpstreamHealthRecord & { coolingDown: boolean }): string {
@@ -258,12 +294,15 @@ export function formatStatus(r: StatusReport): string {
   }
   if (r.recorded) rows.push(...recordedLines(r.recorded));
   for (const u of r.upstreams ?? []) rows.push([`upstream ${u.url}`, upstreamText(u)]);
+  if (r.counts) rows.push(...countLines(r.counts));
+  else if (r.filesystem && !r.disk) rows.push(['modules', 'not counted yet (a tree synced before counting was kept: gomirror status --walk counts it)']);
+  if (r.filesystem) rows.push(...filesystemLines(r.filesystem));
   if (r.disk) rows.push(...diskLines(r.disk));
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
 }
 
-/** The real sources: the state directory, the trusted-head store and a walk of the tree. */
+/** The real sources: the state directory, the trusted-head store, statfs, and a walk of the tree for --walk. */
 export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: SumdbSpec): StatusSources {
   const state = new StateStore(dirs.state);
   return {
@@ -275,6 +314,8 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
     publishedHead: () => readPublishedHead(dirs.dest, sumdb),
     usage: () => treeUsage(dirs.dest),
+    counts: () => readCounts(dirs.state),
+    filesystem: () => filesystemUsage(dirs.dest),
     settings: () => state.loadSettings(),
     upstreamHealth: () => state.loadUpstreamHealth(),
   };

@@ -1,11 +1,13 @@
 /**
- * Disk use of a served tree, by a streamed depth-first walk: memory grows
- * with the depth of the tree, never with the number of files. Dot entries
- * (state directory, temporary files) and symlinks are not counted.
+ * Disk use of a served tree, by a streamed depth-first walk (`status --walk`
+ * only): memory grows with the depth of the tree, never with the number of
+ * files. Dot entries (state directory, temporary files) and symlinks are not
+ * counted. Plain `status` uses statfs of the filesystem and counts.json.
  */
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ioError } from '../store/atomic.js';
+import type { TreeCounts } from '../store/tree-counts.js';
 
 /** Byte and file counts per kind of served file. */
 export interface KindUsage {
@@ -77,4 +79,33 @@ export async function treeUsage(root: string): Promise<TreeUsage> {
   const usage = emptyUsage();
   await walk(nodePath.resolve(root), '', usage);
   return usage;
+}
+
+/** Space of the filesystem holding the tree, from one statfs (bytes). */
+export interface FilesystemUsage {
+  totalBytes: number;
+  usedBytes: number;
+  /** Free to an unprivileged writer (statfs f_bavail). */
+  availableBytes: number;
+}
+
+/** statfs of the filesystem holding `root` (the nearest existing ancestor when root is missing). */
+export async function filesystemUsage(root: string): Promise<FilesystemUsage> {
+  let dir = nodePath.resolve(root);
+  for (;;) {
+    try {
+      const s = await fs.statfs(dir);
+      return { totalBytes: s.blocks * s.bsize, usedBytes: (s.blocks - s.bfree) * s.bsize, availableBytes: s.bavail * s.bsize };
+    } catch (err) {
+      const parent = nodePath.dirname(dir);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw ioError(err, 'ops.usage', `cannot statfs ${root}`, { dir: root });
+      dir = parent;
+    }
+  }
+}
+
+/** The counts a walk found, in the shape counts.json keeps. Pure. */
+export function countsOfUsage(u: TreeUsage): TreeCounts {
+  const k = (c: KindUsage): KindUsage => ({ files: c.files, bytes: c.bytes });
+  return { modules: u.modules, versions: u.info.files, zip: k(u.zip), mod: k(u.mod), info: k(u.info) };
 }

@@ -5,7 +5,7 @@
  * regenerates the module's `@v/list` and `@latest` from what is on disk.
  * It never writes through a symlink planted in the tree (safe-dir.ts).
  */
-import { promises as fs } from 'node:fs';
+import { lstatSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
@@ -17,6 +17,7 @@ import { exists, readdir, readFile } from './fsx.js';
 import { ensureTreeDir } from './safe-dir.js';
 import { bytesPayload, type Payload } from './payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
+import { addCounts, isZero, zeroCounts, type TreeCounts, type TreeCountsStore } from './tree-counts.js';
 
 export type { InfoDoc } from '../verify/info.js';
 
@@ -41,6 +42,49 @@ interface IndexJobs {
   queued: Promise<void> | undefined;
 }
 
+// The counting calls below are single synchronous system calls, like fsx.ts: no thread-pool round trips per version.
+
+/** Size of a file, or undefined when there is none. */
+function sizeOf(file: string): number | undefined {
+  try {
+    return lstatSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Creates the version directory `vdir` (checked like ensureTreeDir); true when this call created it (a new module). */
+async function makeVersionDir(root: string, vdir: string): Promise<boolean> {
+  await ensureTreeDir(root, path.dirname(vdir));
+  let created = true;
+  try {
+    mkdirSync(vdir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    created = false;
+  }
+  await ensureTreeDir(root, vdir);
+  return created;
+}
+
+type Sizes = Partial<Record<'zip' | 'mod' | 'info', number>>;
+
+/** The count change of replacing the files `before` with `after` (kinds absent from `after` are untouched). Pure. */
+export function publishDelta(newModule: boolean, before: Sizes, after: Sizes): TreeCounts {
+  const d = zeroCounts();
+  d.modules = newModule ? 1 : 0;
+  for (const k of ['zip', 'mod', 'info'] as const) {
+    const now = after[k];
+    if (now === undefined) continue;
+    const old = before[k];
+    d[k].files += old === undefined ? 1 : 0;
+    d[k].bytes += now - (old ?? 0);
+  }
+  d.versions = d.info.files;
+  return d;
+}
+
 /** Module indexes rewritten at once by a checkpoint. */
 const INDEX_REWRITES_AT_ONCE = 16;
 
@@ -55,10 +99,14 @@ export class TreeWriter {
   private readonly dirs = new DirSyncGroup();
   private touched = new Set<string>();
   private checkpoints: Promise<void> = Promise.resolve();
+  /** Count changes of the renames since the last checkpoint, and tree changes under way (see TreeCountsStore). */
+  private delta = zeroCounts();
+  private changing = 0;
 
   constructor(
     readonly root: string,
     private readonly tmpDir: string,
+    private readonly counts?: TreeCountsStore,
   ) {}
 
   /** True when module@version is complete in the tree (.info present, and .zip when wanted). */
@@ -81,36 +129,58 @@ export class TreeWriter {
     checkInfo(info.bytes, v.module, v.version, 'store.publish');
     const file = (ext: 'zip' | 'mod' | 'info'): string => versionFile(this.root, v.module, v.version, ext);
     const written: string[] = [];
-    const durable = async (p: Payload, hint: string): Promise<string> => {
+    const after: Sizes = {};
+    const durable = async (p: Payload, hint: string, kind: keyof Sizes): Promise<string> => {
       if (p.kind === 'file') {
         await syncTempFile(p.path);
+        if (this.counts !== undefined) after[kind] = lstatSync(p.path).size;
         return p.path;
       }
       const temp = await writeTempFile(this.tmpDir, hint, p.data);
+      after[kind] = p.data.length;
       written.push(temp);
       return temp;
     };
+    let renaming = false;
+    this.changing++;
     try {
       // allSettled: every temp written is known (and removed) before a failure is thrown.
       const [zip, mod, infoTemp] = valuesOf(
         await Promise.allSettled([
-          v.zip === undefined ? undefined : durable(v.zip, `${v.version}.zip`),
-          durable(v.mod, `${v.version}.mod`),
-          durable(bytesPayload(info.bytes), `${v.version}.info`),
+          v.zip === undefined ? undefined : durable(v.zip, `${v.version}.zip`, 'zip'),
+          durable(v.mod, `${v.version}.mod`, 'mod'),
+          durable(bytesPayload(info.bytes), `${v.version}.info`, 'info'),
           beforeRename?.(),
+          this.counts?.markOpen(),
         ] as const),
       );
-      await ensureTreeDir(this.root, path.dirname(file('info'))); // never through a symlink planted in the tree
+      const vdir = path.dirname(file('info'));
+      // never through a symlink planted in the tree
+      const newModule = this.counts === undefined ? await ensureTreeDir(this.root, vdir).then(() => false) : await makeVersionDir(this.root, vdir);
+      const before = this.counts === undefined ? {} : this.sizesBefore(file);
+      renaming = true;
       const dirs = await publishFiles([
         ...(zip === undefined ? [] : [{ temp: zip, target: file('zip') }]),
         { temp: mod, target: file('mod') },
         { temp: infoTemp, target: file('info') },
       ]);
       for (const d of dirs) this.dirs.add(d);
+      if (this.counts !== undefined) addCounts(this.delta, publishDelta(newModule, before, after));
     } catch (err) {
       await Promise.all(written.map((t) => fs.rm(t, { force: true }).catch(() => undefined)));
+      if (renaming) await this.counts?.taint().catch(() => undefined); // some renames may have happened uncounted
       throw err;
+    } finally {
+      this.changing--;
     }
+  }
+
+  /** Sizes of a version's files before publishing: none when its .info is missing (a new version), else each one's. */
+  private sizesBefore(file: (ext: 'zip' | 'mod' | 'info') => string): Sizes {
+    const info = sizeOf(file('info'));
+    if (info === undefined) return {};
+    const [zip, mod] = [sizeOf(file('zip')), sizeOf(file('mod'))];
+    return { info, ...(zip !== undefined && { zip }), ...(mod !== undefined && { mod }) };
   }
 
   /** Marks module's versions as changed: its `@v/list` and `@latest` are rewritten at the next checkpoint. */
@@ -121,20 +191,31 @@ export class TreeWriter {
   /**
    * Rewrites the indexes of every module touched so far, then makes every
    * rename done so far durable (fsyncs the directories written since the last
-   * checkpoint). Checkpoints run one at a time; on failure the modules stay
-   * touched for the next one.
+   * checkpoint), then adds their counts to counts.json. Checkpoints run one
+   * at a time; on failure the modules stay touched (and the counts pending)
+   * for the next one.
    */
   checkpoint(): Promise<void> {
     const run = async (): Promise<void> => {
       const modules = [...this.touched];
       this.touched = new Set();
+      // Taken before the flush: every rename counted here is made durable by it.
+      const delta = this.delta;
+      this.delta = zeroCounts();
       try {
         await forEachLimit(modules, INDEX_REWRITES_AT_ONCE, (m) => this.refreshModuleIndex(m));
       } catch (err) {
         for (const m of modules) this.touched.add(m);
+        addCounts(this.delta, delta);
         throw err;
       }
-      await this.dirs.flush();
+      try {
+        await this.dirs.flush();
+        await this.counts?.commit(delta, this.changing > 0 || !isZero(this.delta));
+      } catch (err) {
+        addCounts(this.delta, delta);
+        throw err;
+      }
     };
     const next = this.checkpoints.then(run, run);
     this.checkpoints = next.catch(() => undefined);

@@ -12,6 +12,7 @@ import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { StateStore } from '../store/state.js';
 import { fileTileCache } from '../store/tile-cache.js';
+import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
@@ -75,7 +76,7 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
     trusted: fileTrustedHeadStore(cfg.state, cfg.sumdb.name),
     tileCache: fileTileCache(sumdbState, state.tmpDir),
   });
-  const writer = new TreeWriter(cfg.dest, state.tmpDir);
+  const writer = new TreeWriter(cfg.dest, state.tmpDir, new TreeCountsStore(cfg.state, state.tmpDir, cfg.dest));
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
   const sumdbTree = treePublisher({
     root: cfg.dest,

@@ -29,6 +29,7 @@ import { ensureTreeDir } from '../store/safe-dir.js';
 import { filePayload } from '../store/payload.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
+import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter, type InfoDoc } from '../store/writer.js';
 import { fileTrustedHeadStore, parseTilePath, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
@@ -241,7 +242,7 @@ async function placeTiles(cfg: ImportConfig, tiles: StagedTile[]): Promise<void>
 async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbClient; staged: StagedHeadStore; state: StateStore }): Promise<{ published: number; treeSize: number }> {
   const { state, client } = ctx;
   await ctx.staged.commit();
-  const writer = new TreeWriter(cfg.dest, state.tmpDir);
+  const writer = new TreeWriter(cfg.dest, state.tmpDir, new TreeCountsStore(cfg.state, state.tmpDir, cfg.dest));
   const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
   let published = 0;

@@ -5,14 +5,14 @@
  * `@latest` equal to what the writer would generate from what is present.
  * Returns the problems and, per bad version, the repair it needs.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { checkModulePath, checkModuleVersion, compareSemver, escapeVersion, isPseudoVersion, sortReleasedVersions, unescapePath, unescapeVersion } from '../module/index.js';
 import { lookupFile } from '../sumdbtree/layout.js';
 import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from './info.js';
-import { hashGoModFile, hashModuleZip } from '../zip/index.js';
+import { errorOf, hashJob, type HashJob, type HashOutcome } from './file-hash.js';
 import { problem, problemFromError, type Problem } from './problems.js';
 
 /** Proven checksum-database records (SumdbClient.lookup). */
@@ -35,6 +35,8 @@ export interface ModuleCheckDeps {
    * gap is reported.
    */
   inFlightSince?: number;
+  /** Re-hashes a .mod or .zip (a HashPool's, on worker threads; default: on this thread). */
+  hash?: (job: HashJob) => Promise<HashOutcome>;
 }
 
 /** What a bad version needs: its files refetched, or only its lookup (and tiles) republished. */
@@ -76,15 +78,18 @@ function vanished(err: unknown): boolean {
   return isGomirrorError(err) && (err.detail?.['errno'] === 'ENOENT' || codeOf((err as Error).cause) === 'ENOENT');
 }
 
+// Small files are read synchronously: one system call each instead of the thread-pool round trips of fs.promises.
 async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  return existsSync(p);
 }
 
 async function readOrUndefined(p: string): Promise<Buffer | undefined> {
-  return fs.readFile(p).catch((err: unknown) => {
+  try {
+    return readFileSync(p);
+  } catch (err) {
     if (vanished(err)) return undefined;
     throw err;
-  });
+  }
 }
 
 /** Groups the names of an @v directory by version stem; other names are stray. */
@@ -167,17 +172,22 @@ class VersionChecker {
     return true;
   }
 
-  async hashFile(ext: 'mod' | 'zip', want: string): Promise<void> {
-    try {
-      const abs = this.abs(ext);
-      const got = ext === 'mod' ? await hashGoModFile(abs) : (await hashModuleZip(abs, this.module, this.version)).h1;
-      this.bytes += (await fs.stat(abs)).size;
-      if (got !== want) {
-        const reason = `.${ext} hash ${got} does not match the checksum database record ${want}`;
-        this.add(problem('hash-mismatch', this.rel(ext), reason, { ...this.where(), code: ErrorCodes.HASH_MISMATCH }), true);
-      }
-    } catch (err) {
-      if (!vanished(err)) this.add(problemFromError(err, this.rel(ext), this.where()), true);
+  /** Starts re-hashing the version's .zip (see ModuleCheckDeps.hash) or .mod (here: a small file costs less to hash than to send to a worker). */
+  hash(ext: 'mod' | 'zip'): Promise<HashOutcome> {
+    const job: HashJob = { ext, file: this.abs(ext), module: this.module, version: this.version };
+    return ext === 'zip' && this.deps.hash !== undefined ? this.deps.hash(job) : hashJob(job);
+  }
+
+  /** Compares a re-hash with the record's hash. */
+  compare(ext: 'mod' | 'zip', out: HashOutcome, want: string): void {
+    if (!out.ok) {
+      if (!out.failure.vanished) this.add(problemFromError(errorOf(out.failure), this.rel(ext), this.where()), true);
+      return;
+    }
+    this.bytes += out.bytes;
+    if (out.h1 !== want) {
+      const reason = `.${ext} hash ${out.h1} does not match the checksum database record ${want}`;
+      this.add(problem('hash-mismatch', this.rel(ext), reason, { ...this.where(), code: ErrorCodes.HASH_MISMATCH }), true);
     }
   }
 
@@ -227,10 +237,11 @@ async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: stri
     return { bad: { version: stem, files, problems: p, repair: { kind: 'lookup' } }, bytes: 0 };
   }
   const c = new VersionChecker(deps, module, version, `${escaped}/@v/${stem}`);
-  const rec = await c.record();
+  // The files are re-hashed while the record is proven; problems are added in the same order as one after the other.
+  const [rec, mod, zip] = await Promise.all([c.record(), have.mod ? c.hash('mod') : undefined, have.zip ? c.hash('zip') : undefined]);
   if (rec !== undefined) {
-    if (have.mod) await c.hashFile('mod', rec.modHash);
-    if (have.zip) await c.hashFile('zip', rec.zipHash);
+    if (mod !== undefined) c.compare('mod', mod, rec.modHash);
+    if (zip !== undefined) c.compare('zip', zip, rec.zipHash);
   }
   if (have.info) await c.checkInfo();
   await c.checkComplete(have);

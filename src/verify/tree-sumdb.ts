@@ -12,7 +12,7 @@
  * the trusted head by SumdbClient, so where bytes come from never decides
  * whether they are believed.
  */
-import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { assertInside } from '../store/layout.js';
@@ -34,9 +34,10 @@ export interface TreeTransportOptions {
   network?: SumdbTransport;
 }
 
+/** A small file's bytes (one synchronous read: cheaper than the four thread-pool round trips of fs.promises.readFile), or undefined when missing. */
 async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
-    return await fs.readFile(file);
+    return readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

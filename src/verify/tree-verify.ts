@@ -43,6 +43,8 @@ export interface TreeVerifyOptions {
   inFlightSince?: number;
   /** Present with --repair (the caller holds the run lock). */
   repairer?: Repairer;
+  /** Re-hashes version files (HashPool.hash: on every core); default on this thread. */
+  hash?: ModuleCheckDeps['hash'];
   emit(e: VerifyEvent): void;
 }
 
@@ -146,7 +148,7 @@ class TreeVerifier {
 
   constructor(private readonly o: TreeVerifyOptions) {
     this.tally = new Tally(o.emit);
-    this.deps = { root: o.root, sumdbName: o.sumdbName, records: o.client, completeVersions: (m) => o.completeVersions(m), settleMs: o.settleMs ?? 250, ...(o.inFlightSince !== undefined && { inFlightSince: o.inFlightSince }) };
+    this.deps = { root: o.root, sumdbName: o.sumdbName, records: o.client, completeVersions: (m) => o.completeVersions(m), settleMs: o.settleMs ?? 250, ...(o.inFlightSince !== undefined && { inFlightSince: o.inFlightSince }), ...(o.hash && { hash: o.hash }) };
   }
 
   /** Reports a symbolic link in the tree; with --repair, moves the link (not its target) into quarantine. */

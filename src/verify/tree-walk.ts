@@ -1,13 +1,13 @@
 /**
  * A streaming walk over the served tree that yields module directories (the
- * ones holding `@v/` or `@latest`). Directories are read with opendir and
- * recursed into while being read, so memory is bounded by the depth of the
- * tree, never by its size. Dot names and the state directory are skipped;
+ * ones holding `@v/` or `@latest`). Large directories are read with opendir
+ * and recursed into while being read, small ones in one call, so memory is
+ * bounded by the depth of the tree, never by its size. Dot names and the state directory are skipped;
  * symlinks are never followed, and every one met (in `sumdb/` and `@v/` too)
  * is reported through `onLink`. Entries that vanish mid-walk (a concurrent
  * sync) are tolerated.
  */
-import { promises as fs, type Dir } from 'node:fs';
+import { promises as fs, readdirSync, statSync, type Dir, type Dirent } from 'node:fs';
 import * as nodePath from 'node:path';
 
 /** A directory of the tree that holds a module's `@v/` and/or `@latest`. */
@@ -41,12 +41,32 @@ async function openDir(dir: string): Promise<Dir | undefined> {
   }
 }
 
-async function* walkDir(root: string, dir: string, skip: ReadonlySet<string>, onLink: (rel: string) => void): AsyncGenerator<ModuleDirEntry> {
+/**
+ * Directories whose size (st_size: grows with the entries on ext4, xfs, btrfs
+ * and tmpfs) is at most this are read in one synchronous call; larger ones
+ * are streamed, so the names held at once stay bounded either way.
+ */
+const SMALL_DIR_BYTES = 32 * 1024;
+
+/** The entries of dir: one readdir call for a small directory, streamed for a large one; nothing when it is gone. */
+async function* entries(dir: string): AsyncGenerator<Dirent> {
+  let small: Dirent[] | undefined;
+  try {
+    if (statSync(dir).size <= SMALL_DIR_BYTES) small = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    throw err;
+  }
+  if (small !== undefined) return yield* small;
   const handle = await openDir(dir);
-  if (handle === undefined) return;
+  if (handle !== undefined) yield* handle;
+}
+
+async function* walkDir(root: string, dir: string, skip: ReadonlySet<string>, onLink: (rel: string) => void): AsyncGenerator<ModuleDirEntry> {
   let hasVersionDir = false;
   let hasLatest = false;
-  for await (const e of handle) {
+  for await (const e of entries(dir)) {
     const abs = nodePath.join(dir, e.name);
     if (e.name.startsWith('.') || skip.has(abs)) continue;
     if (e.isSymbolicLink()) onLink(relOf(root, abs));
@@ -70,7 +90,7 @@ export async function* walkModules(root: string, opts: WalkOptions = {}): AsyncG
  */
 export async function readVersionDir(moduleDir: string, onLink: (name: string) => void = () => undefined): Promise<string[]> {
   try {
-    const entries = await fs.readdir(nodePath.join(moduleDir, '@v'), { withFileTypes: true });
+    const entries = readdirSync(nodePath.join(moduleDir, '@v'), { withFileTypes: true }); // one system call (a module's directory is small)
     return entries.flatMap((e) => (e.isSymbolicLink() ? (onLink(e.name), []) : [e.name]));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -81,9 +101,7 @@ export async function readVersionDir(moduleDir: string, onLink: (name: string) =
 
 /** Yields every regular file under dir (relative paths with `/`), streaming and depth first; nothing when dir is missing. */
 export async function* walkFiles(dir: string, rel = ''): AsyncGenerator<string> {
-  const handle = await openDir(rel === '' ? dir : nodePath.join(dir, ...rel.split('/')));
-  if (handle === undefined) return;
-  for await (const e of handle) {
+  for await (const e of entries(rel === '' ? dir : nodePath.join(dir, ...rel.split('/')))) {
     const child = rel === '' ? e.name : `${rel}/${e.name}`;
     if (e.isDirectory()) yield* walkFiles(dir, child);
     else if (e.isFile()) yield child;

@@ -7,6 +7,7 @@ import { statusCommand } from '../../src/cli/status.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { collectStatus, fileStatusSources, formatBytes, formatStatus, lagSeconds, type StatusSources } from '../../src/ops/status.js';
 import { emptyUsage } from '../../src/ops/tree-usage.js';
+import { zeroCounts } from '../../src/store/tree-counts.js';
 import { formatTreeNote, signNote } from '../../src/sumdb/note.js';
 import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
 import { StateStore, type RetryItem, type RunSummary } from '../../src/store/state.js';
@@ -52,14 +53,17 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
       src.walked++;
       return { ...emptyUsage(), modules: 4, totalBytes: 10 };
     },
+    counts: async () => ({ ...zeroCounts(), modules: 3, versions: 7, exact: true, open: false, updatedAt: 'x' }),
+    filesystem: async () => ({ totalBytes: 1 << 30, usedBytes: 1 << 29, availableBytes: 1 << 29 }),
     ...over,
   };
   return src;
 }
 
 describe('collectStatus', () => {
-  it('reports cursor lag, last run, retry backlog, skipped, trusted head and disk use', async () => {
-    const r = await collectStatus(DIRS, fakeSources(), NOW);
+  it('reports cursor lag, last run, retry backlog, skipped, trusted head, counts and filesystem space, without walking', async () => {
+    const src = fakeSources();
+    const r = await collectStatus(DIRS, src, NOW);
     expect(r.synced).toBe(true);
     expect(r.cursor).toEqual({ since: '2024-05-01T11:59:00Z', lagSeconds: 60 });
     expect(r.lastRun).toMatchObject({ exitCode: 1, published: 10, failed: 2, durationSeconds: 90, bytes: 2048 });
@@ -67,7 +71,17 @@ describe('collectStatus', () => {
     expect(r.retry).toEqual({ count: 2, oldestNextAttemptAt: '2024-05-01T12:30:00Z' });
     expect(r.skipped).toBe(1);
     expect(r.trustedHead?.size).toBe(99);
+    expect(r.counts).toMatchObject({ modules: 3, versions: 7, exact: true });
+    expect(r.filesystem?.availableBytes).toBe(1 << 29);
+    expect(r.disk).toBeUndefined();
+    expect(src.walked).toBe(0);
+  });
+
+  it('walks the tree only with walk', async () => {
+    const src = fakeSources();
+    const r = await collectStatus(DIRS, src, NOW, { disk: true, walk: true });
     expect(r.disk?.modules).toBe(4);
+    expect(src.walked).toBe(1);
   });
 
   it('says never synced, and does not walk the tree, when there is no cursor and no run', async () => {
@@ -84,6 +98,7 @@ describe('collectStatus', () => {
     const src = fakeSources();
     const r = await collectStatus(DIRS, src, NOW, { disk: false });
     expect(r.disk).toBeUndefined();
+    expect(r.counts).toBeUndefined();
     expect(src.walked).toBe(0);
   });
 });
@@ -98,7 +113,19 @@ describe('formatStatus', () => {
     expect(text).toMatch(/^lag\s+1m$/m);
     expect(text).toMatch(/^retry backlog\s+2 \(next attempt from 2024-05-01T12:30:00Z\)$/m);
     expect(text).toMatch(/^trusted tree\s+sum\.golang\.org size 99 hash aGFzaA==$/m);
-    expect(text).toMatch(/^modules\s+4$/m);
+    expect(text).toMatch(/^modules\s+3$/m);
+    expect(text).toMatch(/^versions\s+7$/m);
+    expect(text).toMatch(/^filesystem\s+512\.0 MiB used of 1\.0 GiB, 512\.0 MiB available$/m);
+  });
+
+  it('says when no counts were kept yet', async () => {
+    const text = formatStatus(await collectStatus(DIRS, fakeSources({ counts: async () => undefined }), NOW));
+    expect(text).toMatch(/^modules\s+not counted yet .*status --walk/m);
+  });
+
+  it('flags inexact counts', async () => {
+    const src = fakeSources({ counts: async () => ({ ...zeroCounts(), modules: 3, versions: 7, exact: false, open: false, updatedAt: 'x' }) });
+    expect(formatStatus(await collectStatus(DIRS, src, NOW))).toMatch(/^modules\s+3 \(INEXACT: .*status --walk recounts\)$/m);
   });
 
   it('shows future-stamped entries held back and entries a full journal did not record', async () => {
@@ -184,7 +211,7 @@ describe('fileStatusSources and statusCommand on a real tree', () => {
     await file('sumdb/sum.example/tile/8/0/000', 't'.repeat(64));
     await symlink('/etc/hostname', path.join(dest, 'a.com/x/@v/v9.zip'));
 
-    const json = JSON.parse(await run({ json: true, sumdb: `${vkey} https://sum.example` })) as Record<string, any>;
+    const json = JSON.parse(await run({ json: true, walk: true, sumdb: `${vkey} https://sum.example` })) as Record<string, any>;
     expect(json['synced']).toBe(true);
     expect(json['cursor'].since).toBe('2024-05-01T11:00:00Z');
     expect(json['lastRun'].published).toBe(10);
@@ -203,7 +230,7 @@ describe('fileStatusSources and statusCommand on a real tree', () => {
     const head = await fileStatusSources({ dest, state: stateDir }, other).trustedHead();
     expect(head).toMatchObject({ size: 1234, verified: false });
 
-    const text = await run({ sumdb: `${vkey} https://sum.example` });
+    const text = await run({ walk: true, sumdb: `${vkey} https://sum.example` });
     expect(text).toMatch(/^skipped\s+2$/m);
     expect(text).toMatch(/^disk \.zip\s+2 files, 150 B$/m);
   });

@@ -1,0 +1,106 @@
+/**
+ * Scale run (issue 18 item 3): one `gomirror sync` (built CLI, child process)
+ * of a large small-module corpus from the in-process fake upstream, sampling
+ * the sync process alone — its RSS (/proc/PID/status) and the versions it
+ * fetched (.zip requests answered by the upstream) — every `--every` seconds.
+ * Prints a line per sample, then peak RSS and the rates over the first and
+ * last 10 % of the versions.
+ * `--keep DIR` syncs into DIR and keeps it (e.g. for `npm run bench:verify -- --tree DIR`).
+ * Usage: npm run bench:scale -- [--scale 200000] [--concurrency 16] [--every 10] [--seed 1] [--keep DIR]
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startUpstream } from '../test/upstream/index.js';
+import { modulesFor } from './bench/mix.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(here, '..', 'src', 'cli', 'main.js');
+
+/** VmRSS and VmHWM of a live process in MB (10^6 bytes); undefined once it is gone. */
+function memOf(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { rss: (kb('VmRSS') * 1024) / 1e6, hwm: (kb('VmHWM') * 1024) / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds at which `done` first reached `n` (linear between samples). Pure. */
+function timeAt(samples: ReadonlyArray<{ t: number; done: number }>, n: number): number {
+  let prev = { t: 0, done: 0 };
+  for (const s of samples) {
+    if (s.done >= n) return s.done === prev.done ? s.t : prev.t + ((n - prev.done) / (s.done - prev.done)) * (s.t - prev.t);
+    prev = s;
+  }
+  return prev.t;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scale: { type: 'string', default: '200000' },
+      concurrency: { type: 'string', default: '16' },
+      every: { type: 'string', default: '10' },
+      seed: { type: 'string', default: '1' },
+      keep: { type: 'string' },
+    },
+  });
+  const scale = Number(values.scale);
+  const everyMs = Number(values.every) * 1000;
+  console.log(`building a corpus of ~${scale} small versions ...`);
+  const up = await startUpstream({ seed: Number(values.seed), modules: modulesFor(scale), clusterEvery: 0 });
+  const total = up.versions().length;
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-scale-'));
+  const dest = values.keep ?? path.join(work, 'tree');
+  const args = [CLI, 'sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', values.concurrency, '--log-format', 'json', '--log-level', 'warn', '--min-free-space', '0'];
+  console.log(`${total} versions; sync --concurrency ${values.concurrency}, sampling every ${values.every}s`);
+  console.log('   t(s)   versions   rate(v/s)   RSS(MB)  peak(MB)');
+  const t0 = Date.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+  const samples: Array<{ t: number; done: number }> = [];
+  let done = 0;
+  let peak = 0;
+  let last = { t: 0, done: 0 };
+  const sample = (): void => {
+    done += up.requests.filter((r) => r.path.endsWith('.zip') && r.status === 200).length;
+    up.resetRequests();
+    const mem = memOf(child.pid ?? -1);
+    if (mem !== undefined) peak = Math.max(peak, mem.hwm);
+    const t = (Date.now() - t0) / 1000;
+    samples.push({ t, done });
+    const rate = (done - last.done) / Math.max(t - last.t, 0.001);
+    console.log(`${t.toFixed(0).padStart(7)} ${String(done).padStart(10)} ${rate.toFixed(0).padStart(11)} ${(mem?.rss ?? NaN).toFixed(0).padStart(9)} ${peak.toFixed(0).padStart(9)}`);
+    last = { t, done };
+  };
+  const timer = setInterval(sample, everyMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(timer);
+  sample();
+  try {
+    // Versions fetched (a version the upstream serves without a zip request is not counted): windows over what was counted.
+    const tenth = Math.floor(done / 10);
+    const first = tenth / timeAt(samples, tenth);
+    const lastRate = tenth / (timeAt(samples, done) - timeAt(samples, done - tenth));
+    console.log('');
+    console.log(`exit ${code}; ${done}/${total} versions in ${((Date.now() - t0) / 1000).toFixed(1)} s (${(done / ((Date.now() - t0) / 1000)).toFixed(0)} versions/s)`);
+    console.log(`peak RSS of the sync process: ${peak.toFixed(0)} MB (sampled VmHWM)`);
+    console.log(`rate over the first 10 %: ${first.toFixed(0)} versions/s; over the last 10 %: ${lastRate.toFixed(0)} versions/s (last/first ${(lastRate / first).toFixed(2)})`);
+    if (code !== 0) console.log(stderr);
+  } finally {
+    await up.close();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

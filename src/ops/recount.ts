@@ -1,0 +1,43 @@
+/**
+ * `status --walk`: the full walk of the tree, and — when no run holds the
+ * run lock, so nothing changes the tree meanwhile — its counts saved as the
+ * exact counts.json (the way back from counts left inexact by a killed run);
+ * and the recount that ends `verify --repair`.
+ */
+import { promises as fs } from 'node:fs';
+import { acquireLock, type HeldLock } from '../store/lock.js';
+import { StateStore } from '../store/state.js';
+import { TreeCountsStore } from '../store/tree-counts.js';
+import type { StatusReport, StatusSources } from './status.js';
+import { countsOfUsage, treeUsage, type TreeUsage } from './tree-usage.js';
+
+/** Collects the report through `collect` under the run lock when it can be taken, and then saves what its walk counted; without the lock the walk is only reported. */
+export async function withRecount(
+  dirs: { dest: string; state: string },
+  src: StatusSources,
+  collect: (src: StatusSources) => Promise<StatusReport>,
+): Promise<StatusReport> {
+  // Never creates a state directory (acquireLock would): a mirror without one has nothing to recount.
+  const hasState = await fs.access(dirs.state).then(() => true, () => false);
+  const lock: HeldLock | undefined = hasState ? await acquireLock(dirs.state).catch(() => undefined) : undefined;
+  try {
+    if (lock === undefined) return await collect(src);
+    let walked: TreeUsage | undefined;
+    const report = await collect({ ...src, usage: async () => (walked = await src.usage()) });
+    if (walked === undefined) return report;
+    await saveCounts(dirs, walked);
+    const counts = await src.counts();
+    return { ...report, ...(counts !== undefined && { counts }), recounted: true };
+  } finally {
+    await lock?.release();
+  }
+}
+
+function saveCounts(dirs: { dest: string; state: string }, usage: TreeUsage): Promise<void> {
+  return new TreeCountsStore(dirs.state, new StateStore(dirs.state).tmpDir, dirs.dest).replace(countsOfUsage(usage));
+}
+
+/** Walks the tree and saves its counts as exact; the caller holds the run lock (verify --repair, which changed files the counts cannot follow: damage made outside gomirror). */
+export async function recountTree(dirs: { dest: string; state: string }): Promise<void> {
+  await saveCounts(dirs, await treeUsage(dirs.dest));
+}
