@@ -8,17 +8,18 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
-import { checkInfo, type InfoDoc } from '../verify/info.js';
-import { assertVerified, type Verified } from '../verify/verified.js';
+import { unescapeVersion } from '../module/index.js';
+import { checkInfo, type InfoDoc } from '../version/info.js';
+import { moduleIndex } from '../version/module-index.js';
+import { assertVerified, type Verified } from '../version/verified.js';
 import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
 import { DirSyncGroup } from './dir-sync.js';
 import { exists, readdir, readFile } from './fsx.js';
 import { ensureTreeDir } from './safe-dir.js';
-import { bytesPayload, type Payload } from './payload.js';
+import { bytesPayload, type Payload } from '../version/payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 
-export type { InfoDoc } from '../verify/info.js';
+export type { InfoDoc } from '../version/info.js';
 
 /** The values of settled promises, or the first rejection thrown. */
 function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
@@ -142,8 +143,8 @@ export class TreeWriter {
   }
 
   /**
-   * Rewrites `@v/list` (released versions with a zip) and `@latest` (only when
-   * the list is empty) from what is on disk once the call's earlier writes are
+   * Rewrites `@v/list` and `@latest` (version/module-index.ts) from the
+   * complete versions on disk once the call's earlier writes are
    * done. Serialized per module; callers arriving while a rewrite is waiting
    * to start share it (one rewrite per burst of versions of a module).
    */
@@ -191,17 +192,13 @@ export class TreeWriter {
   }
 
   private async rewriteIndex(module: string): Promise<void> {
-    const versions = await this.completeVersions(module);
-    const released = sortReleasedVersions(versions);
-    const list = released.map((v) => `${v}\n`).join('');
-    await this.writeIfChanged(listFile(this.root, module), Buffer.from(list));
+    const index = moduleIndex(await this.completeVersions(module));
+    await this.writeIfChanged(listFile(this.root, module), Buffer.from(index.list));
     const latestPath = latestFile(this.root, module);
-    const pseudo = versions.filter((v) => isPseudoVersion(v)).sort(compareSemver);
-    const newest = pseudo[pseudo.length - 1];
-    if (released.length === 0 && newest !== undefined) {
-      const info = await readFile(versionFile(this.root, module, newest, 'info'));
+    if (index.latest !== undefined) {
+      const info = await readFile(versionFile(this.root, module, index.latest, 'info'));
       await this.writeIfChanged(latestPath, info);
-    } else if (released.length > 0 && (await exists(latestPath))) {
+    } else if (index.released.length > 0 && (await exists(latestPath))) {
       await ensureTreeDir(this.root, path.dirname(latestPath));
       await fs.rm(latestPath, { force: true });
       this.dirs.add(path.dirname(latestPath));
