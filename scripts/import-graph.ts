@@ -112,13 +112,33 @@ function cycleThrough(graph: FolderGraph, comp: readonly string[], start: string
   return [start]; // unreachable for a strongly connected comp
 }
 
+/** cycle rotated to start (and end) at its smallest folder, so that equal cycles compare equal. */
+function rotated(cycle: readonly string[]): string[] {
+  const ring = cycle.slice(0, -1);
+  const min = ring.indexOf([...ring].sort()[0] as string);
+  const out = [...ring.slice(min), ...ring.slice(0, min)];
+  return [...out, out[0] as string];
+}
+
 /**
- * One cycle per group of folders that import each other, as a path that
- * starts and ends at the same folder (e.g. ["store", "verify", "store"]);
- * empty when the graph is acyclic.
+ * The cycles between folders: for every folder in a group of folders that
+ * import each other, a shortest cycle through it, as a path that starts and
+ * ends at the same folder (e.g. ["store", "verify", "store"]); each cycle
+ * once, starting at its smallest folder. Empty when the graph is acyclic.
  */
 export function findCycles(graph: FolderGraph): string[][] {
-  return cyclicComponents(graph).map((comp) => cycleThrough(graph, comp, comp[0] as string));
+  const seen = new Set<string>();
+  const out: string[][] = [];
+  for (const comp of cyclicComponents(graph)) {
+    for (const start of comp) {
+      const c = rotated(cycleThrough(graph, comp, start));
+      const key = c.join('\0');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(c);
+    }
+  }
+  return out;
 }
 
 /** The graph as lines "folder -> a, b", sorted. */

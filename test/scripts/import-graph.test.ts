@@ -50,7 +50,13 @@ describe('findCycles', () => {
     expect(cyclicComponents(g)).toEqual([['fetch', 'store', 'sync', 'verify']]);
   });
 
-  it('gives one cycle per separate group, each a real path in the graph', () => {
+  it('gives a shortest cycle through every folder of a group, each once', () => {
+    const g = graphOf({ a: ['b'], b: ['a', 'c'], c: ['b'], d: ['a'] });
+    expect(findCycles(g)).toEqual([['a', 'b', 'a'], ['b', 'c', 'b']]);
+    expect(cyclicComponents(g)).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('gives the cycles of separate groups, each a real path in the graph', () => {
     const g = graphOf({ a: ['b'], b: ['a', 'c'], c: ['d'], d: ['e'], e: ['c'] });
     const cycles = findCycles(g);
     expect(cycles).toHaveLength(2);
