@@ -198,7 +198,7 @@ export class TreeWriter {
     if (index.latest !== undefined) {
       const info = await readFile(versionFile(this.root, module, index.latest, 'info'));
       await this.writeIfChanged(latestPath, info);
-    } else if (index.released.length > 0 && (await exists(latestPath))) {
+    } else if (await exists(latestPath)) {
       await ensureTreeDir(this.root, path.dirname(latestPath));
       await fs.rm(latestPath, { force: true });
       this.dirs.add(path.dirname(latestPath));

@@ -235,6 +235,16 @@ describe('TreeWriter.refreshModuleIndex', () => {
     expect(await exists(`${ESC}/@latest`)).toBe(false);
   });
 
+  it('removes @latest once no version is complete, as verify requires (a repair quarantined the last one)', async () => {
+    await publish(MOD, P1);
+    await writer.refreshModuleIndex(MOD);
+    expect(await exists(`${ESC}/@latest`)).toBe(true);
+    await fs.rm(join(root, ESC, '@v', `${P1}.zip`));
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('');
+    expect(await exists(`${ESC}/@latest`)).toBe(false);
+  });
+
   it('ignores files it did not write', async () => {
     await publish(MOD, 'v1.0.0');
     const vdir = join(root, ESC, '@v');
