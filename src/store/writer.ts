@@ -8,9 +8,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { unescapeVersion } from '../module/index.js';
 import { checkInfo, type InfoDoc } from '../version/info.js';
-import { moduleIndex } from '../version/module-index.js';
+import { completeVersionsIn, moduleIndex } from '../version/module-index.js';
 import { assertVerified, type Verified } from '../version/verified.js';
 import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
 import { DirSyncGroup } from './dir-sync.js';
@@ -18,8 +17,6 @@ import { exists, readdir, readFile } from './fsx.js';
 import { ensureTreeDir } from './safe-dir.js';
 import { bytesPayload, type Payload } from '../version/payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
-
-export type { InfoDoc } from '../version/info.js';
 
 /** The values of settled promises, or the first rejection thrown. */
 function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
@@ -166,7 +163,7 @@ export class TreeWriter {
     }
   }
 
-  /** Versions that are complete (info + mod + zip) in the module's @v directory. */
+  /** Versions that are complete (info + mod + zip, see completeVersionsIn) in the module's @v directory. */
   async completeVersions(module: string): Promise<string[]> {
     const dir = path.join(moduleDir(this.root, module), '@v');
     let names: string[];
@@ -176,19 +173,7 @@ export class TreeWriter {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const have = new Set(names);
-    const out: string[] = [];
-    for (const name of names) {
-      if (!name.endsWith('.info')) continue;
-      const stem = name.slice(0, -'.info'.length);
-      if (!have.has(`${stem}.mod`) || !have.has(`${stem}.zip`)) continue;
-      try {
-        out.push(unescapeVersion(stem));
-      } catch {
-        // not a file we wrote; ignore it
-      }
-    }
-    return out;
+    return completeVersionsIn(names);
   }
 
   private async rewriteIndex(module: string): Promise<void> {

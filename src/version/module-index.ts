@@ -3,9 +3,10 @@
  * and by verify (to check them): `@v/list` names the released versions that
  * are complete, one per line, sorted by semver; `@latest` exists only when
  * there is none, and is then the `.info` of the newest complete
- * pseudo-version. Pure.
+ * pseudo-version. A version is complete when its `.info` (written last, the
+ * commit marker), `.mod` and `.zip` are all present. Pure.
  */
-import { compareSemver, isPseudoVersion, sortReleasedVersions } from '../module/index.js';
+import { compareSemver, isPseudoVersion, sortReleasedVersions, unescapeVersion } from '../module/index.js';
 
 /** A module's `@v/list` and `@latest` as its complete versions determine them. */
 export interface ModuleIndex {
@@ -27,4 +28,21 @@ export function moduleIndex(complete: Iterable<string>): ModuleIndex {
     list: released.map((v) => `${v}\n`).join(''),
     latest: released.length === 0 ? newestPseudo : undefined,
   };
+}
+
+/** The complete versions named by the entries of a module's `@v` directory (names that are not escaped versions are ignored). */
+export function completeVersionsIn(names: Iterable<string>): string[] {
+  const have = new Set(names);
+  const out: string[] = [];
+  for (const name of have) {
+    if (!name.endsWith('.info')) continue;
+    const stem = name.slice(0, -'.info'.length);
+    if (!have.has(`${stem}.mod`) || !have.has(`${stem}.zip`)) continue;
+    try {
+      out.push(unescapeVersion(stem));
+    } catch {
+      // not a file the writer wrote; ignore it
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moduleIndex } from '../../src/version/module-index.js';
+import { completeVersionsIn, moduleIndex } from '../../src/version/module-index.js';
 
 describe('moduleIndex', () => {
   it('lists released versions in semver order, one per line, and no @latest when there is one', () => {
@@ -19,5 +19,16 @@ describe('moduleIndex', () => {
   it('leaves out non-canonical versions and gives an empty index for no versions', () => {
     expect(moduleIndex(['v1.0', 'not-a-version', 'v2.0.0+incompatible']).list).toBe('v2.0.0+incompatible\n');
     expect(moduleIndex([])).toEqual({ released: [], list: '', latest: undefined });
+  });
+});
+
+describe('completeVersionsIn', () => {
+  it('names the versions whose .info, .mod and .zip are all present, unescaped', () => {
+    const names = ['list', 'v1.0.0.info', 'v1.0.0.mod', 'v1.0.0.zip', 'v1.1.0.info', 'v1.1.0.mod', 'v1.2.0.mod', 'v1.2.0.zip', 'v2.0.0-!r!c1.info', 'v2.0.0-!r!c1.mod', 'v2.0.0-!r!c1.zip'];
+    expect(completeVersionsIn(names).sort()).toEqual(['v1.0.0', 'v2.0.0-RC1']);
+  });
+
+  it('ignores names that are not escaped versions', () => {
+    expect(completeVersionsIn(['Bad.info', 'Bad.mod', 'Bad.zip', 'stray.txt'])).toEqual([]);
   });
 });
