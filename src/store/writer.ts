@@ -7,7 +7,6 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
 import { checkInfo, type InfoDoc } from '../version/info.js';
 import { completeVersionsIn, moduleIndex } from '../version/module-index.js';
 import { assertVerified, type Verified } from '../version/verified.js';
