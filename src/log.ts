@@ -4,7 +4,11 @@
  */
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import type { LogFormat, LogLevel } from './config/config.js';
+
+/** How log lines are written: one JSON object per line, or human-readable. */
+export type LogFormat = 'json' | 'pretty';
+/** The least severe level that is logged. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export type { Logger };
 

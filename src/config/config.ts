@@ -9,9 +9,9 @@ import { DEFAULT_MIN_FREE_BYTES, parseByteSize } from '../store/diskspace.js';
 import { parseFetchPolicy, type FetchPolicyConfig } from './fetch-options.js';
 import { parseHttpUrl, parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
 import { isRfc3339 } from '../module/time.js';
+import type { LogFormat, LogLevel } from '../log.js';
 
-export type LogFormat = 'json' | 'pretty';
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type { LogFormat, LogLevel } from '../log.js';
 
 export interface Target {
   module: string;

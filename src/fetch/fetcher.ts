@@ -18,7 +18,7 @@ import {
   redirectTarget,
   type Failure,
 } from './classify.js';
-import type { Payload } from '../store/payload.js';
+import type { Payload } from '../version/payload.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { isRestOf, rangeHeaders, resumePointOf, type RangePlan, type ResumePoint } from './resume.js';
 import { bufferSink, payloadSink, type Resumable, type Sink } from './sinks.js';

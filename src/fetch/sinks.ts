@@ -7,7 +7,7 @@ import { stat, truncate } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { bytesPayload, filePayload, type Payload } from '../store/payload.js';
+import { bytesPayload, filePayload, type Payload } from '../version/payload.js';
 import type { MemoryBudget } from './memory-budget.js';
 
 /** Consumes one response body; throws `tooLarge()` as soon as more than `maxBytes` arrive; `declared` is the Content-Length, if any. */

@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError, writeFileAtomic } from './atomic.js';
+import { STATE_FILE_MODE } from './modes.js';
 
 /** Files and bytes of one kind of version file. */
 export interface FileCount {
@@ -204,7 +205,7 @@ export class TreeCountsStore {
 
   private async write(rec: CountsRecord): Promise<void> {
     const value = { ...rec, updatedAt: new Date().toISOString() };
-    await writeFileAtomic(nodePath.join(this.stateDir, COUNTS_FILE), `${JSON.stringify(value)}\n`, this.tmpDir);
+    await writeFileAtomic(nodePath.join(this.stateDir, COUNTS_FILE), `${JSON.stringify(value)}\n`, this.tmpDir, STATE_FILE_MODE);
     this.record = value;
   }
 

@@ -5,21 +5,19 @@
  * regenerates the module's `@v/list` and `@latest` from what is on disk.
  * It never writes through a symlink planted in the tree (safe-dir.ts).
  */
-import { lstatSync, mkdirSync, promises as fs } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
-import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
-import { checkInfo, type InfoDoc } from '../verify/info.js';
-import { assertVerified, type Verified } from '../verify/verified.js';
+import { checkInfo, type InfoDoc } from '../version/info.js';
+import { completeVersionsIn, moduleIndex } from '../version/module-index.js';
+import { assertVerified, type Verified } from '../version/verified.js';
 import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
 import { DirSyncGroup } from './dir-sync.js';
 import { exists, readdir, readFile } from './fsx.js';
+import { TREE_DIR_MODE } from './modes.js';
 import { ensureTreeDir } from './safe-dir.js';
-import { bytesPayload, type Payload } from './payload.js';
+import { bytesPayload, type Payload } from '../version/payload.js';
 import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 import { addCounts, isZero, zeroCounts, type TreeCounts, type TreeCountsStore } from './tree-counts.js';
-
-export type { InfoDoc } from '../verify/info.js';
 
 /** The values of settled promises, or the first rejection thrown. */
 function valuesOf<T extends readonly unknown[]>(settled: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
@@ -59,7 +57,8 @@ async function makeVersionDir(root: string, vdir: string): Promise<boolean> {
   await ensureTreeDir(root, path.dirname(vdir));
   let created = true;
   try {
-    mkdirSync(vdir);
+    mkdirSync(vdir, { mode: TREE_DIR_MODE });
+    chmodSync(vdir, TREE_DIR_MODE); // whatever the umask
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     created = false;
@@ -223,8 +222,8 @@ export class TreeWriter {
   }
 
   /**
-   * Rewrites `@v/list` (released versions with a zip) and `@latest` (only when
-   * the list is empty) from what is on disk once the call's earlier writes are
+   * Rewrites `@v/list` and `@latest` (version/module-index.ts) from the
+   * complete versions on disk once the call's earlier writes are
    * done. Serialized per module; callers arriving while a rewrite is waiting
    * to start share it (one rewrite per burst of versions of a module).
    */
@@ -246,7 +245,7 @@ export class TreeWriter {
     }
   }
 
-  /** Versions that are complete (info + mod + zip) in the module's @v directory. */
+  /** Versions that are complete (info + mod + zip, see completeVersionsIn) in the module's @v directory. */
   async completeVersions(module: string): Promise<string[]> {
     const dir = path.join(moduleDir(this.root, module), '@v');
     let names: string[];
@@ -256,33 +255,17 @@ export class TreeWriter {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const have = new Set(names);
-    const out: string[] = [];
-    for (const name of names) {
-      if (!name.endsWith('.info')) continue;
-      const stem = name.slice(0, -'.info'.length);
-      if (!have.has(`${stem}.mod`) || !have.has(`${stem}.zip`)) continue;
-      try {
-        out.push(unescapeVersion(stem));
-      } catch {
-        // not a file we wrote; ignore it
-      }
-    }
-    return out;
+    return completeVersionsIn(names);
   }
 
   private async rewriteIndex(module: string): Promise<void> {
-    const versions = await this.completeVersions(module);
-    const released = sortReleasedVersions(versions);
-    const list = released.map((v) => `${v}\n`).join('');
-    await this.writeIfChanged(listFile(this.root, module), Buffer.from(list));
+    const index = moduleIndex(await this.completeVersions(module));
+    await this.writeIfChanged(listFile(this.root, module), Buffer.from(index.list));
     const latestPath = latestFile(this.root, module);
-    const pseudo = versions.filter((v) => isPseudoVersion(v)).sort(compareSemver);
-    const newest = pseudo[pseudo.length - 1];
-    if (released.length === 0 && newest !== undefined) {
-      const info = await readFile(versionFile(this.root, module, newest, 'info'));
+    if (index.latest !== undefined) {
+      const info = await readFile(versionFile(this.root, module, index.latest, 'info'));
       await this.writeIfChanged(latestPath, info);
-    } else if (released.length > 0 && (await exists(latestPath))) {
+    } else if (await exists(latestPath)) {
       await ensureTreeDir(this.root, path.dirname(latestPath));
       await fs.rm(latestPath, { force: true });
       this.dirs.add(path.dirname(latestPath));

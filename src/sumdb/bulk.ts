@@ -34,7 +34,7 @@ export interface RecordClient {
   trustedHead(): Promise<SignedHead | undefined>;
 }
 
-/** A lookup answer as verifyVersion needs it (see verify/verified.ts RecordSource). */
+/** A lookup answer as verifyVersion needs it (see version/verified.ts RecordSource). */
 export interface BulkLookup {
   id: number;
   modHash: string;

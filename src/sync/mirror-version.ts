@@ -8,10 +8,10 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Fetcher, MemoryBudget } from '../fetch/index.js';
 import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.js';
 import { tempPath } from '../store/atomic.js';
-import { discardPayload, type Payload } from '../store/payload.js';
+import { discardPayload, type Payload } from '../version/payload.js';
 import type { TreeWriter } from '../store/writer.js';
-import { checkInfo, MAX_INFO_BYTES } from '../verify/info.js';
-import { verifyVersion, type RecordSource } from '../verify/verified.js';
+import { checkInfo, MAX_INFO_BYTES } from '../version/info.js';
+import { verifyVersion, type RecordSource } from '../version/verified.js';
 import type { PendingJournal } from '../sumdbtree/journal.js';
 import type { VersionTarget } from './targets.js';
 

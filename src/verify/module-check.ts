@@ -9,9 +9,10 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
-import { checkModulePath, checkModuleVersion, compareSemver, escapeVersion, isPseudoVersion, sortReleasedVersions, unescapePath, unescapeVersion } from '../module/index.js';
+import { checkModulePath, checkModuleVersion, escapeVersion, unescapePath, unescapeVersion } from '../module/index.js';
 import { lookupFile } from '../sumdbtree/layout.js';
-import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from './info.js';
+import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from '../version/info.js';
+import { moduleIndex } from '../version/module-index.js';
 import { errorOf, hashJob, type HashJob, type HashOutcome } from './file-hash.js';
 import { problem, problemFromError, type Problem } from './problems.js';
 
@@ -254,17 +255,15 @@ async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: stri
 export async function checkModuleIndex(deps: ModuleCheckDeps, module: string, escaped: string): Promise<Problem[]> {
   const dir = nodePath.join(deps.root, ...escaped.split('/'));
   const complete = await deps.completeVersions(module);
-  const released = sortReleasedVersions(complete);
+  const { released, list: want, latest: newest } = moduleIndex(complete);
   const out: Problem[] = [];
   const list = await readOrUndefined(nodePath.join(dir, '@v', 'list'));
-  const want = released.map((v) => `${v}\n`).join('');
   if ((list !== undefined || complete.length > 0) && list?.toString('utf8') !== want) {
     const got = list === undefined ? 'missing' : JSON.stringify(list.toString('utf8').split('\n').filter((l) => l !== ''));
     out.push(problem('list', `${escaped}/@v/list`, `is ${got}; the released versions present are ${JSON.stringify(released)}`, { module }));
   }
   const latest = await readOrUndefined(nodePath.join(dir, '@latest'));
-  const newest = complete.filter((v) => isPseudoVersion(v)).sort(compareSemver).at(-1);
-  if (released.length === 0 && newest !== undefined) {
+  if (newest !== undefined) {
     const info = await readOrUndefined(nodePath.join(dir, '@v', `${escapeVersion(newest)}.info`));
     if (latest === undefined || info === undefined || !latest.equals(info)) {
       out.push(problem('latest', `${escaped}/@latest`, `${latest === undefined ? 'missing' : 'stale'}: must be the .info of the newest pseudo-version ${newest}`, { module }));

@@ -15,7 +15,7 @@ export type ProblemKind =
   | 'bad-sumdb'
   /** A .mod/.zip/.info without the files the writer always publishes with it. */
   | 'incomplete'
-  /** A .info that fails the shape check of verify/info.ts for its version. */
+  /** A .info that fails the shape check of version/info.ts for its version. */
   | 'bad-info'
   /** No lookup file in the tree for a mirrored version (go cannot verify it offline). */
   | 'missing-lookup'

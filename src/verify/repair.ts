@@ -10,14 +10,14 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError, writeFileAtomic } from '../store/atomic.js';
-import { filePayload } from '../store/payload.js';
+import { filePayload } from '../version/payload.js';
 import { versionFile } from '../store/layout.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { parseTilePath } from '../sumdb/index.js';
 import type { SumdbTreePublisher, SumdbTreeResult } from '../sumdbtree/publish.js';
 import { tileFile } from '../sumdbtree/layout.js';
 import { mirrorVersion, type MirrorDeps } from '../sync/mirror-version.js';
-import { verifyVersion } from './verified.js';
+import { verifyVersion } from '../version/verified.js';
 
 export interface RepairDeps {
   root: string;

@@ -5,7 +5,7 @@ import { ErrorCodes } from '../../src/errors.js';
 import { createAgent, DEFAULT_HTTP } from '../../src/fetch/agent.js';
 import { Fetcher } from '../../src/fetch/fetcher.js';
 import { MemoryBudget } from '../../src/fetch/memory-budget.js';
-import type { Payload } from '../../src/store/payload.js';
+import type { Payload } from '../../src/version/payload.js';
 import { rejection } from '../helpers/errors.js';
 import { ok, truncated, useServers, type Handler } from './server.js';
 

@@ -7,7 +7,7 @@ import { createAgent, DEFAULT_HTTP } from '../../src/fetch/agent.js';
 import { Fetcher } from '../../src/fetch/fetcher.js';
 import { MemoryBudget } from '../../src/fetch/memory-budget.js';
 import { isRestOf, resumePointOf, validatorOf } from '../../src/fetch/resume.js';
-import type { Payload } from '../../src/store/payload.js';
+import type { Payload } from '../../src/version/payload.js';
 import { useServers } from './server.js';
 
 const agent = createAgent({ ...DEFAULT_HTTP, connectTimeoutMs: 2000, headersTimeoutMs: 5000, bodyTimeoutMs: 5000 });

@@ -5,7 +5,7 @@
  * a run that ends between a rename and its checkpoint leaves them inexact
  * until `status --walk` recounts.
  */
-import { checkInfo } from '../../src/verify/info.js';
+import { checkInfo } from '../../src/version/info.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,12 +17,12 @@ import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { countsOfUsage, treeUsage } from '../../src/ops/tree-usage.js';
-import { filePayload } from '../../src/store/payload.js';
+import { filePayload } from '../../src/version/payload.js';
 import { readCounts, TreeCountsStore, type TreeCounts } from '../../src/store/tree-counts.js';
 import { TreeWriter } from '../../src/store/writer.js';
 import { runExport } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
-import { verifyVersion } from '../../src/verify/verified.js';
+import { verifyVersion } from '../../src/version/verified.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';

@@ -2,9 +2,10 @@ import { promises as fs, watch } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
-import { TreeWriter, type InfoDoc } from '../../src/store/writer.js';
-import { bytesPayload, filePayload, type Payload } from '../../src/store/payload.js';
-import { verifyVersion, type Verified } from '../../src/verify/verified.js';
+import { TreeWriter } from '../../src/store/writer.js';
+import type { InfoDoc } from '../../src/version/info.js';
+import { bytesPayload, filePayload, type Payload } from '../../src/version/payload.js';
+import { verifyVersion, type Verified } from '../../src/version/verified.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
 import { rejection } from '../helpers/errors.js';
@@ -230,6 +231,16 @@ describe('TreeWriter.refreshModuleIndex', () => {
   });
 
   it('writes an empty list and no @latest for a module with nothing complete', async () => {
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('');
+    expect(await exists(`${ESC}/@latest`)).toBe(false);
+  });
+
+  it('removes @latest once no version is complete, as verify requires (a repair quarantined the last one)', async () => {
+    await publish(MOD, P1);
+    await writer.refreshModuleIndex(MOD);
+    expect(await exists(`${ESC}/@latest`)).toBe(true);
+    await fs.rm(join(root, ESC, '@v', `${P1}.zip`));
     await writer.refreshModuleIndex(MOD);
     expect(await read(`${ESC}/@v/list`)).toBe('');
     expect(await exists(`${ESC}/@latest`)).toBe(false);

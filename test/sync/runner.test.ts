@@ -6,7 +6,7 @@ import { MemoryBudget } from '../../src/fetch/index.js';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath } from '../../src/module/index.js';
-import { bytesPayload } from '../../src/store/payload.js';
+import { bytesPayload } from '../../src/version/payload.js';
 import { StateStore } from '../../src/store/state.js';
 import { TreeWriter } from '../../src/store/writer.js';
 import type { PendingJournal } from '../../src/sumdbtree/journal.js';

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RecordSource } from '../../src/verify/verified.js';
+import type { RecordSource } from '../../src/version/verified.js';
 import { hashGoMod } from '../../src/zip/h1.js';
 import { buildZip, referenceH1 } from '../zip/fixtures.js';
 

@@ -5,7 +5,7 @@
  * refuses anything else.
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import type { Payload } from '../store/payload.js';
+import type { Payload } from './payload.js';
 import { DEFAULT_ZIP_LIMITS, hashGoMod, hashGoModFile, hashModuleZip } from '../zip/index.js';
 
 /** What the checksum database proved about module@version. */

@@ -2,10 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
-import { bytesPayload, filePayload } from '../../src/store/payload.js';
-import { assertVerified, verifyVersion, type VerifyInput } from '../../src/verify/verified.js';
+import { bytesPayload, filePayload } from '../../src/version/payload.js';
+import { assertVerified, verifyVersion, type VerifyInput } from '../../src/version/verified.js';
 import { buildZip, tempDir } from '../zip/fixtures.js';
-import { fakeSource, makeVersionFiles, sourceFor, type VersionFiles } from './fixtures.js';
+import { fakeSource, makeVersionFiles, sourceFor, type VersionFiles } from '../verify/fixtures.js';
 import { rejection } from '../helpers/errors.js';
 
 const MOD = 'example.com/verified';

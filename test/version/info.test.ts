@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
-import { checkInfo, MAX_INFO_BYTES } from '../../src/verify/info.js';
+import { checkInfo, MAX_INFO_BYTES } from '../../src/version/info.js';
 import { errorOf } from '../helpers/errors.js';
 
 const M = 'rsc.io/quote';

@@ -1,0 +1,143 @@
+/**
+ * `gomirror verify [--repair]`: one run, from opening the trust roots to
+ * the summary. Orchestration only — tree-verify walks and checks, repair
+ * refetches through the sync context; the CLI parses, prints and picks the
+ * exit code.
+ *
+ * Trust: records and tiles are read from the tree's own `sumdb/<name>/`
+ * files (what the go command is served) and proven against the trusted head
+ * in the state directory, which verify never moves; with `online`, what the
+ * tree lacks comes from the network checksum database. `repair` refetches
+ * through the same verified path as sync and holds the run lock.
+ */
+import path from 'node:path';
+import type { SyncConfig } from '../config/config.js';
+import { Fetcher } from '../fetch/index.js';
+import type { Logger } from '../log.js';
+import { readPublishedHead } from '../ops/published-head.js';
+import { recountTree } from '../ops/recount.js';
+import type { TrustedHeadInfo } from '../ops/trusted-head.js';
+import { removeStaleTemps } from '../store/atomic.js';
+import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
+import { StateStore } from '../store/state.js';
+import { TreeWriter } from '../store/writer.js';
+import { fileTrustedHeadStore, SumdbClient, type SumdbTransport } from '../sumdb/index.js';
+import { openContext, type SyncContext } from '../sync/context.js';
+import { HashPool } from './hash-pool.js';
+import { noTrustedHead } from './module-check.js';
+import { Repairer, repairLockError } from './repair.js';
+import { readOnlyTrustedStore, treeSumdbTransport } from './tree-sumdb.js';
+import { verifyTree, type VerifyEvent, type VerifySummary } from './tree-verify.js';
+
+/** What a verify run checks and how: the tree, state and checksum database of `tree`, plus the verify switches. */
+export interface VerifyConfig {
+  readonly tree: SyncConfig;
+  /** Quarantine and refetch what is bad (takes the run lock). */
+  readonly repair: boolean;
+  /** Fetch what the tree's sumdb/ lacks (and a first trusted head) from the network checksum database. */
+  readonly online: boolean;
+  /** Modules checked at once. */
+  readonly concurrency: number;
+}
+
+export interface VerifyOptions {
+  logger: Logger;
+  /** Receives every problem and repair as it is found, in order. */
+  emit(e: VerifyEvent): void;
+}
+
+/** The outcome of a verify run that ran to the end (errors that stop it from running are thrown). */
+export interface VerifyOutcome {
+  summary: VerifySummary;
+  /** The head the tree publishes in sumdb/<name>/latest, if any. */
+  publishedHead: TrustedHeadInfo | undefined;
+}
+
+/** The network checksum database, for `online` (the sync context keeps its own fetcher private). */
+function networkTransport(cfg: SyncConfig, ctx: SyncContext): SumdbTransport {
+  const f = new Fetcher({ upstreams: [cfg.sumdb.url], agent: ctx.agent });
+  return { get: (p: string) => f.getBytes(p, { op: 'sumdb.get', maxBytes: 4 << 20 }) };
+}
+
+interface Wiring {
+  client: SumdbClient;
+  writer: TreeWriter;
+  repairer: Repairer | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens what a run needs: lock and sync context for repair, the checksum-database client over the tree, the writer. */
+async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
+  const { tree: cfg, repair, online } = vc;
+  const state = new StateStore(cfg.state);
+  let lock: HeldLock | undefined;
+  let ctx: SyncContext | undefined;
+  const close = async (): Promise<void> => {
+    await ctx?.close().catch(() => undefined);
+    await lock?.release();
+  };
+  try {
+    if (repair) {
+      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
+      lock = await acquireLock(cfg.state).catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
+      await removeStaleTemps(state.tmpDir);
+    }
+    if (repair || online) ctx = openContext(cfg, state, logger);
+    const network = online && ctx ? networkTransport(cfg, ctx) : undefined;
+    const transport = treeSumdbTransport({ root: cfg.dest, name: cfg.sumdb.name, cacheDir: path.join(cfg.state, 'sumdb', cfg.sumdb.name), ...(network && { network }) });
+    const client = new SumdbClient({ verifierKey: cfg.sumdb.key, transport, trusted: readOnlyTrustedStore(fileTrustedHeadStore(cfg.state, cfg.sumdb.name)) });
+    if ((await client.trustedHead()) === undefined) {
+      if (!online) throw noTrustedHead(cfg.state, cfg.sumdb.name);
+      await client.refreshHead();
+    }
+    const writer = ctx?.writer ?? new TreeWriter(cfg.dest, state.tmpDir);
+    const repairer = repair && ctx
+      ? new Repairer({
+          root: cfg.dest,
+          quarantineDir: path.join(cfg.state, 'quarantine', new Date().toISOString().replace(/[:.]/g, '-')),
+          sumdbName: cfg.sumdb.name,
+          mirror: ctx.mirror,
+          sumdb: ctx.sumdb,
+          sumdbTree: ctx.sumdbTree,
+        })
+      : undefined;
+    return { client, writer, repairer, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Verifies (and with `repair` repairs) the tree; problems go to `emit`, and the outcome says what was found. */
+export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<VerifyOutcome> {
+  const { tree: cfg, repair, concurrency } = vc;
+  const { logger } = opts;
+  const w = await wire(vc, logger);
+  const pool = new HashPool();
+  try {
+    // A plain verify may run during a sync: the versions that sync publishes get their lookups when it ends.
+    const holder = repair ? undefined : await readLock(cfg.state);
+    const inFlightSince = holder ? Date.parse(holder.acquiredAt) : undefined;
+    logger.info({ dest: cfg.dest, repair, concurrency }, 'verifying the tree');
+    const summary = await verifyTree({
+      root: cfg.dest,
+      stateDir: cfg.state,
+      sumdbName: cfg.sumdb.name,
+      client: w.client,
+      completeVersions: (m) => w.writer.completeVersions(m),
+      concurrency,
+      ...(inFlightSince !== undefined && !Number.isNaN(inFlightSince) && { inFlightSince }),
+      ...(w.repairer && { repairer: w.repairer }),
+      hash: (job) => pool.hash(job),
+      emit: (e) => opts.emit(e),
+    });
+    // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).
+    if (w.repairer !== undefined) await recountTree({ dest: cfg.dest, state: cfg.state });
+    const publishedHead = await readPublishedHead(cfg.dest, cfg.sumdb);
+    logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
+    return { summary, publishedHead };
+  } finally {
+    await pool.close();
+    await w.close();
+  }
+}
