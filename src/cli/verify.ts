@@ -13,7 +13,6 @@
  * through the same verified path as sync and holds the run lock.
  */
 import path from 'node:path';
-import type { Options } from 'yargs';
 import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/config.js';
 import { Fetcher } from '../fetch/index.js';
 import { createLogger, type Logger } from '../log.js';

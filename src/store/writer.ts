@@ -7,7 +7,6 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
 import { checkInfo, type InfoDoc } from '../verify/info.js';
 import { assertVerified, type Verified } from '../verify/verified.js';
@@ -212,7 +211,7 @@ export class TreeWriter {
   private async writeIfChanged(target: string, data: Buffer): Promise<void> {
     await ensureTreeDir(this.root, path.dirname(target));
     const current = await readFile(target).catch(() => undefined);
-    if (current !== undefined && current.equals(data)) return;
+    if (current?.equals(data)) return;
     this.dirs.add(await replaceFile(target, data, this.tmpDir));
   }
 }

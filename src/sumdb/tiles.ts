@@ -263,7 +263,7 @@ function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer
     const j = stxOrder[i] as number;
     return hashFromTile(tiles[j] as Tile, data[j] as Buffer, stx[i] as number);
   };
-  const isProven = (i: number): boolean => proven !== undefined && proven.has(tiles[i] as Tile, data[i] as Buffer);
+  const isProven = (i: number): boolean => proven?.has(tiles[i] as Tile, data[i] as Buffer) === true;
   let stxProven = true;
   for (let i = 0; i < plan.stxTiles && stxProven; i++) stxProven = isProven(i);
   if (!stxProven) {

@@ -10,7 +10,7 @@ import type { SyncConfig } from '../config/config.js';
 import { bulkUpstreams, combineActivity, createAgent, DEFAULT_HTTP, Fetcher, GOMIRROR_VERSION, MemoryBudget, userAgentFor, type RetryInfo, type UpstreamActivity } from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
-import { StateStore } from '../store/state.js';
+import type { StateStore } from '../store/state.js';
 import { fileTileCache } from '../store/tile-cache.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
