@@ -8,10 +8,10 @@ import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { openTreeNote, parseVerifierKey, type SignedHead, type Verifier } from './note.js';
 import { formatDataTile, type LookupResult, parseLookup, parseRecord } from './record.js';
-import { ProvenTiles, type Tile, tileHashReader, tilePath } from './tiles.js';
+import { ProvenTiles, type Tile, TILE_HEIGHT, tileHashReader, tilePath } from './tiles.js';
 import { emptyTreeHash, type HashReader, recordHash, shl, shr, storedHashIndex, treeHash } from './tlog.js';
 import type { TrustedHeadStore } from './trusted.js';
-import { RemoteTileReader, type SumdbTransport, TILE_HEIGHT, type TileCache } from './tilefetch.js';
+import { RemoteTileReader, type SumdbTransport, type TileCache } from './tilefetch.js';
 
 export type { SumdbTransport, TileCache } from './tilefetch.js';
 

@@ -16,6 +16,7 @@ import {
   ProvenTiles,
   proveTree,
   storedHashIndex,
+  TILE_HEIGHT,
   tileHashReader,
   tilePath,
   type HashReader,
@@ -74,7 +75,7 @@ class CopyingTileReader implements TileReader {
   constructor(private readonly deps: SumdbTreeDeps) {}
 
   height(): number {
-    return 8;
+    return TILE_HEIGHT;
   }
 
   async readTiles(tiles: Tile[]): Promise<Buffer[]> {
