@@ -16,7 +16,7 @@
  * the data tiles of that stretch.
  */
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
-import type { ProvenRecord } from './client.js';
+import type { BulkRecord } from './client.js';
 import type { LookupResult } from './record.js';
 import type { SignedHead } from './note.js';
 import { TILE_HEIGHT } from './tiles.js';
@@ -31,7 +31,7 @@ const MAX_REMEMBERED = 4096;
 /** What BulkRecordSource needs of the checksum-database client (SumdbClient has it). */
 export interface RecordClient {
   lookup(module: string, version: string): Promise<LookupResult & { head: SignedHead }>;
-  records(start: number, count: number): Promise<ProvenRecord[]>;
+  records(start: number, count: number): Promise<BulkRecord[]>;
   trustedHead(): Promise<SignedHead | undefined>;
 }
 

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic, writeFilesAtomic } from '../store/atomic.js';
+import { exists } from '../store/fsx.js';
 import { ensureTreeDir } from '../store/safe-dir.js';
 import { STATE_FILE_MODE } from '../store/modes.js';
 import {
@@ -58,13 +59,6 @@ export interface SumdbTreeResult {
   lookups: number;
   tilesWritten: number;
   treeSize: number;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** A TileReader that reads through the client and writes every tile it serves into the tree once. */

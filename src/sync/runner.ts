@@ -42,7 +42,7 @@ export interface RunnerOptions {
   checkSpace?: () => Promise<void>;
 }
 
-export interface Failure {
+export interface VersionFailure {
   module: string;
   version: string;
   code: string;
@@ -56,7 +56,7 @@ export class VersionRunner {
   readonly queue: PQueue;
   /** Verification and publication of downloaded versions. */
   private readonly local: PQueue;
-  readonly failures: Failure[] = [];
+  readonly failures: VersionFailure[] = [];
   /** The error that stopped the run, if any. */
   stopError: GomirrorError | undefined;
   private unavailableStreak = 0;
@@ -210,7 +210,7 @@ export class VersionRunner {
   }
 
   /** Records a failed version: a retry entry keeping its first failure's time, or skipped.jsonl once the schedule gives up on it (or at once for permanent failures). */
-  private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: Failure): Promise<void> {
+  private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: VersionFailure): Promise<void> {
     const now = this.opts.now();
     const at = new Date(now).toISOString();
     if (kind === 'skip') {

@@ -10,6 +10,7 @@ import * as nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { checkModulePath, checkModuleVersion, compareSemver, escapeVersion, isPseudoVersion, sortReleasedVersions, unescapePath, unescapeVersion } from '../module/index.js';
+import { exists } from '../store/fsx.js';
 import { lookupFile } from '../sumdbtree/layout.js';
 import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from './info.js';
 import { hashGoModFile, hashModuleZip } from '../zip/index.js';
@@ -74,10 +75,6 @@ function vanished(err: unknown): boolean {
   const codeOf = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
   if (codeOf(err) === 'ENOENT') return true;
   return isGomirrorError(err) && (err.detail?.['errno'] === 'ENOENT' || codeOf((err as Error).cause) === 'ENOENT');
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
 }
 
 async function readOrUndefined(p: string): Promise<Buffer | undefined> {
