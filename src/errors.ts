@@ -48,8 +48,6 @@ export const ErrorCodes = {
   BAD_BUNDLE: 'GOMIRROR_BAD_BUNDLE',
   /** The run was interrupted (SIGINT/SIGTERM); the cursor stays before unfinished work (exit 1). */
   ABORTED: 'GOMIRROR_ABORTED',
-  /** A command or feature that is not available in this build (exit 2). */
-  NOT_IMPLEMENTED: 'GOMIRROR_NOT_IMPLEMENTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -121,7 +119,6 @@ export function isGomirrorError(err: unknown, code?: ErrorCode): err is Gomirror
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof GomirrorError)) return 1;
   if (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG) return 2;
-  if (err.code === ErrorCodes.NOT_IMPLEMENTED) return 2;
   if (err.code === ErrorCodes.LOCKED) return 4;
   if (err.isSecurity) return 3;
   return 1;

@@ -161,7 +161,6 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     exitCode: exitCode(error, counters.failed),
-    fetched: counters.published,
     published: counters.published,
     skipped: counters.skipped,
     failed: counters.failed,

@@ -56,11 +56,7 @@ export interface ModuleResult {
   escaped: string;
   /** Problems that are not tied to one version (list, @latest, stray files, bad names). */
   problems: Problem[];
-  /** Tree-relative files that are not part of the protocol (quarantined by --repair). */
-  strayFiles: string[];
   badVersions: BadVersion[];
-  /** True when list or @latest must be regenerated. */
-  indexStale: boolean;
   /** A version whose files and lookup all checked out (to reseed the sumdb files in repair). */
   goodVersion: string | undefined;
   versions: number;
@@ -263,7 +259,7 @@ export async function checkModuleIndex(deps: ModuleCheckDeps, module: string, es
 }
 
 function emptyResult(module: string | undefined, escaped: string): ModuleResult {
-  return { module, escaped, problems: [], strayFiles: [], badVersions: [], indexStale: false, goodVersion: undefined, versions: 0, files: 0, bytes: 0 };
+  return { module, escaped, problems: [], badVersions: [], goodVersion: undefined, versions: 0, files: 0, bytes: 0 };
 }
 
 /** Checks one module directory (`escaped` relative to the root, `names` the entries of its @v). */
@@ -280,7 +276,6 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
   const r = emptyResult(module, escaped);
   const { stems, stray } = groupNames(names);
   for (const name of stray) {
-    r.strayFiles.push(`${escaped}/@v/${name}`);
     r.problems.push(problem('unexpected-file', `${escaped}/@v/${name}`, 'not a GOPROXY protocol file', { module }));
   }
   for (const [stem, have] of stems) {
@@ -299,7 +294,6 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
   // A running sync rewrites the index of a module it published into at its next checkpoint.
   if (index.length > 0 && (await touchedSince(deps, escaped, stems.keys()))) index = [];
   r.problems.push(...index);
-  r.indexStale = index.length > 0;
   return r;
 }
 

@@ -10,7 +10,6 @@ const SUMMARY: RunSummary = {
   finishedAt: '2024-05-01T10:02:30.000Z',
   durationMs: 150_000,
   exitCode: 1,
-  fetched: 40,
   published: 40,
   skipped: 3,
   failed: 2,

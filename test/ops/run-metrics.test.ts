@@ -16,7 +16,6 @@ function summary(exitCode: number, finishedAt: string): RunSummary {
     finishedAt,
     durationMs: 1000,
     exitCode,
-    fetched: 1,
     published: 1,
     skipped: 0,
     failed: exitCode === 0 ? 0 : 1,

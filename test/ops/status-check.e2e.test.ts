@@ -19,7 +19,7 @@ afterAll(async () => {
 
 function summary(exitCode: number, failed: number, finishedAt: Date): RunSummary {
   const iso = finishedAt.toISOString();
-  return { startedAt: iso, finishedAt: iso, durationMs: 1000, exitCode, fetched: 5, published: 5, skipped: 0, failed, filtered: 0, invalid: 0, bytes: 10, failures: [] };
+  return { startedAt: iso, finishedAt: iso, durationMs: 1000, exitCode, published: 5, skipped: 0, failed, filtered: 0, invalid: 0, bytes: 10, failures: [] };
 }
 
 /** A mirror whose cursor lags `lagMs` behind now and whose last run exited `exitCode`. */

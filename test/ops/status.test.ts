@@ -19,7 +19,6 @@ const SUMMARY: RunSummary = {
   finishedAt: '2024-05-01T11:01:30.000Z',
   durationMs: 90_000,
   exitCode: 1,
-  fetched: 10,
   published: 10,
   skipped: 1,
   failed: 2,
