@@ -3,6 +3,7 @@
  * feed, fetch, verify and store modules do the work.
  */
 import type { SyncConfig } from '../config/config.js';
+import { concurrencySizes } from '../concurrency.js';
 import { isTargeted } from '../config/config.js';
 import { ErrorCodes, GomirrorError, exitCodeFor, isGomirrorError } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
@@ -115,7 +116,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       {
         concurrency: cfg.concurrency,
         journal: !isTargeted(cfg),
-        breakerThreshold: Math.max(10, cfg.concurrency * 2),
+        breakerThreshold: concurrencySizes(cfg.concurrency).breakerThreshold,
         now,
         checkSpace: () => checkSpace(cfg),
         schedule: { ...DEFAULT_SCHEDULE, giveUpAfterMs: cfg.fetch.retryGiveUpAfterMs },

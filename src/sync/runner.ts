@@ -7,6 +7,7 @@
  * failing (circuit breaker).
  */
 import PQueue from 'p-queue';
+import { concurrencySizes } from '../concurrency.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SkippedItem, StateStore } from '../store/state.js';
@@ -89,7 +90,7 @@ export class VersionRunner {
 
   /** Waits until the queue has room (backpressure for the producer). */
   async room(): Promise<void> {
-    await this.queue.onSizeLessThan(this.opts.concurrency * 2);
+    await this.queue.onSizeLessThan(concurrencySizes(this.opts.concurrency).queueHighWater);
   }
 
   /**
