@@ -1,7 +1,7 @@
 /**
  * The one error type of gomirror: a stable `code`, the operation that failed,
  * and the module and version it concerns when there is one. The CLI turns the
- * code into an exit code (see DESIGN §1); pino logs the fields as they are.
+ * code into an exit code (see docs/architecture.md, "Command line and exit codes"); pino logs the fields as they are.
  */
 
 /** Stable error codes. Never rename one: scripts and logs depend on them. */
@@ -115,7 +115,7 @@ export function isGomirrorError(err: unknown, code?: ErrorCode): err is Gomirror
   return err instanceof GomirrorError && (code === undefined || err.code === code);
 }
 
-/** The process exit code DESIGN §1 gives for an error that ends a command. */
+/** The process exit code (docs/architecture.md) for an error that ends a command. */
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof GomirrorError)) return 1;
   if (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG) return 2;

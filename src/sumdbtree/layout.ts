@@ -1,4 +1,4 @@
-/** Paths of the checksum-database files inside the served tree (DESIGN §2). Pure. */
+/** Paths of the checksum-database files inside the served tree (docs/architecture.md, "The served tree"). Pure. */
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { escapePath, escapeVersion } from '../module/index.js';

@@ -1,6 +1,6 @@
 /**
  * The command line as operators use it: every command wired, exit codes as
- * DESIGN §1 says, and one shared config file for all commands.
+ * docs/architecture.md says, and one shared config file for all commands.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +31,7 @@ describe('gomirror command line', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('--help lists every command of DESIGN §1', async () => {
+  it('--help lists every command', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['sync', 'daemon', 'verify', 'status', 'export', 'import', 'serve']) expect(r.stdout).toContain(`gomirror ${c}`);
