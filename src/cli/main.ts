@@ -10,7 +10,7 @@ import { hideBin } from 'yargs/helpers';
 import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
 import type { Options } from 'yargs';
 import type { RawOptions } from '../config/config.js';
-import { commonOptions, syncOptions } from './options.js';
+import { commonOptions, syncOptions } from './common-options.js';
 import { daemonOptions, exportOptions, importOptions, metricsOption, probeOptions, serveOptions, statusOptions, verifyOptions } from './ops-options.js';
 
 /** Command handlers are loaded on first use: `gomirror status` need not load the sync engine. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { runFeed } from '../../src/sync/feed-mode.js';
 import { newCounters } from '../../src/sync/progress.js';
-import type { Settlement, VersionRunner } from '../../src/sync/runner.js';
+import type { Settlement, VersionRunner } from '../../src/sync/version-runner.js';
 import type { VersionTarget } from '../../src/sync/targets.js';
 
 const ts = (n: number): string => `2021-01-01T00:00:${String(n).padStart(2, '0')}Z`;

@@ -12,7 +12,7 @@ import { parseSyncConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { runDryRun } from '../../src/sync/dry-run.js';
-import { runSync } from '../../src/sync/run.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { startUpstream, type FakeUpstream, type UpstreamRequest } from '../upstream/index.js';
 
 const logger = createLogger('silent', 'json');

@@ -12,7 +12,7 @@ import { parseSyncConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { MEMORY_BUDGET } from '../../src/sync/context.js';
-import { runSync } from '../../src/sync/run.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { StateStore, type RetryItem, type SkippedItem } from '../../src/store/state.js';
-import { runSync } from '../../src/sync/run.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 

@@ -8,7 +8,7 @@ import { readBounded } from '../../src/transfer/copy.js';
 import { fatNameProblem, fatPathProblem } from '../../src/transfer/fsnames.js';
 import { buildManifest, checkManifestSize, formatManifest, MAX_MANIFEST_BYTES, manifestSize, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
 import { classifyTreePath, comparePaths, storedPathFor } from '../../src/transfer/paths.js';
-import { bundleFootprint, checkRoom } from '../../src/transfer/room.js';
+import { bundleFootprint, checkRoom } from '../../src/transfer/bundle-space.js';
 
 const NAME = 'sum.example.test';
 const H = 'a'.repeat(64);

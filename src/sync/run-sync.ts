@@ -18,7 +18,7 @@ import { openContext } from './context.js';
 import { runFeed } from './feed-mode.js';
 import { DEFAULT_SCHEDULE } from './policy.js';
 import { newCounters, ProgressDisplay } from './progress.js';
-import { VersionRunner } from './runner.js';
+import { VersionRunner } from './version-runner.js';
 import { runTargeted } from './targeted-mode.js';
 
 /** How often a run publishes the lookups of the versions it has published so far. */
