@@ -12,6 +12,7 @@ import { auditTree, type CorpusIndex } from './audit.js';
 import type { Scoreboard } from './scoreboard.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
+import { upstreamArgs } from '../helpers/cli.js';
 
 /** Where a sync gets its index, modules and checksum database. */
 export interface Endpoints {
@@ -32,9 +33,7 @@ export function syncArgs(ep: Endpoints, dest: string, extra: string[] = []): str
   return [
     'sync',
     '--dest', dest,
-    '--index', ep.indexUrl,
-    '--upstream', ep.proxyUrl,
-    '--sumdb', `${ep.sumdbKey} ${ep.sumdbUrl}`,
+    ...upstreamArgs(ep),
     '--concurrency', '4',
     '--log-format', 'json',
     ...extra,

@@ -9,7 +9,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, runCli } from '../helpers/cli.js';
+import { cliPath, runCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 
@@ -35,7 +35,7 @@ let root: string;
 let n = 0;
 
 function syncArgs(extra: string[] = []): string[] {
-  return ['sync', '--dest', path.join(root, `tree${n++}`), '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', '4', ...extra];
+  return ['sync', '--dest', path.join(root, `tree${n++}`), ...upstreamArgs(up), '--concurrency', '4', ...extra];
 }
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 
 let a: FakeUpstream;
@@ -52,7 +52,7 @@ beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-probe-'));
   dest = path.join(root, 'tree');
   dead = `http://127.0.0.1:${await closedPort()}/proxy`;
-  const s = await runCli(['sync', '--dest', dest, '--index', a.indexUrl, '--upstream', a.proxyUrl, '--sumdb', `${a.sumdbKey} ${a.sumdbUrl}`, '--log-level', 'warn']);
+  const s = await runCli(['sync', '--dest', dest, ...upstreamArgs(a), '--log-level', 'warn']);
   expect(s.code).toBe(0);
   const served = await startServe(dest);
   serve = served.child;

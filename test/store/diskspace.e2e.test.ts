@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCommand } from '../../src/cli/verify.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { parseRfc3339, startUpstream, type FakeUpstream } from '../upstream/index.js';
 
@@ -51,7 +51,7 @@ describe.skipIf(small === undefined)('a sync that fills the disk (3 MiB tmpfs)',
   let up: FakeUpstream;
   const mnt = small as string;
   const dest = path.join(mnt, 'tree');
-  const args = (): string[] => ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2'];
+  const args = (): string[] => ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2'];
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 3, bigFiles: true });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
@@ -21,7 +21,7 @@ const e2e = haveTools('go', 'nginx');
 const SEED = 5;
 
 function syncArgs(up: FakeUpstream, dest: string): string[] {
-  return ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json'];
+  return ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json'];
 }
 
 function specs(vs: CorpusVersion[]): string[] {

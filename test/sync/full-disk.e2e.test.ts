@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCommand } from '../../src/cli/verify.js';
 import { escapePath } from '../../src/module/index.js';
-import { collect, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, type CliResult, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
@@ -94,7 +94,7 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
   const dest = path.join(mnt as string, 'tree');
   const state = path.join(dest, '.gomirror');
   const filler = path.join(mnt as string, 'filler');
-  const args = (): string[] => ['--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2'];
+  const args = (): string[] => ['--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2'];
   let cursorBefore = '';
 
   beforeAll(async () => {

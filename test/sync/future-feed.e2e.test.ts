@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { parseRfc3339, startUpstream, type FakeUpstream } from '../upstream/index.js';
 
 const POISON = { Path: 'example.com/poison/mod', Version: 'v1.0.0', Timestamp: '9999-12-31T23:59:59Z' };
@@ -15,7 +15,7 @@ const POISON = { Path: 'example.com/poison/mod', Version: 'v1.0.0', Timestamp: '
 describe('a feed entry stamped in the future', () => {
   let up: FakeUpstream;
   let dest: string;
-  const args = (): string[] => ['--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--min-free-space', '0'];
+  const args = (): string[] => ['--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--min-free-space', '0'];
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 5, modules: 3 });

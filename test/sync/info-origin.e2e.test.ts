@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { goDownload, cleanModcache, expectVerified, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
@@ -46,7 +46,7 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
   });
 
   it('nginx serves the upstream .info bytes and go mod download -json shows the upstream Origin', async () => {
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', '4', '--min-free-space', '0', '--log-format', 'json']);
+    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--concurrency', '4', '--min-free-space', '0', '--log-format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     nginx = await startNginx(dest);
     const versions = up.versions();
@@ -125,7 +125,7 @@ describe('a hostile .info is never published', () => {
     ];
     for (const [v, body] of hostile) up.inject(v.path, v.version, 'info', { kind: 'replace', body });
     const dest = path.join(dir, 'tree');
-    const args = ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json'];
+    const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json'];
     const r = await runCli(args);
     expect(r.code).toBe(1);
     for (const [v, , reason] of hostile) {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
@@ -54,7 +54,7 @@ describe('a run stops cleanly', () => {
     const dest = path.join(mnt as string, 'tree');
     const free = (await fs.statfs(mnt as string)).bavail * (await fs.statfs(mnt as string)).bsize;
     const minFree = free - 6 * 1024 ** 2; // the run may write about 6 MiB; the corpus has several files of 2–8 MB
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2', '--min-free-space', String(minFree)]);
+    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2', '--min-free-space', String(minFree)]);
     expect(r.code, r.stderr.slice(-3000)).toBe(1);
     expect(r.stderr).toContain('[GOMIRROR_NO_SPACE]');
     expect(r.stderr).toMatch(/MiB free, at least \d+\.\d MiB required/);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
@@ -31,9 +31,7 @@ function syncArgs(up: FakeUpstream, dest: string, extra: string[] = []): string[
   return [
     'sync',
     '--dest', dest,
-    '--index', up.indexUrl,
-    '--upstream', up.proxyUrl,
-    '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`,
+    ...upstreamArgs(up),
     '--concurrency', '8',
     '--log-format', 'json',
     ...extra,

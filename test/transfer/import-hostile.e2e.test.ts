@@ -17,7 +17,7 @@ import { MAX_MANIFEST_BYTES } from '../../src/transfer/bundle-check.js';
 import { runExport } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
 import { buildManifest, formatManifest, parseManifest, type Manifest } from '../../src/transfer/manifest.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream } from '../upstream/index.js';
@@ -49,7 +49,7 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
     const up = await startUpstream({ seed: 31, modules: 4 });
     key = up.sumdbKey;
     try {
-      const sync = await runCli(['sync', '--dest', src, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json']);
+      const sync = await runCli(['sync', '--dest', src, ...upstreamArgs(up), '--log-format', 'json']);
       expect(sync.code, sync.stderr).toBe(0);
     } finally {
       await up.close();

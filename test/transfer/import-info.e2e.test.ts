@@ -13,7 +13,7 @@ import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { runExport } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream } from '../upstream/index.js';
 
@@ -31,7 +31,7 @@ describe('import of .info files', () => {
     const up = await startUpstream({ seed: 45, modules: 3 });
     key = up.sumdbKey;
     try {
-      const r = await runCli(['sync', '--dest', src, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json']);
+      const r = await runCli(['sync', '--dest', src, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json']);
       expect(r.code, r.stderr).toBe(0);
     } finally {
       await up.close();

@@ -17,7 +17,7 @@ import { acquireLock } from '../../src/store/lock.js';
 import { runExport, type ExportResult } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
 import { buildManifest, formatManifest, parseManifest, type Manifest } from '../../src/transfer/manifest.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
@@ -68,7 +68,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
     b2 = path.join(base, 'usb', 'b2');
     const up = await startUpstream({ seed: 21 });
     key = up.sumdbKey;
-    const sync = ['sync', '--dest', src, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json'];
+    const sync = ['sync', '--dest', src, ...upstreamArgs(up), '--log-format', 'json'];
     try {
       expect((await runCli(sync)).code).toBe(0);
       r1 = await exp(b1);
