@@ -3,12 +3,12 @@
  * docs/architecture.md says, and one shared config file for all commands.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('gomirror command line', () => {
   let up: FakeUpstream;
@@ -18,7 +18,7 @@ describe('gomirror command line', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 21 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-cli-'));
+    dir = await makeTempDir('gomirror-cli-');
     dest = path.join(dir, 'tree');
     config = path.join(dir, 'config.json');
     await fs.writeFile(

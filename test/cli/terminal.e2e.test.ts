@@ -6,12 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, runCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const SCRIPT = '/usr/bin/script';
 const haveScript = existsSync(SCRIPT) || (inCI ? (() => { throw new Error('CI=true but script (util-linux) is missing'); })() : false);
@@ -40,7 +40,7 @@ function syncArgs(extra: string[] = []): string[] {
 
 beforeAll(async () => {
   up = await startUpstream({ seed: 5, modules: 5 });
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-tty-'));
+  root = await makeTempDir('gomirror-tty-');
 });
 
 afterAll(async () => {

@@ -6,12 +6,12 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { haveTools } from '../helpers/tools.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go');
 const PLACEHOLDER_PROXY = 'https://goproxy.example.internal/';
@@ -33,7 +33,7 @@ describe.skipIf(!e2e)('docs/clients.md shell lines', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 4, modules: 4 });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-clients-'));
+    root = await makeTempDir('gomirror-clients-');
     const dest = path.join(root, 'tree');
     const s = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-level', 'warn']);
     expect(s.code).toBe(0);

@@ -53,5 +53,5 @@ export interface UpstreamEndpoints {
 
 /** The options that point a gomirror command at a fake upstream: its index, its proxy and its checksum database. */
 export function upstreamArgs(up: UpstreamEndpoints): string[] {
-  return [...upstreamArgs(up)];
+  return ['--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`];
 }

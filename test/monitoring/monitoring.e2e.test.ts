@@ -8,13 +8,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const PROMTOOL = '/usr/bin/promtool';
@@ -73,7 +73,7 @@ describe.skipIf(!have(NODE_EXPORTER, 'prometheus-node-exporter'))('the metrics f
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 3, modules: 6 });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-monitoring-'));
+    root = await makeTempDir('gomirror-monitoring-');
     await fs.mkdir(path.join(root, 'textfile'));
   });
 

@@ -3,14 +3,14 @@
  * monitoring plugin: one line with performance data, exit 0 OK, 1 WARNING,
  * 2 CRITICAL; and the pure judgement behind it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkStatus } from '../../src/ops/status-check.js';
 import type { StatusReport } from '../../src/ops/status.js';
 import { StateStore, type RunSummary } from '../../src/store/state.js';
 import { runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -24,7 +24,7 @@ function summary(exitCode: number, failed: number, finishedAt: Date): RunSummary
 
 /** A mirror whose cursor lags `lagMs` behind now and whose last run exited `exitCode`. */
 async function mirror(lagMs: number, exitCode: number, failed = 0): Promise<string> {
-  const dest = await mkdtemp(path.join(tmpdir(), 'gomirror-check-'));
+  const dest = await makeTempDir('gomirror-check-');
   dirs.push(dest);
   const state = new StateStore(path.join(dest, '.gomirror'));
   await state.init();
@@ -56,7 +56,7 @@ describe('gomirror status --check', () => {
     const security = await runCli(['status', '--dest', await mirror(60_000, 3), '--check']);
     expect(security.stdout).toMatch(/^GOMIRROR CRITICAL - last run stopped on a SECURITY error/);
     expect(security.code).toBe(2);
-    const empty = await mkdtemp(path.join(tmpdir(), 'gomirror-check-'));
+    const empty = await makeTempDir('gomirror-check-');
     dirs.push(empty);
     const never = await runCli(['status', '--dest', empty, '--check']);
     expect(never.stdout).toMatch(/^GOMIRROR CRITICAL - never synced/);

@@ -13,7 +13,6 @@
  * items 1 and 2).
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
@@ -21,6 +20,7 @@ import { cleanModcache, expectVerified, goDownload, type GoClient } from '../hel
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 
@@ -62,7 +62,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 7 });
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-fallback-'));
+    base = await makeTempDir('gomirror-fallback-');
     dest = path.join(base, 'tree');
     const all = up.versions().filter((v) => v.path === v.path.toLowerCase() && !v.version.includes('+'));
     mirrored = all.slice(0, 2);

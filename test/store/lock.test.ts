@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, exitCodeFor, isGomirrorError } from '../../src/errors.js';
@@ -8,11 +8,12 @@ import { acquireLock, LOCK_FILE, readLock } from '../../src/store/lock.js';
 import { bootId, parseProcStat, readProcStat } from '../../src/store/proc.js';
 import { cliPath } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 let dir: string;
 
 beforeEach(async () => {
-  dir = await fs.mkdtemp(nodePath.join(tmpdir(), 'gomirror-lock-'));
+  dir = await makeTempDir('gomirror-lock-');
 });
 afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });

@@ -6,11 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, collect, upstreamArgs } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /** Runs the built CLI under a shell that first sets the umask. */
 function runWithUmask(umask: string, args: string[]): ReturnType<typeof collect> {
@@ -36,7 +36,7 @@ describe('permissions whatever the umask', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 10, modules: 3 });
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-perm-'));
+    base = await makeTempDir('gomirror-perm-');
   });
   afterAll(async () => {
     await up?.close();

@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { RESERVE_BYTES, StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 let dir: string;
 let store: StateStore;
 
 beforeEach(async () => {
-  dir = await fs.mkdtemp(nodePath.join(tmpdir(), 'gomirror-state-'));
+  dir = await makeTempDir('gomirror-state-');
   store = new StateStore(nodePath.join(dir, '.gomirror'));
   await store.init();
 });

@@ -1,11 +1,10 @@
 /** The trusted-head store reports a full disk or quota as NO_SPACE like every other writer. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
 import { rejection } from '../helpers/errors.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const failWith = vi.hoisted(() => ({ code: undefined as string | undefined }));
 
@@ -21,7 +20,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 describe('fileTrustedHeadStore on a full disk', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'gomirror-trusted-nospace-'));
+    dir = await makeTempDir('gomirror-trusted-nospace-');
   });
   afterEach(async () => {
     failWith.code = undefined;

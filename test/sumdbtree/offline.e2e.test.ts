@@ -6,7 +6,6 @@
  * between heads) — and refuses a tampered tree.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
@@ -16,6 +15,7 @@ import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 const SEED = 5;
@@ -46,7 +46,7 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
   let grown: { versions: CorpusVersion[]; key: string };
 
   beforeAll(async () => {
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-offline-'));
+    base = await makeTempDir('gomirror-offline-');
     dest = path.join(base, 'tree');
     first = await syncAndStop(dest, 0);
     nginx = await startNginx(dest);

@@ -18,6 +18,7 @@ import { collect, runCli, spawnCli, type CliResult, upstreamArgs } from '../help
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /** Mounts a tmpfs of `size` at a new directory; undefined when this host cannot (not root). */
 function mountSmallFs(size: string): string | undefined {
@@ -99,7 +100,7 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 17, modules: 4 });
-    outside = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-full-out-'));
+    outside = await makeTempDir('gomirror-full-out-');
     const r = await runCli(['sync', ...args(), '--min-free-space', '0']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     cursorBefore = await fs.readFile(path.join(state, 'cursor.json'), 'utf8');

@@ -4,11 +4,11 @@
  * entry), journals it, and `status` (text and --json) shows it.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { parseRfc3339, startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const POISON = { Path: 'example.com/poison/mod', Version: 'v1.0.0', Timestamp: '9999-12-31T23:59:59Z' };
 
@@ -20,7 +20,7 @@ describe('a feed entry stamped in the future', () => {
   beforeAll(async () => {
     up = await startUpstream({ seed: 5, modules: 3 });
     up.addFeedEntries([JSON.stringify(POISON)]);
-    dest = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-future-')), 'tree');
+    dest = path.join(await makeTempDir('gomirror-future-'), 'tree');
   });
   afterAll(async () => {
     await up?.close();

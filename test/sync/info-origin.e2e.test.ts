@@ -6,7 +6,6 @@
  * prints it), and verify, export and import keep and accept them.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
@@ -15,6 +14,7 @@ import { goDownload, cleanModcache, expectVerified, type GoClient } from '../hel
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { infoJson, startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 
@@ -36,7 +36,7 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 41, modules: 6 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-info-'));
+    dir = await makeTempDir('gomirror-info-');
     dest = path.join(dir, 'tree');
   });
   afterAll(async () => {
@@ -108,7 +108,7 @@ describe('a hostile .info is never published', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 43, modules: 3 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-info-hostile-'));
+    dir = await makeTempDir('gomirror-info-hostile-');
   });
   afterAll(async () => {
     await up?.close();

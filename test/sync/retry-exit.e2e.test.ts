@@ -4,19 +4,19 @@
  * and the User-Agent the CLI sends.
  */
 import { promises as fs, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('gomirror sync exit codes with a 410', () => {
   let up: FakeUpstream;
   let root: string;
   beforeAll(async () => {
     up = await startUpstream({ seed: 43, modules: 3 });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-410-'));
+    root = await makeTempDir('gomirror-410-');
   });
   afterAll(async () => {
     await up?.close();

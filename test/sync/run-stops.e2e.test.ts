@@ -15,6 +15,7 @@ import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /** The stderr lines that are not JSON log records (where a crash prints its raw stack). */
 function plainLines(stderr: string): string {
@@ -72,7 +73,7 @@ describe('a run stops cleanly', () => {
     let asked = 0;
     const hanging = http.createServer(() => void asked++); // answers no index page, ever
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    const dest = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-sigint-')), 'tree');
+    const dest = path.join(await makeTempDir('gomirror-sigint-'), 'tree');
     try {
       const index = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/index`;
       const child = spawnCli(['sync', '--dest', dest, '--index', index, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--min-free-space', '0']);

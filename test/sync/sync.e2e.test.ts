@@ -4,7 +4,6 @@
  * verifying everything through it.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
@@ -16,12 +15,13 @@ import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { commitProblems } from '../chaos/reader.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 const tmpRoots: string[] = [];
 
 async function tmp(prefix: string): Promise<string> {
-  const d = await fs.mkdtemp(path.join(os.tmpdir(), `gomirror-${prefix}-`));
+  const d = await makeTempDir(`gomirror-${prefix}-`);
   tmpRoots.push(d);
   return d;
 }

@@ -5,7 +5,6 @@
  * the (hostile) disk after the hash check must not be published.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
@@ -16,6 +15,7 @@ import { runImport } from '../../src/transfer/import.js';
 import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const logger = createLogger('silent', 'json');
 
@@ -25,7 +25,7 @@ describe('import of .info files', () => {
   let key: string;
 
   beforeAll(async () => {
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-import-info-'));
+    base = await makeTempDir('gomirror-import-info-');
     const src = path.join(base, 'src');
     bundle = path.join(base, 'usb', 'b1');
     const up = await startUpstream({ seed: 45, modules: 3 });

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
@@ -23,6 +22,7 @@ import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { buildModuleZip, startUpstream, type CorpusVersion } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 const logger = createLogger('silent', 'json');
@@ -62,7 +62,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
   const exp = (out: string, full = false) => runExport({ dest: src, state: path.join(src, '.gomirror'), out, full, sumdb: parseSumdbSpec(key) }, { logger });
 
   beforeAll(async () => {
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-transfer-'));
+    base = await makeTempDir('gomirror-transfer-');
     src = path.join(base, 'src');
     b1 = path.join(base, 'usb', 'b1');
     b2 = path.join(base, 'usb', 'b2');

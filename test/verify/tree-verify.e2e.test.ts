@@ -7,7 +7,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { acquireLock } from '../../src/store/lock.js';
 import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 interface Line {
   type: string;
@@ -57,7 +57,7 @@ function problems(lines: Line[]): Line[] {
 
 beforeAll(async () => {
   up = await startUpstream({ seed: 11, modules: 8 });
-  base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-verify-'));
+  base = await makeTempDir('gomirror-verify-');
   dest = path.join(base, 'tree');
   const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json']);
   expect(r.code, r.stderr).toBe(0);
