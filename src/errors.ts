@@ -1,7 +1,7 @@
 /**
  * The one error type of gomirror: a stable `code`, the operation that failed,
  * and the module and version it concerns when there is one. The CLI turns the
- * code into an exit code (see DESIGN §1); pino logs the fields as they are.
+ * code into an exit code (see docs/architecture.md, "Command line and exit codes"); pino logs the fields as they are.
  */
 
 /** Stable error codes. Never rename one: scripts and logs depend on them. */
@@ -48,8 +48,6 @@ export const ErrorCodes = {
   BAD_BUNDLE: 'GOMIRROR_BAD_BUNDLE',
   /** The run was interrupted (SIGINT/SIGTERM); the cursor stays before unfinished work (exit 1). */
   ABORTED: 'GOMIRROR_ABORTED',
-  /** A command or feature that is not available in this build (exit 2). */
-  NOT_IMPLEMENTED: 'GOMIRROR_NOT_IMPLEMENTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -117,11 +115,10 @@ export function isGomirrorError(err: unknown, code?: ErrorCode): err is Gomirror
   return err instanceof GomirrorError && (code === undefined || err.code === code);
 }
 
-/** The process exit code DESIGN §1 gives for an error that ends a command. */
+/** The process exit code (docs/architecture.md) for an error that ends a command. */
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof GomirrorError)) return 1;
   if (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG) return 2;
-  if (err.code === ErrorCodes.NOT_IMPLEMENTED) return 2;
   if (err.code === ErrorCodes.LOCKED) return 4;
   if (err.isSecurity) return 3;
   return 1;

@@ -60,8 +60,8 @@ describe('createLogger (pretty)', () => {
     const text = chunks.join('');
     const lines = text.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\d{2}:\d{2}:\d{2} INFO  first module=rsc\.io\/quote$/);
-    expect(lines[1]).toMatch(/^\d{2}:\d{2}:\d{2} WARN  second$/);
+    expect(lines[0]).toMatch(/^\d{2}:\d{2}:\d{2} INFO {2}first module=rsc\.io\/quote$/);
+    expect(lines[1]).toMatch(/^\d{2}:\d{2}:\d{2} WARN {2}second$/);
   });
 });
 
@@ -76,7 +76,7 @@ describe('createLogger (pretty, human terminal)', () => {
     });
     const log = createLogger('warn', 'pretty', out, { human: true });
     log.warn({ summary: { published: 3 }, failures: 1 }, 'sync finished');
-    expect(chunks.join('')).toMatch(/^\r\x1b\[K\d{2}:\d{2}:\d{2} WARN  sync finished failures=1\n$/);
+    expect(chunks.join('')).toMatch(/^\r\x1b\[K\d{2}:\d{2}:\d{2} WARN {2}sync finished failures=1\n$/);
   });
 });
 

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import { runDaemon, type RunOnce } from '../ops/daemon.js';
 import { parseDuration } from '../ops/duration.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
-import { runSync } from '../sync/run.js';
+import { runSync } from '../sync/run-sync.js';
 import { recordSettings, withRecorded } from './recorded.js';
 
 function metricsFile(argv: RawOptions): string | undefined {

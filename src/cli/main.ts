@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The gomirror command line (DESIGN §1). This is the only place where errors
- * become exit codes: 0 ok, 1 versions failed (journaled), 2 usage or config,
- * 3 security, 4 locked.
+ * The gomirror command line (docs/architecture.md, "Command line and exit
+ * codes"). This is the only place where errors become exit codes: 0 ok,
+ * 1 versions failed (journaled), 2 usage or config, 3 security, 4 locked.
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
@@ -10,7 +10,7 @@ import { hideBin } from 'yargs/helpers';
 import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
 import type { Options } from 'yargs';
 import type { RawOptions } from '../config/config.js';
-import { commonOptions, syncOptions } from './options.js';
+import { commonOptions, syncOptions } from './common-options.js';
 import { daemonOptions, exportOptions, importOptions, metricsOption, probeOptions, serveOptions, statusOptions, verifyOptions } from './ops-options.js';
 
 /** Command handlers are loaded on first use: `gomirror status` need not load the sync engine. */

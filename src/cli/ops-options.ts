@@ -1,6 +1,6 @@
 /** The yargs option declarations of the operations commands: status, serve, daemon (and the metrics file of sync). */
 import type { Options } from 'yargs';
-import { sumdbOption, syncOptions } from './options.js';
+import { sumdbOption, syncOptions } from './common-options.js';
 
 /** `--metrics-file`: for sync and daemon. */
 export const metricsOption: Record<string, Options> = {

@@ -4,7 +4,7 @@ import { createLogger } from '../log.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
 import { formatRunSummary } from '../sync/progress.js';
-import { runSync } from '../sync/run.js';
+import { runSync } from '../sync/run-sync.js';
 import { recordSettings, withRecorded } from './recorded.js';
 
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */

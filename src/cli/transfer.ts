@@ -1,6 +1,5 @@
 /** The `gomirror export` and `gomirror import` command handlers and their yargs options. */
 import path from 'node:path';
-import type { Options } from 'yargs';
 import { parseDirs, type RawOptions } from '../config/config.js';
 import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * What a mirror remembers about itself (DESIGN §1, invariant 8): the checksum
+ * What a mirror remembers about itself (docs/architecture.md, invariant 8): the checksum
  * database, upstreams and index of its first run. Later commands use them
  * unless told otherwise; a different checksum-database key is refused. Pure.
  */

@@ -12,7 +12,7 @@ import { parseRetryAfter } from './backoff.js';
  * - `missing`: 404/410: the next upstream may have it (GOPROXY fallback).
  * - `fatal`: retrying this upstream will not help (other 4xx, bad redirect): next upstream.
  */
-export interface Failure {
+export interface AttemptFailure {
   kind: 'retry' | 'missing' | 'fatal';
   code: ErrorCode;
   /** HTTP status when a response was received. */
@@ -39,7 +39,7 @@ export function bodyExcerpt(text: string): string {
  * header, `body` the start of the response body). 404 and 410 are "missing"
  * (the next upstream may have it); their body's first line joins the reason.
  */
-export function classifyStatus(status: number, retryAfter: string | undefined, nowMs: number, body = ''): Failure {
+export function classifyStatus(status: number, retryAfter: string | undefined, nowMs: number, body = ''): AttemptFailure {
   const reason = `HTTP ${status}`;
   const said = bodyExcerpt(body);
   const missingReason = said === '' ? reason : `${reason}: ${said}`;
@@ -83,7 +83,7 @@ export function describeError(err: unknown): string {
  * Classifies an error thrown by the HTTP client: `phase` says whether the
  * response headers had been received ("body") or not ("headers").
  */
-export function classifyError(err: unknown, phase: 'headers' | 'body'): Failure {
+export function classifyError(err: unknown, phase: 'headers' | 'body'): AttemptFailure {
   const reason = describeError(err);
   const code = errorCodeOf(err);
   const causeCode = err instanceof Error ? errorCodeOf(err.cause) : undefined;
@@ -115,8 +115,8 @@ export function isRedirect(status: number): boolean {
 }
 
 /** The absolute http(s) URL a redirect points to, or a fatal failure when it is missing or another scheme. */
-export function redirectTarget(from: string, location: string | string[] | undefined, status: number): string | Failure {
-  const bad = (why: string): Failure => ({ kind: 'fatal', code: ErrorCodes.HTTP, status, reason: `HTTP ${status} ${why}` });
+export function redirectTarget(from: string, location: string | string[] | undefined, status: number): string | AttemptFailure {
+  const bad = (why: string): AttemptFailure => ({ kind: 'fatal', code: ErrorCodes.HTTP, status, reason: `HTTP ${status} ${why}` });
   if (typeof location !== 'string' || location === '') return bad('without a Location header');
   let target: URL;
   try {

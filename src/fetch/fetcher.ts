@@ -16,7 +16,7 @@ import {
   joinUrl,
   parseContentLength,
   redirectTarget,
-  type Failure,
+  type AttemptFailure,
 } from './classify.js';
 import type { Payload } from '../version/payload.js';
 import type { MemoryBudget } from './memory-budget.js';
@@ -65,7 +65,7 @@ export interface FetcherOptions {
 export const MAX_REDIRECTS = 5;
 
 /** A failed attempt says where its body could be resumed, if it can. */
-type Attempt<T> = { ok: true; value: T } | { ok: false; failure: Failure; resume?: ResumePoint };
+type Attempt<T> = { ok: true; value: T } | { ok: false; failure: AttemptFailure; resume?: ResumePoint };
 /** What one attempt asks for: the whole body into `sink`, or (resuming) the rest of `range.plan` into `range.sink`. */
 interface Ask<T> {
   sink: Sink<T>;
@@ -74,7 +74,7 @@ interface Ask<T> {
 }
 type UpstreamOutcome<T> =
   | { ok: true; value: T }
-  | { ok: false; failure: Failure; url: string; attempts: number };
+  | { ok: false; failure: AttemptFailure; url: string; attempts: number };
 interface Tried {
   url: string;
   status: number | undefined;
@@ -164,7 +164,7 @@ export class Fetcher {
   ): Promise<{ value: T; bytes: number; upstream: string }> {
     this.throwIfAborted();
     const tried: Tried[] = [];
-    let lastFailure: Failure | undefined;
+    let lastFailure: AttemptFailure | undefined;
     for (const base of this.pool.order()) {
       const out = await this.fromUpstream(joinUrl(base, relPath), ctx, sink, this.headers[base] ?? {}, resumable);
       if (out.ok) {
@@ -322,7 +322,7 @@ export class Fetcher {
   }
 
   /** The error thrown when no upstream served the file. */
-  private finalError(relPath: string, ctx: FetchContext, tried: Tried[], last: Failure | undefined): GomirrorError {
+  private finalError(relPath: string, ctx: FetchContext, tried: Tried[], last: AttemptFailure | undefined): GomirrorError {
     const lastTried = tried[tried.length - 1];
     const detail = {
       url: lastTried?.url,

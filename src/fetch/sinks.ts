@@ -6,7 +6,8 @@ import { createWriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCodes, GomirrorError } from '../errors.js';
+import type { GomirrorError } from '../errors.js';
+import { ioError } from '../io-error.js';
 import { bytesPayload, filePayload, type Payload } from '../version/payload.js';
 import type { MemoryBudget } from './memory-budget.js';
 
@@ -75,7 +76,7 @@ export function fileSink(destPath: string, ctx: FileSinkContext, offset = 0): Si
   return async (body, maxBytes, tooLarge) => {
     let bytes = offset;
     let fsError: NodeJS.ErrnoException | undefined;
-    if (offset > 0) await truncate(destPath, offset).catch((err: NodeJS.ErrnoException) => Promise.reject(ioError(err, destPath, ctx)));
+    if (offset > 0) await truncate(destPath, offset).catch((err: NodeJS.ErrnoException) => Promise.reject(sinkIoError(err, destPath, ctx)));
     const out = createWriteStream(destPath, { flags: offset > 0 ? 'a' : 'w' });
     out.on('error', (err: NodeJS.ErrnoException) => {
       fsError ??= err;
@@ -88,20 +89,15 @@ export function fileSink(destPath: string, ctx: FileSinkContext, offset = 0): Si
     try {
       await pipeline(body, out);
     } catch (err) {
-      if (fsError !== undefined) throw ioError(fsError, destPath, ctx);
+      if (fsError !== undefined) throw sinkIoError(fsError, destPath, ctx);
       throw err;
     }
     return { value: undefined, bytes };
   };
 }
 
-function ioError(err: NodeJS.ErrnoException, path: string, ctx: FileSinkContext): GomirrorError {
-  const noSpace = err.code === 'ENOSPC' || err.code === 'EDQUOT';
-  return new GomirrorError(
-    noSpace ? ErrorCodes.NO_SPACE : ErrorCodes.IO,
-    `cannot write download to ${path}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '),
-    { op: ctx.op, module: ctx.module, version: ctx.version, detail: { path, errno: err.code }, cause: err },
-  );
+function sinkIoError(err: NodeJS.ErrnoException, path: string, ctx: FileSinkContext): GomirrorError {
+  return ioError(err, ctx, `cannot write download to ${path}`, { path });
 }
 
 /** A download that can continue where an interrupted attempt stopped (HTTP Range). */

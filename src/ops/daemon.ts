@@ -7,7 +7,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { exitCodeFor } from '../errors.js';
 
-/** One sync run; resolves to its exit code (DESIGN §1). It must stop early when `signal` aborts. */
+/** One sync run; resolves to its exit code (docs/architecture.md). It must stop early when `signal` aborts. */
 export type RunOnce = (signal: AbortSignal) => Promise<number>;
 
 /** The little of a pino logger the loop uses. */

@@ -4,6 +4,7 @@
  * checksum-database path shapes (first match wins, in the config's order),
  * and each shape's content type and cache policy.
  */
+import { tilePathPattern } from '../sumdb/tiles.js';
 
 /** How a served path is answered. */
 export interface Route {
@@ -25,8 +26,8 @@ const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
   [/^\/sumdb\/[^/]+\/supported$/, { contentType: TEXT, cacheControl: SHORT }],
   [/^\/sumdb\/[^/]+\/latest$/, { contentType: TEXT, cacheControl: SHORT }],
   [/^\/sumdb\/[^/]+\/lookup\/.+@[^/]+$/, { contentType: TEXT, cacheControl: SHORT }],
-  [/^\/sumdb\/[^/]+\/tile\/[0-9]+\/(data|[0-9]+)\/(x[0-9]{3}\/)*[0-9]{3}\.p\/[0-9]+$/, { contentType: BINARY, cacheControl: SHORT }],
-  [/^\/sumdb\/[^/]+\/tile\/[0-9]+\/(data|[0-9]+)\/(x[0-9]{3}\/)*[0-9]{3}$/, { contentType: BINARY, cacheControl: IMMUTABLE }],
+  [new RegExp(`^\\/sumdb\\/[^/]+\\/${tilePathPattern({ partial: true })}$`), { contentType: BINARY, cacheControl: SHORT }],
+  [new RegExp(`^\\/sumdb\\/[^/]+\\/${tilePathPattern({ partial: false })}$`), { contentType: BINARY, cacheControl: IMMUTABLE }],
   [/^\/.+\/@v\/list$/, { contentType: TEXT, cacheControl: SHORT }],
   [/^\/.+\/@latest$/, { contentType: JSON_TYPE, cacheControl: SHORT }],
   [/^\/.+\/@v\/[^/]+\.info$/, { contentType: JSON_TYPE, cacheControl: IMMUTABLE }],

@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
+import { tilePathPattern } from '../sumdb/tiles.js';
 
 /** Where and how much the fallback may fetch. */
 export interface SumdbFallbackConfig {
@@ -31,7 +32,7 @@ export const SOURCE_HEADER = 'X-Gomirror-Source';
 export const SOURCE_UPSTREAM = 'upstream-sumdb';
 
 /** The shapes passed on; lookups only with the characters Go allows in module paths and versions (as scripts/nginx.conf). */
-const SHAPE = /^(lookup\/[A-Za-z0-9._~!+/-]+@[A-Za-z0-9._~!+-]+|tile\/[0-9]+\/(data|[0-9]+)\/(x[0-9]{3}\/)*[0-9]{3}(\.p\/[0-9]+)?|latest)$/;
+const SHAPE = new RegExp(`^(?:lookup\\/[A-Za-z0-9._~!+/-]+@[A-Za-z0-9._~!+-]+|${tilePathPattern()}|latest)$`);
 
 /** The upstream path ("/lookup/…", "/tile/…", "/latest") for a normalised request path, or undefined when it is not one the fallback may fetch. Pure. */
 export function fallbackPath(normalized: string, name: string): string | undefined {

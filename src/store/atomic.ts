@@ -6,24 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ioError } from '../io-error.js';
 import { fsyncPath, rename, withParentDir, writeNewDurable } from './fsx.js';
 import { dirModeFor, TREE_DIR_MODE, TREE_FILE_MODE } from './modes.js';
 
 /** Suffix of every temporary file name made by tempPath. */
 export const TEMP_SUFFIX = '.tmp';
 
-/** Wraps a filesystem error as GomirrorError IO (NO_SPACE for ENOSPC/EDQUOT). */
-export function ioError(err: unknown, op: string, message: string, detail: Record<string, unknown> = {}): GomirrorError {
-  if (err instanceof GomirrorError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const reason = err instanceof Error ? err.message : String(err);
-  const noSpace = code === 'ENOSPC' || code === 'EDQUOT';
-  return new GomirrorError(noSpace ? ErrorCodes.NO_SPACE : ErrorCodes.IO, `${message}: ${reason}`, {
-    op,
-    detail: { ...detail, ...(code !== undefined && { errno: code }) },
-    cause: err,
-  });
-}
+/** The filesystem-error mapping, re-exported for the store's callers (defined once in src/io-error.ts). */
+export { ioError } from '../io-error.js';
 
 /** A unique temporary file name in tmpDir: the hint reduced to safe characters, plus pid and randomness. */
 export function tempPath(tmpDir: string, hint: string): string {

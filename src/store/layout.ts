@@ -6,11 +6,6 @@ import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 
-/** The root of a served tree. */
-export interface TreeLayout {
-  root: string;
-}
-
 /** Extensions of the per-version files of the GOPROXY protocol. */
 export type VersionFileExt = 'info' | 'mod' | 'zip';
 

@@ -50,7 +50,6 @@ export interface RunSummary {
   finishedAt: string;
   durationMs: number;
   exitCode: number;
-  fetched: number;
   published: number;
   skipped: number;
   failed: number;
@@ -442,14 +441,15 @@ export class StateStore {
     await this.writeJson(this.summaryFile, s);
   }
 
-  /** The summary of the last run, or undefined if there was none; MALFORMED if corrupt. */
+  /** The summary of the last run, or undefined if there was none; MALFORMED if corrupt. Older summaries' `fetched` (always `published`) is dropped. */
   async loadSummary(): Promise<RunSummary | undefined> {
     const v = await this.readJson(this.summaryFile);
     if (v === undefined) return undefined;
     if (!isRecord(v) || typeof v['startedAt'] !== 'string' || typeof v['exitCode'] !== 'number') {
       throw malformed(this.summaryFile, 'not a run summary');
     }
-    return v as unknown as RunSummary;
+    const { fetched: _legacy, ...summary } = v;
+    return summary as unknown as RunSummary;
   }
 
   /** The recorded settings, or undefined before the first run recorded them; MALFORMED if corrupt. */

@@ -9,13 +9,14 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { STATE_FILE_MODE } from './modes.js';
 import { assertInside } from './layout.js';
+import { tilePathRegExp } from '../sumdb/tiles.js';
 
 export interface TileCache {
   get(tilePath: string): Promise<Buffer | undefined>;
   put(tilePath: string, data: Buffer): Promise<void>;
 }
 
-const TILE_PATH = /^tile\/\d+\/(data|\d+)(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/;
+const TILE_PATH = tilePathRegExp();
 
 /** A TileCache in `<dir>/<tile path>`; refuses paths that are not tile paths. */
 export function fileTileCache(dir: string, tmpDir: string): TileCache {

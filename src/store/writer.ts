@@ -276,7 +276,7 @@ export class TreeWriter {
   private async writeIfChanged(target: string, data: Buffer): Promise<void> {
     await ensureTreeDir(this.root, path.dirname(target));
     const current = await readFile(target).catch(() => undefined);
-    if (current !== undefined && current.equals(data)) return;
+    if (current?.equals(data)) return;
     this.dirs.add(await replaceFile(target, data, this.tmpDir));
   }
 }

@@ -16,12 +16,13 @@
  * the data tiles of that stretch.
  */
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
-import type { ProvenRecord } from './client.js';
+import type { BulkRecord } from './client.js';
 import type { LookupResult } from './record.js';
 import type { SignedHead } from './note.js';
+import { TILE_HEIGHT } from './tiles.js';
 
-/** Records per data tile (tile height 8). */
-export const RECORDS_PER_TILE = 256;
+/** Records per data tile (a full tile of height TILE_HEIGHT). */
+export const RECORDS_PER_TILE = 2 ** TILE_HEIGHT;
 /** Data tiles held in memory at most (about 64 × 256 records, a few MB). */
 export const MAX_HELD_TILES = 64;
 /** Tiles remembered as touched by lookups (numbers only). */
@@ -30,7 +31,7 @@ const MAX_REMEMBERED = 4096;
 /** What BulkRecordSource needs of the checksum-database client (SumdbClient has it). */
 export interface RecordClient {
   lookup(module: string, version: string): Promise<LookupResult & { head: SignedHead }>;
-  records(start: number, count: number): Promise<ProvenRecord[]>;
+  records(start: number, count: number): Promise<BulkRecord[]>;
   trustedHead(): Promise<SignedHead | undefined>;
 }
 

@@ -8,15 +8,15 @@ import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { openTreeNote, parseVerifierKey, type SignedHead, type Verifier } from './note.js';
 import { formatDataTile, type LookupResult, parseLookup, parseRecord } from './record.js';
-import { ProvenTiles, type Tile, tileHashReader, tilePath } from './tiles.js';
+import { ProvenTiles, type Tile, TILE_HEIGHT, tileHashReader, tilePath } from './tiles.js';
 import { emptyTreeHash, type HashReader, recordHash, shl, shr, storedHashIndex, treeHash } from './tlog.js';
 import type { TrustedHeadStore } from './trusted.js';
-import { RemoteTileReader, type SumdbTransport, TILE_HEIGHT, type TileCache } from './tilefetch.js';
+import { RemoteTileReader, type SumdbTransport, type TileCache } from './tilefetch.js';
 
 export type { SumdbTransport, TileCache } from './tilefetch.js';
 
 /** One record read in bulk from data tiles, proven against the trusted head. */
-export interface ProvenRecord {
+export interface BulkRecord {
   id: number;
   text: Buffer;
   module: string;
@@ -210,7 +210,7 @@ export class SumdbClient {
   }
 
   /** Records [start, start+count) from data tiles, each proven against the trusted head (NOT_FOUND beyond its size). */
-  async records(start: number, count: number): Promise<ProvenRecord[]> {
+  async records(start: number, count: number): Promise<BulkRecord[]> {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0) {
       throw new GomirrorError(ErrorCodes.USAGE, `invalid record range ${start}+${count}`, { op: 'sumdb.records' });
     }
@@ -221,7 +221,7 @@ export class SumdbClient {
         op: 'sumdb.records', detail: { start, count, size },
       });
     }
-    const out: ProvenRecord[] = [];
+    const out: BulkRecord[] = [];
     const per = 2 ** TILE_HEIGHT;
     for (let n = Math.floor(start / per); n * per < start + count; n++) {
       const base = n * per;

@@ -5,4 +5,4 @@ export * from './tiles.js';
 export * from './record.js';
 export * from './trusted.js';
 export * from './tilefetch.js';
-export { SumdbClient, type ProvenRecord } from './client.js';
+export { SumdbClient, type BulkRecord } from './client.js';

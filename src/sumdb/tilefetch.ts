@@ -7,7 +7,7 @@
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { splitDataTile } from './record.js';
 import { HASH_SIZE } from './tlog.js';
-import { type Tile, type TileReader, tilePath } from './tiles.js';
+import { type Tile, TILE_HEIGHT, type TileReader, tilePath } from './tiles.js';
 
 /** Reads files of the checksum database by path relative to its base URL. */
 export interface SumdbTransport {
@@ -21,8 +21,6 @@ export interface TileCache {
   put(path: string, data: Buffer): Promise<void>;
 }
 
-/** Tile height used by sum.golang.org and by this client. */
-export const TILE_HEIGHT = 8;
 /** Upper bound on one data tile response. */
 export const MAX_DATA_TILE_SIZE = 4 * 1024 * 1024;
 

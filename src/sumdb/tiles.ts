@@ -18,6 +18,35 @@ import {
   subTreeIndex,
 } from './tlog.js';
 
+/** Tile height of the Go checksum database (sum.golang.org): the only height gomirror fetches and publishes. */
+export const TILE_HEIGHT = 8;
+
+/** Which tile paths a tilePathPattern matches; a field left out allows either. */
+export interface TilePathShape {
+  /** Only this height (e.g. TILE_HEIGHT). */
+  height?: number;
+  /** true: only data tiles (`tile/H/data/…`); false: only hash tiles (`tile/H/L/…`). */
+  data?: boolean;
+  /** true: only partial tiles (`….p/W`); false: only full tiles. */
+  partial?: boolean;
+}
+
+/**
+ * The one shape of a tile path (`tile/H/L/[xNNN/]*NNN[.p/W]`, L a level or `data`)
+ * as unanchored RegExp source, for routing and filtering; parseTilePath is the strict check.
+ */
+export function tilePathPattern(shape: TilePathShape = {}): string {
+  const height = shape.height === undefined ? '\\d+' : String(shape.height);
+  const level = shape.data === undefined ? '(?:data|\\d+)' : shape.data ? 'data' : '\\d+';
+  const width = shape.partial === undefined ? '(?:\\.p\\/\\d+)?' : shape.partial ? '\\.p\\/\\d+' : '';
+  return `tile\\/${height}\\/${level}(?:\\/x\\d{3})*\\/\\d{3}${width}`;
+}
+
+/** An anchored RegExp matching exactly the tile paths of the given shape. */
+export function tilePathRegExp(shape: TilePathShape = {}): RegExp {
+  return new RegExp(`^${tilePathPattern(shape)}$`);
+}
+
 /**
  * A tile of height h at level l (-1 = record data) number n, listing w
  * consecutive hashes (records) at level h*l starting at offset n*2^h.
@@ -263,7 +292,7 @@ function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer
     const j = stxOrder[i] as number;
     return hashFromTile(tiles[j] as Tile, data[j] as Buffer, stx[i] as number);
   };
-  const isProven = (i: number): boolean => proven !== undefined && proven.has(tiles[i] as Tile, data[i] as Buffer);
+  const isProven = (i: number): boolean => proven?.has(tiles[i] as Tile, data[i] as Buffer) === true;
   let stxProven = true;
   for (let i = 0; i < plan.stxTiles && stxProven; i++) stxProven = isProven(i);
   if (!stxProven) {

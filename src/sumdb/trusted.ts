@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ioError } from '../io-error.js';
 
 /** Loads and saves the trusted signed tree note (raw bytes, verified by the client). */
 export interface TrustedHeadStore {
@@ -14,11 +15,6 @@ export interface TrustedHeadStore {
   load(): Promise<Buffer | undefined>;
   /** Replaces the saved note atomically. */
   save(note: Buffer): Promise<void>;
-}
-
-function ioError(message: string, file: string, cause: unknown): GomirrorError {
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC' ? ErrorCodes.NO_SPACE : ErrorCodes.IO;
-  return new GomirrorError(code, message, { op: 'sumdb.trusted', detail: { file }, cause });
 }
 
 /** Checks a sumdb name is safe as a relative directory path (host[/path], no dot segments). */
@@ -55,7 +51,7 @@ export function fileTrustedHeadStore(stateDir: string, sumdbName: string): Trust
         return await readFile(file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw ioError(`cannot read trusted checksum database head ${file}`, file, err);
+        throw ioError(err, 'sumdb.trusted', `cannot read trusted checksum database head ${file}`, { file });
       }
     },
     async save(note: Buffer): Promise<void> {
@@ -74,7 +70,7 @@ export function fileTrustedHeadStore(stateDir: string, sumdbName: string): Trust
         await fsyncDir(dir);
       } catch (err) {
         await rm(tmp, { force: true }).catch(() => undefined);
-        throw ioError(`cannot save trusted checksum database head ${file}`, file, err);
+        throw ioError(err, 'sumdb.trusted', `cannot save trusted checksum database head ${file}`, { file });
       }
     },
   };

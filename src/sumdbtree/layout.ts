@@ -1,8 +1,9 @@
-/** Paths of the checksum-database files inside the served tree (DESIGN §2). Pure. */
+/** Paths of the checksum-database files inside the served tree (docs/architecture.md, "The served tree"). Pure. */
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { assertInside } from '../store/layout.js';
+import { tilePathRegExp } from '../sumdb/tiles.js';
 
 /** `<root>/sumdb/<name>`; the name is a host name (checked by the config parser). */
 export function sumdbDir(root: string, name: string): string {
@@ -18,9 +19,11 @@ export function lookupFile(root: string, name: string, module: string, version: 
   return p;
 }
 
+const HASH_TILE_PATH = tilePathRegExp({ data: false });
+
 /** `<root>/sumdb/<name>/<tile path>` for a path produced by tilePath(). */
 export function tileFile(root: string, name: string, tilePath: string): string {
-  if (!/^tile\/\d+\/\d+(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/.test(tilePath)) {
+  if (!HASH_TILE_PATH.test(tilePath)) {
     throw new GomirrorError(ErrorCodes.MALFORMED, `not a hash tile path: ${JSON.stringify(tilePath)}`, { op: 'sumdbtree.tile' });
   }
   const p = path.join(sumdbDir(root, name), tilePath);

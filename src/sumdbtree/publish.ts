@@ -10,12 +10,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic, writeFilesAtomic } from '../store/atomic.js';
+import { exists } from '../store/fsx.js';
 import { ensureTreeDir } from '../store/safe-dir.js';
 import { STATE_FILE_MODE } from '../store/modes.js';
 import {
   ProvenTiles,
   proveTree,
   storedHashIndex,
+  TILE_HEIGHT,
   tileHashReader,
   tilePath,
   type HashReader,
@@ -59,13 +61,6 @@ export interface SumdbTreeResult {
   treeSize: number;
 }
 
-async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** A TileReader that reads through the client and writes every tile it serves into the tree once. */
 class CopyingTileReader implements TileReader {
   readonly seen = new Set<string>();
@@ -74,7 +69,7 @@ class CopyingTileReader implements TileReader {
   constructor(private readonly deps: SumdbTreeDeps) {}
 
   height(): number {
-    return 8;
+    return TILE_HEIGHT;
   }
 
   async readTiles(tiles: Tile[]): Promise<Buffer[]> {

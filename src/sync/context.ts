@@ -6,11 +6,12 @@
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Agent } from 'undici';
+import { concurrencySizes } from '../concurrency.js';
 import type { SyncConfig } from '../config/config.js';
 import { bulkUpstreams, combineActivity, createAgent, DEFAULT_HTTP, Fetcher, GOMIRROR_VERSION, MemoryBudget, userAgentFor, type RetryInfo, type UpstreamActivity } from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
-import { StateStore } from '../store/state.js';
+import type { StateStore } from '../store/state.js';
 import { fileTileCache } from '../store/tile-cache.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
@@ -43,7 +44,7 @@ export interface SyncContext {
 function agentFor(cfg: SyncConfig): Agent {
   return createAgent({
     ...DEFAULT_HTTP,
-    connections: Math.max(cfg.concurrency * 2, 8),
+    connections: concurrencySizes(cfg.concurrency).httpConnections,
     userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact),
   });
 }

@@ -4,6 +4,7 @@
  */
 import PQueue from 'p-queue';
 import { request } from 'undici';
+import { concurrencySizes } from '../concurrency.js';
 import type { SyncConfig } from '../config/config.js';
 import { isTargeted } from '../config/config.js';
 import { acceptsModule, crawl, cursorAt, EPOCH_TIMESTAMP } from '../feed/index.js';
@@ -70,7 +71,7 @@ export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.Wri
   try {
     const pager = indexPager((b) => new Fetcher({ upstreams: [b], agent }), cfg.index);
     for await (const t of candidates(cfg, pager)) {
-      await queue.onSizeLessThan(cfg.concurrency * 2);
+      await queue.onSizeLessThan(concurrencySizes(cfg.concurrency).queueHighWater);
       void queue.add(() => size(t));
     }
     await queue.onIdle();

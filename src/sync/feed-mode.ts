@@ -9,7 +9,7 @@ import { crawl, CursorTracker, cursorAt, compileModuleFilter, entryKey, instantF
 import type { Logger } from '../log.js';
 import { FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type StateStore } from '../store/state.js';
 import type { Counters } from './progress.js';
-import type { VersionRunner } from './runner.js';
+import type { VersionRunner } from './version-runner.js';
 import { CompletionWindow } from './window.js';
 
 /** Entries read but not yet passed by the cursor, at most (each costs ~100 bytes). */

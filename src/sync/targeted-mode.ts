@@ -7,7 +7,7 @@ import type { SyncConfig } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { versionFile } from '../store/layout.js';
-import type { VersionRunner } from './runner.js';
+import type { VersionRunner } from './version-runner.js';
 import { parseGoModRequires, parseGoSum, type VersionTarget } from './targets.js';
 
 const MAX_INPUT_FILE = 64 << 20;

@@ -1,6 +1,6 @@
 /** Bundle ordering rules for import (pure). */
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import type { ChainPoint } from './state.js';
+import type { ChainPoint } from './bundle-state.js';
 
 /** How a bundle relates to the last one imported. */
 export type ChainStep = 'next' | 'rerun';

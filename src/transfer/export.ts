@@ -21,8 +21,8 @@ import { sumdbDir } from '../sumdbtree/layout.js';
 import { copyHashed } from './copy.js';
 import { buildManifest, checkManifestSize, formatManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { planExport, type Plan } from './plan.js';
-import { bundleFootprint, checkRoom, spaceAt, type SpaceInfo } from './room.js';
-import { loadChainPoint, PathListWriter, readPathList, saveChainPoint, transferFiles, type ChainPoint } from './state.js';
+import { bundleFootprint, checkRoom, spaceAt, type SpaceInfo } from './bundle-space.js';
+import { loadChainPoint, PathListWriter, readPathList, saveChainPoint, transferFiles, type ChainPoint } from './bundle-state.js';
 
 export interface ExportConfig {
   dest: string;

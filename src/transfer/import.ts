@@ -43,7 +43,7 @@ import { copyHashed, readBounded } from './copy.js';
 import { bundleTransport, stagedHeadStore, type StagedHeadStore } from './import-source.js';
 import { FILE_LIMITS, type ClassifiedFile } from './manifest.js';
 import { storedPathFor } from './paths.js';
-import { loadChainPoint, saveChainPoint, transferFiles } from './state.js';
+import { loadChainPoint, saveChainPoint, transferFiles } from './bundle-state.js';
 
 export interface ImportConfig {
   bundle: string;

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { checkModuleVersion, escapePath, escapeVersion, unescapePath, unescapeVersion } from '../module/index.js';
+import { TILE_HEIGHT, tilePathRegExp } from '../sumdb/tiles.js';
 import { fatPathProblem } from './fsnames.js';
 
 /** What a tree path holds. */
@@ -15,8 +16,8 @@ export type TreeFile =
   | { kind: 'lookup'; module: string; version: string }
   | { kind: 'tile'; tilePath: string };
 
-/** Hash tile paths as the tree holds them (tile height 8, levels ≥ 0; no data tiles). */
-export const TILE_PATH_RE = /^tile\/8\/\d+(\/x\d{3})*\/\d{3}(\.p\/\d+)?$/;
+/** Hash tile paths as the tree holds them (height TILE_HEIGHT, levels ≥ 0; no data tiles). */
+export const TILE_PATH_RE = tilePathRegExp({ height: TILE_HEIGHT, data: false });
 
 const VERSION_FILE_RE = /^(.+)\/@v\/([^/]+)\.(info|mod|zip)$/;
 

@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ioError } from '../store/atomic.js';
+import { exists } from '../store/fsx.js';
 import { lookupFile } from '../sumdbtree/layout.js';
 import { classifyTreePath, comparePaths, storedPathFor } from './paths.js';
 
@@ -54,13 +55,6 @@ async function* walk(root: string, dir: string, skip: ReadonlySet<string>): Asyn
     if (e.isDirectory()) yield* walk(root, rel, skip);
     else if (e.isFile()) yield { rel, siblings: names };
   }
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** True when the walked file is something a bundle carries (see the module comment). */

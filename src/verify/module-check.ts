@@ -5,11 +5,12 @@
  * `@latest` equal to what the writer would generate from what is present.
  * Returns the problems and, per bad version, the repair it needs.
  */
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { checkModulePath, checkModuleVersion, escapeVersion, unescapePath, unescapeVersion } from '../module/index.js';
+import { exists } from '../store/fsx.js';
 import { lookupFile } from '../sumdbtree/layout.js';
 import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from '../version/info.js';
 import { moduleIndex } from '../version/module-index.js';
@@ -58,11 +59,7 @@ export interface ModuleResult {
   escaped: string;
   /** Problems that are not tied to one version (list, @latest, stray files, bad names). */
   problems: Problem[];
-  /** Tree-relative files that are not part of the protocol (quarantined by --repair). */
-  strayFiles: string[];
   badVersions: BadVersion[];
-  /** True when list or @latest must be regenerated. */
-  indexStale: boolean;
   /** A version whose files and lookup all checked out (to reseed the sumdb files in repair). */
   goodVersion: string | undefined;
   versions: number;
@@ -77,11 +74,6 @@ function vanished(err: unknown): boolean {
   const codeOf = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
   if (codeOf(err) === 'ENOENT') return true;
   return isGomirrorError(err) && (err.detail?.['errno'] === 'ENOENT' || codeOf((err as Error).cause) === 'ENOENT');
-}
-
-// Small files are read synchronously: one system call each instead of the thread-pool round trips of fs.promises.
-async function exists(p: string): Promise<boolean> {
-  return existsSync(p);
 }
 
 async function readOrUndefined(p: string): Promise<Buffer | undefined> {
@@ -276,7 +268,7 @@ export async function checkModuleIndex(deps: ModuleCheckDeps, module: string, es
 }
 
 function emptyResult(module: string | undefined, escaped: string): ModuleResult {
-  return { module, escaped, problems: [], strayFiles: [], badVersions: [], indexStale: false, goodVersion: undefined, versions: 0, files: 0, bytes: 0 };
+  return { module, escaped, problems: [], badVersions: [], goodVersion: undefined, versions: 0, files: 0, bytes: 0 };
 }
 
 /** Checks one module directory (`escaped` relative to the root, `names` the entries of its @v). */
@@ -293,7 +285,6 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
   const r = emptyResult(module, escaped);
   const { stems, stray } = groupNames(names);
   for (const name of stray) {
-    r.strayFiles.push(`${escaped}/@v/${name}`);
     r.problems.push(problem('unexpected-file', `${escaped}/@v/${name}`, 'not a GOPROXY protocol file', { module }));
   }
   for (const [stem, have] of stems) {
@@ -312,7 +303,6 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
   // A running sync rewrites the index of a module it published into at its next checkpoint.
   if (index.length > 0 && (await touchedSince(deps, escaped, stems.keys()))) index = [];
   r.problems.push(...index);
-  r.indexStale = index.length > 0;
   return r;
 }
 

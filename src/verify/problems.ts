@@ -90,8 +90,3 @@ export function formatProblemLine(p: Problem): string {
   const who = p.module === undefined ? '' : ` ${p.module}${p.version === undefined ? '' : `@${p.version}`}`;
   return `${p.security ? 'SECURITY ' : ''}${p.kind}${who} ${p.file}: ${p.reason}\n`;
 }
-
-/** One JSON line: {"type":"problem",...}. */
-export function formatProblemJson(p: Problem): string {
-  return `${JSON.stringify({ type: 'problem', ...p })}\n`;
-}

@@ -16,12 +16,12 @@ import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { assertInside } from '../store/layout.js';
-import { parseTilePath, type SumdbClient, type SumdbTransport, type TrustedHeadStore } from '../sumdb/index.js';
+import { parseTilePath, tilePathPattern, type SumdbClient, type SumdbTransport, type TrustedHeadStore } from '../sumdb/index.js';
 import { sumdbDir } from '../sumdbtree/layout.js';
 import { problem, problemFromError, type Problem } from './problems.js';
 import { walkFiles } from './tree-walk.js';
 
-const TRANSPORT_PATH = /^(latest|lookup\/[^\0\\]+|tile\/\d+\/(data|\d+)(\/x\d{3})*\/\d{3}(\.p\/\d+)?)$/;
+const TRANSPORT_PATH = new RegExp(`^(?:latest|lookup\\/[^\\0\\\\]+|${tilePathPattern()})$`);
 
 export interface TreeTransportOptions {
   /** The served tree root. */

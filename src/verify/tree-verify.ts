@@ -12,6 +12,7 @@
  */
 import * as nodePath from 'node:path';
 import PQueue from 'p-queue';
+import { concurrencySizes } from '../concurrency.js';
 import { isGomirrorError, ErrorCodes } from '../errors.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { checkModule, type BadVersion, type ModuleCheckDeps, type ModuleResult } from './module-check.js';
@@ -242,7 +243,7 @@ export async function verifyTree(o: TreeVerifyOptions): Promise<VerifySummary> {
   await v.tiles(); // first, so --repair has good tiles for everything after
   const onLink = (rel: string): void => void queue.add(() => v.link(rel));
   for await (const m of walkModules(o.root, { skipDirs, onLink })) {
-    await queue.onSizeLessThan(o.concurrency * 2);
+    await queue.onSizeLessThan(concurrencySizes(o.concurrency).queueHighWater);
     void queue.add(() => v.module(m.escaped, m.dir));
   }
   await queue.onIdle();

@@ -4,7 +4,6 @@
  * listed versions that are not complete.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
@@ -12,13 +11,14 @@ import { auditTree, corpusIndex, parseVersionFile } from './audit.js';
 import { treeFile } from './fixture.js';
 import { formatTable } from './scoreboard.js';
 import { writeZip } from './zips.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('auditTree', () => {
   let up: FakeUpstream;
   let root: string;
   beforeAll(async () => {
     up = await startUpstream({ seed: 2, modules: 3 });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-chaos-audit-'));
+    root = await makeTempDir('gomirror-chaos-audit-');
   });
   afterAll(async () => {
     await up.close();

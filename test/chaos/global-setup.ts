@@ -3,13 +3,13 @@
  * worker's Scoreboard at one results file, and at the end prints the table of
  * all scenarios: run, passed, and bytes of unverified content published.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { formatTable, readResults, RESULTS_ENV } from './scoreboard.js';
+import { makeTempDirSync } from '../helpers/tmp.js';
 
 export default function setup(): () => void {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gomirror-chaos-results-'));
+  const dir = makeTempDirSync('gomirror-chaos-results-');
   const file = path.join(dir, 'results.jsonl');
   process.env[RESULTS_ENV] = file;
   return () => {

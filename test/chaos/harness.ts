@@ -5,13 +5,14 @@
  * so that it audits every tree it produced and records a scoreboard row.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { it } from 'vitest';
 import { auditTree, type CorpusIndex } from './audit.js';
 import type { Scoreboard } from './scoreboard.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
+import { upstreamArgs } from '../helpers/cli.js';
+import { TempDirs } from '../helpers/tmp.js';
 
 /** Where a sync gets its index, modules and checksum database. */
 export interface Endpoints {
@@ -32,27 +33,17 @@ export function syncArgs(ep: Endpoints, dest: string, extra: string[] = []): str
   return [
     'sync',
     '--dest', dest,
-    '--index', ep.indexUrl,
-    '--upstream', ep.proxyUrl,
-    '--sumdb', `${ep.sumdbKey} ${ep.sumdbUrl}`,
+    ...upstreamArgs(ep),
     '--concurrency', '4',
     '--log-format', 'json',
     ...extra,
   ];
 }
 
-/** Temp directories removed together. */
-export class TmpDirs {
-  private readonly dirs: string[] = [];
-
-  async make(prefix: string): Promise<string> {
-    const d = await fs.mkdtemp(path.join(os.tmpdir(), `gomirror-chaos-${prefix}-`));
-    this.dirs.push(d);
-    return d;
-  }
-
-  async cleanup(): Promise<void> {
-    for (const d of this.dirs.splice(0)) await fs.rm(d, { recursive: true, force: true });
+/** The chaos suite's temporary directories (`gomirror-chaos-<prefix>-XXXXXX`). */
+export class TmpDirs extends TempDirs {
+  constructor() {
+    super('gomirror-chaos-');
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { CorpusVersion } from '../upstream/index.js';
 import { strayEntries } from './audit.js';
 import { failureOf, scenario, TmpDirs } from './harness.js';

@@ -24,7 +24,7 @@ export interface LockingOptions {
 /** Why `gomirror <command>` cannot be exercised in this build, or undefined when it exists. */
 export async function missingCommand(command: string, dest: string): Promise<string | undefined> {
   const r = await runCli([command, '--dest', dest, '--log-format', 'json']);
-  if (/GOMIRROR_NOT_IMPLEMENTED|Unknown argument|Unknown command/i.test(r.stderr)) return `gomirror ${command} is not implemented in this build`;
+  if (/Unknown argument|Unknown command/i.test(r.stderr)) return `gomirror ${command} is not implemented in this build`;
   return undefined;
 }
 

@@ -3,14 +3,13 @@
  * item 7) — a slowloris flood against a server limited to 1,024 file
  * descriptors, and descriptor exhaustion (503, never 404).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { exhaustDescriptors, rawGet, slowloris, startServeChild, statusOf, timeToServe } from '../helpers/serve-load.js';
 import { buildTree, MOD } from '../helpers/tree-serving-cases.js';
 import { scenario } from './harness.js';
 import { Scoreboard } from './scoreboard.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const LIST = `/${MOD}/@v/list`;
 
@@ -18,7 +17,7 @@ describe('chaos: serve under load', () => {
   const board = new Scoreboard();
   let root: string;
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-chaos-serve-'));
+    root = await makeTempDir('gomirror-chaos-serve-');
     await buildTree(root);
   });
   afterAll(async () => {

@@ -1,14 +1,14 @@
 /**
  * The command line as operators use it: every command wired, exit codes as
- * DESIGN §1 says, and one shared config file for all commands.
+ * docs/architecture.md says, and one shared config file for all commands.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('gomirror command line', () => {
   let up: FakeUpstream;
@@ -18,7 +18,7 @@ describe('gomirror command line', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 21 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-cli-'));
+    dir = await makeTempDir('gomirror-cli-');
     dest = path.join(dir, 'tree');
     config = path.join(dir, 'config.json');
     await fs.writeFile(
@@ -31,7 +31,7 @@ describe('gomirror command line', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('--help lists every command of DESIGN §1', async () => {
+  it('--help lists every command', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['sync', 'daemon', 'verify', 'status', 'export', 'import', 'serve']) expect(r.stdout).toContain(`gomirror ${c}`);

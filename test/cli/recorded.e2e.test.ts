@@ -5,12 +5,12 @@
  * with exit 2 and changes nothing.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 let up: FakeUpstream;
 let other: FakeUpstream;
@@ -20,7 +20,7 @@ let dest: string;
 beforeAll(async () => {
   up = await startUpstream({ seed: 1, modules: 6 });
   other = await startUpstream({ seed: 2, modules: 6 });
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-recorded-'));
+  root = await makeTempDir('gomirror-recorded-');
   dest = path.join(root, 'tree');
 });
 
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 describe('recorded settings', () => {
   it('the first sync records the checksum database, upstreams and index', async () => {
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-level', 'warn']);
+    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-level', 'warn']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rec = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'settings.json'), 'utf8')) as Record<string, unknown>;

@@ -3,11 +3,11 @@
  * line too (issue 20 item 7): they are no longer usage errors (exit 2).
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('--sumdb shorthands on the command line', () => {
   let up: FakeUpstream;
@@ -15,7 +15,7 @@ describe('--sumdb shorthands on the command line', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 27, modules: 2 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-sumdb-cli-'));
+    dir = await makeTempDir('gomirror-sumdb-cli-');
   });
   afterAll(async () => {
     await up?.close();

@@ -6,12 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, runCli } from '../helpers/cli.js';
+import { cliPath, runCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const SCRIPT = '/usr/bin/script';
 const haveScript = existsSync(SCRIPT) || (inCI ? (() => { throw new Error('CI=true but script (util-linux) is missing'); })() : false);
@@ -35,12 +35,12 @@ let root: string;
 let n = 0;
 
 function syncArgs(extra: string[] = []): string[] {
-  return ['sync', '--dest', path.join(root, `tree${n++}`), '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', '4', ...extra];
+  return ['sync', '--dest', path.join(root, `tree${n++}`), ...upstreamArgs(up), '--concurrency', '4', ...extra];
 }
 
 beforeAll(async () => {
   up = await startUpstream({ seed: 5, modules: 5 });
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-tty-'));
+  root = await makeTempDir('gomirror-tty-');
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { ErrorCodes, type GomirrorError } from '../../src/errors.js';
 import { DEFAULTS, isTargeted, listOption, parseDirs, parseSyncConfig, parseTarget, type RawOptions } from '../../src/config/config.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { errorOf } from '../helpers/errors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { DEFAULT_SUMDB, parseHttpUrl, parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { errorOf } from '../helpers/errors.js';
 

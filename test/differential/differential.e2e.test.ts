@@ -7,8 +7,7 @@
  * seeded random mutations; gomirror must give the same answers, stricter only
  * where docs/module-rules.md says so. GOMIRROR_DIFF_SEED=<n> replays a seed.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashModuleZip } from '../../src/zip/index.js';
@@ -17,6 +16,7 @@ import { findTool, haveTools, inCI } from '../helpers/tools.js';
 import { generateStrings, prng } from './cases.js';
 import { answer, expected, pathTooLong, versionTooLong, type Ours } from './gomirror.js';
 import { ask, buildOracle, haveXmod, type Answer, type Request } from './oracle.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const SEED = Number(process.env['GOMIRROR_DIFF_SEED'] ?? 20261129);
 const MUTATIONS = 2500;
@@ -74,7 +74,7 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
   let versions: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'gomirror-differential-'));
+    dir = await makeTempDir('gomirror-differential-');
     oracle = await buildOracle(findTool('go') ?? 'go', dir);
   });
   afterAll(async () => {

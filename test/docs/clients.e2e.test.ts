@@ -6,12 +6,12 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli, spawnCli } from '../helpers/cli.js';
+import { repoRoot, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { haveTools } from '../helpers/tools.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go');
 const PLACEHOLDER_PROXY = 'https://goproxy.example.internal/';
@@ -33,9 +33,9 @@ describe.skipIf(!e2e)('docs/clients.md shell lines', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 4, modules: 4 });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-clients-'));
+    root = await makeTempDir('gomirror-clients-');
     const dest = path.join(root, 'tree');
-    const s = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-level', 'warn']);
+    const s = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-level', 'warn']);
     expect(s.code).toBe(0);
     await up.close(); // from here on, only the mirror answers
     serve = spawnCli(['serve', '--dest', dest, '--listen', '127.0.0.1:0']);

@@ -1,10 +1,9 @@
 /** Test helper: real node:http servers on 127.0.0.1, port 0, with per-test handlers. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach } from 'vitest';
+import { makeTempDirSync } from '../helpers/tmp.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 
@@ -75,7 +74,7 @@ export function truncated(res: ServerResponse, declared: number, sent: number): 
  * `serve`, whose servers are closed after each test.
  */
 export function useServers(prefix: string): { dir: string; serve(handler: Handler): Promise<TestServer> } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = makeTempDirSync(prefix);
   let servers: TestServer[] = [];
   afterEach(async () => {
     await Promise.all(servers.map((s) => s.close()));

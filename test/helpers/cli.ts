@@ -42,3 +42,16 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return collect(spawnCli(args, env));
 }
+
+/** What upstreamArgs needs of a fake upstream (test/upstream's FakeUpstream has it). */
+export interface UpstreamEndpoints {
+  indexUrl: string;
+  proxyUrl: string;
+  sumdbKey: string;
+  sumdbUrl: string;
+}
+
+/** The options that point a gomirror command at a fake upstream: its index, its proxy and its checksum database. */
+export function upstreamArgs(up: UpstreamEndpoints): string[] {
+  return ['--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`];
+}

@@ -6,12 +6,12 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findTool } from './tools.js';
+import { makeTempDir } from './tmp.js';
 
 /** A running nginx serving one tree on 127.0.0.1. */
 export interface NginxServer {
@@ -135,7 +135,7 @@ export async function writeNginxConfig(
   port: number,
   options: StartNginxOptions = {},
 ): Promise<NginxConfigFiles> {
-  const prefix = await mkdtemp(path.join(tmpdir(), 'gomirror-nginx-'));
+  const prefix = await makeTempDir('gomirror-nginx-');
   await mkdir(path.join(prefix, 'logs'));
   await mkdir(path.join(prefix, 'tmp'));
   const template = await readFile(nginxTemplatePath(), 'utf8');

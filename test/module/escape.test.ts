@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../../src/module/index.js';
 import { errorOf } from '../helpers/errors.js';
 

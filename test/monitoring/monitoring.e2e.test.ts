@@ -8,13 +8,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { repoRoot, runCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const PROMTOOL = '/usr/bin/promtool';
@@ -73,7 +73,7 @@ describe.skipIf(!have(NODE_EXPORTER, 'prometheus-node-exporter'))('the metrics f
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 3, modules: 6 });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-monitoring-'));
+    root = await makeTempDir('gomirror-monitoring-');
     await fs.mkdir(path.join(root, 'textfile'));
   });
 
@@ -90,7 +90,7 @@ describe.skipIf(!have(NODE_EXPORTER, 'prometheus-node-exporter'))('the metrics f
   it('after a sync, a scrape of node_exporter shows the run with the right values', async () => {
     const dest = path.join(root, 'tree');
     const prom = path.join(root, 'textfile', 'gomirror.prom');
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--metrics-file', prom, '--log-level', 'warn']);
+    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--metrics-file', prom, '--log-level', 'warn']);
     expect(r.code).toBe(0);
     metricsText = await fs.readFile(prom, 'utf8');
     const summary = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'summary.json'), 'utf8')) as { bytes: number; finishedAt: string };

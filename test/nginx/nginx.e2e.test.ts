@@ -3,9 +3,7 @@
  * gomirror tree. Paths are sent verbatim (undici Client, no URL
  * normalisation) so encoded traversal really reaches nginx.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkNginxConfig,
@@ -17,6 +15,7 @@ import {
 import { haveTools } from '../helpers/tools.js';
 import { buildTree, MOD } from '../helpers/tree-serving-cases.js';
 import { sender, treeServingSuite } from '../helpers/tree-serving-suite.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('renderServerBlock', () => {
   const template = 'root "@ROOT@"; listen @LISTEN@;';
@@ -40,7 +39,7 @@ describe.skipIf(!haveTools('nginx'))('nginx serving a gomirror tree', () => {
   const send = sender(() => server.url);
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-tree-'));
+    root = await makeTempDir('gomirror-tree-');
     await buildTree(root);
     // A hostile http-level type map: the server block must not depend on it.
     server = await startNginx(root, {

@@ -5,15 +5,15 @@
  * (redirects, errors, X-Accel-Redirect, cookies). The go-command test of
  * the same block is test/serve/sumdb-fallback.e2e.test.ts.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AIRGAP_SED_SCRIPT, dropSumdbFallback, nginxTemplatePath, startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { buildTree, SUMDB } from '../helpers/tree-serving-cases.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe.skipIf(!haveTools('nginx'))('nginx checksum-database fallback block', () => {
   let root: string;
@@ -40,7 +40,7 @@ describe.skipIf(!haveTools('nginx'))('nginx checksum-database fallback block', (
   }
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-nginx-fallback-'));
+    root = await makeTempDir('gomirror-nginx-fallback-');
     await buildTree(root);
     await rm(path.join(root, SUMDB, 'latest')); // the tree has no head: latest falls back too
     upstream = createServer(fake);

@@ -4,13 +4,13 @@
  * (exit 0, lock released, nothing partial).
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 
 const zips = async (dest: string): Promise<number> => [...(await snapshotTree(dest)).keys()].filter((f) => f.endsWith('.zip')).length;
@@ -21,7 +21,7 @@ describe('gomirror daemon', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 31 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-daemon-'));
+    dir = await makeTempDir('gomirror-daemon-');
   });
   afterAll(async () => {
     await up?.close();
@@ -31,7 +31,7 @@ describe('gomirror daemon', () => {
   it('syncs every interval, writes metrics, and stops cleanly on SIGTERM', async () => {
     const dest = path.join(dir, 'tree');
     const metrics = path.join(dir, 'gomirror.prom');
-    const args = ['daemon', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`];
+    const args = ['daemon', '--dest', dest, ...upstreamArgs(up)];
     const child = spawnCli([...args, '--interval', '2s', '--metrics-file', metrics, '--log-format', 'json', '--min-free-space', '1M']);
     const done = collect(child);
     await waitFor(async () => (await zips(dest)) === up.versions().length);

@@ -48,7 +48,7 @@ describe('runDaemon', () => {
           });
           setTimeout(() => ac.abort(), 5);
         }),
-      { intervalMs: 1000, signal: ac.signal, logger: recorder(), sleep: async () => events.push('slept') as unknown as void },
+      { intervalMs: 1000, signal: ac.signal, logger: recorder(), sleep: async () => { events.push('slept'); } },
     );
     expect(result).toEqual({ runs: 1, exitCode: 0 });
     expect(events).toEqual(['run started', 'run saw abort', 'run finished cleanly']);

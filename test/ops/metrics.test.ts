@@ -1,16 +1,15 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatMetrics, METRIC_NAME, readMetricValue, writeMetrics } from '../../src/ops/metrics.js';
 import type { RunSummary } from '../../src/store/state.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const SUMMARY: RunSummary = {
   startedAt: '2024-05-01T10:00:00.000Z',
   finishedAt: '2024-05-01T10:02:30.000Z',
   durationMs: 150_000,
   exitCode: 1,
-  fetched: 40,
   published: 40,
   skipped: 3,
   failed: 2,
@@ -106,7 +105,7 @@ describe('writeMetrics', () => {
   });
 
   it('replaces the file atomically and leaves no temporary file', async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'gomirror-metrics-'));
+    dir = await makeTempDir('gomirror-metrics-');
     const file = path.join(dir, 'gomirror.prom');
     await writeMetrics(file, 'first 1\n');
     await writeMetrics(file, formatMetrics(SUMMARY, {}));
@@ -115,7 +114,7 @@ describe('writeMetrics', () => {
   });
 
   it('fails with an IO error naming the file when its directory cannot exist', async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'gomirror-metrics-'));
+    dir = await makeTempDir('gomirror-metrics-');
     await writeFile(path.join(dir, 'plain'), 'a file, not a directory');
     await expect(writeMetrics(path.join(dir, 'plain', 'x.prom'), 'x 1\n')).rejects.toMatchObject({
       code: 'GOMIRROR_IO',

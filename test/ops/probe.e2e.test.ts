@@ -6,11 +6,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 let a: FakeUpstream;
 let b: FakeUpstream;
@@ -49,10 +49,10 @@ async function probe(args: string[]): Promise<{ code: number | null; json: Recor
 beforeAll(async () => {
   a = await startUpstream({ seed: 1, modules: 4 });
   b = await startUpstream({ seed: 2, modules: 4 });
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-probe-'));
+  root = await makeTempDir('gomirror-probe-');
   dest = path.join(root, 'tree');
   dead = `http://127.0.0.1:${await closedPort()}/proxy`;
-  const s = await runCli(['sync', '--dest', dest, '--index', a.indexUrl, '--upstream', a.proxyUrl, '--sumdb', `${a.sumdbKey} ${a.sumdbUrl}`, '--log-level', 'warn']);
+  const s = await runCli(['sync', '--dest', dest, ...upstreamArgs(a), '--log-level', 'warn']);
   expect(s.code).toBe(0);
   const served = await startServe(dest);
   serve = served.child;

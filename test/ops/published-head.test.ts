@@ -1,10 +1,10 @@
 /** readPublishedHead: the head a tree serves, read bounded and described without trusting it. */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { offlineClientsNote, readPublishedHead } from '../../src/ops/published-head.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const spec = parseSumdbSpec('sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8');
 
@@ -12,7 +12,7 @@ describe('readPublishedHead', () => {
   let dest: string;
   const latest = (): string => path.join(dest, 'sumdb', 'sum.golang.org', 'latest');
   beforeAll(async () => {
-    dest = await mkdtemp(path.join(tmpdir(), 'gomirror-published-'));
+    dest = await makeTempDir('gomirror-published-');
   });
   afterAll(async () => {
     if (dest) await rm(dest, { recursive: true, force: true });

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
@@ -9,6 +8,7 @@ import { formatTreeNote, signNote } from '../../src/sumdb/note.js';
 import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
 import { StateStore, type RunSummary } from '../../src/store/state.js';
 import { newKey } from '../sumdb/fakelog.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 function summary(exitCode: number, finishedAt: string): RunSummary {
   return {
@@ -16,7 +16,6 @@ function summary(exitCode: number, finishedAt: string): RunSummary {
     finishedAt,
     durationMs: 1000,
     exitCode,
-    fetched: 1,
     published: 1,
     skipped: 0,
     failed: exitCode === 0 ? 0 : 1,
@@ -35,7 +34,7 @@ describe('exportRunMetrics', () => {
   });
 
   it('writes lag, tree size, backlog, and keeps the last success across a failed run', async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'gomirror-runmetrics-'));
+    dir = await makeTempDir('gomirror-runmetrics-');
     const stateDir = path.join(dir, 'state');
     const state = new StateStore(stateDir);
     await state.init();
@@ -60,7 +59,7 @@ describe('exportRunMetrics', () => {
   });
 
   it('omits the last success when no run has succeeded yet', async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'gomirror-runmetrics-'));
+    dir = await makeTempDir('gomirror-runmetrics-');
     const file = path.join(dir, 'gomirror.prom');
     await exportRunMetrics(file, summary(3, '2024-05-01T11:00:00.000Z'), path.join(dir, 'state'), parseSumdbSpec(newKey('s.example').vkey));
     const text = await readFile(file, 'utf8');

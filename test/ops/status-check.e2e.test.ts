@@ -3,14 +3,14 @@
  * monitoring plugin: one line with performance data, exit 0 OK, 1 WARNING,
  * 2 CRITICAL; and the pure judgement behind it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkStatus } from '../../src/ops/status-check.js';
 import type { StatusReport } from '../../src/ops/status.js';
 import { StateStore, type RunSummary } from '../../src/store/state.js';
 import { runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -19,12 +19,12 @@ afterAll(async () => {
 
 function summary(exitCode: number, failed: number, finishedAt: Date): RunSummary {
   const iso = finishedAt.toISOString();
-  return { startedAt: iso, finishedAt: iso, durationMs: 1000, exitCode, fetched: 5, published: 5, skipped: 0, failed, filtered: 0, invalid: 0, bytes: 10, failures: [] };
+  return { startedAt: iso, finishedAt: iso, durationMs: 1000, exitCode, published: 5, skipped: 0, failed, filtered: 0, invalid: 0, bytes: 10, failures: [] };
 }
 
 /** A mirror whose cursor lags `lagMs` behind now and whose last run exited `exitCode`. */
 async function mirror(lagMs: number, exitCode: number, failed = 0): Promise<string> {
-  const dest = await mkdtemp(path.join(tmpdir(), 'gomirror-check-'));
+  const dest = await makeTempDir('gomirror-check-');
   dirs.push(dest);
   const state = new StateStore(path.join(dest, '.gomirror'));
   await state.init();
@@ -56,7 +56,7 @@ describe('gomirror status --check', () => {
     const security = await runCli(['status', '--dest', await mirror(60_000, 3), '--check']);
     expect(security.stdout).toMatch(/^GOMIRROR CRITICAL - last run stopped on a SECURITY error/);
     expect(security.code).toBe(2);
-    const empty = await mkdtemp(path.join(tmpdir(), 'gomirror-check-'));
+    const empty = await makeTempDir('gomirror-check-');
     dirs.push(empty);
     const never = await runCli(['status', '--dest', empty, '--check']);
     expect(never.stdout).toMatch(/^GOMIRROR CRITICAL - never synced/);

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { formatTreeNote, signNote } from '../../src/sumdb/note.js';
 import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
 import { StateStore, type RetryItem, type RunSummary } from '../../src/store/state.js';
 import { newKey } from '../sumdb/fakelog.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
 const DIRS = { dest: '/srv/m', state: '/srv/m/.gomirror' };
@@ -20,7 +20,6 @@ const SUMMARY: RunSummary = {
   finishedAt: '2024-05-01T11:01:30.000Z',
   durationMs: 90_000,
   exitCode: 1,
-  fetched: 10,
   published: 10,
   skipped: 1,
   failed: 2,
@@ -179,7 +178,7 @@ describe('fileStatusSources and statusCommand on a real tree', () => {
   }
 
   it('prints "never synced" for an empty destination (and creates nothing)', async () => {
-    dest = await mkdtemp(path.join(tmpdir(), 'gomirror-status-'));
+    dest = await makeTempDir('gomirror-status-');
     const text = await run({});
     expect(text).toMatch(/never synced/);
     const json = JSON.parse(await run({ json: true })) as Record<string, unknown>;
@@ -189,7 +188,7 @@ describe('fileStatusSources and statusCommand on a real tree', () => {
   });
 
   it('reads state, trusted head and disk use', async () => {
-    dest = await mkdtemp(path.join(tmpdir(), 'gomirror-status-'));
+    dest = await makeTempDir('gomirror-status-');
     const stateDir = path.join(dest, '.gomirror');
     const state = new StateStore(stateDir);
     await state.init();

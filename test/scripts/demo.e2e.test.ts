@@ -6,12 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 import { haveTools } from '../helpers/tools.js';
 import { startUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go');
 const demo = path.join(repoRoot, 'dist', 'scripts', 'demo.js');
@@ -31,7 +31,7 @@ function runDemo(cwd: string): Promise<{ code: number; stdout: string; stderr: s
 
 describe.skipIf(!e2e)('npm run demo', () => {
   it('mirrors the example upstream offline and go verifies upper case, +incompatible and pseudo-versions through it', async () => {
-    const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-demo-'));
+    const cwd = await makeTempDir('gomirror-demo-');
     dirs.push(cwd);
     const r = await runDemo(cwd);
     expect(r.stderr + r.stdout).not.toMatch(/FAILED|go failed/);

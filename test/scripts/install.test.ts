@@ -3,11 +3,11 @@
  * directory and the units, and a second run changes nothing (idempotent).
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/install.sh');
@@ -47,7 +47,7 @@ describe('scripts/install.sh', () => {
   });
 
   it('installs config, tree and units under --root, and a second run changes nothing', async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-install-'));
+    root = await makeTempDir('gomirror-install-');
     const first = await install('--root', root);
     expect(first.code, first.stderr).toBe(0);
     const before = await snapshot(root);
@@ -67,7 +67,7 @@ describe('scripts/install.sh', () => {
   });
 
   it('never overwrites an edited config file', async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-install-'));
+    root = await makeTempDir('gomirror-install-');
     expect((await install('--root', root)).code).toBe(0);
     const conf = path.join(root, 'etc/gomirror/config.json');
     await writeFile(conf, '{"dest":"/data/mirror"}\n');
@@ -76,7 +76,7 @@ describe('scripts/install.sh', () => {
   });
 
   it('points the config and ReadWritePaths at --dest', async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-install-'));
+    root = await makeTempDir('gomirror-install-');
     expect((await install('--root', root, '--dest', '/data/go-mirror')).code).toBe(0);
     expect(JSON.parse(await readFile(path.join(root, 'etc/gomirror/config.json'), 'utf8'))).toMatchObject({ dest: '/data/go-mirror' });
     const unit = await readFile(path.join(root, 'etc/systemd/system/gomirror-sync.service'), 'utf8');
@@ -86,7 +86,7 @@ describe('scripts/install.sh', () => {
   });
 
   it.each([['--bogus'], ['--dest', 'relative/dir'], ['--dest', '/srv/a"b']])('refuses %j with exit 2', async (...args) => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-install-'));
+    root = await makeTempDir('gomirror-install-');
     const r = await install('--root', root, ...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/install\.sh:/);

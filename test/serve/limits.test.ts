@@ -4,14 +4,14 @@
  * slower than the minimum rate after the response deadline, and other
  * clients are served meanwhile (issue 17 item 7).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer, type ServeLimits } from '../../src/serve/server.js';
 import { rawGet } from '../helpers/serve-load.js';
 import { buildTree, MOD } from '../helpers/tree-serving-cases.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const BIG = 64 << 20;
 
@@ -61,7 +61,7 @@ describe('gomirror serve response bounds', () => {
   };
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-limits-'));
+    root = await makeTempDir('gomirror-limits-');
     await buildTree(root);
     await writeFile(path.join(root, MOD, '@v', 'v9.0.0.zip'), Buffer.alloc(BIG, 1));
   });

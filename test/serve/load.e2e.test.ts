@@ -6,12 +6,11 @@
  * descriptors do not shut out a normal client; slow and stalled readers are
  * cut off (see limits.test.ts); and everyone else keeps being served.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exhaustDescriptors, rawGet, slowloris, startServeChild, statusOf, timeToServe } from '../helpers/serve-load.js';
 import { buildTree, FILES, MOD } from '../helpers/tree-serving-cases.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const LIST = `/${MOD}/@v/list`;
 
@@ -19,7 +18,7 @@ describe('gomirror serve under load', () => {
   let root: string;
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-load-'));
+    root = await makeTempDir('gomirror-load-');
     await buildTree(root);
   });
   afterAll(async () => {

@@ -3,14 +3,14 @@
  * the nginx end-to-end test (test/helpers/tree-serving-cases.ts). Paths are
  * sent verbatim (undici Client) so encoded traversal reaches the server.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { buildTree, MOD } from '../helpers/tree-serving-cases.js';
 import { sender, treeServingSuite } from '../helpers/tree-serving-suite.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('gomirror serve (built-in static server)', () => {
   let root: string;
@@ -18,7 +18,7 @@ describe('gomirror serve (built-in static server)', () => {
   const send = sender(() => server.url);
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-serve-'));
+    root = await makeTempDir('gomirror-serve-');
     await buildTree(root);
     server = await startServer(root, { host: '127.0.0.1', port: 0 });
   });
@@ -55,7 +55,7 @@ describe('startServer', () => {
   });
 
   it('close() stops the server', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'gomirror-serve-'));
+    const root = await makeTempDir('gomirror-serve-');
     const s = await startServer(root, { host: '127.0.0.1', port: 0 });
     await s.close();
     await expect(fetch(`${s.url}/x/@v/list`)).rejects.toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });

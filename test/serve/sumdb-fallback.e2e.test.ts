@@ -13,14 +13,14 @@
  * items 1 and 2).
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 
@@ -62,14 +62,14 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 7 });
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-fallback-'));
+    base = await makeTempDir('gomirror-fallback-');
     dest = path.join(base, 'tree');
     const all = up.versions().filter((v) => v.path === v.path.toLowerCase() && !v.version.includes('+'));
     mirrored = all.slice(0, 2);
     const other = all.find((v) => !mirrored.some((m) => m.path === v.path));
     if (other === undefined) throw new Error('corpus has too few modules');
     elsewhere = other;
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', ...mirrored.flatMap((v) => ['--module', spec(v)])]);
+    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', ...mirrored.flatMap((v) => ['--module', spec(v)])]);
     expect(r.code, r.stderr).toBe(0);
     await expect(fs.access(path.join(dest, 'sumdb', up.sumdbName, 'supported'))).resolves.toBeUndefined();
     await expect(fs.access(path.join(dest, elsewhere.path))).rejects.toThrow(); // only the second proxy has it

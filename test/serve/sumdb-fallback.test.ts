@@ -3,11 +3,9 @@
  * upstream: which paths it passes on, what it answers for each upstream
  * behaviour (and within which bounds), and that the tree is never written.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { classifyOpenError } from '../../src/serve/files.js';
@@ -15,6 +13,7 @@ import { parseMaxConnections, parseSumdbFallback } from '../../src/serve/options
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { fallbackPath } from '../../src/serve/sumdb-fallback.js';
 import { buildTree, FILES, SUMDB } from '../helpers/tree-serving-cases.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const NAME = 'sum.golang.org';
 
@@ -100,7 +99,7 @@ describe('gomirror serve with a checksum-database fallback', () => {
   }
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'gomirror-fallback-unit-'));
+    root = await makeTempDir('gomirror-fallback-unit-');
     await buildTree(root);
     upstream = createServer(fake);
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));

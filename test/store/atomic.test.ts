@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
 import { publishFiles, removeStaleTemps, syncTempFile, tempPath, writeFileAtomic, writeTempFile } from '../../src/store/atomic.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 let dir: string;
 let tmp: string;
 
 beforeEach(async () => {
-  dir = await fs.mkdtemp(nodePath.join(tmpdir(), 'gomirror-atomic-'));
+  dir = await makeTempDir('gomirror-atomic-');
   tmp = nodePath.join(dir, '.gomirror', 'tmp');
 });
 afterEach(async () => {

@@ -6,11 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, collect } from '../helpers/cli.js';
+import { cliPath, collect, upstreamArgs } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /** Runs the built CLI under a shell that first sets the umask. */
 function runWithUmask(umask: string, args: string[]): ReturnType<typeof collect> {
@@ -36,7 +36,7 @@ describe('permissions whatever the umask', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 10, modules: 3 });
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-perm-'));
+    base = await makeTempDir('gomirror-perm-');
   });
   afterAll(async () => {
     await up?.close();
@@ -45,7 +45,7 @@ describe('permissions whatever the umask', () => {
 
   it('state is 0700/0600 and the tree 0755/0644 after runs under umask 000 and 077', async () => {
     const dest = path.join(base, 'srv', 'tree'); // srv/ does not exist yet either
-    const args = ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--min-free-space', '0'];
+    const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--min-free-space', '0'];
     const first = await runWithUmask('000', args);
     expect(first.code, first.stderr.slice(-2000)).toBe(0);
     up.grow(3);

@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { RESERVE_BYTES, StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 let dir: string;
 let store: StateStore;
 
 beforeEach(async () => {
-  dir = await fs.mkdtemp(nodePath.join(tmpdir(), 'gomirror-state-'));
+  dir = await makeTempDir('gomirror-state-');
   store = new StateStore(nodePath.join(dir, '.gomirror'));
   await store.init();
 });
@@ -125,7 +125,6 @@ describe('StateStore', () => {
       finishedAt: '2020-01-01T00:01:00Z',
       durationMs: 60000,
       exitCode: 1,
-      fetched: 10,
       published: 8,
       skipped: 1,
       failed: 1,
@@ -139,6 +138,13 @@ describe('StateStore', () => {
     expect(await store.loadSummary()).toEqual(s);
     await fs.writeFile(nodePath.join(store.stateDir, 'summary.json'), '[]');
     await expect(store.loadSummary()).rejects.toMatchObject({ code: ErrorCodes.MALFORMED });
+  });
+
+  it('reads a summary written by an older version (with `fetched`) and drops that field', async () => {
+    const old = { startedAt: '2020-01-01T00:00:00Z', finishedAt: '2020-01-01T00:01:00Z', durationMs: 60000, exitCode: 0, fetched: 8, published: 8, skipped: 0, failed: 0, filtered: 0, invalid: 0, bytes: 1, failures: [] };
+    await fs.writeFile(nodePath.join(store.stateDir, 'summary.json'), JSON.stringify(old));
+    const { fetched: _legacy, ...current } = old;
+    expect(await store.loadSummary()).toStrictEqual(current);
   });
 
   it('keeps a space reserve that a full-disk ending gives back and the next run makes again', async () => {

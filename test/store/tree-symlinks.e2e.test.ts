@@ -4,20 +4,20 @@
  * with GOMIRROR_UNSAFE_PATH naming the link, exit 1) and `verify` reports each.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath } from '../../src/module/index.js';
 import { runCli } from '../helpers/cli.js';
 import { listTree } from '../helpers/tree.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 let up: FakeUpstream;
 let base: string;
 
 beforeAll(async () => {
   up = await startUpstream({ seed: 41, modules: 4 });
-  base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-symlinks-'));
+  base = await makeTempDir('gomirror-symlinks-');
 });
 
 afterAll(async () => {

@@ -1,9 +1,8 @@
 /** mergeUpstreamHealth and StateStore.recordUpstreamHealth: one bounded record per configured upstream, last success/failure kept across runs. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { StateStore, mergeUpstreamHealth } from '../../src/store/state.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const T = Date.parse('2026-03-01T00:00:00Z');
 
@@ -24,7 +23,7 @@ describe('upstream health records', () => {
   });
 
   it('is saved and read back through the state directory', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'gomirror-uh-'));
+    const dir = await makeTempDir('gomirror-uh-');
     try {
       const s = new StateStore(dir);
       await s.init();

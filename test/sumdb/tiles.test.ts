@@ -8,7 +8,9 @@ import {
   type Tile,
   tileForIndex,
   tileHashReader,
+  TILE_HEIGHT,
   tilePath,
+  tilePathRegExp,
   type TileReader,
 } from '../../src/sumdb/tiles.js';
 import { type HashReader, storedHashes, storedHashIndex, treeHash } from '../../src/sumdb/tlog.js';
@@ -187,5 +189,32 @@ describe('tileHashReader (port of TestTileHashReader)', () => {
       code: ErrorCodes.BAD_PROOF,
     });
     expect(tr.saved).toEqual([]);
+  });
+});
+
+describe('tilePathPattern / tilePathRegExp', () => {
+  const full = 'tile/8/0/x001/234';
+  const partial = 'tile/8/1/005.p/17';
+  const data = 'tile/8/data/000.p/3';
+  it('matches every tile path tilePath produces, and nothing else, by default', () => {
+    const re = tilePathRegExp();
+    for (const t of [{ h: 8, l: 0, n: 1234, w: 256 }, { h: 8, l: 1, n: 5, w: 17 }, { h: 8, l: -1, n: 0, w: 3 }, { h: 4, l: 2, n: 0, w: 16 }]) {
+      expect(re.test(tilePath(t))).toBe(true);
+    }
+    for (const bad of ['tile/8/0/1234', 'tile/8/0/01', 'tile/8/x/000', 'tile/8/0/000.p/', '/tile/8/0/000', 'tile/8/0/000/', 'lookup/x@v1']) {
+      expect(re.test(bad)).toBe(false);
+    }
+  });
+  it('restricts height, data and partial tiles when asked', () => {
+    expect(tilePathRegExp({ height: TILE_HEIGHT }).test('tile/4/0/000')).toBe(false);
+    expect(tilePathRegExp({ height: TILE_HEIGHT }).test(full)).toBe(true);
+    expect(tilePathRegExp({ data: false }).test(data)).toBe(false);
+    expect(tilePathRegExp({ data: false }).test(partial)).toBe(true);
+    expect(tilePathRegExp({ data: true }).test(full)).toBe(false);
+    expect(tilePathRegExp({ data: true }).test(data)).toBe(true);
+    expect(tilePathRegExp({ partial: true }).test(full)).toBe(false);
+    expect(tilePathRegExp({ partial: true }).test(partial)).toBe(true);
+    expect(tilePathRegExp({ partial: false }).test(partial)).toBe(false);
+    expect(tilePathRegExp({ partial: false }).test(full)).toBe(true);
   });
 });

@@ -1,14 +1,14 @@
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
 import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('fileTrustedHeadStore', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'gomirror-trusted-'));
+    dir = await makeTempDir('gomirror-trusted-');
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -6,22 +6,22 @@
  * between heads) — and refuses a tampered tree.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 const SEED = 5;
 
 function syncArgs(up: FakeUpstream, dest: string): string[] {
-  return ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json'];
+  return ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json'];
 }
 
 function specs(vs: CorpusVersion[]): string[] {
@@ -46,7 +46,7 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
   let grown: { versions: CorpusVersion[]; key: string };
 
   beforeAll(async () => {
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-offline-'));
+    base = await makeTempDir('gomirror-offline-');
     dest = path.join(base, 'tree');
     first = await syncAndStop(dest, 0);
     nginx = await startNginx(dest);

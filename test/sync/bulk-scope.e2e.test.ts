@@ -5,17 +5,17 @@
  * 129 data-tile requests on a 40,036-record log).
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /** Records in the fake's log: 40+ data tiles, more than any small run needs. */
 const LOG_RECORDS = 10_000;
 
 function syncArgs(up: FakeUpstream, dest: string, extra: string[]): string[] {
-  return ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json', ...extra];
+  return ['sync', '--dest', dest, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json', ...extra];
 }
 
 /** The data tiles a run read (numbers), and all its checksum-database requests. */
@@ -35,7 +35,7 @@ describe('bulk verification reads only what the run needs', () => {
   beforeAll(async () => {
     up = await startUpstream({ seed: 33, modules: 3 });
     up.grow(LOG_RECORDS - up.versions().length);
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-bulk-'));
+    dir = await makeTempDir('gomirror-bulk-');
   }, 120_000);
   afterAll(async () => {
     await up?.close();

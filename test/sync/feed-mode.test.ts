@@ -4,13 +4,12 @@ import type { Cursor, PageFetcher } from '../../src/feed/index.js';
 import { createLogger } from '../../src/log.js';
 import { StateStore, type FutureJournal } from '../../src/store/state.js';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { runFeed } from '../../src/sync/feed-mode.js';
 import { newCounters } from '../../src/sync/progress.js';
-import type { Settlement, VersionRunner } from '../../src/sync/runner.js';
+import type { Settlement, VersionRunner } from '../../src/sync/version-runner.js';
 import type { VersionTarget } from '../../src/sync/targets.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const ts = (n: number): string => `2021-01-01T00:00:${String(n).padStart(2, '0')}Z`;
 const feed: PageFetcher = async (since) =>
@@ -100,7 +99,7 @@ describe('runFeed', () => {
   });
 
   it('stops before an invalid line the full skipped journal cannot record: the cursor does not pass it', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-feedcap-'));
+    const dir = await makeTempDir('gomirror-feedcap-');
     try {
       const lines = [0, 1, 2, 3, 4].map((i) => JSON.stringify({ Path: i === 1 || i === 3 ? `example.com/../evil${i}` : `example.com/m${i}`, Version: 'v1.0.0', Timestamp: ts(i) }));
       const invalidFeed: PageFetcher = async (since) => lines.filter((_, i) => ts(i) >= since).map((l) => `${l}\n`).join('');

@@ -14,10 +14,11 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCommand } from '../../src/cli/verify.js';
 import { escapePath } from '../../src/module/index.js';
-import { collect, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, type CliResult, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /** Mounts a tmpfs of `size` at a new directory; undefined when this host cannot (not root). */
 function mountSmallFs(size: string): string | undefined {
@@ -94,12 +95,12 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
   const dest = path.join(mnt as string, 'tree');
   const state = path.join(dest, '.gomirror');
   const filler = path.join(mnt as string, 'filler');
-  const args = (): string[] => ['--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2'];
+  const args = (): string[] => ['--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2'];
   let cursorBefore = '';
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 17, modules: 4 });
-    outside = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-full-out-'));
+    outside = await makeTempDir('gomirror-full-out-');
     const r = await runCli(['sync', ...args(), '--min-free-space', '0']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     cursorBefore = await fs.readFile(path.join(state, 'cursor.json'), 'utf8');

@@ -4,23 +4,23 @@
  * entry), journals it, and `status` (text and --json) shows it.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { parseRfc3339, startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const POISON = { Path: 'example.com/poison/mod', Version: 'v1.0.0', Timestamp: '9999-12-31T23:59:59Z' };
 
 describe('a feed entry stamped in the future', () => {
   let up: FakeUpstream;
   let dest: string;
-  const args = (): string[] => ['--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--min-free-space', '0'];
+  const args = (): string[] => ['--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--min-free-space', '0'];
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 5, modules: 3 });
     up.addFeedEntries([JSON.stringify(POISON)]);
-    dest = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-future-')), 'tree');
+    dest = path.join(await makeTempDir('gomirror-future-'), 'tree');
   });
   afterAll(async () => {
     await up?.close();

@@ -6,15 +6,15 @@
  * prints it), and verify, export and import keep and accept them.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { goDownload, cleanModcache, expectVerified, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { infoJson, startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 
@@ -36,7 +36,7 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 41, modules: 6 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-info-'));
+    dir = await makeTempDir('gomirror-info-');
     dest = path.join(dir, 'tree');
   });
   afterAll(async () => {
@@ -46,7 +46,7 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
   });
 
   it('nginx serves the upstream .info bytes and go mod download -json shows the upstream Origin', async () => {
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', '4', '--min-free-space', '0', '--log-format', 'json']);
+    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--concurrency', '4', '--min-free-space', '0', '--log-format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     nginx = await startNginx(dest);
     const versions = up.versions();
@@ -108,7 +108,7 @@ describe('a hostile .info is never published', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 43, modules: 3 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-info-hostile-'));
+    dir = await makeTempDir('gomirror-info-hostile-');
   });
   afterAll(async () => {
     await up?.close();
@@ -125,7 +125,7 @@ describe('a hostile .info is never published', () => {
     ];
     for (const [v, body] of hostile) up.inject(v.path, v.version, 'info', { kind: 'replace', body });
     const dest = path.join(dir, 'tree');
-    const args = ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json'];
+    const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json'];
     const r = await runCli(args);
     expect(r.code).toBe(1);
     for (const [v, , reason] of hostile) {

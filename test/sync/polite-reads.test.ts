@@ -5,15 +5,15 @@
  * upstream had not cached is journaled, and the retry reads it the normal way.
  */
 import { promises as fs, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { runDryRun } from '../../src/sync/dry-run.js';
-import { runSync } from '../../src/sync/run.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { startUpstream, type FakeUpstream, type UpstreamRequest } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const logger = createLogger('silent', 'json');
 const roots: string[] = [];
@@ -21,7 +21,7 @@ const version = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 const CONTACT = 'https://ops.example/mirror';
 
 async function newDest(): Promise<string> {
-  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-polite-'));
+  const d = await makeTempDir('gomirror-polite-');
   roots.push(d);
   return path.join(d, 'tree');
 }

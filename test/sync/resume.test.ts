@@ -5,15 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { MEMORY_BUDGET } from '../../src/sync/context.js';
-import { runSync } from '../../src/sync/run.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -22,7 +22,7 @@ describe('sync resumes a cut zip with Range', () => {
   let root: string;
   beforeAll(async () => {
     up = await startUpstream({ seed: 41, modules: 3, bigFiles: true, ranges: true });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-resume-'));
+    root = await makeTempDir('gomirror-resume-');
   });
   afterAll(async () => {
     await up?.close();

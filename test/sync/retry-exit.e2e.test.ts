@@ -4,19 +4,19 @@
  * and the User-Agent the CLI sends.
  */
 import { promises as fs, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 describe('gomirror sync exit codes with a 410', () => {
   let up: FakeUpstream;
   let root: string;
   beforeAll(async () => {
     up = await startUpstream({ seed: 43, modules: 3 });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-410-'));
+    root = await makeTempDir('gomirror-410-');
   });
   afterAll(async () => {
     await up?.close();
@@ -25,7 +25,7 @@ describe('gomirror sync exit codes with a 410', () => {
 
   it('exits 1 with the 410 journaled, then 0 when the retry succeeds', async () => {
     const dest = path.join(root, 'tree');
-    const args = ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json', '--user-agent-contact', 'ops@example.com'];
+    const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json', '--user-agent-contact', 'ops@example.com'];
     const v = up.versions()[0]!;
     up.inject(v.path, v.version, 'mod', { kind: 'gone' });
     const first = await runCli(args);

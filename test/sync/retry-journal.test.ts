@@ -4,15 +4,15 @@
  * failing for the give-up age ends in skipped.jsonl with the reason and age.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { StateStore, type RetryItem, type SkippedItem } from '../../src/store/state.js';
-import { runSync } from '../../src/sync/run.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -20,7 +20,7 @@ const logger = createLogger('silent', 'json');
 const roots: string[] = [];
 
 async function newDest(): Promise<string> {
-  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-retry-'));
+  const d = await makeTempDir('gomirror-retry-');
   roots.push(d);
   return path.join(d, 'tree');
 }

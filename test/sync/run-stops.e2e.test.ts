@@ -11,10 +11,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /** The stderr lines that are not JSON log records (where a crash prints its raw stack). */
 function plainLines(stderr: string): string {
@@ -54,7 +55,7 @@ describe('a run stops cleanly', () => {
     const dest = path.join(mnt as string, 'tree');
     const free = (await fs.statfs(mnt as string)).bavail * (await fs.statfs(mnt as string)).bsize;
     const minFree = free - 6 * 1024 ** 2; // the run may write about 6 MiB; the corpus has several files of 2–8 MB
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2', '--min-free-space', String(minFree)]);
+    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2', '--min-free-space', String(minFree)]);
     expect(r.code, r.stderr.slice(-3000)).toBe(1);
     expect(r.stderr).toContain('[GOMIRROR_NO_SPACE]');
     expect(r.stderr).toMatch(/MiB free, at least \d+\.\d MiB required/);
@@ -72,7 +73,7 @@ describe('a run stops cleanly', () => {
     let asked = 0;
     const hanging = http.createServer(() => void asked++); // answers no index page, ever
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    const dest = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-sigint-')), 'tree');
+    const dest = path.join(await makeTempDir('gomirror-sigint-'), 'tree');
     try {
       const index = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/index`;
       const child = spawnCli(['sync', '--dest', dest, '--index', index, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--min-free-space', '0']);

@@ -4,11 +4,10 @@
  * verifying everything through it.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
@@ -16,12 +15,13 @@ import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { commitProblems } from '../chaos/reader.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 const tmpRoots: string[] = [];
 
 async function tmp(prefix: string): Promise<string> {
-  const d = await fs.mkdtemp(path.join(os.tmpdir(), `gomirror-${prefix}-`));
+  const d = await makeTempDir(`gomirror-${prefix}-`);
   tmpRoots.push(d);
   return d;
 }
@@ -31,9 +31,7 @@ function syncArgs(up: FakeUpstream, dest: string, extra: string[] = []): string[
   return [
     'sync',
     '--dest', dest,
-    '--index', up.indexUrl,
-    '--upstream', up.proxyUrl,
-    '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`,
+    ...upstreamArgs(up),
     '--concurrency', '8',
     '--log-format', 'json',
     ...extra,

@@ -3,16 +3,16 @@
  * graph, --module mirrors exactly what it names, --dry-run writes nothing.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 function args(up: FakeUpstream, dest: string, extra: string[]): string[] {
-  return ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', ...extra];
+  return ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', ...extra];
 }
 
 /** The require lines of a go.mod, read independently of src/. */
@@ -47,7 +47,7 @@ describe('targeted mirroring', () => {
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 1 });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-targeted-'));
+    dir = await makeTempDir('gomirror-targeted-');
   });
   afterAll(async () => {
     await up?.close();

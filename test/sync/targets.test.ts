@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { parseGoModModule, parseGoModRequires, parseGoSum } from '../../src/sync/targets.js';
 import { errorOf } from '../helpers/errors.js';
 

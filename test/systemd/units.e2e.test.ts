@@ -5,11 +5,11 @@
  * Needs Debian's `systemd` package; with CI=true a missing tool fails.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const UNITS_DIR = path.resolve(import.meta.dirname, '../../systemd');
@@ -65,7 +65,7 @@ describe.skipIf(!haveSystemdAnalyze())('systemd-analyze on the units', () => {
   let dir: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'gomirror-units-'));
+    dir = await makeTempDir('gomirror-units-');
     const fake = path.join(dir, 'gomirror');
     await writeFile(fake, '#!/bin/sh\nexit 0\n');
     await chmod(fake, 0o755);

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +16,11 @@ import { MAX_MANIFEST_BYTES } from '../../src/transfer/bundle-check.js';
 import { runExport } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
 import { buildManifest, formatManifest, parseManifest, type Manifest } from '../../src/transfer/manifest.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go');
 const silent = createLogger('silent', 'json');
@@ -43,13 +43,13 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
   const imp = (bundle: string, dest: string, logger: Logger = silent) => runImport({ bundle, dest, state: state(dest), sumdb: parseSumdbSpec(key) }, { logger });
 
   beforeAll(async () => {
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-transfer-hostile-'));
+    base = await makeTempDir('gomirror-transfer-hostile-');
     src = path.join(base, 'src');
     b1 = path.join(base, 'usb', 'b1');
     const up = await startUpstream({ seed: 31, modules: 4 });
     key = up.sumdbKey;
     try {
-      const sync = await runCli(['sync', '--dest', src, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json']);
+      const sync = await runCli(['sync', '--dest', src, ...upstreamArgs(up), '--log-format', 'json']);
       expect(sync.code, sync.stderr).toBe(0);
     } finally {
       await up.close();

@@ -5,7 +5,6 @@
  * the (hostile) disk after the hash check must not be published.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
@@ -13,9 +12,10 @@ import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { runExport } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const logger = createLogger('silent', 'json');
 
@@ -25,13 +25,13 @@ describe('import of .info files', () => {
   let key: string;
 
   beforeAll(async () => {
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-import-info-'));
+    base = await makeTempDir('gomirror-import-info-');
     const src = path.join(base, 'src');
     bundle = path.join(base, 'usb', 'b1');
     const up = await startUpstream({ seed: 45, modules: 3 });
     key = up.sumdbKey;
     try {
-      const r = await runCli(['sync', '--dest', src, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json']);
+      const r = await runCli(['sync', '--dest', src, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json']);
       expect(r.code, r.stderr).toBe(0);
     } finally {
       await up.close();

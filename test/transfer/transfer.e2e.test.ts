@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
@@ -17,12 +16,13 @@ import { acquireLock } from '../../src/store/lock.js';
 import { runExport, type ExportResult } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
 import { buildManifest, formatManifest, parseManifest, type Manifest } from '../../src/transfer/manifest.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { cleanModcache, expectVerified, goDownload, type GoClient } from '../helpers/go.js';
 import { startNginx, type NginxServer } from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { buildModuleZip, startUpstream, type CorpusVersion } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const e2e = haveTools('go', 'nginx');
 const logger = createLogger('silent', 'json');
@@ -62,13 +62,13 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
   const exp = (out: string, full = false) => runExport({ dest: src, state: path.join(src, '.gomirror'), out, full, sumdb: parseSumdbSpec(key) }, { logger });
 
   beforeAll(async () => {
-    base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-transfer-'));
+    base = await makeTempDir('gomirror-transfer-');
     src = path.join(base, 'src');
     b1 = path.join(base, 'usb', 'b1');
     b2 = path.join(base, 'usb', 'b2');
     const up = await startUpstream({ seed: 21 });
     key = up.sumdbKey;
-    const sync = ['sync', '--dest', src, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json'];
+    const sync = ['sync', '--dest', src, ...upstreamArgs(up), '--log-format', 'json'];
     try {
       expect((await runCli(sync)).code).toBe(0);
       r1 = await exp(b1);

@@ -1,14 +1,14 @@
 /** Unit tests of the pure parts of air-gap transfer: FAT32 names, bundle paths, manifest, chain order, room. */
 import { describe, expect, it } from 'vitest';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import nodePath from 'node:path';
 import { checkChain } from '../../src/transfer/chain.js';
 import { readBounded } from '../../src/transfer/copy.js';
 import { fatNameProblem, fatPathProblem } from '../../src/transfer/fsnames.js';
 import { buildManifest, checkManifestSize, formatManifest, MAX_MANIFEST_BYTES, manifestSize, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
 import { classifyTreePath, comparePaths, storedPathFor } from '../../src/transfer/paths.js';
-import { bundleFootprint, checkRoom } from '../../src/transfer/room.js';
+import { bundleFootprint, checkRoom } from '../../src/transfer/bundle-space.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const NAME = 'sum.example.test';
 const H = 'a'.repeat(64);
@@ -101,7 +101,7 @@ describe('manifest size', () => {
 
 describe('bounded reads of bundle files', () => {
   it('reads a file up to the bound and refuses a larger one (TOO_LARGE) without reading it whole', async () => {
-    const dir = await fsp.mkdtemp(nodePath.join(os.tmpdir(), 'gomirror-bounded-'));
+    const dir = await makeTempDir('gomirror-bounded-');
     try {
       const file = nodePath.join(dir, 'f');
       await fsp.writeFile(file, Buffer.alloc(100, 7));

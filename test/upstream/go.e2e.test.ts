@@ -5,12 +5,12 @@
  * and rejects a corrupted zip and a forked log.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTool, haveTools } from '../helpers/tools.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from './index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 interface GoResult {
   code: number;
@@ -56,7 +56,7 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
 
   beforeAll(async () => {
     up = await startUpstream();
-    tmp = await mkdtemp(join(tmpdir(), 'gomirror-upstream-go-'));
+    tmp = await makeTempDir('gomirror-upstream-go-');
   });
 
   afterAll(async () => {

@@ -142,7 +142,7 @@ export function parseTilePath(path: string): TileRef | undefined {
   let nParts = parts.slice(3);
   let width = TILE_WIDTH;
   const last2 = nParts[nParts.length - 2];
-  if (last2 !== undefined && last2.endsWith('.p')) {
+  if (last2?.endsWith('.p')) {
     const w = nParts[nParts.length - 1] as string;
     if (!/^[1-9]\d*$/.test(w)) return undefined;
     width = Number(w);

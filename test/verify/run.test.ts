@@ -11,7 +11,7 @@ import { parseSyncConfig, type SyncConfig } from '../../src/config/config.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
-import { runSync } from '../../src/sync/run.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import { runVerify, type VerifyConfig } from '../../src/verify/run.js';
 import type { VerifyEvent } from '../../src/verify/tree-verify.js';
 import { snapshotTree } from '../helpers/tree.js';

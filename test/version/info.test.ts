@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { checkInfo, MAX_INFO_BYTES } from '../../src/version/info.js';
 import { errorOf } from '../helpers/errors.js';
 

@@ -3,10 +3,10 @@
  * the byte level (names, central directory sizes/CRC, deflate data).
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yazl from 'yazl';
+import { makeTempDir } from '../helpers/tmp.js';
 
 export interface ZipEntrySpec {
   name: string;
@@ -36,7 +36,7 @@ export function buildZip(entries: ZipEntrySpec[]): Promise<Buffer> {
 
 /** A temp directory removed by the returned cleanup. */
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gomirror-zip-'));
+  const dir = await makeTempDir('gomirror-zip-');
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 

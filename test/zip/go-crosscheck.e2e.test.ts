@@ -4,13 +4,12 @@
  * go command downloaded equal the Sum / GoModSum it reports.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashGoModFile, hashModuleZip } from '../../src/zip/index.js';
 import { cleanModcache, goDownload, type GoClient } from '../helpers/go.js';
 import { haveTools } from '../helpers/tools.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 interface Downloaded {
   Path: string;
@@ -27,7 +26,7 @@ describe.skipIf(!haveTools('go'))('h1 hashing agrees with the go command', () =>
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 3, bigFiles: true });
-    client = { home: await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-h1-')), proxy: up.proxyUrl, sumdb: `${up.sumdbKey} ${up.sumdbUrl}` };
+    client = { home: await makeTempDir('gomirror-h1-'), proxy: up.proxyUrl, sumdb: `${up.sumdbKey} ${up.sumdbUrl}` };
   });
   afterAll(async () => {
     await cleanModcache(client);

@@ -11,7 +11,7 @@ import { StateStore } from '../../src/store/state.js';
 import { TreeWriter } from '../../src/store/writer.js';
 import type { PendingJournal } from '../../src/sumdbtree/journal.js';
 import { newCounters } from '../../src/sync/progress.js';
-import { LOCAL_STAGE_MAX, VersionRunner, type Settlement } from '../../src/sync/runner.js';
+import { LOCAL_STAGE_MAX, VersionRunner, type Settlement } from '../../src/sync/version-runner.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor, type VersionFiles } from '../verify/fixtures.js';
 

@@ -7,7 +7,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +14,10 @@ import { verifyCommand } from '../../src/cli/verify.js';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { acquireLock } from '../../src/store/lock.js';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { snapshotTree } from '../helpers/tree.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 interface Line {
   type: string;
@@ -57,9 +57,9 @@ function problems(lines: Line[]): Line[] {
 
 beforeAll(async () => {
   up = await startUpstream({ seed: 11, modules: 8 });
-  base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-verify-'));
+  base = await makeTempDir('gomirror-verify-');
   dest = path.join(base, 'tree');
-  const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json']);
+  const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json']);
   expect(r.code, r.stderr).toBe(0);
   clean = await snapshotTree(dest);
 }, 120_000);
@@ -246,7 +246,7 @@ describe('gomirror verify', () => {
 
   it('runs read-only during a sync: what that sync is publishing is not reported', async () => {
     up.grow(12);
-    const sync = collect(spawnCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '2']));
+    const sync = collect(spawnCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2']));
     const during: Line[] = [];
     for (let i = 0; i < 3; i++) during.push(...(await verify()).lines);
     const r = await sync;

@@ -1,4 +1,4 @@
-/** The yargs option declarations shared by the commands (DESIGN §1). */
+/** The yargs option declarations shared by the commands. */
 import type { Options } from 'yargs';
 
 export const commonOptions: Record<string, Options> = {

@@ -3,6 +3,7 @@
  * feed, fetch, verify and store modules do the work.
  */
 import type { SyncConfig } from '../config/config.js';
+import { concurrencySizes } from '../concurrency.js';
 import { isTargeted } from '../config/config.js';
 import { ErrorCodes, GomirrorError, exitCodeFor, isGomirrorError } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
@@ -17,7 +18,7 @@ import { openContext } from './context.js';
 import { runFeed } from './feed-mode.js';
 import { DEFAULT_SCHEDULE } from './policy.js';
 import { newCounters, ProgressDisplay } from './progress.js';
-import { VersionRunner } from './runner.js';
+import { VersionRunner } from './version-runner.js';
 import { runTargeted } from './targeted-mode.js';
 
 /** How often a run publishes the lookups of the versions it has published so far. */
@@ -115,7 +116,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       {
         concurrency: cfg.concurrency,
         journal: !isTargeted(cfg),
-        breakerThreshold: Math.max(10, cfg.concurrency * 2),
+        breakerThreshold: concurrencySizes(cfg.concurrency).breakerThreshold,
         now,
         checkSpace: () => checkSpace(cfg),
         schedule: { ...DEFAULT_SCHEDULE, giveUpAfterMs: cfg.fetch.retryGiveUpAfterMs },
@@ -161,7 +162,6 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     exitCode: exitCode(error, counters.failed),
-    fetched: counters.published,
     published: counters.published,
     skipped: counters.skipped,
     failed: counters.failed,

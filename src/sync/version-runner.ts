@@ -7,6 +7,7 @@
  * failing (circuit breaker).
  */
 import PQueue from 'p-queue';
+import { concurrencySizes } from '../concurrency.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SkippedItem, StateStore } from '../store/state.js';
@@ -42,7 +43,7 @@ export interface RunnerOptions {
   checkSpace?: () => Promise<void>;
 }
 
-export interface Failure {
+export interface VersionFailure {
   module: string;
   version: string;
   code: string;
@@ -56,7 +57,7 @@ export class VersionRunner {
   readonly queue: PQueue;
   /** Verification and publication of downloaded versions. */
   private readonly local: PQueue;
-  readonly failures: Failure[] = [];
+  readonly failures: VersionFailure[] = [];
   /** The error that stopped the run, if any. */
   stopError: GomirrorError | undefined;
   private unavailableStreak = 0;
@@ -89,7 +90,7 @@ export class VersionRunner {
 
   /** Waits until the queue has room (backpressure for the producer). */
   async room(): Promise<void> {
-    await this.queue.onSizeLessThan(this.opts.concurrency * 2);
+    await this.queue.onSizeLessThan(concurrencySizes(this.opts.concurrency).queueHighWater);
   }
 
   /**
@@ -210,7 +211,7 @@ export class VersionRunner {
   }
 
   /** Records a failed version: a retry entry keeping its first failure's time, or skipped.jsonl once the schedule gives up on it (or at once for permanent failures). */
-  private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: Failure): Promise<void> {
+  private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: VersionFailure): Promise<void> {
     const now = this.opts.now();
     const at = new Date(now).toISOString();
     if (kind === 'skip') {
