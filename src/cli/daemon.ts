@@ -6,6 +6,7 @@ import { runDaemon, type RunOnce } from '../ops/daemon.js';
 import { parseDuration } from '../ops/duration.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runSync } from '../sync/run.js';
+import { EXIT_SIGNALLED_TWICE, exitCodeOf } from './exit-codes.js';
 import { recordSettings, withRecorded } from './recorded.js';
 
 function metricsFile(argv: RawOptions): string | undefined {
@@ -15,7 +16,7 @@ function metricsFile(argv: RawOptions): string | undefined {
 
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
-    const result = await runSync(cfg, { logger, signal });
+    const result = await runSync(cfg, { logger, signal, exitCodeOf });
     await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
@@ -23,7 +24,7 @@ function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined):
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );
     }
-    return result.summary.exitCode;
+    return result.outcome;
   };
 }
 
@@ -37,15 +38,15 @@ export async function daemonCommand(argv: RawOptions): Promise<void> {
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (ac.signal.aborted) process.exit(130);
+    if (ac.signal.aborted) process.exit(EXIT_SIGNALLED_TWICE);
     logger.info({ signal: sig }, 'stopping after the current step (send again to exit at once)');
     ac.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runDaemon(syncOnce(cfg, logger, metricsFile(argv)), { intervalMs, signal: ac.signal, logger });
-    process.exitCode = result.exitCode;
+    const result = await runDaemon(syncOnce(cfg, logger, metricsFile(argv)), { intervalMs, signal: ac.signal, logger, exitCodeOf });
+    process.exitCode = exitCodeOf(result.outcome);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * The gomirror command line (DESIGN §1). This is the only place where errors
- * become exit codes: 0 ok, 1 versions failed (journaled), 2 usage or config,
- * 3 security, 4 locked.
+ * The gomirror command line. src/cli is the only place where outcomes and
+ * errors become exit codes, through the one table in ./exit-codes.ts.
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { exitCodeOfError } from './exit-codes.js';
 import type { Options } from 'yargs';
 import type { RawOptions } from '../config/config.js';
 import { commonOptions, syncOptions } from './options.js';
@@ -60,7 +60,7 @@ function loadConfigFile(file: string): Record<string, unknown> {
 
 /** Prints an error the way operators read it and sets the exit code. */
 function report(err: unknown): void {
-  const code = exitCodeFor(err);
+  const code = exitCodeOfError(err);
   if (err instanceof GomirrorError) {
     process.stderr.write(`gomirror: ${err.message} [${err.code}]\n`);
     if (err.detail) process.stderr.write(`  ${JSON.stringify(err.detail)}\n`);

@@ -4,6 +4,7 @@ import { parseHttpUrl, parseSumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { formatProbe, probeVerdict } from '../ops/probe.js';
 import { runProbe } from '../ops/probe-run.js';
+import { PROBE_EXIT_CODES } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
 
 function str(raw: RawOptions, key: string): string | undefined {
@@ -11,8 +12,6 @@ function str(raw: RawOptions, key: string): string | undefined {
   const last: unknown = Array.isArray(v) ? v[v.length - 1] : v;
   return last === undefined || last === null || last === '' ? undefined : String(last);
 }
-
-const EXIT = { ok: 0, unusable: 1, security: 3 } as const;
 
 /** Runs the probe; --dest (optional) supplies the recorded settings of that mirror. */
 export async function probeCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
@@ -32,5 +31,5 @@ export async function probeCommand(argvGiven: RawOptions, out: NodeJS.WritableSt
   });
   const json = argv['json'] === true || argv['json'] === 'true' || argv['json'] === '1';
   out.write(json ? `${JSON.stringify({ ...report, verdict: probeVerdict(report) })}\n` : formatProbe(report));
-  process.exitCode = EXIT[probeVerdict(report)];
+  process.exitCode = PROBE_EXIT_CODES[probeVerdict(report)];
 }

@@ -4,6 +4,7 @@ import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
 import { parseDuration } from '../ops/duration.js';
 import { checkStatus, type CheckLimits } from '../ops/status-check.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
+import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
 
 function flag(raw: RawOptions, key: string, dflt: boolean): boolean {
@@ -20,8 +21,6 @@ function limits(raw: RawOptions): CheckLimits {
   return { maxLagMs, warnLagMs: Math.min(warnLagMs, maxLagMs) };
 }
 
-const CHECK_EXIT = { OK: 0, WARNING: 1, CRITICAL: 2 } as const;
-
 /** Prints the status of the mirror at --dest to `out`; a never-synced mirror is reported as such (exit 0). With --check: one plugin line, exit 0 OK, 1 WARNING, 2 CRITICAL. */
 export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const argv = (await withRecorded(argvGiven)).raw;
@@ -30,11 +29,11 @@ export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableS
   const sumdb = parseSumdbSpec(typeof sumdbRaw === 'string' && sumdbRaw !== '' ? sumdbRaw : DEFAULT_SUMDB);
   const check = flag(argv, 'check', false);
   const lim = check ? limits(argv) : undefined;
-  const report = await collectStatus(dirs, fileStatusSources(dirs, sumdb), new Date(), { disk: !check && flag(argv, 'disk', true) });
+  const report = await collectStatus(dirs, fileStatusSources(dirs, sumdb), new Date(), { disk: !check && flag(argv, 'disk', true), outcomeOfExitCode });
   if (lim !== undefined) {
     const result = checkStatus(report, lim);
     out.write(`${result.line}\n`);
-    process.exitCode = CHECK_EXIT[result.state];
+    process.exitCode = CHECK_EXIT_CODES[result.state];
     return;
   }
   out.write(flag(argv, 'json', false) ? `${JSON.stringify(report)}\n` : formatStatus(report));

@@ -5,6 +5,7 @@ import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
 import { formatRunSummary } from '../sync/progress.js';
 import { runSync } from '../sync/run.js';
+import { exitCodeOf } from './exit-codes.js';
 import { recordSettings, withRecorded } from './recorded.js';
 
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
@@ -24,9 +25,9 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await runSync(cfg, { logger, signal: ac.signal, ...(human && { progressOut: process.stderr }) });
+    const result = await runSync(cfg, { logger, signal: ac.signal, exitCodeOf, ...(human && { progressOut: process.stderr }) });
     await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
-    if (human) process.stderr.write(formatRunSummary(result.summary));
+    if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
     const metrics = argv['metrics-file'];
     if (typeof metrics === 'string' && metrics !== '') {
       await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
@@ -34,7 +35,7 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
       );
     }
     if (result.error !== undefined) throw result.error;
-    process.exitCode = result.summary.exitCode;
+    process.exitCode = exitCodeOf(result.outcome);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

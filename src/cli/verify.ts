@@ -33,6 +33,7 @@ import { verifyTree, type VerifyEvent, type VerifySummary } from '../verify/tree
 
 export { VERIFY_DEFAULT_CONCURRENCY, verifyOptions } from './ops-options.js';
 import { VERIFY_DEFAULT_CONCURRENCY } from './ops-options.js';
+import { exitCodeOf } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
 
 function flag(raw: RawOptions, key: string): boolean {
@@ -145,6 +146,7 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
       ...(inFlightSince !== undefined && !Number.isNaN(inFlightSince) && { inFlightSince }),
       ...(w.repairer && { repairer: w.repairer }),
       emit: (e) => out.write(formatEvent(e, json)),
+      exitCodeOf,
     });
     const head = await readPublishedHead(cfg.dest, cfg.sumdb);
     out.write(json ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n` : formatSummary(summary, false) + formatPublishedHead(head));

@@ -11,6 +11,7 @@ import { formatTreeNote, signNote } from '../../src/sumdb/note.js';
 import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
 import { StateStore, type RetryItem, type RunSummary } from '../../src/store/state.js';
 import { newKey } from '../sumdb/fakelog.js';
+import { outcomeOfExitCode } from '../../src/cli/exit-codes.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
 const DIRS = { dest: '/srv/m', state: '/srv/m/.gomirror' };
@@ -59,7 +60,7 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
 
 describe('collectStatus', () => {
   it('reports cursor lag, last run, retry backlog, skipped, trusted head and disk use', async () => {
-    const r = await collectStatus(DIRS, fakeSources(), NOW);
+    const r = await collectStatus(DIRS, fakeSources(), NOW, { outcomeOfExitCode });
     expect(r.synced).toBe(true);
     expect(r.cursor).toEqual({ since: '2024-05-01T11:59:00Z', lagSeconds: 60 });
     expect(r.lastRun).toMatchObject({ exitCode: 1, published: 10, failed: 2, durationSeconds: 90, bytes: 2048 });
@@ -72,7 +73,7 @@ describe('collectStatus', () => {
 
   it('says never synced, and does not walk the tree, when there is no cursor and no run', async () => {
     const src = fakeSources({ loadCursor: async () => undefined, loadSummary: async () => undefined, retries: () => items([]), trustedHead: async () => undefined });
-    const r = await collectStatus(DIRS, src, NOW);
+    const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.synced).toBe(false);
     expect(r.disk).toBeUndefined();
     expect(src.walked).toBe(0);
@@ -82,7 +83,7 @@ describe('collectStatus', () => {
 
   it('skips the disk walk when asked', async () => {
     const src = fakeSources();
-    const r = await collectStatus(DIRS, src, NOW, { disk: false });
+    const r = await collectStatus(DIRS, src, NOW, { disk: false, outcomeOfExitCode });
     expect(r.disk).toBeUndefined();
     expect(src.walked).toBe(0);
   });
@@ -90,7 +91,7 @@ describe('collectStatus', () => {
 
 describe('formatStatus', () => {
   it('prints aligned key/value lines', async () => {
-    const text = formatStatus(await collectStatus(DIRS, fakeSources(), NOW));
+    const text = formatStatus(await collectStatus(DIRS, fakeSources(), NOW, { outcomeOfExitCode }));
     const lines = text.trimEnd().split('\n');
     const valueColumn = (l: string): number => /^\S+(?: \S+)*\s{2,}/.exec(l)?.[0].length ?? -1;
     expect(new Set(lines.map(valueColumn)).size).toBe(1);
@@ -104,7 +105,7 @@ describe('formatStatus', () => {
   it('shows future-stamped entries held back and entries a full journal did not record', async () => {
     const future = { at: '2024-05-01T12:00:00.000Z', maxClockSkewMs: 600_000, count: 2, items: [{ module: 'example.com/p', version: 'v1.0.0', timestamp: '9999-12-31T23:59:59Z', raw: '{}' }] };
     const src = fakeSources({ future: async () => future, loadSummary: async () => ({ ...SUMMARY, future: 2, notRecorded: 3 }) });
-    const r = await collectStatus(DIRS, src, NOW);
+    const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.future).toEqual({ count: 2, seenAt: future.at, maxClockSkewSeconds: 600, first: future.items });
     expect(r.lastRun).toMatchObject({ future: 2, notRecorded: 3 });
     const text = formatStatus(r);
@@ -116,7 +117,7 @@ describe('formatStatus', () => {
 
   it('flags an unverified trusted head', async () => {
     const src = fakeSources({ trustedHead: async () => ({ name: 's', size: 1, hash: 'h', verified: false }) });
-    expect(formatStatus(await collectStatus(DIRS, src, NOW))).toMatch(/NOT VERIFIED/);
+    expect(formatStatus(await collectStatus(DIRS, src, NOW, { outcomeOfExitCode }))).toMatch(/NOT VERIFIED/);
   });
 });
 
