@@ -3,7 +3,7 @@ import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/con
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { runDaemon, type RunOnce } from '../ops/daemon.js';
-import { parseDuration } from '../ops/duration.js';
+import { parseDuration } from '../config/values.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runSync } from '../sync/run.js';
 import { EXIT_SIGNALLED_TWICE, exitCodeOf } from './exit-codes.js';

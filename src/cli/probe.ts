@@ -1,6 +1,7 @@
 /** The `gomirror probe` command handler: probe the configured (or recorded) upstreams, index and checksum database; print a table or JSON; exit 0 ok, 1 no usable upstream, 3 a head that does not verify. */
 import { DEFAULTS, listOption, type RawOptions } from '../config/config.js';
-import { parseHttpUrl, parseSumdbSpec } from '../config/sumdb-spec.js';
+import { parseSumdbSpec } from '../config/sumdb-spec.js';
+import { parseHttpUrl } from '../config/values.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { formatProbe, probeVerdict } from '../ops/probe.js';
 import { runProbe } from '../ops/probe-run.js';

@@ -1,7 +1,7 @@
 /** The `gomirror status` command handler: collect the report and print it (aligned lines, or one JSON object with --json). */
 import { parseDirs, type RawOptions } from '../config/config.js';
 import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
-import { parseDuration } from '../ops/duration.js';
+import { parseDuration } from '../config/values.js';
 import { checkStatus, type CheckLimits } from '../ops/status-check.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
 import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';

@@ -1,6 +1,7 @@
 /** Parsing of the `gomirror serve` options into checked types (pure). */
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { parseHttpUrl, type SumdbSpec } from '../config/sumdb-spec.js';
+import type { SumdbSpec } from '../config/sumdb-spec.js';
+import { parseHttpUrl } from '../config/values.js';
 import { FALLBACK_DEFAULTS, type SumdbFallbackConfig } from './sumdb-fallback.js';
 
 /**
