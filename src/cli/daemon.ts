@@ -1,18 +1,13 @@
 /** The `gomirror daemon` command handler: sync every --interval until SIGTERM/SIGINT, then stop cleanly. */
-import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/config.js';
+import { parseDaemonCommand } from '../config/commands.js';
+import type { RawOptions, SyncConfig } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { runDaemon, type RunOnce } from '../ops/daemon.js';
-import { parseDuration } from '../config/values.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runSync } from '../sync/run.js';
 import { EXIT_SIGNALLED_TWICE, exitCodeOf } from './exit-codes.js';
 import { recordSettings, withRecorded } from './recorded.js';
-
-function metricsFile(argv: RawOptions): string | undefined {
-  const v = argv['metrics-file'];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
@@ -30,10 +25,7 @@ function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined):
 
 /** Runs the daemon loop; the first SIGINT/SIGTERM stops it cleanly (exit 0), a second one exits at once (130). */
 export async function daemonCommand(argv: RawOptions): Promise<void> {
-  const interval = typeof argv['interval'] === 'string' ? argv['interval'] : '15m';
-  const intervalMs = parseDuration(interval, 'interval');
-  const { raw } = await withRecorded(argv);
-  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
+  const { sync: cfg, intervalMs, metricsFile } = parseDaemonCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
   if (cfg.dryRun) throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', { op: 'cli.daemon' });
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const ac = new AbortController();
@@ -45,7 +37,7 @@ export async function daemonCommand(argv: RawOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runDaemon(syncOnce(cfg, logger, metricsFile(argv)), { intervalMs, signal: ac.signal, logger, exitCodeOf });
+    const result = await runDaemon(syncOnce(cfg, logger, metricsFile), { intervalMs, signal: ac.signal, logger, exitCodeOf });
     process.exitCode = exitCodeOf(result.outcome);
   } finally {
     process.off('SIGINT', onSignal);

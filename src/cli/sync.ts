@@ -1,5 +1,6 @@
 /** The `gomirror sync` command handler: parse config, run, map the result to an exit code. */
-import { parseSyncConfig, type RawOptions } from '../config/config.js';
+import { parseSyncCommand } from '../config/commands.js';
+import type { RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
@@ -11,7 +12,7 @@ import { recordSettings, withRecorded } from './recorded.js';
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
 export async function syncCommand(argv: RawOptions): Promise<void> {
   const { raw } = await withRecorded(argv);
-  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
+  const { sync: cfg, metricsFile: metrics } = parseSyncCommand(raw, process.stderr.isTTY === true);
   // A terminal is for people: the progress line, warnings and errors, then a short summary;
   // per-version lines only at --log-level debug. Pipes and journald keep the JSON log as it is.
   const human = process.stderr.isTTY === true && cfg.logFormat === 'pretty';
@@ -28,8 +29,7 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
     const result = await runSync(cfg, { logger, signal: ac.signal, exitCodeOf, ...(human && { progressOut: process.stderr }) });
     await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
-    const metrics = argv['metrics-file'];
-    if (typeof metrics === 'string' && metrics !== '') {
+    if (metrics !== undefined) {
       await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );

@@ -14,7 +14,8 @@
  */
 import path from 'node:path';
 import type { Options } from 'yargs';
-import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/config.js';
+import { parseVerifyCommand } from '../config/commands.js';
+import type { RawOptions, SyncConfig } from '../config/config.js';
 import { Fetcher } from '../fetch/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { offlineClientsNote, readPublishedHead } from '../ops/published-head.js';
@@ -31,15 +32,10 @@ import { Repairer, repairLockError } from '../verify/repair.js';
 import { readOnlyTrustedStore, treeSumdbTransport } from '../verify/tree-sumdb.js';
 import { verifyTree, type VerifyEvent, type VerifySummary } from '../verify/tree-verify.js';
 
-export { VERIFY_DEFAULT_CONCURRENCY, verifyOptions } from './ops-options.js';
-import { VERIFY_DEFAULT_CONCURRENCY } from './ops-options.js';
+export { VERIFY_DEFAULT_CONCURRENCY } from '../config/commands.js';
+export { verifyOptions } from './ops-options.js';
 import { exitCodeOf } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
-
-function flag(raw: RawOptions, key: string): boolean {
-  const v = raw[key];
-  return v === true || v === 'true' || v === '1';
-}
 
 /** Formats one event for stdout. Pure. */
 export function formatEvent(e: VerifyEvent, json: boolean): string {
@@ -125,12 +121,9 @@ async function wire(cfg: SyncConfig, logger: Logger, repair: boolean, online: bo
 
 /** Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors that stop it from running. */
 export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<VerifySummary> {
-  const cfg = parseSyncConfig((await withRecorded(argv)).raw, process.stderr.isTTY === true);
+  const { sync: cfg, json, repair, online, concurrency } = parseVerifyCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
-  const json = flag(argv, 'json');
-  const repair = flag(argv, 'repair');
-  const concurrency = argv['concurrency'] === undefined ? VERIFY_DEFAULT_CONCURRENCY : cfg.concurrency;
-  const w = await wire(cfg, logger, repair, flag(argv, 'online'));
+  const w = await wire(cfg, logger, repair, online);
   try {
     // A plain verify may run during a sync: the versions that sync publishes get their lookups when it ends.
     const holder = repair ? undefined : await readLock(cfg.state);

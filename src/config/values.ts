@@ -97,3 +97,39 @@ export function parseHttpUrl(value: string, option: string): string {
   }
   return u.toString().replace(/\/+$/, '');
 }
+
+/** A listen address: HOST:PORT, [IPV6]:PORT or PORT (host 127.0.0.1). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new GomirrorError(ErrorCodes.CONFIG, `config "listen": expected HOST:PORT, [IPV6]:PORT or PORT, got ${JSON.stringify(value)}`, {
+      op: 'config.listen',
+      detail: { key: 'listen' },
+    });
+  }
+  const host = m[1] || m[2] || '127.0.0.1';
+  return { host, port };
+}
+
+/** `--max-connections`: a whole number from 1 to 100000; undefined keeps the default. */
+export function parseMaxConnections(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const n = typeof value === 'number' ? value : /^[0-9]+$/.test(String(value)) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) {
+    throw new GomirrorError(ErrorCodes.CONFIG, `--max-connections: expected a whole number from 1 to 100000, got ${JSON.stringify(value)}`, { op: 'config.max-connections' });
+  }
+  return n;
+}
+
+/**
+ * Where `serve --sumdb-fallback` fetches what the tree lacks: absent or "off"
+ * means nowhere (the air-gap default); "on" or an empty value the `--sumdb`
+ * URL; a URL as given.
+ */
+export function parseSumdbFallbackUrl(value: unknown, sumdb: { url: string }): string | undefined {
+  if (value === undefined || value === null || value === false || value === 'off' || value === 'false') return undefined;
+  if (value === true || value === '' || value === 'on' || value === 'true') return sumdb.url;
+  if (typeof value === 'string') return parseHttpUrl(value, 'sumdb-fallback');
+  throw new GomirrorError(ErrorCodes.CONFIG, `--sumdb-fallback: expected on, off or a URL, got ${JSON.stringify(value)}`, { op: 'config.sumdb-fallback' });
+}
