@@ -8,7 +8,6 @@ import { DEFAULT_MIN_FREE_BYTES } from '../store/diskspace.js';
 import { parseFetchPolicy, type FetchPolicyConfig } from './fetch-options.js';
 import { enumOption, fail, flag, intOption, listOption, numericText, stringOption, type RawOptions } from './raw.js';
 import { parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
-import { isRfc3339 } from '../module/time.js';
 import { parseByteSize, parseClockSkew, parseHttpUrl, parseRfc3339 } from './values.js';
 
 export type LogFormat = 'json' | 'pretty';
@@ -47,7 +46,6 @@ export interface SyncConfig {
 }
 
 export type { RawOptions };
-export { listOption };
 
 export const DEFAULTS = {
   index: 'https://index.golang.org/index',
@@ -57,8 +55,6 @@ export const DEFAULTS = {
   /** 10 minutes. */
   maxClockSkewMs: 600_000,
 } as const;
-
-export { isRfc3339 };
 
 /** `parse(value)` when the option was given. */
 function optional<T>(value: string | undefined, parse: (s: string) => T): T | undefined {
