@@ -42,6 +42,9 @@ describe('gomirror --config FILE', () => {
     expectOneLine(await runCli(['status', `--config=${dir}`]), dir, /is a directory/);
     const bad = await writeConfig('bad.json', '{"dest": ');
     expectOneLine(await runCli(['sync', '--config', bad]), bad, /is not valid JSON/);
+    // Unreadable: a path through a file (ENOTDIR); permission bits do not stop root, so this stands in for EACCES.
+    const unreadable = path.join(bad, 'inner.json');
+    expectOneLine(await runCli(['status', '--config', unreadable]), unreadable, /cannot be read \(ENOTDIR\)/);
     const list = await writeConfig('list.json', '["--dest", "/srv"]');
     expectOneLine(await runCli(['status', '--config', list]), list, /must hold a JSON object/);
     // GOMIRROR_CONFIG names the file as --config does.
