@@ -15,7 +15,7 @@ function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined):
     await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
-      await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
+      await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );
     }

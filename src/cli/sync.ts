@@ -30,7 +30,7 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
     await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
     if (metrics !== undefined) {
-      await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
+      await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );
     }
