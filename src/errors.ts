@@ -1,7 +1,7 @@
 /**
  * The one error type of gomirror: a stable `code`, the operation that failed,
  * and the module and version it concerns when there is one. The CLI turns the
- * code into an exit code (see docs/architecture.md, "Command line and exit codes"); pino logs the fields as they are.
+ * code into an exit code (src/cli/exit-codes.ts); pino logs the fields as they are.
  */
 
 /** Stable error codes. Never rename one: scripts and logs depend on them. */
@@ -115,11 +115,18 @@ export function isGomirrorError(err: unknown, code?: ErrorCode): err is Gomirror
   return err instanceof GomirrorError && (code === undefined || err.code === code);
 }
 
-/** The process exit code (docs/architecture.md) for an error that ends a command. */
-export function exitCodeFor(err: unknown): number {
-  if (!(err instanceof GomirrorError)) return 1;
-  if (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG) return 2;
-  if (err.code === ErrorCodes.LOCKED) return 4;
-  if (err.isSecurity) return 3;
-  return 1;
+/**
+ * How a command or run ended, in words: the CLI alone turns an outcome into an
+ * exit code (src/cli/exit-codes.ts). `failed`: some work failed (journaled, or
+ * an error that is neither usage, security nor lock).
+ */
+export type Outcome = 'ok' | 'failed' | 'usage' | 'security' | 'locked';
+
+/** The outcome an error that ends a command stands for. */
+export function outcomeOfError(err: unknown): Outcome {
+  if (!(err instanceof GomirrorError)) return 'failed';
+  if (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG) return 'usage';
+  if (err.code === ErrorCodes.LOCKED) return 'locked';
+  if (err.isSecurity) return 'security';
+  return 'failed';
 }

@@ -1,51 +1,44 @@
 /** The `gomirror daemon` command handler: sync every --interval until SIGTERM/SIGINT, then stop cleanly. */
-import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/config.js';
+import { parseDaemonCommand } from '../config/commands.js';
+import type { RawOptions, SyncConfig } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { runDaemon, type RunOnce } from '../ops/daemon.js';
-import { parseDuration } from '../ops/duration.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runSync } from '../sync/run-sync.js';
+import { EXIT_SIGNALLED_TWICE, exitCodeOf } from './exit-codes.js';
 import { recordSettings, withRecorded } from './recorded.js';
-
-function metricsFile(argv: RawOptions): string | undefined {
-  const v = argv['metrics-file'];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
-    const result = await runSync(cfg, { logger, signal });
+    const result = await runSync(cfg, { logger, signal, exitCodeOf });
     await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
-      await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
+      await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );
     }
-    return result.summary.exitCode;
+    return result.outcome;
   };
 }
 
 /** Runs the daemon loop; the first SIGINT/SIGTERM stops it cleanly (exit 0), a second one exits at once (130). */
 export async function daemonCommand(argv: RawOptions): Promise<void> {
-  const interval = typeof argv['interval'] === 'string' ? argv['interval'] : '15m';
-  const intervalMs = parseDuration(interval, 'interval');
-  const { raw } = await withRecorded(argv);
-  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
+  const { sync: cfg, intervalMs, metricsFile } = parseDaemonCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
   if (cfg.dryRun) throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', { op: 'cli.daemon' });
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (ac.signal.aborted) process.exit(130);
+    if (ac.signal.aborted) process.exit(EXIT_SIGNALLED_TWICE);
     logger.info({ signal: sig }, 'stopping after the current step (send again to exit at once)');
     ac.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runDaemon(syncOnce(cfg, logger, metricsFile(argv)), { intervalMs, signal: ac.signal, logger });
-    process.exitCode = result.exitCode;
+    const result = await runDaemon(syncOnce(cfg, logger, metricsFile), { intervalMs, signal: ac.signal, logger, exitCodeOf });
+    process.exitCode = exitCodeOf(result.outcome);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * The gomirror command line (docs/architecture.md, "Command line and exit
- * codes"). This is the only place where errors become exit codes: 0 ok,
- * 1 versions failed (journaled), 2 usage or config, 3 security, 4 locked.
+ * The gomirror command line. src/cli is the only place where outcomes and
+ * errors become exit codes, through the one table in ./exit-codes.ts.
  */
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ErrorCodes, GomirrorError, exitCodeFor } from '../errors.js';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { loadConfigFile, configFilePath, optionKinds } from './config-file.js';
+import { exitCodeOfError } from './exit-codes.js';
 import type { Options } from 'yargs';
 import type { RawOptions } from '../config/config.js';
 import { commonOptions, syncOptions } from './common-options.js';
@@ -39,28 +39,18 @@ function forCommand(own: Record<string, Options>): Record<string, Options> {
   return { ...Object.fromEntries(others.map(([k, v]) => [k, { ...v, hidden: true, default: undefined }])), ...own };
 }
 
-function loadConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `cannot read config file ${file}: ${(err as Error).message}`, { op: 'config.file' });
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `config file ${file} is not valid JSON: ${(err as Error).message}`, { op: 'config.file' });
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `config file ${file} must hold a JSON object`, { op: 'config.file' });
-  }
-  return v as Record<string, unknown>;
+/** The checked --config file (or GOMIRROR_CONFIG) with its unknown keys warned about on stderr; {} without one. */
+function configValues(argv: string[]): Record<string, unknown> {
+  const file = configFilePath(argv, process.env);
+  if (file === undefined) return {};
+  const { values, unknownKeys } = loadConfigFile(file, optionKinds({ ...commonOptions, ...ALL_OPTIONS }));
+  for (const key of unknownKeys) process.stderr.write(`gomirror: warning: config file ${file}: unknown key "${key}" ignored\n`);
+  return values;
 }
 
 /** Prints an error the way operators read it and sets the exit code. */
 function report(err: unknown): void {
-  const code = exitCodeFor(err);
+  const code = exitCodeOfError(err);
   if (err instanceof GomirrorError) {
     process.stderr.write(`gomirror: ${err.message} [${err.code}]\n`);
     if (err.detail) process.stderr.write(`  ${JSON.stringify(err.detail)}\n`);
@@ -75,7 +65,8 @@ async function main(argv: string[]): Promise<void> {
     .scriptName('gomirror')
     .usage('$0 <command> [options]\n\nA complete, verified, static mirror of the Go module ecosystem.')
     .env('GOMIRROR')
-    .config('config', 'JSON config file (keys are option names)', loadConfigFile)
+    .option('config', { type: 'string', describe: 'JSON config file (keys are option names)' })
+    .config(configValues(argv))
     .options(commonOptions)
     .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(forCommand({ ...syncOptions, ...metricsOption })), handlers.sync)
     .command('daemon', 'run sync forever every --interval', (y) => y.options(forCommand(daemonOptions)), handlers.daemon)

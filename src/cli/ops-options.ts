@@ -1,5 +1,6 @@
 /** The yargs option declarations of the operations commands: status, serve, daemon (and the metrics file of sync). */
 import type { Options } from 'yargs';
+import { VERIFY_DEFAULT_CONCURRENCY } from '../config/commands.js';
 import { sumdbOption, syncOptions } from './common-options.js';
 
 /** `--metrics-file`: for sync and daemon. */
@@ -36,8 +37,6 @@ export const daemonOptions: Record<string, Options> = {
   interval: { type: 'string', default: '15m', describe: 'pause between runs: 30s, 15m, 1h, 1h30m…' },
 };
 
-/** Modules checked at once when --concurrency is not given (hashing is CPU and disk bound). */
-export const VERIFY_DEFAULT_CONCURRENCY = 4;
 
 /** The yargs options of `gomirror verify`. */
 export const verifyOptions: Record<string, Options> = {

@@ -1,18 +1,13 @@
 /** The `gomirror serve` command handler: serve --dest on --listen until SIGINT/SIGTERM. */
-import { parseDirs, type RawOptions } from '../config/config.js';
-import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
-import { parseMaxConnections, parseSumdbFallback } from '../serve/options.js';
-import { parseListen, startServer } from '../serve/server.js';
+import { parseServeCommand } from '../config/commands.js';
+import type { RawOptions } from '../config/config.js';
+import { sumdbFallbackConfig } from '../serve/options.js';
+import { startServer } from '../serve/server.js';
 
 /** Starts the built-in static server, prints its URL and the client settings, and stops cleanly on SIGINT/SIGTERM. */
 export async function serveCommand(argv: RawOptions): Promise<void> {
-  const { dest } = parseDirs(argv);
-  const listenRaw = argv['listen'];
-  const listen = parseListen(typeof listenRaw === 'string' || typeof listenRaw === 'number' ? String(listenRaw) : '127.0.0.1:8080');
-  const sumdbRaw = argv['sumdb'];
-  const sumdb = parseSumdbSpec(typeof sumdbRaw === 'string' && sumdbRaw !== '' ? sumdbRaw : DEFAULT_SUMDB);
-  const fallback = parseSumdbFallback(argv['sumdb-fallback'], sumdb);
-  const maxConnections = parseMaxConnections(argv['max-connections']);
+  const { dest, listen, sumdb, sumdbFallbackUrl, maxConnections } = parseServeCommand(argv);
+  const fallback = sumdbFallbackUrl === undefined ? undefined : sumdbFallbackConfig(sumdb, sumdbFallbackUrl);
   const server = await startServer(dest, listen, {
     ...(fallback && { sumdbFallback: fallback }),
     ...(maxConnections !== undefined && { limits: { maxConnections } }),

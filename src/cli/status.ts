@@ -1,44 +1,26 @@
 /** The `gomirror status` command handler: collect the report and print it (aligned lines, or one JSON object with --json). */
-import { parseDirs, type RawOptions } from '../config/config.js';
-import { DEFAULT_SUMDB, parseSumdbSpec } from '../config/sumdb-spec.js';
-import { parseDuration } from '../ops/duration.js';
-import { checkStatus, type CheckLimits } from '../ops/status-check.js';
+import { parseStatusCommand } from '../config/commands.js';
+import type { RawOptions } from '../config/config.js';
+import { checkStatus } from '../ops/status-check.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
 import { withRecount } from '../ops/recount.js';
+import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
-
-function flag(raw: RawOptions, key: string, dflt: boolean): boolean {
-  const v = raw[key];
-  if (v === undefined || v === null) return dflt;
-  return v === true || v === 'true' || v === '1';
-}
-
-function limits(raw: RawOptions): CheckLimits {
-  const max = raw['max-lag'];
-  const warn = raw['warn-lag'];
-  const maxLagMs = parseDuration(typeof max === 'string' && max !== '' ? max : '1h', 'max-lag');
-  const warnLagMs = typeof warn === 'string' && warn !== '' ? parseDuration(warn, 'warn-lag') : Math.floor(maxLagMs / 2);
-  return { maxLagMs, warnLagMs: Math.min(warnLagMs, maxLagMs) };
-}
-
-const CHECK_EXIT = { OK: 0, WARNING: 1, CRITICAL: 2 } as const;
 
 /** Prints the status of the mirror at --dest to `out`; a never-synced mirror is reported as such (exit 0). With --check: one plugin line, exit 0 OK, 1 WARNING, 2 CRITICAL. */
 export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
-  const argv = (await withRecorded(argvGiven)).raw;
-  const dirs = parseDirs(argv);
-  const sumdbRaw = argv['sumdb'];
-  const sumdb = parseSumdbSpec(typeof sumdbRaw === 'string' && sumdbRaw !== '' ? sumdbRaw : DEFAULT_SUMDB);
-  const check = flag(argv, 'check', false);
-  const lim = check ? limits(argv) : undefined;
-  const walk = !check && flag(argv, 'walk', false);
-  const sources = fileStatusSources(dirs, sumdb);
-  const report = walk ? await withRecount(dirs, sources, (src) => collectStatus(dirs, src, new Date(), { disk: true, walk })) : await collectStatus(dirs, sources, new Date(), { disk: !check && flag(argv, 'disk', true) });
-  if (lim !== undefined) {
-    const result = checkStatus(report, lim);
+  const raw = (await withRecorded(argvGiven)).raw;
+  const cfg = parseStatusCommand(raw);
+  const dirs = { dest: cfg.dest, state: cfg.state };
+  const sources = fileStatusSources(dirs, cfg.sumdb);
+  const report = cfg.walk
+    ? await withRecount(dirs, sources, (src) => collectStatus(dirs, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }))
+    : await collectStatus(dirs, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
+  if (cfg.check !== undefined) {
+    const result = checkStatus(report, cfg.check);
     out.write(`${result.line}\n`);
-    process.exitCode = CHECK_EXIT[result.state];
+    process.exitCode = CHECK_EXIT_CODES[result.state];
     return;
   }
-  out.write(flag(argv, 'json', false) ? `${JSON.stringify(report)}\n` : formatStatus(report));
+  out.write(cfg.json ? `${JSON.stringify(report)}\n` : formatStatus(report));
 }

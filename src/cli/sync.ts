@@ -1,16 +1,18 @@
 /** The `gomirror sync` command handler: parse config, run, map the result to an exit code. */
-import { parseSyncConfig, type RawOptions } from '../config/config.js';
+import { parseSyncCommand } from '../config/commands.js';
+import type { RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { exportRunMetrics } from '../ops/run-metrics.js';
 import { runDryRun } from '../sync/dry-run.js';
 import { formatRunSummary } from '../sync/progress.js';
 import { runSync } from '../sync/run-sync.js';
+import { exitCodeOf } from './exit-codes.js';
 import { recordSettings, withRecorded } from './recorded.js';
 
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
 export async function syncCommand(argv: RawOptions): Promise<void> {
   const { raw } = await withRecorded(argv);
-  const cfg = parseSyncConfig(raw, process.stderr.isTTY === true);
+  const { sync: cfg, metricsFile: metrics } = parseSyncCommand(raw, process.stderr.isTTY === true);
   // A terminal is for people: the progress line, warnings and errors, then a short summary;
   // per-version lines only at --log-level debug. Pipes and journald keep the JSON log as it is.
   const human = process.stderr.isTTY === true && cfg.logFormat === 'pretty';
@@ -24,17 +26,16 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await runSync(cfg, { logger, signal: ac.signal, ...(human && { progressOut: process.stderr }) });
+    const result = await runSync(cfg, { logger, signal: ac.signal, exitCodeOf, ...(human && { progressOut: process.stderr }) });
     await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
-    if (human) process.stderr.write(formatRunSummary(result.summary));
-    const metrics = argv['metrics-file'];
-    if (typeof metrics === 'string' && metrics !== '') {
-      await exportRunMetrics(metrics, result.summary, cfg.state, cfg.sumdb).catch((err: unknown) =>
+    if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
+    if (metrics !== undefined) {
+      await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );
     }
     if (result.error !== undefined) throw result.error;
-    process.exitCode = result.summary.exitCode;
+    process.exitCode = exitCodeOf(result.outcome);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

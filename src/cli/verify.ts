@@ -6,7 +6,8 @@
  * that fails verification), 4 when --repair cannot take the run lock (another
  * run holds it, or the state directory is read-only).
  */
-import { parseSyncConfig, type RawOptions } from '../config/config.js';
+import { parseVerifyCommand } from '../config/commands.js';
+import type { RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { offlineClientsNote } from '../ops/published-head.js';
 import type { TrustedHeadInfo } from '../ops/trusted-head.js';
@@ -14,14 +15,10 @@ import { formatProblemLine } from '../verify/problems.js';
 import { runVerify } from '../verify/run.js';
 import type { VerifyEvent, VerifySummary } from '../verify/tree-verify.js';
 
-export { VERIFY_DEFAULT_CONCURRENCY, verifyOptions } from './ops-options.js';
-import { VERIFY_DEFAULT_CONCURRENCY } from './ops-options.js';
+export { VERIFY_DEFAULT_CONCURRENCY } from '../config/commands.js';
+export { verifyOptions } from './ops-options.js';
+import { exitCodeOf } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
-
-function flag(raw: RawOptions, key: string): boolean {
-  const v = raw[key];
-  return v === true || v === 'true' || v === '1';
-}
 
 /** Formats one event for stdout. Pure. */
 export function formatEvent(e: VerifyEvent, json: boolean): string {
@@ -54,14 +51,11 @@ export function formatPublishedHead(head: TrustedHeadInfo | undefined): string {
 
 /** Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors that stop it from running. */
 export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<VerifySummary> {
-  const cfg = parseSyncConfig((await withRecorded(argv)).raw, process.stderr.isTTY === true);
+  const { sync: cfg, json, repair, online, concurrency } = parseVerifyCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
-  const json = flag(argv, 'json');
-  const repair = flag(argv, 'repair');
-  const concurrency = argv['concurrency'] === undefined ? VERIFY_DEFAULT_CONCURRENCY : cfg.concurrency;
   const { summary, publishedHead: head } = await runVerify(
-    { tree: cfg, repair, online: flag(argv, 'online'), concurrency },
-    { logger, emit: (e) => out.write(formatEvent(e, json)) },
+    { tree: cfg, repair, online, concurrency },
+    { logger, emit: (e) => out.write(formatEvent(e, json)), exitCodeOf },
   );
   out.write(json ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n` : formatSummary(summary, false) + formatPublishedHead(head));
   process.exitCode = summary.exitCode;

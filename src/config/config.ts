@@ -4,11 +4,11 @@
  * merge: flags > environment > config file > defaults). Pure.
  */
 import path from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
-import { DEFAULT_MIN_FREE_BYTES, parseByteSize } from '../store/diskspace.js';
+import { DEFAULT_MIN_FREE_BYTES } from '../store/diskspace.js';
 import { parseFetchPolicy, type FetchPolicyConfig } from './fetch-options.js';
-import { parseHttpUrl, parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
-import { isRfc3339 } from '../module/time.js';
+import { enumOption, fail, flag, intOption, listOption, numericText, stringOption, type RawOptions } from './raw.js';
+import { parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
+import { parseByteSize, parseClockSkew, parseHttpUrl, parseRfc3339 } from './values.js';
 import type { LogFormat, LogLevel } from '../log.js';
 
 export type { LogFormat, LogLevel } from '../log.js';
@@ -45,8 +45,7 @@ export interface SyncConfig {
   fetch: FetchPolicyConfig;
 }
 
-/** The raw, merged option bag as yargs hands it over. */
-export type RawOptions = Record<string, unknown>;
+export type { RawOptions };
 
 export const DEFAULTS = {
   index: 'https://index.golang.org/index',
@@ -57,83 +56,19 @@ export const DEFAULTS = {
   maxClockSkewMs: 600_000,
 } as const;
 
-export { isRfc3339 };
-
-function fail(key: string, problem: string): never {
-  throw new GomirrorError(ErrorCodes.CONFIG, `config "${key}": ${problem}`, { op: 'config.parse', detail: { key } });
-}
-
-/** A list option: repeatable flags, comma lists, or a JSON array in the config file. */
-export function listOption(raw: RawOptions, key: string): string[] {
-  const v = raw[key];
-  if (v === undefined || v === null || v === '') return [];
-  const items = Array.isArray(v) ? v : [v];
-  return items.flatMap((item) => {
-    if (typeof item !== 'string') fail(key, `expected a string, got ${JSON.stringify(item)}`);
-    return item
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  });
-}
-
-function stringOption(raw: RawOptions, key: string): string | undefined {
-  const v = raw[key];
-  if (v === undefined || v === null || v === '') return undefined;
-  // A scalar option given several times: the last one wins, as with most Unix tools.
-  const last: unknown = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof last !== 'string' && typeof last !== 'number') fail(key, `expected a string, got ${JSON.stringify(last)}`);
-  return String(last);
-}
-
-function intOption(raw: RawOptions, key: string, min: number, max: number): number | undefined {
-  const s = stringOption(raw, key);
-  if (s === undefined) return undefined;
-  if (!/^\d+$/.test(s)) fail(key, `expected a whole number, got ${JSON.stringify(s)}`);
-  const n = Number(s);
-  if (n < min || n > max) fail(key, `must be between ${min} and ${max}, got ${n}`);
-  return n;
+/** `parse(value)` when the option was given. */
+function optional<T>(value: string | undefined, parse: (s: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
 }
 
 function timeOption(raw: RawOptions, key: string): string | undefined {
-  const s = stringOption(raw, key);
-  if (s === undefined) return undefined;
-  if (!isRfc3339(s)) fail(key, `expected an RFC 3339 time like 2019-04-10T19:08:52.997264Z, got ${JSON.stringify(s)}`);
-  return s;
+  return optional(stringOption(raw, key), (s) => parseRfc3339(s, key));
 }
 
 function byteSizeOption(raw: RawOptions, key: string): number | undefined {
-  const s = stringOption(raw, key);
+  const s = numericText(raw, key);
   if (s === undefined) return undefined;
   return parseByteSize(s) ?? fail(key, `expected a size like 1G, 512M or a number of bytes, got ${JSON.stringify(s)}`);
-}
-
-const SKEW_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A clock-skew duration: "<n>s", "<n>m" or "<n>h" (at most 24h; "0s" allows none). */
-function skewOption(raw: RawOptions, key: string): number | undefined {
-  const s = stringOption(raw, key);
-  if (s === undefined) return undefined;
-  const m = /^(\d{1,6})(s|m|h)$/.exec(s.trim());
-  const ms = m ? Number(m[1]) * (SKEW_UNITS_MS[m[2] as string] ?? 0) : NaN;
-  if (!(ms >= 0 && ms <= 86_400_000)) fail(key, `expected a duration like 30s, 10m or 1h (at most 24h), got ${JSON.stringify(s)}`);
-  return ms;
-}
-
-function boolOption(raw: RawOptions, key: string): boolean {
-  const v = raw[key];
-  if (v === undefined || v === null) return false;
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0' || v === '') return false;
-  return fail(key, `expected true or false, got ${JSON.stringify(v)}`);
-}
-
-function enumOption<T extends string>(raw: RawOptions, key: string, allowed: readonly T[], dflt: T): T {
-  const s = stringOption(raw, key);
-  if (s === undefined) return dflt;
-  if (!(allowed as readonly string[]).includes(s)) fail(key, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(s)}`);
-  return s as T;
 }
 
 /** Parses "path@version" for --module; the module rules are checked later, per target. */
@@ -177,9 +112,9 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
     fromGosum: listOption(raw, 'from-gosum').map((f) => path.resolve(f)),
     fromGomod: listOption(raw, 'from-gomod').map((f) => path.resolve(f)),
     concurrency: intOption(raw, 'concurrency', 1, 256) ?? DEFAULTS.concurrency,
-    dryRun: boolOption(raw, 'dry-run'),
+    dryRun: flag(raw, 'dry-run'),
     minFreeBytes: byteSizeOption(raw, 'min-free-space') ?? DEFAULT_MIN_FREE_BYTES,
-    maxClockSkewMs: skewOption(raw, 'max-clock-skew') ?? DEFAULTS.maxClockSkewMs,
+    maxClockSkewMs: optional(stringOption(raw, 'max-clock-skew'), (s) => parseClockSkew(s, 'max-clock-skew')) ?? DEFAULTS.maxClockSkewMs,
     logLevel: enumOption(raw, 'log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
     logFormat: enumOption(raw, 'log-format', ['json', 'pretty'] as const, isTTY ? 'pretty' : 'json'),
     fetch: parseFetchPolicy(raw, upstreams),

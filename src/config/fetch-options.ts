@@ -4,9 +4,8 @@
  * to start origin fetches during bulk (feed) reads, and the User-Agent contact.
  * Parsed once at the edge from the merged options. Pure.
  */
-import { ErrorCodes, GomirrorError } from '../errors.js';
-import { parseByteSize } from '../store/diskspace.js';
-import { parseHttpUrl } from './sumdb-spec.js';
+import { fail, listOption, numericText, stringOption, type RawOptions } from './raw.js';
+import { parseBoundedDuration, parseByteSize, parseHttpUrl } from './values.js';
 
 /** How an upstream is asked not to fetch uncached versions from their origin. */
 export type NoFetchMode = 'cached-only' | 'header';
@@ -32,42 +31,10 @@ export const FETCH_DEFAULTS = {
   minBytesPerSecond: 64 * 1024,
 } as const;
 
-type RawOptions = Record<string, unknown>;
-
-function fail(key: string, problem: string): never {
-  throw new GomirrorError(ErrorCodes.CONFIG, `config "${key}": ${problem}`, { op: 'config.parse', detail: { key } });
-}
-
-function lastString(raw: RawOptions, key: string): string | undefined {
-  const v = raw[key];
-  if (v === undefined || v === null || v === '') return undefined;
-  const last: unknown = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof last !== 'string' && typeof last !== 'number') fail(key, `expected a string, got ${JSON.stringify(last)}`);
-  return String(last).trim();
-}
-
-function listOf(raw: RawOptions, key: string): string[] | undefined {
-  const v = raw[key];
-  if (v === undefined || v === null) return undefined;
-  const items = Array.isArray(v) ? v : [v];
-  return items.flatMap((item) => {
-    if (typeof item !== 'string') fail(key, `expected a string, got ${JSON.stringify(item)}`);
-    return item.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  });
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "<n><unit>[…]" (ms, s, m, h, d) in milliseconds, between minMs and maxMs. */
+/** A duration option between minMs and maxMs; undefined when not given. */
 function durationOption(raw: RawOptions, key: string, minMs: number, maxMs: number): number | undefined {
-  const s = lastString(raw, key);
-  if (s === undefined) return undefined;
-  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) fail(key, `expected a duration like 500ms, 30s, 1h or 7d, got ${JSON.stringify(s)}`);
-  let ms = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
-  ms = Math.round(ms);
-  if (ms < minMs || ms > maxMs) fail(key, `must be between ${minMs} ms and ${maxMs / 86_400_000} days, got ${JSON.stringify(s)}`);
-  return ms;
+  const s = stringOption(raw, key)?.trim();
+  return s === undefined ? undefined : parseBoundedDuration(s, key, minMs, maxMs);
 }
 
 /** The host of an http(s) URL in lower case. */
@@ -83,10 +50,10 @@ function hostOf(url: string): string {
  */
 export function parseNoOriginFetch(raw: RawOptions, upstreams: readonly string[]): Record<string, NoFetchMode> {
   const key = 'no-origin-fetch';
-  const items = listOf(raw, key);
+  const items = listOption(raw, key);
   const out: Record<string, NoFetchMode> = {};
   const auto = (url: string): NoFetchMode => (CACHED_ONLY_HOSTS.includes(hostOf(url)) ? 'cached-only' : 'header');
-  if (items === undefined || items.length === 0) {
+  if (items.length === 0) {
     for (const u of upstreams) if (CACHED_ONLY_HOSTS.includes(hostOf(u))) out[u] = 'cached-only';
     return out;
   }
@@ -103,7 +70,7 @@ export function parseNoOriginFetch(raw: RawOptions, upstreams: readonly string[]
 /** A contact for the User-Agent: an http(s) URL or a mail address, without characters a header cannot carry. */
 function contactOption(raw: RawOptions): string | undefined {
   const key = 'user-agent-contact';
-  const s = lastString(raw, key);
+  const s = stringOption(raw, key)?.trim();
   if (s === undefined) return undefined;
   if (/^mailto:[^\s()<>@]+@[^\s()<>@]+$/i.test(s) || /^[^\s()<>@:/]+@[^\s()<>@/]+$/.test(s)) return s;
   const url = parseHttpUrl(s, key);
@@ -113,7 +80,7 @@ function contactOption(raw: RawOptions): string | undefined {
 
 /** Validates the fetch policy options of `gomirror sync` against the checked upstream list. */
 export function parseFetchPolicy(raw: RawOptions, upstreams: readonly string[]): FetchPolicyConfig {
-  const rate = lastString(raw, 'min-download-rate');
+  const rate = numericText(raw, 'min-download-rate')?.trim();
   const minBytesPerSecond = rate === undefined ? FETCH_DEFAULTS.minBytesPerSecond : parseByteSize(rate.replace(/\/s$/i, ''));
   if (minBytesPerSecond === undefined || minBytesPerSecond < 1) {
     fail('min-download-rate', `expected bytes per second like 64K or 1M (at least 1), got ${JSON.stringify(rate)}`);

@@ -6,21 +6,10 @@
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { RecordedSettings } from '../store/state.js';
 import { parseSumdbSpec, type SumdbSpec } from './sumdb-spec.js';
-import type { RawOptions } from './config.js';
+import { given, stringOption, type RawOptions } from './raw.js';
 
 export type { RecordedSettings };
 
-
-function given(raw: RawOptions, key: string): boolean {
-  const v = raw[key];
-  return v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
-}
-
-function lastString(raw: RawOptions, key: string): string {
-  const v = raw[key];
-  const last: unknown = Array.isArray(v) ? v[v.length - 1] : v;
-  return String(last);
-}
 
 /** The GOSUMDB-style value of a recorded checksum database. */
 export function sumdbValue(s: SumdbSpec): string {
@@ -36,7 +25,7 @@ export function applyRecorded(raw: RawOptions, recorded: RecordedSettings | unde
   if (recorded === undefined) return raw;
   const out: RawOptions = { ...raw };
   if (given(raw, 'sumdb')) {
-    const spec = parseSumdbSpec(lastString(raw, 'sumdb'));
+    const spec = parseSumdbSpec(stringOption(raw, 'sumdb') ?? '');
     if (spec.key !== recorded.sumdb.key) {
       throw new GomirrorError(
         ErrorCodes.CONFIG,

@@ -4,6 +4,7 @@
  * and the sum.golang.google.cn alias). Pure.
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { parseHttpUrl } from './values.js';
 
 export interface SumdbSpec {
   /** The checksum database name, e.g. "sum.golang.org". */
@@ -56,27 +57,4 @@ export function parseSumdbSpec(value: string): SumdbSpec {
   }
   const url = parseHttpUrl(fields[1] ?? `https://${name}`, 'sumdb');
   return { name, key, url };
-}
-
-/** Checks that `value` is an http(s) URL and returns it without a trailing slash. */
-export function parseHttpUrl(value: string, option: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new GomirrorError(ErrorCodes.CONFIG, `--${option}: ${JSON.stringify(value)} is not a URL`, {
-      op: 'config.url',
-    });
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new GomirrorError(ErrorCodes.CONFIG, `--${option}: ${value} must be an http or https URL`, {
-      op: 'config.url',
-    });
-  }
-  if (u.search || u.hash) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `--${option}: ${value} must not have a query or fragment`, {
-      op: 'config.url',
-    });
-  }
-  return u.toString().replace(/\/+$/, '');
 }

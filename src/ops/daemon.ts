@@ -5,10 +5,10 @@
  * safe); a stop during the sleep ends the loop at once.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { exitCodeFor } from '../errors.js';
+import { outcomeOfError, type Outcome } from '../errors.js';
 
-/** One sync run; resolves to its exit code (docs/architecture.md). It must stop early when `signal` aborts. */
-export type RunOnce = (signal: AbortSignal) => Promise<number>;
+/** One sync run; resolves to its outcome. It must stop early when `signal` aborts. */
+export type RunOnce = (signal: AbortSignal) => Promise<Outcome>;
 
 /** The little of a pino logger the loop uses. */
 export interface DaemonLogger {
@@ -25,33 +25,32 @@ export interface DaemonOptions {
   logger: DaemonLogger;
   /** Abortable sleep; resolves early (or rejects) when the signal aborts. Default: timers/promises setTimeout. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The CLI's table from outcome to exit code, for the log lines of each run. */
+  exitCodeOf(outcome: Outcome): number;
 }
 
 export interface DaemonResult {
   /** Runs started. */
   runs: number;
-  /** 0 when stopped by the signal; 2 when a run reported a configuration error (which retrying cannot fix). */
-  exitCode: number;
+  /** ok when stopped by the signal; usage when a run reported a configuration error (which retrying cannot fix). */
+  outcome: 'ok' | 'usage';
 }
-
-/** Exit codes after which the loop stops instead of trying again. */
-const FATAL_EXIT_CODES: ReadonlySet<number> = new Set([2]);
 
 async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   await sleepFor(ms, undefined, { signal }).catch(() => undefined);
 }
 
-async function runGuarded(runOnce: RunOnce, signal: AbortSignal, logger: DaemonLogger, run: number): Promise<number> {
+async function runGuarded(runOnce: RunOnce, opts: DaemonOptions, run: number): Promise<Outcome> {
   try {
-    return await runOnce(signal);
+    return await runOnce(opts.signal);
   } catch (err) {
-    const code = exitCodeFor(err);
-    logger.error({ err, run, exitCode: code }, 'sync run failed');
-    return code;
+    const outcome = outcomeOfError(err);
+    opts.logger.error({ err, run, exitCode: opts.exitCodeOf(outcome) }, 'sync run failed');
+    return outcome;
   }
 }
 
-/** Loops runOnce / sleep until opts.signal aborts (exit 0) or a run ends with a configuration error (exit 2); never throws for a failed run. */
+/** Loops runOnce / sleep until opts.signal aborts (outcome ok) or a run ends with a configuration error (outcome usage); never throws for a failed run. */
 export async function runDaemon(runOnce: RunOnce, opts: DaemonOptions): Promise<DaemonResult> {
   const { signal, logger, intervalMs } = opts;
   const sleep = opts.sleep ?? defaultSleep;
@@ -59,19 +58,20 @@ export async function runDaemon(runOnce: RunOnce, opts: DaemonOptions): Promise<
   while (!signal.aborted) {
     runs++;
     logger.info({ run: runs }, 'sync run starting');
-    const code = await runGuarded(runOnce, signal, logger, runs);
+    const outcome = await runGuarded(runOnce, opts, runs);
+    const code = opts.exitCodeOf(outcome);
     if (signal.aborted) {
       logger.info({ run: runs, exitCode: code }, 'stopped during a run; the run ended cleanly');
       break;
     }
-    if (FATAL_EXIT_CODES.has(code)) {
+    if (outcome === 'usage') {
       logger.error({ run: runs, exitCode: code }, 'stopping: the configuration must be fixed first');
-      return { runs, exitCode: code };
+      return { runs, outcome };
     }
-    const level = code === 0 ? 'info' : 'warn';
+    const level = outcome === 'ok' ? 'info' : 'warn';
     logger[level]({ run: runs, exitCode: code, nextInMs: intervalMs }, 'sync run finished; sleeping');
     await sleep(intervalMs, signal);
   }
   logger.info({ runs }, 'daemon stopped');
-  return { runs, exitCode: 0 };
+  return { runs, outcome: 'ok' };
 }

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
+import type { Outcome } from '../errors.js';
 import { StateStore, type RunSummary } from '../store/state.js';
 import { formatMetrics, readMetricValue, writeMetrics, type MetricsExtra } from './metrics.js';
 import { lagSeconds } from './status.js';
@@ -15,13 +16,13 @@ async function previousLastSuccess(file: string): Promise<number | undefined> {
   return text === undefined ? undefined : readMetricValue(text, 'gomirror_last_success_timestamp_seconds');
 }
 
-/** Computes the extras for a finished run from the state directory and the previous metrics file. */
-export async function runMetricsExtra(file: string, summary: RunSummary, stateDir: string, sumdb: SumdbSpec): Promise<MetricsExtra> {
+/** Computes the extras for a finished run (`succeeded`: its outcome was ok) from the state directory and the previous metrics file. */
+export async function runMetricsExtra(file: string, summary: RunSummary, succeeded: boolean, stateDir: string, sumdb: SumdbSpec): Promise<MetricsExtra> {
   const state = new StateStore(stateDir);
   const finished = new Date(summary.finishedAt);
   const cursor = summary.cursor ?? (await state.loadCursor().catch(() => undefined));
   const head = await readTrustedHead(stateDir, sumdb).catch(() => undefined);
-  const lastSuccess = summary.exitCode === 0 ? finished.getTime() / 1000 : await previousLastSuccess(file);
+  const lastSuccess = succeeded ? finished.getTime() / 1000 : await previousLastSuccess(file);
   return {
     ...(cursor !== undefined && { cursorLagSeconds: lagSeconds(cursor.since, finished) }),
     ...(head !== undefined && { trustedTreeSize: head.size }),
@@ -31,7 +32,7 @@ export async function runMetricsExtra(file: string, summary: RunSummary, stateDi
 }
 
 /** Renders and atomically writes the metrics of a finished run to `file` (temporary file in the same directory). */
-export async function exportRunMetrics(file: string, summary: RunSummary, stateDir: string, sumdb: SumdbSpec): Promise<void> {
-  const extra = await runMetricsExtra(file, summary, stateDir, sumdb);
-  await writeMetrics(file, formatMetrics(summary, extra));
+export async function exportRunMetrics(file: string, run: { summary: RunSummary; outcome: Outcome }, stateDir: string, sumdb: SumdbSpec): Promise<void> {
+  const extra = await runMetricsExtra(file, run.summary, run.outcome === 'ok', stateDir, sumdb);
+  await writeMetrics(file, formatMetrics(run.summary, extra));
 }

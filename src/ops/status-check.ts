@@ -33,8 +33,8 @@ export function checkStatus(r: StatusReport, limits: CheckLimits): CheckResult {
   const findings: Array<[CheckState, string]> = [];
   if (!r.synced) findings.push(['CRITICAL', 'never synced']);
   const run = r.lastRun;
-  if (run?.exitCode === 3) findings.push(['CRITICAL', 'last run stopped on a SECURITY error']);
-  else if (run !== undefined && run.exitCode !== 0) findings.push(['WARNING', `last run: ${run.result}${run.failed > 0 ? ` (${run.failed} failed)` : ''}`]);
+  if (run?.outcome === 'security') findings.push(['CRITICAL', 'last run stopped on a SECURITY error']);
+  else if (run !== undefined && run.outcome !== 'ok') findings.push(['WARNING', `last run: ${run.result}${run.failed > 0 ? ` (${run.failed} failed)` : ''}`]);
   if (r.cursor !== undefined) {
     const lagMs = r.cursor.lagSeconds * 1000;
     const lag = `lag ${formatDuration(lagMs)}`;
@@ -42,7 +42,7 @@ export function checkStatus(r: StatusReport, limits: CheckLimits): CheckResult {
     else if (lagMs > limits.warnLagMs) findings.push(['WARNING', `${lag} > ${formatDuration(limits.warnLagMs)}`]);
     else findings.push(['OK', lag]);
   }
-  if (run?.exitCode === 0) findings.push(['OK', 'last run ok']);
+  if (run?.outcome === 'ok') findings.push(['OK', 'last run ok']);
   const state = findings.reduce<CheckState>((worst, [s]) => (RANK[s] > RANK[worst] ? s : worst), 'OK');
   const text = [...findings].sort((a, b) => RANK[b[0]] - RANK[a[0]]).map(([, t]) => t).join(', ');
   const perf = [

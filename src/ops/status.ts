@@ -8,6 +8,7 @@
  * humans. Journals are streamed, never loaded whole.
  */
 import type { SumdbSpec } from '../config/sumdb-spec.js';
+import type { Outcome } from '../errors.js';
 import type { Cursor } from '../feed/cursor.js';
 import {
   StateStore,
@@ -51,6 +52,8 @@ export interface StatusSources {
 /** The last run, as status shows it. */
 export interface LastRunStatus {
   result: string;
+  /** How the run ended, read from its recorded exit code (absent for a code outside the CLI's table). */
+  outcome?: Outcome;
   exitCode: number;
   startedAt: string;
   finishedAt: string;
@@ -106,23 +109,28 @@ export interface StatusReport {
   upstreams?: Array<UpstreamHealthRecord & { coolingDown: boolean }>;
 }
 
-const RESULTS: Record<number, string> = {
-  0: 'ok',
-  1: 'some versions failed (journaled for retry)',
-  2: 'configuration error',
-  3: 'security error',
-  4: 'locked by another run',
+const RESULTS: Record<Outcome, string> = {
+  ok: 'ok',
+  failed: 'some versions failed (journaled for retry)',
+  usage: 'configuration error',
+  security: 'security error',
+  locked: 'locked by another run',
 };
 
-/** The words for a run exit code. Pure. */
-export function resultName(exitCode: number): string {
-  return RESULTS[exitCode] ?? `failed (exit ${exitCode})`;
+/** The words for a run outcome; a recorded exit code outside the CLI's table is named as such. Pure. */
+export function resultName(outcome: Outcome | undefined, exitCode: number): string {
+  return outcome === undefined ? `failed (exit ${exitCode})` : RESULTS[outcome];
 }
 
+/** Reads a run's outcome back from the exit code its summary recorded (the CLI's table, inverted). */
+export type OutcomeOfExitCode = (exitCode: number) => Outcome | undefined;
+
 /** Summarises a run summary for status. Pure. */
-export function lastRunStatus(s: RunSummary): LastRunStatus {
+export function lastRunStatus(s: RunSummary, outcomeOf: OutcomeOfExitCode): LastRunStatus {
+  const outcome = outcomeOf(s.exitCode);
   return {
-    result: resultName(s.exitCode),
+    result: resultName(outcome, s.exitCode),
+    ...(outcome !== undefined && { outcome }),
     exitCode: s.exitCode,
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
@@ -170,7 +178,7 @@ export async function collectStatus(
   dirs: { dest: string; state: string },
   src: StatusSources,
   now: Date,
-  opts: { disk: boolean; walk?: boolean } = { disk: true },
+  opts: { disk?: boolean; walk?: boolean; outcomeOfExitCode: OutcomeOfExitCode },
 ): Promise<StatusReport> {
   const [cursor, summary] = await Promise.all([src.loadCursor(), src.loadSummary()]);
   const retry = await retryBacklog(src.retries());
@@ -182,14 +190,14 @@ export async function collectStatus(
   const synced = cursor !== undefined || summary !== undefined;
   const report: StatusReport = { ...dirs, synced, retry, skipped };
   if (cursor !== undefined) report.cursor = { since: cursor.since, lagSeconds: lagSeconds(cursor.since, now) };
-  if (summary !== undefined) report.lastRun = lastRunStatus(summary);
+  if (summary !== undefined) report.lastRun = lastRunStatus(summary, opts.outcomeOfExitCode);
   if (future !== undefined) report.future = futureStatus(future);
   if (trustedHead !== undefined) report.trustedHead = trustedHead;
   const published = await src.publishedHead?.();
   if (published !== undefined) report.publishedHead = { ...published, offlineClients: offlineClientsNote(published.size) };
   if (recorded !== undefined) report.recorded = recorded;
   if (health.length > 0) report.upstreams = health.map((h) => ({ ...h, coolingDown: h.coolingUntil !== undefined && Date.parse(h.coolingUntil) > now.getTime() }));
-  if (synced && opts.disk) {
+  if (synced && opts.disk !== false) {
     const counts = await src.counts();
     if (counts !== undefined) report.counts = counts;
     report.filesystem = await src.filesystem();

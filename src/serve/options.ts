@@ -1,6 +1,6 @@
-/** Parsing of the `gomirror serve` options into checked types (pure). */
-import { ErrorCodes, GomirrorError } from '../errors.js';
-import { parseHttpUrl, type SumdbSpec } from '../config/sumdb-spec.js';
+/** The checksum-database fallback of `gomirror serve` from its checked options (the value parsers are in src/config/values.ts). Pure. */
+import type { SumdbSpec } from '../config/sumdb-spec.js';
+import { parseSumdbFallbackUrl } from '../config/values.js';
 import { FALLBACK_DEFAULTS, type SumdbFallbackConfig } from './sumdb-fallback.js';
 
 /**
@@ -10,22 +10,13 @@ import { FALLBACK_DEFAULTS, type SumdbFallbackConfig } from './sumdb-fallback.js
  * given. Only paths of the `--sumdb` name are passed on. Pure.
  */
 export function parseSumdbFallback(value: unknown, sumdb: SumdbSpec): SumdbFallbackConfig | undefined {
-  if (value === undefined || value === null || value === false || value === 'off' || value === 'false') return undefined;
-  let url: string;
-  if (value === true || value === '' || value === 'on' || value === 'true') url = sumdb.url;
-  else if (typeof value === 'string') url = parseHttpUrl(value, 'sumdb-fallback');
-  else {
-    throw new GomirrorError(ErrorCodes.CONFIG, `--sumdb-fallback: expected on, off or a URL, got ${JSON.stringify(value)}`, { op: 'config.sumdb-fallback' });
-  }
+  const url = parseSumdbFallbackUrl(value, sumdb);
+  return url === undefined ? undefined : sumdbFallbackConfig(sumdb, url);
+}
+
+/** The fallback of `serve` to `url` for the paths of the `--sumdb` name, with the default limits. */
+export function sumdbFallbackConfig(sumdb: SumdbSpec, url: string): SumdbFallbackConfig {
   return { name: sumdb.name, url, ...FALLBACK_DEFAULTS };
 }
 
-/** `--max-connections`: a whole number from 1 to 100000; undefined keeps the default. Pure. */
-export function parseMaxConnections(value: unknown): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const n = typeof value === 'number' ? value : /^[0-9]+$/.test(String(value)) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `--max-connections: expected a whole number from 1 to 100000, got ${JSON.stringify(value)}`, { op: 'config.max-connections' });
-  }
-  return n;
-}
+export { parseMaxConnections } from '../config/values.js';

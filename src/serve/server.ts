@@ -185,16 +185,4 @@ export async function startServer(root: string, listen: { host: string; port: nu
   };
 }
 
-/** Parses "HOST:PORT", "[V6]:PORT" or "PORT" (host 127.0.0.1); throws CONFIG naming `listen`. Pure. */
-export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `config "listen": expected HOST:PORT, [IPV6]:PORT or PORT, got ${JSON.stringify(value)}`, {
-      op: 'config.listen',
-      detail: { key: 'listen' },
-    });
-  }
-  const host = m[1] || m[2] || '127.0.0.1';
-  return { host, port };
-}
+export { parseListen } from '../config/values.js';

@@ -63,14 +63,3 @@ export async function checkFreeSpace(dir: string, minBytes: number = DEFAULT_MIN
   }
   return space;
 }
-
-/** Parses a size such as "1073741824", "512M", "1G", "1.5GiB" into bytes; undefined when malformed. Pure. */
-export function parseByteSize(s: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(s);
-  if (!m) return undefined;
-  const unit = (m[2] ?? '').toLowerCase();
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit];
-  if (mult === undefined) return undefined;
-  const n = Math.round(Number(m[1]) * mult);
-  return Number.isSafeInteger(n) ? n : undefined;
-}

@@ -2,6 +2,8 @@
  * Run counters and the operator's progress line: versions done/total, bytes,
  * rate and ETA, redrawn on a TTY; silent otherwise (JSON logs carry the news).
  */
+import type { Outcome } from '../errors.js';
+
 export interface Counters {
   scheduled: number;
   published: number;
@@ -82,7 +84,8 @@ export class ProgressDisplay {
 
 /** What the end-of-run summary needs (a subset of the run summary). */
 export interface RunOutcome {
-  exitCode: number;
+  /** How the run ended (the CLI maps it to the exit code). */
+  outcome: Outcome;
   durationMs: number;
   finishedAt: string;
   published: number;
@@ -99,10 +102,10 @@ export interface RunOutcome {
 export const SUMMARY_FAILURES = 5;
 
 function nextStep(o: RunOutcome, present: number): string | undefined {
-  if (o.exitCode === 3) return 'next: a SECURITY error stopped the run (nothing past it was published); read the error above and investigate before running again';
-  if (o.exitCode === 4) return 'next: another run holds the lock; wait for it (gomirror status) and run again';
+  if (o.outcome === 'security') return 'next: a SECURITY error stopped the run (nothing past it was published); read the error above and investigate before running again';
+  if (o.outcome === 'locked') return 'next: another run holds the lock; wait for it (gomirror status) and run again';
   if (o.failed > 0) return 'next: the failed versions are journaled and retried by the next sync; gomirror status lists the backlog, gomirror probe checks the upstreams';
-  if (o.exitCode !== 0) return 'next: see the error above, fix it and run gomirror sync again';
+  if (o.outcome !== 'ok') return 'next: see the error above, fix it and run gomirror sync again';
   return present > 0 && o.published === 0 ? 'nothing new: the mirror is up to date with the index' : undefined;
 }
 
@@ -110,7 +113,7 @@ function nextStep(o: RunOutcome, present: number): string | undefined {
 export function formatRunSummary(o: RunOutcome, present = 0): string {
   const secs = Math.max(o.durationMs / 1000, 0.001);
   const lines = [
-    `${o.exitCode === 0 ? 'done' : o.exitCode === 3 ? 'STOPPED' : 'finished with problems'}: published ${o.published}, failed ${o.failed}, skipped ${o.skipped}, filtered ${o.filtered}, invalid ${o.invalid}${present > 0 ? `, already present ${present}` : ''}`,
+    `${o.outcome === 'ok' ? 'done' : o.outcome === 'security' ? 'STOPPED' : 'finished with problems'}: published ${o.published}, failed ${o.failed}, skipped ${o.skipped}, filtered ${o.filtered}, invalid ${o.invalid}${present > 0 ? `, already present ${present}` : ''}`,
     `${human(o.bytes)} in ${duration(o.durationMs)} (${human(o.bytes / secs)}/s)`,
   ];
   if (o.cursor !== undefined) {

@@ -5,7 +5,7 @@
 import type { SyncConfig } from '../config/config.js';
 import { concurrencySizes } from '../concurrency.js';
 import { isTargeted } from '../config/config.js';
-import { ErrorCodes, GomirrorError, exitCodeFor, isGomirrorError } from '../errors.js';
+import { ErrorCodes, GomirrorError, isGomirrorError, outcomeOfError, type Outcome } from '../errors.js';
 import type { Cursor } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { BulkRecordSource } from '../sumdb/bulk.js';
@@ -31,11 +31,15 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** The clock of retry bookkeeping: when journaled versions are due and when they are given up on (default Date.now). */
   now?: () => number;
+  /** The CLI's table from outcome to exit code: the run summary (summary.json) records the exit code it gives. */
+  exitCodeOf: (outcome: Outcome) => number;
 }
 
 export interface SyncResult {
   summary: RunSummary;
-  /** The error that ended the run early, if any (its exit code is the run's). */
+  /** How the run ended: ok, failed (versions journaled, or an error), usage, security or locked. */
+  outcome: Outcome;
+  /** The error that ended the run early, if any (its outcome is the run's). */
   error?: unknown;
 }
 
@@ -43,9 +47,10 @@ function isSecurityError(err: unknown): boolean {
   return err instanceof GomirrorError && err.isSecurity;
 }
 
-function exitCode(error: unknown, failed: number): number {
-  if (error !== undefined) return exitCodeFor(error);
-  return failed > 0 ? 1 : 0;
+/** The outcome of a run: the error that ended it decides; otherwise failed versions make it `failed`. */
+export function runOutcome(error: unknown, failed: number): Outcome {
+  if (error !== undefined) return outcomeOfError(error);
+  return failed > 0 ? 'failed' : 'ok';
 }
 
 /** Free space on the tree and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
@@ -157,11 +162,12 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   }
   error = abortedOr(error, opts.signal);
   const finished = new Date();
+  const outcome = runOutcome(error, counters.failed);
   const summary: RunSummary = {
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
-    exitCode: exitCode(error, counters.failed),
+    exitCode: opts.exitCodeOf(outcome),
     published: counters.published,
     skipped: counters.skipped,
     failed: counters.failed,
@@ -177,8 +183,8 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   if (counters.notRecorded > 0) {
     logger.warn({ notRecorded: counters.notRecorded }, `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of them until the journal has room`);
   }
-  const level = summary.exitCode === 0 ? 'info' : 'warn';
+  const level = outcome === 'ok' ? 'info' : 'warn';
   logger[level]({ summary: { ...summary, failures: failures.length }, present: counters.present }, 'sync finished');
   if (error !== undefined && !(error instanceof GomirrorError)) logger.error({ err: error }, 'sync failed');
-  return error === undefined ? { summary } : { summary, error };
+  return error === undefined ? { summary, outcome } : { summary, outcome, error };
 }

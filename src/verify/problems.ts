@@ -3,7 +3,7 @@
  * file, reason), whether it is security-relevant, how it is printed (human
  * line or JSON line), and the exit code a set of problems gives. Pure.
  */
-import { ErrorCodes, GomirrorError, type ErrorCode } from '../errors.js';
+import { ErrorCodes, GomirrorError, type ErrorCode, type Outcome } from '../errors.js';
 
 /** Kinds of problems; the security ones make verify exit 3. */
 export type ProblemKind =
@@ -79,10 +79,10 @@ export function problemFromError(err: unknown, file: string, where: { module?: s
   return problem(kindOfError(err), file, withTile, { ...where, ...(code !== undefined && { code }) });
 }
 
-/** Exit code of a verify run: 3 if any security problem remains, 1 if any other, 0 when clean. */
-export function exitCodeForProblems(counts: { security: number; other: number }): number {
-  if (counts.security > 0) return 3;
-  return counts.other > 0 ? 1 : 0;
+/** Outcome of a verify run: security if any security problem remains, failed if any other, ok when clean. */
+export function outcomeOfProblems(counts: { security: number; other: number }): Outcome {
+  if (counts.security > 0) return 'security';
+  return counts.other > 0 ? 'failed' : 'ok';
 }
 
 /** One human-readable line: "SECURITY hash-mismatch example.com/m@v1.0.0 example.com/m/@v/v1.0.0.zip: reason". */

@@ -13,6 +13,7 @@
 import path from 'node:path';
 import type { SyncConfig } from '../config/config.js';
 import { Fetcher } from '../fetch/index.js';
+import type { Outcome } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readPublishedHead } from '../ops/published-head.js';
 import { recountTree } from '../ops/recount.js';
@@ -42,6 +43,8 @@ export interface VerifyConfig {
 
 export interface VerifyOptions {
   logger: Logger;
+  /** The exit code summary.exitCode records for an outcome (the CLI's table). */
+  exitCodeOf(outcome: Outcome): number;
   /** Receives every problem and repair as it is found, in order. */
   emit(e: VerifyEvent): void;
 }
@@ -129,6 +132,7 @@ export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<
       ...(inFlightSince !== undefined && !Number.isNaN(inFlightSince) && { inFlightSince }),
       ...(w.repairer && { repairer: w.repairer }),
       hash: (job) => pool.hash(job),
+      exitCodeOf: opts.exitCodeOf,
       emit: (e) => opts.emit(e),
     });
     // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).

@@ -13,10 +13,10 @@
 import * as nodePath from 'node:path';
 import PQueue from 'p-queue';
 import { concurrencySizes } from '../concurrency.js';
-import { isGomirrorError, ErrorCodes } from '../errors.js';
+import { isGomirrorError, ErrorCodes, type Outcome } from '../errors.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { checkModule, type BadVersion, type ModuleCheckDeps, type ModuleResult } from './module-check.js';
-import { exitCodeForProblems, problem, problemFromError, type Problem } from './problems.js';
+import { outcomeOfProblems, problem, problemFromError, type Problem } from './problems.js';
 import type { Repairer } from './repair.js';
 import { checkTreeHead, checkTreeTiles } from './tree-sumdb.js';
 import { readVersionDir, walkModules } from './tree-walk.js';
@@ -47,6 +47,8 @@ export interface TreeVerifyOptions {
   /** Re-hashes version files (HashPool.hash: on every core); default on this thread. */
   hash?: ModuleCheckDeps['hash'];
   emit(e: VerifyEvent): void;
+  /** The CLI's table from outcome to exit code: the summary carries the exit code it gives. */
+  exitCodeOf(outcome: Outcome): number;
 }
 
 export interface VerifySummary {
@@ -58,6 +60,7 @@ export interface VerifySummary {
   securityProblems: number;
   repaired: number;
   unrepaired: { security: number; other: number };
+  /** The exit code `exitCodeOf` gives the outcome (security problems left, other problems left, or clean). */
   exitCode: number;
   durationMs: number;
 }
@@ -250,7 +253,7 @@ export async function verifyTree(o: TreeVerifyOptions): Promise<VerifySummary> {
   await v.head();
   if (o.repairer !== undefined) await o.repairer.finish();
   const s = v.tally.s;
-  s.exitCode = exitCodeForProblems(s.unrepaired);
+  s.exitCode = o.exitCodeOf(outcomeOfProblems(s.unrepaired));
   s.durationMs = Date.now() - started;
   return s;
 }

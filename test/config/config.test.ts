@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, type GomirrorError } from '../../src/errors.js';
-import { DEFAULTS, isTargeted, listOption, parseDirs, parseSyncConfig, parseTarget, type RawOptions } from '../../src/config/config.js';
+import { DEFAULTS, isTargeted, parseDirs, parseSyncConfig, parseTarget, type RawOptions } from '../../src/config/config.js';
+import { listOption } from '../../src/config/raw.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { errorOf } from '../helpers/errors.js';
 

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyRecorded, settingsToRecord, type RecordedSettings } from '../../src/config/recorded.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
-import { GomirrorError, exitCodeFor } from '../../src/errors.js';
+import { GomirrorError } from '../../src/errors.js';
+import { exitCodeOfError as exitCodeFor } from '../../src/cli/exit-codes.js';
 
 const KEY_A = 'sum.example+00000001+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const KEY_B = 'sum.example+00000002+BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';

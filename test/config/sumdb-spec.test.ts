@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { DEFAULT_SUMDB, parseHttpUrl, parseSumdbSpec } from '../../src/config/sumdb-spec.js';
+import { DEFAULT_SUMDB, parseSumdbSpec } from '../../src/config/sumdb-spec.js';
+import { parseHttpUrl } from '../../src/config/values.js';
 import { errorOf } from '../helpers/errors.js';
 
 describe('parseSumdbSpec', () => {

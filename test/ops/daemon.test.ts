@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { ErrorCodes, GomirrorError, type Outcome } from '../../src/errors.js';
 import { runDaemon, type DaemonLogger } from '../../src/ops/daemon.js';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 
 function recorder(): DaemonLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -16,10 +17,11 @@ describe('runDaemon', () => {
     const result = await runDaemon(
       async () => {
         runs++;
-        return runs === 2 ? 1 : 0;
+        return runs === 2 ? 'failed' : 'ok';
       },
       {
         intervalMs: 900_000,
+        exitCodeOf,
         signal: ac.signal,
         logger: recorder(),
         sleep: async (ms) => {
@@ -28,7 +30,7 @@ describe('runDaemon', () => {
         },
       },
     );
-    expect(result).toEqual({ runs: 3, exitCode: 0 });
+    expect(result).toEqual({ runs: 3, outcome: 'ok' });
     expect(sleeps).toEqual([900_000, 900_000, 900_000]);
   });
 
@@ -37,20 +39,20 @@ describe('runDaemon', () => {
     const events: string[] = [];
     const result = await runDaemon(
       (signal) =>
-        new Promise<number>((resolve) => {
+        new Promise<Outcome>((resolve) => {
           events.push('run started');
           signal.addEventListener('abort', () => {
             events.push('run saw abort');
             setTimeout(() => {
               events.push('run finished cleanly');
-              resolve(1);
+              resolve('failed');
             }, 20);
           });
           setTimeout(() => ac.abort(), 5);
         }),
-      { intervalMs: 1000, signal: ac.signal, logger: recorder(), sleep: async () => { events.push('slept'); } },
+      { intervalMs: 1000, exitCodeOf, signal: ac.signal, logger: recorder(), sleep: async () => { events.push('slept'); } },
     );
-    expect(result).toEqual({ runs: 1, exitCode: 0 });
+    expect(result).toEqual({ runs: 1, outcome: 'ok' });
     expect(events).toEqual(['run started', 'run saw abort', 'run finished cleanly']);
   });
 
@@ -63,26 +65,27 @@ describe('runDaemon', () => {
         n++;
         if (n === 1) throw new GomirrorError(ErrorCodes.LOCKED, 'another run holds the lock', { op: 'store.lock' });
         ac.abort();
-        return 0;
+        return 'ok';
       },
-      { intervalMs: 10, signal: ac.signal, logger: log, sleep: async () => undefined },
+      { intervalMs: 10, exitCodeOf, signal: ac.signal, logger: log, sleep: async () => undefined },
     );
-    expect(result).toEqual({ runs: 2, exitCode: 0 });
+    expect(result).toEqual({ runs: 2, outcome: 'ok' });
     expect(log.lines.some((l) => l.startsWith('error sync run failed') && l.includes('"exitCode":4'))).toBe(true);
   });
 
-  it('stops with exit 2 on a configuration error, which retrying cannot fix', async () => {
+  it('stops (outcome usage, exit 2) on a configuration error, which retrying cannot fix', async () => {
     const ac = new AbortController();
     let slept = 0;
-    const result = await runDaemon(async () => 2, {
+    const result = await runDaemon(async () => 'usage', {
       intervalMs: 10,
+      exitCodeOf,
       signal: ac.signal,
       logger: recorder(),
       sleep: async () => {
         slept++;
       },
     });
-    expect(result).toEqual({ runs: 1, exitCode: 2 });
+    expect(result).toEqual({ runs: 1, outcome: 'usage' });
     expect(slept).toBe(0);
   });
 
@@ -90,8 +93,8 @@ describe('runDaemon', () => {
     const ac = new AbortController();
     ac.abort();
     let runs = 0;
-    const result = await runDaemon(async () => ++runs, { intervalMs: 10, signal: ac.signal, logger: recorder() });
-    expect(result).toEqual({ runs: 0, exitCode: 0 });
+    const result = await runDaemon(async () => (++runs, 'ok'), { exitCodeOf, intervalMs: 10, signal: ac.signal, logger: recorder() });
+    expect(result).toEqual({ runs: 0, outcome: 'ok' });
     expect(runs).toBe(0);
   });
 
@@ -99,7 +102,7 @@ describe('runDaemon', () => {
     const ac = new AbortController();
     const started = Date.now();
     setTimeout(() => ac.abort(), 30);
-    const result = await runDaemon(async () => 0, { intervalMs: 60_000, signal: ac.signal, logger: recorder() });
+    const result = await runDaemon(async () => 'ok', { exitCodeOf, intervalMs: 60_000, signal: ac.signal, logger: recorder() });
     expect(result.runs).toBe(1);
     expect(Date.now() - started).toBeLessThan(5_000);
   });

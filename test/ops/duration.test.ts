@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { formatDuration, parseDuration } from '../../src/ops/duration.js';
+import { formatDuration } from '../../src/ops/duration.js';
+import { parseDuration } from '../../src/config/values.js';
 
 describe('parseDuration', () => {
   it.each([

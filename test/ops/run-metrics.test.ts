@@ -44,7 +44,7 @@ describe('exportRunMetrics', () => {
     const spec = parseSumdbSpec(vkey);
     const file = path.join(dir, 'gomirror.prom');
 
-    await exportRunMetrics(file, summary(0, '2024-05-01T10:00:00.000Z'), stateDir, spec);
+    await exportRunMetrics(file, { summary: summary(0, '2024-05-01T10:00:00.000Z'), outcome: 'ok' }, stateDir, spec);
     let text = await readFile(file, 'utf8');
     const firstSuccess = Date.parse('2024-05-01T10:00:00.000Z') / 1000;
     expect(readMetricValue(text, 'gomirror_last_success_timestamp_seconds')).toBe(firstSuccess);
@@ -52,7 +52,7 @@ describe('exportRunMetrics', () => {
     expect(readMetricValue(text, 'gomirror_trusted_tree_size')).toBe(777);
     expect(readMetricValue(text, 'gomirror_retry_backlog_versions')).toBe(1);
 
-    await exportRunMetrics(file, summary(1, '2024-05-01T11:00:00.000Z'), stateDir, spec);
+    await exportRunMetrics(file, { summary: summary(1, '2024-05-01T11:00:00.000Z'), outcome: 'failed' }, stateDir, spec);
     text = await readFile(file, 'utf8');
     expect(readMetricValue(text, 'gomirror_last_run_exit_code')).toBe(1);
     expect(readMetricValue(text, 'gomirror_last_success_timestamp_seconds')).toBe(firstSuccess);
@@ -61,7 +61,7 @@ describe('exportRunMetrics', () => {
   it('omits the last success when no run has succeeded yet', async () => {
     dir = await makeTempDir('gomirror-runmetrics-');
     const file = path.join(dir, 'gomirror.prom');
-    await exportRunMetrics(file, summary(3, '2024-05-01T11:00:00.000Z'), path.join(dir, 'state'), parseSumdbSpec(newKey('s.example').vkey));
+    await exportRunMetrics(file, { summary: summary(3, '2024-05-01T11:00:00.000Z'), outcome: 'security' }, path.join(dir, 'state'), parseSumdbSpec(newKey('s.example').vkey));
     const text = await readFile(file, 'utf8');
     expect(text).not.toContain('gomirror_last_success_timestamp_seconds');
     expect(text).not.toContain('gomirror_trusted_tree_size');

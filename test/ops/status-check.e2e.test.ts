@@ -71,7 +71,7 @@ describe('checkStatus', () => {
     expect(checkStatus(base, limits).state).toBe('OK');
     expect(checkStatus({ ...base, cursor: { since: 'x', lagSeconds: 1801 } }, limits).state).toBe('WARNING');
     expect(checkStatus({ ...base, cursor: { since: 'x', lagSeconds: 3601 } }, limits).state).toBe('CRITICAL');
-    const run = { result: 'security error', exitCode: 3, startedAt: '', finishedAt: '', durationSeconds: 1, published: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, bytes: 0, future: 0, notRecorded: 0 };
+    const run = { result: 'security error', outcome: 'security' as const, exitCode: 3, startedAt: '', finishedAt: '', durationSeconds: 1, published: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, bytes: 0, future: 0, notRecorded: 0 };
     const r = checkStatus({ ...base, lastRun: run }, limits);
     expect(r.state).toBe('CRITICAL');
     expect(r.line).toMatch(/^GOMIRROR CRITICAL - last run stopped on a SECURITY error, lag 1m \|/);

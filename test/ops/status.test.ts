@@ -12,6 +12,7 @@ import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
 import { StateStore, type RetryItem, type RunSummary } from '../../src/store/state.js';
 import { newKey } from '../sumdb/fakelog.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { outcomeOfExitCode } from '../../src/cli/exit-codes.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
 const DIRS = { dest: '/srv/m', state: '/srv/m/.gomirror' };
@@ -62,7 +63,7 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
 describe('collectStatus', () => {
   it('reports cursor lag, last run, retry backlog, skipped, trusted head, counts and filesystem space, without walking', async () => {
     const src = fakeSources();
-    const r = await collectStatus(DIRS, src, NOW);
+    const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.synced).toBe(true);
     expect(r.cursor).toEqual({ since: '2024-05-01T11:59:00Z', lagSeconds: 60 });
     expect(r.lastRun).toMatchObject({ exitCode: 1, published: 10, failed: 2, durationSeconds: 90, bytes: 2048 });
@@ -78,14 +79,14 @@ describe('collectStatus', () => {
 
   it('walks the tree only with walk', async () => {
     const src = fakeSources();
-    const r = await collectStatus(DIRS, src, NOW, { disk: true, walk: true });
+    const r = await collectStatus(DIRS, src, NOW, { disk: true, walk: true, outcomeOfExitCode });
     expect(r.disk?.modules).toBe(4);
     expect(src.walked).toBe(1);
   });
 
   it('says never synced, and does not walk the tree, when there is no cursor and no run', async () => {
     const src = fakeSources({ loadCursor: async () => undefined, loadSummary: async () => undefined, retries: () => items([]), trustedHead: async () => undefined });
-    const r = await collectStatus(DIRS, src, NOW);
+    const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.synced).toBe(false);
     expect(r.disk).toBeUndefined();
     expect(src.walked).toBe(0);
@@ -95,7 +96,7 @@ describe('collectStatus', () => {
 
   it('skips the disk walk when asked', async () => {
     const src = fakeSources();
-    const r = await collectStatus(DIRS, src, NOW, { disk: false });
+    const r = await collectStatus(DIRS, src, NOW, { disk: false, outcomeOfExitCode });
     expect(r.disk).toBeUndefined();
     expect(r.counts).toBeUndefined();
     expect(src.walked).toBe(0);
@@ -104,7 +105,7 @@ describe('collectStatus', () => {
 
 describe('formatStatus', () => {
   it('prints aligned key/value lines', async () => {
-    const text = formatStatus(await collectStatus(DIRS, fakeSources(), NOW));
+    const text = formatStatus(await collectStatus(DIRS, fakeSources(), NOW, { outcomeOfExitCode }));
     const lines = text.trimEnd().split('\n');
     const valueColumn = (l: string): number => /^\S+(?: \S+)*\s{2,}/.exec(l)?.[0].length ?? -1;
     expect(new Set(lines.map(valueColumn)).size).toBe(1);
@@ -118,19 +119,19 @@ describe('formatStatus', () => {
   });
 
   it('says when no counts were kept yet', async () => {
-    const text = formatStatus(await collectStatus(DIRS, fakeSources({ counts: async () => undefined }), NOW));
+    const text = formatStatus(await collectStatus(DIRS, fakeSources({ counts: async () => undefined }), NOW, { outcomeOfExitCode }));
     expect(text).toMatch(/^modules\s+not counted yet .*status --walk/m);
   });
 
   it('flags inexact counts', async () => {
     const src = fakeSources({ counts: async () => ({ ...zeroCounts(), modules: 3, versions: 7, exact: false, open: false, updatedAt: 'x' }) });
-    expect(formatStatus(await collectStatus(DIRS, src, NOW))).toMatch(/^modules\s+3 \(INEXACT: .*status --walk recounts\)$/m);
+    expect(formatStatus(await collectStatus(DIRS, src, NOW, { outcomeOfExitCode }))).toMatch(/^modules\s+3 \(INEXACT: .*status --walk recounts\)$/m);
   });
 
   it('shows future-stamped entries held back and entries a full journal did not record', async () => {
     const future = { at: '2024-05-01T12:00:00.000Z', maxClockSkewMs: 600_000, count: 2, items: [{ module: 'example.com/p', version: 'v1.0.0', timestamp: '9999-12-31T23:59:59Z', raw: '{}' }] };
     const src = fakeSources({ future: async () => future, loadSummary: async () => ({ ...SUMMARY, future: 2, notRecorded: 3 }) });
-    const r = await collectStatus(DIRS, src, NOW);
+    const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.future).toEqual({ count: 2, seenAt: future.at, maxClockSkewSeconds: 600, first: future.items });
     expect(r.lastRun).toMatchObject({ future: 2, notRecorded: 3 });
     const text = formatStatus(r);
@@ -142,7 +143,7 @@ describe('formatStatus', () => {
 
   it('flags an unverified trusted head', async () => {
     const src = fakeSources({ trustedHead: async () => ({ name: 's', size: 1, hash: 'h', verified: false }) });
-    expect(formatStatus(await collectStatus(DIRS, src, NOW))).toMatch(/NOT VERIFIED/);
+    expect(formatStatus(await collectStatus(DIRS, src, NOW, { outcomeOfExitCode }))).toMatch(/NOT VERIFIED/);
   });
 });
 

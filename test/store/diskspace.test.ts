@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
-import { checkFreeSpace, freeSpace, parseByteSize } from '../../src/store/diskspace.js';
+import { checkFreeSpace, freeSpace } from '../../src/store/diskspace.js';
+import { parseByteSize } from '../../src/config/values.js';
 
 describe('checkFreeSpace', () => {
   it('returns the measured space when enough is free', async () => {

@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, exitCodeFor, isGomirrorError } from '../../src/errors.js';
+import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
+import { exitCodeOfError } from '../../src/cli/exit-codes.js';
 import { acquireLock, readLock } from '../../src/store/lock.js';
 import { readProcStat } from '../../src/store/proc.js';
 import { cliPath } from '../helpers/cli.js';
@@ -38,7 +39,7 @@ describe('acquireLock against another process', () => {
       expect(info?.startTicks).toBe((await readProcStat(holder.pid!))?.startTicks);
       const err = await lockError(dir);
       expect(isGomirrorError(err, ErrorCodes.LOCKED)).toBe(true);
-      expect(exitCodeFor(err)).toBe(4);
+      expect(exitCodeOfError(err)).toBe(4);
       expect(err.message).toContain(`pid ${holder.pid}`);
     } finally {
       holder.kill();

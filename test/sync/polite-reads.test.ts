@@ -14,6 +14,7 @@ import { runDryRun } from '../../src/sync/dry-run.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { startUpstream, type FakeUpstream, type UpstreamRequest } from '../upstream/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 
 const logger = createLogger('silent', 'json');
 const roots: string[] = [];
@@ -64,7 +65,7 @@ describe('polite bulk reads and User-Agent', () => {
     const v = up.versions()[2]!;
     up.uncache(v.path, v.version);
     const cfg = config(dest, 'cached-only');
-    const first = await runSync(cfg, { logger });
+    const first = await runSync(cfg, { exitCodeOf, logger });
     expect(first.summary.exitCode).toBe(1);
     expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_NOT_FOUND' })]);
     expect(first.summary.failures[0]!.message).toMatch(/not cached/);
@@ -75,7 +76,7 @@ describe('polite bulk reads and User-Agent', () => {
     expect(new Set(up.requests.map((r) => r.headers['user-agent']))).toEqual(new Set([`gomirror/${version} (+${CONTACT})`]));
 
     up.resetRequests();
-    const second = await runSync(cfg, { logger });
+    const second = await runSync(cfg, { exitCodeOf, logger });
     expect(second.summary.exitCode).toBe(0);
     expect(second.summary.published).toBe(1);
     expect(up.requests.filter(isModuleFile).map((r) => r.path)).toContain(`/proxy/${fileOf(v)}`);
@@ -86,7 +87,7 @@ describe('polite bulk reads and User-Agent', () => {
     const dest = await newDest();
     const v = up.versions()[3]!;
     up.uncache(v.path, v.version);
-    const first = await runSync(config(dest, 'header'), { logger });
+    const first = await runSync(config(dest, 'header'), { exitCodeOf, logger });
     expect(first.summary.exitCode).toBe(1);
     expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, code: 'GOMIRROR_NOT_FOUND' })]);
     const files = up.requests.filter(isModuleFile);
@@ -100,7 +101,7 @@ describe('polite bulk reads and User-Agent', () => {
     const v = up.versions()[1]!;
     up.uncache(v.path, v.version);
     const cfg = config(dest, 'cached-only', { module: `${v.path}@${v.version}` });
-    const r = await runSync(cfg, { logger });
+    const r = await runSync(cfg, { exitCodeOf, logger });
     expect(r.summary.exitCode).toBe(0);
     const files = up.requests.filter(isModuleFile);
     expect(files).toHaveLength(3);

@@ -52,7 +52,7 @@ describe('progressLine', () => {
 
 describe('formatRunSummary', () => {
   const ok: RunOutcome = {
-    exitCode: 0,
+    outcome: 'ok' as const,
     durationMs: 4000,
     finishedAt: '2026-01-03T00:00:00Z',
     published: 20,
@@ -73,7 +73,7 @@ describe('formatRunSummary', () => {
 
   it('failures: the first five reasons, and what to do next', () => {
     const failures = Array.from({ length: 7 }, (_, i) => ({ module: `m${i}`, version: 'v1.0.0', code: 'GOMIRROR_HTTP', message: `HTTP 503 #${i}` }));
-    const text = formatRunSummary({ ...ok, exitCode: 1, failed: 7, failures });
+    const text = formatRunSummary({ ...ok, outcome: 'failed' as const, failed: 7, failures });
     expect(text).toMatch(/^finished with problems: published 20, failed 7/);
     expect(text).toContain('failures (first 5 of 7):\n  m0@v1.0.0: HTTP 503 #0 [GOMIRROR_HTTP]\n');
     expect(text).toContain('  m4@v1.0.0');
@@ -82,6 +82,6 @@ describe('formatRunSummary', () => {
   });
 
   it('a security stop says so', () => {
-    expect(formatRunSummary({ ...ok, exitCode: 3 })).toMatch(/^STOPPED: [\s\S]*\nnext: a SECURITY error stopped the run/);
+    expect(formatRunSummary({ ...ok, outcome: 'security' as const })).toMatch(/^STOPPED: [\s\S]*\nnext: a SECURITY error stopped the run/);
   });
 });

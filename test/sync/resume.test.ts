@@ -14,6 +14,7 @@ import { MEMORY_BUDGET } from '../../src/sync/context.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -42,7 +43,7 @@ describe('sync resumes a cut zip with Range', () => {
     up.inject(v.path, v.version, 'zip', { kind: 'truncate', times: 1 });
     const dest = path.join(root, 'tree');
     const cfg = parseSyncConfig({ dest, index: up.indexUrl, upstream: up.proxyUrl, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, 'min-free-space': '0' }, false);
-    const r = await runSync(cfg, { logger: createLogger('silent', 'json') });
+    const r = await runSync(cfg, { exitCodeOf, logger: createLogger('silent', 'json') });
     expect(r.summary.exitCode).toBe(0);
 
     const zipPath = `/proxy/${escapePath(v.path)}/@v/${escapeVersion(v.version)}.zip`;

@@ -13,6 +13,7 @@ import { runSync } from '../../src/sync/run-sync.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -70,7 +71,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     const now = () => clock;
     const cfg = config(up, dest);
 
-    const first = await runSync(cfg, { logger, now });
+    const first = await runSync(cfg, { exitCodeOf, logger, now });
     expect(first.error).toBeUndefined();
     expect(first.summary.exitCode).toBe(1);
     expect(first.summary.failed).toBe(1);
@@ -91,7 +92,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     clock += 60_000;
     up.inject(v.path, v.version, 'lookup', { kind: 'status', status: 410, times: 1, body: 'gone\n' });
     up.resetRequests();
-    const retried = await runSync(cfg, { logger, now });
+    const retried = await runSync(cfg, { exitCodeOf, logger, now });
     expect(retried.summary.exitCode).toBe(1);
     expect(retried.summary.failures).toEqual([expect.objectContaining({ module: v.path, code: 'GOMIRROR_GONE' })]);
     expect(up.requests.filter((r) => r.path.startsWith('/sumdb/lookup/') && r.status === 410)).toHaveLength(1);
@@ -101,7 +102,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     expect(await collect(state.skipped())).toEqual([]);
 
     clock += 20 * 60_000;
-    const second = await runSync(cfg, { logger, now });
+    const second = await runSync(cfg, { exitCodeOf, logger, now });
     expect(second.summary.exitCode).toBe(0);
     expect(second.summary.published).toBe(1);
     expect(await published(dest, v)).toBe(true);
@@ -122,7 +123,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     const codes: number[] = [];
     // Runs every 12 hours: the version is retried (due each time once the backoff has passed) until 3 days have gone by.
     for (let run = 0; run < 6; run++) {
-      const r = await runSync(cfg, { logger, now });
+      const r = await runSync(cfg, { exitCodeOf, logger, now });
       codes.push(r.summary.exitCode);
       expect(await collect(state.skipped()), `run ${run}`).toEqual([]);
       const [entry] = await collect(state.retries());
@@ -131,7 +132,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     }
     expect(codes).toEqual([1, 1, 1, 1, 1, 1]);
     expect(clock - start).toBe(3 * DAY);
-    const last = await runSync(cfg, { logger, now });
+    const last = await runSync(cfg, { exitCodeOf, logger, now });
     expect(last.summary.exitCode).toBe(1);
     expect(last.summary.skipped).toBe(1);
     expect(await collect(state.retries())).toEqual([]);
@@ -150,7 +151,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     // Given up: later runs leave it alone and exit 0.
     clock += DAY;
     up.resetRequests();
-    const after = await runSync(cfg, { logger, now });
+    const after = await runSync(cfg, { exitCodeOf, logger, now });
     expect(after.summary.exitCode).toBe(0);
     expect(up.requests.filter((r) => r.path.includes(escapePath(v.path)))).toEqual([]);
   });
@@ -161,7 +162,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 10 });
     const cfg = config(up, dest, { 'request-deadline': '1s', 'min-download-rate': '64K' });
     const started = Date.now();
-    const first = await runSync(cfg, { logger });
+    const first = await runSync(cfg, { exitCodeOf, logger });
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(first.summary.exitCode).toBe(1);
     expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_TIMEOUT' })]);
@@ -170,7 +171,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     const state = new StateStore(cfg.state);
     expect(await collect(state.retries())).toEqual([expect.objectContaining({ module: v.path, version: v.version, lastError: expect.objectContaining({ code: 'GOMIRROR_TIMEOUT' }) })]);
     up.clearFaults();
-    const second = await runSync(cfg, { logger });
+    const second = await runSync(cfg, { exitCodeOf, logger });
     expect(second.summary.exitCode).toBe(0);
     expect(await published(dest, v)).toBe(true);
   });

@@ -3,6 +3,7 @@
  * is proven offline, damage reaches `emit` and the outcome, repair restores
  * the clean tree, and a state without a trusted head stops the run.
  */
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +29,7 @@ function config(extra: Partial<VerifyConfig> = {}): VerifyConfig {
 
 async function verify(extra: Partial<VerifyConfig> = {}): Promise<{ events: VerifyEvent[]; outcome: Awaited<ReturnType<typeof runVerify>> }> {
   const events: VerifyEvent[] = [];
-  const outcome = await runVerify(config(extra), { logger, emit: (e) => events.push(e) });
+  const outcome = await runVerify(config(extra), { logger, emit: (e) => events.push(e), exitCodeOf });
   return { events, outcome };
 }
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
   base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-run-verify-'));
   const raw = { dest: path.join(base, 'tree'), index: up.indexUrl, upstream: up.proxyUrl, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, 'min-free-space': '0' };
   cfg = parseSyncConfig(raw, false);
-  const r = await runSync(cfg, { logger });
+  const r = await runSync(cfg, { logger, exitCodeOf });
   expect(r.error).toBeUndefined();
   expect(r.summary.published).toBe(up.versions().length);
 }, 120_000);
@@ -81,7 +82,7 @@ describe('runVerify', () => {
   it('stops before checking anything when the state holds no trusted head', async () => {
     const other = parseSyncConfig({ dest: cfg.dest, state: path.join(base, 'empty-state'), sumdb: `${up.sumdbKey} ${up.sumdbUrl}` }, false);
     const events: VerifyEvent[] = [];
-    const run = runVerify({ ...config(), tree: other }, { logger, emit: (e) => events.push(e) });
+    const run = runVerify({ ...config(), tree: other }, { logger, emit: (e) => events.push(e), exitCodeOf });
     await expect(run).rejects.toMatchObject({ code: ErrorCodes.CONFIG });
     expect(events).toEqual([]);
   });
