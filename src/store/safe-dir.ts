@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError } from './atomic.js';
+import { TREE_DIR_MODE } from './modes.js';
 
 function unsafe(root: string, p: string, what: string): GomirrorError {
   const rel = nodePath.relative(root, p).split(nodePath.sep).join('/');
@@ -20,6 +21,18 @@ function unsafe(root: string, p: string, what: string): GomirrorError {
     op: 'store.dir',
     detail: { root, path: rel },
   });
+}
+
+/** mkdir -p with every directory it creates 0755, whatever the umask. */
+function mkdirs(dir: string): void {
+  const parent = nodePath.dirname(dir);
+  if (parent !== dir && !fs.existsSync(parent)) mkdirs(parent);
+  try {
+    fs.mkdirSync(dir, TREE_DIR_MODE);
+    fs.chmodSync(dir, TREE_DIR_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 function lstatOrUndefined(p: string): fs.Stats | undefined {
@@ -37,14 +50,15 @@ export function ensureTreeDir(root: string, dir: string): Promise<void> {
     const rel = nodePath.relative(root, dir);
     if (rel === '') return Promise.resolve();
     if (rel.startsWith('..') || nodePath.isAbsolute(rel)) throw unsafe(root, dir, 'is not');
-    if (!fs.existsSync(root)) fs.mkdirSync(root, { recursive: true }); // the root (and above it) is the operator's
+    if (!fs.existsSync(root)) mkdirs(root); // the root (and above it) is the operator's: created 0755 when missing
     let cur = root;
     for (const name of rel.split(nodePath.sep)) {
       cur = nodePath.join(cur, name);
       let st = lstatOrUndefined(cur);
       if (st === undefined) {
         try {
-          fs.mkdirSync(cur);
+          fs.mkdirSync(cur, TREE_DIR_MODE);
+          fs.chmodSync(cur, TREE_DIR_MODE); // whatever the umask
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, 'store.dir', `cannot create directory ${cur}`, { dir: cur });
         }
