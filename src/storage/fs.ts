@@ -7,6 +7,7 @@
  * become durable at `barrier` (one fsync per directory touched since the
  * last barrier, see dir-sync.ts).
  */
+import * as fsSync from 'node:fs';
 import { constants, promises as fs, type Dir } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
@@ -88,24 +89,39 @@ export class FsTreeStorage implements TreeStorage {
     return this.dirs.flush();
   }
 
+  /** Synchronous like fsx.ts (small files, local disk): open without following links, check it is a regular file below no link, read. */
   async get(key: string): Promise<Buffer> {
-    const s = await this.stream(key);
-    const chunks: Buffer[] = [];
+    const file = this.pathOf(key);
+    let fd: number;
     try {
-      for await (const c of s.body) chunks.push(c as Buffer);
+      this.checkReal(key, file);
+      fd = fsSync.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
-      throw ioError(err, 'storage.get', `cannot read ${this.pathOf(key)}`, { key });
+      if (isMissing(err)) throw notFound(key, err);
+      throw ioError(err, 'storage.get', `cannot open ${file}`, { key });
     }
-    return Buffer.concat(chunks, s.size);
+    try {
+      if (!fsSync.fstatSync(fd).isFile()) throw notFound(key);
+      return fsSync.readFileSync(fd);
+    } catch (err) {
+      throw ioError(err, 'storage.get', `cannot read ${file}`, { key });
+    } finally {
+      fsSync.closeSync(fd);
+    }
+  }
+
+  /** UNSAFE_PATH when file is reached through a symlink below the root (the root itself may be one). */
+  private checkReal(key: string, file: string): void {
+    const real = fsSync.realpathSync.native(file);
+    this.realRoot ??= fsSync.realpathSync.native(this.root);
+    if (real !== nodePath.join(this.realRoot, ...key.split('/'))) throw unsafe(this.root, key);
   }
 
   async stream(key: string): Promise<ObjectStream> {
     const file = this.pathOf(key);
     let handle: fs.FileHandle;
     try {
-      const real = await fs.realpath(file);
-      this.realRoot ??= await fs.realpath(this.root); // the root itself may be a link (the operator's choice)
-      if (real !== nodePath.join(this.realRoot, ...key.split('/'))) throw unsafe(this.root, key);
+      this.checkReal(key, file);
       handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
       if (isMissing(err)) throw notFound(key, err);
@@ -124,8 +140,8 @@ export class FsTreeStorage implements TreeStorage {
   async stat(key: string): Promise<ObjectStat | undefined> {
     const file = this.pathOf(key);
     try {
-      const st = await fs.lstat(file);
-      return st.isFile() ? { key, size: st.size, mtime: st.mtime } : undefined;
+      const st = fsSync.lstatSync(file, { throwIfNoEntry: false }); // synchronous: see fsx.ts
+      return st?.isFile() === true ? { key, size: st.size, mtime: st.mtime } : undefined;
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw ioError(err, 'storage.stat', `cannot stat ${file}`, { key });
@@ -141,7 +157,15 @@ export class FsTreeStorage implements TreeStorage {
     const pageSize = Math.max(1, opts.pageSize ?? 1000);
     const slash = prefix.lastIndexOf('/');
     const base = slash < 0 ? '' : prefix.slice(0, slash);
-    yield* pages(walk(this.root, base, prefix), pageSize);
+    yield* pages(walk(this.root, base, prefix, true), pageSize);
+  }
+
+  async *listKeys(prefix: string, opts: ListOptions = {}): AsyncGenerator<string[]> {
+    checkPrefix(prefix);
+    const pageSize = Math.max(1, opts.pageSize ?? 1000);
+    const slash = prefix.lastIndexOf('/');
+    const base = slash < 0 ? '' : prefix.slice(0, slash);
+    for await (const page of pages(walk(this.root, base, prefix, false), pageSize)) yield page.map((s) => s.key);
   }
 
   async remove(key: string): Promise<boolean> {
@@ -149,6 +173,7 @@ export class FsTreeStorage implements TreeStorage {
     try {
       const st = await fs.lstat(file);
       if (!st.isFile()) return false;
+      await ensureTreeDir(this.root, nodePath.dirname(file)); // never through a symlink planted in the tree
       await fs.rm(file);
     } catch (err) {
       if (isMissing(err)) return false;
@@ -191,9 +216,9 @@ function unsafe(root: string, key: string): GomirrorError {
 /**
  * Regular files under `<root>/<base>` whose keys start with prefix, depth
  * first through one open directory per level; hidden names and symlinks
- * are skipped.
+ * are skipped. Without withStat, size and mtime are placeholders (-1, epoch).
  */
-async function* walk(root: string, base: string, prefix: string): AsyncGenerator<ObjectStat> {
+async function* walk(root: string, base: string, prefix: string, withStat: boolean): AsyncGenerator<ObjectStat> {
   let dir: Dir;
   try {
     dir = await fs.opendir(nodePath.join(root, ...(base === '' ? [] : base.split('/'))), { bufferSize: 64 });
@@ -206,8 +231,12 @@ async function* walk(root: string, base: string, prefix: string): AsyncGenerator
       if (entry.name.startsWith('.')) continue;
       const key = base === '' ? entry.name : `${base}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(root, key, prefix);
+        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(root, key, prefix, withStat);
       } else if (entry.isFile() && key.startsWith(prefix)) {
+        if (!withStat) {
+          yield { key, size: -1, mtime: new Date(0) };
+          continue;
+        }
         const st = await fs.lstat(nodePath.join(root, ...key.split('/'))).catch(() => undefined);
         if (st?.isFile() === true) yield { key, size: st.size, mtime: st.mtime };
       }

@@ -82,6 +82,9 @@ export interface TreeStorage {
    */
   list(prefix: string, opts?: ListOptions): AsyncIterable<ObjectStat[]>;
 
+  /** The keys `list` would give, in pages, where a backend can skip fetching sizes (a directory listing without a stat per file). */
+  listKeys(prefix: string, opts?: ListOptions): AsyncIterable<string[]>;
+
   /** Removes the object; false when there was none. */
   remove(key: string): Promise<boolean>;
 

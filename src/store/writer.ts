@@ -5,18 +5,14 @@
  * regenerates the module's `@v/list` and `@latest` from what is on disk.
  * It never writes through a symlink planted in the tree (safe-dir.ts).
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isPseudoVersion, sortReleasedVersions, compareSemver, unescapeVersion } from '../module/index.js';
 import { checkInfo, type InfoDoc } from '../verify/info.js';
 import { assertVerified, type Verified } from '../verify/verified.js';
-import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
-import { DirSyncGroup } from './dir-sync.js';
-import { exists, readdir, readFile } from './fsx.js';
-import { ensureTreeDir } from './safe-dir.js';
+import { FsTreeStorage } from '../storage/fs.js';
+import { latestKey, listKey, moduleKey, versionKey } from '../storage/keys.js';
+import type { StagedPut, TreeStorage } from '../storage/storage.js';
 import { bytesPayload, type Payload } from './payload.js';
-import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
 
 export type { InfoDoc } from '../verify/info.js';
 
@@ -52,20 +48,21 @@ const INDEX_REWRITES_AT_ONCE = 16;
  */
 export class TreeWriter {
   private readonly indexJobs = new Map<string, IndexJobs>();
-  private readonly dirs = new DirSyncGroup();
   private touched = new Set<string>();
   private checkpoints: Promise<void> = Promise.resolve();
 
+  /** Writes the tree in `storage` (by default the directory root, with temp files in tmpDir). */
   constructor(
     readonly root: string,
-    private readonly tmpDir: string,
+    tmpDir: string,
+    readonly storage: TreeStorage = new FsTreeStorage(root, tmpDir),
   ) {}
 
   /** True when module@version is complete in the tree (.info present, and .zip when wanted). */
   async isPublished(module: string, version: string, withZip: boolean): Promise<boolean> {
-    const info = await exists(versionFile(this.root, module, version, 'info'));
-    if (!info || !(await exists(versionFile(this.root, module, version, 'mod')))) return false;
-    return !withZip || exists(versionFile(this.root, module, version, 'zip'));
+    const info = await this.storage.exists(versionKey(module, version, 'info'));
+    if (!info || !(await this.storage.exists(versionKey(module, version, 'mod')))) return false;
+    return !withZip || this.storage.exists(versionKey(module, version, 'zip'));
   }
 
   /**
@@ -79,36 +76,26 @@ export class TreeWriter {
   async publishVersion(v: Verified, info: InfoDoc, beforeRename?: () => Promise<void>): Promise<void> {
     assertVerified(v);
     checkInfo(info.bytes, v.module, v.version, 'store.publish');
-    const file = (ext: 'zip' | 'mod' | 'info'): string => versionFile(this.root, v.module, v.version, ext);
-    const written: string[] = [];
-    const durable = async (p: Payload, hint: string): Promise<string> => {
-      if (p.kind === 'file') {
-        await syncTempFile(p.path);
-        return p.path;
-      }
-      const temp = await writeTempFile(this.tmpDir, hint, p.data);
-      written.push(temp);
-      return temp;
+    const key = (ext: 'zip' | 'mod' | 'info'): string => versionKey(v.module, v.version, ext);
+    const staged: StagedPut[] = [];
+    const stage = async (p: Payload, k: string): Promise<StagedPut> => {
+      const s = await this.storage.stage(k, p);
+      staged.push(s);
+      return s;
     };
     try {
-      // allSettled: every temp written is known (and removed) before a failure is thrown.
-      const [zip, mod, infoTemp] = valuesOf(
+      // allSettled: every staged put is known (and discarded) before a failure is thrown.
+      const [zip, mod, infoPut] = valuesOf(
         await Promise.allSettled([
-          v.zip === undefined ? undefined : durable(v.zip, `${v.version}.zip`),
-          durable(v.mod, `${v.version}.mod`),
-          durable(bytesPayload(info.bytes), `${v.version}.info`),
+          v.zip === undefined ? undefined : stage(v.zip, key('zip')),
+          stage(v.mod, key('mod')),
+          stage(bytesPayload(info.bytes), key('info')),
           beforeRename?.(),
         ] as const),
       );
-      await ensureTreeDir(this.root, path.dirname(file('info'))); // never through a symlink planted in the tree
-      const dirs = await publishFiles([
-        ...(zip === undefined ? [] : [{ temp: zip, target: file('zip') }]),
-        { temp: mod, target: file('mod') },
-        { temp: infoTemp, target: file('info') },
-      ]);
-      for (const d of dirs) this.dirs.add(d);
+      await this.storage.commit([...(zip === undefined ? [] : [zip]), mod, infoPut]);
     } catch (err) {
-      await Promise.all(written.map((t) => fs.rm(t, { force: true }).catch(() => undefined)));
+      await this.storage.discard(staged);
       throw err;
     }
   }
@@ -134,7 +121,7 @@ export class TreeWriter {
         for (const m of modules) this.touched.add(m);
         throw err;
       }
-      await this.dirs.flush();
+      await this.storage.barrier();
     };
     const next = this.checkpoints.then(run, run);
     this.checkpoints = next.catch(() => undefined);
@@ -167,13 +154,10 @@ export class TreeWriter {
 
   /** Versions that are complete (info + mod + zip) in the module's @v directory. */
   async completeVersions(module: string): Promise<string[]> {
-    const dir = path.join(moduleDir(this.root, module), '@v');
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
+    const prefix = `${moduleKey(module)}/@v/`;
+    const names: string[] = [];
+    for await (const page of this.storage.listKeys(prefix)) {
+      for (const k of page) if (!k.includes('/', prefix.length)) names.push(k.slice(prefix.length));
     }
     const have = new Set(names);
     const out: string[] = [];
@@ -194,25 +178,22 @@ export class TreeWriter {
     const versions = await this.completeVersions(module);
     const released = sortReleasedVersions(versions);
     const list = released.map((v) => `${v}\n`).join('');
-    await this.writeIfChanged(listFile(this.root, module), Buffer.from(list));
-    const latestPath = latestFile(this.root, module);
+    await this.writeIfChanged(listKey(module), Buffer.from(list));
+    const latest = latestKey(module);
     const pseudo = versions.filter((v) => isPseudoVersion(v)).sort(compareSemver);
     const newest = pseudo[pseudo.length - 1];
     if (released.length === 0 && newest !== undefined) {
-      const info = await readFile(versionFile(this.root, module, newest, 'info'));
-      await this.writeIfChanged(latestPath, info);
-    } else if (released.length > 0 && (await exists(latestPath))) {
-      await ensureTreeDir(this.root, path.dirname(latestPath));
-      await fs.rm(latestPath, { force: true });
-      this.dirs.add(path.dirname(latestPath));
+      const info = await this.storage.get(versionKey(module, newest, 'info'));
+      await this.writeIfChanged(latest, info);
+    } else if (released.length > 0) {
+      await this.storage.remove(latest);
     }
   }
 
-  /** Rewrites target atomically unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
-  private async writeIfChanged(target: string, data: Buffer): Promise<void> {
-    await ensureTreeDir(this.root, path.dirname(target));
-    const current = await readFile(target).catch(() => undefined);
+  /** Rewrites key whole unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
+  private async writeIfChanged(key: string, data: Buffer): Promise<void> {
+    const current = await this.storage.get(key).catch(() => undefined);
     if (current !== undefined && current.equals(data)) return;
-    this.dirs.add(await replaceFile(target, data, this.tmpDir));
+    await this.storage.put(key, bytesPayload(data));
   }
 }

@@ -152,6 +152,14 @@ export function storageConformance(name: string, make: () => Promise<Conformance
       expect(all.pageSizes.every((n) => n >= 1 && n <= 50)).toBe(true);
       expect(all.pageSizes.length).toBeGreaterThanOrEqual(Math.ceil(keys.length / 50));
 
+      const keyPages: string[][] = [];
+      for await (const page of s.listKeys('', { pageSize: 50 })) keyPages.push(page);
+      expect(keyPages.flat().sort()).toEqual([...keys].sort());
+      expect(keyPages.every((p) => p.length >= 1 && p.length <= 50)).toBe(true);
+      const m5: string[] = [];
+      for await (const page of s.listKeys('example.com/mod5/@v/', { pageSize: 4 })) m5.push(...page);
+      expect(m5.sort()).toEqual(keys.filter((k) => k.startsWith('example.com/mod5/@v/')).sort());
+
       const mod3 = await collect(s.list('example.com/mod3/', { pageSize: 7 }));
       expect(mod3.keys).toEqual(keys.filter((k) => k.startsWith('example.com/mod3/')).sort());
       expect(mod3.pageSizes.every((n) => n <= 7)).toBe(true);
