@@ -39,10 +39,10 @@ export class FsTreeStorage implements TreeStorage {
   private realRoot: string | undefined;
   readonly location: string;
 
-  /** root: the tree; tmpDir: where puts write their temp files (on root's filesystem, not served). */
+  /** root: the tree; tmpDir: where puts write their temp files (on root's filesystem, not served); without it, putting bytes is an IO error (a tree opened for reading). */
   constructor(
     readonly root: string,
-    private readonly tmpDir: string,
+    private readonly tmpDir?: string,
   ) {
     this.location = root;
   }
@@ -68,6 +68,9 @@ export class FsTreeStorage implements TreeStorage {
       await syncTempFile(source.path);
       const staged: FsStaged = { key, temp: source.path, owned: false };
       return staged;
+    }
+    if (this.tmpDir === undefined) {
+      throw new GomirrorError(ErrorCodes.IO, `cannot write ${target}: the tree ${this.root} is open for reading only`, { op: 'storage.put', detail: { key } });
     }
     const temp = await writeTempFile(this.tmpDir, nodePath.basename(target), source.data);
     const staged: FsStaged = { key, temp, owned: true };
@@ -130,7 +133,8 @@ export class FsTreeStorage implements TreeStorage {
     try {
       const st = await handle.stat();
       if (!st.isFile()) throw notFound(key);
-      return { key, size: st.size, mtime: st.mtime, body: handle.createReadStream({ start: 0 }) };
+      const body = handle.createReadStream(st.size > 0 ? { start: 0, end: st.size - 1 } : { start: 0 });
+      return { key, size: st.size, mtime: st.mtime, body };
     } catch (err) {
       await handle.close().catch(() => undefined);
       throw ioError(err, 'storage.get', `cannot read ${file}`, { key });
@@ -203,6 +207,17 @@ export class FsTreeStorage implements TreeStorage {
     } catch (err) {
       throw ioError(err, 'verify.quarantine', `cannot move ${from} to ${to}`, { file: key });
     }
+  }
+}
+
+/** The tree at root for reading (serve, status, verify, export): its real path, which must be a directory; IO error otherwise. */
+export async function openFsTree(root: string, tmpDir?: string): Promise<FsTreeStorage> {
+  try {
+    const real = await fs.realpath(nodePath.resolve(root));
+    if (!(await fs.stat(real)).isDirectory()) throw new Error('not a directory');
+    return new FsTreeStorage(real, tmpDir);
+  } catch (err) {
+    throw ioError(err, 'storage.open', `cannot open the tree ${root}`, { root });
   }
 }
 
