@@ -18,6 +18,7 @@ import { parseSyncConfig, type RawOptions, type SyncConfig } from '../config/con
 import { Fetcher } from '../fetch/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { offlineClientsNote, readPublishedHead } from '../ops/published-head.js';
+import { FsTreeStorage } from '../storage/fs.js';
 import type { TrustedHeadInfo } from '../ops/trusted-head.js';
 import { removeStaleTemps } from '../store/atomic.js';
 import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
@@ -146,7 +147,7 @@ export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream
       ...(w.repairer && { repairer: w.repairer }),
       emit: (e) => out.write(formatEvent(e, json)),
     });
-    const head = await readPublishedHead(cfg.dest, cfg.sumdb);
+    const head = await readPublishedHead(new FsTreeStorage(cfg.dest), cfg.sumdb);
     out.write(json ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n` : formatSummary(summary, false) + formatPublishedHead(head));
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
     process.exitCode = summary.exitCode;

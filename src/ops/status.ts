@@ -18,6 +18,7 @@ import {
   type UpstreamHealthRecord,
 } from '../store/state.js';
 import { formatDuration } from './duration.js';
+import { FsTreeStorage } from '../storage/fs.js';
 import { offlineClientsNote, readPublishedHead } from './published-head.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
 import { treeUsage, type TreeUsage } from './tree-usage.js';
@@ -266,6 +267,7 @@ export function formatStatus(r: StatusReport): string {
 /** The real sources: the state directory, the trusted-head store and a walk of the tree. */
 export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: SumdbSpec): StatusSources {
   const state = new StateStore(dirs.state);
+  const tree = new FsTreeStorage(dirs.dest);
   return {
     loadCursor: () => state.loadCursor(),
     loadSummary: () => state.loadSummary(),
@@ -273,8 +275,8 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     skipped: () => state.skipped(),
     future: () => state.loadFuture(),
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
-    publishedHead: () => readPublishedHead(dirs.dest, sumdb),
-    usage: () => treeUsage(dirs.dest),
+    publishedHead: () => readPublishedHead(tree, sumdb),
+    usage: () => treeUsage(tree),
     settings: () => state.loadSettings(),
     upstreamHealth: () => state.loadUpstreamHealth(),
   };

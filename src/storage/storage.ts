@@ -77,8 +77,10 @@ export interface TreeStorage {
 
   /**
    * Every object whose key starts with `prefix` ('' for all), each once, in
-   * pages of at most `pageSize` stats, in no particular order; memory stays
-   * bounded by the page size and the key depth, never by the tree's size.
+   * pages of at most `pageSize` stats. Order is unspecified except that the
+   * keys under any prefix ending in '/' come together (depth first on a
+   * filesystem, sorted in a bucket). Memory stays bounded by the page size
+   * and the key depth, never by the tree's size.
    */
   list(prefix: string, opts?: ListOptions): AsyncIterable<ObjectStat[]>;
 

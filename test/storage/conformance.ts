@@ -147,6 +147,15 @@ export function storageConformance(name: string, make: () => Promise<Conformance
       keys.push('example.org/x/@latest', 'sumdb/sum.example/latest', 'sumdb/sum.example/tile/8/0/000');
       for (let i = 0; i < keys.length; i += 32) await Promise.all(keys.slice(i, i + 32).map((k) => s.put(k, bytes(k))));
 
+      // Keys under one directory-like prefix come together.
+      const order: string[] = [];
+      for await (const page of s.list('', { pageSize: 13 })) order.push(...page.map((o) => o.key));
+      const dirs = order.map((k) => k.slice(0, k.lastIndexOf('/') + 1));
+      for (const d of new Set(dirs)) {
+        const at = order.flatMap((k, i) => (k.startsWith(d) ? [i] : []));
+        expect(at[at.length - 1]! - at[0]! + 1, d).toBe(at.length);
+      }
+
       const all = await collect(s.list('', { pageSize: 50 }));
       expect(all.keys).toEqual([...keys].sort());
       expect(all.pageSizes.every((n) => n >= 1 && n <= 50)).toBe(true);
