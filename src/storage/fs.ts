@@ -161,6 +161,7 @@ export class FsTreeStorage implements TreeStorage {
     const pageSize = Math.max(1, opts.pageSize ?? 1000);
     const slash = prefix.lastIndexOf('/');
     const base = slash < 0 ? '' : prefix.slice(0, slash);
+    if (!realDirs(this.root, base)) return;
     yield* pages(walk(this.root, base, prefix, true), pageSize);
   }
 
@@ -169,6 +170,7 @@ export class FsTreeStorage implements TreeStorage {
     const pageSize = Math.max(1, opts.pageSize ?? 1000);
     const slash = prefix.lastIndexOf('/');
     const base = slash < 0 ? '' : prefix.slice(0, slash);
+    if (!realDirs(this.root, base)) return;
     for await (const page of pages(walk(this.root, base, prefix, false), pageSize)) yield page.map((s) => s.key);
   }
 
@@ -226,6 +228,17 @@ function unsafe(root: string, key: string): GomirrorError {
     op: 'storage.get',
     detail: { root, path: key },
   });
+}
+
+/** True when every component of base (below root) is a real directory: keys below a symlink or a file are not objects. */
+function realDirs(root: string, base: string): boolean {
+  let cur = root;
+  for (const name of base === '' ? [] : base.split('/')) {
+    cur = nodePath.join(cur, name);
+    const st = fsSync.lstatSync(cur, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) return false;
+  }
+  return true;
 }
 
 /**

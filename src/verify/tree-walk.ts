@@ -78,14 +78,3 @@ export async function readVersionDir(moduleDir: string, onLink: (name: string) =
     throw err;
   }
 }
-
-/** Yields every regular file under dir (relative paths with `/`), streaming and depth first; nothing when dir is missing. */
-export async function* walkFiles(dir: string, rel = ''): AsyncGenerator<string> {
-  const handle = await openDir(rel === '' ? dir : nodePath.join(dir, ...rel.split('/')));
-  if (handle === undefined) return;
-  for await (const e of handle) {
-    const child = rel === '' ? e.name : `${rel}/${e.name}`;
-    if (e.isDirectory()) yield* walkFiles(dir, child);
-    else if (e.isFile()) yield child;
-  }
-}

@@ -63,6 +63,10 @@ describe('FsTreeStorage: filesystem guarantees', () => {
     const keys: string[] = [];
     for await (const p of storage.list('')) keys.push(...p.map((s) => s.key));
     expect(keys).toEqual([]);
+    // Listing a prefix below the link does not follow it either.
+    for await (const p of storage.list('m/@v/')) keys.push(...p.map((s) => s.key));
+    for await (const p of storage.listKeys('m/@v/')) keys.push(...p);
+    expect(keys).toEqual([]);
     await rm(dir, { recursive: true, force: true });
   });
 
