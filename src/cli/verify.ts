@@ -20,7 +20,7 @@ import { createLogger, type Logger } from '../log.js';
 import { offlineClientsNote, readPublishedHead } from '../ops/published-head.js';
 import { FsTreeStorage } from '../storage/fs.js';
 import type { TrustedHeadInfo } from '../ops/trusted-head.js';
-import { removeStaleTemps } from '../store/atomic.js';
+import { removeStaleTemps } from '../storage/atomic.js';
 import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { TreeWriter } from '../store/writer.js';

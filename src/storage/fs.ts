@@ -11,9 +11,9 @@ import * as fsSync from 'node:fs';
 import { constants, promises as fs, type Dir } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { ioError, publishFiles, syncTempFile, writeTempFile } from '../store/atomic.js';
-import { DirSyncGroup } from '../store/dir-sync.js';
-import { ensureTreeDir } from '../store/safe-dir.js';
+import { ioError, publishFiles, syncTempFile, writeTempFile } from './atomic.js';
+import { DirSyncGroup } from './dir-sync.js';
+import { ensureTreeDir } from './safe-dir.js';
 import { checkKey, checkPrefix } from './keys.js';
 import type { ListOptions, ObjectStat, ObjectStream, PutOptions, PutSource, StagedPut, TreeStorage } from './storage.js';
 

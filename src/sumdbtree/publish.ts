@@ -9,8 +9,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { writeFileAtomic } from '../store/atomic.js';
-import { STATE_FILE_MODE } from '../store/modes.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { STATE_FILE_MODE } from '../storage/modes.js';
 import { FsTreeStorage } from '../storage/fs.js';
 import type { TreeStorage } from '../storage/storage.js';
 import {

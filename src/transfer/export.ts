@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ioError, removeStaleTemps, tempPath } from '../store/atomic.js';
+import { ioError, removeStaleTemps, tempPath } from '../storage/atomic.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { openTreeNote, parseVerifierKey } from '../sumdb/index.js';

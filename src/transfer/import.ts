@@ -23,7 +23,7 @@ import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { escapePath, escapeVersion } from '../module/index.js';
-import { ioError, removeStaleTemps, tempPath, writeTempFile } from '../store/atomic.js';
+import { ioError, removeStaleTemps, tempPath, writeTempFile } from '../storage/atomic.js';
 import { filePayload } from '../store/payload.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';

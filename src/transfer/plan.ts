@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ioError } from '../store/atomic.js';
+import { ioError } from '../storage/atomic.js';
 import { lookupFile } from '../sumdbtree/layout.js';
 import { classifyTreePath, comparePaths, storedPathFor } from './paths.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
-import { publishFiles, removeStaleTemps, syncTempFile, tempPath, writeFileAtomic, writeTempFile } from '../../src/store/atomic.js';
+import { publishFiles, removeStaleTemps, syncTempFile, tempPath, writeFileAtomic, writeTempFile } from '../../src/storage/atomic.js';
 
 let dir: string;
 let tmp: string;
