@@ -6,7 +6,7 @@
  */
 import * as nodePath from 'node:path';
 import type { RunSummary } from '../store/state.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../storage/atomic.js';
 
 /** Values that do not come from the run summary itself. */
 export interface MetricsExtra {

@@ -5,32 +5,35 @@
  * than this one cannot verify through the tree offline. Status and verify
  * print its size with that warning.
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
+import type { TreeStorage } from '../storage/storage.js';
+import { sumdbKey } from '../sumdbtree/layout.js';
 import { describeTreeNote, type TrustedHeadInfo } from './trusted-head.js';
 
 /** A signed note is a few hundred bytes; anything larger is not one. */
 const MAX_NOTE_BYTES = 64 << 10;
 
-/** Loads <dest>/sumdb/<name>/latest and describes it; undefined when the tree publishes no head (or not a readable one). */
-export async function readPublishedHead(dest: string, sumdb: SumdbSpec): Promise<TrustedHeadInfo | undefined> {
-  const file = path.join(dest, 'sumdb', sumdb.name, 'latest');
-  let handle: fs.FileHandle;
+/** Loads sumdb/<name>/latest from the tree (reading at most MAX_NOTE_BYTES + 1) and describes it; undefined when the tree publishes no head (or not a readable one). */
+export async function readPublishedHead(tree: TreeStorage, sumdb: SumdbSpec): Promise<TrustedHeadInfo | undefined> {
+  let body;
   try {
-    handle = await fs.open(file, 'r');
+    body = (await tree.stream(sumdbKey(sumdb.name, 'latest'))).body;
   } catch {
     return undefined;
   }
   try {
-    const buf = Buffer.alloc(MAX_NOTE_BYTES + 1);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    if (bytesRead > MAX_NOTE_BYTES) return undefined;
-    return describeTreeNote(sumdb.name, buf.subarray(0, bytesRead), sumdb.key);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of body) {
+      chunks.push(c as Buffer);
+      size += (c as Buffer).length;
+      if (size > MAX_NOTE_BYTES) return undefined;
+    }
+    return describeTreeNote(sumdb.name, Buffer.concat(chunks), sumdb.key);
   } catch {
     return undefined;
   } finally {
-    await handle.close();
+    body.destroy();
   }
 }
 

@@ -5,6 +5,7 @@
  * and the recount that ends `verify --repair`.
  */
 import { promises as fs } from 'node:fs';
+import { FsTreeStorage } from '../storage/fs.js';
 import { acquireLock, type HeldLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
@@ -39,5 +40,5 @@ function saveCounts(dirs: { dest: string; state: string }, usage: TreeUsage): Pr
 
 /** Walks the tree and saves its counts as exact; the caller holds the run lock (verify --repair, which changed files the counts cannot follow: damage made outside gomirror). */
 export async function recountTree(dirs: { dest: string; state: string }): Promise<void> {
-  await saveCounts(dirs, await treeUsage(dirs.dest));
+  await saveCounts(dirs, await treeUsage(new FsTreeStorage(dirs.dest)));
 }

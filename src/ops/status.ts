@@ -21,6 +21,7 @@ import {
   type UpstreamHealthRecord,
 } from '../store/state.js';
 import { formatDuration } from './duration.js';
+import { FsTreeStorage } from '../storage/fs.js';
 import { offlineClientsNote, readPublishedHead } from './published-head.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
 import { readCounts, type CountsRecord } from '../store/tree-counts.js';
@@ -313,6 +314,7 @@ export function formatStatus(r: StatusReport): string {
 /** The real sources: the state directory, the trusted-head store, statfs, and a walk of the tree for --walk. */
 export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: SumdbSpec): StatusSources {
   const state = new StateStore(dirs.state);
+  const tree = new FsTreeStorage(dirs.dest);
   return {
     loadCursor: () => state.loadCursor(),
     loadSummary: () => state.loadSummary(),
@@ -320,8 +322,8 @@ export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: 
     skipped: () => state.skipped(),
     future: () => state.loadFuture(),
     trustedHead: () => readTrustedHead(dirs.state, sumdb),
-    publishedHead: () => readPublishedHead(dirs.dest, sumdb),
-    usage: () => treeUsage(dirs.dest),
+    publishedHead: () => readPublishedHead(tree, sumdb),
+    usage: () => treeUsage(tree),
     counts: () => readCounts(dirs.state),
     filesystem: () => filesystemUsage(dirs.dest),
     settings: () => state.loadSettings(),

@@ -1,12 +1,14 @@
 /**
- * Disk use of a served tree, by a streamed depth-first walk (`status --walk`
- * only): memory grows with the depth of the tree, never with the number of
- * files. Dot entries (state directory, temporary files) and symlinks are not
- * counted. Plain `status` uses statfs of the filesystem and counts.json.
+ * Disk use of a served tree, by a paged listing of every object (`status
+ * --walk` and recount only): memory grows with the page size, never with the
+ * number of files. Hidden names (state directory, temporary files) and
+ * symlinks are not objects, so not counted. Plain `status` uses statfs of the
+ * filesystem and counts.json.
  */
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
-import { ioError } from '../store/atomic.js';
+import type { TreeStorage } from '../storage/storage.js';
+import { ioError } from '../storage/atomic.js';
 import type { TreeCounts } from '../store/tree-counts.js';
 
 /** Byte and file counts per kind of served file. */
@@ -48,36 +50,27 @@ export function emptyUsage(): TreeUsage {
   return { zip: k(), mod: k(), info: k(), index: k(), sumdb: k(), other: k(), modules: 0, totalBytes: 0 };
 }
 
-async function walk(root: string, rel: string, usage: TreeUsage): Promise<void> {
-  const dir = nodePath.join(root, rel);
-  let handle;
-  try {
-    handle = await fs.opendir(dir, { bufferSize: 64 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw ioError(err, 'ops.usage', `cannot read directory ${dir}`, { dir });
-  }
-  for await (const entry of handle) {
-    if (entry.name.startsWith('.')) continue;
-    const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
-    if (entry.isDirectory()) {
-      if (entry.name === '@v') usage.modules++;
-      await walk(root, childRel, usage);
-    } else if (entry.isFile()) {
-      const st = await fs.lstat(nodePath.join(root, childRel)).catch(() => undefined);
-      if (st === undefined) continue; // removed meanwhile
-      const kind = usage[kindOf(childRel)];
-      kind.files++;
-      kind.bytes += st.size;
-      usage.totalBytes += st.size;
-    }
-  }
+/** The module prefix of a key inside an `@v/` directory (`<module>/@v/`), or undefined. Pure. */
+function versionDirOf(key: string): string | undefined {
+  const i = key.lastIndexOf('/@v/');
+  return i < 0 ? undefined : key.slice(0, i + 4);
 }
 
-/** Walks the tree at `root` and returns its disk use; a missing root gives empty usage. */
-export async function treeUsage(root: string): Promise<TreeUsage> {
+/** Lists the tree and returns its disk use; an empty or missing tree gives empty usage. Modules are counted once per `@v/` prefix (list gives the keys under a prefix together). */
+export async function treeUsage(tree: TreeStorage): Promise<TreeUsage> {
   const usage = emptyUsage();
-  await walk(nodePath.resolve(root), '', usage);
+  let lastVersionDir: string | undefined;
+  for await (const page of tree.list('')) {
+    for (const o of page) {
+      const dir = versionDirOf(o.key);
+      if (dir !== undefined && dir !== lastVersionDir) usage.modules++;
+      if (dir !== undefined) lastVersionDir = dir;
+      const kind = usage[kindOf(o.key)];
+      kind.files++;
+      kind.bytes += o.size;
+      usage.totalBytes += o.size;
+    }
+  }
   return usage;
 }
 

@@ -1,17 +1,19 @@
 /**
- * Opening a served file under the tree root, with the reason when there is
- * none: missing (ENOENT/ENOTDIR: 404, or the checksum-database fallback),
- * refused (symlink, directory, special file: 404), forbidden (EACCES/EPERM:
- * 403) or busy (any other error, e.g. EMFILE/ENFILE/ENOMEM/EIO: 503, so a
- * client retries instead of falling through to its next proxy).
+ * Opening a served object, with the reason when there is none: missing
+ * (NOT_FOUND: 404, or the checksum-database fallback), refused (symlink,
+ * invalid key, special file: 404), forbidden (EACCES/EPERM: 403) or busy
+ * (any other error, e.g. EMFILE/ENFILE/ENOMEM/EIO: 503, so a client retries
+ * instead of falling through to its next proxy).
  */
-import { constants, promises as fs } from 'node:fs';
-import * as nodePath from 'node:path';
+import type { Readable } from 'node:stream';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import type { TreeStorage } from '../storage/storage.js';
 
 /** An open regular file. */
 export interface ServedFile {
   kind: 'file';
-  handle: fs.FileHandle;
+  /** The bytes; the caller consumes or destroys it. */
+  body: Readable;
   size: number;
   mtime: Date;
 }
@@ -32,32 +34,23 @@ export function classifyOpenError(err: unknown): NoFile {
   return { kind: 'busy', code };
 }
 
-/** Opens root+rel as a regular file reached without any symlink below root (the root itself may be one). */
-export async function openServed(realRoot: string, rel: string): Promise<ServedFile | NoFile> {
-  const file = nodePath.join(realRoot, rel);
-  let real: string;
+/** The answer for a failed storage call: by its code, or by the errno it carries. Pure. */
+export function classifyStorageError(err: unknown): NoFile {
+  if (err instanceof GomirrorError) {
+    if (err.code === ErrorCodes.NOT_FOUND) return { kind: 'missing' };
+    if (err.code === ErrorCodes.UNSAFE_PATH || err.code === ErrorCodes.INVALID_PATH) return { kind: 'refused' };
+    const errno = err.detail?.['errno'];
+    if (typeof errno === 'string') return classifyOpenError({ code: errno });
+  }
+  return classifyOpenError(err);
+}
+
+/** Opens the object at key (a regular file reached without any symlink below the root, on a filesystem). */
+export async function openServed(storage: TreeStorage, key: string): Promise<ServedFile | NoFile> {
   try {
-    real = await fs.realpath(file);
+    const s = await storage.stream(key);
+    return { kind: 'file', body: s.body, size: s.size, mtime: s.mtime };
   } catch (err) {
-    return classifyOpenError(err);
+    return classifyStorageError(err);
   }
-  if (real !== file) return { kind: 'refused' }; // a symlink somewhere below the root
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    return classifyOpenError(err);
-  }
-  let st: Awaited<ReturnType<fs.FileHandle['stat']>>;
-  try {
-    st = await handle.stat();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    return classifyOpenError(err);
-  }
-  if (!st.isFile()) {
-    await handle.close().catch(() => undefined);
-    return { kind: 'refused' };
-  }
-  return { kind: 'file', handle, size: st.size, mtime: st.mtime };
 }

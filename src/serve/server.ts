@@ -5,11 +5,11 @@
  * a checksum-database fallback for connected use; bounded under load
  * (connection cap, header/idle/response timeouts, 503 on resource errors).
  */
-import { promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
+import { openFsTree } from '../storage/fs.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { ConnectionCap } from './connections.js';
 import { openServed, type ServedFile } from './files.js';
 import { ALLOW, isAllowedMethod, normalizeRequestPath, routeFor, type Route } from './routes.js';
@@ -72,11 +72,11 @@ function sendFile(res: ServerResponse, route: Route, f: ServedFile, limits: Serv
   });
   if (res.req.method === 'HEAD' || f.size === 0) {
     res.end();
-    void f.handle.close();
+    f.body.destroy();
     return;
   }
   const deadline = setTimeout(() => res.destroy(), limits.responseBaseMs + (f.size / limits.minBytesPerSecond) * 1000);
-  const stream = f.handle.createReadStream({ start: 0, end: f.size - 1 });
+  const stream = f.body;
   stream.on('error', () => res.destroy());
   res.on('close', () => {
     clearTimeout(deadline);
@@ -86,7 +86,7 @@ function sendFile(res: ServerResponse, route: Route, f: ServedFile, limits: Serv
 }
 
 interface Handler {
-  realRoot: string;
+  storage: TreeStorage;
   limits: ServeLimits;
   fallback: SumdbFallback | undefined;
 }
@@ -99,7 +99,7 @@ async function handle(h: Handler, req: IncomingMessage, res: ServerResponse): Pr
   const normalized = normalizeRequestPath(req.url ?? '');
   const route = normalized === undefined ? undefined : routeFor(normalized);
   if (normalized === undefined || route === undefined) return notFound(res);
-  const f = await openServed(h.realRoot, normalized.slice(1));
+  const f = await openServed(h.storage, normalized.slice(1));
   switch (f.kind) {
     case 'file':
       return sendFile(res, route, f, h.limits);
@@ -149,21 +149,20 @@ function buildServer(h: Handler): Server {
   return server;
 }
 
-async function realDir(root: string): Promise<string> {
+async function readTree(root: string): Promise<TreeStorage> {
   try {
-    const realRoot = await fs.realpath(nodePath.resolve(root));
-    if (!(await fs.stat(realRoot)).isDirectory()) throw new Error('not a directory');
-    return realRoot;
+    return await openFsTree(root);
   } catch (err) {
-    throw new GomirrorError(ErrorCodes.IO, `cannot serve ${root}: ${(err as Error).message}`, { op: 'serve.root', cause: err });
+    const reason = err instanceof GomirrorError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+    throw new GomirrorError(ErrorCodes.IO, `cannot serve ${root}: ${reason}`, { op: 'serve.root', cause: err });
   }
 }
 
 /** Serves the tree at `root` on host:port (port 0 picks a free one); IO error when root is not a directory or the address is unusable. */
 export async function startServer(root: string, listen: { host: string; port: number }, options: ServeOptions = {}): Promise<RunningServer> {
-  const realRoot = await realDir(root);
+  const storage = await readTree(root);
   const fallback = options.sumdbFallback && new SumdbFallback(options.sumdbFallback);
-  const server = buildServer({ realRoot, limits: { ...DEFAULT_LIMITS, ...options.limits }, fallback });
+  const server = buildServer({ storage, limits: { ...DEFAULT_LIMITS, ...options.limits }, fallback });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, listen.host, listen.port)));
     server.listen(listen.port, listen.host, () => resolve());

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { ioError } from './atomic.js';
+import { ioError } from '../storage/atomic.js';
 
 /** 1 GiB: the default minimum free space (twice the 500 MiB module zip limit, rounded up). */
 export const DEFAULT_MIN_FREE_BYTES = 1024 ** 3;

@@ -4,7 +4,8 @@
  */
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { escapePath, escapeVersion } from '../module/index.js';
+import { escapePath } from '../module/index.js';
+import { latestKey, listKey, versionKey } from '../storage/keys.js';
 
 /** Extensions of the per-version files of the GOPROXY protocol. */
 export type VersionFileExt = 'info' | 'mod' | 'zip';
@@ -35,26 +36,15 @@ export function moduleDir(root: string, module: string): string {
 
 /** <root>/<escaped module>/@v/<escaped version>.<ext>; throws INVALID_PATH / INVALID_VERSION for unusable input. */
 export function versionFile(root: string, module: string, version: string, ext: VersionFileExt): string {
-  let escaped: string;
-  try {
-    escaped = escapeVersion(version);
-  } catch (err) {
-    throw new GomirrorError(ErrorCodes.INVALID_VERSION, `cannot store version: ${(err as Error).message}`, {
-      op: 'store.layout',
-      module,
-      version,
-      cause: err,
-    });
-  }
-  return inside(root, escapePath(module), '@v', `${escaped}.${ext}`);
+  return inside(root, ...versionKey(module, version, ext).split('/'));
 }
 
 /** <root>/<escaped module>/@v/list; throws INVALID_PATH for an invalid module path. */
 export function listFile(root: string, module: string): string {
-  return inside(root, escapePath(module), '@v', 'list');
+  return inside(root, ...listKey(module).split('/'));
 }
 
 /** <root>/<escaped module>/@latest; throws INVALID_PATH for an invalid module path. */
 export function latestFile(root: string, module: string): string {
-  return inside(root, escapePath(module), '@latest');
+  return inside(root, ...latestKey(module).split('/'));
 }

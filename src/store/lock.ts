@@ -11,9 +11,9 @@ import { hostname } from 'node:os';
 import * as nodePath from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { ioError } from './atomic.js';
-import { mkdirs } from './fsx.js';
-import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from './modes.js';
+import { ioError } from '../storage/atomic.js';
+import { mkdirs } from '../storage/fsx.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from '../storage/modes.js';
 import { bootId, bootTimeMs, hasEnded, readProcStat } from './proc.js';
 
 /** Name of the lock file inside the state directory. */

@@ -12,9 +12,9 @@ import * as nodePath from 'node:path';
 import { createInterface } from 'node:readline';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { isTimestamp, type Cursor } from '../feed/cursor.js';
-import { ioError, writeFileAtomic } from './atomic.js';
-import { mkdirs } from './fsx.js';
-import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from './modes.js';
+import { ioError, writeFileAtomic } from '../storage/atomic.js';
+import { mkdirs } from '../storage/fsx.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from '../storage/modes.js';
 import { DEFAULT_JOURNAL_LIMITS, FUTURE_JOURNAL_MAX, journalFull, type FutureJournal, type JournalLimits } from './journals.js';
 
 export { DEFAULT_JOURNAL_LIMITS, FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type JournalLimits } from './journals.js';

@@ -6,8 +6,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
-import { STATE_FILE_MODE } from './modes.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { STATE_FILE_MODE } from '../storage/modes.js';
 import { assertInside } from './layout.js';
 import { tilePathRegExp } from '../sumdb/tiles.js';
 

@@ -11,8 +11,8 @@
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { ioError, writeFileAtomic } from './atomic.js';
-import { STATE_FILE_MODE } from './modes.js';
+import { ioError, writeFileAtomic } from '../storage/atomic.js';
+import { STATE_FILE_MODE } from '../storage/modes.js';
 
 /** Files and bytes of one kind of version file. */
 export interface FileCount {

@@ -5,18 +5,18 @@
  * regenerates the module's `@v/list` and `@latest` from what is on disk.
  * It never writes through a symlink planted in the tree (safe-dir.ts).
  */
-import { chmodSync, lstatSync, mkdirSync, promises as fs } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { checkInfo, type InfoDoc } from '../version/info.js';
 import { completeVersionsIn, moduleIndex } from '../version/module-index.js';
 import { assertVerified, type Verified } from '../version/verified.js';
-import { publishFiles, replaceFile, syncTempFile, writeTempFile } from './atomic.js';
-import { DirSyncGroup } from './dir-sync.js';
-import { exists, readdir, readFile } from './fsx.js';
-import { TREE_DIR_MODE } from './modes.js';
-import { ensureTreeDir } from './safe-dir.js';
 import { bytesPayload, type Payload } from '../version/payload.js';
-import { latestFile, listFile, moduleDir, versionFile } from './layout.js';
+import { FsTreeStorage } from '../storage/fs.js';
+import { latestKey, listKey, moduleKey, versionKey } from '../storage/keys.js';
+import { TREE_DIR_MODE } from '../storage/modes.js';
+import { ensureTreeDir } from '../storage/safe-dir.js';
+import type { StagedPut, TreeStorage } from '../storage/storage.js';
+import { versionFile } from './layout.js';
 import { addCounts, isZero, zeroCounts, type TreeCounts, type TreeCountsStore } from './tree-counts.js';
 
 /** The values of settled promises, or the first rejection thrown. */
@@ -95,24 +95,25 @@ const INDEX_REWRITES_AT_ONCE = 16;
  */
 export class TreeWriter {
   private readonly indexJobs = new Map<string, IndexJobs>();
-  private readonly dirs = new DirSyncGroup();
   private touched = new Set<string>();
   private checkpoints: Promise<void> = Promise.resolve();
   /** Count changes of the renames since the last checkpoint, and tree changes under way (see TreeCountsStore). */
   private delta = zeroCounts();
   private changing = 0;
 
+  /** Writes the tree in `storage` (by default the directory root, with temp files in tmpDir). */
   constructor(
     readonly root: string,
-    private readonly tmpDir: string,
+    tmpDir: string,
     private readonly counts?: TreeCountsStore,
+    readonly storage: TreeStorage = new FsTreeStorage(root, tmpDir),
   ) {}
 
   /** True when module@version is complete in the tree (.info present, and .zip when wanted). */
   async isPublished(module: string, version: string, withZip: boolean): Promise<boolean> {
-    const info = await exists(versionFile(this.root, module, version, 'info'));
-    if (!info || !(await exists(versionFile(this.root, module, version, 'mod')))) return false;
-    return !withZip || exists(versionFile(this.root, module, version, 'zip'));
+    const info = await this.storage.exists(versionKey(module, version, 'info'));
+    if (!info || !(await this.storage.exists(versionKey(module, version, 'mod')))) return false;
+    return !withZip || this.storage.exists(versionKey(module, version, 'zip'));
   }
 
   /**
@@ -126,47 +127,37 @@ export class TreeWriter {
   async publishVersion(v: Verified, info: InfoDoc, beforeRename?: () => Promise<void>): Promise<void> {
     assertVerified(v);
     checkInfo(info.bytes, v.module, v.version, 'store.publish');
+    const key = (ext: 'zip' | 'mod' | 'info'): string => versionKey(v.module, v.version, ext);
     const file = (ext: 'zip' | 'mod' | 'info'): string => versionFile(this.root, v.module, v.version, ext);
-    const written: string[] = [];
+    const staged: StagedPut[] = [];
     const after: Sizes = {};
-    const durable = async (p: Payload, hint: string, kind: keyof Sizes): Promise<string> => {
-      if (p.kind === 'file') {
-        await syncTempFile(p.path);
-        if (this.counts !== undefined) after[kind] = lstatSync(p.path).size;
-        return p.path;
-      }
-      const temp = await writeTempFile(this.tmpDir, hint, p.data);
-      after[kind] = p.data.length;
-      written.push(temp);
-      return temp;
+    const stage = async (p: Payload, k: string, kind: keyof Sizes): Promise<StagedPut> => {
+      if (this.counts !== undefined) after[kind] = p.kind === 'file' ? lstatSync(p.path).size : p.data.length;
+      const s = await this.storage.stage(k, p);
+      staged.push(s);
+      return s;
     };
     let renaming = false;
     this.changing++;
     try {
-      // allSettled: every temp written is known (and removed) before a failure is thrown.
-      const [zip, mod, infoTemp] = valuesOf(
+      // allSettled: every staged put is known (and discarded) before a failure is thrown.
+      const [zip, mod, infoPut] = valuesOf(
         await Promise.allSettled([
-          v.zip === undefined ? undefined : durable(v.zip, `${v.version}.zip`, 'zip'),
-          durable(v.mod, `${v.version}.mod`, 'mod'),
-          durable(bytesPayload(info.bytes), `${v.version}.info`, 'info'),
+          v.zip === undefined ? undefined : stage(v.zip, key('zip'), 'zip'),
+          stage(v.mod, key('mod'), 'mod'),
+          stage(bytesPayload(info.bytes), key('info'), 'info'),
           beforeRename?.(),
           this.counts?.markOpen(),
         ] as const),
       );
-      const vdir = path.dirname(file('info'));
-      // never through a symlink planted in the tree
-      const newModule = this.counts === undefined ? await ensureTreeDir(this.root, vdir).then(() => false) : await makeVersionDir(this.root, vdir);
+      // Counting (counts.json, a filesystem tree only): the version directory is created here, where its creation is seen (a new module).
+      const newModule = this.counts === undefined ? false : await makeVersionDir(this.root, path.dirname(file('info')));
       const before = this.counts === undefined ? {} : this.sizesBefore(file);
       renaming = true;
-      const dirs = await publishFiles([
-        ...(zip === undefined ? [] : [{ temp: zip, target: file('zip') }]),
-        { temp: mod, target: file('mod') },
-        { temp: infoTemp, target: file('info') },
-      ]);
-      for (const d of dirs) this.dirs.add(d);
+      await this.storage.commit([...(zip === undefined ? [] : [zip]), mod, infoPut]);
       if (this.counts !== undefined) addCounts(this.delta, publishDelta(newModule, before, after));
     } catch (err) {
-      await Promise.all(written.map((t) => fs.rm(t, { force: true }).catch(() => undefined)));
+      await this.storage.discard(staged);
       if (renaming) await this.counts?.taint().catch(() => undefined); // some renames may have happened uncounted
       throw err;
     } finally {
@@ -209,7 +200,7 @@ export class TreeWriter {
         throw err;
       }
       try {
-        await this.dirs.flush();
+        await this.storage.barrier();
         await this.counts?.commit(delta, this.changing > 0 || !isZero(this.delta));
       } catch (err) {
         addCounts(this.delta, delta);
@@ -247,36 +238,30 @@ export class TreeWriter {
 
   /** Versions that are complete (info + mod + zip, see completeVersionsIn) in the module's @v directory. */
   async completeVersions(module: string): Promise<string[]> {
-    const dir = path.join(moduleDir(this.root, module), '@v');
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
+    const prefix = `${moduleKey(module)}/@v/`;
+    const names: string[] = [];
+    for await (const page of this.storage.listKeys(prefix)) {
+      for (const k of page) if (!k.includes('/', prefix.length)) names.push(k.slice(prefix.length));
     }
     return completeVersionsIn(names);
   }
 
   private async rewriteIndex(module: string): Promise<void> {
     const index = moduleIndex(await this.completeVersions(module));
-    await this.writeIfChanged(listFile(this.root, module), Buffer.from(index.list));
-    const latestPath = latestFile(this.root, module);
+    await this.writeIfChanged(listKey(module), Buffer.from(index.list));
+    const latest = latestKey(module);
     if (index.latest !== undefined) {
-      const info = await readFile(versionFile(this.root, module, index.latest, 'info'));
-      await this.writeIfChanged(latestPath, info);
-    } else if (await exists(latestPath)) {
-      await ensureTreeDir(this.root, path.dirname(latestPath));
-      await fs.rm(latestPath, { force: true });
-      this.dirs.add(path.dirname(latestPath));
+      const info = await this.storage.get(versionKey(module, index.latest, 'info'));
+      await this.writeIfChanged(latest, info);
+    } else {
+      await this.storage.remove(latest);
     }
   }
 
-  /** Rewrites target atomically unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
-  private async writeIfChanged(target: string, data: Buffer): Promise<void> {
-    await ensureTreeDir(this.root, path.dirname(target));
-    const current = await readFile(target).catch(() => undefined);
+  /** Rewrites key whole unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
+  private async writeIfChanged(key: string, data: Buffer): Promise<void> {
+    const current = await this.storage.get(key).catch(() => undefined);
     if (current?.equals(data)) return;
-    this.dirs.add(await replaceFile(target, data, this.tmpDir));
+    await this.storage.put(key, bytesPayload(data));
   }
 }

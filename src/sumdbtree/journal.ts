@@ -7,9 +7,9 @@
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { ioError } from '../store/atomic.js';
-import { close, fsync, mkdirs, open, writeAll } from '../store/fsx.js';
-import { STATE_DIR_MODE, STATE_FILE_MODE } from '../store/modes.js';
+import { ioError } from '../storage/atomic.js';
+import { close, fsync, mkdirs, open, writeAll } from '../storage/fsx.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE } from '../storage/modes.js';
 
 export interface PendingRecord {
   module: string;

@@ -35,3 +35,23 @@ export function tileFile(root: string, name: string, tilePath: string): string {
 export function formatLookup(id: number, recordText: string, note: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${id}\n${recordText}\n`), note]);
 }
+
+/** The tree key of a path made by the functions above for the root '/' (e.g. `sumdb/<name>/latest`). */
+function keyOf(file: string): string {
+  return file.split(path.sep).filter((s) => s !== '').join('/');
+}
+
+/** `sumdb/<name>/<file>` as a tree key (file: `latest`, `supported`). */
+export function sumdbKey(name: string, file: string): string {
+  return keyOf(path.join(sumdbDir('/', name), file));
+}
+
+/** `sumdb/<name>/lookup/<escaped module>@<escaped version>` as a tree key. */
+export function lookupKey(name: string, module: string, version: string): string {
+  return keyOf(lookupFile('/', name, module, version));
+}
+
+/** `sumdb/<name>/<tile path>` as a tree key; MALFORMED for anything but a tile path. */
+export function tileKey(name: string, tilePath: string): string {
+  return keyOf(tileFile('/', name, tilePath));
+}

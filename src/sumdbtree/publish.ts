@@ -9,10 +9,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { writeFileAtomic, writeFilesAtomic } from '../store/atomic.js';
-import { exists } from '../store/fsx.js';
-import { ensureTreeDir } from '../store/safe-dir.js';
-import { STATE_FILE_MODE } from '../store/modes.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { STATE_FILE_MODE } from '../storage/modes.js';
+import { FsTreeStorage } from '../storage/fs.js';
+import type { TreeStorage } from '../storage/storage.js';
 import {
   ProvenTiles,
   proveTree,
@@ -25,7 +25,7 @@ import {
   type Tile,
   type TileReader,
 } from '../sumdb/index.js';
-import { formatLookup, lookupFile, sumdbDir, tileFile } from './layout.js';
+import { formatLookup, lookupKey, sumdbKey, tileKey } from './layout.js';
 import type { PendingJournal, PendingRecord } from './journal.js';
 
 /** Records whose lookups are proven with one tile read and written concurrently. */
@@ -45,9 +45,9 @@ export interface PublishedHeads {
 }
 
 export interface SumdbTreeDeps {
-  root: string;
+  /** The served tree; every put is made durable (barrier) before the publisher goes on. */
+  storage: TreeStorage;
   name: string;
-  tmpDir: string;
   source: TileSource;
   journal: PendingJournal;
   heads: PublishedHeads;
@@ -78,10 +78,10 @@ class CopyingTileReader implements TileReader {
       const p = tilePath(t);
       if (this.seen.has(p)) continue;
       this.seen.add(p);
-      const file = tileFile(this.deps.root, this.deps.name, p);
-      if (await exists(file)) continue;
-      await ensureTreeDir(this.deps.root, path.dirname(file));
-      await writeFileAtomic(file, data[i] as Buffer, this.deps.tmpDir);
+      const key = tileKey(this.deps.name, p);
+      if (await this.deps.storage.exists(key)) continue;
+      await this.deps.storage.put(key, { kind: 'bytes', data: data[i] as Buffer });
+      await this.deps.storage.barrier();
       this.written++;
     }
     return data;
@@ -130,9 +130,10 @@ async function splitBatch(deps: SumdbTreeDeps, head: SignedHead, batch: PendingR
 async function writeLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashReader, records: PendingRecord[]): Promise<void> {
   // Exactly what the go client's checkRecord reads: each record's leaf hash, through tiles of the head.
   await hashes.readHashes(records.map((r) => storedHashIndex(0, r.id)));
-  const files = records.map((r) => ({ target: lookupFile(deps.root, deps.name, r.module, r.version), data: formatLookup(r.id, r.recordText, head.note) }));
-  for (const d of new Set(files.map((f) => path.dirname(f.target)))) await ensureTreeDir(deps.root, d); // no planted symlink is followed
-  await writeFilesAtomic(files, deps.tmpDir);
+  await Promise.all(
+    records.map((r) => deps.storage.put(lookupKey(deps.name, r.module, r.version), { kind: 'bytes', data: formatLookup(r.id, r.recordText, head.note) })),
+  );
+  await deps.storage.barrier();
 }
 
 /**
@@ -278,17 +279,18 @@ export class SumdbTreePublisher {
 
   /** Writes `latest` (and `supported`) for `head` after lookups under it, or at `finish` when an older head is published. */
   private async publishLatest(head: SignedHead, hashes: HashReader, final: boolean): Promise<void> {
-    const dir = sumdbDir(this.deps.root, this.deps.name);
-    const current = await fs.readFile(path.join(dir, 'latest')).catch(() => undefined);
+    const { storage, name } = this.deps;
+    const current = await storage.get(sumdbKey(name, 'latest')).catch(() => undefined);
     if (current?.equals(head.note) === true) {
       this.dirty = false;
       return;
     }
     if (!this.dirty && !(final && current !== undefined)) return;
     await this.prepare(head, hashes);
-    await ensureTreeDir(this.deps.root, dir);
-    await writeFileAtomic(path.join(dir, 'supported'), '', this.deps.tmpDir);
-    await writeFileAtomic(path.join(dir, 'latest'), head.note, this.deps.tmpDir);
+    await storage.put(sumdbKey(name, 'supported'), { kind: 'bytes', data: Buffer.alloc(0) });
+    await storage.barrier();
+    await storage.put(sumdbKey(name, 'latest'), { kind: 'bytes', data: head.note });
+    await storage.barrier();
     this.dirty = false;
   }
 }
@@ -331,5 +333,6 @@ export function treePublisher(o: {
   isPublished(module: string, version: string): Promise<boolean>;
 }): SumdbTreePublisher {
   const heads = fileHeadsStore(path.join(o.stateDir, 'sumdb', o.name, 'published-heads.json'), o.tmpDir);
-  return new SumdbTreePublisher({ root: o.root, name: o.name, tmpDir: o.tmpDir, source: o.source, journal: o.journal, heads, isPublished: o.isPublished });
+  const storage = new FsTreeStorage(o.root, o.tmpDir);
+  return new SumdbTreePublisher({ storage, name: o.name, source: o.source, journal: o.journal, heads, isPublished: o.isPublished });
 }

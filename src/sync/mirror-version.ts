@@ -7,7 +7,7 @@
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Fetcher, MemoryBudget } from '../fetch/index.js';
 import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.js';
-import { tempPath } from '../store/atomic.js';
+import { tempPath } from '../storage/atomic.js';
 import { discardPayload, type Payload } from '../version/payload.js';
 import type { TreeWriter } from '../store/writer.js';
 import { checkInfo, MAX_INFO_BYTES } from '../version/info.js';

@@ -10,7 +10,7 @@ import type { Cursor } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { BulkRecordSource } from '../sumdb/bulk.js';
 import { repeatEvery } from './repeat.js';
-import { removeStaleTemps } from '../store/atomic.js';
+import { removeStaleTemps } from '../storage/atomic.js';
 import { checkFreeSpace } from '../store/diskspace.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore, type RunSummary } from '../store/state.js';

@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import type { SyncConfig } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { versionFile } from '../store/layout.js';
+import { FsTreeStorage } from '../storage/fs.js';
+import { versionKey } from '../storage/keys.js';
 import type { VersionRunner } from './version-runner.js';
 import { parseGoModRequires, parseGoSum, type VersionTarget } from './targets.js';
 
@@ -42,6 +43,7 @@ async function runWave(runner: VersionRunner, wave: VersionTarget[]): Promise<vo
 /** Walks the require graph breadth first from the go.mod files, mirroring every version it reaches. */
 async function walkGraph(cfg: SyncConfig, runner: VersionRunner, seen: Set<string>, logger: Logger): Promise<void> {
   let wave: VersionTarget[] = [];
+  const tree = new FsTreeStorage(cfg.dest);
   const addRequires = (text: string, file: string): void => {
     for (const r of parseGoModRequires(text, file)) {
       const key = `${r.module}@${r.version}`;
@@ -57,8 +59,7 @@ async function walkGraph(cfg: SyncConfig, runner: VersionRunner, seen: Set<strin
     logger.info({ versions: current.length }, 'mirroring a level of the module graph');
     await runWave(runner, current);
     for (const t of current) {
-      const modPath = versionFile(cfg.dest, t.module, t.version, 'mod');
-      const text = await fs.readFile(modPath, 'utf8').catch(() => undefined);
+      const text = await tree.get(versionKey(t.module, t.version, 'mod')).then((b) => b.toString('utf8'), () => undefined);
       if (text !== undefined) addRequires(text, `${t.module}@${t.version}/go.mod`);
     }
   }

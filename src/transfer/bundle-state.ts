@@ -8,7 +8,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { ioError, writeFileAtomic } from '../store/atomic.js';
+import { ioError, writeFileAtomic } from '../storage/atomic.js';
 
 /** The last bundle written or imported. */
 export interface ChainPoint {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { pipeline } from 'node:stream/promises';
 
@@ -26,12 +26,17 @@ function hasher(): { stream: Transform; digest(): Digest } {
 }
 
 /** Copies src to dst (mkdir -p, truncating, fsync) and returns the digest of the bytes copied. */
-export async function copyHashed(src: string, dst: string): Promise<Digest> {
+export function copyHashed(src: string, dst: string): Promise<Digest> {
+  return copyStreamHashed(createReadStream(src), dst);
+}
+
+/** Copies the bytes of src (consumed) to dst (mkdir -p, truncating, fsync) and returns their digest. */
+export async function copyStreamHashed(src: Readable, dst: string): Promise<Digest> {
   await fs.mkdir(path.dirname(dst), { recursive: true });
   const h = hasher();
   const out = await fs.open(dst, 'w', 0o644);
   try {
-    await pipeline(createReadStream(src), h.stream, async (source: AsyncIterable<Buffer>) => {
+    await pipeline(src, h.stream, async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         for (let off = 0; off < chunk.length; ) off += (await out.write(chunk, off)).bytesWritten;
       }

@@ -13,12 +13,14 @@ import path from 'node:path';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ioError, removeStaleTemps, tempPath } from '../store/atomic.js';
+import { ioError, removeStaleTemps, tempPath } from '../storage/atomic.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { openTreeNote, parseVerifierKey } from '../sumdb/index.js';
-import { sumdbDir } from '../sumdbtree/layout.js';
-import { copyHashed } from './copy.js';
+import { FsTreeStorage } from '../storage/fs.js';
+import type { TreeStorage } from '../storage/storage.js';
+import { sumdbKey } from '../sumdbtree/layout.js';
+import { copyStreamHashed } from './copy.js';
 import { buildManifest, checkManifestSize, formatManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
 import { planExport, type Plan } from './plan.js';
 import { bundleFootprint, checkRoom, spaceAt, type SpaceInfo } from './bundle-space.js';
@@ -58,10 +60,11 @@ function usage(message: string, out: string): GomirrorError {
 }
 
 /** The tree's signed head, checked with the configured key. */
-async function treeHead(cfg: ExportConfig): Promise<string> {
-  const file = path.join(sumdbDir(cfg.dest, cfg.sumdb.name), 'latest');
-  const note = await fs.readFile(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw ioError(err, 'transfer.export', `cannot read ${file}`, { file });
+async function treeHead(cfg: ExportConfig, tree: TreeStorage): Promise<string> {
+  const key = sumdbKey(cfg.sumdb.name, 'latest');
+  const file = path.join(cfg.dest, ...key.split('/'));
+  const note = await tree.get(key).catch((err: unknown) => {
+    if (!(err instanceof GomirrorError && err.code === ErrorCodes.NOT_FOUND)) throw ioError(err, 'transfer.export', `cannot read ${file}`, { file });
     throw new GomirrorError(ErrorCodes.CONFIG, `the tree has no checksum database head ${file}: run gomirror sync first (with the same --sumdb)`, { op: 'transfer.export', detail: { file } });
   });
   openTreeNote(note, parseVerifierKey(cfg.sumdb.key));
@@ -87,10 +90,10 @@ async function inspectOut(out: string, next: number): Promise<string | undefined
   return undefined;
 }
 
-async function copyAll(root: string, partial: string, plan: Plan): Promise<ManifestFile[]> {
+async function copyAll(tree: TreeStorage, partial: string, plan: Plan): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
   for (const f of plan.files) {
-    const d = await copyHashed(path.join(root, f.path), path.join(partial, f.stored));
+    const d = await copyStreamHashed((await tree.stream(f.path)).body, path.join(partial, f.stored));
     if (d.size !== f.size) {
       throw new GomirrorError(ErrorCodes.IO, `${f.path} changed size during the export (${f.size} → ${d.size})`, { op: 'transfer.export', detail: { file: f.path } });
     }
@@ -124,7 +127,7 @@ async function writeBundle(cfg: ExportConfig, deps: ExportDeps, plan: Plan, chai
   const partial = path.join(cfg.out, PARTIAL);
   await fs.rm(partial, { recursive: true, force: true });
   await fs.mkdir(partial, { recursive: true });
-  const files = await copyAll(cfg.dest, partial, plan);
+  const files = await copyAll(new FsTreeStorage(cfg.dest), partial, plan);
   const manifest = buildManifest({ ...header, files });
   await fs.writeFile(path.join(partial, MANIFEST_FILE), formatManifest(manifest));
   await moveIntoPlace(cfg.out, partial, existingId, manifest.id);
@@ -140,7 +143,7 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
   const list = new PathListWriter(tempPath(state.tmpDir, 'exported.txt'), files.exported);
   try {
     await removeStaleTemps(state.tmpDir);
-    const head = await treeHead(cfg);
+    const head = await treeHead(cfg, new FsTreeStorage(cfg.dest));
     const last = await loadChainPoint(files.exportLast);
     const full = cfg.full || last === undefined;
     const plan = await planExport({

@@ -23,9 +23,7 @@ import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { escapePath, escapeVersion } from '../module/index.js';
-import { ioError, publishFiles, removeStaleTemps, tempPath, writeTempFile } from '../store/atomic.js';
-import { fsyncPath } from '../store/fsx.js';
-import { ensureTreeDir } from '../store/safe-dir.js';
+import { removeStaleTemps, tempPath, writeTempFile } from '../storage/atomic.js';
 import { filePayload } from '../version/payload.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
@@ -33,7 +31,8 @@ import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, parseTilePath, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
-import { tileFile } from '../sumdbtree/layout.js';
+import { tileKey } from '../sumdbtree/layout.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { treePublisher } from '../sumdbtree/publish.js';
 import { checkInfo, type InfoDoc } from '../version/info.js';
 import { verifyVersion, type Verified } from '../version/verified.js';
@@ -221,22 +220,14 @@ async function verifyBundle(cfg: ImportConfig, m: CheckedManifest, client: Sumdb
   return { checked, tiles };
 }
 
-/** Renames the staged, authenticated tiles into the tree where it lacks them, then makes the renames durable. */
-async function placeTiles(cfg: ImportConfig, tiles: StagedTile[]): Promise<void> {
-  const dirs = new Set<string>();
+/** Puts the staged, authenticated tiles into the tree where it lacks them, then makes them durable. */
+async function placeTiles(cfg: ImportConfig, tree: TreeStorage, tiles: StagedTile[]): Promise<void> {
   for (const { file: f, temp } of tiles) {
-    const target = tileFile(cfg.dest, cfg.sumdb.name, f.what.kind === 'tile' ? f.what.tilePath : '');
-    await ensureTreeDir(cfg.dest, path.dirname(target)); // never through a symlink planted in the tree
-    if (await fs.access(target).then(() => true, () => false)) continue;
-    for (const d of await publishFiles([{ temp, target }])) dirs.add(d);
+    const key = tileKey(cfg.sumdb.name, f.what.kind === 'tile' ? f.what.tilePath : '');
+    if (await tree.exists(key)) continue;
+    await tree.commit([await tree.stage(key, { kind: 'file', path: temp })]);
   }
-  for (const d of dirs) {
-    try {
-      await fsyncPath(d);
-    } catch (err) {
-      throw ioError(err, 'transfer.import', `cannot fsync ${d}`, { dir: d });
-    }
-  }
+  await tree.barrier();
 }
 
 async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbClient; staged: StagedHeadStore; state: StateStore }): Promise<{ published: number; treeSize: number }> {
@@ -255,7 +246,7 @@ async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbCli
     }
     for (const module of new Set(v.checked.map((c) => c.group.module))) await writer.refreshModuleIndex(module);
     await writer.checkpoint();
-    await placeTiles(cfg, v.tiles);
+    await placeTiles(cfg, writer.storage, v.tiles);
     const tree = await treePublisher({
       root: cfg.dest,
       name: cfg.sumdb.name,

@@ -7,8 +7,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ioError } from '../store/atomic.js';
-import { exists } from '../store/fsx.js';
+import { ioError } from '../storage/atomic.js';
+import { exists } from '../storage/fsx.js';
 import { lookupFile } from '../sumdbtree/layout.js';
 import { classifyTreePath, comparePaths, storedPathFor } from './paths.js';
 

@@ -10,7 +10,7 @@ import * as nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { checkModulePath, checkModuleVersion, escapeVersion, unescapePath, unescapeVersion } from '../module/index.js';
-import { exists } from '../store/fsx.js';
+import { exists } from '../storage/fsx.js';
 import { lookupFile } from '../sumdbtree/layout.js';
 import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from '../version/info.js';
 import { moduleIndex } from '../version/module-index.js';

@@ -6,16 +6,14 @@
  * republishes missing or bad lookups and tiles through the sumdb publisher,
  * and regenerates list and @latest. The caller holds the run lock.
  */
-import { promises as fs } from 'node:fs';
-import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { ioError, writeFileAtomic } from '../store/atomic.js';
+import { versionKey } from '../storage/keys.js';
 import { filePayload } from '../version/payload.js';
 import { versionFile } from '../store/layout.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { parseTilePath } from '../sumdb/index.js';
 import type { SumdbTreePublisher, SumdbTreeResult } from '../sumdbtree/publish.js';
-import { tileFile } from '../sumdbtree/layout.js';
+import { tileKey } from '../sumdbtree/layout.js';
 import { mirrorVersion, type MirrorDeps } from '../sync/mirror-version.js';
 import { verifyVersion } from '../version/verified.js';
 
@@ -50,34 +48,13 @@ export function repairLockError(err: unknown, stateDir: string): unknown {
   });
 }
 
-function treePath(root: string, rel: string): string {
-  return nodePath.join(root, ...rel.split('/'));
-}
-
 /** Performs repairs; each method throws GomirrorError when its repair failed. */
 export class Repairer {
   constructor(private readonly deps: RepairDeps) {}
 
-  /** Moves a tree file into quarantine (keeping its tree path); false when it was already gone. */
-  async quarantine(rel: string): Promise<boolean> {
-    const from = treePath(this.deps.root, rel);
-    const to = treePath(this.deps.quarantineDir, rel);
-    try {
-      await fs.mkdir(nodePath.dirname(to), { recursive: true });
-      await fs.rename(from, to);
-      return true;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return false;
-      if (code !== 'EXDEV') throw ioError(err, 'verify.quarantine', `cannot move ${from} to ${to}`, { file: rel });
-    }
-    try {
-      await fs.copyFile(from, to);
-      await fs.rm(from);
-      return true;
-    } catch (err) {
-      throw ioError(err, 'verify.quarantine', `cannot move ${from} to ${to}`, { file: rel });
-    }
+  /** Moves a tree file into quarantine (keeping its tree path); false when it was already gone. Durable at the writer's next checkpoint. */
+  quarantine(rel: string): Promise<boolean> {
+    return this.deps.mirror.writer.storage.quarantine(rel, this.deps.quarantineDir);
   }
 
   /** Quarantines the version's files and mirrors it again through the verified path. */
@@ -97,7 +74,7 @@ export class Repairer {
   async republishLookup(module: string, version: string): Promise<void> {
     const modPath = versionFile(this.deps.root, module, version, 'mod');
     const zipPath = versionFile(this.deps.root, module, version, 'zip');
-    const hasZip = await fs.access(zipPath).then(() => true, () => false);
+    const hasZip = await this.deps.mirror.writer.storage.exists(versionKey(module, version, 'zip'));
     const v = await verifyVersion(this.deps.mirror.sumdb, { module, version, mod: filePayload(modPath), ...(hasZip && { zip: filePayload(zipPath) }) });
     await this.deps.mirror.pending.append({ module, version, id: v.record.id, recordText: v.record.recordText });
   }
@@ -108,7 +85,9 @@ export class Repairer {
     const [data] = await this.deps.sumdb.readTiles([tile]);
     if (data === undefined) throw new GomirrorError(ErrorCodes.BAD_PROOF, `no data for tile ${tilePath}`, { op: 'verify.repair' });
     await this.quarantine(`sumdb/${this.deps.sumdbName}/${tilePath}`);
-    await writeFileAtomic(tileFile(this.deps.root, this.deps.sumdbName, tilePath), data, this.deps.mirror.tmpDir);
+    const { storage } = this.deps.mirror.writer;
+    await storage.put(tileKey(this.deps.sumdbName, tilePath), { kind: 'bytes', data });
+    await storage.barrier();
   }
 
   /** Regenerates the module's `@v/list` and `@latest`. */

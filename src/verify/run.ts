@@ -18,7 +18,8 @@ import type { Logger } from '../log.js';
 import { readPublishedHead } from '../ops/published-head.js';
 import { recountTree } from '../ops/recount.js';
 import type { TrustedHeadInfo } from '../ops/trusted-head.js';
-import { removeStaleTemps } from '../store/atomic.js';
+import { removeStaleTemps } from '../storage/atomic.js';
+import { FsTreeStorage } from '../storage/fs.js';
 import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { TreeWriter } from '../store/writer.js';
@@ -137,7 +138,7 @@ export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<
     });
     // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).
     if (w.repairer !== undefined) await recountTree({ dest: cfg.dest, state: cfg.state });
-    const publishedHead = await readPublishedHead(cfg.dest, cfg.sumdb);
+    const publishedHead = await readPublishedHead(new FsTreeStorage(cfg.dest), cfg.sumdb);
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
     return { summary, publishedHead };
   } finally {

@@ -14,12 +14,13 @@
  */
 import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { assertInside } from '../store/layout.js';
+import { FsTreeStorage } from '../storage/fs.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { parseTilePath, tilePathPattern, type SumdbClient, type SumdbTransport, type TrustedHeadStore } from '../sumdb/index.js';
-import { sumdbDir } from '../sumdbtree/layout.js';
+import { sumdbKey } from '../sumdbtree/layout.js';
 import { problem, problemFromError, type Problem } from './problems.js';
-import { walkFiles } from './tree-walk.js';
 
 const TRANSPORT_PATH = new RegExp(`^(?:latest|lookup\\/[^\\0\\\\]+|${tilePathPattern()})$`);
 
@@ -45,6 +46,14 @@ async function readIfExists(file: string): Promise<Buffer | undefined> {
   }
 }
 
+/** The object at key, or undefined when there is none. */
+async function readKey(tree: TreeStorage, key: string): Promise<Buffer | undefined> {
+  return tree.get(key).catch((err: unknown) => {
+    if (isGomirrorError(err) && err.code === ErrorCodes.NOT_FOUND) return undefined;
+    throw err;
+  });
+}
+
 function within(dir: string, rel: string): string {
   const p = nodePath.join(dir, rel);
   assertInside(dir, p);
@@ -53,7 +62,7 @@ function within(dir: string, rel: string): string {
 
 /** A transport over the tree's sumdb files; see the module comment. NOT_FOUND when no source has the path. */
 export function treeSumdbTransport(o: TreeTransportOptions): SumdbTransport {
-  const dir = sumdbDir(o.root, o.name);
+  const tree = new FsTreeStorage(o.root);
   return {
     async get(rel: string): Promise<Buffer> {
       if (!TRANSPORT_PATH.test(rel) || rel.split('/').includes('..')) {
@@ -64,7 +73,7 @@ export function treeSumdbTransport(o: TreeTransportOptions): SumdbTransport {
         const cached = await readIfExists(within(o.cacheDir, rel));
         if (cached !== undefined) return cached;
       }
-      const local = await readIfExists(within(dir, rel));
+      const local = await readKey(tree, `sumdb/${o.name}/${rel}`);
       if (local !== undefined) return local;
       if (o.network) return o.network.get(rel);
       throw new GomirrorError(ErrorCodes.NOT_FOUND, `sumdb/${o.name}/${rel} is not in the tree`, {
@@ -94,10 +103,10 @@ export function readOnlyTrustedStore(inner: TrustedHeadStore): TrustedHeadStore 
  */
 export async function checkTreeHead(client: SumdbClient, root: string, name: string, versions: number): Promise<Problem[]> {
   const rel = `sumdb/${name}`;
-  const dir = sumdbDir(root, name);
+  const tree = new FsTreeStorage(root);
   const out: Problem[] = [];
-  const note = await readIfExists(nodePath.join(dir, 'latest'));
-  const supported = await readIfExists(nodePath.join(dir, 'supported'));
+  const note = await readKey(tree, sumdbKey(name, 'latest'));
+  const supported = await readKey(tree, sumdbKey(name, 'supported'));
   if (note === undefined) {
     if (versions > 0) out.push(problem('sumdb-head', `${rel}/latest`, `missing: the go command cannot verify the ${versions} mirrored versions offline`));
     return out;
@@ -130,14 +139,14 @@ export interface BadTile {
  * checked and are reported as such.
  */
 export async function* checkTreeTiles(client: SumdbClient, root: string, name: string): AsyncGenerator<BadTile> {
-  const dir = sumdbDir(root, name);
-  for await (const rel of walkFiles(nodePath.join(dir, 'tile'))) {
-    const tilePath = `tile/${rel}`;
-    const file = `sumdb/${name}/${tilePath}`;
+  const tree = new FsTreeStorage(root);
+  const base = `sumdb/${name}/`;
+  for await (const file of flatten(tree.listKeys(`${base}tile/`))) {
+    const tilePath = file.slice(base.length);
     let bytes: Buffer | undefined;
     try {
       const tile = parseTilePath(tilePath);
-      bytes = await readIfExists(nodePath.join(dir, 'tile', ...rel.split('/')));
+      bytes = await readKey(tree, file);
       if (bytes === undefined) continue; // removed mid-walk
       const [want] = await client.readTiles([tile]);
       if (want !== undefined && !want.equals(bytes)) {
@@ -147,4 +156,9 @@ export async function* checkTreeTiles(client: SumdbClient, root: string, name: s
       yield { tilePath, problem: problemFromError(err, file) };
     }
   }
+}
+
+/** The items of a paged sequence, one by one. */
+async function* flatten<T>(pages: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const page of pages) yield* page;
 }

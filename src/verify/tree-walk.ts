@@ -98,12 +98,3 @@ export async function readVersionDir(moduleDir: string, onLink: (name: string) =
     throw err;
   }
 }
-
-/** Yields every regular file under dir (relative paths with `/`), streaming and depth first; nothing when dir is missing. */
-export async function* walkFiles(dir: string, rel = ''): AsyncGenerator<string> {
-  for await (const e of entries(rel === '' ? dir : nodePath.join(dir, ...rel.split('/')))) {
-    const child = rel === '' ? e.name : `${rel}/${e.name}`;
-    if (e.isDirectory()) yield* walkFiles(dir, child);
-    else if (e.isFile()) yield child;
-  }
-}

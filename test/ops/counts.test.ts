@@ -16,6 +16,7 @@ import { verifyCommand } from '../../src/cli/verify.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
+import { FsTreeStorage } from '../../src/storage/fs.js';
 import { countsOfUsage, treeUsage } from '../../src/ops/tree-usage.js';
 import { filePayload } from '../../src/version/payload.js';
 import { readCounts, TreeCountsStore, type TreeCounts } from '../../src/store/tree-counts.js';
@@ -47,7 +48,7 @@ function stateOf(dest: string): string {
 }
 
 async function walked(dest: string): Promise<TreeCounts> {
-  return countsOfUsage(await treeUsage(dest));
+  return countsOfUsage(await treeUsage(new FsTreeStorage(dest)));
 }
 
 async function kept(dest: string): Promise<TreeCounts & { exact: boolean; open: boolean }> {

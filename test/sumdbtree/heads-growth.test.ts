@@ -23,6 +23,7 @@ import {
 import { PendingJournal } from '../../src/sumdbtree/journal.js';
 import { tileFile } from '../../src/sumdbtree/layout.js';
 import { fileHeadsStore, previousHead, SumdbTreePublisher } from '../../src/sumdbtree/publish.js';
+import { FsTreeStorage } from '../../src/storage/fs.js';
 import { FakeLog, memoryStore, newKey } from '../sumdb/fakelog.js';
 import { tempDir } from '../zip/fixtures.js';
 
@@ -55,9 +56,8 @@ async function setup() {
   const visible = new Set<string>();
   const reads = { tiles: 0 };
   const publisher = new SumdbTreePublisher({
-    root,
+    storage: new FsTreeStorage(root, join(dir, 'tmp')),
     name: NAME,
-    tmpDir: join(dir, 'tmp'),
     source: {
       trustedHead: () => client.trustedHead(),
       readTiles: (tiles) => {

@@ -5,6 +5,7 @@ import { SumdbClient } from '../../src/sumdb/client.js';
 import { PendingJournal, type PendingRecord } from '../../src/sumdbtree/journal.js';
 import { lookupFile } from '../../src/sumdbtree/layout.js';
 import { fileHeadsStore, HEAD_ADVANCE_MS, SumdbTreePublisher } from '../../src/sumdbtree/publish.js';
+import { FsTreeStorage } from '../../src/storage/fs.js';
 import { FakeLog, memoryStore, newKey } from '../sumdb/fakelog.js';
 import { tempDir } from '../zip/fixtures.js';
 import { lookupProblem } from './provable.js';
@@ -55,9 +56,8 @@ async function setup(n: number) {
   const realHeads = fileHeadsStore(join(dir, 'state', 'heads.json'), join(dir, 'tmp'));
   const lookupPath = (id: number): string => lookupFile(root, NAME, MODULE, `v0.0.${id}`);
   const publisher = new SumdbTreePublisher({
-    root,
+    storage: new FsTreeStorage(root, join(dir, 'tmp')),
     name: NAME,
-    tmpDir: join(dir, 'tmp'),
     source: {
       trustedHead: () => client.trustedHead(),
       readTiles: async (tiles) => {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { DirSyncGroup } from '../../src/store/dir-sync.js';
+import { DirSyncGroup } from '../../src/storage/dir-sync.js';
 import { tempDir } from '../zip/fixtures.js';
 
 let dir: string;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
-import { publishFiles, removeStaleTemps, syncTempFile, tempPath, writeFileAtomic, writeTempFile } from '../../src/store/atomic.js';
+import { publishFiles, removeStaleTemps, syncTempFile, tempPath, writeFileAtomic, writeTempFile } from '../../src/storage/atomic.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 let dir: string;

@@ -23,6 +23,18 @@ function unsafe(root: string, p: string, what: string): GomirrorError {
   });
 }
 
+/** mkdir -p with every directory it creates 0755, whatever the umask. */
+function mkdirs(dir: string): void {
+  const parent = nodePath.dirname(dir);
+  if (parent !== dir && !fs.existsSync(parent)) mkdirs(parent);
+  try {
+    fs.mkdirSync(dir, TREE_DIR_MODE);
+    fs.chmodSync(dir, TREE_DIR_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 function lstatOrUndefined(p: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(p);
@@ -38,7 +50,7 @@ export function ensureTreeDir(root: string, dir: string): Promise<void> {
     const rel = nodePath.relative(root, dir);
     if (rel === '') return Promise.resolve();
     if (rel.startsWith('..') || nodePath.isAbsolute(rel)) throw unsafe(root, dir, 'is not');
-    if (!fs.existsSync(root)) fs.mkdirSync(root, { recursive: true }); // the root (and above it) is the operator's
+    if (!fs.existsSync(root)) mkdirs(root); // the root (and above it) is the operator's: created 0755 when missing
     let cur = root;
     for (const name of rel.split(nodePath.sep)) {
       cur = nodePath.join(cur, name);
