@@ -86,7 +86,13 @@ async function rawInflateHash(path: string, entries: RawEntry[]): Promise<number
   try {
     for (const e of entries) {
       const hash = createHash('sha256');
-      const src = createReadStream('', { fd: fh.fd, start: e.start, end: e.start + e.compressedSize - 1, autoClose: false, highWaterMark: 1 << 20 });
+      const src = createReadStream('', {
+        fd: fh.fd,
+        start: e.start,
+        end: e.start + e.compressedSize - 1,
+        autoClose: false,
+        highWaterMark: 1 << 20,
+      });
       const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
         for await (const chunk of source) {
           hash.update(chunk);
@@ -124,7 +130,9 @@ async function main(): Promise<void> {
     console.log(`building a ${targetMB} MB module zip in ${dir} ...`);
     const total = await buildBenchZip(path, targetMB * MB);
     const info = await hashModuleZip(path, MODULE, VERSION);
-    console.log(`zip: ${info.files} files, ${(info.uncompressedBytes / MB).toFixed(1)} MB uncompressed (${(total / MB).toFixed(1)} MB of data), ${info.h1}`);
+    console.log(
+      `zip: ${info.files} files, ${(info.uncompressedBytes / MB).toFixed(1)} MB uncompressed (${(total / MB).toFixed(1)} MB of data), ${info.h1}`,
+    );
     const entries = await listEntries(path);
     const ours = await bestOf3('hashModuleZip', info.uncompressedBytes, () => hashModuleZip(path, MODULE, VERSION));
     const limit = await bestOf3('inflateRaw+sha256', info.uncompressedBytes, () => rawInflateHash(path, entries));

@@ -64,7 +64,8 @@ function options(): Opts {
     },
   });
   const shape = values.shape;
-  if (shape !== 'small' && shape !== 'big' && shape !== 'both') throw new Error(`--shape must be small, big or both, got ${shape}`);
+  if (shape !== 'small' && shape !== 'big' && shape !== 'both')
+    throw new Error(`--shape must be small, big or both, got ${shape}`);
   const rttMs = Number(String(values.rtt).replace(/ms$/, ''));
   if (!(rttMs >= 0)) throw new Error(`--rtt must be a number of milliseconds, got ${values.rtt}`);
   return {

@@ -31,7 +31,8 @@ async function main(argv: string[]): Promise<number> {
   if (print) console.log(formatGraph(graph));
   const cycles = findCycles(graph);
   for (const c of cycles) console.error(`check-imports: folder import cycle: ${c.join(' -> ')}`);
-  for (const comp of cyclicComponents(graph)) console.error(`check-imports: folders that import each other: ${comp.join(', ')}`);
+  for (const comp of cyclicComponents(graph))
+    console.error(`check-imports: folders that import each other: ${comp.join(', ')}`);
   if (cycles.length === 0) console.log(`check-imports: ${graph.size} folders under ${srcDir}, no import cycle`);
   return cycles.length === 0 ? 0 : 1;
 }

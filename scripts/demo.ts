@@ -44,7 +44,9 @@ function gomirror(args: string[]): Promise<number> {
 
 /** Starts `gomirror serve` on a free loopback port; resolves with the child and the URL it printed. */
 function serve(dest: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--dest', dest, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'serve', '--dest', dest, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   return new Promise((resolve, reject) => {
     child.on('error', reject);
@@ -83,7 +85,12 @@ interface Downloaded {
 }
 
 /** `go mod download -json` through the mirror in a throw-away GOPATH, checksum verification on; resolves with go's answers. */
-async function goDownload(goBin: string, modules: string[], proxy: string, gosumdb: string): Promise<{ code: number; results: Downloaded[]; stderr: string }> {
+async function goDownload(
+  goBin: string,
+  modules: string[],
+  proxy: string,
+  gosumdb: string,
+): Promise<{ code: number; results: Downloaded[]; stderr: string }> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-demo-go-'));
   const env = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -104,11 +111,16 @@ async function goDownload(goBin: string, modules: string[], proxy: string, gosum
   };
   try {
     return await new Promise((resolve) => {
-      execFile(goBin, ['mod', 'download', '-json', ...modules], { cwd: home, env, timeout: 300_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        const trimmed = stdout.trim();
-        const results = trimmed === '' ? [] : (JSON.parse(`[${trimmed.replace(/}\s*\n{/g, '},{')}]`) as Downloaded[]);
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, results, stderr });
-      });
+      execFile(
+        goBin,
+        ['mod', 'download', '-json', ...modules],
+        { cwd: home, env, timeout: 300_000, maxBuffer: 16 << 20 },
+        (err, stdout, stderr) => {
+          const trimmed = stdout.trim();
+          const results = trimmed === '' ? [] : (JSON.parse(`[${trimmed.replace(/}\s*\n{/g, '},{')}]`) as Downloaded[]);
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, results, stderr });
+        },
+      );
     });
   } finally {
     execFile(goBin, ['clean', '-modcache'], { env }, () => void fs.rm(home, { recursive: true, force: true }));
@@ -123,20 +135,45 @@ function argValue(name: string): string | undefined {
 async function syncFrom(up: FakeUpstream, dest: string): Promise<number> {
   say(`demo: example upstream at ${up.baseUrl} (${up.versions().length} versions, checksum database ${up.sumdbName})`);
   say(`demo: gomirror sync --dest ${dest} …`);
-  return gomirror(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', '4', '--log-level', 'warn']);
+  return gomirror([
+    'sync',
+    '--dest',
+    dest,
+    '--index',
+    up.indexUrl,
+    '--upstream',
+    up.proxyUrl,
+    '--sumdb',
+    `${up.sumdbKey} ${up.sumdbUrl}`,
+    '--concurrency',
+    '4',
+    '--log-level',
+    'warn',
+  ]);
 }
 
 async function tryWithGo(modules: string[], url: string, gosumdb: string): Promise<boolean> {
   const goBin = findGo();
   if (goBin === undefined) {
-    say('demo: no go command on PATH; skipping the go download (install Go and run the demo again to see go verify through the mirror)');
+    say(
+      'demo: no go command on PATH; skipping the go download (install Go and run the demo again to see go verify through the mirror)',
+    );
     return true;
   }
   say(`demo: go mod download ${modules.join(' ')}`);
   const r = await goDownload(goBin, modules, `${url}/`, gosumdb);
-  for (const d of r.results) say(d.Error ? `  FAILED   ${d.Path}@${d.Version}: ${d.Error}` : `  verified ${d.Path}@${d.Version} ${d.Sum} ${d.GoModSum}`);
+  for (const d of r.results)
+    say(
+      d.Error
+        ? `  FAILED   ${d.Path}@${d.Version}: ${d.Error}`
+        : `  verified ${d.Path}@${d.Version} ${d.Sum} ${d.GoModSum}`,
+    );
   const ok = r.code === 0 && r.results.length === modules.length && r.results.every((d) => !d.Error && d.Sum);
-  say(ok ? `demo: go downloaded and verified ${r.results.length} modules through the mirror against ${gosumdb.split('+')[0]}` : `demo: go failed (exit ${r.code}):\n${r.stderr}`);
+  say(
+    ok
+      ? `demo: go downloaded and verified ${r.results.length} modules through the mirror against ${gosumdb.split('+')[0]}`
+      : `demo: go failed (exit ${r.code}):\n${r.stderr}`,
+  );
   return ok;
 }
 

@@ -35,7 +35,8 @@ function memOf(pid: number): { rss: number; hwm: number } | undefined {
 function timeAt(samples: ReadonlyArray<{ t: number; done: number }>, n: number): number {
   let prev = { t: 0, done: 0 };
   for (const s of samples) {
-    if (s.done >= n) return s.done === prev.done ? s.t : prev.t + ((n - prev.done) / (s.done - prev.done)) * (s.t - prev.t);
+    if (s.done >= n)
+      return s.done === prev.done ? s.t : prev.t + ((n - prev.done) / (s.done - prev.done)) * (s.t - prev.t);
     prev = s;
   }
   return prev.t;
@@ -58,7 +59,26 @@ async function main(): Promise<void> {
   const total = up.versions().length;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-scale-'));
   const dest = values.keep ?? path.join(work, 'tree');
-  const args = [CLI, 'sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--concurrency', values.concurrency, '--log-format', 'json', '--log-level', 'warn', '--min-free-space', '0'];
+  const args = [
+    CLI,
+    'sync',
+    '--dest',
+    dest,
+    '--index',
+    up.indexUrl,
+    '--upstream',
+    up.proxyUrl,
+    '--sumdb',
+    `${up.sumdbKey} ${up.sumdbUrl}`,
+    '--concurrency',
+    values.concurrency,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+    '--min-free-space',
+    '0',
+  ];
   console.log(`${total} versions; sync --concurrency ${values.concurrency}, sampling every ${values.every}s`);
   console.log('   t(s)   versions   rate(v/s)   RSS(MB)  peak(MB)');
   const t0 = Date.now();
@@ -77,7 +97,9 @@ async function main(): Promise<void> {
     const t = (Date.now() - t0) / 1000;
     samples.push({ t, done });
     const rate = (done - last.done) / Math.max(t - last.t, 0.001);
-    console.log(`${t.toFixed(0).padStart(7)} ${String(done).padStart(10)} ${rate.toFixed(0).padStart(11)} ${(mem?.rss ?? NaN).toFixed(0).padStart(9)} ${peak.toFixed(0).padStart(9)}`);
+    console.log(
+      `${t.toFixed(0).padStart(7)} ${String(done).padStart(10)} ${rate.toFixed(0).padStart(11)} ${(mem?.rss ?? NaN).toFixed(0).padStart(9)} ${peak.toFixed(0).padStart(9)}`,
+    );
     last = { t, done };
   };
   const timer = setInterval(sample, everyMs);
@@ -90,9 +112,13 @@ async function main(): Promise<void> {
     const first = tenth / timeAt(samples, tenth);
     const lastRate = tenth / (timeAt(samples, done) - timeAt(samples, done - tenth));
     console.log('');
-    console.log(`exit ${code}; ${done}/${total} versions in ${((Date.now() - t0) / 1000).toFixed(1)} s (${(done / ((Date.now() - t0) / 1000)).toFixed(0)} versions/s)`);
+    console.log(
+      `exit ${code}; ${done}/${total} versions in ${((Date.now() - t0) / 1000).toFixed(1)} s (${(done / ((Date.now() - t0) / 1000)).toFixed(0)} versions/s)`,
+    );
     console.log(`peak RSS of the sync process: ${peak.toFixed(0)} MB (sampled VmHWM)`);
-    console.log(`rate over the first 10 %: ${first.toFixed(0)} versions/s; over the last 10 %: ${lastRate.toFixed(0)} versions/s (last/first ${(lastRate / first).toFixed(2)})`);
+    console.log(
+      `rate over the first 10 %: ${first.toFixed(0)} versions/s; over the last 10 %: ${lastRate.toFixed(0)} versions/s (last/first ${(lastRate / first).toFixed(2)})`,
+    );
     if (code !== 0) console.log(stderr);
   } finally {
     await up.close();

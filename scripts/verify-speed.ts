@@ -63,7 +63,8 @@ async function* treeFiles(dir: string): AsyncGenerator<string> {
 /** H: one core inflating and hashing every zip entry and .mod of the tree (timed part: read + inflate + sha256). */
 async function hashLimit(tree: string): Promise<{ mbPerS: number; bytes: number; seconds: number; versions: number }> {
   const plan: Array<{ file: string; entries: Entry[] | undefined }> = [];
-  for await (const f of treeFiles(tree)) plan.push({ file: f, entries: f.endsWith('.zip') ? await entriesOf(f, readFileSync(f)) : undefined });
+  for await (const f of treeFiles(tree))
+    plan.push({ file: f, entries: f.endsWith('.zip') ? await entriesOf(f, readFileSync(f)) : undefined });
   let bytes = 0;
   const t0 = process.hrtime.bigint();
   for (const { file, entries } of plan) {
@@ -85,11 +86,33 @@ async function hashLimit(tree: string): Promise<{ mbPerS: number; bytes: number;
 }
 
 async function buildTree(dest: string, versions: number, seed: number, small: boolean): Promise<void> {
-  console.log(`syncing a tree of ~${versions} ${small ? 'tiny' : 'bench-mix (zips of 5-200 KB, 1.5 % of 1-20 MB)'} versions into ${dest} ...`);
+  console.log(
+    `syncing a tree of ~${versions} ${small ? 'tiny' : 'bench-mix (zips of 5-200 KB, 1.5 % of 1-20 MB)'} versions into ${dest} ...`,
+  );
   const sizes = payloadSizes(versions + 200, seed);
-  const up = await startUpstream({ seed, modules: modulesFor(versions), clusterEvery: 0, ...(!small && { payloadBytes: (id: number) => sizes[id] ?? 0 }) });
+  const up = await startUpstream({
+    seed,
+    modules: modulesFor(versions),
+    clusterEvery: 0,
+    ...(!small && { payloadBytes: (id: number) => sizes[id] ?? 0 }),
+  });
   try {
-    const args = [CLI, 'sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-level', 'warn', '--min-free-space', '0'];
+    const args = [
+      CLI,
+      'sync',
+      '--dest',
+      dest,
+      '--index',
+      up.indexUrl,
+      '--upstream',
+      up.proxyUrl,
+      '--sumdb',
+      `${up.sumdbKey} ${up.sumdbUrl}`,
+      '--log-level',
+      'warn',
+      '--min-free-space',
+      '0',
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`sync exited with ${code}`);
@@ -108,27 +131,44 @@ async function main(): Promise<void> {
       small: { type: 'boolean', default: false },
     },
   });
-  const work = values.tree === undefined ? await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-verify-speed-')) : undefined;
+  const work =
+    values.tree === undefined ? await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-verify-speed-')) : undefined;
   const tree = values.tree ?? path.join(work as string, 'tree');
   try {
-    if (!existsSync(path.join(tree, '.gomirror'))) await buildTree(tree, Number(values.versions), Number(values.seed), values.small === true);
+    if (!existsSync(path.join(tree, '.gomirror')))
+      await buildTree(tree, Number(values.versions), Number(values.seed), values.small === true);
     console.log('measuring H (one core: read + inflate + sha256 of every zip entry and .mod) ...');
     const h = await hashLimit(tree);
     console.log('running gomirror verify ...');
-    const args = [CLI, 'verify', '--dest', tree, '--json', '--log-level', 'warn', ...(values.concurrency ? ['--concurrency', values.concurrency] : [])];
+    const args = [
+      CLI,
+      'verify',
+      '--dest',
+      tree,
+      '--json',
+      '--log-level',
+      'warn',
+      ...(values.concurrency ? ['--concurrency', values.concurrency] : []),
+    ];
     const m = await measure(process.execPath, args);
     if (m.code !== 0) throw new Error(`verify exited with ${m.code}: ${m.stderr.slice(-2000)}`);
     const summary = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { versions: number; problems: number };
     const mbPerS = h.bytes / MB / m.wallS;
     console.log('');
-    console.log(`tree: ${summary.versions} versions, ${(h.bytes / MB).toFixed(1)} MB uncompressed (zip entries + .mod), ${os.availableParallelism()} cores, load ${os.loadavg()[0]?.toFixed(1)}`);
+    console.log(
+      `tree: ${summary.versions} versions, ${(h.bytes / MB).toFixed(1)} MB uncompressed (zip entries + .mod), ${os.availableParallelism()} cores, load ${os.loadavg()[0]?.toFixed(1)}`,
+    );
     console.log(`H (one core):  ${h.mbPerS.toFixed(1)} MB/s (${h.seconds.toFixed(1)} s)`);
-    console.log(`verify:        ${mbPerS.toFixed(1)} MB/s, ${(summary.versions / m.wallS).toFixed(0)} versions/s, wall ${m.wallS.toFixed(1)} s, CPU ${(m.userS + m.sysS).toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB, problems ${summary.problems}`);
+    console.log(
+      `verify:        ${mbPerS.toFixed(1)} MB/s, ${(summary.versions / m.wallS).toFixed(0)} versions/s, wall ${m.wallS.toFixed(1)} s, CPU ${(m.userS + m.sysS).toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB, problems ${summary.problems}`,
+    );
     console.log(`verify / H:    ${((mbPerS / h.mbPerS) * 100).toFixed(0)} %`);
     // On a shared machine the wall time depends on the neighbours; the CPU time does not.
     const cpu = m.userS + m.sysS;
     const cores = os.availableParallelism();
-    console.log(`CPU cost:      verify ${(h.bytes / MB / cpu).toFixed(1)} MB per CPU-second vs H ${h.mbPerS.toFixed(1)}; on ${cores} idle cores verify would reach about ${(((h.bytes / MB / (cpu / cores)) / h.mbPerS) * 100).toFixed(0)} % of H`);
+    console.log(
+      `CPU cost:      verify ${(h.bytes / MB / cpu).toFixed(1)} MB per CPU-second vs H ${h.mbPerS.toFixed(1)}; on ${cores} idle cores verify would reach about ${((h.bytes / MB / (cpu / cores) / h.mbPerS) * 100).toFixed(0)} % of H`,
+    );
   } finally {
     if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
   }

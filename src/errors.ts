@@ -80,9 +80,7 @@ export class GomirrorError extends Error {
   readonly detail: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails) {
-    const where = details.module
-      ? ` (${details.module}${details.version ? `@${details.version}` : ''})`
-      : '';
+    const where = details.module ? ` (${details.module}${details.version ? `@${details.version}` : ''})` : '';
     super(`${message}${where}`, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'GomirrorError';
     this.code = code;

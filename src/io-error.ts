@@ -11,7 +11,12 @@ const NO_SPACE_ERRNOS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
 export type IoContext = string | Pick<ErrorDetails, 'op' | 'module' | 'version'>;
 
 /** Wraps a filesystem error as GomirrorError NO_SPACE (ENOSPC/EDQUOT) or IO; a GomirrorError passes unchanged. */
-export function ioError(err: unknown, where: IoContext, message: string, detail: Record<string, unknown> = {}): GomirrorError {
+export function ioError(
+  err: unknown,
+  where: IoContext,
+  message: string,
+  detail: Record<string, unknown> = {},
+): GomirrorError {
   if (err instanceof GomirrorError) return err;
   const ctx = typeof where === 'string' ? { op: where } : where;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -12,7 +12,14 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' |
 
 export type { Logger };
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 
 /** Formats one pino JSON line as "HH:MM:SS LEVEL message key=value …". Pure. */
@@ -67,7 +74,12 @@ function prettyStream(out: NodeJS.WritableStream, opts: PrettyOptions): Writable
 }
 
 /** Creates the logger for one command; logs go to stderr so stdout stays for results. */
-export function createLogger(level: LogLevel, format: LogFormat, out: NodeJS.WritableStream = process.stderr, pretty: PrettyOptions = {}): Logger {
+export function createLogger(
+  level: LogLevel,
+  format: LogFormat,
+  out: NodeJS.WritableStream = process.stderr,
+  pretty: PrettyOptions = {},
+): Logger {
   const opts = { level, base: { pid: process.pid }, serializers: { err: pino.stdSerializers.err } };
   if (format === 'pretty') return pino(opts, prettyStream(out, pretty));
   if (out === process.stderr) return pino(opts, pino.destination({ dest: 2, sync: true }));

@@ -16,7 +16,11 @@ describe('ioError', () => {
   });
 
   it('maps any other error to IO and keeps the module version it concerns', () => {
-    const e = ioError(errno('EACCES'), { op: 'fetch.zip', module: 'example.com/m', version: 'v1.0.0' }, 'cannot write download to /d');
+    const e = ioError(
+      errno('EACCES'),
+      { op: 'fetch.zip', module: 'example.com/m', version: 'v1.0.0' },
+      'cannot write download to /d',
+    );
     expect(e.code).toBe(ErrorCodes.IO);
     expect(e.op).toBe('fetch.zip');
     expect(e.module).toBe('example.com/m');

@@ -6,7 +6,18 @@ const T = Date.UTC(2024, 4, 6, 7, 8, 9, 123);
 
 describe('prettyLine', () => {
   it('formats time, padded level, message and fields', () => {
-    const line = prettyLine(JSON.stringify({ level: 30, time: T, pid: 1, hostname: 'h', msg: 'published', module: 'rsc.io/quote', version: 'v1.5.2', bytes: 1234 }));
+    const line = prettyLine(
+      JSON.stringify({
+        level: 30,
+        time: T,
+        pid: 1,
+        hostname: 'h',
+        msg: 'published',
+        module: 'rsc.io/quote',
+        version: 'v1.5.2',
+        bytes: 1234,
+      }),
+    );
     expect(line).toBe('07:08:09 INFO  published module=rsc.io/quote version=v1.5.2 bytes=1234\n');
   });
 
@@ -27,9 +38,21 @@ describe('prettyLine', () => {
 
   it('JSON-encodes non-string fields and hides pid, hostname, time, level, msg', () => {
     const line = prettyLine(
-      JSON.stringify({ level: 50, time: T, pid: 99, hostname: 'box', msg: 'failed', err: { code: 'GOMIRROR_GONE', message: 'gone' }, ok: false, list: [1, 'a'], none: null }),
+      JSON.stringify({
+        level: 50,
+        time: T,
+        pid: 99,
+        hostname: 'box',
+        msg: 'failed',
+        err: { code: 'GOMIRROR_GONE', message: 'gone' },
+        ok: false,
+        list: [1, 'a'],
+        none: null,
+      }),
     );
-    expect(line).toBe('07:08:09 ERROR failed err={"code":"GOMIRROR_GONE","message":"gone"} ok=false list=[1,"a"] none=null\n');
+    expect(line).toBe(
+      '07:08:09 ERROR failed err={"code":"GOMIRROR_GONE","message":"gone"} ok=false list=[1,"a"] none=null\n',
+    );
     expect(line).not.toContain('99');
     expect(line).not.toContain('box');
   });
@@ -93,7 +116,10 @@ describe('createLogger (json)', () => {
     log.info('hidden');
     log.error({ module: 'rsc.io/quote' }, 'broken');
     await new Promise((r) => setImmediate(r));
-    const lines = chunks.join('').split('\n').filter((l) => l !== '');
+    const lines = chunks
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 50, msg: 'broken', module: 'rsc.io/quote', pid: process.pid });
   });

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     }
     ns += process.hrtime.bigint() - t0;
   }
-  process.stdout.write(`${JSON.stringify({ zips: files.length, entries, uncompressedBytes: bytes, seconds: Number(ns) / 1e9 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ zips: files.length, entries, uncompressedBytes: bytes, seconds: Number(ns) / 1e9 })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -58,7 +58,13 @@ export async function runLatency(o: LatencyOpts, work: string): Promise<LatencyF
       const leg = await goLeg(t, path.join(work, 'go'));
       warnFailures('rtt go', leg);
       const flight = inFlight(leg.requests, leg.wallS).mean;
-      go = { versionsPerS: n / leg.wallS, roundTripsPerVersion: leg.requests.length / n, wallS: leg.wallS, meanInFlight: flight, requestKinds: requestKinds(leg.requests) };
+      go = {
+        versionsPerS: n / leg.wallS,
+        roundTripsPerVersion: leg.requests.length / n,
+        wallS: leg.wallS,
+        meanInFlight: flight,
+        requestKinds: requestKinds(leg.requests),
+      };
       await cleanGoHome(t, path.join(work, 'go')).catch(() => undefined);
     }
     return { rttMs: o.rttMs, versions: n, points, ...(go && { go }) };

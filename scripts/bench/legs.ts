@@ -32,14 +32,18 @@ export interface Leg extends Measured {
 }
 
 function check(m: Measured, what: string): Measured {
-  if (m.code !== 0) throw new Error(`${what} exited with ${m.code}:\n${m.stderr.slice(-4000)}\n${m.stdout.slice(-4000)}`);
+  if (m.code !== 0)
+    throw new Error(`${what} exited with ${m.code}:\n${m.stderr.slice(-4000)}\n${m.stdout.slice(-4000)}`);
   return m;
 }
 
 /** Runs `run` and adds nginx's CPU and logged requests during it. */
 async function withNginx(n: BenchNginx, run: () => Promise<Measured>): Promise<Leg> {
   await new Promise((r) => setTimeout(r, 250)); // earlier requests' log lines are flushed (every 100 ms)
-  const before = await fs.stat(n.accessLog).then((s) => s.size, () => 0);
+  const before = await fs.stat(n.accessLog).then(
+    (s) => s.size,
+    () => 0,
+  );
   const cpu0 = await n.cpuS();
   const startS = Date.now() / 1000;
   const m = await run();
@@ -51,7 +55,18 @@ async function withNginx(n: BenchNginx, run: () => Promise<Measured>): Promise<L
 /** `gomirror sync` of the whole corpus into `dest`. */
 export function syncLeg(t: BenchTarget, dest: string, concurrency: number): Promise<Leg> {
   const u = t.nginx.url;
-  const args = [CLI, 'sync', '--dest', dest, '--index', `${u}/index`, '--upstream', `${u}/proxy`, '--sumdb', `${t.sumdbKey} ${u}/sumdb`];
+  const args = [
+    CLI,
+    'sync',
+    '--dest',
+    dest,
+    '--index',
+    `${u}/index`,
+    '--upstream',
+    `${u}/proxy`,
+    '--sumdb',
+    `${t.sumdbKey} ${u}/sumdb`,
+  ];
   args.push('--concurrency', String(concurrency), '--log-format', 'json');
   return withNginx(t.nginx, async () => check(await measure(process.execPath, args), 'gomirror sync'));
 }
@@ -65,7 +80,10 @@ export function goLeg(t: BenchTarget, home: string): Promise<Leg> {
   return withNginx(t.nginx, async () => {
     const cwd = path.join(home, 'work');
     await fs.mkdir(cwd, { recursive: true });
-    const m = check(await measure(findTool('go') ?? 'go', ['mod', 'download', '-json', ...t.specs], { env: goEnvFor(t, home), cwd }), 'go mod download');
+    const m = check(
+      await measure(findTool('go') ?? 'go', ['mod', 'download', '-json', ...t.specs], { env: goEnvFor(t, home), cwd }),
+      'go mod download',
+    );
     const failed = (m.stdout.match(/"Error":/g) ?? []).length;
     if (failed > 0) throw new Error(`go mod download: ${failed} versions failed`);
     return m;
@@ -74,20 +92,39 @@ export function goLeg(t: BenchTarget, home: string): Promise<Leg> {
 
 /** Removes a go home's read-only module cache the way go does. */
 export async function cleanGoHome(t: BenchTarget, home: string): Promise<void> {
-  await measure(findTool('go') ?? 'go', ['clean', '-modcache'], { env: goEnvFor(t, home), cwd: path.join(home, 'work') });
+  await measure(findTool('go') ?? 'go', ['clean', '-modcache'], {
+    env: goEnvFor(t, home),
+    cwd: path.join(home, 'work'),
+  });
 }
 
 /** The raw download: every `paths` URL by `curl --parallel --parallel-max concurrency` into `outDir`, no verification. */
 export async function rawLeg(t: BenchTarget, paths: string[], concurrency: number, outDir: string): Promise<Leg> {
   await fs.mkdir(outDir, { recursive: true });
   const cfg = path.join(outDir, '.curl-config');
-  await fs.writeFile(cfg, paths.map((p, i) => `url = "${t.nginx.url}${p}"\noutput = "${path.join(outDir, `f${i}`)}"\n`).join(''));
-  const args = ['--parallel', '--parallel-immediate', '--parallel-max', String(concurrency), '--fail', '--silent', '--show-error', '--config', cfg];
+  await fs.writeFile(
+    cfg,
+    paths.map((p, i) => `url = "${t.nginx.url}${p}"\noutput = "${path.join(outDir, `f${i}`)}"\n`).join(''),
+  );
+  const args = [
+    '--parallel',
+    '--parallel-immediate',
+    '--parallel-max',
+    String(concurrency),
+    '--fail',
+    '--silent',
+    '--show-error',
+    '--config',
+    cfg,
+  ];
   return withNginx(t.nginx, async () => check(await measure(findTool('curl') ?? 'curl', args), 'curl --parallel'));
 }
 
 /** The hash limit H over the given zip files: uncompressed bytes and the seconds one thread needs to inflate and hash them. */
-export async function hashLimit(zipFiles: string[], listFile: string): Promise<{ uncompressedBytes: number; seconds: number }> {
+export async function hashLimit(
+  zipFiles: string[],
+  listFile: string,
+): Promise<{ uncompressedBytes: number; seconds: number }> {
   await fs.writeFile(listFile, `${zipFiles.join('\n')}\n`);
   const m = check(await measure(process.execPath, [path.join(here, 'hash-limit.js'), listFile]), 'hash limit');
   return JSON.parse(m.stdout.trim()) as { uncompressedBytes: number; seconds: number };

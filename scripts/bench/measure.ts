@@ -37,7 +37,11 @@ export function parseTimeOutput(text: string): { userS: number; sysS: number; pe
 }
 
 /** Runs `cmd args` with `env`, in `cwd`, and measures it. */
-export async function measure(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Measured> {
+export async function measure(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<Measured> {
   const gnu = existsSync(GNU_TIME);
   const timeFile = path.join(os.tmpdir(), `gomirror-bench-time-${process.pid}-${Date.now()}`);
   const [bin, argv] = gnu ? [GNU_TIME, ['-f', '%U %S %M', '-o', timeFile, cmd, ...args]] : [cmd, args];

@@ -78,10 +78,17 @@ async function freePort(): Promise<number> {
 }
 
 /** The nginx configuration (pure): static files, index pages keyed by `$arg_since`, optional per-request delay. */
-export function benchNginxConfig(o: { prefix: string; root: string; port: number; delayMs: number; runAsRoot: boolean }): string {
+export function benchNginxConfig(o: {
+  prefix: string;
+  root: string;
+  port: number;
+  delayMs: number;
+  runAsRoot: boolean;
+}): string {
   const p = (f: string): string => path.join(o.prefix, f);
   const delay = o.delayMs > 0;
-  const hold = (target: string): string => (delay ? `echo_sleep ${(o.delayMs / 1000).toFixed(3)}; echo_exec ${target};` : '');
+  const hold = (target: string): string =>
+    delay ? `echo_sleep ${(o.delayMs / 1000).toFixed(3)}; echo_exec ${target};` : '';
   return [
     ...(delay ? [`load_module ${ECHO_MODULE};`] : []),
     'daemon off;',
@@ -102,7 +109,9 @@ export function benchNginxConfig(o: { prefix: string; root: string; port: number
     `  server {`,
     `    listen 127.0.0.1:${o.port} backlog=4096;`,
     `    root ${o.root};`,
-    delay ? `    location = /index { ${hold('@index')} }` : '    location = /index { try_files /index-pages/$arg_since =404; }',
+    delay
+      ? `    location = /index { ${hold('@index')} }`
+      : '    location = /index { try_files /index-pages/$arg_since =404; }',
     delay ? '    location @index { try_files /index-pages/$arg_since =404; }' : '',
     delay ? `    location / { ${hold('@file')} }` : '    location / { try_files $uri =404; }',
     delay ? '    location @file { try_files $uri =404; }' : '',
@@ -129,7 +138,8 @@ async function waitListening(url: string, child: ChildProcess, errorLog: string)
 /** Starts nginx serving `root` (absolute) with `delayMs` added before every response. */
 export async function startBenchNginx(root: string, delayMs = 0): Promise<BenchNginx> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} not found (apt-get install -y nginx-light)`);
-  if (delayMs > 0 && !existsSync(ECHO_MODULE)) throw new Error(`${ECHO_MODULE} not found (apt-get install -y libnginx-mod-http-echo)`);
+  if (delayMs > 0 && !existsSync(ECHO_MODULE))
+    throw new Error(`${ECHO_MODULE} not found (apt-get install -y libnginx-mod-http-echo)`);
   const prefix = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-bench-nginx-'));
   await fs.mkdir(path.join(prefix, 'tmp'));
   const port = await freePort();

@@ -21,7 +21,12 @@ export interface SideFigures {
 /** One corpus shape's figures. */
 export interface ShapeFigures {
   shape: string;
-  corpus: { versions: number; downloadMB: number; zipKB: { min: number; median: number; max: number }; uncompressedMB: number };
+  corpus: {
+    versions: number;
+    downloadMB: number;
+    zipKB: { min: number; median: number; max: number };
+    uncompressedMB: number;
+  };
   /** H: seconds one core needs to inflate + SHA-256 the corpus's content. */
   hashS: number;
   sync: SideFigures;
@@ -58,7 +63,13 @@ export interface LatencyFigures {
   rttMs: number;
   versions: number;
   points: LatencyPoint[];
-  go?: { versionsPerS: number; roundTripsPerVersion: number; wallS: number; meanInFlight: number; requestKinds: Record<string, number> };
+  go?: {
+    versionsPerS: number;
+    roundTripsPerVersion: number;
+    wallS: number;
+    meanInFlight: number;
+    requestKinds: Record<string, number>;
+  };
 }
 
 /** Everything one `npm run bench` run measured. */
@@ -91,7 +102,10 @@ export function side(
 }
 
 /** L and the ratios of one shape (pure). */
-export function ratios(s: { sync: SideFigures; go?: SideFigures; raw: SideFigures; hashS: number }, cores: number): { limitS: number; syncVsGoSpeedup?: number; syncVsLimit: number } {
+export function ratios(
+  s: { sync: SideFigures; go?: SideFigures; raw: SideFigures; hashS: number },
+  cores: number,
+): { limitS: number; syncVsGoSpeedup?: number; syncVsLimit: number } {
   const limitS = Math.max(s.raw.wallS, s.hashS / cores);
   return { limitS, ...(s.go && { syncVsGoSpeedup: s.go.wallS / s.sync.wallS }), syncVsLimit: limitS / s.sync.wallS };
 }
@@ -109,46 +123,128 @@ const met = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
 function shapeReport(s: ShapeFigures, cores: number): string[] {
   const widths = [30, 7, 10, 7, 7, 8, 9, 8, 0];
   const c = s.corpus;
-  const out = [`== shape "${s.shape}": ${c.versions} versions, ${f(c.downloadMB)} MB to download, ${f(c.uncompressedMB)} MB uncompressed (zips ${c.zipKB.min}..${c.zipKB.median}..${c.zipKB.max} KB min..median..max)`];
-  out.push(row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'RSS MB', 'nginx CPU', 'req/ver', '  rounds (wall s)'], widths));
-  const legs: Array<[string, SideFigures | undefined]> = [['sync (verify+publish)', s.sync], ['go mod download -json', s.go], ['raw: curl --parallel', s.raw]];
+  const out = [
+    `== shape "${s.shape}": ${c.versions} versions, ${f(c.downloadMB)} MB to download, ${f(c.uncompressedMB)} MB uncompressed (zips ${c.zipKB.min}..${c.zipKB.median}..${c.zipKB.max} KB min..median..max)`,
+  ];
+  out.push(
+    row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'RSS MB', 'nginx CPU', 'req/ver', '  rounds (wall s)'], widths),
+  );
+  const legs: Array<[string, SideFigures | undefined]> = [
+    ['sync (verify+publish)', s.sync],
+    ['go mod download -json', s.go],
+    ['raw: curl --parallel', s.raw],
+  ];
   for (const [label, l] of legs) {
     const rounds = `  ${(l?.wallRunsS ?? []).map((w) => f(w, 2)).join(' ')}`;
-    out.push(row([label, f(l?.wallS, 2), f(l?.versionsPerS, 0), f(l?.mbPerS), f(l?.cpuS, 2), f(l?.peakRssMB, 0), f(l?.nginxCpuS, 2), f(l?.requestsPerVersion, 2), rounds], widths));
+    out.push(
+      row(
+        [
+          label,
+          f(l?.wallS, 2),
+          f(l?.versionsPerS, 0),
+          f(l?.mbPerS),
+          f(l?.cpuS, 2),
+          f(l?.peakRssMB, 0),
+          f(l?.nginxCpuS, 2),
+          f(l?.requestsPerVersion, 2),
+          rounds,
+        ],
+        widths,
+      ),
+    );
   }
-  out.push(`hash limit H: ${f(s.hashS, 2)} s on one core (${f(c.uncompressedMB / s.hashS, 0)} MB/s); L = max(raw ${f(s.raw.wallS, 2)} s, H/${cores} ${f(s.hashS / cores, 2)} s) = ${f(s.limitS, 2)} s`);
+  out.push(
+    `hash limit H: ${f(s.hashS, 2)} s on one core (${f(c.uncompressedMB / s.hashS, 0)} MB/s); L = max(raw ${f(s.raw.wallS, 2)} s, H/${cores} ${f(s.hashS / cores, 2)} s) = ${f(s.limitS, 2)} s`,
+  );
   const r = s.ratios;
-  out.push(`sync vs go mod download: ${f(r.syncVsGoSpeedup, 2)}x faster (target >= 2x) ${r.syncVsGoSpeedup === undefined ? '' : met(r.syncVsGoSpeedup >= 2)}`);
-  out.push(`sync vs limit L: ${f(r.syncVsLimit * 100)}% (target >= 50%, sync wall <= 2 L) ${met(r.syncVsLimit >= 0.5)}`);
-  out.push(`no-op sync: ${f(s.noop.wallS, 2)} s, ${s.noop.requests} request(s) (target < 0.5 s) ${met(s.noop.wallS < 0.5)}`);
+  out.push(
+    `sync vs go mod download: ${f(r.syncVsGoSpeedup, 2)}x faster (target >= 2x) ${r.syncVsGoSpeedup === undefined ? '' : met(r.syncVsGoSpeedup >= 2)}`,
+  );
+  out.push(
+    `sync vs limit L: ${f(r.syncVsLimit * 100)}% (target >= 50%, sync wall <= 2 L) ${met(r.syncVsLimit >= 0.5)}`,
+  );
+  out.push(
+    `no-op sync: ${f(s.noop.wallS, 2)} s, ${s.noop.requests} request(s) (target < 0.5 s) ${met(s.noop.wallS < 0.5)}`,
+  );
   return out;
 }
 
 function latencyReport(l: LatencyFigures): string[] {
-  const out = [`== latency: ${l.rttMs} ms added per request (nginx echo_sleep), ${l.versions} versions without payload`];
+  const out = [
+    `== latency: ${l.rttMs} ms added per request (nginx echo_sleep), ${l.versions} versions without payload`,
+  ];
   const w = [12, 11, 9, 11, 8, 7, 7, 10, 15, 14];
-  out.push(row(['concurrency', 'versions/s', 'bound/s', '% of bound', 'req/ver', 'wall s', 'CPU s', 'nginx CPU', 'in flight avg/max', 'first/after last s'], w));
+  out.push(
+    row(
+      [
+        'concurrency',
+        'versions/s',
+        'bound/s',
+        '% of bound',
+        'req/ver',
+        'wall s',
+        'CPU s',
+        'nginx CPU',
+        'in flight avg/max',
+        'first/after last s',
+      ],
+      w,
+    ),
+  );
   for (const p of l.points) {
     const flight = `${f(p.meanInFlight)}/${p.peakInFlight}`;
     const edges = `${f(p.firstRequestS, 2)}/${f(p.afterLastS, 2)}`;
-    out.push(row([String(p.concurrency), f(p.versionsPerS, 0), f(p.boundPerS, 0), f((100 * p.versionsPerS) / p.boundPerS), f(p.roundTripsPerVersion, 2), f(p.wallS, 2), f(p.cpuS, 2), f(p.nginxCpuS, 2), flight, edges], w));
+    out.push(
+      row(
+        [
+          String(p.concurrency),
+          f(p.versionsPerS, 0),
+          f(p.boundPerS, 0),
+          f((100 * p.versionsPerS) / p.boundPerS),
+          f(p.roundTripsPerVersion, 2),
+          f(p.wallS, 2),
+          f(p.cpuS, 2),
+          f(p.nginxCpuS, 2),
+          flight,
+          edges,
+        ],
+        w,
+      ),
+    );
   }
-  const kinds = (k: Record<string, number>): string => Object.entries(k).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c}`).join(', ');
-  if (l.points[0]) out.push(`sync requests at concurrency ${l.points[0].concurrency}: ${kinds(l.points[0].requestKinds)}`);
+  const kinds = (k: Record<string, number>): string =>
+    Object.entries(k)
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, c]) => `${n} ${c}`)
+      .join(', ');
+  if (l.points[0])
+    out.push(`sync requests at concurrency ${l.points[0].concurrency}: ${kinds(l.points[0].requestKinds)}`);
   if (l.go) out.push(`go requests: ${kinds(l.go.requestKinds)}`);
-  if (l.go) out.push(`go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} requests/version, ${f(l.go.meanInFlight)} in flight on average, ${f(l.go.wallS, 2)} s`);
+  if (l.go)
+    out.push(
+      `go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} requests/version, ${f(l.go.meanInFlight)} in flight on average, ${f(l.go.wallS, 2)} s`,
+    );
   const p64 = l.points.find((p) => p.concurrency === 64);
-  if (p64) out.push(`concurrency 64: ${f((100 * p64.versionsPerS) / p64.boundPerS)}% of the bound (target >= 70% at 50 ms) ${met(p64.versionsPerS >= 0.7 * p64.boundPerS)}`);
+  if (p64)
+    out.push(
+      `concurrency 64: ${f((100 * p64.versionsPerS) / p64.boundPerS)}% of the bound (target >= 70% at 50 ms) ${met(p64.versionsPerS >= 0.7 * p64.boundPerS)}`,
+    );
   return out;
 }
 
 /** The human-readable report. */
 export function formatReport(b: BenchFigures): string {
   const m = b.machine;
-  const out = [`machine: ${m.cpus} CPUs, load ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at start, ${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at end, node ${m.node}`];
+  const out = [
+    `machine: ${m.cpus} CPUs, load ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at start, ${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at end, node ${m.node}`,
+  ];
   out.push(`concurrency ${b.concurrency}, median of ${b.rounds} interleaved round(s) per leg`);
   for (const s of b.shapes) out.push('', ...shapeReport(s, m.cpus));
-  if (b.crawl) out.push('', `crawl: ${b.crawl.entries} entries, ${f(b.crawl.entriesPerS, 0)} entries/s, ${f(b.crawl.peakRssMB, 0)} MB (target >= 500000/s) ${met(b.crawl.entriesPerS >= 500_000)}`);
+  if (b.crawl)
+    out.push(
+      '',
+      `crawl: ${b.crawl.entries} entries, ${f(b.crawl.entriesPerS, 0)} entries/s, ${f(b.crawl.peakRssMB, 0)} MB (target >= 500000/s) ${met(b.crawl.entriesPerS >= 500_000)}`,
+    );
   if (b.latency) out.push('', ...latencyReport(b.latency));
   return out.join('\n');
 }

@@ -19,10 +19,21 @@ export type ShapeName = 'small' | 'big' | 'tiny';
 const MB = 1_000_000;
 
 /** Builds a shape's corpus with the fake upstream's generator and writes it under `root`; the fake is closed again. */
-export async function buildCorpus(shape: ShapeName, versions: number, seed: number, root: string): Promise<{ corpus: StaticCorpus; sumdbKey: string; specs: string[] }> {
-  const sizes = shape === 'small' ? payloadSizes(versions + 200, seed) : shape === 'big' ? bigShapeSizes(versions + 200, seed) : [];
+export async function buildCorpus(
+  shape: ShapeName,
+  versions: number,
+  seed: number,
+  root: string,
+): Promise<{ corpus: StaticCorpus; sumdbKey: string; specs: string[] }> {
+  const sizes =
+    shape === 'small' ? payloadSizes(versions + 200, seed) : shape === 'big' ? bigShapeSizes(versions + 200, seed) : [];
   console.log(`[${shape}] building a corpus of ~${versions} versions as static files ...`);
-  const up = await startUpstream({ seed, modules: modulesFor(versions), clusterEvery: 0, payloadBytes: (id) => sizes[id] ?? 0 });
+  const up = await startUpstream({
+    seed,
+    modules: modulesFor(versions),
+    clusterEvery: 0,
+    payloadBytes: (id) => sizes[id] ?? 0,
+  });
   try {
     const corpus = await writeStaticCorpus(up, root);
     const specs = up.versions().map((v) => `${v.path}@${v.version}`);
@@ -41,7 +52,13 @@ function median(runs: Leg[]): { m: Leg; walls: number[] } {
 /** Prints the requests nginx did not answer with 200 (the static corpus lacks a file a client asked for). */
 export function warnFailures(label: string, leg: Leg): void {
   const bad = leg.requests.filter((r) => r.status !== 200);
-  if (bad.length > 0) console.log(`[${label}] ${bad.length} request(s) not answered 200, e.g. ${bad.slice(0, 3).map((r) => `${r.status} ${r.path}`).join(', ')}`);
+  if (bad.length > 0)
+    console.log(
+      `[${label}] ${bad.length} request(s) not answered 200, e.g. ${bad
+        .slice(0, 3)
+        .map((r) => `${r.status} ${r.path}`)
+        .join(', ')}`,
+    );
 }
 
 interface ShapeOpts {
@@ -56,7 +73,12 @@ interface ShapeOpts {
 /** Runs every leg of one shape under `work` and returns its figures. */
 export async function runShape(shape: ShapeName, o: ShapeOpts, work: string): Promise<ShapeFigures> {
   await fs.mkdir(work, { recursive: true });
-  const { corpus, sumdbKey, specs } = await buildCorpus(shape, shape === 'big' ? o.bigVersions : o.versions, o.seed, path.join(work, 'static'));
+  const { corpus, sumdbKey, specs } = await buildCorpus(
+    shape,
+    shape === 'big' ? o.bigVersions : o.versions,
+    o.seed,
+    path.join(work, 'static'),
+  );
   const nginx = await startBenchNginx(corpus.root);
   const t: BenchTarget = { nginx, sumdbKey, specs };
   const runs: { raw: Leg[]; sync: Leg[]; go: Leg[] } = { raw: [], sync: [], go: [] };
@@ -86,7 +108,12 @@ export async function runShape(shape: ShapeName, o: ShapeOpts, work: string): Pr
     const zs = corpus.zipSizes.length;
     return {
       shape,
-      corpus: { versions: corpus.versions, downloadMB: mb, zipKB: { min: kb(0), median: kb(zs >> 1), max: kb(zs - 1) }, uncompressedMB: h.uncompressedBytes / MB },
+      corpus: {
+        versions: corpus.versions,
+        downloadMB: mb,
+        zipKB: { min: kb(0), median: kb(zs >> 1), max: kb(zs - 1) },
+        uncompressedMB: h.uncompressedBytes / MB,
+      },
       hashS: h.seconds,
       sync,
       raw,
@@ -97,6 +124,7 @@ export async function runShape(shape: ShapeName, o: ShapeOpts, work: string): Pr
     };
   } finally {
     await nginx.stop();
-    if (o.go) for (let i = 1; i <= o.repeat; i++) await cleanGoHome(t, path.join(work, `go${i}`)).catch(() => undefined);
+    if (o.go)
+      for (let i = 1; i <= o.repeat; i++) await cleanGoHome(t, path.join(work, `go${i}`)).catch(() => undefined);
   }
 }

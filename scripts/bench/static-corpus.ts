@@ -41,12 +41,18 @@ export interface StaticCorpus {
 async function get(url: string): Promise<Buffer> {
   const res = await request(url);
   const body = Buffer.from(await res.body.arrayBuffer());
-  if (res.statusCode !== 200) throw new Error(`snapshot GET ${url}: ${res.statusCode} ${body.toString().slice(0, 200)}`);
+  if (res.statusCode !== 200)
+    throw new Error(`snapshot GET ${url}: ${res.statusCode} ${body.toString().slice(0, 200)}`);
   return body;
 }
 
 /** Fetches every `rel` from the fake (relative to its base URL) into `root/rel`, FETCH_PARALLEL at a time. */
-async function snapshot(up: FakeUpstream, root: string, rels: string[], onBody?: (rel: string, b: Buffer) => void): Promise<void> {
+async function snapshot(
+  up: FakeUpstream,
+  root: string,
+  rels: string[],
+  onBody?: (rel: string, b: Buffer) => void,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < rels.length; i = next++) {
@@ -98,7 +104,8 @@ async function writeIndex(up: FakeUpstream, root: string): Promise<number> {
     const last = lastTimestamp(text);
     const lines = text === '' ? 0 : text.trimEnd().split('\n').length;
     if (last === undefined) return pages;
-    if (lines >= PAGE_LIMIT && last === since) throw new Error(`index page at ${since} is one full timestamp: the crawl cannot page past it`);
+    if (lines >= PAGE_LIMIT && last === since)
+      throw new Error(`index page at ${since} is one full timestamp: the crawl cannot page past it`);
     if (lines < PAGE_LIMIT) {
       if (last === since) return pages;
       since = last; // the no-op run's page

@@ -9,12 +9,18 @@ export const commonOptions: Record<string, Options> = {
 };
 
 export const sumdbOption: Record<string, Options> = {
-  sumdb: { type: 'string', describe: 'checksum database "NAME+HASH+KEY [URL]" (GOSUMDB syntax; default sum.golang.org)' },
+  sumdb: {
+    type: 'string',
+    describe: 'checksum database "NAME+HASH+KEY [URL]" (GOSUMDB syntax; default sum.golang.org)',
+  },
 };
 
 export const syncOptions: Record<string, Options> = {
   index: { type: 'string', describe: 'module index feed URL (default https://index.golang.org/index)' },
-  upstream: { type: 'string', describe: 'GOPROXY upstream(s), comma-separated or repeated, tried in order (default https://proxy.golang.org)' },
+  upstream: {
+    type: 'string',
+    describe: 'GOPROXY upstream(s), comma-separated or repeated, tried in order (default https://proxy.golang.org)',
+  },
   ...sumdbOption,
   since: { type: 'string', describe: 'RFC 3339 time to read the index from (default: the saved cursor)' },
   until: { type: 'string', describe: 'stop at entries after this RFC 3339 time' },
@@ -26,11 +32,35 @@ export const syncOptions: Record<string, Options> = {
   'from-gomod': { type: 'string', describe: 'mirror the module graph closure of this go.mod (repeatable)' },
   concurrency: { type: 'string', describe: 'parallel downloads (default 16)' },
   'dry-run': { type: 'boolean', describe: 'say what would be fetched and how much, write nothing' },
-  'retry-give-up-after': { type: 'string', describe: 'give up on a version (skipped.jsonl) once it has kept failing this long: 12h, 7d… (default 7d)' },
-  'request-deadline': { type: 'string', describe: 'base of every request\'s overall deadline, plus size / --min-download-rate (default 60s)' },
-  'min-download-rate': { type: 'string', describe: 'slowest accepted download, bytes per second: 64K, 1M… (default 64K)' },
-  'no-origin-fetch': { type: 'string', describe: 'upstreams asked not to start origin fetches in feed mode: URL[=cached-only|header], or none (default: proxy.golang.org via /cached-only)' },
-  'user-agent-contact': { type: 'string', describe: 'URL or mail address added to the User-Agent so upstream operators can reach you' },
-  'max-clock-skew': { type: 'string', describe: 'hold back index entries stamped further than this ahead of this host\'s clock, e.g. 30s, 10m, 1h (default 10m)' },
-  'min-free-space': { type: 'string', describe: 'refuse to start a run with less free space than this on the tree or state filesystem: bytes or 512M, 1G… (default 1G; 0 disables)' },
+  'retry-give-up-after': {
+    type: 'string',
+    describe: 'give up on a version (skipped.jsonl) once it has kept failing this long: 12h, 7d… (default 7d)',
+  },
+  'request-deadline': {
+    type: 'string',
+    describe: "base of every request's overall deadline, plus size / --min-download-rate (default 60s)",
+  },
+  'min-download-rate': {
+    type: 'string',
+    describe: 'slowest accepted download, bytes per second: 64K, 1M… (default 64K)',
+  },
+  'no-origin-fetch': {
+    type: 'string',
+    describe:
+      'upstreams asked not to start origin fetches in feed mode: URL[=cached-only|header], or none (default: proxy.golang.org via /cached-only)',
+  },
+  'user-agent-contact': {
+    type: 'string',
+    describe: 'URL or mail address added to the User-Agent so upstream operators can reach you',
+  },
+  'max-clock-skew': {
+    type: 'string',
+    describe:
+      "hold back index entries stamped further than this ahead of this host's clock, e.g. 30s, 10m, 1h (default 10m)",
+  },
+  'min-free-space': {
+    type: 'string',
+    describe:
+      'refuse to start a run with less free space than this on the tree or state filesystem: bytes or 512M, 1G… (default 1G; 0 disables)',
+  },
 };

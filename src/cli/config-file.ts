@@ -8,11 +8,25 @@ import type { Options } from 'yargs';
 import { checkConfigFile, configFileError, type ConfigFileValues, type OptionKind } from '../config/file.js';
 
 /** Options whose value is a list (repeatable, comma-separated, or a JSON array in the config file). */
-const LIST_OPTIONS: ReadonlySet<string> = new Set(['upstream', 'include', 'exclude', 'module', 'from-gosum', 'from-gomod', 'no-origin-fetch']);
+const LIST_OPTIONS: ReadonlySet<string> = new Set([
+  'upstream',
+  'include',
+  'exclude',
+  'module',
+  'from-gosum',
+  'from-gomod',
+  'no-origin-fetch',
+]);
 
 /** String options that a config file may also write as a JSON number. */
 const NUMERIC_OPTIONS: ReadonlySet<string> = new Set([
-  'concurrency', 'max-versions', 'samples', 'max-connections', 'listen', 'min-free-space', 'min-download-rate',
+  'concurrency',
+  'max-versions',
+  'samples',
+  'max-connections',
+  'listen',
+  'min-free-space',
+  'min-download-rate',
 ]);
 
 /** The kind of every declared option, for checking a config file. */
@@ -20,7 +34,13 @@ export function optionKinds(declared: Record<string, Options>): Record<string, O
   return Object.fromEntries(
     Object.entries(declared).map(([name, o]): [string, OptionKind] => [
       name,
-      o.type === 'boolean' ? 'boolean' : LIST_OPTIONS.has(name) ? 'list' : NUMERIC_OPTIONS.has(name) ? 'number' : 'string',
+      o.type === 'boolean'
+        ? 'boolean'
+        : LIST_OPTIONS.has(name)
+          ? 'list'
+          : NUMERIC_OPTIONS.has(name)
+            ? 'number'
+            : 'string',
     ]),
   );
 }

@@ -12,7 +12,9 @@ import { recordSettings, withRecorded } from './recorded.js';
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
     const result = await runSync(cfg, { logger, signal, exitCodeOf });
-    await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
+    await recordSettings(cfg.state, cfg).catch((err: unknown) =>
+      logger.warn({ err }, 'cannot record the settings of this mirror'),
+    );
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
       await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>
@@ -25,8 +27,15 @@ function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined):
 
 /** Runs the daemon loop; the first SIGINT/SIGTERM stops it cleanly (exit 0), a second one exits at once (130). */
 export async function daemonCommand(argv: RawOptions): Promise<void> {
-  const { sync: cfg, intervalMs, metricsFile } = parseDaemonCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
-  if (cfg.dryRun) throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', { op: 'cli.daemon' });
+  const {
+    sync: cfg,
+    intervalMs,
+    metricsFile,
+  } = parseDaemonCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
+  if (cfg.dryRun)
+    throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', {
+      op: 'cli.daemon',
+    });
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -37,7 +46,12 @@ export async function daemonCommand(argv: RawOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await runDaemon(syncOnce(cfg, logger, metricsFile), { intervalMs, signal: ac.signal, logger, exitCodeOf });
+    const result = await runDaemon(syncOnce(cfg, logger, metricsFile), {
+      intervalMs,
+      signal: ac.signal,
+      logger,
+      exitCodeOf,
+    });
     process.exitCode = exitCodeOf(result.outcome);
   } finally {
     process.off('SIGINT', onSignal);

@@ -11,7 +11,16 @@ import { exitCodeOfError } from './exit-codes.js';
 import type { Options } from 'yargs';
 import type { RawOptions } from '../config/config.js';
 import { commonOptions, syncOptions } from './common-options.js';
-import { daemonOptions, exportOptions, importOptions, metricsOption, probeOptions, serveOptions, statusOptions, verifyOptions } from './ops-options.js';
+import {
+  daemonOptions,
+  exportOptions,
+  importOptions,
+  metricsOption,
+  probeOptions,
+  serveOptions,
+  statusOptions,
+  verifyOptions,
+} from './ops-options.js';
 
 /** Command handlers are loaded on first use: `gomirror status` need not load the sync engine. */
 const handlers = {
@@ -27,7 +36,17 @@ const handlers = {
   probe: async (a: RawOptions) => (await import('./probe.js')).probeCommand(a),
 };
 
-const ALL_OPTIONS: Record<string, Options> = { ...syncOptions, ...metricsOption, ...daemonOptions, ...statusOptions, ...serveOptions, ...verifyOptions, ...exportOptions, ...importOptions, ...probeOptions };
+const ALL_OPTIONS: Record<string, Options> = {
+  ...syncOptions,
+  ...metricsOption,
+  ...daemonOptions,
+  ...statusOptions,
+  ...serveOptions,
+  ...verifyOptions,
+  ...exportOptions,
+  ...importOptions,
+  ...probeOptions,
+};
 
 /**
  * A command's own options plus every other command's, hidden: one shared
@@ -44,7 +63,8 @@ function configValues(argv: string[]): Record<string, unknown> {
   const file = configFilePath(argv, process.env);
   if (file === undefined) return {};
   const { values, unknownKeys } = loadConfigFile(file, optionKinds({ ...commonOptions, ...ALL_OPTIONS }));
-  for (const key of unknownKeys) process.stderr.write(`gomirror: warning: config file ${file}: unknown key "${key}" ignored\n`);
+  for (const key of unknownKeys)
+    process.stderr.write(`gomirror: warning: config file ${file}: unknown key "${key}" ignored\n`);
   return values;
 }
 
@@ -68,14 +88,54 @@ async function main(argv: string[]): Promise<void> {
     .option('config', { type: 'string', describe: 'JSON config file (keys are option names)' })
     .config(configValues(argv))
     .options(commonOptions)
-    .command('sync', 'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor', (y) => y.options(forCommand({ ...syncOptions, ...metricsOption })), handlers.sync)
-    .command('daemon', 'run sync forever every --interval', (y) => y.options(forCommand(daemonOptions)), handlers.daemon)
-    .command('verify', 're-check every published file against the checksum database; --repair refetches bad ones', (y) => y.options(forCommand(verifyOptions)), handlers.verify)
-    .command('status', 'cursor, tree head, counts, last run result, retry backlog; --json', (y) => y.options(forCommand(statusOptions)), handlers.status)
-    .command('export', 'write a self-verifying delta bundle for an air-gapped mirror (USB disk)', (y) => y.options(forCommand(exportOptions)), handlers.export)
-    .command('import', 'verify a bundle completely and merge it into a mirror, atomically', (y) => y.options(forCommand(importOptions)), handlers.import)
-    .command('serve', 'small built-in static server for trying a tree without nginx', (y) => y.options(forCommand(serveOptions)), handlers.serve)
-    .command('probe', 'health of every configured upstream, the index and the checksum database; exits non-zero when no upstream is usable', (y) => y.options(forCommand(probeOptions)), handlers.probe)
+    .command(
+      'sync',
+      'one incremental run: read the index from the saved cursor (or --since), fetch, verify, publish, save the cursor',
+      (y) => y.options(forCommand({ ...syncOptions, ...metricsOption })),
+      handlers.sync,
+    )
+    .command(
+      'daemon',
+      'run sync forever every --interval',
+      (y) => y.options(forCommand(daemonOptions)),
+      handlers.daemon,
+    )
+    .command(
+      'verify',
+      're-check every published file against the checksum database; --repair refetches bad ones',
+      (y) => y.options(forCommand(verifyOptions)),
+      handlers.verify,
+    )
+    .command(
+      'status',
+      'cursor, tree head, counts, last run result, retry backlog; --json',
+      (y) => y.options(forCommand(statusOptions)),
+      handlers.status,
+    )
+    .command(
+      'export',
+      'write a self-verifying delta bundle for an air-gapped mirror (USB disk)',
+      (y) => y.options(forCommand(exportOptions)),
+      handlers.export,
+    )
+    .command(
+      'import',
+      'verify a bundle completely and merge it into a mirror, atomically',
+      (y) => y.options(forCommand(importOptions)),
+      handlers.import,
+    )
+    .command(
+      'serve',
+      'small built-in static server for trying a tree without nginx',
+      (y) => y.options(forCommand(serveOptions)),
+      handlers.serve,
+    )
+    .command(
+      'probe',
+      'health of every configured upstream, the index and the checksum database; exits non-zero when no upstream is usable',
+      (y) => y.options(forCommand(probeOptions)),
+      handlers.probe,
+    )
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .help()

@@ -5,7 +5,9 @@ import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { StateStore, type RecordedSettings } from '../store/state.js';
 
 /** The options of a command with the mirror's recorded settings filled in (CONFIG error on a different checksum-database key). */
-export async function withRecorded(argv: RawOptions): Promise<{ raw: RawOptions; recorded: RecordedSettings | undefined }> {
+export async function withRecorded(
+  argv: RawOptions,
+): Promise<{ raw: RawOptions; recorded: RecordedSettings | undefined }> {
   const { state } = parseDirs(argv);
   const recorded = await new StateStore(state).loadSettings();
   return { raw: applyRecorded(argv, recorded, state), recorded };
@@ -16,7 +18,10 @@ export async function withRecorded(argv: RawOptions): Promise<{ raw: RawOptions;
  * different key: withRecorded refused that). Called after the run, so a run
  * refused by the lock changes nothing.
  */
-export async function recordSettings(stateDir: string, run: { sumdb: SumdbSpec; upstreams?: string[]; index?: string }): Promise<void> {
+export async function recordSettings(
+  stateDir: string,
+  run: { sumdb: SumdbSpec; upstreams?: string[]; index?: string },
+): Promise<void> {
   const store = new StateStore(stateDir);
   const prev = await store.loadSettings();
   const next = settingsToRecord(prev, run, new Date());

@@ -12,9 +12,13 @@ export async function serveCommand(argv: RawOptions): Promise<void> {
     ...(fallback && { sumdbFallback: fallback }),
     ...(maxConnections !== undefined && { limits: { maxConnections } }),
   });
-  process.stderr.write(`gomirror: serving ${dest} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`);
+  process.stderr.write(
+    `gomirror: serving ${dest} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`,
+  );
   if (fallback) {
-    process.stderr.write(`  checksum database paths of ${fallback.name} the tree lacks are fetched from ${fallback.url}\n`);
+    process.stderr.write(
+      `  checksum database paths of ${fallback.name} the tree lacks are fetched from ${fallback.url}\n`,
+    );
     process.stderr.write(`  try: GOPROXY=${server.url}/,https://proxy.golang.org GOFLAGS=-mod=mod go mod download\n`);
   } else {
     process.stderr.write(`  try: GOPROXY=${server.url}/ GOFLAGS=-mod=mod go mod download\n`);

@@ -14,7 +14,9 @@ export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableS
   const dirs = { dest: cfg.dest, state: cfg.state };
   const sources = fileStatusSources(dirs, cfg.sumdb);
   const report = cfg.walk
-    ? await withRecount(dirs, sources, (src) => collectStatus(dirs, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }))
+    ? await withRecount(dirs, sources, (src) =>
+        collectStatus(dirs, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
+      )
     : await collectStatus(dirs, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
   if (cfg.check !== undefined) {
     const result = checkStatus(report, cfg.check);

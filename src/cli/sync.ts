@@ -16,7 +16,9 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   // A terminal is for people: the progress line, warnings and errors, then a short summary;
   // per-version lines only at --log-level debug. Pipes and journald keep the JSON log as it is.
   const human = process.stderr.isTTY === true && cfg.logFormat === 'pretty';
-  const logger = createLogger(human && cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, cfg.logFormat, process.stderr, { human });
+  const logger = createLogger(human && cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, cfg.logFormat, process.stderr, {
+    human,
+  });
   if (cfg.dryRun) {
     await runDryRun(cfg, logger, process.stdout);
     return;
@@ -26,8 +28,15 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await runSync(cfg, { logger, signal: ac.signal, exitCodeOf, ...(human && { progressOut: process.stderr }) });
-    await recordSettings(cfg.state, cfg).catch((err: unknown) => logger.warn({ err }, 'cannot record the settings of this mirror'));
+    const result = await runSync(cfg, {
+      logger,
+      signal: ac.signal,
+      exitCodeOf,
+      ...(human && { progressOut: process.stderr }),
+    });
+    await recordSettings(cfg.state, cfg).catch((err: unknown) =>
+      logger.warn({ err }, 'cannot record the settings of this mirror'),
+    );
     if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
     if (metrics !== undefined) {
       await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>

@@ -10,14 +10,20 @@ export { exportOptions, importOptions } from './ops-options.js';
 
 /** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
 export async function exportCommand(argvGiven: RawOptions): Promise<void> {
-  const { dest, state, out, full, sumdb, logLevel, logFormat } = parseExportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true);
+  const { dest, state, out, full, sumdb, logLevel, logFormat } = parseExportCommand(
+    (await withRecorded(argvGiven)).raw,
+    process.stderr.isTTY === true,
+  );
   const result = await runExport({ dest, state, out, full, sumdb }, { logger: createLogger(logLevel, logFormat) });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
-  const { dest, state, bundle, sumdb, logLevel, logFormat } = parseImportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true);
+  const { dest, state, bundle, sumdb, logLevel, logFormat } = parseImportCommand(
+    (await withRecorded(argvGiven)).raw,
+    process.stderr.isTTY === true,
+  );
   const result = await runImport({ bundle, dest, state, sumdb }, { logger: createLogger(logLevel, logFormat) });
   await recordSettings(state, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);

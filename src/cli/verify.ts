@@ -39,25 +39,41 @@ export function formatSummary(s: VerifySummary, json: boolean): string {
 }
 
 /** The published head as the JSON summary carries it (null when the tree publishes none). Pure. */
-export function publishedHeadJson(head: TrustedHeadInfo | undefined): (TrustedHeadInfo & { offlineClients: string }) | null {
+export function publishedHeadJson(
+  head: TrustedHeadInfo | undefined,
+): (TrustedHeadInfo & { offlineClients: string }) | null {
   return head === undefined ? null : { ...head, offlineClients: offlineClientsNote(head.size) };
 }
 
 /** The line about the head the tree publishes (or that it publishes none). Pure. */
 export function formatPublishedHead(head: TrustedHeadInfo | undefined): string {
-  if (head === undefined) return 'published tree head: none (sumdb/<name>/latest is missing: clients cannot verify through this tree offline)\n';
+  if (head === undefined)
+    return 'published tree head: none (sumdb/<name>/latest is missing: clients cannot verify through this tree offline)\n';
   return `published tree head: size ${head.size}; ${offlineClientsNote(head.size)}\n`;
 }
 
 /** Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors that stop it from running. */
-export async function verifyCommand(argv: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<VerifySummary> {
-  const { sync: cfg, json, repair, online, concurrency } = parseVerifyCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
+export async function verifyCommand(
+  argv: RawOptions,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<VerifySummary> {
+  const {
+    sync: cfg,
+    json,
+    repair,
+    online,
+    concurrency,
+  } = parseVerifyCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const { summary, publishedHead: head } = await runVerify(
     { tree: cfg, repair, online, concurrency },
     { logger, emit: (e) => out.write(formatEvent(e, json)), exitCodeOf },
   );
-  out.write(json ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n` : formatSummary(summary, false) + formatPublishedHead(head));
+  out.write(
+    json
+      ? `${JSON.stringify({ type: 'summary', ...summary, publishedHead: publishedHeadJson(head) })}\n`
+      : formatSummary(summary, false) + formatPublishedHead(head),
+  );
   process.exitCode = summary.exitCode;
   return summary;
 }

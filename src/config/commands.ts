@@ -22,7 +22,12 @@ export interface LogConfig {
 /** `--log-level` and `--log-format` (default: pretty on a terminal, json otherwise). */
 export function parseLogConfig(raw: RawOptions, isTTY: boolean): LogConfig {
   return {
-    logLevel: enumOption(raw, 'log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+    logLevel: enumOption(
+      raw,
+      'log-level',
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+      'info',
+    ),
     logFormat: enumOption(raw, 'log-format', ['json', 'pretty'] as const, isTTY ? 'pretty' : 'json'),
   };
 }
@@ -95,7 +100,14 @@ export function parseStatusCommand(raw: RawOptions): StatusCommandConfig {
     const warnLagMs = warn === undefined ? Math.floor(maxLagMs / 2) : parseDuration(warn, 'warn-lag');
     limits = { maxLagMs, warnLagMs: Math.min(warnLagMs, maxLagMs) };
   }
-  return { ...parseDirs(raw), sumdb: sumdbOf(raw), json: flag(raw, 'json'), disk: !check && flag(raw, 'disk', true), walk: !check && flag(raw, 'walk', false), check: limits };
+  return {
+    ...parseDirs(raw),
+    sumdb: sumdbOf(raw),
+    json: flag(raw, 'json'),
+    disk: !check && flag(raw, 'disk', true),
+    walk: !check && flag(raw, 'walk', false),
+    check: limits,
+  };
 }
 
 function requiredPath(raw: RawOptions, key: string, what: string): string {
@@ -168,7 +180,8 @@ export interface ProbeCommandConfig {
 export function parseProbeCommand(raw: RawOptions): ProbeCommandConfig {
   const upstreams = listOption(raw, 'upstream');
   const samples = numericText(raw, 'samples') ?? '3';
-  if (!/^[1-9]\d?$/.test(samples)) fail('samples', `expected a whole number from 1 to 99, got ${JSON.stringify(samples)}`);
+  if (!/^[1-9]\d?$/.test(samples))
+    fail('samples', `expected a whole number from 1 to 99, got ${JSON.stringify(samples)}`);
   return {
     index: parseHttpUrl(stringOption(raw, 'index') ?? DEFAULTS.index, 'index'),
     upstreams: (upstreams.length > 0 ? upstreams : [DEFAULTS.upstream]).map((u) => parseHttpUrl(u, 'upstream')),

@@ -96,7 +96,9 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
   if (since !== undefined && until !== undefined && Date.parse(until) < Date.parse(since)) {
     fail('until', `${until} is before --since ${since}`);
   }
-  const upstreams = (upstreamList.length > 0 ? upstreamList : [DEFAULTS.upstream]).map((u) => parseHttpUrl(u, 'upstream'));
+  const upstreams = (upstreamList.length > 0 ? upstreamList : [DEFAULTS.upstream]).map((u) =>
+    parseHttpUrl(u, 'upstream'),
+  );
   return {
     dest,
     state,
@@ -114,8 +116,15 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
     concurrency: intOption(raw, 'concurrency', 1, 256) ?? DEFAULTS.concurrency,
     dryRun: flag(raw, 'dry-run'),
     minFreeBytes: byteSizeOption(raw, 'min-free-space') ?? DEFAULT_MIN_FREE_BYTES,
-    maxClockSkewMs: optional(stringOption(raw, 'max-clock-skew'), (s) => parseClockSkew(s, 'max-clock-skew')) ?? DEFAULTS.maxClockSkewMs,
-    logLevel: enumOption(raw, 'log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+    maxClockSkewMs:
+      optional(stringOption(raw, 'max-clock-skew'), (s) => parseClockSkew(s, 'max-clock-skew')) ??
+      DEFAULTS.maxClockSkewMs,
+    logLevel: enumOption(
+      raw,
+      'log-level',
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+      'info',
+    ),
     logFormat: enumOption(raw, 'log-format', ['json', 'pretty'] as const, isTTY ? 'pretty' : 'json'),
     fetch: parseFetchPolicy(raw, upstreams),
   };

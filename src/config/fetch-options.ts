@@ -81,12 +81,14 @@ function contactOption(raw: RawOptions): string | undefined {
 /** Validates the fetch policy options of `gomirror sync` against the checked upstream list. */
 export function parseFetchPolicy(raw: RawOptions, upstreams: readonly string[]): FetchPolicyConfig {
   const rate = numericText(raw, 'min-download-rate')?.trim();
-  const minBytesPerSecond = rate === undefined ? FETCH_DEFAULTS.minBytesPerSecond : parseByteSize(rate.replace(/\/s$/i, ''));
+  const minBytesPerSecond =
+    rate === undefined ? FETCH_DEFAULTS.minBytesPerSecond : parseByteSize(rate.replace(/\/s$/i, ''));
   if (minBytesPerSecond === undefined || minBytesPerSecond < 1) {
     fail('min-download-rate', `expected bytes per second like 64K or 1M (at least 1), got ${JSON.stringify(rate)}`);
   }
   return {
-    retryGiveUpAfterMs: durationOption(raw, 'retry-give-up-after', 60_000, 365 * 86_400_000) ?? FETCH_DEFAULTS.retryGiveUpAfterMs,
+    retryGiveUpAfterMs:
+      durationOption(raw, 'retry-give-up-after', 60_000, 365 * 86_400_000) ?? FETCH_DEFAULTS.retryGiveUpAfterMs,
     deadline: {
       baseMs: durationOption(raw, 'request-deadline', 1, 86_400_000) ?? FETCH_DEFAULTS.deadlineBaseMs,
       minBytesPerSecond,

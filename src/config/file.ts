@@ -30,7 +30,7 @@ function kebab(key: string): string {
 }
 
 function describe(v: unknown): string {
-  return Array.isArray(v) ? `a list ${JSON.stringify(v)}` : JSON.stringify(v) ?? String(v);
+  return Array.isArray(v) ? `a list ${JSON.stringify(v)}` : (JSON.stringify(v) ?? String(v));
 }
 
 /** Why `v` is not a value of `kind` (undefined when it is). */
@@ -39,7 +39,9 @@ function kindProblem(v: unknown, kind: OptionKind): string | undefined {
     case 'string':
       return typeof v === 'string' ? undefined : `expected a string, got ${describe(v)}`;
     case 'number':
-      return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? undefined : `expected a string or a number, got ${describe(v)}`;
+      return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))
+        ? undefined
+        : `expected a string or a number, got ${describe(v)}`;
     case 'boolean':
       return typeof v === 'boolean' ? undefined : `expected true or false, got ${describe(v)}`;
     case 'list':
@@ -54,9 +56,16 @@ function kindProblem(v: unknown, kind: OptionKind): string | undefined {
  * CONFIG error when it is not an object or a known key has a value of the
  * wrong kind (a number or a list where a string belongs, …).
  */
-export function checkConfigFile(parsed: unknown, file: string, kinds: Readonly<Record<string, OptionKind>>): ConfigFileValues {
+export function checkConfigFile(
+  parsed: unknown,
+  file: string,
+  kinds: Readonly<Record<string, OptionKind>>,
+): ConfigFileValues {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw configFileError(file, `must hold a JSON object, got ${Array.isArray(parsed) ? 'a list' : parsed === null ? 'null' : typeof parsed}`);
+    throw configFileError(
+      file,
+      `must hold a JSON object, got ${Array.isArray(parsed) ? 'a list' : parsed === null ? 'null' : typeof parsed}`,
+    );
   }
   const values: Record<string, unknown> = {};
   const unknownKeys: string[] = [];

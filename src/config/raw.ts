@@ -39,7 +39,8 @@ export function stringOption(raw: RawOptions, key: string): string | undefined {
 export function numericText(raw: RawOptions, key: string): string | undefined {
   const v = lastValue(raw, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' && typeof v !== 'number') fail(key, `expected a string or a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    fail(key, `expected a string or a number, got ${JSON.stringify(v)}`);
   return String(v);
 }
 
@@ -80,6 +81,7 @@ export function flag(raw: RawOptions, key: string, dflt = false): boolean {
 export function enumOption<T extends string>(raw: RawOptions, key: string, allowed: readonly T[], dflt: T): T {
   const s = stringOption(raw, key);
   if (s === undefined) return dflt;
-  if (!(allowed as readonly string[]).includes(s)) fail(key, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(s)}`);
+  if (!(allowed as readonly string[]).includes(s))
+    fail(key, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(s)}`);
   return s as T;
 }

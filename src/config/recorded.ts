@@ -10,7 +10,6 @@ import { given, stringOption, type RawOptions } from './raw.js';
 
 export type { RecordedSettings };
 
-
 /** The GOSUMDB-style value of a recorded checksum database. */
 export function sumdbValue(s: SumdbSpec): string {
   return `${s.key} ${s.url}`;
@@ -54,10 +53,20 @@ export function settingsToRecord(
     sumdb: run.sumdb,
     ...(upstreams !== undefined && { upstreams }),
     ...(index !== undefined && { index }),
-    recordedAt: prev !== undefined && sameSettings(prev, { sumdb: run.sumdb, upstreams, index }) ? prev.recordedAt : now.toISOString(),
+    recordedAt:
+      prev !== undefined && sameSettings(prev, { sumdb: run.sumdb, upstreams, index })
+        ? prev.recordedAt
+        : now.toISOString(),
   };
 }
 
-function sameSettings(a: RecordedSettings, b: { sumdb: SumdbSpec; upstreams: string[] | undefined; index: string | undefined }): boolean {
-  return sumdbValue(a.sumdb) === sumdbValue(b.sumdb) && JSON.stringify(a.upstreams) === JSON.stringify(b.upstreams) && a.index === b.index;
+function sameSettings(
+  a: RecordedSettings,
+  b: { sumdb: SumdbSpec; upstreams: string[] | undefined; index: string | undefined },
+): boolean {
+  return (
+    sumdbValue(a.sumdb) === sumdbValue(b.sumdb) &&
+    JSON.stringify(a.upstreams) === JSON.stringify(b.upstreams) &&
+    a.index === b.index
+  );
 }

@@ -24,7 +24,9 @@ export const DEFAULT_SUMDB = `${SUM_GOLANG_ORG_KEY} https://sum.golang.org`;
 const KNOWN_KEYS: Readonly<Record<string, string>> = { 'sum.golang.org': SUM_GOLANG_ORG_KEY };
 
 /** Whole values the go command rewrites first: sum.golang.google.cn is sum.golang.org reachable from mainland China. */
-const ALIASES: Readonly<Record<string, string>> = { 'sum.golang.google.cn': `sum.golang.org https://sum.golang.google.cn` };
+const ALIASES: Readonly<Record<string, string>> = {
+  'sum.golang.google.cn': `sum.golang.org https://sum.golang.google.cn`,
+};
 
 function usage(value: string, why: string): GomirrorError {
   return new GomirrorError(
@@ -47,10 +49,19 @@ export function parseSumdbSpec(value: string): SumdbSpec {
   const first = fields[0] ?? '';
   const key = KNOWN_KEYS[first] ?? first;
   if (!/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/.test(key)) {
-    throw usage(value, key.includes('+') || key === '' ? 'the key is malformed' : `${JSON.stringify(key)} is not a checksum database the go command knows by name`);
+    throw usage(
+      value,
+      key.includes('+') || key === ''
+        ? 'the key is malformed'
+        : `${JSON.stringify(key)} is not a checksum database the go command knows by name`,
+    );
   }
   const name = key.slice(0, key.indexOf('+'));
-  if (!/^[a-z0-9.-]+(:[0-9]+)?$/i.test(name) || !/[a-z0-9]/i.test(name.split(':')[0] ?? '') || /^\.|\.\.|\.$/.test(name.split(':')[0] ?? '')) {
+  if (
+    !/^[a-z0-9.-]+(:[0-9]+)?$/i.test(name) ||
+    !/[a-z0-9]/i.test(name.split(':')[0] ?? '') ||
+    /^\.|\.\.|\.$/.test(name.split(':')[0] ?? '')
+  ) {
     throw new GomirrorError(ErrorCodes.CONFIG, `--sumdb name ${JSON.stringify(name)} is not a host name`, {
       op: 'config.sumdb',
     });

@@ -55,7 +55,8 @@ export function parseDuration(value: string, key = 'interval'): number {
 export function parseBoundedDuration(value: string, key: string, minMs: number, maxMs: number): number {
   const ms = durationMs(value);
   if (ms === undefined) return fail(key, `expected a duration like 500ms, 30s, 1h or 7d, got ${JSON.stringify(value)}`);
-  if (ms < minMs || ms > maxMs) fail(key, `must be between ${minMs} ms and ${maxMs / 86_400_000} days, got ${JSON.stringify(value)}`);
+  if (ms < minMs || ms > maxMs)
+    fail(key, `must be between ${minMs} ms and ${maxMs / 86_400_000} days, got ${JSON.stringify(value)}`);
   return ms;
 }
 
@@ -65,13 +66,15 @@ const SKEW_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000
 export function parseClockSkew(value: string, key: string): number {
   const m = /^(\d{1,6})(s|m|h)$/.exec(value.trim());
   const ms = m ? Number(m[1]) * (SKEW_UNITS_MS[m[2] as string] ?? 0) : NaN;
-  if (!(ms >= 0 && ms <= 86_400_000)) fail(key, `expected a duration like 30s, 10m or 1h (at most 24h), got ${JSON.stringify(value)}`);
+  if (!(ms >= 0 && ms <= 86_400_000))
+    fail(key, `expected a duration like 30s, 10m or 1h (at most 24h), got ${JSON.stringify(value)}`);
   return ms;
 }
 
 /** An RFC 3339 time such as 2019-04-10T19:08:52.997264Z, returned as given. */
 export function parseRfc3339(value: string, key: string): string {
-  if (!isRfc3339(value)) fail(key, `expected an RFC 3339 time like 2019-04-10T19:08:52.997264Z, got ${JSON.stringify(value)}`);
+  if (!isRfc3339(value))
+    fail(key, `expected an RFC 3339 time like 2019-04-10T19:08:52.997264Z, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -103,10 +106,14 @@ export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `config "listen": expected HOST:PORT, [IPV6]:PORT or PORT, got ${JSON.stringify(value)}`, {
-      op: 'config.listen',
-      detail: { key: 'listen' },
-    });
+    throw new GomirrorError(
+      ErrorCodes.CONFIG,
+      `config "listen": expected HOST:PORT, [IPV6]:PORT or PORT, got ${JSON.stringify(value)}`,
+      {
+        op: 'config.listen',
+        detail: { key: 'listen' },
+      },
+    );
   }
   const host = m[1] || m[2] || '127.0.0.1';
   return { host, port };
@@ -117,7 +124,11 @@ export function parseMaxConnections(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   const n = typeof value === 'number' ? value : /^[0-9]+$/.test(String(value)) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 100_000) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `--max-connections: expected a whole number from 1 to 100000, got ${JSON.stringify(value)}`, { op: 'config.max-connections' });
+    throw new GomirrorError(
+      ErrorCodes.CONFIG,
+      `--max-connections: expected a whole number from 1 to 100000, got ${JSON.stringify(value)}`,
+      { op: 'config.max-connections' },
+    );
   }
   return n;
 }
@@ -128,8 +139,13 @@ export function parseMaxConnections(value: unknown): number | undefined {
  * URL; a URL as given.
  */
 export function parseSumdbFallbackUrl(value: unknown, sumdb: { url: string }): string | undefined {
-  if (value === undefined || value === null || value === false || value === 'off' || value === 'false') return undefined;
+  if (value === undefined || value === null || value === false || value === 'off' || value === 'false')
+    return undefined;
   if (value === true || value === '' || value === 'on' || value === 'true') return sumdb.url;
   if (typeof value === 'string') return parseHttpUrl(value, 'sumdb-fallback');
-  throw new GomirrorError(ErrorCodes.CONFIG, `--sumdb-fallback: expected on, off or a URL, got ${JSON.stringify(value)}`, { op: 'config.sumdb-fallback' });
+  throw new GomirrorError(
+    ErrorCodes.CONFIG,
+    `--sumdb-fallback: expected on, off or a URL, got ${JSON.stringify(value)}`,
+    { op: 'config.sumdb-fallback' },
+  );
 }

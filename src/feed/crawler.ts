@@ -51,11 +51,18 @@ export const MAX_PAGE_LIMIT = 2000;
 function checkOptions(opts: CrawlOptions): number {
   const limit = opts.pageLimit ?? MAX_PAGE_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
-    throw new GomirrorError(ErrorCodes.USAGE, `feed page limit must be an integer in 1..${MAX_PAGE_LIMIT}, got ${limit}`, {
-      op: 'feed.crawl',
-    });
+    throw new GomirrorError(
+      ErrorCodes.USAGE,
+      `feed page limit must be an integer in 1..${MAX_PAGE_LIMIT}, got ${limit}`,
+      {
+        op: 'feed.crawl',
+      },
+    );
   }
-  for (const [name, ts] of [['since', opts.since.since], ['until', opts.until]] as const) {
+  for (const [name, ts] of [
+    ['since', opts.since.since],
+    ['until', opts.until],
+  ] as const) {
     if (ts !== undefined && !isTimestamp(ts)) {
       throw new GomirrorError(ErrorCodes.USAGE, `feed ${name} is not an RFC 3339 timestamp: ${JSON.stringify(ts)}`, {
         op: 'feed.crawl',
@@ -85,7 +92,11 @@ function classify(text: string, accepts: ((path: string) => boolean) | undefined
   const read = readFeedLine(text);
   if (!('ok' in read) && accepts !== undefined && !accepts(read.path)) {
     const { path, version, timestamp, instant } = read;
-    return { event: { kind: 'filtered', path, version, timestamp }, key: entryKey(read), stamp: { ts: timestamp, instant } };
+    return {
+      event: { kind: 'filtered', path, version, timestamp },
+      key: entryKey(read),
+      stamp: { ts: timestamp, instant },
+    };
   }
   const parsed = 'ok' in read ? read : checkFeedLine(read);
   if (parsed.ok) {
@@ -94,7 +105,8 @@ function classify(text: string, accepts: ((path: string) => boolean) | undefined
   }
   const { timestamp: ts, instant } = parsed;
   const stamp = ts === undefined || instant === undefined ? undefined : { ts, instant };
-  const event: FeedEvent = stamp === undefined ? { kind: 'invalid', line: parsed } : { kind: 'invalid', line: parsed, timestamp: stamp.ts };
+  const event: FeedEvent =
+    stamp === undefined ? { kind: 'invalid', line: parsed } : { kind: 'invalid', line: parsed, timestamp: stamp.ts };
   return { event, key: invalidLineKey(parsed), stamp };
 }
 
@@ -146,10 +158,16 @@ interface ScanOptions {
 /** The 'future' event of a line stamped ahead of the clock, naming its module and version when the line had them. */
 function futureEvent(text: string, event: FeedEvent, timestamp: string): FeedEvent {
   const named =
-    event.kind === 'entry' ? { path: event.entry.path, version: event.entry.version }
-    : event.kind === 'filtered' ? { path: event.path, version: event.version }
-    : event.kind === 'invalid' ? { ...(event.line.path !== undefined && { path: event.line.path }), ...(event.line.version !== undefined && { version: event.line.version }) }
-    : {};
+    event.kind === 'entry'
+      ? { path: event.entry.path, version: event.entry.version }
+      : event.kind === 'filtered'
+        ? { path: event.path, version: event.version }
+        : event.kind === 'invalid'
+          ? {
+              ...(event.line.path !== undefined && { path: event.line.path }),
+              ...(event.line.version !== undefined && { version: event.line.version }),
+            }
+          : {};
   return { kind: 'future', timestamp, raw: text.slice(0, MAX_RAW), ...named };
 }
 

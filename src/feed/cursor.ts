@@ -21,8 +21,7 @@ export interface Instant {
 /** The cursor that starts at the beginning of the index (before any entry). */
 export const EPOCH_TIMESTAMP = '1970-01-01T00:00:00Z';
 
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):(\d{2}))$/;
 
 /** Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 function daysFromCivil(year: number, month: number, day: number): number {
@@ -64,7 +63,14 @@ function parseUtcFast(ts: string): Instant | undefined {
   const n = ts.length;
   if (n < 20 || n > 30 || ts.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
   if (ts[4] !== '-' || ts[7] !== '-' || ts[10] !== 'T' || ts[13] !== ':' || ts[16] !== ':') return undefined;
-  const [year, month, day, hour, minute, second] = [digitsAt(ts, 0, 4), digitsAt(ts, 5, 2), digitsAt(ts, 8, 2), digitsAt(ts, 11, 2), digitsAt(ts, 14, 2), digitsAt(ts, 17, 2)];
+  const [year, month, day, hour, minute, second] = [
+    digitsAt(ts, 0, 4),
+    digitsAt(ts, 5, 2),
+    digitsAt(ts, 8, 2),
+    digitsAt(ts, 11, 2),
+    digitsAt(ts, 14, 2),
+    digitsAt(ts, 17, 2),
+  ];
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
   let nanos = 0;

@@ -49,7 +49,12 @@ interface Fields {
 }
 
 function refuse(raw: string, fields: Fields, reason: string, instant?: Instant): ParsedLine {
-  const out: ParsedLine & { ok: false } = { ok: false, raw: clip(raw), reason, ...(instant !== undefined && { instant }) };
+  const out: ParsedLine & { ok: false } = {
+    ok: false,
+    raw: clip(raw),
+    reason,
+    ...(instant !== undefined && { instant }),
+  };
   if (fields.path !== undefined) out.path = clip(fields.path);
   if (fields.version !== undefined) out.version = clip(fields.version);
   if (fields.timestamp !== undefined) out.timestamp = clip(fields.timestamp);
@@ -75,21 +80,25 @@ export interface ReadLine {
 
 /** Stage one of parseFeedLine: length, JSON, the three fields and the timestamp; a refusal, or the fields to check. Never throws. */
 export function readFeedLine(line: string): ReadLine | (ParsedLine & { ok: false }) {
-  const no = (fields: Fields, reason: string): ParsedLine & { ok: false } => refuse(line, fields, reason) as ParsedLine & { ok: false };
-  if (line.length > MAX_FEED_LINE) return no({}, `feed line of ${line.length} characters exceeds the ${MAX_FEED_LINE} limit`);
+  const no = (fields: Fields, reason: string): ParsedLine & { ok: false } =>
+    refuse(line, fields, reason) as ParsedLine & { ok: false };
+  if (line.length > MAX_FEED_LINE)
+    return no({}, `feed line of ${line.length} characters exceeds the ${MAX_FEED_LINE} limit`);
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (err) {
     return no({}, `feed line is not valid JSON: ${errorMessage(err)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return no({}, 'feed line is not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return no({}, 'feed line is not a JSON object');
   const f = readFields(value as Record<string, unknown>);
   if (f.path === undefined) return no(f, 'feed line has no string "Path"');
   if (f.version === undefined) return no(f, `feed line for ${f.path} has no string "Version"`);
   if (f.timestamp === undefined) return no(f, `feed line for ${f.path}@${f.version} has no string "Timestamp"`);
   const instant = parseTimestamp(f.timestamp);
-  if (instant === undefined) return no(f, `feed line for ${f.path}@${f.version} has invalid timestamp ${JSON.stringify(f.timestamp)}`);
+  if (instant === undefined)
+    return no(f, `feed line for ${f.path}@${f.version} has invalid timestamp ${JSON.stringify(f.timestamp)}`);
   return { line, path: f.path, version: f.version, timestamp: f.timestamp, instant };
 }
 

@@ -39,7 +39,12 @@ export function bodyExcerpt(text: string): string {
  * header, `body` the start of the response body). 404 and 410 are "missing"
  * (the next upstream may have it); their body's first line joins the reason.
  */
-export function classifyStatus(status: number, retryAfter: string | undefined, nowMs: number, body = ''): AttemptFailure {
+export function classifyStatus(
+  status: number,
+  retryAfter: string | undefined,
+  nowMs: number,
+  body = '',
+): AttemptFailure {
   const reason = `HTTP ${status}`;
   const said = bodyExcerpt(body);
   const missingReason = said === '' ? reason : `${reason}: ${said}`;
@@ -49,7 +54,13 @@ export function classifyStatus(status: number, retryAfter: string | undefined, n
     const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
     return retryAfterMs === undefined
       ? { kind: 'retry', code: ErrorCodes.HTTP, status, reason }
-      : { kind: 'retry', code: ErrorCodes.HTTP, status, reason: `${reason} (Retry-After ${retryAfterMs} ms)`, retryAfterMs };
+      : {
+          kind: 'retry',
+          code: ErrorCodes.HTTP,
+          status,
+          reason: `${reason} (Retry-After ${retryAfterMs} ms)`,
+          retryAfterMs,
+        };
   }
   if (status >= 500 || status === 408) return { kind: 'retry', code: ErrorCodes.HTTP, status, reason };
   if (status >= 400) return { kind: 'fatal', code: ErrorCodes.HTTP, status, reason };
@@ -115,8 +126,17 @@ export function isRedirect(status: number): boolean {
 }
 
 /** The absolute http(s) URL a redirect points to, or a fatal failure when it is missing or another scheme. */
-export function redirectTarget(from: string, location: string | string[] | undefined, status: number): string | AttemptFailure {
-  const bad = (why: string): AttemptFailure => ({ kind: 'fatal', code: ErrorCodes.HTTP, status, reason: `HTTP ${status} ${why}` });
+export function redirectTarget(
+  from: string,
+  location: string | string[] | undefined,
+  status: number,
+): string | AttemptFailure {
+  const bad = (why: string): AttemptFailure => ({
+    kind: 'fatal',
+    code: ErrorCodes.HTTP,
+    status,
+    reason: `HTTP ${status} ${why}`,
+  });
   if (typeof location !== 'string' || location === '') return bad('without a Location header');
   let target: URL;
   try {

@@ -134,7 +134,12 @@ export class Fetcher {
    * `If-Range` when the upstream answered `Accept-Ranges: bytes` with a strong
    * ETag or a Last-Modified (a 200 instead of a 206 restarts from byte 0).
    */
-  async fetchPayload(relPath: string, spoolPath: string, memory: MemoryBudget, ctx: FetchContext): Promise<{ payload: Payload; bytes: number }> {
+  async fetchPayload(
+    relPath: string,
+    spoolPath: string,
+    memory: MemoryBudget,
+    ctx: FetchContext,
+  ): Promise<{ payload: Payload; bytes: number }> {
     try {
       const { sink, resume } = payloadSink(spoolPath, ctx, memory);
       const { value, bytes } = await this.run(relPath, ctx, sink, resume);
@@ -173,7 +178,8 @@ export class Fetcher {
       }
       const f = out.failure;
       tried.push({ url: out.url, status: f.status, attempts: out.attempts, reason: f.reason });
-      if (f.kind === 'missing') this.pool.reportSuccess(base); // it answered: healthy
+      if (f.kind === 'missing')
+        this.pool.reportSuccess(base); // it answered: healthy
       else if (f.kind === 'retry') this.pool.reportFailure(base); // retries exhausted
       if (f.kind !== 'missing') lastFailure = f;
     }
@@ -228,7 +234,10 @@ export class Fetcher {
     want: Ask<T>,
     { deadline, signal }: { deadline: RequestDeadline; signal: AbortSignal },
   ): Promise<Attempt<{ value: T; bytes: number }>> {
-    const timedOut = (): Attempt<never> => ({ ok: false, failure: { kind: 'retry', code: ErrorCodes.TIMEOUT, reason: deadline.describe() } });
+    const timedOut = (): Attempt<never> => ({
+      ok: false,
+      failure: { kind: 'retry', code: ErrorCodes.TIMEOUT, reason: deadline.describe() },
+    });
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
@@ -316,13 +325,22 @@ export class Fetcher {
     }
     if (declared !== undefined && got.bytes !== declared) {
       const reason = `body cut short: got ${got.bytes} of ${declared} bytes (Content-Length)`;
-      return { ok: false, failure: { kind: 'retry', code: ErrorCodes.TRUNCATED, status: res.statusCode, reason }, ...resume() };
+      return {
+        ok: false,
+        failure: { kind: 'retry', code: ErrorCodes.TRUNCATED, status: res.statusCode, reason },
+        ...resume(),
+      };
     }
     return { ok: true, value: got };
   }
 
   /** The error thrown when no upstream served the file. */
-  private finalError(relPath: string, ctx: FetchContext, tried: Tried[], last: AttemptFailure | undefined): GomirrorError {
+  private finalError(
+    relPath: string,
+    ctx: FetchContext,
+    tried: Tried[],
+    last: AttemptFailure | undefined,
+  ): GomirrorError {
     const lastTried = tried[tried.length - 1];
     const detail = {
       url: lastTried?.url,
@@ -335,10 +353,14 @@ export class Fetcher {
       const what = gone ? 'gone (410) from' : 'not found (404) on';
       const said = tried.map((t) => t.reason).filter((r) => !/^HTTP \d+$/.test(r));
       const why = said.length === 0 ? '' : ` (${said.join('; ')})`;
-      return new GomirrorError(gone ? ErrorCodes.GONE : ErrorCodes.NOT_FOUND, `${relPath} is ${what} every upstream${why}`, {
-        ...this.where(ctx),
-        detail,
-      });
+      return new GomirrorError(
+        gone ? ErrorCodes.GONE : ErrorCodes.NOT_FOUND,
+        `${relPath} is ${what} every upstream${why}`,
+        {
+          ...this.where(ctx),
+          detail,
+        },
+      );
     }
     const failed = tried.filter((t) => t.status !== 404 && t.status !== 410).pop() ?? lastTried;
     const summary = tried.map((t) => `${t.url}: ${t.reason} after ${t.attempts} attempt(s)`).join('; ');

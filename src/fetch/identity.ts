@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 export function findPackageVersion(dir: string): string | undefined {
   for (let d = dir; ; d = path.dirname(d)) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'gomirror' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // No (readable) package.json here: look further up.

@@ -24,7 +24,10 @@ export function cachedOnlyUrl(url: string): string {
 }
 
 /** The upstreams of bulk reads: each upstream named in `modes` through its cached-only path or with the header; the others unchanged. */
-export function bulkUpstreams(upstreams: readonly string[], modes: Readonly<Record<string, NoOriginFetchMode>>): UpstreamRequests {
+export function bulkUpstreams(
+  upstreams: readonly string[],
+  modes: Readonly<Record<string, NoOriginFetchMode>>,
+): UpstreamRequests {
   const urls: string[] = [];
   const headers: Record<string, Record<string, string>> = {};
   for (const u of upstreams) {

@@ -34,13 +34,20 @@ export function validatorOf(headers: IncomingHttpHeaders): string | undefined {
  * `Accept-Ranges: bytes` with a validator and a Content-Length, or a 206 of
  * `plan` (which proved range support). Undefined when it cannot be.
  */
-export function resumePointOf(status: number, headers: IncomingHttpHeaders, plan: RangePlan | undefined): ResumePoint | undefined {
+export function resumePointOf(
+  status: number,
+  headers: IncomingHttpHeaders,
+  plan: RangePlan | undefined,
+): ResumePoint | undefined {
   if (status === 206 && plan !== undefined) {
     const validator = validatorOf(headers) ?? plan.validator;
     return validator === plan.validator ? { validator, total: plan.total } : undefined;
   }
   if (status !== 200) return undefined;
-  const ranges = (header(headers, 'accept-ranges') ?? '').toLowerCase().split(',').map((s) => s.trim());
+  const ranges = (header(headers, 'accept-ranges') ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
   const validator = validatorOf(headers);
   const total = parseContentLength(headers['content-length']);
   if (!ranges.includes('bytes') || validator === undefined || total === undefined || total === 0) return undefined;

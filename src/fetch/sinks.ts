@@ -26,7 +26,8 @@ export type Sink<T> = (
  * caller rejects the size mismatch.
  */
 export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge, declared) => {
-  if (declared !== undefined && declared <= maxBytes) return intoBuffer(body, Buffer.allocUnsafe(declared), maxBytes, tooLarge);
+  if (declared !== undefined && declared <= maxBytes)
+    return intoBuffer(body, Buffer.allocUnsafe(declared), maxBytes, tooLarge);
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -38,7 +39,12 @@ export const bufferSink: Sink<Buffer> = async (body, maxBytes, tooLarge, declare
 };
 
 /** Copies the body into `out` from 'data' events (no async iterator per chunk). */
-function intoBuffer(body: Readable, out: Buffer, maxBytes: number, tooLarge: () => GomirrorError): Promise<{ value: Buffer; bytes: number }> {
+function intoBuffer(
+  body: Readable,
+  out: Buffer,
+  maxBytes: number,
+  tooLarge: () => GomirrorError,
+): Promise<{ value: Buffer; bytes: number }> {
   return new Promise((resolve, reject) => {
     let bytes = 0;
     const onData = (chunk: Buffer): void => {
@@ -76,7 +82,10 @@ export function fileSink(destPath: string, ctx: FileSinkContext, offset = 0): Si
   return async (body, maxBytes, tooLarge) => {
     let bytes = offset;
     let fsError: NodeJS.ErrnoException | undefined;
-    if (offset > 0) await truncate(destPath, offset).catch((err: NodeJS.ErrnoException) => Promise.reject(sinkIoError(err, destPath, ctx)));
+    if (offset > 0)
+      await truncate(destPath, offset).catch((err: NodeJS.ErrnoException) =>
+        Promise.reject(sinkIoError(err, destPath, ctx)),
+      );
     const out = createWriteStream(destPath, { flags: offset > 0 ? 'a' : 'w' });
     out.on('error', (err: NodeJS.ErrnoException) => {
       fsError ??= err;
@@ -114,7 +123,11 @@ export interface Resumable<T> {
  * payload) and streams every other body into `destPath`; `resume` continues
  * an interrupted file download there.
  */
-export function payloadSink(destPath: string, ctx: FileSinkContext, memory: MemoryBudget): { sink: Sink<Payload>; resume: Resumable<Payload> } {
+export function payloadSink(
+  destPath: string,
+  ctx: FileSinkContext,
+  memory: MemoryBudget,
+): { sink: Sink<Payload>; resume: Resumable<Payload> } {
   const toFile = fileSink(destPath, ctx);
   let onDisk = false;
   const resume: Resumable<Payload> = {

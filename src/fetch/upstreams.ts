@@ -108,7 +108,8 @@ export class UpstreamPool {
   }
 }
 
-const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+const later = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
 
 /**
  * One activity record per configured upstream from two pools over the same
@@ -116,7 +117,11 @@ const later = (a: number | undefined, b: number | undefined): number | undefined
  * success and failure of either, and the failure count and cool-down of the
  * pool whose last event was the newer. Reported under `urls`. Pure.
  */
-export function combineActivity(urls: readonly string[], a: readonly UpstreamActivity[], b: readonly UpstreamActivity[]): UpstreamActivity[] {
+export function combineActivity(
+  urls: readonly string[],
+  a: readonly UpstreamActivity[],
+  b: readonly UpstreamActivity[],
+): UpstreamActivity[] {
   return urls.map((url, i) => {
     const x = a[i];
     const y = b[i];

@@ -12,9 +12,28 @@ export const MAX_ELEMENT_LENGTH = 255;
 
 /** Reserved device names on Windows, compared case-insensitively before the first dot. */
 const WINDOWS_RESERVED = new Set([
-  'CON', 'PRN', 'AUX', 'NUL',
-  'COM1', 'COM2', 'COM3', 'COM4', 'COM5', 'COM6', 'COM7', 'COM8', 'COM9',
-  'LPT1', 'LPT2', 'LPT3', 'LPT4', 'LPT5', 'LPT6', 'LPT7', 'LPT8', 'LPT9',
+  'CON',
+  'PRN',
+  'AUX',
+  'NUL',
+  'COM1',
+  'COM2',
+  'COM3',
+  'COM4',
+  'COM5',
+  'COM6',
+  'COM7',
+  'COM8',
+  'COM9',
+  'LPT1',
+  'LPT2',
+  'LPT3',
+  'LPT4',
+  'LPT5',
+  'LPT6',
+  'LPT7',
+  'LPT8',
+  'LPT9',
 ]);
 
 /** Punctuation allowed in a file-name element besides ASCII letters and digits (module.fileNameOK, ASCII part). */
@@ -146,7 +165,8 @@ export function modulePathProblem(path: string): string | undefined {
   const problem = goModulePathProblem(path);
   if (problem !== undefined) return problem;
   for (const elem of path.split('/')) {
-    if (escapedLength(elem) > MAX_ELEMENT_LENGTH) return `path element longer than ${MAX_ELEMENT_LENGTH} bytes once case-encoded`;
+    if (escapedLength(elem) > MAX_ELEMENT_LENGTH)
+      return `path element longer than ${MAX_ELEMENT_LENGTH} bytes once case-encoded`;
   }
   return undefined;
 }
@@ -155,11 +175,11 @@ export function modulePathProblem(path: string): string | undefined {
 export function checkModulePath(path: string): void {
   const problem = modulePathProblem(path);
   if (problem !== undefined) {
-    throw new GomirrorError(
-      ErrorCodes.INVALID_PATH,
-      `malformed module path ${quote(path)}: ${problem}`,
-      { op: 'module.checkPath', module: path, detail: { reason: problem } },
-    );
+    throw new GomirrorError(ErrorCodes.INVALID_PATH, `malformed module path ${quote(path)}: ${problem}`, {
+      op: 'module.checkPath',
+      module: path,
+      detail: { reason: problem },
+    });
   }
 }
 

@@ -163,12 +163,11 @@ export function compareSemver(a: string, b: string): number {
   );
 }
 
-const PSEUDO_RE =
-  /^v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)\d{14}-[A-Za-z0-9]+(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+const PSEUDO_RE = /^v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)\d{14}-[A-Za-z0-9]+(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 
 /** True when v is a pseudo-version such as v0.0.0-20191109021931-daa7c04131f5 (module.IsPseudoVersion). */
 export function isPseudoVersion(v: string): boolean {
-  return (v.split('-').length - 1) >= 2 && isValidSemver(v) && PSEUDO_RE.test(v);
+  return v.split('-').length - 1 >= 2 && isValidSemver(v) && PSEUDO_RE.test(v);
 }
 
 /** True when the semantic version v fits the path major version suffix ("", "/v2", ".v1", ".v1-unstable") (module.MatchPathMajor). */

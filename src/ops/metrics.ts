@@ -62,12 +62,28 @@ function summaryFamilies(s: RunSummary): Family[] {
       help: 'Versions handled by the last sync run, by result.',
       samples: results.map((r) => ({ labels: { result: r }, value: s[r] })),
     },
-    ...one('gomirror_last_run_future_entries', 'Index entries the last sync run held back because they are stamped in the future.', s.future ?? 0),
-    ...one('gomirror_last_run_not_recorded_versions', 'Failures the last sync run could not journal (a journal was full); the cursor stays before them.', s.notRecorded ?? 0),
+    ...one(
+      'gomirror_last_run_future_entries',
+      'Index entries the last sync run held back because they are stamped in the future.',
+      s.future ?? 0,
+    ),
+    ...one(
+      'gomirror_last_run_not_recorded_versions',
+      'Failures the last sync run could not journal (a journal was full); the cursor stays before them.',
+      s.notRecorded ?? 0,
+    ),
     ...one('gomirror_last_run_bytes', 'Bytes downloaded by the last sync run.', s.bytes),
     ...one('gomirror_last_run_duration_seconds', 'Wall-clock duration of the last sync run.', s.durationMs / 1000),
-    ...one('gomirror_last_run_exit_code', 'Exit code of the last sync run (0 ok, 1 versions failed, 2 config, 3 security, 4 locked).', s.exitCode),
-    ...one('gomirror_last_run_timestamp_seconds', 'Unix time the last sync run finished.', Number.isNaN(finished) ? undefined : finished / 1000),
+    ...one(
+      'gomirror_last_run_exit_code',
+      'Exit code of the last sync run (0 ok, 1 versions failed, 2 config, 3 security, 4 locked).',
+      s.exitCode,
+    ),
+    ...one(
+      'gomirror_last_run_timestamp_seconds',
+      'Unix time the last sync run finished.',
+      Number.isNaN(finished) ? undefined : finished / 1000,
+    ),
   ];
 }
 
@@ -75,9 +91,21 @@ function summaryFamilies(s: RunSummary): Family[] {
 export function formatMetrics(summary: RunSummary, extra: MetricsExtra): string {
   const families: Family[] = [
     ...summaryFamilies(summary),
-    ...one('gomirror_cursor_lag_seconds', 'Seconds between the saved index cursor and the end of the last run.', extra.cursorLagSeconds),
-    ...one('gomirror_last_success_timestamp_seconds', 'Unix time of the end of the last sync run that exited 0.', extra.lastSuccessUnix),
-    ...one('gomirror_trusted_tree_size', 'Size of the checksum database tree head the mirror trusts.', extra.trustedTreeSize),
+    ...one(
+      'gomirror_cursor_lag_seconds',
+      'Seconds between the saved index cursor and the end of the last run.',
+      extra.cursorLagSeconds,
+    ),
+    ...one(
+      'gomirror_last_success_timestamp_seconds',
+      'Unix time of the end of the last sync run that exited 0.',
+      extra.lastSuccessUnix,
+    ),
+    ...one(
+      'gomirror_trusted_tree_size',
+      'Size of the checksum database tree head the mirror trusts.',
+      extra.trustedTreeSize,
+    ),
     ...one('gomirror_retry_backlog_versions', 'Versions waiting in the retry journal.', extra.retryBacklog),
   ];
   return `${families.map(renderFamily).join('\n')}\n`;

@@ -29,7 +29,13 @@ export async function httpGet(agent: Dispatcher, url: string, timeoutMs: number)
   const sentAt = Date.now();
   const t0 = performance.now();
   try {
-    const res = await request(url, { dispatcher: agent, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await request(url, {
+      dispatcher: agent,
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body) {
@@ -42,10 +48,19 @@ export async function httpGet(agent: Dispatcher, url: string, timeoutMs: number)
       chunks.push(b);
     }
     const date = res.headers['date'];
-    return { status: res.statusCode, ms: performance.now() - t0, date: typeof date === 'string' ? date : undefined, body: Buffer.concat(chunks), sentAt };
+    return {
+      status: res.statusCode,
+      ms: performance.now() - t0,
+      date: typeof date === 'string' ? date : undefined,
+      body: Buffer.concat(chunks),
+      sentAt,
+    };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return { error: e.code ? `${e.code}${e.message ? ` ${e.message}` : ''}` : String(e.message ?? err), ms: performance.now() - t0 };
+    return {
+      error: e.code ? `${e.code}${e.message ? ` ${e.message}` : ''}` : String(e.message ?? err),
+      ms: performance.now() - t0,
+    };
   }
 }
 
@@ -84,7 +99,14 @@ function infoPath(spec: string): string | undefined {
   }
 }
 
-async function probeUpstream(agent: Dispatcher, url: string, cfg: ProbeConfig, module: string | undefined, n: number, timeoutMs: number): Promise<UpstreamReport> {
+async function probeUpstream(
+  agent: Dispatcher,
+  url: string,
+  cfg: ProbeConfig,
+  module: string | undefined,
+  n: number,
+  timeoutMs: number,
+): Promise<UpstreamReport> {
   const info = module !== undefined ? infoPath(module) : undefined;
   const answers = await samples(agent, info !== undefined ? `${url}/${info}` : `${url}/`, n, timeoutMs);
   const last = bodyOf(answers);
@@ -102,7 +124,10 @@ async function probeUpstream(agent: Dispatcher, url: string, cfg: ProbeConfig, m
   report.sumdbSupported = 'status' in supported && supported.status === 200;
   if (report.sumdbSupported) {
     const latest = await httpGet(agent, `${url}/sumdb/${cfg.sumdb.name}/latest`, timeoutMs);
-    report.sumdbHead = 'status' in latest && latest.status === 200 ? checkHead(latest.body, cfg.sumdb.key) : { verified: false, error: `latest: ${'status' in latest ? latest.status : latest.error}` };
+    report.sumdbHead =
+      'status' in latest && latest.status === 200
+        ? checkHead(latest.body, cfg.sumdb.key)
+        : { verified: false, error: `latest: ${'status' in latest ? latest.status : latest.error}` };
   }
   return report;
 }
@@ -111,14 +136,22 @@ async function probeUpstream(agent: Dispatcher, url: string, cfg: ProbeConfig, m
 export async function runProbe(cfg: ProbeConfig): Promise<ProbeReport> {
   const n = cfg.samples ?? 3;
   const timeoutMs = cfg.timeoutMs ?? 10_000;
-  const agent = createAgent({ ...DEFAULT_HTTP, connectTimeoutMs: timeoutMs, headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs });
+  const agent = createAgent({
+    ...DEFAULT_HTTP,
+    connectTimeoutMs: timeoutMs,
+    headersTimeoutMs: timeoutMs,
+    bodyTimeoutMs: timeoutMs,
+  });
   try {
     const indexAnswers = await samples(agent, `${cfg.index}?limit=1`, n, timeoutMs);
     const indexBody = bodyOf(indexAnswers);
     const module = cfg.module ?? (indexBody?.status === 200 ? firstIndexEntry(indexBody.body) : undefined);
     const sumdbAnswers = await samples(agent, `${cfg.sumdb.url}/latest`, n, timeoutMs);
     const latest = bodyOf(sumdbAnswers);
-    const head = latest?.status === 200 ? checkHead(latest.body, cfg.sumdb.key) : { verified: false, error: latest ? `latest: HTTP ${latest.status}` : 'no answer' };
+    const head =
+      latest?.status === 200
+        ? checkHead(latest.body, cfg.sumdb.key)
+        : { verified: false, error: latest ? `latest: HTTP ${latest.status}` : 'no answer' };
     const upstreams: UpstreamReport[] = [];
     for (const url of cfg.upstreams) upstreams.push(await probeUpstream(agent, url, cfg, module, n, timeoutMs));
     return {

@@ -97,7 +97,8 @@ export function endpointReport(url: string, answers: readonly HttpAnswer[]): End
 
 /** The verdict of a report. Pure. */
 export function probeVerdict(r: ProbeReport): ProbeVerdict {
-  const badHead = (h: HeadCheck | undefined): boolean => h !== undefined && !h.verified && h.error !== undefined && /signature/i.test(h.error);
+  const badHead = (h: HeadCheck | undefined): boolean =>
+    h !== undefined && !h.verified && h.error !== undefined && /signature/i.test(h.error);
   if (badHead(r.sumdb.head) || r.upstreams.some((u) => badHead(u.sumdbHead))) return 'security';
   if (!r.upstreams.some((u) => u.usable) || r.index.status !== 200 || !r.sumdb.head.verified) return 'unusable';
   return 'ok';
@@ -108,7 +109,10 @@ function statusText(e: EndpointReport): string {
 }
 
 function timing(e: EndpointReport): [string, string] {
-  return [e.latencyMs !== undefined ? `${e.latencyMs} ms` : '-', e.skewSeconds !== undefined ? `${e.skewSeconds > 0 ? '+' : ''}${e.skewSeconds}s` : '-'];
+  return [
+    e.latencyMs !== undefined ? `${e.latencyMs} ms` : '-',
+    e.skewSeconds !== undefined ? `${e.skewSeconds > 0 ? '+' : ''}${e.skewSeconds}s` : '-',
+  ];
 }
 
 function headText(h: HeadCheck): string {
@@ -119,7 +123,13 @@ function headText(h: HeadCheck): string {
 export function formatProbe(r: ProbeReport): string {
   const rows: string[][] = [['WHAT', 'URL', 'STATUS', 'LATENCY', 'SKEW', 'NOTES']];
   rows.push(['index', r.index.url, statusText(r.index), ...timing(r.index), '']);
-  rows.push(['checksum db', r.sumdb.url, statusText(r.sumdb), ...timing(r.sumdb), `${r.sumdb.name}: head ${headText(r.sumdb.head)}`]);
+  rows.push([
+    'checksum db',
+    r.sumdb.url,
+    statusText(r.sumdb),
+    ...timing(r.sumdb),
+    `${r.sumdb.name}: head ${headText(r.sumdb.head)}`,
+  ]);
   for (const u of r.upstreams) {
     const notes = [
       u.usable ? `usable (${r.module ?? 'module'} .info ok)` : 'NOT USABLE',
@@ -128,7 +138,12 @@ export function formatProbe(r: ProbeReport): string {
     rows.push(['upstream', u.url, statusText(u), ...timing(u), notes.join('; ')]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  const lines = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
   const verdict = probeVerdict(r);
   const usable = r.upstreams.filter((u) => u.usable).length;
   const words = {

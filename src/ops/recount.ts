@@ -19,7 +19,10 @@ export async function withRecount(
   collect: (src: StatusSources) => Promise<StatusReport>,
 ): Promise<StatusReport> {
   // Never creates a state directory (acquireLock would): a mirror without one has nothing to recount.
-  const hasState = await fs.access(dirs.state).then(() => true, () => false);
+  const hasState = await fs.access(dirs.state).then(
+    () => true,
+    () => false,
+  );
   const lock: HeldLock | undefined = hasState ? await acquireLock(dirs.state).catch(() => undefined) : undefined;
   try {
     if (lock === undefined) return await collect(src);

@@ -17,7 +17,13 @@ async function previousLastSuccess(file: string): Promise<number | undefined> {
 }
 
 /** Computes the extras for a finished run (`succeeded`: its outcome was ok) from the state directory and the previous metrics file. */
-export async function runMetricsExtra(file: string, summary: RunSummary, succeeded: boolean, stateDir: string, sumdb: SumdbSpec): Promise<MetricsExtra> {
+export async function runMetricsExtra(
+  file: string,
+  summary: RunSummary,
+  succeeded: boolean,
+  stateDir: string,
+  sumdb: SumdbSpec,
+): Promise<MetricsExtra> {
   const state = new StateStore(stateDir);
   const finished = new Date(summary.finishedAt);
   const cursor = summary.cursor ?? (await state.loadCursor().catch(() => undefined));
@@ -32,7 +38,12 @@ export async function runMetricsExtra(file: string, summary: RunSummary, succeed
 }
 
 /** Renders and atomically writes the metrics of a finished run to `file` (temporary file in the same directory). */
-export async function exportRunMetrics(file: string, run: { summary: RunSummary; outcome: Outcome }, stateDir: string, sumdb: SumdbSpec): Promise<void> {
+export async function exportRunMetrics(
+  file: string,
+  run: { summary: RunSummary; outcome: Outcome },
+  stateDir: string,
+  sumdb: SumdbSpec,
+): Promise<void> {
   const extra = await runMetricsExtra(file, run.summary, run.outcome === 'ok', stateDir, sumdb);
   await writeMetrics(file, formatMetrics(run.summary, extra));
 }

@@ -34,7 +34,8 @@ export function checkStatus(r: StatusReport, limits: CheckLimits): CheckResult {
   if (!r.synced) findings.push(['CRITICAL', 'never synced']);
   const run = r.lastRun;
   if (run?.outcome === 'security') findings.push(['CRITICAL', 'last run stopped on a SECURITY error']);
-  else if (run !== undefined && run.outcome !== 'ok') findings.push(['WARNING', `last run: ${run.result}${run.failed > 0 ? ` (${run.failed} failed)` : ''}`]);
+  else if (run !== undefined && run.outcome !== 'ok')
+    findings.push(['WARNING', `last run: ${run.result}${run.failed > 0 ? ` (${run.failed} failed)` : ''}`]);
   if (r.cursor !== undefined) {
     const lagMs = r.cursor.lagSeconds * 1000;
     const lag = `lag ${formatDuration(lagMs)}`;
@@ -44,9 +45,14 @@ export function checkStatus(r: StatusReport, limits: CheckLimits): CheckResult {
   }
   if (run?.outcome === 'ok') findings.push(['OK', 'last run ok']);
   const state = findings.reduce<CheckState>((worst, [s]) => (RANK[s] > RANK[worst] ? s : worst), 'OK');
-  const text = [...findings].sort((a, b) => RANK[b[0]] - RANK[a[0]]).map(([, t]) => t).join(', ');
+  const text = [...findings]
+    .sort((a, b) => RANK[b[0]] - RANK[a[0]])
+    .map(([, t]) => t)
+    .join(', ');
   const perf = [
-    ...(r.cursor ? [`lag=${r.cursor.lagSeconds}s;${Math.round(limits.warnLagMs / 1000)};${Math.round(limits.maxLagMs / 1000)}`] : []),
+    ...(r.cursor
+      ? [`lag=${r.cursor.lagSeconds}s;${Math.round(limits.warnLagMs / 1000)};${Math.round(limits.maxLagMs / 1000)}`]
+      : []),
     `retry_backlog=${r.retry.count}`,
     ...(run ? [`failed=${run.failed}`, `published=${run.published}`] : []),
   ].join(' ');

@@ -149,7 +149,12 @@ export function lastRunStatus(s: RunSummary, outcomeOf: OutcomeOfExitCode): Last
 
 /** Summarises the journal of future-stamped entries for status. Pure. */
 export function futureStatus(j: FutureJournal): FutureStatus {
-  return { count: j.count, seenAt: j.at, maxClockSkewSeconds: j.maxClockSkewMs / 1000, first: j.items.slice(0, FUTURE_SHOWN) };
+  return {
+    count: j.count,
+    seenAt: j.at,
+    maxClockSkewSeconds: j.maxClockSkewMs / 1000,
+    first: j.items.slice(0, FUTURE_SHOWN),
+  };
 }
 
 /** Whole seconds from the cursor time to `now` (never negative). Pure. */
@@ -195,9 +200,14 @@ export async function collectStatus(
   if (future !== undefined) report.future = futureStatus(future);
   if (trustedHead !== undefined) report.trustedHead = trustedHead;
   const published = await src.publishedHead?.();
-  if (published !== undefined) report.publishedHead = { ...published, offlineClients: offlineClientsNote(published.size) };
+  if (published !== undefined)
+    report.publishedHead = { ...published, offlineClients: offlineClientsNote(published.size) };
   if (recorded !== undefined) report.recorded = recorded;
-  if (health.length > 0) report.upstreams = health.map((h) => ({ ...h, coolingDown: h.coolingUntil !== undefined && Date.parse(h.coolingUntil) > now.getTime() }));
+  if (health.length > 0)
+    report.upstreams = health.map((h) => ({
+      ...h,
+      coolingDown: h.coolingUntil !== undefined && Date.parse(h.coolingUntil) > now.getTime(),
+    }));
   if (synced && opts.disk !== false) {
     const counts = await src.counts();
     if (counts !== undefined) report.counts = counts;
@@ -224,9 +234,19 @@ function runLines(r: LastRunStatus): Array<[string, string]> {
     ['last run', `${r.result} (exit ${r.exitCode})`],
     ['last run finished', r.finishedAt],
     ['last run duration', formatDuration(r.durationSeconds * 1000)],
-    ['last run versions', `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}, future ${r.future}`],
+    [
+      'last run versions',
+      `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}, future ${r.future}`,
+    ],
     ['last run downloaded', formatBytes(r.bytes)],
-    ...(r.notRecorded > 0 ? [['last run not recorded', `${r.notRecorded} entries: a journal is full, the cursor stays before them until it has room`] as [string, string]] : []),
+    ...(r.notRecorded > 0
+      ? [
+          [
+            'last run not recorded',
+            `${r.notRecorded} entries: a journal is full, the cursor stays before them until it has room`,
+          ] as [string, string],
+        ]
+      : []),
   ];
 }
 
@@ -245,7 +265,9 @@ function diskLines(d: TreeUsage): Array<[string, string]> {
 
 function countLines(c: CountsRecord): Array<[string, string]> {
   const kind = (k: { files: number; bytes: number }): string => `${k.files} files, ${formatBytes(k.bytes)}`;
-  const note = c.exact ? '' : ' (INEXACT: a run ended between publishing and its checkpoint, or the tree predates counting; gomirror status --walk recounts)';
+  const note = c.exact
+    ? ''
+    : ' (INEXACT: a run ended between publishing and its checkpoint, or the tree predates counting; gomirror status --walk recounts)';
   return [
     ['modules', `${c.modules}${note}`],
     ['versions', String(c.versions)],
@@ -256,7 +278,12 @@ function countLines(c: CountsRecord): Array<[string, string]> {
 }
 
 function filesystemLines(f: FilesystemUsage): Array<[string, string]> {
-  return [['filesystem', `${formatBytes(f.usedBytes)} used of ${formatBytes(f.totalBytes)}, ${formatBytes(f.availableBytes)} available`]];
+  return [
+    [
+      'filesystem',
+      `${formatBytes(f.usedBytes)} used of ${formatBytes(f.totalBytes)}, ${formatBytes(f.availableBytes)} available`,
+    ],
+  ];
 }
 
 function upstreamText(u: UpstreamHealthRecord & { coolingDown: boolean }): string {
@@ -275,16 +302,23 @@ function recordedLines(s: RecordedSettings): Array<[string, string]> {
 }
 
 function futureLines(f: FutureStatus): Array<[string, string]> {
-  const name = (i: FutureItem): string => `${i.module ?? '?'}${i.version !== undefined ? `@${i.version}` : ''} at ${i.timestamp}`;
+  const name = (i: FutureItem): string =>
+    `${i.module ?? '?'}${i.version !== undefined ? `@${i.version}` : ''} at ${i.timestamp}`;
   return [
-    ['held back', `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the future (seen ${f.seenAt}); the cursor stays before them`],
+    [
+      'held back',
+      `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the future (seen ${f.seenAt}); the cursor stays before them`,
+    ],
     ...f.first.map((i): [string, string] => ['  future entry', name(i)]),
   ];
 }
 
 /** Renders the report as aligned "key  value" lines for a terminal. Pure. */
 export function formatStatus(r: StatusReport): string {
-  const rows: Array<[string, string]> = [['dest', r.dest], ['state', r.state]];
+  const rows: Array<[string, string]> = [
+    ['dest', r.dest],
+    ['state', r.state],
+  ];
   if (!r.synced) rows.push(['status', 'never synced']);
   if (r.cursor) rows.push(['cursor', r.cursor.since], ['lag', formatDuration(r.cursor.lagSeconds * 1000)]);
   if (r.lastRun) rows.push(...runLines(r.lastRun));
@@ -293,18 +327,28 @@ export function formatStatus(r: StatusReport): string {
   if (r.future) rows.push(...futureLines(r.future));
   if (r.trustedHead) {
     const h = r.trustedHead;
-    rows.push(['trusted tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`]);
+    rows.push([
+      'trusted tree',
+      `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`,
+    ]);
   } else {
     rows.push(['trusted tree', 'none']);
   }
   if (r.publishedHead) {
     const h = r.publishedHead;
-    rows.push(['published tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`], ['offline clients', h.offlineClients]);
+    rows.push(
+      ['published tree', `${h.name} size ${h.size} hash ${h.hash}${h.verified ? '' : ' (SIGNATURE NOT VERIFIED)'}`],
+      ['offline clients', h.offlineClients],
+    );
   }
   if (r.recorded) rows.push(...recordedLines(r.recorded));
   for (const u of r.upstreams ?? []) rows.push([`upstream ${u.url}`, upstreamText(u)]);
   if (r.counts) rows.push(...countLines(r.counts));
-  else if (r.filesystem && !r.disk) rows.push(['modules', 'not counted yet (a tree synced before counting was kept: gomirror status --walk counts it)']);
+  else if (r.filesystem && !r.disk)
+    rows.push([
+      'modules',
+      'not counted yet (a tree synced before counting was kept: gomirror status --walk counts it)',
+    ]);
   if (r.filesystem) rows.push(...filesystemLines(r.filesystem));
   if (r.disk) rows.push(...diskLines(r.disk));
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -88,10 +88,15 @@ export async function filesystemUsage(root: string): Promise<FilesystemUsage> {
   for (;;) {
     try {
       const s = await fs.statfs(dir);
-      return { totalBytes: s.blocks * s.bsize, usedBytes: (s.blocks - s.bfree) * s.bsize, availableBytes: s.bavail * s.bsize };
+      return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: (s.blocks - s.bfree) * s.bsize,
+        availableBytes: s.bavail * s.bsize,
+      };
     } catch (err) {
       const parent = nodePath.dirname(dir);
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw ioError(err, 'ops.usage', `cannot statfs ${root}`, { dir: root });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir)
+        throw ioError(err, 'ops.usage', `cannot statfs ${root}`, { dir: root });
       dir = parent;
     }
   }

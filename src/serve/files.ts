@@ -27,7 +27,10 @@ const FORBIDDEN = new Set(['EACCES', 'EPERM']);
 
 /** The answer for a failed filesystem call, by its errno code. Pure. */
 export function classifyOpenError(err: unknown): NoFile {
-  const code = typeof (err as NodeJS.ErrnoException)?.code === 'string' ? ((err as NodeJS.ErrnoException).code as string) : 'EUNKNOWN';
+  const code =
+    typeof (err as NodeJS.ErrnoException)?.code === 'string'
+      ? ((err as NodeJS.ErrnoException).code as string)
+      : 'EUNKNOWN';
   if (MISSING.has(code)) return { kind: 'missing' };
   if (REFUSED.has(code)) return { kind: 'refused' };
   if (FORBIDDEN.has(code)) return { kind: 'forbidden' };

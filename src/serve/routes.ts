@@ -26,8 +26,14 @@ const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
   [/^\/sumdb\/[^/]+\/supported$/, { contentType: TEXT, cacheControl: SHORT }],
   [/^\/sumdb\/[^/]+\/latest$/, { contentType: TEXT, cacheControl: SHORT }],
   [/^\/sumdb\/[^/]+\/lookup\/.+@[^/]+$/, { contentType: TEXT, cacheControl: SHORT }],
-  [new RegExp(`^\\/sumdb\\/[^/]+\\/${tilePathPattern({ partial: true })}$`), { contentType: BINARY, cacheControl: SHORT }],
-  [new RegExp(`^\\/sumdb\\/[^/]+\\/${tilePathPattern({ partial: false })}$`), { contentType: BINARY, cacheControl: IMMUTABLE }],
+  [
+    new RegExp(`^\\/sumdb\\/[^/]+\\/${tilePathPattern({ partial: true })}$`),
+    { contentType: BINARY, cacheControl: SHORT },
+  ],
+  [
+    new RegExp(`^\\/sumdb\\/[^/]+\\/${tilePathPattern({ partial: false })}$`),
+    { contentType: BINARY, cacheControl: IMMUTABLE },
+  ],
   [/^\/.+\/@v\/list$/, { contentType: TEXT, cacheControl: SHORT }],
   [/^\/.+\/@latest$/, { contentType: JSON_TYPE, cacheControl: SHORT }],
   [/^\/.+\/@v\/[^/]+\.info$/, { contentType: JSON_TYPE, cacheControl: IMMUTABLE }],

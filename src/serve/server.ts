@@ -105,7 +105,8 @@ async function handle(h: Handler, req: IncomingMessage, res: ServerResponse): Pr
       return sendFile(res, route, f, h.limits);
     case 'missing': {
       const upstream = h.fallback && fallbackPath(normalized, h.fallback.config.name);
-      if (h.fallback && upstream !== undefined) return h.fallback.serve(upstream, route.contentType, route.cacheControl, res);
+      if (h.fallback && upstream !== undefined)
+        return h.fallback.serve(upstream, route.contentType, route.cacheControl, res);
       return notFound(res);
     }
     case 'refused':
@@ -153,13 +154,18 @@ async function readTree(root: string): Promise<TreeStorage> {
   try {
     return await openFsTree(root);
   } catch (err) {
-    const reason = err instanceof GomirrorError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+    const reason =
+      err instanceof GomirrorError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
     throw new GomirrorError(ErrorCodes.IO, `cannot serve ${root}: ${reason}`, { op: 'serve.root', cause: err });
   }
 }
 
 /** Serves the tree at `root` on host:port (port 0 picks a free one); IO error when root is not a directory or the address is unusable. */
-export async function startServer(root: string, listen: { host: string; port: number }, options: ServeOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  root: string,
+  listen: { host: string; port: number },
+  options: ServeOptions = {},
+): Promise<RunningServer> {
   const storage = await readTree(root);
   const fallback = options.sumdbFallback && new SumdbFallback(options.sumdbFallback);
   const server = buildServer({ storage, limits: { ...DEFAULT_LIMITS, ...options.limits }, fallback });

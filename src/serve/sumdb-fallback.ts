@@ -43,7 +43,12 @@ export function fallbackPath(normalized: string, name: string): string | undefin
   return `/${rest}`; // only URL-safe characters, sent as they are
 }
 
-function reply(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string | number>): void {
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: Buffer | string,
+  headers: Record<string, string | number>,
+): void {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { 'Content-Length': buf.length, [SOURCE_HEADER]: SOURCE_UPSTREAM, ...headers });
   res.end(res.req.method === 'HEAD' ? undefined : buf);
@@ -67,7 +72,12 @@ export class SumdbFallback {
   private readonly agent: Agent;
 
   constructor(readonly config: SumdbFallbackConfig) {
-    this.agent = new Agent({ connections: config.maxInFlight, connect: { timeout: config.timeoutMs }, headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs });
+    this.agent = new Agent({
+      connections: config.maxInFlight,
+      connect: { timeout: config.timeoutMs },
+      headersTimeout: config.timeoutMs,
+      bodyTimeout: config.timeoutMs,
+    });
   }
 
   /** Answers `res` with the upstream's bytes for `upstreamPath` (from fallbackPath): 200/404/410 as the upstream said, 502 on anything else, 504 on timeout, 503 when too many are in flight. */
@@ -93,7 +103,9 @@ export class SumdbFallback {
       if (!ok) await r.body.dump().catch(() => undefined);
       if (res.destroyed) return;
       if (body === undefined) {
-        reply(res, 502, `502 checksum database upstream answered ${ok ? 'too much' : `HTTP ${r.statusCode}`}\n`, { 'Content-Type': 'text/plain' });
+        reply(res, 502, `502 checksum database upstream answered ${ok ? 'too much' : `HTTP ${r.statusCode}`}\n`, {
+          'Content-Type': 'text/plain',
+        });
       } else if (r.statusCode === 200) {
         reply(res, 200, body, { 'Content-Type': contentType, 'Cache-Control': cacheControl });
       } else {
@@ -101,8 +113,11 @@ export class SumdbFallback {
       }
     } catch (err) {
       if (res.destroyed || res.headersSent) return;
-      const timedOut = (err as Error).name === 'TimeoutError' || /timeout/i.test(String((err as { code?: string }).code ?? ''));
-      reply(res, timedOut ? 504 : 502, `${timedOut ? 504 : 502} checksum database upstream unavailable\n`, { 'Content-Type': 'text/plain' });
+      const timedOut =
+        (err as Error).name === 'TimeoutError' || /timeout/i.test(String((err as { code?: string }).code ?? ''));
+      reply(res, timedOut ? 504 : 502, `${timedOut ? 504 : 502} checksum database upstream unavailable\n`, {
+        'Content-Type': 'text/plain',
+      });
     } finally {
       this.inFlight--;
       res.off('close', onClose);

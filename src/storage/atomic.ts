@@ -18,7 +18,11 @@ export { ioError } from '../io-error.js';
 
 /** A unique temporary file name in tmpDir: the hint reduced to safe characters, plus pid and randomness. */
 export function tempPath(tmpDir: string, hint: string): string {
-  const safe = hint.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'file';
+  const safe =
+    hint
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 80) || 'file';
   // randomUUID draws from a pooled entropy cache: unique without a syscall per name.
   return nodePath.join(tmpDir, `${safe}.${process.pid}.${randomUUID()}${TEMP_SUFFIX}`);
 }
@@ -40,12 +44,21 @@ async function renameNoSync(temp: string, target: string, dirMode: number): Prom
 }
 
 /** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir), fsyncs the directory; the file gets exactly `mode` (tree files 0644 by default, state files pass 0600), new directories the matching directory mode. */
-export async function writeFileAtomic(target: string, data: Buffer | string, tmpDir: string, mode = TREE_FILE_MODE): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: Buffer | string,
+  tmpDir: string,
+  mode = TREE_FILE_MODE,
+): Promise<void> {
   await writeFilesAtomic([{ target, data }], tmpDir, mode);
 }
 
 /** writeFileAtomic for many files: temps written and fsynced in parallel, renamed, then each distinct directory fsynced once. */
-export async function writeFilesAtomic(files: ReadonlyArray<{ target: string; data: Buffer | string }>, tmpDir: string, mode = TREE_FILE_MODE): Promise<void> {
+export async function writeFilesAtomic(
+  files: ReadonlyArray<{ target: string; data: Buffer | string }>,
+  tmpDir: string,
+  mode = TREE_FILE_MODE,
+): Promise<void> {
   const dirs = await Promise.all(files.map((f) => replaceFile(f.target, f.data, tmpDir, mode)));
   try {
     await Promise.all([...new Set(dirs)].map((d) => fsyncPath(d)));
@@ -59,7 +72,12 @@ export async function writeFilesAtomic(files: ReadonlyArray<{ target: string; da
  * before it becomes visible, the rename itself is not yet; returns the
  * directory to fsync (see DirSyncGroup).
  */
-export async function replaceFile(target: string, data: Buffer | string, tmpDir: string, mode = TREE_FILE_MODE): Promise<string> {
+export async function replaceFile(
+  target: string,
+  data: Buffer | string,
+  tmpDir: string,
+  mode = TREE_FILE_MODE,
+): Promise<string> {
   const temp = await writeTempFile(tmpDir, nodePath.basename(target), data, mode);
   try {
     await renameNoSync(temp, target, dirModeFor(mode));
@@ -88,7 +106,10 @@ export async function publishFiles(files: ReadonlyArray<Placement>): Promise<str
     try {
       await renameNoSync(f.temp, f.target, TREE_DIR_MODE);
     } catch (err) {
-      throw ioError(err, 'store.publish', `cannot publish ${f.temp} as ${f.target}`, { temp: f.temp, target: f.target });
+      throw ioError(err, 'store.publish', `cannot publish ${f.temp} as ${f.target}`, {
+        temp: f.temp,
+        target: f.target,
+      });
     }
     dirs.add(nodePath.dirname(f.target));
   }
@@ -96,7 +117,12 @@ export async function publishFiles(files: ReadonlyArray<Placement>): Promise<str
 }
 
 /** Writes data to a new temp file with exactly `mode` in tmpDir (created on demand with the matching directory mode; the run's own tmpDir already exists, 0700) and fsyncs it; returns its path (for publishFiles). */
-export async function writeTempFile(tmpDir: string, hint: string, data: Buffer | string, mode = TREE_FILE_MODE): Promise<string> {
+export async function writeTempFile(
+  tmpDir: string,
+  hint: string,
+  data: Buffer | string,
+  mode = TREE_FILE_MODE,
+): Promise<string> {
   const temp = tempPath(tmpDir, hint);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {

@@ -31,9 +31,13 @@ export class DirSyncGroup {
       this.dirty = new Set();
       try {
         // A directory removed since (by an operator) has nothing left to make durable.
-        await Promise.all(dirs.map((d) => fsyncPath(d).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err;
-        })));
+        await Promise.all(
+          dirs.map((d) =>
+            fsyncPath(d).catch((err: NodeJS.ErrnoException) => {
+              if (err.code !== 'ENOENT') throw err;
+            }),
+          ),
+        );
       } catch (err) {
         for (const d of dirs) this.dirty.add(d);
         throw ioError(err, 'store.sync', 'cannot fsync published directories');

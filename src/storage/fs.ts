@@ -15,7 +15,15 @@ import { ioError, publishFiles, syncTempFile, writeTempFile } from './atomic.js'
 import { DirSyncGroup } from './dir-sync.js';
 import { ensureTreeDir } from './safe-dir.js';
 import { checkKey, checkPrefix } from './keys.js';
-import type { ListOptions, ObjectStat, ObjectStream, PutOptions, PutSource, StagedPut, TreeStorage } from './storage.js';
+import type {
+  ListOptions,
+  ObjectStat,
+  ObjectStream,
+  PutOptions,
+  PutSource,
+  StagedPut,
+  TreeStorage,
+} from './storage.js';
 
 /** A staged put: a durable temp file, and whether stage wrote it (then discard removes it). */
 interface FsStaged extends StagedPut {
@@ -26,7 +34,11 @@ interface FsStaged extends StagedPut {
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG']);
 
 function notFound(key: string, err?: unknown): GomirrorError {
-  return new GomirrorError(ErrorCodes.NOT_FOUND, `no object ${key} in the tree`, { op: 'storage.get', detail: { key }, cause: err });
+  return new GomirrorError(ErrorCodes.NOT_FOUND, `no object ${key} in the tree`, {
+    op: 'storage.get',
+    detail: { key },
+    cause: err,
+  });
 }
 
 function isMissing(err: unknown): boolean {
@@ -70,7 +82,10 @@ export class FsTreeStorage implements TreeStorage {
       return staged;
     }
     if (this.tmpDir === undefined) {
-      throw new GomirrorError(ErrorCodes.IO, `cannot write ${target}: the tree ${this.root} is open for reading only`, { op: 'storage.put', detail: { key } });
+      throw new GomirrorError(ErrorCodes.IO, `cannot write ${target}: the tree ${this.root} is open for reading only`, {
+        op: 'storage.put',
+        detail: { key },
+      });
     }
     const temp = await writeTempFile(this.tmpDir, nodePath.basename(target), source.data);
     const staged: FsStaged = { key, temp, owned: true };
@@ -199,7 +214,8 @@ export class FsTreeStorage implements TreeStorage {
       return true;
     } catch (err) {
       if (isMissing(err)) return false;
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw ioError(err, 'verify.quarantine', `cannot move ${from} to ${to}`, { file: key });
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV')
+        throw ioError(err, 'verify.quarantine', `cannot move ${from} to ${to}`, { file: key });
     }
     try {
       await fs.copyFile(from, to);
@@ -224,10 +240,14 @@ export async function openFsTree(root: string, tmpDir?: string): Promise<FsTreeS
 }
 
 function unsafe(root: string, key: string): GomirrorError {
-  return new GomirrorError(ErrorCodes.UNSAFE_PATH, `${key} is reached through a symbolic link inside the tree ${root}`, {
-    op: 'storage.get',
-    detail: { root, path: key },
-  });
+  return new GomirrorError(
+    ErrorCodes.UNSAFE_PATH,
+    `${key} is reached through a symbolic link inside the tree ${root}`,
+    {
+      op: 'storage.get',
+      detail: { root, path: key },
+    },
+  );
 }
 
 /** True when every component of base (below root) is a real directory: keys below a symlink or a file are not objects. */

@@ -22,7 +22,8 @@ function now<T>(fn: () => T): Promise<T> {
 }
 
 export const fsync = promisify(fs.fsync);
-export const open = (p: string, flags: string, mode?: number): Promise<number> => now(() => fs.openSync(p, flags, mode));
+export const open = (p: string, flags: string, mode?: number): Promise<number> =>
+  now(() => fs.openSync(p, flags, mode));
 export const close = (fd: number): Promise<void> => now(() => fs.closeSync(fd));
 export const rename = (from: string, to: string): Promise<void> => now(() => fs.renameSync(from, to));
 export const readdir = (dir: string): Promise<string[]> => now(() => fs.readdirSync(dir));
@@ -39,7 +40,8 @@ function mkdirsSync(dir: string, mode: number, parentMode: number): void {
 }
 
 /** mkdir -p dir; directories created get `mode` (dir) and `parentMode` (those above it), whatever the umask. Existing ones are left alone. */
-export const mkdirs = (dir: string, mode: number, parentMode = mode): Promise<void> => now(() => mkdirsSync(dir, mode, parentMode));
+export const mkdirs = (dir: string, mode: number, parentMode = mode): Promise<void> =>
+  now(() => mkdirsSync(dir, mode, parentMode));
 
 /** True when p exists. */
 export function exists(p: string): Promise<boolean> {

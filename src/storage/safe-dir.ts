@@ -17,10 +17,14 @@ import { TREE_DIR_MODE } from './modes.js';
 
 function unsafe(root: string, p: string, what: string): GomirrorError {
   const rel = nodePath.relative(root, p).split(nodePath.sep).join('/');
-  return new GomirrorError(ErrorCodes.UNSAFE_PATH, `${p} ${what} inside the tree ${root}: refusing to write through it (remove it, or run gomirror verify --repair)`, {
-    op: 'store.dir',
-    detail: { root, path: rel },
-  });
+  return new GomirrorError(
+    ErrorCodes.UNSAFE_PATH,
+    `${p} ${what} inside the tree ${root}: refusing to write through it (remove it, or run gomirror verify --repair)`,
+    {
+      op: 'store.dir',
+      detail: { root, path: rel },
+    },
+  );
 }
 
 /** mkdir -p with every directory it creates 0755, whatever the umask. */
@@ -60,7 +64,8 @@ export function ensureTreeDir(root: string, dir: string): Promise<void> {
           fs.mkdirSync(cur, { mode: TREE_DIR_MODE });
           fs.chmodSync(cur, TREE_DIR_MODE); // whatever the umask
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, 'store.dir', `cannot create directory ${cur}`, { dir: cur });
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+            throw ioError(err, 'store.dir', `cannot create directory ${cur}`, { dir: cur });
         }
         st = fs.lstatSync(cur);
       }

@@ -8,7 +8,9 @@
 import type { Readable } from 'node:stream';
 
 /** The bytes to put: a buffer, or a temporary file that the put consumes once it commits. */
-export type PutSource = { readonly kind: 'bytes'; readonly data: Buffer } | { readonly kind: 'file'; readonly path: string };
+export type PutSource =
+  | { readonly kind: 'bytes'; readonly data: Buffer }
+  | { readonly kind: 'file'; readonly path: string };
 
 /** Object metadata an object store keeps beside the bytes (a filesystem backend may ignore it). */
 export interface PutOptions {

@@ -30,7 +30,13 @@ export async function freeSpace(dir: string): Promise<FreeSpace> {
   for (;;) {
     try {
       const s = await fs.statfs(p);
-      return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize, freeInodes: s.ffree, totalInodes: s.files, blockSize: s.bsize };
+      return {
+        freeBytes: s.bavail * s.bsize,
+        totalBytes: s.blocks * s.bsize,
+        freeInodes: s.ffree,
+        totalInodes: s.files,
+        blockSize: s.bsize,
+      };
     } catch (err) {
       const parent = nodePath.dirname(p);
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === p) {

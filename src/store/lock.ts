@@ -123,7 +123,13 @@ async function holderAlive(info: LockInfo): Promise<boolean> {
 
 function sameHolder(a: LockInfo | null, b: LockInfo | null): boolean {
   if (a === null || b === null) return a === b;
-  return a.pid === b.pid && a.processStart === b.processStart && a.acquiredAt === b.acquiredAt && a.host === b.host && a.startTicks === b.startTicks;
+  return (
+    a.pid === b.pid &&
+    a.processStart === b.processStart &&
+    a.acquiredAt === b.acquiredAt &&
+    a.host === b.host &&
+    a.startTicks === b.startTicks
+  );
 }
 
 function locked(stateDir: string, info: LockInfo): GomirrorError {

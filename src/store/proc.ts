@@ -15,11 +15,15 @@ export interface ProcStat {
 export function parseProcStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
   const state = fields[0];
   const startTicks = fields[19];
-  if (state === undefined || !/^[A-Za-z]$/.test(state) || startTicks === undefined || !/^\d+$/.test(startTicks)) return undefined;
+  if (state === undefined || !/^[A-Za-z]$/.test(state) || startTicks === undefined || !/^\d+$/.test(startTicks))
+    return undefined;
   return { state, startTicks };
 }
 
@@ -37,7 +41,10 @@ export async function readProcStat(pid: number): Promise<ProcStat | null | undef
 }
 
 async function procMounted(): Promise<boolean> {
-  return fs.access('/proc/self/stat').then(() => true, () => false);
+  return fs.access('/proc/self/stat').then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The kernel's id of the current boot, or undefined where there is none. */

@@ -15,9 +15,21 @@ import { isTimestamp, type Cursor } from '../feed/cursor.js';
 import { ioError, writeFileAtomic } from '../storage/atomic.js';
 import { mkdirs } from '../storage/fsx.js';
 import { STATE_DIR_MODE, STATE_FILE_MODE, TREE_DIR_MODE } from '../storage/modes.js';
-import { DEFAULT_JOURNAL_LIMITS, FUTURE_JOURNAL_MAX, journalFull, type FutureJournal, type JournalLimits } from './journals.js';
+import {
+  DEFAULT_JOURNAL_LIMITS,
+  FUTURE_JOURNAL_MAX,
+  journalFull,
+  type FutureJournal,
+  type JournalLimits,
+} from './journals.js';
 
-export { DEFAULT_JOURNAL_LIMITS, FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type JournalLimits } from './journals.js';
+export {
+  DEFAULT_JOURNAL_LIMITS,
+  FUTURE_JOURNAL_MAX,
+  type FutureItem,
+  type FutureJournal,
+  type JournalLimits,
+} from './journals.js';
 
 /** A version waiting for another attempt, with the error that stopped the last one. */
 export interface RetryItem {
@@ -95,7 +107,10 @@ export interface UpstreamActivityInput {
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** The new upstream health records: this run's activity over the previous records; upstreams no longer configured are dropped. Pure. */
-export function mergeUpstreamHealth(prev: readonly UpstreamHealthRecord[], run: readonly UpstreamActivityInput[]): UpstreamHealthRecord[] {
+export function mergeUpstreamHealth(
+  prev: readonly UpstreamHealthRecord[],
+  run: readonly UpstreamActivityInput[],
+): UpstreamHealthRecord[] {
   return run.map((a) => {
     const p = prev.find((r) => r.url === a.url);
     const lastSuccessAt = iso(a.lastSuccessAt) ?? p?.lastSuccessAt;
@@ -105,7 +120,10 @@ export function mergeUpstreamHealth(prev: readonly UpstreamHealthRecord[], run: 
       url: a.url,
       ...(lastSuccessAt !== undefined && { lastSuccessAt }),
       ...(lastFailureAt !== undefined && { lastFailureAt }),
-      consecutiveFailures: a.lastSuccessAt !== undefined || a.lastFailureAt !== undefined ? a.consecutiveFailures : (p?.consecutiveFailures ?? 0),
+      consecutiveFailures:
+        a.lastSuccessAt !== undefined || a.lastFailureAt !== undefined
+          ? a.consecutiveFailures
+          : (p?.consecutiveFailures ?? 0),
       ...(coolingUntil !== undefined && { coolingUntil }),
     };
   });
@@ -130,7 +148,8 @@ export function cursorProblem(v: unknown): string | undefined {
   if (!isRecord(v)) return 'not a JSON object';
   if (typeof v['since'] !== 'string' || !isTimestamp(v['since'])) return '"since" is not an RFC 3339 timestamp';
   const seen = v['seenAtSince'];
-  if (!Array.isArray(seen) || !seen.every((k) => typeof k === 'string')) return '"seenAtSince" is not a list of strings';
+  if (!Array.isArray(seen) || !seen.every((k) => typeof k === 'string'))
+    return '"seenAtSince" is not a list of strings';
   return undefined;
 }
 
@@ -141,17 +160,20 @@ function retryProblem(v: unknown): string | undefined {
   const last = v['lastError'];
   if (!isRecord(last) || typeof last['code'] !== 'string' || typeof last['message'] !== 'string') return 'no lastError';
   const first = v['firstFailedAt'];
-  if (first !== undefined && (typeof first !== 'string' || Number.isNaN(Date.parse(first)))) return '"firstFailedAt" is not a time';
+  if (first !== undefined && (typeof first !== 'string' || Number.isNaN(Date.parse(first))))
+    return '"firstFailedAt" is not a time';
   return undefined;
 }
 
 function settingsProblem(v: unknown): string | undefined {
   if (!isRecord(v)) return 'not a JSON object';
   const s = v['sumdb'];
-  if (!isRecord(s) || typeof s['name'] !== 'string' || typeof s['key'] !== 'string' || typeof s['url'] !== 'string') return '"sumdb" is not {name, key, url}';
+  if (!isRecord(s) || typeof s['name'] !== 'string' || typeof s['key'] !== 'string' || typeof s['url'] !== 'string')
+    return '"sumdb" is not {name, key, url}';
   if (!s['key'].startsWith(`${s['name']}+`)) return '"sumdb": the key does not name the database';
   const ups = v['upstreams'];
-  if (ups !== undefined && (!Array.isArray(ups) || !ups.every((u) => typeof u === 'string'))) return '"upstreams" is not a list of strings';
+  if (ups !== undefined && (!Array.isArray(ups) || !ups.every((u) => typeof u === 'string')))
+    return '"upstreams" is not a list of strings';
   if (v['index'] !== undefined && typeof v['index'] !== 'string') return '"index" is not a string';
   if (typeof v['recordedAt'] !== 'string') return '"recordedAt" is not a string';
   return undefined;
@@ -224,7 +246,10 @@ export class StateStore {
 
   /** Makes sure the space reserve exists (written atomically); false when there is no room for it (NO_SPACE is not thrown: the run's free-space checks decide). */
   async ensureReserve(): Promise<boolean> {
-    const size = await fs.stat(this.reserveFile).then((s) => s.size, () => -1);
+    const size = await fs.stat(this.reserveFile).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (size === RESERVE_BYTES) return true;
     try {
       await writeFileAtomic(this.reserveFile, randomBytes(RESERVE_BYTES), this.tmpDir, STATE_FILE_MODE);
@@ -298,12 +323,20 @@ export class StateStore {
   /** Adds or replaces the retry journal entry for item.module@item.version; JOURNAL_FULL when a new entry would pass limits.maxRetryEntries. */
   async putRetry(item: RetryItem): Promise<void> {
     const file = this.retryFile(item.module, item.version);
-    const replaces = await fs.access(file).then(() => true, () => false);
+    const replaces = await fs.access(file).then(
+      () => true,
+      () => false,
+    );
     if (replaces) return this.writeJson(file, item);
     this.retryTotal ??= await this.retryCount();
     // Checked and counted with no await in between: concurrent puts cannot overshoot the cap.
     if (this.retryTotal >= this.limits.maxRetryEntries) {
-      throw journalFull('retry', this.retryDir, `${this.limits.maxRetryEntries} entries`, `${item.module}@${item.version}`);
+      throw journalFull(
+        'retry',
+        this.retryDir,
+        `${this.limits.maxRetryEntries} entries`,
+        `${item.module}@${item.version}`,
+      );
     }
     this.retryTotal++;
     try {
@@ -396,14 +429,25 @@ export class StateStore {
     try {
       this.skippedReady ??= this.repairSkippedTail();
       await this.skippedReady;
-      this.skippedBytes ??= await fs.stat(this.skippedFile).then((s) => s.size, () => 0);
+      this.skippedBytes ??= await fs.stat(this.skippedFile).then(
+        (s) => s.size,
+        () => 0,
+      );
     } catch (err) {
       this.skippedReady = undefined;
       throw ioError(err, 'store.state', `cannot append to ${this.skippedFile}`);
     }
     if (this.skippedBytes + bytes > this.limits.maxSkippedBytes) {
-      const what = item.module !== undefined ? `${item.module}${item.version !== undefined ? `@${item.version}` : ''}` : 'an invalid feed line';
-      throw journalFull('skipped', this.skippedFile, `${(this.limits.maxSkippedBytes / 1024 ** 2).toFixed(1)} MiB`, what);
+      const what =
+        item.module !== undefined
+          ? `${item.module}${item.version !== undefined ? `@${item.version}` : ''}`
+          : 'an invalid feed line';
+      throw journalFull(
+        'skipped',
+        this.skippedFile,
+        `${(this.limits.maxSkippedBytes / 1024 ** 2).toFixed(1)} MiB`,
+        what,
+      );
     }
     this.skippedBytes += bytes;
     try {
@@ -472,7 +516,10 @@ export class StateStore {
     const v = await this.readJson(this.upstreamsFile);
     if (v === undefined) return [];
     const list = isRecord(v) ? v['upstreams'] : undefined;
-    if (!Array.isArray(list) || !list.every((u) => isRecord(u) && typeof u['url'] === 'string' && typeof u['consecutiveFailures'] === 'number')) {
+    if (
+      !Array.isArray(list) ||
+      !list.every((u) => isRecord(u) && typeof u['url'] === 'string' && typeof u['consecutiveFailures'] === 'number')
+    ) {
       throw malformed(this.upstreamsFile, 'not a list of upstream health records');
     }
     return list as UpstreamHealthRecord[];

@@ -22,7 +22,9 @@ const TILE_PATH = tilePathRegExp();
 export function fileTileCache(dir: string, tmpDir: string): TileCache {
   const file = (tilePath: string): string => {
     if (!TILE_PATH.test(tilePath)) {
-      throw new GomirrorError(ErrorCodes.MALFORMED, `not a tile path: ${JSON.stringify(tilePath)}`, { op: 'store.tileCache' });
+      throw new GomirrorError(ErrorCodes.MALFORMED, `not a tile path: ${JSON.stringify(tilePath)}`, {
+        op: 'store.tileCache',
+      });
     }
     const p = path.join(dir, tilePath);
     assertInside(dir, p);

@@ -45,12 +45,22 @@ export const COUNTS_FILE = 'counts.json';
 
 /** Counts of an empty tree. Pure. */
 export function zeroCounts(): TreeCounts {
-  return { modules: 0, versions: 0, zip: { files: 0, bytes: 0 }, mod: { files: 0, bytes: 0 }, info: { files: 0, bytes: 0 } };
+  return {
+    modules: 0,
+    versions: 0,
+    zip: { files: 0, bytes: 0 },
+    mod: { files: 0, bytes: 0 },
+    info: { files: 0, bytes: 0 },
+  };
 }
 
 /** True when the delta changes nothing. Pure. */
 export function isZero(d: TreeCounts): boolean {
-  return d.modules === 0 && d.versions === 0 && (['zip', 'mod', 'info'] as const).every((k) => d[k].files === 0 && d[k].bytes === 0);
+  return (
+    d.modules === 0 &&
+    d.versions === 0 &&
+    (['zip', 'mod', 'info'] as const).every((k) => d[k].files === 0 && d[k].bytes === 0)
+  );
 }
 
 /** Adds `d` into `into` (in place) and returns it. */
@@ -81,7 +91,8 @@ function isCount(v: unknown): v is FileCount {
 export function parseCounts(v: unknown): CountsRecord | string {
   const r = v as Record<string, unknown> | null;
   if (typeof r !== 'object' || r === null) return 'not an object';
-  if (!Number.isSafeInteger(r['modules']) || !Number.isSafeInteger(r['versions'])) return 'modules/versions are not integers';
+  if (!Number.isSafeInteger(r['modules']) || !Number.isSafeInteger(r['versions']))
+    return 'modules/versions are not integers';
   if (!isCount(r['zip']) || !isCount(r['mod']) || !isCount(r['info'])) return 'zip/mod/info are not {files, bytes}';
   if (typeof r['exact'] !== 'boolean' || typeof r['open'] !== 'boolean') return 'exact/open are not booleans';
   const c = (k: string): FileCount => {
@@ -116,7 +127,11 @@ export async function readCounts(stateDir: string): Promise<CountsRecord | undef
   } catch {
     parsed = 'not valid JSON';
   }
-  if (typeof parsed === 'string') throw new GomirrorError(ErrorCodes.MALFORMED, `${file} is corrupt: ${parsed} (gomirror status --walk recounts)`, { op: 'store.counts', detail: { file } });
+  if (typeof parsed === 'string')
+    throw new GomirrorError(ErrorCodes.MALFORMED, `${file} is corrupt: ${parsed} (gomirror status --walk recounts)`, {
+      op: 'store.counts',
+      detail: { file },
+    });
   return parsed;
 }
 
@@ -205,7 +220,12 @@ export class TreeCountsStore {
 
   private async write(rec: CountsRecord): Promise<void> {
     const value = { ...rec, updatedAt: new Date().toISOString() };
-    await writeFileAtomic(nodePath.join(this.stateDir, COUNTS_FILE), `${JSON.stringify(value)}\n`, this.tmpDir, STATE_FILE_MODE);
+    await writeFileAtomic(
+      nodePath.join(this.stateDir, COUNTS_FILE),
+      `${JSON.stringify(value)}\n`,
+      this.tmpDir,
+      STATE_FILE_MODE,
+    );
     this.record = value;
   }
 

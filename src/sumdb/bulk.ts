@@ -104,7 +104,8 @@ export class BulkRecordSource {
   private find(key: string): BulkLookup | undefined {
     for (const t of this.held.values()) {
       const r = t.records.get(key);
-      if (r !== undefined) return { id: r.id, modHash: r.modHash, zipHash: r.zipHash, recordText: r.text, head: t.head };
+      if (r !== undefined)
+        return { id: r.id, modHash: r.modHash, zipHash: r.zipHash, recordText: r.text, head: t.head };
     }
     return undefined;
   }
@@ -117,7 +118,12 @@ export class BulkRecordSource {
       throw this.fatal;
     }
     const n = tileOf(id);
-    const near = this.touched.has(n) || this.touched.has(n - 1) || this.touched.has(n + 1) || this.held.has(n - 1) || this.held.has(n + 1);
+    const near =
+      this.touched.has(n) ||
+      this.touched.has(n - 1) ||
+      this.touched.has(n + 1) ||
+      this.held.has(n - 1) ||
+      this.held.has(n + 1);
     this.touched.add(n);
     if (near) this.read(n, size);
   }
@@ -125,7 +131,13 @@ export class BulkRecordSource {
   /** Starts reading tile n (of a tree of `size` records) unless it is held, being read, failed or beyond the tree. */
   private read(n: number, size: number): void {
     const start = n * RECORDS_PER_TILE;
-    if (start >= size || this.loading.has(n) || this.failed.has(n) || (this.held.get(n)?.end ?? 0) >= Math.min(size, start + RECORDS_PER_TILE)) return;
+    if (
+      start >= size ||
+      this.loading.has(n) ||
+      this.failed.has(n) ||
+      (this.held.get(n)?.end ?? 0) >= Math.min(size, start + RECORDS_PER_TILE)
+    )
+      return;
     const p = this.load(n, start, Math.min(RECORDS_PER_TILE, size - start)).finally(() => this.loading.delete(n));
     this.loading.set(n, p);
   }
@@ -139,7 +151,8 @@ export class BulkRecordSource {
         const key = `${r.module}@${r.version}`;
         const before = records.get(key)?.id ?? this.findId(key, n);
         if (before !== undefined && before !== r.id) throw twoRecords(key, before, r.id);
-        if (r.modHash !== undefined && r.zipHash !== undefined) records.set(key, { id: r.id, text: r.text, modHash: r.modHash, zipHash: r.zipHash });
+        if (r.modHash !== undefined && r.zipHash !== undefined)
+          records.set(key, { id: r.id, text: r.text, modHash: r.modHash, zipHash: r.zipHash });
       }
       this.held.delete(n);
       this.held.set(n, { end: start + count, head, records });
@@ -172,9 +185,13 @@ function tileOf(id: number): number {
 
 function twoRecords(key: string, a: number, b: number): GomirrorError {
   const at = key.lastIndexOf('@');
-  return new GomirrorError(ErrorCodes.BAD_PROOF, `the checksum database log holds two records for ${key} (ids ${a} and ${b})`, {
-    op: 'sumdb.records',
-    module: key.slice(0, at),
-    version: key.slice(at + 1),
-  });
+  return new GomirrorError(
+    ErrorCodes.BAD_PROOF,
+    `the checksum database log holds two records for ${key} (ids ${a} and ${b})`,
+    {
+      op: 'sumdb.records',
+      module: key.slice(0, at),
+      version: key.slice(at + 1),
+    },
+  );
 }

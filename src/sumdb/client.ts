@@ -60,7 +60,12 @@ export class SumdbClient {
   /** Tiles already authenticated against the newest head read through (not hashed again per lookup). */
   private proven: ProvenTiles | undefined;
 
-  constructor(opts: { verifierKey: string; transport: SumdbTransport; trusted: TrustedHeadStore; tileCache?: TileCache }) {
+  constructor(opts: {
+    verifierKey: string;
+    transport: SumdbTransport;
+    trusted: TrustedHeadStore;
+    tileCache?: TileCache;
+  }) {
     this.verifier = parseVerifierKey(opts.verifierKey);
     this.name = this.verifier.name;
     this.transport = opts.transport;
@@ -192,14 +197,23 @@ export class SumdbClient {
     await this.acceptHead(res.note);
     const head = (await this.trustedHead()) as SignedHead;
     if (res.id >= head.tree.size) {
-      throw new GomirrorError(ErrorCodes.BAD_PROOF, `record id ${res.id} is outside the tree of size ${head.tree.size}`, {
-        op: 'sumdb.lookup', module, version,
-      });
+      throw new GomirrorError(
+        ErrorCodes.BAD_PROOF,
+        `record id ${res.id} is outside the tree of size ${head.tree.size}`,
+        {
+          op: 'sumdb.lookup',
+          module,
+          version,
+        },
+      );
     }
     const [h] = await this.hashReader(head).readHashes([storedHashIndex(0, res.id)]);
     if (!recordHash(res.recordText).equals(h as Buffer)) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, `record ${res.id} does not match the checksum database tree`, {
-        op: 'sumdb.lookup', module, version, detail: { id: res.id, treeSize: head.tree.size },
+        op: 'sumdb.lookup',
+        module,
+        version,
+        detail: { id: res.id, treeSize: head.tree.size },
       });
     }
     return { ...res, head };
@@ -217,9 +231,14 @@ export class SumdbClient {
     const head = await this.headForReading();
     const size = head.tree.size;
     if (start + count > size) {
-      throw new GomirrorError(ErrorCodes.NOT_FOUND, `records ${start}..${start + count - 1} are beyond the trusted tree size ${size}`, {
-        op: 'sumdb.records', detail: { start, count, size },
-      });
+      throw new GomirrorError(
+        ErrorCodes.NOT_FOUND,
+        `records ${start}..${start + count - 1} are beyond the trusted tree size ${size}`,
+        {
+          op: 'sumdb.records',
+          detail: { start, count, size },
+        },
+      );
     }
     const out: BulkRecord[] = [];
     const per = 2 ** TILE_HEIGHT;
@@ -247,9 +266,14 @@ export class SumdbClient {
     const hashes = await this.hashReader(head).readHashes(indexes);
     texts.forEach((text, i) => {
       if (!recordHash(text).equals(hashes[i] as Buffer)) {
-        throw new GomirrorError(ErrorCodes.BAD_PROOF, `record ${base + i} in data tile does not match the checksum database tree`, {
-          op: 'sumdb.records', detail: { id: base + i, tile: tilePath(tile), treeSize: head.tree.size },
-        });
+        throw new GomirrorError(
+          ErrorCodes.BAD_PROOF,
+          `record ${base + i} in data tile does not match the checksum database tree`,
+          {
+            op: 'sumdb.records',
+            detail: { id: base + i, tile: tilePath(tile), treeSize: head.tree.size },
+          },
+        );
       }
     });
     return texts;
@@ -287,9 +311,14 @@ export class SumdbClient {
     const entries = t.l === -1 ? size : shr(size, TILE_HEIGHT * t.l);
     const ok = t.h === TILE_HEIGHT && t.l >= -1 && t.w >= 1 && t.w <= 2 ** TILE_HEIGHT && t.n >= 0;
     if (!ok || shl(t.n, TILE_HEIGHT) + t.w > entries) {
-      throw new GomirrorError(ErrorCodes.NOT_FOUND, `tile ${tilePath(t)} is not part of the trusted tree of size ${size}`, {
-        op: 'sumdb.tiles', detail: { tile: tilePath(t), size },
-      });
+      throw new GomirrorError(
+        ErrorCodes.NOT_FOUND,
+        `tile ${tilePath(t)} is not part of the trusted tree of size ${size}`,
+        {
+          op: 'sumdb.tiles',
+          detail: { tile: tilePath(t), size },
+        },
+      );
     }
   }
 }

@@ -117,7 +117,11 @@ export function parseSignerKey(skey: string): Signer {
     throw keyError('malformed checksum database signer key');
   }
   const name = m[1] as string;
-  const priv = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, key.subarray(1)]), format: 'der', type: 'pkcs8' });
+  const priv = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, key.subarray(1)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const rawPub = createPublicKey(priv).export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519_PREFIX.length);
   const hash = keyHash(name, Buffer.concat([Buffer.of(ALG_ED25519), rawPub]));
   if (hash !== Number.parseInt(m[2] as string, 16)) throw keyError(`signer key for ${name} has a wrong key hash`);
@@ -181,9 +185,12 @@ export function openNote(msg: Buffer, verifier: Verifier): string {
     verified = true;
   }
   if (!verified) {
-    throw noteError(`note has no valid signature by ${verifier.name}+${verifier.keyHash.toString(16).padStart(8, '0')}`, {
-      note: s,
-    });
+    throw noteError(
+      `note has no valid signature by ${verifier.name}+${verifier.keyHash.toString(16).padStart(8, '0')}`,
+      {
+        note: s,
+      },
+    );
   }
   return text;
 }

@@ -73,7 +73,11 @@ export function parseRecord(text: Buffer): ParsedRecord {
     const version = isMod ? v.slice(0, -'/go.mod'.length) : v;
     rec ??= { module, version };
     if (rec.module !== module || rec.version !== version) {
-      throw malformed(`checksum database record mixes ${rec.module}@${rec.version} and ${module}@${version}`, module, version);
+      throw malformed(
+        `checksum database record mixes ${rec.module}@${rec.version} and ${module}@${version}`,
+        module,
+        version,
+      );
     }
     const key = isMod ? 'modHash' : 'zipHash';
     if (rec[key] !== undefined) throw malformed('checksum database record repeats a hash', module, version);

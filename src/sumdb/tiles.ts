@@ -220,7 +220,14 @@ function addTile(plan: TilePlan, t: Tile): number {
 
 /** Plans which tiles to read: first those for the tree hash, then each index's tile below an already-planned parent. */
 function planTiles(h: number, size: number, indexes: number[]): TilePlan {
-  const plan: TilePlan = { tiles: [], order: new Map(), stx: subTreeIndex(0, size), stxOrder: [], stxTiles: 0, indexOrder: [] };
+  const plan: TilePlan = {
+    tiles: [],
+    order: new Map(),
+    stx: subTreeIndex(0, size),
+    stxOrder: [],
+    stxTiles: 0,
+    indexOrder: [],
+  };
   for (const x of plan.stx) {
     plan.stxOrder.push(addTile(plan, tileParent(tileForIndex(h, x), 0, size) as Tile));
   }
@@ -232,7 +239,7 @@ function planTiles(h: number, size: number, indexes: number[]): TilePlan {
     }
     const tile = tileForIndex(h, x);
     let k = 0;
-    for (;; k++) {
+    for (; ; k++) {
       const p = tileParent(tile, k, size);
       if (p === undefined) throw new Error('sumdb/tiles: lost tile parent');
       const j = plan.order.get(tilePath(p));
@@ -283,7 +290,8 @@ export class ProvenTiles {
 /** Checks every planned tile: the tree-hash tiles against the tree hash, the rest against their parents; tiles in `proven` are skipped. */
 function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer, proven?: ProvenTiles): void {
   const { tiles, stx, stxOrder } = plan;
-  if (data.length !== tiles.length) throw badTile(`tile reader returned ${data.length} tiles for ${tiles.length}`, undefined);
+  if (data.length !== tiles.length)
+    throw badTile(`tile reader returned ${data.length} tiles for ${tiles.length}`, undefined);
   tiles.forEach((t, i) => {
     const len = (data[i] as Buffer).length;
     if (len !== t.w * HASH_SIZE) throw badTile(`tile ${tilePath(t)} has ${len} bytes, want ${t.w * HASH_SIZE}`, t);

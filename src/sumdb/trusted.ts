@@ -25,9 +25,13 @@ function checkName(sumdbName: string): void {
     !sumdbName.includes('\0') &&
     sumdbName.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
   if (!ok) {
-    throw new GomirrorError(ErrorCodes.CONFIG, `checksum database name ${JSON.stringify(sumdbName)} is not a safe path`, {
-      op: 'sumdb.trusted',
-    });
+    throw new GomirrorError(
+      ErrorCodes.CONFIG,
+      `checksum database name ${JSON.stringify(sumdbName)} is not a safe path`,
+      {
+        op: 'sumdb.trusted',
+      },
+    );
   }
 }
 

@@ -35,7 +35,12 @@ function parseLine(line: string): PendingRecord | undefined {
 function isPending(v: unknown): v is PendingRecord {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
-  return typeof r['module'] === 'string' && typeof r['version'] === 'string' && Number.isSafeInteger(r['id']) && typeof r['recordText'] === 'string';
+  return (
+    typeof r['module'] === 'string' &&
+    typeof r['version'] === 'string' &&
+    Number.isSafeInteger(r['id']) &&
+    typeof r['recordText'] === 'string'
+  );
 }
 
 /** Append-only JSONL file, kept open while appending; `clear` removes it once everything in it has been published, `close` just closes it. */

@@ -24,7 +24,9 @@ const HASH_TILE_PATH = tilePathRegExp({ data: false });
 /** `<root>/sumdb/<name>/<tile path>` for a path produced by tilePath(). */
 export function tileFile(root: string, name: string, tilePath: string): string {
   if (!HASH_TILE_PATH.test(tilePath)) {
-    throw new GomirrorError(ErrorCodes.MALFORMED, `not a hash tile path: ${JSON.stringify(tilePath)}`, { op: 'sumdbtree.tile' });
+    throw new GomirrorError(ErrorCodes.MALFORMED, `not a hash tile path: ${JSON.stringify(tilePath)}`, {
+      op: 'sumdbtree.tile',
+    });
   }
   const p = path.join(sumdbDir(root, name), tilePath);
   assertInside(root, p);
@@ -38,7 +40,10 @@ export function formatLookup(id: number, recordText: string, note: Buffer): Buff
 
 /** The tree key of a path made by the functions above for the root '/' (e.g. `sumdb/<name>/latest`). */
 function keyOf(file: string): string {
-  return file.split(path.sep).filter((s) => s !== '').join('/');
+  return file
+    .split(path.sep)
+    .filter((s) => s !== '')
+    .join('/');
 }
 
 /** `sumdb/<name>/<file>` as a tree key (file: `latest`, `supported`). */

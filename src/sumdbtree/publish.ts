@@ -92,7 +92,9 @@ class CopyingTileReader implements TileReader {
 
 /** Why an update stopped early (its caller said not to go on, e.g. after a security error). */
 function stopped(): GomirrorError {
-  return new GomirrorError(ErrorCodes.ABORTED, 'publishing lookups stopped: the run is stopping', { op: 'sumdbtree.publish' });
+  return new GomirrorError(ErrorCodes.ABORTED, 'publishing lookups stopped: the run is stopping', {
+    op: 'sumdbtree.publish',
+  });
 }
 
 /** How long `update` keeps publishing lookups under one head before moving to a newer trusted head. */
@@ -107,18 +109,27 @@ interface Split {
 }
 
 /** Splits a batch: visible records inside `head` are ready; invisible ones wait; visible ones beyond it wait, or in `final` are BAD_PROOF. */
-async function splitBatch(deps: SumdbTreeDeps, head: SignedHead, batch: PendingRecord[], final: boolean): Promise<Split> {
+async function splitBatch(
+  deps: SumdbTreeDeps,
+  head: SignedHead,
+  batch: PendingRecord[],
+  final: boolean,
+): Promise<Split> {
   const visible = await Promise.all(batch.map((r) => deps.isPublished(r.module, r.version)));
   const out: Split = { ready: [], later: [], beyond: false };
   batch.forEach((r, i) => {
     if (!visible[i]) return out.later.push(r);
     if (r.id < head.tree.size) return out.ready.push(r);
     if (final) {
-      throw new GomirrorError(ErrorCodes.BAD_PROOF, `record ${r.id} is outside the trusted tree of size ${head.tree.size}`, {
-        op: 'sumdbtree.publish',
-        module: r.module,
-        version: r.version,
-      });
+      throw new GomirrorError(
+        ErrorCodes.BAD_PROOF,
+        `record ${r.id} is outside the trusted tree of size ${head.tree.size}`,
+        {
+          op: 'sumdbtree.publish',
+          module: r.module,
+          version: r.version,
+        },
+      );
     }
     out.beyond = true;
     return out.later.push(r);
@@ -127,11 +138,21 @@ async function splitBatch(deps: SumdbTreeDeps, head: SignedHead, batch: PendingR
 }
 
 /** Writes the lookup files of `records` (and, through `hashes`, the tiles that prove them). */
-async function writeLookups(deps: SumdbTreeDeps, head: SignedHead, hashes: HashReader, records: PendingRecord[]): Promise<void> {
+async function writeLookups(
+  deps: SumdbTreeDeps,
+  head: SignedHead,
+  hashes: HashReader,
+  records: PendingRecord[],
+): Promise<void> {
   // Exactly what the go client's checkRecord reads: each record's leaf hash, through tiles of the head.
   await hashes.readHashes(records.map((r) => storedHashIndex(0, r.id)));
   await Promise.all(
-    records.map((r) => deps.storage.put(lookupKey(deps.name, r.module, r.version), { kind: 'bytes', data: formatLookup(r.id, r.recordText, head.note) })),
+    records.map((r) =>
+      deps.storage.put(lookupKey(deps.name, r.module, r.version), {
+        kind: 'bytes',
+        data: formatLookup(r.id, r.recordText, head.note),
+      }),
+    ),
   );
   await deps.storage.barrier();
 }
@@ -234,7 +255,9 @@ export class SumdbTreePublisher {
   private async trusted(): Promise<SignedHead> {
     const head = await this.deps.source.trustedHead();
     if (head === undefined) {
-      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'no trusted checksum-database head to publish', { op: 'sumdbtree.publish' });
+      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'no trusted checksum-database head to publish', {
+        op: 'sumdbtree.publish',
+      });
     }
     return head;
   }
@@ -244,7 +267,8 @@ export class SumdbTreePublisher {
     if (final) return trusted;
     const now = this.now();
     const r = this.runHead;
-    if (r === undefined || (r.stale && now - r.since >= HEAD_ADVANCE_MS)) this.runHead = { head: trusted, since: now, stale: false };
+    if (r === undefined || (r.stale && now - r.since >= HEAD_ADVANCE_MS))
+      this.runHead = { head: trusted, since: now, stale: false };
     return (this.runHead as { head: SignedHead }).head;
   }
 
@@ -334,5 +358,12 @@ export function treePublisher(o: {
 }): SumdbTreePublisher {
   const heads = fileHeadsStore(path.join(o.stateDir, 'sumdb', o.name, 'published-heads.json'), o.tmpDir);
   const storage = new FsTreeStorage(o.root, o.tmpDir);
-  return new SumdbTreePublisher({ storage, name: o.name, source: o.source, journal: o.journal, heads, isPublished: o.isPublished });
+  return new SumdbTreePublisher({
+    storage,
+    name: o.name,
+    source: o.source,
+    journal: o.journal,
+    heads,
+    isPublished: o.isPublished,
+  });
 }

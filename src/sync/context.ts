@@ -8,7 +8,18 @@ import path from 'node:path';
 import type { Agent } from 'undici';
 import { concurrencySizes } from '../concurrency.js';
 import type { SyncConfig } from '../config/config.js';
-import { bulkUpstreams, combineActivity, createAgent, DEFAULT_HTTP, Fetcher, GOMIRROR_VERSION, MemoryBudget, userAgentFor, type RetryInfo, type UpstreamActivity } from '../fetch/index.js';
+import {
+  bulkUpstreams,
+  combineActivity,
+  createAgent,
+  DEFAULT_HTTP,
+  Fetcher,
+  GOMIRROR_VERSION,
+  MemoryBudget,
+  userAgentFor,
+  type RetryInfo,
+  type UpstreamActivity,
+} from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
 import type { StateStore } from '../store/state.js';
@@ -68,7 +79,14 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
   if (signal) setMaxListeners(0, signal);
   const onRetry = (info: RetryInfo): void => logger.debug({ ...info }, 'retrying request');
   const fetcher = (base: string | string[], headers: Record<string, Record<string, string>> = {}): Fetcher =>
-    new Fetcher({ upstreams: Array.isArray(base) ? base : [base], agent, onRetry, headers, deadline: cfg.fetch.deadline, ...(signal && { signal }) });
+    new Fetcher({
+      upstreams: Array.isArray(base) ? base : [base],
+      agent,
+      onRetry,
+      headers,
+      deadline: cfg.fetch.deadline,
+      ...(signal && { signal }),
+    });
   const sumdbFetcher = fetcher(cfg.sumdb.url);
   const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
   const sumdb = new SumdbClient({

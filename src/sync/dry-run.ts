@@ -40,7 +40,11 @@ async function* candidates(cfg: SyncConfig, fetchPage: ReturnType<typeof indexPa
 
 /** Prints one line per version that would be fetched and a total; returns the estimated bytes. */
 export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.WritableStream): Promise<number> {
-  const agent = createAgent({ ...DEFAULT_HTTP, connections: cfg.concurrency, userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact) });
+  const agent = createAgent({
+    ...DEFAULT_HTTP,
+    connections: cfg.concurrency,
+    userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact),
+  });
   const writer = new TreeWriter(cfg.dest, '/nonexistent');
   const queue = new PQueue({ concurrency: cfg.concurrency });
   // Sized like the run would fetch: feed mode through the polite bulk URL and headers (see fetch/polite.ts).
@@ -78,6 +82,8 @@ export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.Wri
   } finally {
     await agent.close();
   }
-  out.write(`would fetch ${count} versions, about ${(total / 1e6).toFixed(1)} MB${unknown ? ` (${unknown} of unknown size)` : ''}\n`);
+  out.write(
+    `would fetch ${count} versions, about ${(total / 1e6).toFixed(1)} MB${unknown ? ` (${unknown} of unknown size)` : ''}\n`,
+  );
   return total;
 }

@@ -5,7 +5,19 @@
  */
 import type { SyncConfig } from '../config/config.js';
 import { ErrorCodes, isGomirrorError } from '../errors.js';
-import { crawl, CursorTracker, cursorAt, compileModuleFilter, entryKey, instantFromMs, invalidLineKey, EPOCH_TIMESTAMP, type Cursor, type FeedEvent, type PageFetcher } from '../feed/index.js';
+import {
+  crawl,
+  CursorTracker,
+  cursorAt,
+  compileModuleFilter,
+  entryKey,
+  instantFromMs,
+  invalidLineKey,
+  EPOCH_TIMESTAMP,
+  type Cursor,
+  type FeedEvent,
+  type PageFetcher,
+} from '../feed/index.js';
 import type { Logger } from '../log.js';
 import { FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type StateStore } from '../store/state.js';
 import type { Counters } from './progress.js';
@@ -87,26 +99,52 @@ class FutureTally {
     this.counters.future++;
     if (this.items.length >= FUTURE_JOURNAL_MAX) return;
     const { timestamp, raw, path: module, version } = ev;
-    this.items.push({ timestamp, raw, ...(module !== undefined && { module }), ...(version !== undefined && { version }) });
-    this.logger.warn({ timestamp, module, version }, 'index entry stamped in the future: held back, the cursor stays before it');
+    this.items.push({
+      timestamp,
+      raw,
+      ...(module !== undefined && { module }),
+      ...(version !== undefined && { version }),
+    });
+    this.logger.warn(
+      { timestamp, module, version },
+      'index entry stamped in the future: held back, the cursor stays before it',
+    );
   }
 
   /** Replaces the journal after a crawl that ended normally; with none held back, only when the crawl read to the end of the feed (`sawAll`). */
   async save(state: StateStore, now: number, sawAll: boolean): Promise<void> {
     const count = this.counters.future;
     if (count === 0 && !sawAll) return;
-    const journal: FutureJournal = { at: new Date(now).toISOString(), maxClockSkewMs: this.maxClockSkewMs, count, items: this.items };
+    const journal: FutureJournal = {
+      at: new Date(now).toISOString(),
+      maxClockSkewMs: this.maxClockSkewMs,
+      count,
+      items: this.items,
+    };
     await state.saveFuture(journal);
   }
 }
 
 /** Counts and journals an invalid feed line; false (and the run stopped) when the skipped journal is full, so the line is not passed. */
-async function recordInvalid(state: StateStore, ev: FeedEvent & { kind: 'invalid' }, runner: VersionRunner, counters: Counters, logger: Logger): Promise<boolean> {
+async function recordInvalid(
+  state: StateStore,
+  ev: FeedEvent & { kind: 'invalid' },
+  runner: VersionRunner,
+  counters: Counters,
+  logger: Logger,
+): Promise<boolean> {
   const { line } = ev;
   counters.invalid++;
   logger.warn({ line: line.raw.slice(0, 300), reason: line.reason }, 'invalid feed entry');
   try {
-    await state.appendSkipped({ raw: line.raw.slice(0, 4096), reason: line.reason, code: 'GOMIRROR_INVALID_ENTRY', at: new Date().toISOString(), ...(line.path !== undefined && { module: line.path }), ...(line.version !== undefined && { version: line.version }) });
+    await state.appendSkipped({
+      raw: line.raw.slice(0, 4096),
+      reason: line.reason,
+      code: 'GOMIRROR_INVALID_ENTRY',
+      at: new Date().toISOString(),
+      ...(line.path !== undefined && { module: line.path }),
+      ...(line.version !== undefined && { version: line.version }),
+    });
     return true;
   } catch (err) {
     if (!isGomirrorError(err, ErrorCodes.JOURNAL_FULL)) throw err;
@@ -150,8 +188,15 @@ export async function runFeed(
 ): Promise<Cursor> {
   const retried = await retryDue(runner, state, now());
   if (retried > 0) logger.info({ retried }, 'retried journaled versions');
-  const start = cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
-  const saver = new CursorSaver(new CursorTracker(start), state, () => runner.checkpoint(), 1000, (err) => runner.stopWith(err));
+  const start =
+    cfg.since !== undefined ? cursorAt(cfg.since) : ((await state.loadCursor()) ?? cursorAt(EPOCH_TIMESTAMP));
+  const saver = new CursorSaver(
+    new CursorTracker(start),
+    state,
+    () => runner.checkpoint(),
+    1000,
+    (err) => runner.stopWith(err),
+  );
   const window = new CompletionWindow<Pos>();
   let wake: (() => void) | undefined;
   const settle = (seq: number): void => {
@@ -167,7 +212,12 @@ export async function runFeed(
   let fromFeed = 0;
   logger.info({ since: start.since }, 'reading the index feed');
   const notAfter = () => instantFromMs(now() + cfg.maxClockSkewMs);
-  const events = crawl(fetchPage, { since: start, accepts, notAfter, ...(cfg.until !== undefined && { until: cfg.until }) });
+  const events = crawl(fetchPage, {
+    since: start,
+    accepts,
+    notAfter,
+    ...(cfg.until !== undefined && { until: cfg.until }),
+  });
   const future = new FutureTally(counters, logger, cfg.maxClockSkewMs);
   let complete = false;
   let limited = false;

@@ -34,7 +34,6 @@ export interface MirrorDeps {
 
 export type MirrorOutcome = { kind: 'present' } | { kind: 'published'; bytes: number };
 
-
 /** The value of a settled promise, or its rejection thrown. */
 function valueOf<T>(r: PromiseSettledResult<T>): T {
   if (r.status === 'rejected') throw r.reason;
@@ -71,7 +70,11 @@ export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<
   const ctx = { module: t.module, version: t.version };
   const fetcher = t.bulk === true ? (deps.bulkFetcher ?? deps.fetcher) : deps.fetcher;
   const payload = (ext: 'mod' | 'zip'): Promise<{ payload: Payload; bytes: number }> =>
-    fetcher.fetchPayload(`${base}.${ext}`, tempPath(deps.tmpDir, `${t.version}.${ext}`), deps.memory, { ...ctx, op: `fetch.${ext}`, maxBytes: LIMITS[ext] });
+    fetcher.fetchPayload(`${base}.${ext}`, tempPath(deps.tmpDir, `${t.version}.${ext}`), deps.memory, {
+      ...ctx,
+      op: `fetch.${ext}`,
+      maxBytes: LIMITS[ext],
+    });
   const [info, mod, zip, lookup] = await Promise.allSettled([
     fetcher.getBytes(`${base}.info`, { ...ctx, op: 'fetch.info', maxBytes: LIMITS.info }),
     payload('mod'),
@@ -88,7 +91,9 @@ export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<
  * download failure; otherwise failures are reported in the order info, mod, zip.
  */
 export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetched): Promise<MirrorOutcome> {
-  const held = [f.mod, f.zip].flatMap((r) => (r.status === 'fulfilled' && r.value !== undefined ? [r.value.payload] : []));
+  const held = [f.mod, f.zip].flatMap((r) =>
+    r.status === 'fulfilled' && r.value !== undefined ? [r.value.payload] : [],
+  );
   const ctx = { module: t.module, version: t.version };
   try {
     if (isSecurity(f.lookup)) valueOf(f.lookup);
@@ -96,14 +101,25 @@ export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetch
     const info = checkInfo(valueOf(f.info), t.module, t.version);
     const mod = valueOf(f.mod);
     const zip = valueOf(f.zip);
-    const input = { module: t.module, version: t.version, mod: mod.payload, ...(zip && { zip: zip.payload }), ...(t.expect && { expect: t.expect }) };
+    const input = {
+      module: t.module,
+      version: t.version,
+      mod: mod.payload,
+      ...(zip && { zip: zip.payload }),
+      ...(t.expect && { expect: t.expect }),
+    };
     const verified = await verifyVersion({ lookup: async () => valueOf(f.lookup) }, input);
     if (!deps.mayPublish()) {
-      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', { op: 'store.publish', ...ctx });
+      throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', {
+        op: 'store.publish',
+        ...ctx,
+      });
     }
     const { id, recordText } = verified.record;
     // The record is journaled durably before the version becomes visible; both fsyncs run at once.
-    await deps.writer.publishVersion(verified, info, () => deps.pending.append({ module: t.module, version: t.version, id, recordText }));
+    await deps.writer.publishVersion(verified, info, () =>
+      deps.pending.append({ module: t.module, version: t.version, id, recordText }),
+    );
     deps.writer.touchModule(t.module);
     return { kind: 'published', bytes: mod.bytes + info.bytes.length + (zip?.bytes ?? 0) };
   } finally {

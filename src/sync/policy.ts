@@ -12,13 +12,14 @@ export type FailureKind = 'retry' | 'skip' | 'security';
  * for lookups that worked later (golang/go#33346, #34090), so GONE is retried
  * like any failure until the give-up age.
  */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCodes.INVALID_PATH,
-  ErrorCodes.INVALID_VERSION,
-]);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([ErrorCodes.INVALID_PATH, ErrorCodes.INVALID_VERSION]);
 
 /** Codes that say "the upstream is not answering", used by the run's circuit breaker. */
-const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([ErrorCodes.HTTP, ErrorCodes.TIMEOUT, ErrorCodes.TRUNCATED]);
+const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCodes.HTTP,
+  ErrorCodes.TIMEOUT,
+  ErrorCodes.TRUNCATED,
+]);
 
 /** Classifies an error thrown while mirroring one version. */
 export function classifyFailure(err: unknown): FailureKind {
@@ -46,14 +47,24 @@ export interface RetrySchedule {
 export const DEFAULT_GIVE_UP_AFTER_MS = 7 * 24 * 3600_000;
 
 /** First retry on the next run; then 15 min, 30 min, … capped at a day; give up after failing for 7 days and 5 attempts. */
-export const DEFAULT_SCHEDULE: RetrySchedule = { giveUpAfterMs: DEFAULT_GIVE_UP_AFTER_MS, minAttempts: 5, baseMs: 15 * 60_000, maxMs: 24 * 3600_000 };
+export const DEFAULT_SCHEDULE: RetrySchedule = {
+  giveUpAfterMs: DEFAULT_GIVE_UP_AFTER_MS,
+  minAttempts: 5,
+  baseMs: 15 * 60_000,
+  maxMs: 24 * 3600_000,
+};
 
 /**
  * When a version that has now failed `attempts` times, the first time at
  * `firstFailedMs`, may be tried again; undefined to give up (it has kept
  * failing for the schedule's give-up age and minimum number of attempts).
  */
-export function nextAttempt(attempts: number, firstFailedMs: number, nowMs: number, s: RetrySchedule = DEFAULT_SCHEDULE): Date | undefined {
+export function nextAttempt(
+  attempts: number,
+  firstFailedMs: number,
+  nowMs: number,
+  s: RetrySchedule = DEFAULT_SCHEDULE,
+): Date | undefined {
   if (attempts >= s.minAttempts && nowMs - firstFailedMs >= s.giveUpAfterMs) return undefined;
   if (attempts <= 1) return new Date(nowMs);
   return new Date(nowMs + Math.min(s.baseMs * 2 ** (attempts - 2), s.maxMs));

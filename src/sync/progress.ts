@@ -20,7 +20,18 @@ export interface Counters {
 }
 
 export function newCounters(): Counters {
-  return { scheduled: 0, published: 0, present: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, future: 0, notRecorded: 0, bytes: 0 };
+  return {
+    scheduled: 0,
+    published: 0,
+    present: 0,
+    failed: 0,
+    skipped: 0,
+    filtered: 0,
+    invalid: 0,
+    future: 0,
+    notRecorded: 0,
+    bytes: 0,
+  };
 }
 
 function human(bytes: number): string {
@@ -102,9 +113,11 @@ export interface RunOutcome {
 export const SUMMARY_FAILURES = 5;
 
 function nextStep(o: RunOutcome, present: number): string | undefined {
-  if (o.outcome === 'security') return 'next: a SECURITY error stopped the run (nothing past it was published); read the error above and investigate before running again';
+  if (o.outcome === 'security')
+    return 'next: a SECURITY error stopped the run (nothing past it was published); read the error above and investigate before running again';
   if (o.outcome === 'locked') return 'next: another run holds the lock; wait for it (gomirror status) and run again';
-  if (o.failed > 0) return 'next: the failed versions are journaled and retried by the next sync; gomirror status lists the backlog, gomirror probe checks the upstreams';
+  if (o.failed > 0)
+    return 'next: the failed versions are journaled and retried by the next sync; gomirror status lists the backlog, gomirror probe checks the upstreams';
   if (o.outcome !== 'ok') return 'next: see the error above, fix it and run gomirror sync again';
   return present > 0 && o.published === 0 ? 'nothing new: the mirror is up to date with the index' : undefined;
 }
@@ -118,11 +131,14 @@ export function formatRunSummary(o: RunOutcome, present = 0): string {
   ];
   if (o.cursor !== undefined) {
     const lagMs = Math.max(0, Date.parse(o.finishedAt) - Date.parse(o.cursor.since));
-    lines.push(`index cursor ${o.cursor.since} (${Number.isNaN(lagMs) ? '?' : duration(lagMs)} behind the end of the run)`);
+    lines.push(
+      `index cursor ${o.cursor.since} (${Number.isNaN(lagMs) ? '?' : duration(lagMs)} behind the end of the run)`,
+    );
   }
   if (o.failures.length > 0) {
     lines.push(`failures (first ${Math.min(SUMMARY_FAILURES, o.failures.length)} of ${o.failed}):`);
-    for (const f of o.failures.slice(0, SUMMARY_FAILURES)) lines.push(`  ${f.module}@${f.version}: ${f.message} [${f.code}]`);
+    for (const f of o.failures.slice(0, SUMMARY_FAILURES))
+      lines.push(`  ${f.module}@${f.version}: ${f.message} [${f.code}]`);
   }
   const next = nextStep(o, present);
   if (next !== undefined) lines.push(next);

@@ -66,8 +66,15 @@ async function checkSpace(cfg: SyncConfig): Promise<void> {
  */
 function abortedOr(error: unknown, signal: AbortSignal | undefined): unknown {
   if (error === undefined || !signal?.aborted) return error;
-  if (isGomirrorError(error) && (error.isSecurity || error.code === ErrorCodes.NO_SPACE || error.code === ErrorCodes.ABORTED)) return error;
-  return new GomirrorError(ErrorCodes.ABORTED, 'interrupted: unfinished versions stay before the cursor', { op: 'sync.run', cause: error });
+  if (
+    isGomirrorError(error) &&
+    (error.isSecurity || error.code === ErrorCodes.NO_SPACE || error.code === ErrorCodes.ABORTED)
+  )
+    return error;
+  return new GomirrorError(ErrorCodes.ABORTED, 'interrupted: unfinished versions stay before the cursor', {
+    op: 'sync.run',
+    cause: error,
+  });
 }
 
 /**
@@ -95,7 +102,8 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   const lock = await acquireLock(cfg.state);
   try {
     await checkSpace(cfg);
-    if (!(await state.ensureReserve())) logger.warn({ state: cfg.state }, 'no room for the space reserve: a full disk may leave no summary');
+    if (!(await state.ensureReserve()))
+      logger.warn({ state: cfg.state }, 'no room for the space reserve: a full disk may leave no summary');
   } catch (err) {
     await lock.release();
     throw err;
@@ -112,28 +120,27 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     const head = await ctx.sumdb.refreshHead();
     logger.info({ sumdb: cfg.sumdb.name, treeSize: head.tree.size }, 'checksum database head verified');
     // Scattered versions are looked up one by one; stretches of the log the run turns out to need come from data tiles.
-    const records = new BulkRecordSource(ctx.sumdb, (err) => logger.warn({ err }, 'cannot read some records in bulk; looking those versions up'));
-    const runner = new VersionRunner(
-      { ...ctx.mirror, sumdb: records },
-      state,
-      counters,
-      logger,
-      {
-        concurrency: cfg.concurrency,
-        journal: !isTargeted(cfg),
-        breakerThreshold: concurrencySizes(cfg.concurrency).breakerThreshold,
-        now,
-        checkSpace: () => checkSpace(cfg),
-        schedule: { ...DEFAULT_SCHEDULE, giveUpAfterMs: cfg.fetch.retryGiveUpAfterMs },
-        ...(opts.signal && { signal: opts.signal }),
-      },
+    const records = new BulkRecordSource(ctx.sumdb, (err) =>
+      logger.warn({ err }, 'cannot read some records in bulk; looking those versions up'),
     );
+    const runner = new VersionRunner({ ...ctx.mirror, sumdb: records }, state, counters, logger, {
+      concurrency: cfg.concurrency,
+      journal: !isTargeted(cfg),
+      breakerThreshold: concurrencySizes(cfg.concurrency).breakerThreshold,
+      now,
+      checkSpace: () => checkSpace(cfg),
+      schedule: { ...DEFAULT_SCHEDULE, giveUpAfterMs: cfg.fetch.retryGiveUpAfterMs },
+      ...(opts.signal && { signal: opts.signal }),
+    });
     // Lookups of published versions go into the tree every second, not only at the end (which retries any failure).
     const lookups = repeatEvery(LOOKUP_INTERVAL_MS, async () => {
       if (runner.stopped) return;
-      await ctx.sumdbTree.update(() => !runner.stopped).catch((err: unknown) => {
-        if (!runner.stopped) logger.warn({ err }, 'cannot publish checksum-database lookups yet; the end of the run tries again');
-      });
+      await ctx.sumdbTree
+        .update(() => !runner.stopped)
+        .catch((err: unknown) => {
+          if (!runner.stopped)
+            logger.warn({ err }, 'cannot publish checksum-database lookups yet; the end of the run tries again');
+        });
     });
     progress?.start();
     try {
@@ -157,7 +164,9 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     error = err;
   } finally {
     progress?.stop();
-    await state.recordUpstreamHealth(ctx.upstreamActivity()).catch((err: unknown) => logger.warn({ err }, 'cannot record upstream health'));
+    await state
+      .recordUpstreamHealth(ctx.upstreamActivity())
+      .catch((err: unknown) => logger.warn({ err }, 'cannot record upstream health'));
     await ctx.close().catch(() => undefined);
   }
   error = abortedOr(error, opts.signal);
@@ -181,7 +190,10 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   };
   await saveSummary(state, summary, error, logger).finally(() => lock.release());
   if (counters.notRecorded > 0) {
-    logger.warn({ notRecorded: counters.notRecorded }, `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of them until the journal has room`);
+    logger.warn(
+      { notRecorded: counters.notRecorded },
+      `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of them until the journal has room`,
+    );
   }
   const level = outcome === 'ok' ? 'info' : 'warn';
   logger[level]({ summary: { ...summary, failures: failures.length }, present: counters.present }, 'sync finished');

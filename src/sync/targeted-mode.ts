@@ -59,7 +59,10 @@ async function walkGraph(cfg: SyncConfig, runner: VersionRunner, seen: Set<strin
     logger.info({ versions: current.length }, 'mirroring a level of the module graph');
     await runWave(runner, current);
     for (const t of current) {
-      const text = await tree.get(versionKey(t.module, t.version, 'mod')).then((b) => b.toString('utf8'), () => undefined);
+      const text = await tree.get(versionKey(t.module, t.version, 'mod')).then(
+        (b) => b.toString('utf8'),
+        () => undefined,
+      );
       if (text !== undefined) addRequires(text, `${t.module}@${t.version}/go.mod`);
     }
   }

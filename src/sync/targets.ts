@@ -18,7 +18,10 @@ export interface VersionTarget {
 const H1 = /^h1:[A-Za-z0-9+/]{43}=$/;
 
 function malformed(op: string, file: string, lineNo: number, reason: string): GomirrorError {
-  return new GomirrorError(ErrorCodes.MALFORMED, `${file}:${lineNo}: ${reason}`, { op, detail: { file, line: lineNo } });
+  return new GomirrorError(ErrorCodes.MALFORMED, `${file}:${lineNo}: ${reason}`, {
+    op,
+    detail: { file, line: lineNo },
+  });
 }
 
 /** Parses go.sum text into targets, merging each module's zip and go.mod lines. */
@@ -30,7 +33,12 @@ export function parseGoSum(text: string, file = 'go.sum'): VersionTarget[] {
     const f = line.split(/\s+/);
     const [module, verField, hash] = f;
     if (f.length !== 3 || module === undefined || verField === undefined || hash === undefined) {
-      throw malformed('targets.gosum', file, i + 1, `expected "MODULE VERSION[/go.mod] h1:HASH", got ${JSON.stringify(line)}`);
+      throw malformed(
+        'targets.gosum',
+        file,
+        i + 1,
+        `expected "MODULE VERSION[/go.mod] h1:HASH", got ${JSON.stringify(line)}`,
+      );
     }
     if (!H1.test(hash)) throw malformed('targets.gosum', file, i + 1, `not an h1: hash: ${JSON.stringify(hash)}`);
     const isMod = verField.endsWith('/go.mod');

@@ -13,7 +13,14 @@ import type { Logger } from '../log.js';
 import type { SkippedItem, StateStore } from '../store/state.js';
 import { fetchVersion, finishVersion, type MirrorDeps, type MirrorOutcome } from './mirror-version.js';
 import { formatDuration } from '../ops/duration.js';
-import { classifyFailure, DEFAULT_SCHEDULE, describeFailure, isUnavailable, nextAttempt, type RetrySchedule } from './policy.js';
+import {
+  classifyFailure,
+  DEFAULT_SCHEDULE,
+  describeFailure,
+  isUnavailable,
+  nextAttempt,
+  type RetrySchedule,
+} from './policy.js';
 import type { Counters } from './progress.js';
 import type { VersionTarget } from './targets.js';
 
@@ -84,8 +91,14 @@ export class VersionRunner {
    */
   stopWith(err: unknown): void {
     if (this.stopped) return;
-    this.stopError = err instanceof GomirrorError ? err : new GomirrorError(ErrorCodes.IO, `run stopped: ${String(err)}`, { op: 'sync.run', cause: err });
-    this.logger.error({ err }, this.stopError.code === ErrorCodes.NO_SPACE ? 'disk full: stopping the run' : 'stopping the run');
+    this.stopError =
+      err instanceof GomirrorError
+        ? err
+        : new GomirrorError(ErrorCodes.IO, `run stopped: ${String(err)}`, { op: 'sync.run', cause: err });
+    this.logger.error(
+      { err },
+      this.stopError.code === ErrorCodes.NO_SPACE ? 'disk full: stopping the run' : 'stopping the run',
+    );
   }
 
   /** Waits until the queue has room (backpressure for the producer). */
@@ -172,13 +185,18 @@ export class VersionRunner {
 
   private async fail(t: VersionTarget, attempts: number, err: unknown): Promise<Settlement> {
     if (this.opts.signal?.aborted) {
-      this.stopError ??= new GomirrorError(ErrorCodes.ABORTED, 'interrupted: unfinished versions stay before the cursor', { op: 'sync.run' });
+      this.stopError ??= new GomirrorError(
+        ErrorCodes.ABORTED,
+        'interrupted: unfinished versions stay before the cursor',
+        { op: 'sync.run' },
+      );
       return 'unsettled';
     }
     if (err instanceof GomirrorError && err.code === ErrorCodes.NO_SPACE) {
       // Failed (counted and reported), but neither journaled nor passed by the cursor: the next run redoes it.
       this.counters.failed++;
-      if (this.failures.length < MAX_REPORTED_FAILURES) this.failures.push({ module: t.module, version: t.version, ...describeFailure(err) });
+      if (this.failures.length < MAX_REPORTED_FAILURES)
+        this.failures.push({ module: t.module, version: t.version, ...describeFailure(err) });
       this.stopWith(err);
       return 'unsettled';
     }
@@ -192,10 +210,14 @@ export class VersionRunner {
       return 'unsettled';
     }
     if (isUnavailable(err) && ++this.unavailableStreak >= this.opts.breakerThreshold && !this.stopped) {
-      this.stopError = new GomirrorError(ErrorCodes.HTTP, `upstreams unavailable: ${this.unavailableStreak} versions in a row failed (last: ${f.message})`, {
-        op: 'sync.run',
-        cause: err,
-      });
+      this.stopError = new GomirrorError(
+        ErrorCodes.HTTP,
+        `upstreams unavailable: ${this.unavailableStreak} versions in a row failed (last: ${f.message})`,
+        {
+          op: 'sync.run',
+          cause: err,
+        },
+      );
       this.logger.error({ err }, 'upstreams keep failing: stopping the run');
     }
     if (kind === 'skip' && this.opts.journal) {

@@ -15,7 +15,10 @@ export type { CheckedManifest } from './manifest.js';
 export { MAX_MANIFEST_BYTES } from './manifest.js';
 
 function bad(bundle: string, file: string, reason: string): GomirrorError {
-  return new GomirrorError(ErrorCodes.BAD_BUNDLE, `bundle ${bundle}: ${file}: ${reason}`, { op: 'transfer.import', detail: { bundle, file } });
+  return new GomirrorError(ErrorCodes.BAD_BUNDLE, `bundle ${bundle}: ${file}: ${reason}`, {
+    op: 'transfer.import',
+    detail: { bundle, file },
+  });
 }
 
 /** Reads and validates manifest.json of the bundle. */
@@ -24,9 +27,11 @@ export async function readManifest(bundle: string): Promise<CheckedManifest> {
   const st = await fs.lstat(file).catch(() => undefined);
   if (st === undefined) throw bad(bundle, MANIFEST_FILE, 'missing: not a bundle, or its export did not finish');
   if (!st.isFile()) throw bad(bundle, MANIFEST_FILE, 'not a regular file');
-  if (st.size > MAX_MANIFEST_BYTES) throw bad(bundle, MANIFEST_FILE, `too large (${st.size} bytes, the limit is ${MAX_MANIFEST_BYTES})`);
+  if (st.size > MAX_MANIFEST_BYTES)
+    throw bad(bundle, MANIFEST_FILE, `too large (${st.size} bytes, the limit is ${MAX_MANIFEST_BYTES})`);
   const text = await readBounded(file, MAX_MANIFEST_BYTES).catch((err: unknown) => {
-    if (isGomirrorError(err, ErrorCodes.TOO_LARGE)) throw bad(bundle, MANIFEST_FILE, `grew past the limit of ${MAX_MANIFEST_BYTES} bytes while being read`);
+    if (isGomirrorError(err, ErrorCodes.TOO_LARGE))
+      throw bad(bundle, MANIFEST_FILE, `grew past the limit of ${MAX_MANIFEST_BYTES} bytes while being read`);
     throw err;
   });
   return parseManifest(text.toString('utf8'));
@@ -60,7 +65,9 @@ export async function checkFileSet(bundle: string, m: CheckedManifest): Promise<
 export async function checkHashes(bundle: string, m: CheckedManifest): Promise<void> {
   for (const f of m.files) {
     const d = await hashFile(path.join(bundle, f.stored));
-    if (d.size !== f.size) throw bad(bundle, f.stored, `size ${d.size} differs from the manifest's ${f.size} (for ${f.path})`);
-    if (d.sha256 !== f.sha256) throw bad(bundle, f.stored, `sha256 ${d.sha256} differs from the manifest's ${f.sha256} (for ${f.path})`);
+    if (d.size !== f.size)
+      throw bad(bundle, f.stored, `size ${d.size} differs from the manifest's ${f.size} (for ${f.path})`);
+    if (d.sha256 !== f.sha256)
+      throw bad(bundle, f.stored, `sha256 ${d.sha256} differs from the manifest's ${f.sha256} (for ${f.path})`);
   }
 }

@@ -48,15 +48,28 @@ export async function loadChainPoint(file: string): Promise<ChainPoint | undefin
     v = undefined;
   }
   const o = v as Partial<ChainPoint> | undefined;
-  if (typeof o !== 'object' || o === null || !Number.isSafeInteger(o.sequence) || typeof o.id !== 'string' || !/^[0-9a-f]{64}$/.test(o.id)) {
-    throw new GomirrorError(ErrorCodes.MALFORMED, `state file ${file} is malformed: not {sequence, id}`, { op: 'transfer.state', detail: { file } });
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    !Number.isSafeInteger(o.sequence) ||
+    typeof o.id !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(o.id)
+  ) {
+    throw new GomirrorError(ErrorCodes.MALFORMED, `state file ${file} is malformed: not {sequence, id}`, {
+      op: 'transfer.state',
+      detail: { file },
+    });
   }
   return { sequence: o.sequence as number, id: o.id };
 }
 
 /** Saves a ChainPoint atomically. */
 export async function saveChainPoint(file: string, p: ChainPoint, tmpDir: string): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify({ sequence: p.sequence, id: p.id, at: new Date().toISOString() })}\n`, tmpDir);
+  await writeFileAtomic(
+    file,
+    `${JSON.stringify({ sequence: p.sequence, id: p.id, at: new Date().toISOString() })}\n`,
+    tmpDir,
+  );
 }
 
 /** Streams the lines of a sorted path list; nothing when the file does not exist. */

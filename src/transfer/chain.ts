@@ -15,7 +15,13 @@ interface BundleHead {
 function refuse(reason: string, m: BundleHead, last: ChainPoint | undefined): GomirrorError {
   return new GomirrorError(ErrorCodes.BAD_BUNDLE, `bundle ${m.sequence} (${m.id.slice(0, 12)}): ${reason}`, {
     op: 'transfer.import',
-    detail: { file: 'manifest.json', sequence: m.sequence, previousId: m.previousId, lastSequence: last?.sequence, lastId: last?.id },
+    detail: {
+      file: 'manifest.json',
+      sequence: m.sequence,
+      previousId: m.previousId,
+      lastSequence: last?.sequence,
+      lastId: last?.id,
+    },
   });
 }
 
@@ -28,13 +34,27 @@ function refuse(reason: string, m: BundleHead, last: ChainPoint | undefined): Go
 export function checkChain(m: BundleHead, last: ChainPoint | undefined): ChainStep {
   if (last !== undefined && m.sequence === last.sequence && m.id === last.id) return 'rerun';
   if (last !== undefined && m.sequence <= last.sequence) {
-    throw refuse(`replayed: bundle ${last.sequence} was already imported; the next one is ${last.sequence + 1}`, m, last);
+    throw refuse(
+      `replayed: bundle ${last.sequence} was already imported; the next one is ${last.sequence + 1}`,
+      m,
+      last,
+    );
   }
   if (m.full) return 'next';
-  if (last === undefined) throw refuse('is a delta bundle but this mirror has imported none: import a full bundle first (gomirror export --full)', m, last);
+  if (last === undefined)
+    throw refuse(
+      'is a delta bundle but this mirror has imported none: import a full bundle first (gomirror export --full)',
+      m,
+      last,
+    );
   if (m.sequence !== last.sequence + 1) {
-    throw refuse(`out of order: the next bundle is ${last.sequence + 1}; import bundles ${last.sequence + 1}..${m.sequence - 1} first`, m, last);
+    throw refuse(
+      `out of order: the next bundle is ${last.sequence + 1}; import bundles ${last.sequence + 1}..${m.sequence - 1} first`,
+      m,
+      last,
+    );
   }
-  if (m.previousId !== last.id) throw refuse(`does not follow the last imported bundle ${last.sequence} (${last.id.slice(0, 12)})`, m, last);
+  if (m.previousId !== last.id)
+    throw refuse(`does not follow the last imported bundle ${last.sequence} (${last.id.slice(0, 12)})`, m, last);
   return 'next';
 }

@@ -74,7 +74,11 @@ export async function readBounded(file: string, max: number): Promise<Buffer> {
       if (bytesRead === 0) break;
       n += bytesRead;
     }
-    if (n > max) throw new GomirrorError(ErrorCodes.TOO_LARGE, `${file} is larger than ${max} bytes`, { op: 'transfer.read', detail: { file, max } });
+    if (n > max)
+      throw new GomirrorError(ErrorCodes.TOO_LARGE, `${file} is larger than ${max} bytes`, {
+        op: 'transfer.read',
+        detail: { file, max },
+      });
     return buf.subarray(0, n);
   } finally {
     await fh.close();

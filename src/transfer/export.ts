@@ -21,10 +21,24 @@ import { FsTreeStorage } from '../storage/fs.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { sumdbKey } from '../sumdbtree/layout.js';
 import { copyStreamHashed } from './copy.js';
-import { buildManifest, checkManifestSize, formatManifest, MANIFEST_FILE, type Manifest, type ManifestFile } from './manifest.js';
+import {
+  buildManifest,
+  checkManifestSize,
+  formatManifest,
+  MANIFEST_FILE,
+  type Manifest,
+  type ManifestFile,
+} from './manifest.js';
 import { planExport, type Plan } from './plan.js';
 import { bundleFootprint, checkRoom, spaceAt, type SpaceInfo } from './bundle-space.js';
-import { loadChainPoint, PathListWriter, readPathList, saveChainPoint, transferFiles, type ChainPoint } from './bundle-state.js';
+import {
+  loadChainPoint,
+  PathListWriter,
+  readPathList,
+  saveChainPoint,
+  transferFiles,
+  type ChainPoint,
+} from './bundle-state.js';
 
 export interface ExportConfig {
   dest: string;
@@ -64,8 +78,13 @@ async function treeHead(cfg: ExportConfig, tree: TreeStorage): Promise<string> {
   const key = sumdbKey(cfg.sumdb.name, 'latest');
   const file = path.join(cfg.dest, ...key.split('/'));
   const note = await tree.get(key).catch((err: unknown) => {
-    if (!(err instanceof GomirrorError && err.code === ErrorCodes.NOT_FOUND)) throw ioError(err, 'transfer.export', `cannot read ${file}`, { file });
-    throw new GomirrorError(ErrorCodes.CONFIG, `the tree has no checksum database head ${file}: run gomirror sync first (with the same --sumdb)`, { op: 'transfer.export', detail: { file } });
+    if (!(err instanceof GomirrorError && err.code === ErrorCodes.NOT_FOUND))
+      throw ioError(err, 'transfer.export', `cannot read ${file}`, { file });
+    throw new GomirrorError(
+      ErrorCodes.CONFIG,
+      `the tree has no checksum database head ${file}: run gomirror sync first (with the same --sumdb)`,
+      { op: 'transfer.export', detail: { file } },
+    );
   });
   openTreeNote(note, parseVerifierKey(cfg.sumdb.key));
   return note.toString('utf8');
@@ -78,14 +97,17 @@ async function inspectOut(out: string, next: number): Promise<string | undefined
     throw ioError(err, 'transfer.export', `cannot read ${out}`, { out });
   });
   if (names.includes(MANIFEST_FILE)) {
-    const m = JSON.parse(await fs.readFile(path.join(out, MANIFEST_FILE), 'utf8').catch(() => '{}')) as Partial<Manifest>;
+    const m = JSON.parse(
+      await fs.readFile(path.join(out, MANIFEST_FILE), 'utf8').catch(() => '{}'),
+    ) as Partial<Manifest>;
     if (m.sequence !== next || typeof m.id !== 'string') {
       throw usage(`${out} already holds bundle ${String(m.sequence)}; export into an empty directory`, out);
     }
     return m.id; // the bundle of this very export, written before its state was saved
   }
   const foreign = names.filter((n) => n !== PARTIAL && !PAYLOAD.includes(n));
-  if (foreign.length > 0) throw usage(`${out} is not empty (${foreign.slice(0, 3).join(', ')}); export into an empty directory`, out);
+  if (foreign.length > 0)
+    throw usage(`${out} is not empty (${foreign.slice(0, 3).join(', ')}); export into an empty directory`, out);
   for (const n of PAYLOAD) await fs.rm(path.join(out, n), { recursive: true, force: true }); // an interrupted move
   return undefined;
 }
@@ -95,7 +117,10 @@ async function copyAll(tree: TreeStorage, partial: string, plan: Plan): Promise<
   for (const f of plan.files) {
     const d = await copyStreamHashed((await tree.stream(f.path)).body, path.join(partial, f.stored));
     if (d.size !== f.size) {
-      throw new GomirrorError(ErrorCodes.IO, `${f.path} changed size during the export (${f.size} → ${d.size})`, { op: 'transfer.export', detail: { file: f.path } });
+      throw new GomirrorError(ErrorCodes.IO, `${f.path} changed size during the export (${f.size} → ${d.size})`, {
+        op: 'transfer.export',
+        detail: { file: f.path },
+      });
     }
     files.push({ path: f.path, stored: f.stored, size: d.size, sha256: d.sha256 });
   }
@@ -105,7 +130,11 @@ async function copyAll(tree: TreeStorage, partial: string, plan: Plan): Promise<
 /** Moves the payload, then the manifest, from .partial into out. */
 async function moveIntoPlace(out: string, partial: string, existingId: string | undefined, id: string): Promise<void> {
   if (existingId !== undefined) {
-    if (existingId !== id) throw usage(`${out} already holds a different bundle with the same sequence; export into an empty directory`, out);
+    if (existingId !== id)
+      throw usage(
+        `${out} already holds a different bundle with the same sequence; export into an empty directory`,
+        out,
+      );
   } else {
     for (const n of PAYLOAD) {
       await fs.rename(path.join(partial, n), path.join(out, n)).catch((err: NodeJS.ErrnoException) => {
@@ -117,13 +146,34 @@ async function moveIntoPlace(out: string, partial: string, existingId: string | 
   await fs.rm(partial, { recursive: true, force: true });
 }
 
-async function writeBundle(cfg: ExportConfig, deps: ExportDeps, plan: Plan, chain: { last: ChainPoint | undefined; full: boolean; head: string }): Promise<Manifest> {
+async function writeBundle(
+  cfg: ExportConfig,
+  deps: ExportDeps,
+  plan: Plan,
+  chain: { last: ChainPoint | undefined; full: boolean; head: string },
+): Promise<Manifest> {
   const next = (chain.last?.sequence ?? 0) + 1;
-  const header = { format: 1, sequence: next, previousId: chain.last?.id ?? null, full: chain.full, sumdbName: cfg.sumdb.name, signedHead: chain.head };
+  const header = {
+    format: 1,
+    sequence: next,
+    previousId: chain.last?.id ?? null,
+    full: chain.full,
+    sumdbName: cfg.sumdb.name,
+    signedHead: chain.head,
+  };
   checkManifestSize(plan.files, header);
   const existingId = await inspectOut(cfg.out, next);
   const space = await (deps.space ?? spaceAt)(cfg.out);
-  checkRoom(cfg.out, existingId === undefined ? bundleFootprint(plan.files.map((f) => f.size), space.blockSize) : 0, space);
+  checkRoom(
+    cfg.out,
+    existingId === undefined
+      ? bundleFootprint(
+          plan.files.map((f) => f.size),
+          space.blockSize,
+        )
+      : 0,
+    space,
+  );
   const partial = path.join(cfg.out, PARTIAL);
   await fs.rm(partial, { recursive: true, force: true });
   await fs.mkdir(partial, { recursive: true });
@@ -155,17 +205,31 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
       skip: [cfg.out, cfg.state],
     });
     if (!full && last !== undefined && plan.files.length === 0) {
-      deps.logger.info({ out: cfg.out, lastSequence: last.sequence }, `nothing new since bundle ${last.sequence}: no bundle written`);
+      deps.logger.info(
+        { out: cfg.out, lastSequence: last.sequence },
+        `nothing new since bundle ${last.sequence}: no bundle written`,
+      );
       return { out: cfg.out, sequence: last.sequence, id: last.id, full, files: 0, bytes: 0, written: false };
     }
-    deps.logger.info({ out: cfg.out, sequence: (last?.sequence ?? 0) + 1, full, files: plan.files.length, bytes: plan.bytes }, 'bundle size');
+    deps.logger.info(
+      { out: cfg.out, sequence: (last?.sequence ?? 0) + 1, full, files: plan.files.length, bytes: plan.bytes },
+      'bundle size',
+    );
     const m = await writeBundle(cfg, deps, plan, { last, full, head }).catch((err: unknown) => {
       throw ioError(err, 'transfer.export', `cannot write the bundle in ${cfg.out}`, { out: cfg.out });
     });
     await list.commit();
     await saveChainPoint(files.exportLast, { sequence: m.sequence, id: m.id }, state.tmpDir);
     deps.logger.info({ out: cfg.out, sequence: m.sequence, id: m.id }, 'bundle written');
-    return { out: cfg.out, sequence: m.sequence, id: m.id, full, files: m.files.length, bytes: plan.bytes, written: true };
+    return {
+      out: cfg.out,
+      sequence: m.sequence,
+      id: m.id,
+      full,
+      files: m.files.length,
+      bytes: plan.bytes,
+      written: true,
+    };
   } finally {
     await list.abort().catch(() => undefined);
     await lock.release();

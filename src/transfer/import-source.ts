@@ -18,13 +18,23 @@ import { FILE_LIMITS } from './manifest.js';
 import { classifyTreePath } from './paths.js';
 
 function notFound(p: string): GomirrorError {
-  return new GomirrorError(ErrorCodes.NOT_FOUND, `checksum database file ${p} is neither in the bundle nor in the tree`, { op: 'transfer.sumdb', detail: { file: p } });
+  return new GomirrorError(
+    ErrorCodes.NOT_FOUND,
+    `checksum database file ${p} is neither in the bundle nor in the tree`,
+    { op: 'transfer.sumdb', detail: { file: p } },
+  );
 }
 
 /** Reads `latest`, `lookup/…` and `tile/8/…` from the bundle, then from `<dest>/sumdb/<name>/`. */
 export function bundleTransport(bundle: string, dest: string, m: CheckedManifest): SumdbTransport {
   const prefix = `sumdb/${m.sumdbName}/`;
-  const inBundle = new Map(m.files.flatMap((f) => (f.what.kind === 'version' ? [] : [[f.path.slice(prefix.length), { stored: f.stored, max: FILE_LIMITS[f.what.kind] }] as const])));
+  const inBundle = new Map(
+    m.files.flatMap((f) =>
+      f.what.kind === 'version'
+        ? []
+        : [[f.path.slice(prefix.length), { stored: f.stored, max: FILE_LIMITS[f.what.kind] }] as const],
+    ),
+  );
   return {
     async get(p: string): Promise<Buffer> {
       if (p === 'latest') return Buffer.from(m.signedHead, 'utf8');

@@ -101,10 +101,16 @@ function badFile(cfg: ImportConfig, file: string, reason: string, g?: VersionGro
 /** Re-throws a checksum-database or hash failure naming the bundle file it concerns (security codes are kept). */
 function inFile(cfg: ImportConfig, file: string, err: unknown, g?: VersionGroup): never {
   if (!isGomirrorError(err)) throw err;
-  const suffix = err.module === undefined ? '' : ` (${err.module}${err.version === undefined ? '' : `@${err.version}`})`;
+  const suffix =
+    err.module === undefined ? '' : ` (${err.module}${err.version === undefined ? '' : `@${err.version}`})`;
   const reason = suffix !== '' && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
   if (err.isSecurity) {
-    throw new GomirrorError(err.code, `bundle ${cfg.bundle}: ${file}: ${reason}`, { op: 'transfer.import', ...(g && { module: g.module, version: g.version }), detail: { bundle: cfg.bundle, file, ...err.detail }, cause: err });
+    throw new GomirrorError(err.code, `bundle ${cfg.bundle}: ${file}: ${reason}`, {
+      op: 'transfer.import',
+      ...(g && { module: g.module, version: g.version }),
+      detail: { bundle: cfg.bundle, file, ...err.detail },
+      cause: err,
+    });
   }
   throw badFile(cfg, file, reason, g, err);
 }
@@ -118,13 +124,22 @@ async function stage(cfg: ImportConfig, tmpDir: string, f: ClassifiedFile, temps
   return tmp;
 }
 
-async function checkVersion(cfg: ImportConfig, client: SumdbClient, m: CheckedManifest, tmpDir: string, g: VersionGroup, temps: string[]): Promise<Checked> {
+async function checkVersion(
+  cfg: ImportConfig,
+  client: SumdbClient,
+  m: CheckedManifest,
+  tmpDir: string,
+  g: VersionGroup,
+  temps: string[],
+): Promise<Checked> {
   const where = `${g.module}@${g.version}`;
-  if (g.info === undefined || g.mod === undefined) throw badFile(cfg, `${where}`, 'the bundle lacks its .info or .mod', g);
+  if (g.info === undefined || g.mod === undefined)
+    throw badFile(cfg, `${where}`, 'the bundle lacks its .info or .mod', g);
   let info: InfoDoc;
   // Read once: these very bytes are hashed again, shape-checked and published.
   const infoBytes = await readBounded(path.join(cfg.bundle, g.info.stored), FILE_LIMITS.info);
-  if (createHash('sha256').update(infoBytes).digest('hex') !== g.info.sha256) throw badFile(cfg, g.info.stored, 'changed while being imported', g);
+  if (createHash('sha256').update(infoBytes).digest('hex') !== g.info.sha256)
+    throw badFile(cfg, g.info.stored, 'changed while being imported', g);
   try {
     info = checkInfo(infoBytes, g.module, g.version);
   } catch (err) {
@@ -133,11 +148,18 @@ async function checkVersion(cfg: ImportConfig, client: SumdbClient, m: CheckedMa
   const modPath = await stage(cfg, tmpDir, g.mod, temps);
   const zipPath = g.zip && (await stage(cfg, tmpDir, g.zip, temps));
   try {
-    const verified = await verifyVersion(client, { module: g.module, version: g.version, mod: filePayload(modPath), ...(zipPath !== undefined && { zip: filePayload(zipPath) }) });
+    const verified = await verifyVersion(client, {
+      module: g.module,
+      version: g.version,
+      mod: filePayload(modPath),
+      ...(zipPath !== undefined && { zip: filePayload(zipPath) }),
+    });
     return { group: g, info, verified };
   } catch (err) {
     // A proof that fails may be the bundle's tile, not the lookup record: name the tile when one breaks the bundle's head.
-    const proof = isGomirrorError(err, ErrorCodes.BAD_PROOF) ? await findBadTile(cfg, m).catch(() => undefined) : undefined;
+    const proof = isGomirrorError(err, ErrorCodes.BAD_PROOF)
+      ? await findBadTile(cfg, m).catch(() => undefined)
+      : undefined;
     return inFile(cfg, proof ?? blamedFile(cfg, g, err), err, g);
   }
 }
@@ -159,7 +181,11 @@ function blamedFile(cfg: ImportConfig, g: VersionGroup, err: unknown): string {
  */
 async function findBadTile(cfg: ImportConfig, m: CheckedManifest): Promise<string | undefined> {
   const none = { load: async () => undefined, save: async () => undefined };
-  const alone = new SumdbClient({ verifierKey: cfg.sumdb.key, transport: bundleTransport(cfg.bundle, cfg.dest, m), trusted: none });
+  const alone = new SumdbClient({
+    verifierKey: cfg.sumdb.key,
+    transport: bundleTransport(cfg.bundle, cfg.dest, m),
+    trusted: none,
+  });
   await alone.refreshHead();
   // Upper levels first: a bad parent tile would otherwise be blamed on its children.
   const tiles = m.files.flatMap((f) => (f.what.kind === 'tile' ? [{ f, tile: parseTilePath(f.what.tilePath) }] : []));
@@ -186,15 +212,24 @@ interface StagedTile {
  * for the merge; a tile whose authenticated bytes differ from the manifest's
  * sha256 (which the bundle file had) is named as tampered.
  */
-async function checkTiles(cfg: ImportConfig, client: SumdbClient, m: CheckedManifest, tmpDir: string, temps: string[]): Promise<StagedTile[]> {
+async function checkTiles(
+  cfg: ImportConfig,
+  client: SumdbClient,
+  m: CheckedManifest,
+  tmpDir: string,
+  temps: string[],
+): Promise<StagedTile[]> {
   const tiles = m.files.filter((f) => f.what.kind === 'tile');
   const staged: StagedTile[] = [];
   for (let i = 0; i < tiles.length; i += 64) {
     const batch = tiles.slice(i, i + 64);
-    const want = await client.readTiles(batch.map((f) => parseTilePath(f.what.kind === 'tile' ? f.what.tilePath : ''))).catch((err: unknown) => inFile(cfg, batch[0]?.stored ?? 'tile', err));
+    const want = await client
+      .readTiles(batch.map((f) => parseTilePath(f.what.kind === 'tile' ? f.what.tilePath : '')))
+      .catch((err: unknown) => inFile(cfg, batch[0]?.stored ?? 'tile', err));
     for (const [j, f] of batch.entries()) {
       const data = want[j] as Buffer;
-      if (createHash('sha256').update(data).digest('hex') !== f.sha256) throw badFile(cfg, f.stored, 'tile does not match the checksum database tree');
+      if (createHash('sha256').update(data).digest('hex') !== f.sha256)
+        throw badFile(cfg, f.stored, 'tile does not match the checksum database tree');
       const temp = await writeTempFile(tmpDir, path.posix.basename(f.path), data);
       temps.push(temp);
       staged.push({ file: f, temp });
@@ -208,7 +243,13 @@ interface Verification {
   tiles: StagedTile[];
 }
 
-async function verifyBundle(cfg: ImportConfig, m: CheckedManifest, client: SumdbClient, tmpDir: string, temps: string[]): Promise<Verification> {
+async function verifyBundle(
+  cfg: ImportConfig,
+  m: CheckedManifest,
+  client: SumdbClient,
+  tmpDir: string,
+  temps: string[],
+): Promise<Verification> {
   await client.refreshHead().catch(async (err: unknown) => {
     const signature = isGomirrorError(err) && err.code === ErrorCodes.BAD_SIGNATURE;
     const tile = signature ? undefined : await findBadTile(cfg, m).catch(() => undefined);
@@ -230,7 +271,11 @@ async function placeTiles(cfg: ImportConfig, tree: TreeStorage, tiles: StagedTil
   await tree.barrier();
 }
 
-async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbClient; staged: StagedHeadStore; state: StateStore }): Promise<{ published: number; treeSize: number }> {
+async function merge(
+  cfg: ImportConfig,
+  v: Verification,
+  ctx: { client: SumdbClient; staged: StagedHeadStore; state: StateStore },
+): Promise<{ published: number; treeSize: number }> {
   const { state, client } = ctx;
   await ctx.staged.commit();
   const writer = new TreeWriter(cfg.dest, state.tmpDir, new TreeCountsStore(cfg.state, state.tmpDir, cfg.dest));
@@ -240,7 +285,12 @@ async function merge(cfg: ImportConfig, v: Verification, ctx: { client: SumdbCli
   try {
     for (const { group: g, info, verified } of v.checked) {
       if (await writer.isPublished(g.module, g.version, g.zip !== undefined)) continue;
-      await pending.append({ module: g.module, version: g.version, id: verified.record.id, recordText: verified.record.recordText });
+      await pending.append({
+        module: g.module,
+        version: g.version,
+        id: verified.record.id,
+        recordText: verified.record.recordText,
+      });
       await writer.publishVersion(verified, info);
       published++;
     }
@@ -272,16 +322,27 @@ export async function runImport(cfg: ImportConfig, deps: { logger: Logger }): Pr
     await removeStaleTemps(state.tmpDir);
     const m = await readManifest(cfg.bundle);
     if (m.sumdbName !== cfg.sumdb.name) {
-      throw badFile(cfg, 'manifest.json', `the bundle is for checksum database ${m.sumdbName}, this mirror uses ${cfg.sumdb.name} (--sumdb)`);
+      throw badFile(
+        cfg,
+        'manifest.json',
+        `the bundle is for checksum database ${m.sumdbName}, this mirror uses ${cfg.sumdb.name} (--sumdb)`,
+      );
     }
     const files = transferFiles(cfg.state);
     const step = checkChain(m, await loadChainPoint(files.importLast));
     await checkFileSet(cfg.bundle, m);
     await checkHashes(cfg.bundle, m);
     const staged = stagedHeadStore(fileTrustedHeadStore(cfg.state, cfg.sumdb.name));
-    const client = new SumdbClient({ verifierKey: cfg.sumdb.key, transport: bundleTransport(cfg.bundle, cfg.dest, m), trusted: staged });
+    const client = new SumdbClient({
+      verifierKey: cfg.sumdb.key,
+      transport: bundleTransport(cfg.bundle, cfg.dest, m),
+      trusted: staged,
+    });
     const v = await verifyBundle(cfg, m, client, state.tmpDir, temps);
-    deps.logger.info({ bundle: cfg.bundle, sequence: m.sequence, versions: v.checked.length, tiles: v.tiles.length }, 'bundle verified');
+    deps.logger.info(
+      { bundle: cfg.bundle, sequence: m.sequence, versions: v.checked.length, tiles: v.tiles.length },
+      'bundle verified',
+    );
     const r = await merge(cfg, v, { client, staged, state });
     if (step === 'next') await saveChainPoint(files.importLast, { sequence: m.sequence, id: m.id }, state.tmpDir);
     deps.logger.info({ bundle: cfg.bundle, sequence: m.sequence, step, ...r }, 'bundle imported');

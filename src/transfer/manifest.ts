@@ -63,21 +63,32 @@ export interface ClassifiedFile extends ManifestFile {
 export const MAX_MANIFEST_BYTES = 64 << 20;
 
 /** The exact size of the manifest.json formatManifest writes for these files and head (pure, without building it). */
-export function manifestSize(files: ReadonlyArray<Omit<ManifestFile, 'sha256'>>, head: Omit<ManifestBody, 'files'>): number {
+export function manifestSize(
+  files: ReadonlyArray<Omit<ManifestFile, 'sha256'>>,
+  head: Omit<ManifestBody, 'files'>,
+): number {
   const hash = '0'.repeat(64);
   let n = Buffer.byteLength(formatManifest({ ...head, files: [], id: hash }));
-  for (const f of files) n += Buffer.byteLength(JSON.stringify({ path: f.path, stored: f.stored, size: f.size, sha256: hash })) + 6;
+  for (const f of files)
+    n += Buffer.byteLength(JSON.stringify({ path: f.path, stored: f.stored, size: f.size, sha256: hash })) + 6;
   return files.length === 0 ? n : n - 2; // k lines carry k - 1 separators ",\n"
 }
 
 /** Throws TOO_LARGE when the manifest of these files would exceed MAX_MANIFEST_BYTES (export checks before writing anything). */
-export function checkManifestSize(files: ReadonlyArray<Omit<ManifestFile, 'sha256'>>, head: Omit<ManifestBody, 'files'>): void {
+export function checkManifestSize(
+  files: ReadonlyArray<Omit<ManifestFile, 'sha256'>>,
+  head: Omit<ManifestBody, 'files'>,
+): void {
   const size = manifestSize(files, head);
   if (size <= MAX_MANIFEST_BYTES) return;
-  throw new GomirrorError(ErrorCodes.TOO_LARGE, `a bundle of ${files.length} files needs a ${size}-byte ${MANIFEST_FILE}, over the ${MAX_MANIFEST_BYTES}-byte limit import accepts`, {
-    op: 'transfer.export',
-    detail: { files: files.length, size, limit: MAX_MANIFEST_BYTES },
-  });
+  throw new GomirrorError(
+    ErrorCodes.TOO_LARGE,
+    `a bundle of ${files.length} files needs a ${size}-byte ${MANIFEST_FILE}, over the ${MAX_MANIFEST_BYTES}-byte limit import accepts`,
+    {
+      op: 'transfer.export',
+      detail: { files: files.length, size, limit: MAX_MANIFEST_BYTES },
+    },
+  );
 }
 
 /** Size limits per kind of file (the same bounds sync applies to downloads). */
@@ -110,14 +121,27 @@ export function buildManifest(body: ManifestBody): Manifest {
 
 /** The manifest.json text: one field per line, one file per line (readable, diffable). */
 export function formatManifest(m: Manifest): string {
-  const head = { format: m.format, id: m.id, sequence: m.sequence, previousId: m.previousId, full: m.full, sumdbName: m.sumdbName, signedHead: m.signedHead };
+  const head = {
+    format: m.format,
+    id: m.id,
+    sequence: m.sequence,
+    previousId: m.previousId,
+    full: m.full,
+    sumdbName: m.sumdbName,
+    signedHead: m.signedHead,
+  };
   const fields = Object.entries(head).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-  const files = m.files.map((f) => `    ${JSON.stringify({ path: f.path, stored: f.stored, size: f.size, sha256: f.sha256 })}`);
+  const files = m.files.map(
+    (f) => `    ${JSON.stringify({ path: f.path, stored: f.stored, size: f.size, sha256: f.sha256 })}`,
+  );
   return `{\n${fields.join(',\n')},\n  "files": [\n${files.join(',\n')}\n  ]\n}\n`;
 }
 
 function bad(reason: string, detail: Record<string, unknown> = {}): GomirrorError {
-  return new GomirrorError(ErrorCodes.BAD_BUNDLE, `bundle manifest ${MANIFEST_FILE}: ${reason}`, { op: 'transfer.manifest', detail: { file: MANIFEST_FILE, ...detail } });
+  return new GomirrorError(ErrorCodes.BAD_BUNDLE, `bundle manifest ${MANIFEST_FILE}: ${reason}`, {
+    op: 'transfer.manifest',
+    detail: { file: MANIFEST_FILE, ...detail },
+  });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -135,11 +159,15 @@ function parseFile(v: unknown, i: number, sumdbName: string): ClassifiedFile {
   const { path, stored, size, sha256 } = v;
   if (typeof path !== 'string') throw bad(`files[${i}].path is not a string`);
   const what = classifyTreePath(path, sumdbName);
-  if (what === undefined) throw bad(`file path ${JSON.stringify(path)} is not a module or checksum-database path inside the tree`, { path });
-  if (typeof stored !== 'string' || !isStoredPathOf(path, stored)) throw bad(`file ${path}: stored name ${JSON.stringify(stored)} is not the one for its path`, { path });
+  if (what === undefined)
+    throw bad(`file path ${JSON.stringify(path)} is not a module or checksum-database path inside the tree`, { path });
+  if (typeof stored !== 'string' || !isStoredPathOf(path, stored))
+    throw bad(`file ${path}: stored name ${JSON.stringify(stored)} is not the one for its path`, { path });
   const limit = FILE_LIMITS[what.kind === 'version' ? what.ext : what.kind];
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || size > limit) throw bad(`file ${path}: size ${JSON.stringify(size)} is not between 0 and ${limit}`, { path });
-  if (typeof sha256 !== 'string' || !HEX64.test(sha256)) throw bad(`file ${path}: sha256 is not 64 lower-case hex digits`, { path });
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || size > limit)
+    throw bad(`file ${path}: size ${JSON.stringify(size)} is not between 0 and ${limit}`, { path });
+  if (typeof sha256 !== 'string' || !HEX64.test(sha256))
+    throw bad(`file ${path}: sha256 is not 64 lower-case hex digits`, { path });
   return { path, stored, size, sha256, what };
 }
 
@@ -147,11 +175,14 @@ function parseHeader(v: Record<string, unknown>): Omit<ManifestBody, 'files'> & 
   const { format, id, sequence, previousId, full, sumdbName, signedHead } = v;
   if (format !== MANIFEST_FORMAT) throw bad(`format ${JSON.stringify(format)} is not ${MANIFEST_FORMAT}`);
   if (typeof id !== 'string' || !HEX64.test(id)) throw bad('id is not 64 lower-case hex digits');
-  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 1) throw bad('sequence is not a whole number ≥ 1');
-  if (previousId !== null && (typeof previousId !== 'string' || !HEX64.test(previousId))) throw bad('previousId is neither null nor 64 hex digits');
+  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 1)
+    throw bad('sequence is not a whole number ≥ 1');
+  if (previousId !== null && (typeof previousId !== 'string' || !HEX64.test(previousId)))
+    throw bad('previousId is neither null nor 64 hex digits');
   if (typeof full !== 'boolean') throw bad('full is not true or false');
   if (typeof sumdbName !== 'string' || !/^[a-z0-9.-]+$/i.test(sumdbName)) throw bad('sumdbName is not a host name');
-  if (typeof signedHead !== 'string' || signedHead.length === 0 || signedHead.length > MAX_NOTE_SIZE) throw bad('signedHead is not a signed note');
+  if (typeof signedHead !== 'string' || signedHead.length === 0 || signedHead.length > MAX_NOTE_SIZE)
+    throw bad('signedHead is not a signed note');
   return { format, id, sequence, previousId, full, sumdbName, signedHead };
 }
 
@@ -176,10 +207,12 @@ export function parseManifest(text: string): CheckedManifest {
   for (let i = 1; i < files.length; i++) {
     const prev = (files[i - 1] as ClassifiedFile).path;
     const cur = (files[i] as ClassifiedFile).path;
-    if (comparePaths(prev, cur) >= 0) throw bad(`files are not sorted or ${JSON.stringify(cur)} is listed twice`, { path: cur });
+    if (comparePaths(prev, cur) >= 0)
+      throw bad(`files are not sorted or ${JSON.stringify(cur)} is listed twice`, { path: cur });
   }
   const m = { ...header, files };
   const want = manifestId(m);
-  if (want !== header.id) throw bad(`id ${header.id} does not match the manifest content (sha256 ${want}): the manifest was changed`);
+  if (want !== header.id)
+    throw bad(`id ${header.id} does not match the manifest content (sha256 ${want}): the manifest was changed`);
   return m;
 }

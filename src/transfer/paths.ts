@@ -34,7 +34,13 @@ function moduleVersion(escModule: string, escVersion: string): { module: string;
 }
 
 function basicProblem(p: string): boolean {
-  return p === '' || p.startsWith('/') || p.includes('\\') || p.includes('\0') || p.split('/').some((s) => s === '' || s === '.' || s === '..');
+  return (
+    p === '' ||
+    p.startsWith('/') ||
+    p.includes('\\') ||
+    p.includes('\0') ||
+    p.split('/').some((s) => s === '' || s === '.' || s === '..')
+  );
 }
 
 /** Classifies a '/'-separated tree-relative path, or returns undefined when a bundle may not carry it. */

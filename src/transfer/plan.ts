@@ -44,7 +44,11 @@ function byName(a: { name: string }, b: { name: string }): number {
 }
 
 /** Regular files under root in comparePaths order, skipping dot names and `skip`, with their directory's names. */
-async function* walk(root: string, dir: string, skip: ReadonlySet<string>): AsyncGenerator<{ rel: string; siblings: ReadonlySet<string> }> {
+async function* walk(
+  root: string,
+  dir: string,
+  skip: ReadonlySet<string>,
+): AsyncGenerator<{ rel: string; siblings: ReadonlySet<string> }> {
   const abs = path.join(root, dir);
   if (skip.has(abs)) return;
   const entries = (await fs.readdir(abs, { withFileTypes: true })).sort(byName);
@@ -58,7 +62,12 @@ async function* walk(root: string, dir: string, skip: ReadonlySet<string>): Asyn
 }
 
 /** True when the walked file is something a bundle carries (see the module comment). */
-async function exportable(root: string, sumdbName: string, rel: string, siblings: ReadonlySet<string>): Promise<boolean> {
+async function exportable(
+  root: string,
+  sumdbName: string,
+  rel: string,
+  siblings: ReadonlySet<string>,
+): Promise<boolean> {
   const what = classifyTreePath(rel, sumdbName);
   if (what === undefined) return false;
   if (what.kind !== 'version') return true;
@@ -74,7 +83,11 @@ export async function planExport(input: PlanInput): Promise<Plan> {
   const files: PlannedFile[] = [];
   let bytes = 0;
   try {
-    for await (const { rel, siblings } of walk(path.resolve(input.root), '', new Set((input.skip ?? []).map((s) => path.resolve(s))))) {
+    for await (const { rel, siblings } of walk(
+      path.resolve(input.root),
+      '',
+      new Set((input.skip ?? []).map((s) => path.resolve(s))),
+    )) {
       while (!p.done && comparePaths(p.value, rel) < 0) p = await prev.next();
       const seen = !p.done && p.value === rel;
       if (seen && !input.full) {

@@ -5,7 +5,15 @@
  */
 import { ErrorCodes, GomirrorError, isGomirrorError, type ErrorCode } from '../errors.js';
 import { promises as fs, readFileSync, statSync } from 'node:fs';
-import { bytesSource, DEFAULT_ZIP_LIMITS, hashGoMod, hashGoModFile, hashModuleZip, hashZipSource, READ_WHOLE_MAX } from '../zip/index.js';
+import {
+  bytesSource,
+  DEFAULT_ZIP_LIMITS,
+  hashGoMod,
+  hashGoModFile,
+  hashModuleZip,
+  hashZipSource,
+  READ_WHOLE_MAX,
+} from '../zip/index.js';
 
 /** One file to re-hash. */
 export interface HashJob {
@@ -38,14 +46,22 @@ function vanished(err: unknown): boolean {
 export function failureOf(err: unknown): HashFailure {
   const base = { message: err instanceof Error ? err.message : String(err), vanished: vanished(err) };
   if (!(err instanceof GomirrorError)) return base;
-  return { ...base, code: err.code, op: err.op, ...(err.detail !== undefined && { detail: structuredClone(err.detail) }) };
+  return {
+    ...base,
+    code: err.code,
+    op: err.op,
+    ...(err.detail !== undefined && { detail: structuredClone(err.detail) }),
+  };
 }
 
 /** The error a failure stands for: a GomirrorError with the same code, message and detail, or a plain Error. Pure. */
 export function errorOf(f: HashFailure): Error {
   if (f.code === undefined) return new Error(f.message);
   const code = (Object.values(ErrorCodes) as string[]).includes(f.code) ? (f.code as ErrorCode) : ErrorCodes.IO;
-  return new GomirrorError(code, f.message, { op: f.op ?? 'verify.hash', ...(f.detail !== undefined && { detail: f.detail }) });
+  return new GomirrorError(code, f.message, {
+    op: f.op ?? 'verify.hash',
+    ...(f.detail !== undefined && { detail: f.detail }),
+  });
 }
 
 /**
@@ -62,7 +78,8 @@ async function hashSmall(job: HashJob): Promise<{ h1: string; bytes: number } | 
   } catch {
     return undefined;
   }
-  if (job.ext === 'mod') return data.length > DEFAULT_ZIP_LIMITS.maxGoMod ? undefined : { h1: hashGoMod(data), bytes: data.length };
+  if (job.ext === 'mod')
+    return data.length > DEFAULT_ZIP_LIMITS.maxGoMod ? undefined : { h1: hashGoMod(data), bytes: data.length };
   if (data.length > READ_WHOLE_MAX) return undefined;
   return { h1: (await hashZipSource(bytesSource(data), job.file, job.module, job.version)).h1, bytes: data.length };
 }
@@ -72,7 +89,8 @@ export async function hashJob(job: HashJob): Promise<HashOutcome> {
   try {
     const small = await hashSmall(job);
     if (small !== undefined) return { ok: true, ...small };
-    const h1 = job.ext === 'mod' ? await hashGoModFile(job.file) : (await hashModuleZip(job.file, job.module, job.version)).h1;
+    const h1 =
+      job.ext === 'mod' ? await hashGoModFile(job.file) : (await hashModuleZip(job.file, job.module, job.version)).h1;
     return { ok: true, h1, bytes: (await fs.stat(job.file)).size };
   } catch (err) {
     return { ok: false, failure: failureOf(err) };

@@ -26,7 +26,10 @@ const PER_WORKER = 2;
 function workerScript(): string | undefined {
   const self = fileURLToPath(import.meta.url);
   const dir = nodePath.dirname(self);
-  const candidates = [nodePath.join(dir, 'hash-worker.js'), nodePath.resolve(dir, '..', '..', 'dist', 'src', 'verify', 'hash-worker.js')];
+  const candidates = [
+    nodePath.join(dir, 'hash-worker.js'),
+    nodePath.resolve(dir, '..', '..', 'dist', 'src', 'verify', 'hash-worker.js'),
+  ];
   return candidates.find((c) => existsSync(c));
 }
 
@@ -96,7 +99,8 @@ export class HashPool {
 
   private freeLane(): Lane | undefined {
     let best: Lane | undefined;
-    for (const l of this.lanes) if (l.inFlight.size < PER_WORKER && (best === undefined || l.inFlight.size < best.inFlight.size)) best = l;
+    for (const l of this.lanes)
+      if (l.inFlight.size < PER_WORKER && (best === undefined || l.inFlight.size < best.inFlight.size)) best = l;
     return best;
   }
 
@@ -104,7 +108,8 @@ export class HashPool {
   private fail(lane: Lane, err: Error): void {
     const i = this.lanes.indexOf(lane);
     if (i >= 0) this.lanes.splice(i, 1);
-    for (const id of [...lane.inFlight]) this.settle(lane, id, { ok: false, failure: { message: `hash worker failed: ${err.message}`, vanished: false } });
+    for (const id of [...lane.inFlight])
+      this.settle(lane, id, { ok: false, failure: { message: `hash worker failed: ${err.message}`, vanished: false } });
     while (this.waiting.length > 0) this.waiting.shift()?.();
   }
 

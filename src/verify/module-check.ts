@@ -141,7 +141,15 @@ class VersionChecker {
     if (!present && (await this.publishedByRunningSync())) return undefined;
     if (!present) {
       this.needLookup = true;
-      this.add(problem('missing-lookup', lookupRel, 'no lookup file: the go command cannot verify this version offline', this.where()), false);
+      this.add(
+        problem(
+          'missing-lookup',
+          lookupRel,
+          'no lookup file: the go command cannot verify this version offline',
+          this.where(),
+        ),
+        false,
+      );
     }
     try {
       return await this.deps.records.lookup(this.module, this.version);
@@ -180,7 +188,10 @@ class VersionChecker {
     this.bytes += out.bytes;
     if (out.h1 !== want) {
       const reason = `.${ext} hash ${out.h1} does not match the checksum database record ${want}`;
-      this.add(problem('hash-mismatch', this.rel(ext), reason, { ...this.where(), code: ErrorCodes.HASH_MISMATCH }), true);
+      this.add(
+        problem('hash-mismatch', this.rel(ext), reason, { ...this.where(), code: ErrorCodes.HASH_MISMATCH }),
+        true,
+      );
     }
   }
 
@@ -189,7 +200,10 @@ class VersionChecker {
     if (st === undefined) return;
     // A huge file is bad by its size alone: never read it into memory.
     if (st.size > MAX_INFO_BYTES) {
-      this.add(problem('bad-info', this.rel('info'), `bad .info: ${st.size} bytes, more than ${MAX_INFO_BYTES}`, this.where()), true);
+      this.add(
+        problem('bad-info', this.rel('info'), `bad .info: ${st.size} bytes, more than ${MAX_INFO_BYTES}`, this.where()),
+        true,
+      );
       return;
     }
     const body = await readOrUndefined(this.abs('info'));
@@ -203,13 +217,24 @@ class VersionChecker {
 
   async checkComplete(have: Have): Promise<void> {
     if (have.info && !have.mod) {
-      this.add(problem('incomplete', this.rel('info'), '.info without .mod (the .info is published last)', this.where()), true);
+      this.add(
+        problem('incomplete', this.rel('info'), '.info without .mod (the .info is published last)', this.where()),
+        true,
+      );
     } else if (!have.info && (have.mod || have.zip)) {
       // A concurrent sync writes zip, mod, then info within moments: look again before blaming it.
       await sleep(this.deps.settleMs);
       if (!(await exists(this.abs('info')))) {
         const file = have.zip ? this.rel('zip') : this.rel('mod');
-        this.add(problem('incomplete', file, `${have.zip && have.mod ? '.zip and .mod' : have.zip ? '.zip' : '.mod'} without .info (an interrupted publish)`, this.where()), true);
+        this.add(
+          problem(
+            'incomplete',
+            file,
+            `${have.zip && have.mod ? '.zip and .mod' : have.zip ? '.zip' : '.mod'} without .info (an interrupted publish)`,
+            this.where(),
+          ),
+          true,
+        );
       }
     } else if (have.zip && !have.mod) {
       this.add(problem('incomplete', this.rel('zip'), '.zip without .mod', this.where()), true);
@@ -218,7 +243,13 @@ class VersionChecker {
 }
 
 /** Checks one version's files: what is wrong with them (undefined when nothing) and how many bytes were re-hashed. */
-async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: string, stem: string, have: Have): Promise<{ bad: BadVersion | undefined; bytes: number }> {
+async function checkVersion(
+  deps: ModuleCheckDeps,
+  module: string,
+  escaped: string,
+  stem: string,
+  have: Have,
+): Promise<{ bad: BadVersion | undefined; bytes: number }> {
   const files = EXTS.filter((e) => have[e]).map((e) => `${escaped}/@v/${stem}.${e}`);
   let version: string;
   try {
@@ -226,12 +257,18 @@ async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: stri
     checkModuleVersion(module, version);
     if (escapeVersion(version) !== stem) throw new Error(`${stem} is not the canonical escaping of ${version}`);
   } catch (err) {
-    const p = files.map((f) => problem('unexpected-file', f, `not a valid version file name: ${(err as Error).message}`, { module }));
+    const p = files.map((f) =>
+      problem('unexpected-file', f, `not a valid version file name: ${(err as Error).message}`, { module }),
+    );
     return { bad: { version: stem, files, problems: p, repair: { kind: 'lookup' } }, bytes: 0 };
   }
   const c = new VersionChecker(deps, module, version, `${escaped}/@v/${stem}`);
   // The files are re-hashed while the record is proven; problems are added in the same order as one after the other.
-  const [rec, mod, zip] = await Promise.all([c.record(), have.mod ? c.hash('mod') : undefined, have.zip ? c.hash('zip') : undefined]);
+  const [rec, mod, zip] = await Promise.all([
+    c.record(),
+    have.mod ? c.hash('mod') : undefined,
+    have.zip ? c.hash('zip') : undefined,
+  ]);
   if (rec !== undefined) {
     if (mod !== undefined) c.compare('mod', mod, rec.modHash);
     if (zip !== undefined) c.compare('zip', zip, rec.zipHash);
@@ -239,7 +276,9 @@ async function checkVersion(deps: ModuleCheckDeps, module: string, escaped: stri
   if (have.info) await c.checkInfo();
   await c.checkComplete(have);
   if (c.problems.length === 0) return { bad: undefined, bytes: c.bytes };
-  const repair: VersionRepair = c.refetch ? { kind: 'refetch', withZip: have.zip || !(have.info && have.mod) } : { kind: 'lookup' };
+  const repair: VersionRepair = c.refetch
+    ? { kind: 'refetch', withZip: have.zip || !(have.info && have.mod) }
+    : { kind: 'lookup' };
   return { bad: { version, files, problems: c.problems, repair }, bytes: c.bytes };
 }
 
@@ -251,17 +290,42 @@ export async function checkModuleIndex(deps: ModuleCheckDeps, module: string, es
   const out: Problem[] = [];
   const list = await readOrUndefined(nodePath.join(dir, '@v', 'list'));
   if ((list !== undefined || complete.length > 0) && list?.toString('utf8') !== want) {
-    const got = list === undefined ? 'missing' : JSON.stringify(list.toString('utf8').split('\n').filter((l) => l !== ''));
-    out.push(problem('list', `${escaped}/@v/list`, `is ${got}; the released versions present are ${JSON.stringify(released)}`, { module }));
+    const got =
+      list === undefined
+        ? 'missing'
+        : JSON.stringify(
+            list
+              .toString('utf8')
+              .split('\n')
+              .filter((l) => l !== ''),
+          );
+    out.push(
+      problem(
+        'list',
+        `${escaped}/@v/list`,
+        `is ${got}; the released versions present are ${JSON.stringify(released)}`,
+        { module },
+      ),
+    );
   }
   const latest = await readOrUndefined(nodePath.join(dir, '@latest'));
   if (newest !== undefined) {
     const info = await readOrUndefined(nodePath.join(dir, '@v', `${escapeVersion(newest)}.info`));
     if (latest === undefined || info === undefined || !latest.equals(info)) {
-      out.push(problem('latest', `${escaped}/@latest`, `${latest === undefined ? 'missing' : 'stale'}: must be the .info of the newest pseudo-version ${newest}`, { module }));
+      out.push(
+        problem(
+          'latest',
+          `${escaped}/@latest`,
+          `${latest === undefined ? 'missing' : 'stale'}: must be the .info of the newest pseudo-version ${newest}`,
+          { module },
+        ),
+      );
     }
   } else if (latest !== undefined) {
-    const why = released.length > 0 ? `the module has released versions (${released.at(-1)})` : 'the module has no complete version';
+    const why =
+      released.length > 0
+        ? `the module has released versions (${released.at(-1)})`
+        : 'the module has no complete version';
     out.push(problem('latest', `${escaped}/@latest`, `must not exist: ${why}`, { module }));
   }
   return out;
@@ -279,7 +343,9 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
     checkModulePath(module);
   } catch (err) {
     const r = emptyResult(undefined, escaped);
-    r.problems.push(problem('unexpected-file', `${escaped}/@v`, `not a valid escaped module path: ${(err as Error).message}`));
+    r.problems.push(
+      problem('unexpected-file', `${escaped}/@v`, `not a valid escaped module path: ${(err as Error).message}`),
+    );
     return r;
   }
   const r = emptyResult(module, escaped);

@@ -45,10 +45,20 @@ export interface Problem {
   security: boolean;
 }
 
-const SECURITY_KINDS: ReadonlySet<ProblemKind> = new Set<ProblemKind>(['hash-mismatch', 'bad-zip', 'bad-sumdb', 'symlink']);
+const SECURITY_KINDS: ReadonlySet<ProblemKind> = new Set<ProblemKind>([
+  'hash-mismatch',
+  'bad-zip',
+  'bad-sumdb',
+  'symlink',
+]);
 
 /** Builds a Problem; security follows from the kind. */
-export function problem(kind: ProblemKind, file: string, reason: string, where: { module?: string; version?: string; code?: ErrorCode } = {}): Problem {
+export function problem(
+  kind: ProblemKind,
+  file: string,
+  reason: string,
+  where: { module?: string; version?: string; code?: ErrorCode } = {},
+): Problem {
   return {
     kind,
     file,
@@ -71,7 +81,11 @@ export function kindOfError(err: unknown): ProblemKind {
 }
 
 /** A Problem for an error thrown while checking `file`. */
-export function problemFromError(err: unknown, file: string, where: { module?: string; version?: string } = {}): Problem {
+export function problemFromError(
+  err: unknown,
+  file: string,
+  where: { module?: string; version?: string } = {},
+): Problem {
   const reason = err instanceof Error ? err.message : String(err);
   const code = err instanceof GomirrorError ? err.code : undefined;
   const tile = err instanceof GomirrorError ? err.detail?.['tile'] : undefined;

@@ -41,11 +41,15 @@ const READ_ONLY_ERRNOS: ReadonlySet<unknown> = new Set(['EROFS', 'EACCES', 'EPER
 export function repairLockError(err: unknown, stateDir: string): unknown {
   const errno = err instanceof GomirrorError ? err.detail?.['errno'] : (err as NodeJS.ErrnoException | undefined)?.code;
   if (!READ_ONLY_ERRNOS.has(errno)) return err;
-  return new GomirrorError(ErrorCodes.LOCKED, `--repair cannot take the run lock in ${stateDir}: it is not writable (${String(errno)}); repair needs a writable tree and state (plain verify does not)`, {
-    op: 'verify.repair',
-    detail: { state: stateDir, errno },
-    cause: err,
-  });
+  return new GomirrorError(
+    ErrorCodes.LOCKED,
+    `--repair cannot take the run lock in ${stateDir}: it is not writable (${String(errno)}); repair needs a writable tree and state (plain verify does not)`,
+    {
+      op: 'verify.repair',
+      detail: { state: stateDir, errno },
+      cause: err,
+    },
+  );
 }
 
 /** Performs repairs; each method throws GomirrorError when its repair failed. */
@@ -62,7 +66,11 @@ export class Repairer {
     for (const f of files) await this.quarantine(f);
     const out = await mirrorVersion({ ...this.deps.mirror, mayPublish: () => true }, { module, version, withZip });
     if (out.kind !== 'published') {
-      throw new GomirrorError(ErrorCodes.IO, 'version still present after its files were quarantined', { op: 'verify.repair', module, version });
+      throw new GomirrorError(ErrorCodes.IO, 'version still present after its files were quarantined', {
+        op: 'verify.repair',
+        module,
+        version,
+      });
     }
   }
 
@@ -75,7 +83,12 @@ export class Repairer {
     const modPath = versionFile(this.deps.root, module, version, 'mod');
     const zipPath = versionFile(this.deps.root, module, version, 'zip');
     const hasZip = await this.deps.mirror.writer.storage.exists(versionKey(module, version, 'zip'));
-    const v = await verifyVersion(this.deps.mirror.sumdb, { module, version, mod: filePayload(modPath), ...(hasZip && { zip: filePayload(zipPath) }) });
+    const v = await verifyVersion(this.deps.mirror.sumdb, {
+      module,
+      version,
+      mod: filePayload(modPath),
+      ...(hasZip && { zip: filePayload(zipPath) }),
+    });
     await this.deps.mirror.pending.append({ module, version, id: v.record.id, recordText: v.record.recordText });
   }
 
@@ -83,7 +96,8 @@ export class Repairer {
   async replaceTile(tilePath: string): Promise<void> {
     const tile = parseTilePath(tilePath);
     const [data] = await this.deps.sumdb.readTiles([tile]);
-    if (data === undefined) throw new GomirrorError(ErrorCodes.BAD_PROOF, `no data for tile ${tilePath}`, { op: 'verify.repair' });
+    if (data === undefined)
+      throw new GomirrorError(ErrorCodes.BAD_PROOF, `no data for tile ${tilePath}`, { op: 'verify.repair' });
     await this.quarantine(`sumdb/${this.deps.sumdbName}/${tilePath}`);
     const { storage } = this.deps.mirror.writer;
     await storage.put(tileKey(this.deps.sumdbName, tilePath), { kind: 'bytes', data });

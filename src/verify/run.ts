@@ -88,23 +88,33 @@ async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
     }
     if (repair || online) ctx = openContext(cfg, state, logger);
     const network = online && ctx ? networkTransport(cfg, ctx) : undefined;
-    const transport = treeSumdbTransport({ root: cfg.dest, name: cfg.sumdb.name, cacheDir: path.join(cfg.state, 'sumdb', cfg.sumdb.name), ...(network && { network }) });
-    const client = new SumdbClient({ verifierKey: cfg.sumdb.key, transport, trusted: readOnlyTrustedStore(fileTrustedHeadStore(cfg.state, cfg.sumdb.name)) });
+    const transport = treeSumdbTransport({
+      root: cfg.dest,
+      name: cfg.sumdb.name,
+      cacheDir: path.join(cfg.state, 'sumdb', cfg.sumdb.name),
+      ...(network && { network }),
+    });
+    const client = new SumdbClient({
+      verifierKey: cfg.sumdb.key,
+      transport,
+      trusted: readOnlyTrustedStore(fileTrustedHeadStore(cfg.state, cfg.sumdb.name)),
+    });
     if ((await client.trustedHead()) === undefined) {
       if (!online) throw noTrustedHead(cfg.state, cfg.sumdb.name);
       await client.refreshHead();
     }
     const writer = ctx?.writer ?? new TreeWriter(cfg.dest, state.tmpDir);
-    const repairer = repair && ctx
-      ? new Repairer({
-          root: cfg.dest,
-          quarantineDir: path.join(cfg.state, 'quarantine', new Date().toISOString().replace(/[:.]/g, '-')),
-          sumdbName: cfg.sumdb.name,
-          mirror: ctx.mirror,
-          sumdb: ctx.sumdb,
-          sumdbTree: ctx.sumdbTree,
-        })
-      : undefined;
+    const repairer =
+      repair && ctx
+        ? new Repairer({
+            root: cfg.dest,
+            quarantineDir: path.join(cfg.state, 'quarantine', new Date().toISOString().replace(/[:.]/g, '-')),
+            sumdbName: cfg.sumdb.name,
+            mirror: ctx.mirror,
+            sumdb: ctx.sumdb,
+            sumdbTree: ctx.sumdbTree,
+          })
+        : undefined;
     return { client, writer, repairer, close };
   } catch (err) {
     await close();

@@ -18,7 +18,13 @@ import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { assertInside } from '../store/layout.js';
 import { FsTreeStorage } from '../storage/fs.js';
 import type { TreeStorage } from '../storage/storage.js';
-import { parseTilePath, tilePathPattern, type SumdbClient, type SumdbTransport, type TrustedHeadStore } from '../sumdb/index.js';
+import {
+  parseTilePath,
+  tilePathPattern,
+  type SumdbClient,
+  type SumdbTransport,
+  type TrustedHeadStore,
+} from '../sumdb/index.js';
 import { sumdbKey } from '../sumdbtree/layout.js';
 import { problem, problemFromError, type Problem } from './problems.js';
 
@@ -66,7 +72,9 @@ export function treeSumdbTransport(o: TreeTransportOptions): SumdbTransport {
   return {
     async get(rel: string): Promise<Buffer> {
       if (!TRANSPORT_PATH.test(rel) || rel.split('/').includes('..')) {
-        throw new GomirrorError(ErrorCodes.INVALID_PATH, `not a checksum database path: ${JSON.stringify(rel)}`, { op: 'verify.sumdb' });
+        throw new GomirrorError(ErrorCodes.INVALID_PATH, `not a checksum database path: ${JSON.stringify(rel)}`, {
+          op: 'verify.sumdb',
+        });
       }
       if (rel === 'latest' && o.network) return o.network.get(rel);
       if (rel.startsWith('tile/') && o.cacheDir !== undefined) {
@@ -101,22 +109,47 @@ export function readOnlyTrustedStore(inner: TrustedHeadStore): TrustedHeadStore 
  * trusted head (bad-sumdb otherwise), not newer than it, and both files must
  * exist once any version is mirrored (sumdb-head otherwise).
  */
-export async function checkTreeHead(client: SumdbClient, root: string, name: string, versions: number): Promise<Problem[]> {
+export async function checkTreeHead(
+  client: SumdbClient,
+  root: string,
+  name: string,
+  versions: number,
+): Promise<Problem[]> {
   const rel = `sumdb/${name}`;
   const tree = new FsTreeStorage(root);
   const out: Problem[] = [];
   const note = await readKey(tree, sumdbKey(name, 'latest'));
   const supported = await readKey(tree, sumdbKey(name, 'supported'));
   if (note === undefined) {
-    if (versions > 0) out.push(problem('sumdb-head', `${rel}/latest`, `missing: the go command cannot verify the ${versions} mirrored versions offline`));
+    if (versions > 0)
+      out.push(
+        problem(
+          'sumdb-head',
+          `${rel}/latest`,
+          `missing: the go command cannot verify the ${versions} mirrored versions offline`,
+        ),
+      );
     return out;
   }
-  if (supported === undefined) out.push(problem('sumdb-head', `${rel}/supported`, 'missing: the go command will not use this tree for the checksum database'));
+  if (supported === undefined)
+    out.push(
+      problem(
+        'sumdb-head',
+        `${rel}/supported`,
+        'missing: the go command will not use this tree for the checksum database',
+      ),
+    );
   const before = await client.trustedHead();
   try {
     const head = await client.acceptHead(note);
     if (before !== undefined && head.tree.size > before.tree.size) {
-      out.push(problem('sumdb-head', `${rel}/latest`, `tree size ${head.tree.size} is ahead of the mirror's trusted head ${before.tree.size} (state from another mirror?)`));
+      out.push(
+        problem(
+          'sumdb-head',
+          `${rel}/latest`,
+          `tree size ${head.tree.size} is ahead of the mirror's trusted head ${before.tree.size} (state from another mirror?)`,
+        ),
+      );
     }
   } catch (err) {
     out.push(problemFromError(err, `${rel}/latest`));
@@ -150,7 +183,10 @@ export async function* checkTreeTiles(client: SumdbClient, root: string, name: s
       if (bytes === undefined) continue; // removed mid-walk
       const [want] = await client.readTiles([tile]);
       if (want !== undefined && !want.equals(bytes)) {
-        yield { tilePath, problem: problem('bad-sumdb', file, 'tile differs from the hashes authenticated against the trusted head') };
+        yield {
+          tilePath,
+          problem: problem('bad-sumdb', file, 'tile differs from the hashes authenticated against the trusted head'),
+        };
       }
     } catch (err) {
       yield { tilePath, problem: problemFromError(err, file) };

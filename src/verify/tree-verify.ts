@@ -70,8 +70,16 @@ type Where = { module?: string; version?: string };
 /** Counts and emits problems and repair outcomes. */
 class Tally {
   readonly s: VerifySummary = {
-    modules: 0, versions: 0, files: 0, bytes: 0, problems: 0, securityProblems: 0, repaired: 0,
-    unrepaired: { security: 0, other: 0 }, exitCode: 0, durationMs: 0,
+    modules: 0,
+    versions: 0,
+    files: 0,
+    bytes: 0,
+    problems: 0,
+    securityProblems: 0,
+    repaired: 0,
+    unrepaired: { security: 0, other: 0 },
+    exitCode: 0,
+    durationMs: 0,
   };
 
   constructor(private readonly emit: (e: VerifyEvent) => void) {}
@@ -104,7 +112,10 @@ class Tally {
 }
 
 function where(p: Where): Where {
-  return { ...(p.module !== undefined && { module: p.module }), ...(p.version !== undefined && { version: p.version }) };
+  return {
+    ...(p.module !== undefined && { module: p.module }),
+    ...(p.version !== undefined && { version: p.version }),
+  };
 }
 
 async function attempt(t: Tally, ps: Problem[], action: string, fn: () => Promise<void>): Promise<boolean> {
@@ -152,12 +163,24 @@ class TreeVerifier {
 
   constructor(private readonly o: TreeVerifyOptions) {
     this.tally = new Tally(o.emit);
-    this.deps = { root: o.root, sumdbName: o.sumdbName, records: o.client, completeVersions: (m) => o.completeVersions(m), settleMs: o.settleMs ?? 250, ...(o.inFlightSince !== undefined && { inFlightSince: o.inFlightSince }), ...(o.hash && { hash: o.hash }) };
+    this.deps = {
+      root: o.root,
+      sumdbName: o.sumdbName,
+      records: o.client,
+      completeVersions: (m) => o.completeVersions(m),
+      settleMs: o.settleMs ?? 250,
+      ...(o.inFlightSince !== undefined && { inFlightSince: o.inFlightSince }),
+      ...(o.hash && { hash: o.hash }),
+    };
   }
 
   /** Reports a symbolic link in the tree; with --repair, moves the link (not its target) into quarantine. */
   async link(rel: string): Promise<void> {
-    const p = problem('symlink', rel, 'symbolic link inside the tree: a server following it serves bytes nobody verified');
+    const p = problem(
+      'symlink',
+      rel,
+      'symbolic link inside the tree: a server following it serves bytes nobody verified',
+    );
     this.tally.found(p);
     const r = this.o.repairer;
     if (r === undefined) this.tally.unfixed([p]);
@@ -183,7 +206,8 @@ class TreeVerifier {
     s.files += res.files;
     s.bytes += res.bytes;
     for (const p of [...res.problems, ...res.badVersions.flatMap((b) => b.problems)]) this.tally.found(p);
-    if (res.module !== undefined && res.goodVersion !== undefined) this.reseed ??= { module: res.module, version: res.goodVersion };
+    if (res.module !== undefined && res.goodVersion !== undefined)
+      this.reseed ??= { module: res.module, version: res.goodVersion };
     await this.repairModule(res);
   }
 
@@ -197,7 +221,8 @@ class TreeVerifier {
     const module = res.module;
     for (const bad of res.badVersions) await repairVersion(r, this.tally, module, bad);
     const strays = res.problems.filter((p) => p.kind === 'unexpected-file');
-    for (const p of strays) await attempt(this.tally, [p], 'quarantined', async () => void (await r.quarantine(p.file)));
+    for (const p of strays)
+      await attempt(this.tally, [p], 'quarantined', async () => void (await r.quarantine(p.file)));
     const index = res.problems.filter((p) => p.kind === 'list' || p.kind === 'latest');
     if (index.length > 0 || res.badVersions.length > 0) {
       const ok = await attempt(this.tally, index, 'regenerated', () => r.refreshIndex(module));
@@ -217,7 +242,10 @@ class TreeVerifier {
   async head(): Promise<void> {
     const all = await checkTreeHead(this.o.client, this.o.root, this.o.sumdbName, this.tally.s.versions);
     // A sync holding the lock writes sumdb/ only when it ends: a missing head is not a problem yet.
-    const ps = this.o.inFlightSince === undefined ? all : all.filter((p) => !(p.kind === 'sumdb-head' && p.reason.startsWith('missing')));
+    const ps =
+      this.o.inFlightSince === undefined
+        ? all
+        : all.filter((p) => !(p.kind === 'sumdb-head' && p.reason.startsWith('missing')));
     ps.forEach((p) => this.tally.found(p));
     // A head ahead of the trusted one is not replaced: that would roll clients back.
     const ahead = ps.filter((p) => p.kind === 'sumdb-head' && p.reason.includes('ahead'));
@@ -230,8 +258,10 @@ class TreeVerifier {
     }
     const seed = this.reseed;
     await attempt(this.tally, fixable, 'latest republished', async () => {
-      if (seed === undefined) throw new Error('no verified version in the tree to republish the checksum database from');
-      if (fixable.some((p) => p.file.endsWith('/latest') && p.kind !== 'sumdb-head')) await r.quarantine(`sumdb/${this.o.sumdbName}/latest`);
+      if (seed === undefined)
+        throw new Error('no verified version in the tree to republish the checksum database from');
+      if (fixable.some((p) => p.file.endsWith('/latest') && p.kind !== 'sumdb-head'))
+        await r.quarantine(`sumdb/${this.o.sumdbName}/latest`);
       await r.republishLookup(seed.module, seed.version);
     });
   }

@@ -63,7 +63,12 @@ async function* entries(dir: string): AsyncGenerator<Dirent> {
   if (handle !== undefined) yield* handle;
 }
 
-async function* walkDir(root: string, dir: string, skip: ReadonlySet<string>, onLink: (rel: string) => void): AsyncGenerator<ModuleDirEntry> {
+async function* walkDir(
+  root: string,
+  dir: string,
+  skip: ReadonlySet<string>,
+  onLink: (rel: string) => void,
+): AsyncGenerator<ModuleDirEntry> {
   let hasVersionDir = false;
   let hasLatest = false;
   for await (const e of entries(dir)) {
@@ -88,7 +93,10 @@ export async function* walkModules(root: string, opts: WalkOptions = {}): AsyncG
  * The entry names of one module's `@v` directory but its symlinks, which go
  * to `onLink` (empty when it is gone). One module's directory is small enough to hold; the tree is not.
  */
-export async function readVersionDir(moduleDir: string, onLink: (name: string) => void = () => undefined): Promise<string[]> {
+export async function readVersionDir(
+  moduleDir: string,
+  onLink: (name: string) => void = () => undefined,
+): Promise<string[]> {
   try {
     const entries = readdirSync(nodePath.join(moduleDir, '@v'), { withFileTypes: true }); // one system call (a module's directory is small)
     return entries.flatMap((e) => (e.isSymbolicLink() ? (onLink(e.name), []) : [e.name]));

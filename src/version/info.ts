@@ -57,7 +57,8 @@ function miscased(o: JsonObject, fields: string[]): string | undefined {
 
 /** Checks a .info body for module@version (see the module comment); MALFORMED with the reason otherwise. */
 export function checkInfo(body: Buffer, module: string, version: string, op = 'fetch.info'): InfoDoc {
-  const bad = (reason: string): GomirrorError => new GomirrorError(ErrorCodes.MALFORMED, `bad .info: ${reason}`, { op, module, version });
+  const bad = (reason: string): GomirrorError =>
+    new GomirrorError(ErrorCodes.MALFORMED, `bad .info: ${reason}`, { op, module, version });
   if (body.length > MAX_INFO_BYTES) throw bad(`${body.length} bytes, more than ${MAX_INFO_BYTES}`);
   let text: string;
   try {

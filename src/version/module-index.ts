@@ -22,7 +22,10 @@ export interface ModuleIndex {
 export function moduleIndex(complete: Iterable<string>): ModuleIndex {
   const versions = [...complete];
   const released = sortReleasedVersions(versions);
-  const newestPseudo = versions.filter((v) => isPseudoVersion(v)).sort(compareSemver).at(-1);
+  const newestPseudo = versions
+    .filter((v) => isPseudoVersion(v))
+    .sort(compareSemver)
+    .at(-1);
   return {
     released,
     list: released.map((v) => `${v}\n`).join(''),

@@ -5,7 +5,9 @@
  */
 import { rm } from 'node:fs/promises';
 
-export type Payload = { readonly kind: 'bytes'; readonly data: Buffer } | { readonly kind: 'file'; readonly path: string };
+export type Payload =
+  | { readonly kind: 'bytes'; readonly data: Buffer }
+  | { readonly kind: 'file'; readonly path: string };
 
 /** A payload held in memory. */
 export function bytesPayload(data: Buffer): Payload {

@@ -18,7 +18,16 @@ export class StrictJsonError extends Error {}
 
 const NAME = /^[\x20-\x7e]*$/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
 
 /** Parses text as one JSON value under the rules above; throws StrictJsonError naming the first problem. */
 export function parseStrictJson(text: string, maxDepth: number): JsonValue {
@@ -52,7 +61,11 @@ class Reader {
       return c === '{' ? this.object(depth + 1) : this.array(depth + 1);
     }
     if (c === '"') return this.string();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (this.s.startsWith(word, this.pos)) {
         this.pos += word.length;
         return v;

@@ -21,7 +21,10 @@ export interface ProvenRecord {
 
 /** Looks up a record and proves it against the trusted head (the sumdb client does this). */
 export interface RecordSource {
-  lookup(module: string, version: string): Promise<{ id: number; modHash: string; zipHash: string; recordText: Buffer; head: { tree: { size: number } } }>;
+  lookup(
+    module: string,
+    version: string,
+  ): Promise<{ id: number; modHash: string; zipHash: string; recordText: Buffer; head: { tree: { size: number } } }>;
 }
 
 export interface VerifyInput {
@@ -67,11 +70,12 @@ export function assertVerified(v: unknown): asserts v is Verified {
 }
 
 function mismatch(input: VerifyInput, file: string, got: string, want: string, source: string): GomirrorError {
-  return new GomirrorError(
-    ErrorCodes.HASH_MISMATCH,
-    `${file} hash ${got} does not match ${source} ${want}`,
-    { op: 'verify.hash', module: input.module, version: input.version, detail: { file, got, want, source } },
-  );
+  return new GomirrorError(ErrorCodes.HASH_MISMATCH, `${file} hash ${got} does not match ${source} ${want}`, {
+    op: 'verify.hash',
+    module: input.module,
+    version: input.version,
+    detail: { file, got, want, source },
+  });
 }
 
 /** h1 of a downloaded go.mod, bounded like hashGoModFile (TOO_LARGE past Go's MaxGoMod). */
@@ -79,7 +83,10 @@ async function modHashOf(mod: Payload): Promise<string> {
   if (mod.kind === 'file') return hashGoModFile(mod.path);
   const max = DEFAULT_ZIP_LIMITS.maxGoMod;
   if (mod.data.length > max) {
-    throw new GomirrorError(ErrorCodes.TOO_LARGE, `go.mod of ${mod.data.length} bytes is larger than ${max} bytes`, { op: 'zip.gomod', detail: { limit: max } });
+    throw new GomirrorError(ErrorCodes.TOO_LARGE, `go.mod of ${mod.data.length} bytes is larger than ${max} bytes`, {
+      op: 'zip.gomod',
+      detail: { limit: max },
+    });
   }
   return hashGoMod(mod.data);
 }
@@ -96,13 +103,22 @@ export async function verifyVersion(sumdb: RecordSource, input: VerifyInput): Pr
     throw mismatch(input, '.mod', input.expect.modHash, rec.modHash, 'go.sum line; checksum database says');
   }
   if (input.zip !== undefined) {
-    const zip = await hashModuleZip(input.zip.kind === 'bytes' ? input.zip.data : input.zip.path, input.module, input.version);
+    const zip = await hashModuleZip(
+      input.zip.kind === 'bytes' ? input.zip.data : input.zip.path,
+      input.module,
+      input.version,
+    );
     if (zip.h1 !== rec.zipHash) throw mismatch(input, '.zip', zip.h1, rec.zipHash, 'checksum database');
     if (input.expect?.zipHash !== undefined && input.expect.zipHash !== rec.zipHash) {
       throw mismatch(input, '.zip', input.expect.zipHash, rec.zipHash, 'go.sum line; checksum database says');
     }
   }
-  const record: ProvenRecord = { id: rec.id, recordText: rec.recordText.toString('utf8'), modHash: rec.modHash, treeSize: rec.head.tree.size };
+  const record: ProvenRecord = {
+    id: rec.id,
+    recordText: rec.recordText.toString('utf8'),
+    modHash: rec.modHash,
+    treeSize: rec.head.tree.size,
+  };
   if (input.zip !== undefined) record.zipHash = rec.zipHash;
   return new VerifiedCertificate(input, record);
 }

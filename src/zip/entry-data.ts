@@ -43,7 +43,8 @@ export async function hashEntryData(src: ZipSource, e: EntryData, keep: boolean,
 }
 
 function finish(e: EntryData, bytes: number, crc: number, fail: Fail): void {
-  if (bytes !== e.declaredSize) throw fail(`uncompressed size ${bytes} differs from declared size ${e.declaredSize}`, e.name);
+  if (bytes !== e.declaredSize)
+    throw fail(`uncompressed size ${bytes} differs from declared size ${e.declaredSize}`, e.name);
   if (crc >>> 0 !== e.crc32 >>> 0) throw fail('CRC-32 mismatch', e.name);
 }
 

@@ -26,16 +26,24 @@ export const H1_PREFIX = 'h1:';
 export function hash1(files: FileSum[]): string {
   const keyed = files.map((f) => {
     if (f.name.includes('\n')) {
-      throw new GomirrorError(ErrorCodes.MALFORMED, `file name ${JSON.stringify(f.name)} contains a newline; h1 cannot hash it`, {
-        op: 'zip.hash1',
-        detail: { file: f.name },
-      });
+      throw new GomirrorError(
+        ErrorCodes.MALFORMED,
+        `file name ${JSON.stringify(f.name)} contains a newline; h1 cannot hash it`,
+        {
+          op: 'zip.hash1',
+          detail: { file: f.name },
+        },
+      );
     }
     if (f.sha256.length !== 32) {
-      throw new GomirrorError(ErrorCodes.MALFORMED, `SHA-256 of ${JSON.stringify(f.name)} is ${f.sha256.length} bytes, want 32`, {
-        op: 'zip.hash1',
-        detail: { file: f.name },
-      });
+      throw new GomirrorError(
+        ErrorCodes.MALFORMED,
+        `SHA-256 of ${JSON.stringify(f.name)} is ${f.sha256.length} bytes, want 32`,
+        {
+          op: 'zip.hash1',
+          detail: { file: f.name },
+        },
+      );
     }
     return { key: Buffer.from(f.name, 'utf8'), file: f };
   });

@@ -63,11 +63,18 @@ export function parseLocalHeader(buf: Buffer): LocalHeader | string {
  * and method; same CRC-32 and sizes, or, when bit 3 is set, zeros there (the
  * values then come from the data descriptor); no alias extra field.
  */
-export function localHeaderProblem(local: LocalHeader, nameAndExtra: Buffer, central: CentralRecord): string | undefined {
+export function localHeaderProblem(
+  local: LocalHeader,
+  nameAndExtra: Buffer,
+  central: CentralRecord,
+): string | undefined {
   const name = nameAndExtra.subarray(0, local.nameLength);
-  if (!name.equals(central.nameRaw)) return `local header names ${JSON.stringify(name.toString('utf8'))}, central directory another name`;
-  if (local.flags !== central.flags) return `local header flags 0x${hex(local.flags)} differ from central directory flags 0x${hex(central.flags)}`;
-  if (local.method !== central.method) return `local header compression method ${local.method} differs from central directory method ${central.method}`;
+  if (!name.equals(central.nameRaw))
+    return `local header names ${JSON.stringify(name.toString('utf8'))}, central directory another name`;
+  if (local.flags !== central.flags)
+    return `local header flags 0x${hex(local.flags)} differ from central directory flags 0x${hex(central.flags)}`;
+  if (local.method !== central.method)
+    return `local header compression method ${local.method} differs from central directory method ${central.method}`;
   const fields: Array<[string, number, number]> = [
     ['CRC-32', local.crc32, central.crc32],
     ['compressed size', local.compressedSize, central.compressedSize],
@@ -114,7 +121,8 @@ export function dataDescriptorLength(buf: Buffer, central: CentralRecord): numbe
   const crc = buf.readUInt32LE(at);
   const csize = zip64 ? Number(buf.readBigUInt64LE(at + 4)) : buf.readUInt32LE(at + 4);
   const usize = zip64 ? Number(buf.readBigUInt64LE(at + 12)) : buf.readUInt32LE(at + 8);
-  if (crc !== central.crc32 >>> 0) return `data descriptor CRC-32 ${crc} differs from central directory CRC-32 ${central.crc32 >>> 0}`;
+  if (crc !== central.crc32 >>> 0)
+    return `data descriptor CRC-32 ${crc} differs from central directory CRC-32 ${central.crc32 >>> 0}`;
   if (csize !== central.compressedSize || usize !== central.uncompressedSize) {
     return `data descriptor sizes ${csize}/${usize} differ from central directory sizes ${central.compressedSize}/${central.uncompressedSize}`;
   }

@@ -88,10 +88,14 @@ export async function hashModuleZip(
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ): Promise<ModuleZipInfo> {
   checkArgs(module, version);
-  if (typeof zip !== 'string') return checkZip(bytesSource(zip), `(${zip.length} bytes in memory)`, module, version, limits);
+  if (typeof zip !== 'string')
+    return checkZip(bytesSource(zip), `(${zip.length} bytes in memory)`, module, version, limits);
   const { handle, size } = await openForRead(zip, module, version);
   try {
-    const src = size > READ_WHOLE_MAX ? fileSource(handle, size) : bytesSource(await readWhole(handle, size, zip, module, version));
+    const src =
+      size > READ_WHOLE_MAX
+        ? fileSource(handle, size)
+        : bytesSource(await readWhole(handle, size, zip, module, version));
     return await checkZip(src, zip, module, version, limits);
   } finally {
     await handle.close();
@@ -99,7 +103,13 @@ export async function hashModuleZip(
 }
 
 /** hashModuleZip over any source of zip bytes; `label` names the zip in errors. */
-export async function hashZipSource(src: ZipSource, label: string, module: string, version: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ModuleZipInfo> {
+export async function hashZipSource(
+  src: ZipSource,
+  label: string,
+  module: string,
+  version: string,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+): Promise<ModuleZipInfo> {
   checkArgs(module, version);
   return checkZip(src, label, module, version, limits);
 }
@@ -110,32 +120,52 @@ function zipFail(label: string, module: string, version: string): Fail {
     // A system error while reading (EIO...) is the disk's fault, not the zip's.
     const io = isSystemError(cause);
     const where = file === undefined ? '' : ` entry ${JSON.stringify(file)}`;
-    return new GomirrorError(io ? ErrorCodes.IO : ErrorCodes.BAD_ZIP, `${io ? 'cannot read' : 'bad'} module zip${where}: ${reason}`, {
-      op: 'zip.check',
-      module,
-      version,
-      detail: { zip: label, ...(file !== undefined && { file }), reason },
-      cause,
-    });
+    return new GomirrorError(
+      io ? ErrorCodes.IO : ErrorCodes.BAD_ZIP,
+      `${io ? 'cannot read' : 'bad'} module zip${where}: ${reason}`,
+      {
+        op: 'zip.check',
+        module,
+        version,
+        detail: { zip: label, ...(file !== undefined && { file }), reason },
+        cause,
+      },
+    );
   };
 }
 
 /** Walks every entry of the zip in src (named `label` in errors) and computes the h1. */
-async function checkZip(src: ZipSource, label: string, module: string, version: string, limits: ZipLimits): Promise<ModuleZipInfo> {
+async function checkZip(
+  src: ZipSource,
+  label: string,
+  module: string,
+  version: string,
+  limits: ZipLimits,
+): Promise<ModuleZipInfo> {
   const fail = zipFail(label, module, version);
   if (src.size > limits.maxZipBytes) throw fail(`zip file is ${src.size} bytes; limit is ${limits.maxZipBytes}`);
   const zipfile = await openZip(src, fail);
   try {
     const centralOffset = centralDirectoryOffset(zipfile);
     const walk: Walk = {
-      prefix: `${module}@${version}/`, limits, fail, collisions: createCollisionChecker(), sums: [], files: 0, declaredTotal: 0, centralOffset, nextOffset: 0,
+      prefix: `${module}@${version}/`,
+      limits,
+      fail,
+      collisions: createCollisionChecker(),
+      sums: [],
+      files: 0,
+      declaredTotal: 0,
+      centralOffset,
+      nextOffset: 0,
     };
     const entries = entryReader(zipfile, fail);
     for (let entry = await entries.next(); entry !== null; entry = await entries.next()) {
       await visitEntry(src, entry, walk);
     }
     if (walk.nextOffset !== centralOffset) {
-      throw fail(`${centralOffset - walk.nextOffset} bytes between the last entry and the central directory (hidden data)`);
+      throw fail(
+        `${centralOffset - walk.nextOffset} bytes between the last entry and the central directory (hidden data)`,
+      );
     }
     return {
       h1: hash1(walk.sums),
@@ -149,7 +179,13 @@ async function checkZip(src: ZipSource, label: string, module: string, version: 
 }
 
 /** Reads the whole (small) file; a short read means it changed under us. */
-async function readWhole(handle: FileHandle, size: number, zipPath: string, module: string, version: string): Promise<Buffer> {
+async function readWhole(
+  handle: FileHandle,
+  size: number,
+  zipPath: string,
+  module: string,
+  version: string,
+): Promise<Buffer> {
   const data = Buffer.allocUnsafe(size);
   let got = 0;
   try {
@@ -176,7 +212,11 @@ function readError(zipPath: string, module: string, version: string, err: unknow
 }
 
 /** Opens the zip and reads its size; a failure here is the file's (IO), not its content's. */
-async function openForRead(zipPath: string, module: string, version: string): Promise<{ handle: FileHandle; size: number }> {
+async function openForRead(
+  zipPath: string,
+  module: string,
+  version: string,
+): Promise<{ handle: FileHandle; size: number }> {
   let handle: FileHandle | undefined;
   try {
     handle = await openFile(zipPath, 'r');
@@ -204,8 +244,17 @@ function checkArgs(module: string, version: string): void {
   } catch (err) {
     if (!(err instanceof GomirrorError)) throw err;
     const reason = String(err.detail?.['reason'] ?? err.message);
-    const what = err.code === ErrorCodes.INVALID_PATH ? `module path ${JSON.stringify(module)}` : `version ${JSON.stringify(version)}`;
-    throw new GomirrorError(err.code, `invalid ${what} for a zip check: ${reason}`, { op: 'zip.check', module, version, detail: { reason }, cause: err });
+    const what =
+      err.code === ErrorCodes.INVALID_PATH
+        ? `module path ${JSON.stringify(module)}`
+        : `version ${JSON.stringify(version)}`;
+    throw new GomirrorError(err.code, `invalid ${what} for a zip check: ${reason}`, {
+      op: 'zip.check',
+      module,
+      version,
+      detail: { reason },
+      cause: err,
+    });
   }
 }
 
@@ -265,7 +314,10 @@ async function visitEntry(src: ZipSource, entry: yauzl.Entry, walk: Walk): Promi
   const declared = entry.uncompressedSize;
   const { limits } = walk;
   if (walk.declaredTotal + declared > limits.maxUncompressed) {
-    throw walk.fail(`total uncompressed size of module contents too large (limit is ${limits.maxUncompressed} bytes)`, name);
+    throw walk.fail(
+      `total uncompressed size of module contents too large (limit is ${limits.maxUncompressed} bytes)`,
+      name,
+    );
   }
   if (kind.path === 'go.mod' && declared > limits.maxGoMod) {
     throw walk.fail(`go.mod file too large (${declared} bytes; limit is ${limits.maxGoMod})`, name);
@@ -275,7 +327,14 @@ async function visitEntry(src: ZipSource, entry: yauzl.Entry, walk: Walk): Promi
   }
   walk.declaredTotal += declared;
   const keep = kind.path === 'go.mod';
-  const e = { name, start, compressedSize: entry.compressedSize, declaredSize: declared, method: entry.compressionMethod, crc32: entry.crc32 };
+  const e = {
+    name,
+    start,
+    compressedSize: entry.compressedSize,
+    declaredSize: declared,
+    method: entry.compressionMethod,
+    crc32: entry.crc32,
+  };
   const data = await hashEntryData(src, e, keep, walk.fail);
   walk.sums.push({ name, sha256: data.sha256 });
   walk.files += 1;

@@ -43,7 +43,8 @@ export function createCollisionChecker(): CollisionChecker {
     const key = foldName(path);
     const other = seen.get(key);
     if (other !== undefined) {
-      if (other.path !== path) return `case-insensitive file name collision: ${JSON.stringify(other.path)} and ${JSON.stringify(path)}`;
+      if (other.path !== path)
+        return `case-insensitive file name collision: ${JSON.stringify(other.path)} and ${JSON.stringify(path)}`;
       if (other.isDir !== isDir) return `entry ${JSON.stringify(path)} is both a file and a directory`;
       if (!isDir) return `multiple entries for file ${JSON.stringify(path)}`;
       // The same directory again (a parent of several files) is fine; its

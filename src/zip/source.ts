@@ -26,13 +26,25 @@ type ReadCallback = (err: Error | null, bytesRead?: number) => void;
 /** A yauzl reader that delegates to a function; `close` is a no-op (the source owns the bytes). */
 class DelegatingReader extends yauzl.RandomAccessReader {
   constructor(
-    private readonly readFn: (buffer: Buffer, offset: number, length: number, position: number, cb: ReadCallback) => void,
+    private readonly readFn: (
+      buffer: Buffer,
+      offset: number,
+      length: number,
+      position: number,
+      cb: ReadCallback,
+    ) => void,
     private readonly rangeFn: (start: number, length: number) => AsyncIterable<Buffer>,
   ) {
     super();
   }
 
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
     this.readFn(buffer, offset, length, position, callback as ReadCallback);
   }
 
@@ -49,7 +61,8 @@ class DelegatingReader extends yauzl.RandomAccessReader {
 export function bytesSource(data: Buffer): ZipSource {
   const clamp = (start: number, length: number): Buffer => data.subarray(start, Math.min(data.length, start + length));
   async function* range(start: number, length: number): AsyncGenerator<Buffer> {
-    for (let pos = start; pos < start + length; pos += READ_CHUNK) yield clamp(pos, Math.min(READ_CHUNK, start + length - pos));
+    for (let pos = start; pos < start + length; pos += READ_CHUNK)
+      yield clamp(pos, Math.min(READ_CHUNK, start + length - pos));
   }
   const read = (buffer: Buffer, offset: number, length: number, position: number, cb: ReadCallback): void => {
     cb(null, clamp(position, length).copy(buffer, offset));
@@ -90,7 +103,10 @@ export function fileSource(handle: FileHandle, size: number): ZipSource {
     return data.subarray(0, Math.min(length, data.length));
   };
   const read = (buffer: Buffer, offset: number, length: number, position: number, cb: ReadCallback): void => {
-    windowed(position, length).then((data) => cb(null, data.copy(buffer, offset)), (err: Error) => cb(err));
+    windowed(position, length).then(
+      (data) => cb(null, data.copy(buffer, offset)),
+      (err: Error) => cb(err),
+    );
   };
   return {
     size,

@@ -39,7 +39,10 @@ describe('auditTree', () => {
     await put(treeFile(good, 'info'), JSON.stringify({ Version: good.version, Time: good.time }));
     expect(await auditTree(root, corpus)).toEqual({ zips: 1, mods: 1, unverifiedBytes: 0, problems: [] });
 
-    const zipBytes = await put(treeFile(bad, 'zip'), writeZip([{ name: `${bad.path}@${bad.version}/go.mod`, data: bad.mod }]));
+    const zipBytes = await put(
+      treeFile(bad, 'zip'),
+      writeZip([{ name: `${bad.path}@${bad.version}/go.mod`, data: bad.mod }]),
+    );
     const modBytes = await put(treeFile(other, 'mod'), Buffer.concat([other.mod, Buffer.from('// tampered\n')]));
     await put(path.join('x', 'y.zip.123.tmp'), 'partial');
     const list = path.join(path.dirname(treeFile(other, 'mod')), 'list');
@@ -52,7 +55,11 @@ describe('auditTree', () => {
   });
 
   it('parses case-encoded version file paths', () => {
-    expect(parseVersionFile('github.com/!azure/x/@v/v1.0.0-!beta.zip')).toEqual({ module: 'github.com/Azure/x', version: 'v1.0.0-Beta', ext: 'zip' });
+    expect(parseVersionFile('github.com/!azure/x/@v/v1.0.0-!beta.zip')).toEqual({
+      module: 'github.com/Azure/x',
+      version: 'v1.0.0-Beta',
+      ext: 'zip',
+    });
     expect(parseVersionFile('github.com/x/@v/list')).toBeUndefined();
   });
 

@@ -21,7 +21,9 @@ export interface Truth {
 export type CorpusIndex = ReadonlyMap<string, Truth>;
 
 /** Builds the index from the fake upstream's versions. */
-export function corpusIndex(vs: ReadonlyArray<{ path: string; version: string; zipH1: string; modH1: string }>): CorpusIndex {
+export function corpusIndex(
+  vs: ReadonlyArray<{ path: string; version: string; zipH1: string; modH1: string }>,
+): CorpusIndex {
   return new Map(vs.map((v) => [`${v.path}@${v.version}`, { zipH1: v.zipH1, modH1: v.modH1 }]));
 }
 
@@ -97,7 +99,8 @@ async function checkIndexes(root: string, files: ReadonlySet<string>, audit: Tre
         continue;
       }
       for (const ext of ['info', 'mod', 'zip']) {
-        if (!files.has(path.join(...`${dir}/${esc}.${ext}`.split('/')))) audit.problems.push(`${posix} names ${v} but ${esc}.${ext} is missing`);
+        if (!files.has(path.join(...`${dir}/${esc}.${ext}`.split('/'))))
+          audit.problems.push(`${posix} names ${v} but ${esc}.${ext} is missing`);
       }
     }
   }

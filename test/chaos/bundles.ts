@@ -45,11 +45,21 @@ function ok(r: CliResult, what: string): void {
 }
 
 /** Syncs a source mirror, exports b1, grows the corpus by `grow`, syncs, exports b2, imports b1 into base. */
-export async function setupBundles(tmp: TmpDirs, opts: { seed: number; modules: number; grow: number }): Promise<BundleSetup> {
+export async function setupBundles(
+  tmp: TmpDirs,
+  opts: { seed: number; modules: number; grow: number },
+): Promise<BundleSetup> {
   const f = await startFixture(tmp, { seed: opts.seed, modules: opts.modules });
   const dir = await tmp.make('bundle');
-  const s: BundleSetup = { f, src: path.join(dir, 'src'), b1: path.join(dir, 'usb', 'b1'), b2: path.join(dir, 'usb', 'b2'), base: path.join(dir, 'base', 'tree') };
-  const exp = (out: string) => runCli(['export', '--dest', s.src, '--out', out, '--sumdb', f.up.sumdbKey, '--log-format', 'json']);
+  const s: BundleSetup = {
+    f,
+    src: path.join(dir, 'src'),
+    b1: path.join(dir, 'usb', 'b1'),
+    b2: path.join(dir, 'usb', 'b2'),
+    base: path.join(dir, 'base', 'tree'),
+  };
+  const exp = (out: string) =>
+    runCli(['export', '--dest', s.src, '--out', out, '--sumdb', f.up.sumdbKey, '--log-format', 'json']);
   ok(await f.sync(f.direct, s.src), 'first sync');
   ok(await exp(s.b1), 'export 1');
   f.up.grow(opts.grow);
@@ -65,14 +75,22 @@ export async function readRawManifest(dir: string): Promise<Manifest> {
 }
 
 /** Rewrites manifest.json through edit; the id is recomputed unless keepId (then the manifest no longer matches it). */
-export async function editManifest(dir: string, edit: (m: Manifest) => void, opts: { keepId?: boolean } = {}): Promise<void> {
+export async function editManifest(
+  dir: string,
+  edit: (m: Manifest) => void,
+  opts: { keepId?: boolean } = {},
+): Promise<void> {
   const m = await readRawManifest(dir);
   edit(m);
   await fs.writeFile(path.join(dir, 'manifest.json'), formatManifest(opts.keepId ? m : buildManifest(m)));
 }
 
 /** The first manifest entry whose path ends with suffix (module files before sumdb/ files when both match). */
-export async function entry(dir: string, suffix: string, test: (f: ManifestFile) => boolean = () => true): Promise<ManifestFile> {
+export async function entry(
+  dir: string,
+  suffix: string,
+  test: (f: ManifestFile) => boolean = () => true,
+): Promise<ManifestFile> {
   const m = await readRawManifest(dir);
   const f = m.files.find((x) => x.path.endsWith(suffix) && test(x));
   if (!f) throw new Error(`bundle ${dir} has no file ending with ${suffix}`);
@@ -146,13 +164,23 @@ export const TAMPERS: readonly Tamper[] = [
   },
   {
     name: '.info naming another version (manifest re-hashed)',
-    edit: async (d) => changeStored(d, await entry(d, '.info'), text((t) => t.replace(/"Version":"[^"]*"/, '"Version":"v9.9.9"'))),
+    edit: async (d) =>
+      changeStored(
+        d,
+        await entry(d, '.info'),
+        text((t) => t.replace(/"Version":"[^"]*"/, '"Version":"v9.9.9"')),
+      ),
     code: 'GOMIRROR_BAD_BUNDLE',
     reason: /v9\.9\.9/,
   },
   {
     name: 'finding: a lookup record (manifest re-hashed) is blamed on the .mod',
-    edit: async (d) => changeStored(d, await entry(d, '', (f) => f.path.includes('/lookup/')), text((t) => t.replace(/ h1:(.)/, (_, c: string) => ` h1:${c === 'A' ? 'B' : 'A'}`))),
+    edit: async (d) =>
+      changeStored(
+        d,
+        await entry(d, '', (f) => f.path.includes('/lookup/')),
+        text((t) => t.replace(/ h1:(.)/, (_, c: string) => ` h1:${c === 'A' ? 'B' : 'A'}`)),
+      ),
     code: 'GOMIRROR_BAD_PROOF',
     reason: /record \d+ does not match the checksum database tree/,
   },
@@ -194,7 +222,15 @@ export const TAMPERS: readonly Tamper[] = [
   },
   {
     name: 'manifest signedHead with another root hash (id recomputed)',
-    edit: (d) => manifestOnly(d, (m) => void (m.signedHead = m.signedHead.replace(/\n[A-Za-z0-9+/=]{44}\n/, `\n${Buffer.alloc(32, 7).toString('base64')}\n`))),
+    edit: (d) =>
+      manifestOnly(
+        d,
+        (m) =>
+          void (m.signedHead = m.signedHead.replace(
+            /\n[A-Za-z0-9+/=]{44}\n/,
+            `\n${Buffer.alloc(32, 7).toString('base64')}\n`,
+          )),
+      ),
     code: 'GOMIRROR_BAD_SIGNATURE',
     reason: /manifest\.json \(signedHead\): invalid signature for key/,
   },
@@ -234,7 +270,12 @@ export const TAMPERS: readonly Tamper[] = [
     code: 'GOMIRROR_BAD_BUNDLE',
     reason: /stored name "\.\.\/\.\.\/\.\.\/etc\/passwd" is not the one for its path/,
   },
-  { name: 'a duplicate path', edit: (d) => addEntry(d, (f) => ({ ...f })), code: 'GOMIRROR_BAD_BUNDLE', reason: /is listed twice/ },
+  {
+    name: 'a duplicate path',
+    edit: (d) => addEntry(d, (f) => ({ ...f })),
+    code: 'GOMIRROR_BAD_BUNDLE',
+    reason: /is listed twice/,
+  },
   {
     name: 'a missing file',
     edit: async (d) => (await fs.rm(path.join(d, (await entry(d, '.mod')).stored)), (await entry(d, '.mod')).stored),
@@ -249,7 +290,8 @@ export const TAMPERS: readonly Tamper[] = [
   },
   {
     name: 'a replayed bundle (1 after 2)',
-    bundle: 'b1', into: 'afterB2',
+    bundle: 'b1',
+    into: 'afterB2',
     edit: async () => 'manifest.json',
     code: 'GOMIRROR_BAD_BUNDLE',
     reason: /replayed: bundle 2 was already imported/,
@@ -335,7 +377,8 @@ export function errorText(stderr: string): string {
 /** Resolves once child holds the lock in stateDir and has been stopped (SIGSTOP); throws if it ends first. */
 export async function pauseHoldingLock(child: ChildProcess, stateDir: string): Promise<void> {
   await waitFor(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`pid ${child.pid} ended before it was seen holding the lock`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`pid ${child.pid} ended before it was seen holding the lock`);
     if ((await readLock(stateDir))?.pid !== child.pid) return false;
     child.kill('SIGSTOP');
     if ((await readLock(stateDir))?.pid === child.pid) return true;
@@ -374,7 +417,8 @@ export function bundleScenarios(board: Scoreboard, opts: BundleOptions): void {
       return afterB2;
     }
 
-    const wanted = (t: Tamper): boolean => (opts.tampers?.includes(t.name) ?? true) && (opts.findings === true || !t.name.startsWith('finding:'));
+    const wanted = (t: Tamper): boolean =>
+      (opts.tampers?.includes(t.name) ?? true) && (opts.findings === true || !t.name.startsWith('finding:'));
     for (const t of TAMPERS.filter(wanted)) {
       scenario(board, 'bundle', t.name, async (ctx) => {
         const dest = await copyMirror(t.into === 'afterB2' ? await mirrorAfterB2() : s.base);

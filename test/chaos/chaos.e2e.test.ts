@@ -26,13 +26,25 @@ describe('chaos (CI subset)', () => {
     seed: 32,
     modules: 3,
     mixedRounds: 1,
-    only: ['503 twice', 'connection reset', 'Content-Length smaller than the body (cut zip)', '200 with an HTML error page (.zip)', 'redirect loop'],
+    only: [
+      '503 twice',
+      'connection reset',
+      'Content-Length smaller than the body (cut zip)',
+      '200 with an HTML error page (.zip)',
+      'redirect loop',
+    ],
   });
   hostileScenarios(board, { seed: 33, modules: 7 }); // 7 modules: enough versions for every hostile zip (test/chaos/zips.ts)
   sumdbAttackScenarios(board, {
     seed: 34,
     modules: 3,
-    only: ['malformed lookup', 'data tile with a forged record', 'hash tiles one byte short', 'latest with a tampered signature', 'rolled-back head'],
+    only: [
+      'malformed lookup',
+      'data tile with a forged record',
+      'hash tiles one byte short',
+      'latest with a tampered signature',
+      'rolled-back head',
+    ],
   });
   lockingScenarios(board, { seed: 35, modules: 3 });
   bundleScenarios(board, {

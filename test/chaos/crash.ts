@@ -94,7 +94,13 @@ async function runAndKill(args: string[], trigger: Trigger, remaining: number): 
       if (killedPhase !== undefined) continue;
       lastMsg = l.msg;
       if (l.msg === 'published') published++;
-      if (l.msg === trigger.msg && ++seen === trigger.n && !finished && child.exitCode === null && child.signalCode === null) {
+      if (
+        l.msg === trigger.msg &&
+        ++seen === trigger.n &&
+        !finished &&
+        child.exitCode === null &&
+        child.signalCode === null
+      ) {
         killedPhase = phaseOf(lastMsg, published, remaining);
         child.kill('SIGKILL');
       }
@@ -105,7 +111,9 @@ async function runAndKill(args: string[], trigger: Trigger, remaining: number): 
     expect(done.signal, 'only the test kills runs').toBeNull();
     return { kind: 'completed', code: done.code };
   }
-  expect(done.signal, `a kill sent in phase ${killedPhase} must end the run (it exited ${done.code} on its own)`).toBe('SIGKILL');
+  expect(done.signal, `a kill sent in phase ${killedPhase} must end the run (it exited ${done.code} on its own)`).toBe(
+    'SIGKILL',
+  );
   return finished ? { kind: 'late' } : { kind: 'killed', phase: killedPhase };
 }
 
@@ -123,7 +131,9 @@ function pickTrigger(i: number, r: ReturnType<typeof rng>, remaining: number): T
     case 1:
     case 3:
       // Any publish but the last (with a single version left there is only the last).
-      return remaining > 1 ? { msg: 'published', n: 1 + r.int(remaining - 1), phase: 'downloading/publishing' } : { msg: 'published', n: 1, phase: 'sumdb publishing' };
+      return remaining > 1
+        ? { msg: 'published', n: 1 + r.int(remaining - 1), phase: 'downloading/publishing' }
+        : { msg: 'published', n: 1, phase: 'sumdb publishing' };
     case 2:
       // The last publish: what follows is the checksum-database publishing.
       return { msg: 'published', n: Math.max(1, remaining), phase: 'sumdb publishing' };
@@ -133,11 +143,22 @@ function pickTrigger(i: number, r: ReturnType<typeof rng>, remaining: number): T
 }
 
 /** What must be on disk after a kill in `phase` (the run got at least that far): checks the kill landed where it was aimed. */
-async function expectProgress(dest: string, sumdbName: string, phase: string, before: number, t: Trigger, total: number): Promise<void> {
+async function expectProgress(
+  dest: string,
+  sumdbName: string,
+  phase: string,
+  before: number,
+  t: Trigger,
+  total: number,
+): Promise<void> {
   const now = await publishedCount(dest);
-  const latest = await fs.access(path.join(dest, 'sumdb', sumdbName, 'latest')).then(() => true, () => false);
+  const latest = await fs.access(path.join(dest, 'sumdb', sumdbName, 'latest')).then(
+    () => true,
+    () => false,
+  );
   if (phase === 'downloading/publishing') expect(now, `kill after publish ${t.n}`).toBeGreaterThanOrEqual(before + t.n);
-  if (phase === 'sumdb publishing' || phase === 'saving state (summary, lock)') expect(now, 'every version published').toBe(total);
+  if (phase === 'sumdb publishing' || phase === 'saving state (summary, lock)')
+    expect(now, 'every version published').toBe(total);
   if (phase === 'saving state (summary, lock)') expect(latest, 'sumdb/latest written').toBe(true);
 }
 
@@ -156,63 +177,76 @@ export function crashScenarios(board: Scoreboard, opts: CrashOptions): void {
       await tmp.cleanup();
     });
 
-    scenario(board, 'crash', `kill -9 at ${opts.kills} moments, rerun after each, nginx reader polling`, async (ctx) => {
-      const ref = await f.reference();
-      const base = await tmp.make('crash');
-      const dest = path.join(base, 'tree');
-      await fs.mkdir(dest);
-      ctx.tree(dest, f.corpus());
-      nginx = await startNginx(dest);
-      const reader = startReader(nginx.url, f.up.versions(), path.join(base, 'scratch'), { sumdbName: f.up.sumdbName });
-      const r = rng(opts.seed);
-      const phases = new Map<string, number>();
-      const total = f.up.versions().length;
-      const args = syncArgs(f.direct, dest, ['--concurrency', '2']);
-      let kills = 0;
-      let late = 0;
-      let chains = 0;
-      try {
-        for (let i = 0; kills < opts.kills; i++) {
-          expect(i, 'too many runs completed before the kills landed').toBeLessThan(opts.kills * 4);
-          const before = await publishedCount(dest);
-          const remaining = total - before;
-          const trigger = pickTrigger(kills, r, remaining);
-          const out = await runAndKill(args, trigger, remaining);
-          if (out.kind === 'late') {
-            late++;
-            continue;
+    scenario(
+      board,
+      'crash',
+      `kill -9 at ${opts.kills} moments, rerun after each, nginx reader polling`,
+      async (ctx) => {
+        const ref = await f.reference();
+        const base = await tmp.make('crash');
+        const dest = path.join(base, 'tree');
+        await fs.mkdir(dest);
+        ctx.tree(dest, f.corpus());
+        nginx = await startNginx(dest);
+        const reader = startReader(nginx.url, f.up.versions(), path.join(base, 'scratch'), {
+          sumdbName: f.up.sumdbName,
+        });
+        const r = rng(opts.seed);
+        const phases = new Map<string, number>();
+        const total = f.up.versions().length;
+        const args = syncArgs(f.direct, dest, ['--concurrency', '2']);
+        let kills = 0;
+        let late = 0;
+        let chains = 0;
+        try {
+          for (let i = 0; kills < opts.kills; i++) {
+            expect(i, 'too many runs completed before the kills landed').toBeLessThan(opts.kills * 4);
+            const before = await publishedCount(dest);
+            const remaining = total - before;
+            const trigger = pickTrigger(kills, r, remaining);
+            const out = await runAndKill(args, trigger, remaining);
+            if (out.kind === 'late') {
+              late++;
+              continue;
+            }
+            if (out.kind === 'killed') {
+              kills++;
+              phases.set(out.phase, (phases.get(out.phase) ?? 0) + 1);
+              expect(out.phase, `kill ${kills} aimed at ${trigger.phase} (after ${trigger.msg} #${trigger.n})`).toBe(
+                trigger.phase,
+              );
+              await expectProgress(dest, f.up.sumdbName, out.phase, before, trigger, total);
+              const a = await auditTree(dest, f.corpus());
+              expect(a.problems, `after kill ${kills} (${out.phase})`).toEqual([]);
+              expect(await commitProblems(dest, f.up.sumdbName), `after kill ${kills} (${out.phase})`).toEqual([]);
+              continue;
+            }
+            expect(out.code, 'an uninterrupted rerun must succeed').toBe(0);
+            await expectSameTree(dest, ref);
+            chains++;
+            // Start a new chain from an empty tree (nginx keeps serving the same root); the reader waits meanwhile.
+            await reader.pause();
+            for (const name of await fs.readdir(dest))
+              await fs.rm(path.join(dest, name), { recursive: true, force: true });
+            reader.resume();
           }
-          if (out.kind === 'killed') {
-            kills++;
-            phases.set(out.phase, (phases.get(out.phase) ?? 0) + 1);
-            expect(out.phase, `kill ${kills} aimed at ${trigger.phase} (after ${trigger.msg} #${trigger.n})`).toBe(trigger.phase);
-            await expectProgress(dest, f.up.sumdbName, out.phase, before, trigger, total);
-            const a = await auditTree(dest, f.corpus());
-            expect(a.problems, `after kill ${kills} (${out.phase})`).toEqual([]);
-            expect(await commitProblems(dest, f.up.sumdbName), `after kill ${kills} (${out.phase})`).toEqual([]);
-            continue;
-          }
-          expect(out.code, 'an uninterrupted rerun must succeed').toBe(0);
+          // Every phase got its kill (when there were enough kills to go round).
+          const missed = PHASES.slice(0, opts.kills).filter((p) => !phases.has(p));
+          expect(missed, `phases without a kill: ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}`).toEqual([]);
+          const final = await collect(spawnCli(args));
+          expect(final.code, final.stderr.slice(-3000)).toBe(0);
           await expectSameTree(dest, ref);
-          chains++;
-          // Start a new chain from an empty tree (nginx keeps serving the same root); the reader waits meanwhile.
-          await reader.pause();
-          for (const name of await fs.readdir(dest)) await fs.rm(path.join(dest, name), { recursive: true, force: true });
-          reader.resume();
+          expect(await fs.readdir(path.join(dest, '.gomirror', 'tmp'))).toEqual([]);
+        } finally {
+          const stats = await reader.stop();
+          ctx.note(
+            `phases ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}; chains ${chains + 1}; late kills ${late}; reader ${stats.reads} reads`,
+          );
+          expect(stats.violations).toEqual([]);
+          expect(stats.reads).toBeGreaterThan(0);
         }
-        // Every phase got its kill (when there were enough kills to go round).
-        const missed = PHASES.slice(0, opts.kills).filter((p) => !phases.has(p));
-        expect(missed, `phases without a kill: ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}`).toEqual([]);
-        const final = await collect(spawnCli(args));
-        expect(final.code, final.stderr.slice(-3000)).toBe(0);
-        await expectSameTree(dest, ref);
-        expect(await fs.readdir(path.join(dest, '.gomirror', 'tmp'))).toEqual([]);
-      } finally {
-        const stats = await reader.stop();
-        ctx.note(`phases ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}; chains ${chains + 1}; late kills ${late}; reader ${stats.reads} reads`);
-        expect(stats.violations).toEqual([]);
-        expect(stats.reads).toBeGreaterThan(0);
-      }
-    }, 600_000);
+      },
+      600_000,
+    );
   });
 }

@@ -38,14 +38,28 @@ interface SingleFault {
   code?: string;
 }
 
-const up = (fault: Fault, ext: Ext): SingleFault['inject'] => (f, v) => f.up.inject(v.path, v.version, ext, fault);
-const viaProxy = (ext: Ext, times: number, answer: (f: Fixture, v: CorpusVersion, body: Buffer) => Reply): SingleFault['inject'] => (f, v) =>
-  f.proxy.add({ match: (u) => u === fileUrl(v, ext), times, answer: async (req) => answer(f, v, (await req.upstream()).body) });
+const up =
+  (fault: Fault, ext: Ext): SingleFault['inject'] =>
+  (f, v) =>
+    f.up.inject(v.path, v.version, ext, fault);
+const viaProxy =
+  (ext: Ext, times: number, answer: (f: Fixture, v: CorpusVersion, body: Buffer) => Reply): SingleFault['inject'] =>
+  (f, v) =>
+    f.proxy.add({
+      match: (u) => u === fileUrl(v, ext),
+      times,
+      answer: async (req) => answer(f, v, (await req.upstream()).body),
+    });
 
 const SINGLE_FAULTS: readonly SingleFault[] = [
   { name: '503 twice', ext: 'zip', transient: true, inject: up({ kind: 'status', status: 503, times: 2 }, 'zip') },
   { name: '500 on .info', ext: 'info', transient: true, inject: up({ kind: 'status', status: 500, times: 2 }, 'info') },
-  { name: '429 with Retry-After', ext: 'mod', transient: true, inject: up({ kind: 'ratelimit', retryAfterSec: 1, times: 1 }, 'mod') },
+  {
+    name: '429 with Retry-After',
+    ext: 'mod',
+    transient: true,
+    inject: up({ kind: 'ratelimit', retryAfterSec: 1, times: 1 }, 'mod'),
+  },
   { name: 'connection reset', ext: 'zip', transient: true, inject: up({ kind: 'reset', times: 2 }, 'zip') },
   { name: 'truncated body', ext: 'zip', transient: true, inject: up({ kind: 'truncate', times: 2 }, 'zip') },
   { name: 'slow body', ext: 'zip', transient: true, inject: up({ kind: 'slow', bytesPerSec: 3000, times: 1 }, 'zip') },
@@ -53,36 +67,71 @@ const SINGLE_FAULTS: readonly SingleFault[] = [
     name: 'Content-Length larger than the body',
     ext: 'zip',
     transient: true,
-    inject: viaProxy('zip', 2, (_f, _v, body) => ({ kind: 'raw', bytes: rawResponse(200, body.length + 100, body, 'application/zip') })),
+    inject: viaProxy('zip', 2, (_f, _v, body) => ({
+      kind: 'raw',
+      bytes: rawResponse(200, body.length + 100, body, 'application/zip'),
+    })),
   },
   {
     name: 'Content-Length smaller than the body (cut zip)',
     ext: 'zip',
     transient: false,
     code: 'GOMIRROR_BAD_ZIP',
-    inject: viaProxy('zip', Infinity, (_f, _v, body) => ({ kind: 'raw', bytes: rawResponse(200, body.length - 20, body, 'application/zip') })),
+    inject: viaProxy('zip', Infinity, (_f, _v, body) => ({
+      kind: 'raw',
+      bytes: rawResponse(200, body.length - 20, body, 'application/zip'),
+    })),
   },
   {
     name: 'non-numeric Content-Length',
     ext: 'mod',
     transient: true,
-    inject: viaProxy('mod', 2, (_f, _v, body) => ({ kind: 'raw', bytes: rawResponse(200, 'lots', body, 'text/plain') })),
+    inject: viaProxy('mod', 2, (_f, _v, body) => ({
+      kind: 'raw',
+      bytes: rawResponse(200, 'lots', body, 'text/plain'),
+    })),
   },
-  { name: '200 with an HTML error page (.zip)', ext: 'zip', transient: false, code: 'GOMIRROR_BAD_ZIP', inject: up({ kind: 'html' }, 'zip') },
-  { name: '200 with an HTML error page (.mod)', ext: 'mod', transient: false, code: 'GOMIRROR_HASH_MISMATCH', inject: up({ kind: 'html' }, 'mod') },
-  { name: '200 with an HTML error page (.info)', ext: 'info', transient: false, code: 'GOMIRROR_MALFORMED', inject: up({ kind: 'html' }, 'info') },
+  {
+    name: '200 with an HTML error page (.zip)',
+    ext: 'zip',
+    transient: false,
+    code: 'GOMIRROR_BAD_ZIP',
+    inject: up({ kind: 'html' }, 'zip'),
+  },
+  {
+    name: '200 with an HTML error page (.mod)',
+    ext: 'mod',
+    transient: false,
+    code: 'GOMIRROR_HASH_MISMATCH',
+    inject: up({ kind: 'html' }, 'mod'),
+  },
+  {
+    name: '200 with an HTML error page (.info)',
+    ext: 'info',
+    transient: false,
+    code: 'GOMIRROR_MALFORMED',
+    inject: up({ kind: 'html' }, 'info'),
+  },
   {
     name: 'redirect to the real file',
     ext: 'zip',
     transient: true,
-    inject: viaProxy('zip', Infinity, (f, v) => ({ kind: 'redirect', status: 302, location: `${f.up.baseUrl}${fileUrl(v, 'zip')}` })),
+    inject: viaProxy('zip', Infinity, (f, v) => ({
+      kind: 'redirect',
+      status: 302,
+      location: `${f.up.baseUrl}${fileUrl(v, 'zip')}`,
+    })),
   },
   {
     name: 'redirect loop',
     ext: 'zip',
     transient: false,
     code: 'GOMIRROR_HTTP',
-    inject: viaProxy('zip', Infinity, (f, v) => ({ kind: 'redirect', status: 302, location: `${f.proxy.baseUrl}${fileUrl(v, 'zip')}` })),
+    inject: viaProxy('zip', Infinity, (f, v) => ({
+      kind: 'redirect',
+      status: 302,
+      location: `${f.proxy.baseUrl}${fileUrl(v, 'zip')}`,
+    })),
   },
   {
     name: 'redirect to file:///etc/passwd',
@@ -160,7 +209,12 @@ export function faultScenarios(board: Scoreboard, opts: FaultOptions): void {
           const ext = r0.pick(exts);
           const fault = r0.pick(MIXED)(1 + r0.int(2));
           // A corrupted .info (a lying Time) has no checksum-database record to be checked against: see the report.
-          f.up.inject(v.path, v.version, ext, ext === 'info' && fault.kind === 'corrupt' ? { kind: 'status', status: 500, times: 1 } : fault);
+          f.up.inject(
+            v.path,
+            v.version,
+            ext,
+            ext === 'info' && fault.kind === 'corrupt' ? { kind: 'status', status: 500, times: 1 } : fault,
+          );
           injected++;
         }
         ctx.note(`${injected} faults`);

@@ -37,7 +37,8 @@ export async function startFixture(tmp: TmpDirs, opts: UpstreamOptions): Promise
   const up = await startUpstream(opts);
   const proxy = await startHostileProxy(up.baseUrl);
   const refs = new Map<number, Promise<string>>();
-  const sync = (ep: Endpoints, dest: string, extra: string[] = []): Promise<CliResult> => runCli(syncArgs(ep, dest, extra));
+  const sync = (ep: Endpoints, dest: string, extra: string[] = []): Promise<CliResult> =>
+    runCli(syncArgs(ep, dest, extra));
   const direct = endpointsAt(up.baseUrl, up.sumdbKey);
   return {
     up,
@@ -84,14 +85,24 @@ export function treeFile(v: Pick<CorpusVersion, 'path' | 'version'>, ext: 'info'
 export async function expectSameTree(dest: string, ref: string, opts: { modulesOnly?: boolean } = {}): Promise<void> {
   const [a, b] = await Promise.all([snapshotTree(ref), snapshotTree(dest)]);
   const keep = (p: string): boolean => !opts.modulesOnly || !p.startsWith(`sumdb${path.sep}`);
-  const lines = (m: Map<string, string>): string[] => [...m.entries()].filter(([p]) => keep(p)).map(([p, h]) => `${p} ${h}`).sort();
+  const lines = (m: Map<string, string>): string[] =>
+    [...m.entries()]
+      .filter(([p]) => keep(p))
+      .map(([p, h]) => `${p} ${h}`)
+      .sort();
   expect(lines(b)).toEqual(lines(a));
 }
 
 /** True when any file of module@version is visible in the tree. */
 export async function anyVersionFile(dest: string, v: Pick<CorpusVersion, 'path' | 'version'>): Promise<boolean> {
   for (const ext of ['info', 'mod', 'zip'] as const) {
-    if (await fs.access(path.join(dest, treeFile(v, ext))).then(() => true, () => false)) return true;
+    if (
+      await fs.access(path.join(dest, treeFile(v, ext))).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -106,7 +117,11 @@ export function rng(seed: number): { next(): number; int(n: number): number; pic
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)] as (typeof xs)[number] };
+  return {
+    next,
+    int: (n) => Math.floor(next() * n),
+    pick: (xs) => xs[Math.floor(next() * xs.length)] as (typeof xs)[number],
+  };
 }
 
 /** A base URL on 127.0.0.1 where nothing listens (a port that was just freed). */

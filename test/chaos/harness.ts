@@ -30,14 +30,7 @@ export function endpointsAt(base: string, sumdbKey: string): Endpoints {
 
 /** `gomirror sync` arguments for ep, writing dest. */
 export function syncArgs(ep: Endpoints, dest: string, extra: string[] = []): string[] {
-  return [
-    'sync',
-    '--dest', dest,
-    ...upstreamArgs(ep),
-    '--concurrency', '4',
-    '--log-format', 'json',
-    ...extra,
-  ];
+  return ['sync', '--dest', dest, ...upstreamArgs(ep), '--concurrency', '4', '--log-format', 'json', ...extra];
 }
 
 /** The chaos suite's temporary directories (`gomirror-chaos-<prefix>-XXXXXX`). */
@@ -67,7 +60,10 @@ export function parseLog(stderr: string): LogLine[] {
 /** The log line reporting that module@version failed or was skipped, if any. */
 export function failureOf(stderr: string, module: string, version: string): LogLine | undefined {
   return parseLog(stderr).find(
-    (l) => (l.msg === 'version failed' || l.msg === 'version skipped for good') && l['module'] === module && l['version'] === version,
+    (l) =>
+      (l.msg === 'version failed' || l.msg === 'version skipped for good') &&
+      l['module'] === module &&
+      l['version'] === version,
   );
 }
 
@@ -75,7 +71,6 @@ export function failureOf(stderr: string, module: string, version: string): LogL
 export async function readCursor(dest: string): Promise<string | undefined> {
   return fs.readFile(path.join(dest, '.gomirror', 'cursor.json'), 'utf8').catch(() => undefined);
 }
-
 
 /** Thrown by ScenarioCtx.skip: the scenario cannot run in this build. */
 class SkipScenario extends Error {}
@@ -94,48 +89,66 @@ export interface ScenarioCtx {
  * Declares a vitest test that runs body, then audits every registered tree;
  * any unverified byte or visible temp file fails it. Records a scoreboard row.
  */
-export function scenario(board: Scoreboard, group: string, name: string, body: (ctx: ScenarioCtx) => Promise<void>, timeoutMs = 120_000): void {
-  it(`${group}: ${name}`, async (testCtx) => {
-    const trees: Array<[string, CorpusIndex]> = [];
-    const notes: string[] = [];
-    const ctx: ScenarioCtx = {
-      tree: (dest, corpus) => void trees.push([dest, corpus]),
-      note: (t) => void notes.push(t),
-      skip: (reason) => {
-        throw new SkipScenario(reason);
-      },
-    };
-    const started = Date.now();
-    let outcome: 'passed' | 'failed' | 'skipped' = 'failed';
-    let unverifiedBytes = 0;
-    let failure: unknown;
-    try {
-      await body(ctx);
-      outcome = 'passed';
-    } catch (err) {
-      if (err instanceof SkipScenario && !inCI) {
-        outcome = 'skipped';
-        notes.push(err.message);
-      } else if (err instanceof SkipScenario) {
-        // Under CI nothing skips: a missing prerequisite is a failure.
-        failure = new Error(`CI=true: this scenario may not skip (${err.message})`);
-      } else failure = err;
-    }
-    const problems: string[] = [];
-    for (const [dest, corpus] of trees) {
-      const a = await auditTree(dest, corpus);
-      unverifiedBytes += a.unverifiedBytes;
-      problems.push(...a.problems.map((p) => `${path.basename(path.dirname(dest))}/${path.basename(dest)}: ${p}`));
-    }
-    if (outcome === 'passed' && problems.length > 0) {
-      outcome = 'failed';
-      failure = new Error(`tree audit failed:\n${problems.join('\n')}`);
-    }
-    if (outcome === 'failed' && failure instanceof Error) notes.push(failure.message.split('\n')[0]?.slice(0, 120) ?? '');
-    board.record({ group, name, outcome, unverifiedBytes, durationMs: Date.now() - started, ...(notes.length > 0 && { note: notes.join('; ') }) });
-    if (outcome === 'skipped') testCtx.skip(notes.join('; '));
-    if (failure !== undefined) throw failure;
-  }, timeoutMs);
+export function scenario(
+  board: Scoreboard,
+  group: string,
+  name: string,
+  body: (ctx: ScenarioCtx) => Promise<void>,
+  timeoutMs = 120_000,
+): void {
+  it(
+    `${group}: ${name}`,
+    async (testCtx) => {
+      const trees: Array<[string, CorpusIndex]> = [];
+      const notes: string[] = [];
+      const ctx: ScenarioCtx = {
+        tree: (dest, corpus) => void trees.push([dest, corpus]),
+        note: (t) => void notes.push(t),
+        skip: (reason) => {
+          throw new SkipScenario(reason);
+        },
+      };
+      const started = Date.now();
+      let outcome: 'passed' | 'failed' | 'skipped' = 'failed';
+      let unverifiedBytes = 0;
+      let failure: unknown;
+      try {
+        await body(ctx);
+        outcome = 'passed';
+      } catch (err) {
+        if (err instanceof SkipScenario && !inCI) {
+          outcome = 'skipped';
+          notes.push(err.message);
+        } else if (err instanceof SkipScenario) {
+          // Under CI nothing skips: a missing prerequisite is a failure.
+          failure = new Error(`CI=true: this scenario may not skip (${err.message})`);
+        } else failure = err;
+      }
+      const problems: string[] = [];
+      for (const [dest, corpus] of trees) {
+        const a = await auditTree(dest, corpus);
+        unverifiedBytes += a.unverifiedBytes;
+        problems.push(...a.problems.map((p) => `${path.basename(path.dirname(dest))}/${path.basename(dest)}: ${p}`));
+      }
+      if (outcome === 'passed' && problems.length > 0) {
+        outcome = 'failed';
+        failure = new Error(`tree audit failed:\n${problems.join('\n')}`);
+      }
+      if (outcome === 'failed' && failure instanceof Error)
+        notes.push(failure.message.split('\n')[0]?.slice(0, 120) ?? '');
+      board.record({
+        group,
+        name,
+        outcome,
+        unverifiedBytes,
+        durationMs: Date.now() - started,
+        ...(notes.length > 0 && { note: notes.join('; ') }),
+      });
+      if (outcome === 'skipped') testCtx.skip(notes.join('; '));
+      if (failure !== undefined) throw failure;
+    },
+    timeoutMs,
+  );
 }
 
 export { waitFor };

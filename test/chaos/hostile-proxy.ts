@@ -51,7 +51,12 @@ export interface HostileProxy {
 }
 
 /** Raw HTTP/1.1 response bytes with the given Content-Length header (true or not). */
-export function rawResponse(status: number, contentLength: number | string, body: Buffer, type = 'application/octet-stream'): Buffer {
+export function rawResponse(
+  status: number,
+  contentLength: number | string,
+  body: Buffer,
+  type = 'application/octet-stream',
+): Buffer {
   const head = `HTTP/1.1 ${status} X\r\nContent-Type: ${type}\r\nContent-Length: ${contentLength}\r\nConnection: close\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
@@ -70,7 +75,11 @@ function reply(req: IncomingMessage, res: ServerResponse, r: Reply): void {
   switch (r.kind) {
     case 'send': {
       const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-      res.writeHead(r.status, { 'Content-Type': 'application/octet-stream', ...r.headers, 'Content-Length': String(body.length) });
+      res.writeHead(r.status, {
+        'Content-Type': 'application/octet-stream',
+        ...r.headers,
+        'Content-Length': String(body.length),
+      });
       res.end(body);
       return;
     }

@@ -53,92 +53,130 @@ export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void 
     let f!: Fixture;
     withFixture(tmp, { seed: opts.seed, modules: opts.modules }, (x) => (f = x));
 
-    scenario(board, 'hostile', `feed: ${HOSTILE_FEED.length} entries with traversal, absolute, NUL, over-long paths, non-canonical versions`, async (ctx) => {
-      const ref = await f.reference();
-      const base = await tmp.make('feed');
-      const dest = path.join(base, 'tree');
-      ctx.tree(dest, f.corpus());
-      f.up.addFeedEntries([...HOSTILE_FEED]);
-      const r = await f.sync(f.direct, dest);
-      expect(r.code, r.stderr.slice(-3000)).toBe(0);
-      expect(await strayEntries(base, ['tree'])).toEqual([]);
-      const skipped = (await fs.readFile(path.join(dest, '.gomirror', 'skipped.jsonl'), 'utf8')).trim().split('\n');
-      expect(skipped).toHaveLength(HOSTILE_FEED.length);
-      for (const line of skipped) expect(String((JSON.parse(line) as { reason?: unknown }).reason)).not.toBe('');
-      await expectSameTree(dest, ref);
-    });
-
-    scenario(board, 'hostile', `zips: ${HOSTILE_ZIPS.length} hostile module zips and a 600 MiB Content-Length, in one run`, async (ctx) => {
-      const base = await tmp.make('zips');
-      const dest = path.join(base, 'tree');
-      ctx.tree(dest, f.corpus());
-      const vs = f.up.versions().filter((v) => !v.version.endsWith('+incompatible'));
-      const victims = new Map<CorpusVersion, { name: string; code: string; reason: RegExp }>();
-      HOSTILE_ZIPS.forEach((z, i) => {
-        const v = vs[i] as CorpusVersion;
-        victims.set(v, z);
-        f.proxy.add({ match: (u) => u === fileUrl(v, 'zip'), answer: () => ({ kind: 'send', status: 200, body: z.build(v.path, v.version, v.mod) }) });
-      });
-      const big = vs[HOSTILE_ZIPS.length] as CorpusVersion;
-      victims.set(big, { name: '600 MiB Content-Length', code: 'GOMIRROR_TOO_LARGE', reason: /larger than|too large|limit/i });
-      f.proxy.add({ match: (u) => u === fileUrl(big, 'zip'), answer: () => ({ kind: 'raw', bytes: rawResponse(200, 600 << 20, Buffer.alloc(4096)) }) });
-      try {
-        const r = await f.sync(f.hostile, dest);
-        expect(r.code, r.stderr.slice(-3000)).toBe(1);
-        for (const [v, z] of victims) {
-          const line = failureOf(r.stderr, v.path, v.version);
-          expect(line, `${z.name}: no failure logged for ${v.path}@${v.version}`).toBeDefined();
-          expect(`${z.name}: ${String(line?.['code'])}`).toBe(`${z.name}: ${z.code}`);
-          expect(String(line?.['message'])).toMatch(z.reason);
-          expect(String(line?.['message'])).toContain(`${v.path}@${v.version}`);
-          expect(await anyVersionFile(dest, v), z.name).toBe(false);
-        }
+    scenario(
+      board,
+      'hostile',
+      `feed: ${HOSTILE_FEED.length} entries with traversal, absolute, NUL, over-long paths, non-canonical versions`,
+      async (ctx) => {
+        const ref = await f.reference();
+        const base = await tmp.make('feed');
+        const dest = path.join(base, 'tree');
+        ctx.tree(dest, f.corpus());
+        f.up.addFeedEntries([...HOSTILE_FEED]);
+        const r = await f.sync(f.direct, dest);
+        expect(r.code, r.stderr.slice(-3000)).toBe(0);
         expect(await strayEntries(base, ['tree'])).toEqual([]);
-        expect(existsSync('/tmp/gomirror-chaos-evil.go')).toBe(false);
-        expect(existsSync(path.join(dest, 'chaos-evil.go'))).toBe(false);
-        const zips = (await fs.readdir(dest, { recursive: true })).filter((n) => String(n).endsWith('.zip'));
-        expect(zips).toHaveLength(f.up.versions().length - victims.size);
-      } finally {
-        f.proxy.clear();
-      }
-      const again = await f.sync(f.hostile, dest);
-      expect(again.code, again.stderr.slice(-3000)).toBe(0);
-      await expectSameTree(dest, await f.reference());
-    });
+        const skipped = (await fs.readFile(path.join(dest, '.gomirror', 'skipped.jsonl'), 'utf8')).trim().split('\n');
+        expect(skipped).toHaveLength(HOSTILE_FEED.length);
+        for (const line of skipped) expect(String((JSON.parse(line) as { reason?: unknown }).reason)).not.toBe('');
+        await expectSameTree(dest, ref);
+      },
+    );
+
+    scenario(
+      board,
+      'hostile',
+      `zips: ${HOSTILE_ZIPS.length} hostile module zips and a 600 MiB Content-Length, in one run`,
+      async (ctx) => {
+        const base = await tmp.make('zips');
+        const dest = path.join(base, 'tree');
+        ctx.tree(dest, f.corpus());
+        const vs = f.up.versions().filter((v) => !v.version.endsWith('+incompatible'));
+        const victims = new Map<CorpusVersion, { name: string; code: string; reason: RegExp }>();
+        HOSTILE_ZIPS.forEach((z, i) => {
+          const v = vs[i] as CorpusVersion;
+          victims.set(v, z);
+          f.proxy.add({
+            match: (u) => u === fileUrl(v, 'zip'),
+            answer: () => ({ kind: 'send', status: 200, body: z.build(v.path, v.version, v.mod) }),
+          });
+        });
+        const big = vs[HOSTILE_ZIPS.length] as CorpusVersion;
+        victims.set(big, {
+          name: '600 MiB Content-Length',
+          code: 'GOMIRROR_TOO_LARGE',
+          reason: /larger than|too large|limit/i,
+        });
+        f.proxy.add({
+          match: (u) => u === fileUrl(big, 'zip'),
+          answer: () => ({ kind: 'raw', bytes: rawResponse(200, 600 << 20, Buffer.alloc(4096)) }),
+        });
+        try {
+          const r = await f.sync(f.hostile, dest);
+          expect(r.code, r.stderr.slice(-3000)).toBe(1);
+          for (const [v, z] of victims) {
+            const line = failureOf(r.stderr, v.path, v.version);
+            expect(line, `${z.name}: no failure logged for ${v.path}@${v.version}`).toBeDefined();
+            expect(`${z.name}: ${String(line?.['code'])}`).toBe(`${z.name}: ${z.code}`);
+            expect(String(line?.['message'])).toMatch(z.reason);
+            expect(String(line?.['message'])).toContain(`${v.path}@${v.version}`);
+            expect(await anyVersionFile(dest, v), z.name).toBe(false);
+          }
+          expect(await strayEntries(base, ['tree'])).toEqual([]);
+          expect(existsSync('/tmp/gomirror-chaos-evil.go')).toBe(false);
+          expect(existsSync(path.join(dest, 'chaos-evil.go'))).toBe(false);
+          const zips = (await fs.readdir(dest, { recursive: true })).filter((n) => String(n).endsWith('.zip'));
+          expect(zips).toHaveLength(f.up.versions().length - victims.size);
+        } finally {
+          f.proxy.clear();
+        }
+        const again = await f.sync(f.hostile, dest);
+        expect(again.code, again.stderr.slice(-3000)).toBe(0);
+        await expectSameTree(dest, await f.reference());
+      },
+    );
 
     // Issue 17 item 13: the verified content behind local headers that say otherwise (h1 matches).
-    scenario(board, 'hostile', `zips: ${LYING_ZIPS.length} real zips whose local headers lie (same h1)`, async (ctx) => {
-      const dest = path.join(await tmp.make('lying'), 'tree');
-      ctx.tree(dest, f.corpus());
-      const vs = f.up.versions().filter((v) => !v.version.endsWith('+incompatible')).slice(-LYING_ZIPS.length);
-      expect(vs).toHaveLength(LYING_ZIPS.length);
-      const bodies = await Promise.all(vs.map(async (v, i) => (LYING_ZIPS[i] as (typeof LYING_ZIPS)[number]).lie(await f.up.zip(v))));
-      vs.forEach((v, i) => f.proxy.add({ match: (u) => u === fileUrl(v, 'zip'), answer: () => ({ kind: 'send', status: 200, body: bodies[i] as Buffer }) }));
-      try {
-        const r = await f.sync(f.hostile, dest);
-        expect(r.code, r.stderr.slice(-3000)).toBe(1);
-        vs.forEach((v, i) => {
-          const z = LYING_ZIPS[i] as (typeof LYING_ZIPS)[number];
-          const line = failureOf(r.stderr, v.path, v.version);
-          expect(line, `${z.name}: no failure logged for ${v.path}@${v.version}`).toBeDefined();
-          expect(`${z.name}: ${String(line?.['code'])}`).toBe(`${z.name}: GOMIRROR_BAD_ZIP`);
-          expect(String(line?.['message'])).toMatch(z.reason);
-          expect(String(line?.['message'])).toContain(`${v.path}@${v.version}`);
-        });
-        for (const v of vs) expect(await anyVersionFile(dest, v), `${v.path}@${v.version}`).toBe(false);
-      } finally {
-        f.proxy.clear();
-      }
-      const again = await f.sync(f.hostile, dest);
-      expect(again.code, again.stderr.slice(-3000)).toBe(0);
-      await expectSameTree(dest, await f.reference());
-    });
+    scenario(
+      board,
+      'hostile',
+      `zips: ${LYING_ZIPS.length} real zips whose local headers lie (same h1)`,
+      async (ctx) => {
+        const dest = path.join(await tmp.make('lying'), 'tree');
+        ctx.tree(dest, f.corpus());
+        const vs = f.up
+          .versions()
+          .filter((v) => !v.version.endsWith('+incompatible'))
+          .slice(-LYING_ZIPS.length);
+        expect(vs).toHaveLength(LYING_ZIPS.length);
+        const bodies = await Promise.all(
+          vs.map(async (v, i) => (LYING_ZIPS[i] as (typeof LYING_ZIPS)[number]).lie(await f.up.zip(v))),
+        );
+        vs.forEach((v, i) =>
+          f.proxy.add({
+            match: (u) => u === fileUrl(v, 'zip'),
+            answer: () => ({ kind: 'send', status: 200, body: bodies[i] as Buffer }),
+          }),
+        );
+        try {
+          const r = await f.sync(f.hostile, dest);
+          expect(r.code, r.stderr.slice(-3000)).toBe(1);
+          vs.forEach((v, i) => {
+            const z = LYING_ZIPS[i] as (typeof LYING_ZIPS)[number];
+            const line = failureOf(r.stderr, v.path, v.version);
+            expect(line, `${z.name}: no failure logged for ${v.path}@${v.version}`).toBeDefined();
+            expect(`${z.name}: ${String(line?.['code'])}`).toBe(`${z.name}: GOMIRROR_BAD_ZIP`);
+            expect(String(line?.['message'])).toMatch(z.reason);
+            expect(String(line?.['message'])).toContain(`${v.path}@${v.version}`);
+          });
+          for (const v of vs) expect(await anyVersionFile(dest, v), `${v.path}@${v.version}`).toBe(false);
+        } finally {
+          f.proxy.clear();
+        }
+        const again = await f.sync(f.hostile, dest);
+        expect(again.code, again.stderr.slice(-3000)).toBe(0);
+        await expectSameTree(dest, await f.reference());
+      },
+    );
 
     scenario(board, 'hostile', '.info naming another version', async (ctx) => {
       const dest = path.join(await tmp.make('info'), 'tree');
       ctx.tree(dest, f.corpus());
       const v = f.up.versions()[3] as CorpusVersion;
-      f.proxy.add({ match: (u) => u === fileUrl(v, 'info'), answer: () => ({ kind: 'send', status: 200, body: JSON.stringify({ Version: 'v9.9.9', Time: T }) }) });
+      f.proxy.add({
+        match: (u) => u === fileUrl(v, 'info'),
+        answer: () => ({ kind: 'send', status: 200, body: JSON.stringify({ Version: 'v9.9.9', Time: T }) }),
+      });
       try {
         const r = await f.sync(f.hostile, dest);
         expect(r.code, r.stderr.slice(-3000)).toBe(1);
@@ -178,21 +216,26 @@ export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void 
     });
 
     if (opts.findings) {
-      scenario(board, 'hostile', "finding: .info of a pseudo-version whose Time contradicts the version's timestamp", async (ctx) => {
-        const v = f.up.versions().find((x) => /-\d{14}-[0-9a-f]{12}$/.test(x.version));
-        if (!v) return ctx.skip('no pseudo-version in this corpus');
-        const dest = path.join(await tmp.make('pseudo'), 'tree');
-        ctx.tree(dest, f.corpus());
-        f.up.inject(v.path, v.version, 'info', { kind: 'corrupt' });
-        try {
-          const r = await f.sync(f.direct, dest);
-          expect(r.code, r.stderr.slice(-3000)).toBe(1);
-          expect(String(failureOf(r.stderr, v.path, v.version)?.['message'])).toMatch(/Time/);
-          expect(await anyVersionFile(dest, v)).toBe(false);
-        } finally {
-          f.up.clearFaults();
-        }
-      });
+      scenario(
+        board,
+        'hostile',
+        "finding: .info of a pseudo-version whose Time contradicts the version's timestamp",
+        async (ctx) => {
+          const v = f.up.versions().find((x) => /-\d{14}-[0-9a-f]{12}$/.test(x.version));
+          if (!v) return ctx.skip('no pseudo-version in this corpus');
+          const dest = path.join(await tmp.make('pseudo'), 'tree');
+          ctx.tree(dest, f.corpus());
+          f.up.inject(v.path, v.version, 'info', { kind: 'corrupt' });
+          try {
+            const r = await f.sync(f.direct, dest);
+            expect(r.code, r.stderr.slice(-3000)).toBe(1);
+            expect(String(failureOf(r.stderr, v.path, v.version)?.['message'])).toMatch(/Time/);
+            expect(await anyVersionFile(dest, v)).toBe(false);
+          } finally {
+            f.up.clearFaults();
+          }
+        },
+      );
     }
   });
 }

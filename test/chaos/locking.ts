@@ -46,11 +46,19 @@ export function lockingScenarios(board: Scoreboard, opts: LockingOptions): void 
      * Starts a slowed-down sync into dest and resolves once it holds the lock (with its completion, wrapped so
      * it is not awaited here, and whether it is still running).
      */
-    async function slowSync(dest: string, slow = f.up.versions().slice(0, 2)): Promise<{ done: ReturnType<typeof collect>; running(): boolean }> {
+    async function slowSync(
+      dest: string,
+      slow = f.up.versions().slice(0, 2),
+    ): Promise<{ done: ReturnType<typeof collect>; running(): boolean }> {
       for (const v of slow) f.up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 250, times: 1 });
       const child = spawnCli(syncArgs(f.direct, dest));
       const done = collect(child);
-      await waitFor(() => fs.access(path.join(dest, '.gomirror', 'lock')).then(() => true, () => false));
+      await waitFor(() =>
+        fs.access(path.join(dest, '.gomirror', 'lock')).then(
+          () => true,
+          () => false,
+        ),
+      );
       return { done, running: () => child.exitCode === null && child.signalCode === null };
     }
 
@@ -78,7 +86,15 @@ export function lockingScenarios(board: Scoreboard, opts: LockingOptions): void 
       }
       ctx.tree(dest, f.corpus());
       const sync = await slowSync(dest, presync ? f.up.versions().slice(-2) : f.up.versions().slice(0, 2));
-      const v = await runCli(['verify', '--dest', dest, '--sumdb', `${f.up.sumdbKey} ${f.up.sumdbUrl}`, '--log-format', 'json']);
+      const v = await runCli([
+        'verify',
+        '--dest',
+        dest,
+        '--sumdb',
+        `${f.up.sumdbKey} ${f.up.sumdbUrl}`,
+        '--log-format',
+        'json',
+      ]);
       // Plain verify takes no lock (only --repair does): it runs beside the sync and finds the tree sound.
       expect(v.code, `${v.stdout.slice(-3000)}\n${v.stderr.slice(-2000)}`).toBe(0);
       expect(sync.running(), 'verify must have run while the sync held the lock').toBe(true);
@@ -89,7 +105,9 @@ export function lockingScenarios(board: Scoreboard, opts: LockingOptions): void 
 
     scenario(board, 'locking', 'verify during an incremental sync', (ctx) => verifyDuringSync(ctx, true));
     if (opts.findings) {
-      scenario(board, 'locking', 'finding: verify during the first sync of an empty tree', (ctx) => verifyDuringSync(ctx, false));
+      scenario(board, 'locking', 'finding: verify during the first sync of an empty tree', (ctx) =>
+        verifyDuringSync(ctx, false),
+      );
     }
   });
 }

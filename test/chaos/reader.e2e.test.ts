@@ -40,8 +40,14 @@ describe.skipIf(!haveTools('nginx'))('chaos reader', () => {
 
   /** One full pass of a reader over the served tree. */
   async function readOnce(): Promise<ReaderStats> {
-    const reader = startReader(nginx.url, up.versions(), path.join(base, 'scratch'), { sumdbName: up.sumdbName, pauseMs: 0 });
-    const waited: unknown = await waitFor(() => reader.rounds() >= 1, 60_000).then(() => undefined, (err: unknown) => err);
+    const reader = startReader(nginx.url, up.versions(), path.join(base, 'scratch'), {
+      sumdbName: up.sumdbName,
+      pauseMs: 0,
+    });
+    const waited: unknown = await waitFor(() => reader.rounds() >= 1, 60_000).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     const stats = await reader.stop();
     if (waited !== undefined) throw waited;
     return stats;
@@ -66,7 +72,8 @@ describe.skipIf(!haveTools('nginx'))('chaos reader', () => {
     if (v === undefined) throw new Error('the corpus has no pseudo-version');
     return v;
   };
-  const lookupRel = (v: CorpusVersion): string => path.join('sumdb', up.sumdbName, 'lookup', `${escapePath(v.path)}@${escapeVersion(v.version)}`);
+  const lookupRel = (v: CorpusVersion): string =>
+    path.join('sumdb', up.sumdbName, 'lookup', `${escapePath(v.path)}@${escapeVersion(v.version)}`);
 
   it('reads a complete tree without a violation, lookups and tiles included', async () => {
     const stats = await readOnce();
@@ -79,25 +86,41 @@ describe.skipIf(!haveTools('nginx'))('chaos reader', () => {
 
   it('reports an .info served without its .zip', async () => {
     const v = victim();
-    const [stats, onDisk] = await without([treeFile(v, 'zip')], async () => [await readOnce(), await commitProblems(dest, up.sumdbName)] as const);
-    expect(stats.violations).toEqual([`${v.path}@${v.version}: .info served without its .zip (the commit marker came first)`]);
+    const [stats, onDisk] = await without(
+      [treeFile(v, 'zip')],
+      async () => [await readOnce(), await commitProblems(dest, up.sumdbName)] as const,
+    );
+    expect(stats.violations).toEqual([
+      `${v.path}@${v.version}: .info served without its .zip (the commit marker came first)`,
+    ]);
     expect(onDisk).toEqual([`${treeFile(v, 'info').split(path.sep).join('/')} without its .zip`]);
   });
 
   it('reports a lookup served before its version', async () => {
     const v = victim();
-    const [stats, onDisk] = await without([treeFile(v, 'info')], async () => [await readOnce(), await commitProblems(dest, up.sumdbName)] as const);
+    const [stats, onDisk] = await without(
+      [treeFile(v, 'info')],
+      async () => [await readOnce(), await commitProblems(dest, up.sumdbName)] as const,
+    );
     expect(stats.violations).toEqual([`lookup of ${v.path}@${v.version} served before the version's .info`]);
     expect(onDisk).toEqual([`lookup ${lookupRel(v).split(path.sep).slice(3).join('/')} without its version's .info`]);
   });
 
   it('reports a lookup whose tiles are not served', async () => {
     const level0 = path.join('sumdb', up.sumdbName, 'tile', '8', '0');
-    const [stats, onDisk] = await without([level0], async () => [await readOnce(), await commitProblems(dest, up.sumdbName)] as const);
+    const [stats, onDisk] = await without(
+      [level0],
+      async () => [await readOnce(), await commitProblems(dest, up.sumdbName)] as const,
+    );
     const v = victim();
-    expect(stats.violations.find((x) => x.startsWith(`lookup of ${v.path}@${v.version}: tile tile/8/0/`))).toMatch(/is missing$/);
+    expect(stats.violations.find((x) => x.startsWith(`lookup of ${v.path}@${v.version}: tile tile/8/0/`))).toMatch(
+      /is missing$/,
+    );
     expect(onDisk).toHaveLength(up.versions().length);
-    expect(onDisk.every((p) => /^lookup \S+: tile tile\/8\/0\/\S+ \(tree size \d+\) is missing$/.test(p)), onDisk.join('\n')).toBe(true);
+    expect(
+      onDisk.every((p) => /^lookup \S+: tile tile\/8\/0\/\S+ \(tree size \d+\) is missing$/.test(p)),
+      onDisk.join('\n'),
+    ).toBe(true);
     expect(await fs.access(path.join(dest, lookupRel(v))).then(() => true)).toBe(true);
   });
 });

@@ -47,7 +47,12 @@ async function get(url: string): Promise<{ status: number; body: Buffer }> {
  * Starts polling baseUrl (nginx) for the files of versions (and, with sumdbName, their lookups and
  * tiles), pausing pauseMs between versions; scratch is a directory for zip checks.
  */
-export function startReader(baseUrl: string, versions: readonly CorpusVersion[], scratch: string, opts: { sumdbName?: string; pauseMs?: number } = {}): TreeReader {
+export function startReader(
+  baseUrl: string,
+  versions: readonly CorpusVersion[],
+  scratch: string,
+  opts: { sumdbName?: string; pauseMs?: number } = {},
+): TreeReader {
   const { sumdbName, pauseMs = 10 } = opts;
   const stats: ReaderStats = { reads: 0, misses: 0, violations: [] };
   const goodZips = new Set<string>();
@@ -63,15 +68,21 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
     try {
       const h1 = (await hashModuleZip(file, v.path, v.version)).h1;
       if (h1 === v.zipH1) goodZips.add(sha);
-      else stats.violations.push(`${v.path}@${v.version}.zip served with h1 ${h1}, want ${v.zipH1} (${body.length} bytes)`);
+      else
+        stats.violations.push(
+          `${v.path}@${v.version}.zip served with h1 ${h1}, want ${v.zipH1} (${body.length} bytes)`,
+        );
     } catch (err) {
-      stats.violations.push(`${v.path}@${v.version}.zip served but unreadable (${body.length} bytes): ${(err as Error).message}`);
+      stats.violations.push(
+        `${v.path}@${v.version}.zip served but unreadable (${body.length} bytes): ${(err as Error).message}`,
+      );
     } finally {
       await fs.rm(file, { force: true });
     }
   };
 
-  const fileUrl = (v: CorpusVersion, ext: 'info' | 'mod' | 'zip'): string => `${baseUrl}/${treeFile(v, ext).split(path.sep).join('/')}`;
+  const fileUrl = (v: CorpusVersion, ext: 'info' | 'mod' | 'zip'): string =>
+    `${baseUrl}/${treeFile(v, ext).split(path.sep).join('/')}`;
 
   /** GETs url; a 200 is a read, a 404 a miss (the caller decides whether it was allowed), anything else a violation. */
   const fetchFile = async (url: string): Promise<Buffer | undefined> => {
@@ -90,7 +101,8 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
 
   /** Checks one file's bytes against the corpus. */
   const checkFile = async (v: CorpusVersion, ext: 'info' | 'mod' | 'zip', body: Buffer): Promise<void> => {
-    if (ext === 'mod' && hashGoMod(body) !== v.modH1) stats.violations.push(`${v.path}@${v.version}.mod served with a wrong h1`);
+    if (ext === 'mod' && hashGoMod(body) !== v.modH1)
+      stats.violations.push(`${v.path}@${v.version}.mod served with a wrong h1`);
     else if (ext === 'zip') await checkZip(v, body);
     else if (ext === 'info') {
       let named: unknown;
@@ -110,7 +122,10 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
     for (const ext of ['mod', 'zip'] as const) {
       const body = await fetchFile(fileUrl(v, ext));
       if (body !== undefined) await checkFile(v, ext, body);
-      else if (info !== undefined) stats.violations.push(`${v.path}@${v.version}: .info served without its .${ext} (the commit marker came first)`);
+      else if (info !== undefined)
+        stats.violations.push(
+          `${v.path}@${v.version}: .info served without its .${ext} (the commit marker came first)`,
+        );
     }
   };
 
@@ -122,10 +137,14 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
     if (body === undefined) return;
     const where = `lookup of ${v.path}@${v.version}`;
     const record = splitLookup(body)?.record.toString('utf8') ?? '';
-    if (!record.includes(`${v.path} ${v.version} ${v.zipH1}\n`) || !record.includes(`${v.path} ${v.version}/go.mod ${v.modH1}\n`)) {
+    if (
+      !record.includes(`${v.path} ${v.version} ${v.zipH1}\n`) ||
+      !record.includes(`${v.path} ${v.version}/go.mod ${v.modH1}\n`)
+    ) {
       stats.violations.push(`${where} does not carry the corpus record`);
     }
-    if ((await get(fileUrl(v, 'info'))).status !== 200) stats.violations.push(`${where} served before the version's .info`);
+    if ((await get(fileUrl(v, 'info'))).status !== 200)
+      stats.violations.push(`${where} served before the version's .info`);
     const problem = await lookupProblem(body, async (tile) => {
       const r = await get(`${sumdb}/${tile}`);
       return r.status === 200 ? r.body : undefined;
@@ -139,7 +158,10 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
     const listUrl = fileUrl(v, 'info').replace(/\/@v\/[^/]+$/, '/@v/list');
     const list = await get(listUrl);
     if (list.status !== 200) return;
-    for (const listed of list.body.toString('utf8').split('\n').filter((l) => l !== '')) {
+    for (const listed of list.body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '')) {
       const lv = byVersion.get(`${v.path}@${listed}`);
       if (!lv) {
         stats.violations.push(`${listUrl} names ${listed}, which the corpus does not have`);
@@ -204,12 +226,17 @@ export function startReader(baseUrl: string, versions: readonly CorpusVersion[],
  */
 export async function commitProblems(root: string, sumdbName: string): Promise<string[]> {
   const problems: string[] = [];
-  const present = (rel: string): Promise<boolean> => fs.access(path.join(root, rel)).then(() => true, () => false);
+  const present = (rel: string): Promise<boolean> =>
+    fs.access(path.join(root, rel)).then(
+      () => true,
+      () => false,
+    );
   for (const rel of await listTree(root)) {
     const posix = rel.split(path.sep).join('/');
     if (!/\/@v\/[^/]+\.info$/.test(posix)) continue;
     const stem = rel.slice(0, -'.info'.length);
-    for (const ext of ['mod', 'zip']) if (!(await present(`${stem}.${ext}`))) problems.push(`${posix} without its .${ext}`);
+    for (const ext of ['mod', 'zip'])
+      if (!(await present(`${stem}.${ext}`))) problems.push(`${posix} without its .${ext}`);
   }
   const sumdb = path.join(root, 'sumdb', sumdbName);
   for (const rel of await listTree(path.join(sumdb, 'lookup'))) {
@@ -218,7 +245,9 @@ export async function commitProblems(root: string, sumdbName: string): Promise<s
     if (!(await present(path.join(...`${name.slice(0, at)}/@v/${name.slice(at + 1)}.info`.split('/'))))) {
       problems.push(`lookup ${name} without its version's .info`);
     }
-    const problem = await lookupProblem(await fs.readFile(path.join(sumdb, 'lookup', rel)), (tile) => fs.readFile(path.join(sumdb, tile)).catch(() => undefined));
+    const problem = await lookupProblem(await fs.readFile(path.join(sumdb, 'lookup', rel)), (tile) =>
+      fs.readFile(path.join(sumdb, tile)).catch(() => undefined),
+    );
     if (problem !== undefined) problems.push(`lookup ${name}: ${problem}`);
   }
   return problems;

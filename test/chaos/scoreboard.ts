@@ -55,10 +55,21 @@ function pad(s: string, n: number): string {
 
 /** The final table: one line per scenario, then totals (run, passed, failed, skipped, unverified bytes). */
 export function formatTable(results: readonly ScenarioResult[]): string {
-  const rows = results.map((r) => [r.group, r.name, r.outcome, String(r.unverifiedBytes), `${(r.durationMs / 1000).toFixed(1)}s`, r.note ?? '']);
+  const rows = results.map((r) => [
+    r.group,
+    r.name,
+    r.outcome,
+    String(r.unverifiedBytes),
+    `${(r.durationMs / 1000).toFixed(1)}s`,
+    r.note ?? '',
+  ]);
   const head = ['group', 'scenario', 'result', 'unverified B', 'time', 'note'];
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] as string).length))));
-  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i] as number)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => pad(c, widths[i] as number))
+      .join('  ')
+      .trimEnd();
   const run = results.filter((r) => r.outcome !== 'skipped').length;
   const passed = results.filter((r) => r.outcome === 'passed').length;
   const skipped = results.filter((r) => r.outcome === 'skipped').length;

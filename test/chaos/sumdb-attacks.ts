@@ -72,11 +72,25 @@ interface LookupAttack {
 }
 
 const LOOKUP_ATTACKS: readonly LookupAttack[] = [
-  { name: 'oversized lookup (2 MiB)', answer: async () => ({ kind: 'send', status: 200, body: Buffer.alloc(2 * MiB, 'a') }), code: 'GOMIRROR_TOO_LARGE', exit: 1 },
-  { name: 'malformed lookup', answer: async () => ({ kind: 'send', status: 200, body: 'garbage\nnot a record\n' }), code: 'GOMIRROR_MALFORMED', exit: 1 },
+  {
+    name: 'oversized lookup (2 MiB)',
+    answer: async () => ({ kind: 'send', status: 200, body: Buffer.alloc(2 * MiB, 'a') }),
+    code: 'GOMIRROR_TOO_LARGE',
+    exit: 1,
+  },
+  {
+    name: 'malformed lookup',
+    answer: async () => ({ kind: 'send', status: 200, body: 'garbage\nnot a record\n' }),
+    code: 'GOMIRROR_MALFORMED',
+    exit: 1,
+  },
   {
     name: "lookup answering with another version's record",
-    answer: async (_req, f, other) => ({ kind: 'send', status: 200, body: Buffer.from(await (await fetch(`${f.up.baseUrl}${lookupUrl(other)}`)).arrayBuffer()) }),
+    answer: async (_req, f, other) => ({
+      kind: 'send',
+      status: 200,
+      body: Buffer.from(await (await fetch(`${f.up.baseUrl}${lookupUrl(other)}`)).arrayBuffer()),
+    }),
     code: 'GOMIRROR_BAD_PROOF',
     exit: 3,
   },
@@ -85,7 +99,11 @@ const LOOKUP_ATTACKS: readonly LookupAttack[] = [
     answer: async (req) => {
       const body = (await req.upstream()).body.toString('utf8');
       const cut = body.indexOf('go.sum database tree');
-      return { kind: 'send', status: 200, body: Buffer.concat([Buffer.from(body.slice(0, cut)), resignWithStrangerKey(Buffer.from(body.slice(cut)))]) };
+      return {
+        kind: 'send',
+        status: 200,
+        body: Buffer.concat([Buffer.from(body.slice(0, cut)), resignWithStrangerKey(Buffer.from(body.slice(cut)))]),
+      };
     },
     code: 'GOMIRROR_BAD_SIGNATURE',
     exit: 3,
@@ -110,11 +128,16 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
         f.proxy.clear();
         f.proxy.add({ match: (u) => u === lookupUrl(v), answer: (req) => a.answer(req, f, other) });
         // No data tiles: records are not read in bulk, so every version (v included) is looked up.
-        f.proxy.add({ match: /^\/sumdb\/tile\/8\/data\//, answer: () => ({ kind: 'send', status: 404, body: 'not found\n' }) });
+        f.proxy.add({
+          match: /^\/sumdb\/tile\/8\/data\//,
+          answer: () => ({ kind: 'send', status: 404, body: 'not found\n' }),
+        });
         const r = await f.sync(f.hostile, dest);
         f.proxy.clear();
         expect(r.code, r.stderr.slice(-3000)).toBe(a.exit);
-        expect(`${a.name}: ${codeFor(r.stderr, v)}`, 'an error naming the module and version').toBe(`${a.name}: ${a.code}`);
+        expect(`${a.name}: ${codeFor(r.stderr, v)}`, 'an error naming the module and version').toBe(
+          `${a.name}: ${a.code}`,
+        );
         expect(await anyVersionFile(dest, v)).toBe(false);
       });
     }
@@ -124,49 +147,87 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
         const dest = path.join(await tmp.make('data'), 'tree');
         ctx.tree(dest, f.corpus());
         f.proxy.clear();
-        const forge = (b: Buffer): Buffer => Buffer.from(b.toString('utf8').replace(/h1:[A-Za-z0-9+/]{10}/, 'h1:AAAAAAAAAA'));
-        f.proxy.add({ match: /^\/sumdb\/tile\/8\/data\//, answer: async (req) => ({ kind: 'send', status: 200, body: forge((await req.upstream()).body) }) });
+        const forge = (b: Buffer): Buffer =>
+          Buffer.from(b.toString('utf8').replace(/h1:[A-Za-z0-9+/]{10}/, 'h1:AAAAAAAAAA'));
+        f.proxy.add({
+          match: /^\/sumdb\/tile\/8\/data\//,
+          answer: async (req) => ({ kind: 'send', status: 200, body: forge((await req.upstream()).body) }),
+        });
         // Data tiles are read only once lookups show the run needs a stretch of the log: versions
         // published before the forged tile is read were each proven by their own lookup.
         const lookedUp = new Set<string>();
-        f.proxy.add({ match: /^\/sumdb\/lookup\//, answer: async (req) => {
-          lookedUp.add(req.url.slice('/sumdb/lookup/'.length));
-          const u = await req.upstream();
-          return { kind: 'send', status: u.status, body: u.body };
-        } });
+        f.proxy.add({
+          match: /^\/sumdb\/lookup\//,
+          answer: async (req) => {
+            lookedUp.add(req.url.slice('/sumdb/lookup/'.length));
+            const u = await req.upstream();
+            return { kind: 'send', status: u.status, body: u.body };
+          },
+        });
         const r = await f.sync(f.hostile, dest);
         f.proxy.clear();
         expect(r.code, r.stderr.slice(-3000)).toBe(3);
         expect(r.stderr).toMatch(/GOMIRROR_BAD_PROOF/);
         const files = (await fs.readdir(dest, { recursive: true }).catch(() => [])).map(String);
         const published = files.filter((n) => n.endsWith('.mod')).map((n) => n.replace(/\/@v\/(.+)\.mod$/, '@$1'));
-        expect(published.filter((k) => !lookedUp.has(k)), 'published without its own lookup').toEqual([]);
+        expect(
+          published.filter((k) => !lookedUp.has(k)),
+          'published without its own lookup',
+        ).toEqual([]);
         expect(published.length).toBeLessThan(f.corpus().size);
         // The cursor may cover those versions, and nothing that was not published.
         const saved = await readCursor(dest);
         if (saved !== undefined) {
           const c = JSON.parse(saved) as { since: string; seenAtSince: string[] };
-          const key = (v: Pick<CorpusVersion, 'path' | 'version'>): string => `${escapePath(v.path)}@${escapeVersion(v.version)}`;
-          const passed = [...f.up.versions().filter((v) => Date.parse(v.timestamp) < Date.parse(c.since)).map(key), ...c.seenAtSince.map((k) => {
-            const at = k.lastIndexOf('@');
-            return key({ path: k.slice(0, at), version: k.slice(at + 1) });
-          })];
-          expect(passed.filter((k) => !published.includes(k)), 'passed by the cursor but not published').toEqual([]);
+          const key = (v: Pick<CorpusVersion, 'path' | 'version'>): string =>
+            `${escapePath(v.path)}@${escapeVersion(v.version)}`;
+          const passed = [
+            ...f.up
+              .versions()
+              .filter((v) => Date.parse(v.timestamp) < Date.parse(c.since))
+              .map(key),
+            ...c.seenAtSince.map((k) => {
+              const at = k.lastIndexOf('@');
+              return key({ path: k.slice(0, at), version: k.slice(at + 1) });
+            }),
+          ];
+          expect(
+            passed.filter((k) => !published.includes(k)),
+            'passed by the cursor but not published',
+          ).toEqual([]);
         }
       });
     }
 
     const tileAttacks: Array<{ name: string; body: (b: Buffer) => Buffer; code: string; exit: number }> = [
-      { name: 'hash tiles one byte short', body: (b) => b.subarray(0, b.length - 1), code: 'GOMIRROR_BAD_PROOF', exit: 3 },
-      { name: 'hash tiles with one flipped byte', body: (b) => Buffer.concat([Buffer.from([(b[0] ?? 0) ^ 1]), b.subarray(1)]), code: 'GOMIRROR_BAD_PROOF', exit: 3 },
-      { name: 'oversized hash tile (2 MiB)', body: () => Buffer.alloc(2 * MiB, 1), code: 'GOMIRROR_TOO_LARGE', exit: 1 },
+      {
+        name: 'hash tiles one byte short',
+        body: (b) => b.subarray(0, b.length - 1),
+        code: 'GOMIRROR_BAD_PROOF',
+        exit: 3,
+      },
+      {
+        name: 'hash tiles with one flipped byte',
+        body: (b) => Buffer.concat([Buffer.from([(b[0] ?? 0) ^ 1]), b.subarray(1)]),
+        code: 'GOMIRROR_BAD_PROOF',
+        exit: 3,
+      },
+      {
+        name: 'oversized hash tile (2 MiB)',
+        body: () => Buffer.alloc(2 * MiB, 1),
+        code: 'GOMIRROR_TOO_LARGE',
+        exit: 1,
+      },
     ];
     for (const t of tileAttacks.filter((x) => wanted(x.name))) {
       scenario(board, 'sumdb', t.name, async (ctx) => {
         const dest = path.join(await tmp.make('tile'), 'tree');
         ctx.tree(dest, f.corpus());
         f.proxy.clear();
-        f.proxy.add({ match: /^\/sumdb\/tile\/8\/0\//, answer: async (req) => ({ kind: 'send', status: 200, body: t.body((await req.upstream()).body) }) });
+        f.proxy.add({
+          match: /^\/sumdb\/tile\/8\/0\//,
+          answer: async (req) => ({ kind: 'send', status: 200, body: t.body((await req.upstream()).body) }),
+        });
         const r = await f.sync(f.hostile, dest);
         f.proxy.clear();
         expect(r.code, r.stderr.slice(-3000)).toBe(t.exit);
@@ -179,7 +240,12 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
     const latestAttacks: Array<{ name: string; body: (b: Buffer) => Buffer; code: RegExp; exit: number }> = [
       { name: 'latest with a tampered signature', body: tamperSignature, code: /GOMIRROR_BAD_SIGNATURE/, exit: 3 },
       { name: 'latest signed by a stranger key', body: resignWithStrangerKey, code: /GOMIRROR_BAD_SIGNATURE/, exit: 3 },
-      { name: 'malformed latest', body: () => Buffer.from('<html>captive portal</html>\n'), code: /GOMIRROR_BAD_SIGNATURE/, exit: 3 },
+      {
+        name: 'malformed latest',
+        body: () => Buffer.from('<html>captive portal</html>\n'),
+        code: /GOMIRROR_BAD_SIGNATURE/,
+        exit: 3,
+      },
       { name: 'oversized latest (2 MiB)', body: () => Buffer.alloc(2 * MiB, 'x'), code: /GOMIRROR_TOO_LARGE/, exit: 1 },
     ];
     for (const l of latestAttacks.filter((x) => wanted(x.name))) {
@@ -187,7 +253,10 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
         const dest = path.join(await tmp.make('latest'), 'tree');
         ctx.tree(dest, f.corpus());
         f.proxy.clear();
-        f.proxy.add({ match: (u) => u === '/sumdb/latest', answer: async (req) => ({ kind: 'send', status: 200, body: l.body((await req.upstream()).body) }) });
+        f.proxy.add({
+          match: (u) => u === '/sumdb/latest',
+          answer: async (req) => ({ kind: 'send', status: 200, body: l.body((await req.upstream()).body) }),
+        });
         const r = await f.sync(f.hostile, dest);
         f.proxy.clear();
         expect(r.code, r.stderr.slice(-3000)).toBe(l.exit);
@@ -220,7 +289,10 @@ export function sumdbAttackScenarios(board: Scoreboard, opts: SumdbAttackOptions
         ctx.tree(dest, f.corpus());
         const before = await snapshotTree(dest);
         const cursor = await readCursor(dest);
-        f.proxy.add({ match: (u) => u === '/sumdb/latest', answer: () => ({ kind: 'send', status: 200, body: oldHead }) });
+        f.proxy.add({
+          match: (u) => u === '/sumdb/latest',
+          answer: () => ({ kind: 'send', status: 200, body: oldHead }),
+        });
         const r = await f.sync(f.hostile, dest);
         f.proxy.clear();
         expect(r.code, r.stderr.slice(-3000)).toBe(3);

@@ -18,7 +18,15 @@ export interface RawEntry {
   /** Unix mode (file type and permissions) in the external attributes (default 0o100644). */
   mode?: number;
   /** Local header fields that differ from the central directory record (default: none). */
-  local?: { name?: string; flags?: number; method?: number; crc?: number; compressedSize?: number; declaredSize?: number; extra?: Buffer };
+  local?: {
+    name?: string;
+    flags?: number;
+    method?: number;
+    crc?: number;
+    compressedSize?: number;
+    declaredSize?: number;
+    extra?: Buffer;
+  };
   /** Extra field block of the central directory record (default: none). */
   centralExtra?: Buffer;
   /** Sets flag bit 3: zeros in the local header, CRC-32 and sizes (optionally lying) in a data descriptor after the data. */
@@ -85,7 +93,7 @@ export function writeZip(entries: readonly RawEntry[]): Buffer {
     central.writeUInt32LE(usize >>> 0, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt16LE(centralExtra.length, 30);
-    central.writeUInt32LE((((e.mode ?? 0o100644) << 16) >>> 0), 38);
+    central.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     const descriptor = e.descriptor ? descriptorBytes(e.descriptor, crc, body.length, usize) : Buffer.alloc(0);
     const trailing = e.trailing ?? Buffer.alloc(0);
@@ -134,25 +142,41 @@ const BOMB = Buffer.alloc(16 * MiB);
 export const HOSTILE_ZIPS: readonly HostileZip[] = [
   {
     name: 'entry outside the module prefix',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `example.com/evil@v1.0.0/evil.go`, data: Buffer.from('package evil\n') }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `example.com/evil@v1.0.0/evil.go`, data: Buffer.from('package evil\n') },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /prefix|outside|unexpected file/i,
   },
   {
     name: 'entry with ..',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/../../../../chaos-evil.go`, data: Buffer.from('x') }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/../../../../chaos-evil.go`, data: Buffer.from('x') },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /double dot|\.\.|invalid path/i,
   },
   {
     name: 'absolute entry name',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: '/tmp/gomirror-chaos-evil.go', data: Buffer.from('x') }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: '/tmp/gomirror-chaos-evil.go', data: Buffer.from('x') },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /absolute|prefix|outside/i,
   },
   {
     name: 'symlink entry',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/link`, data: Buffer.from('/etc/passwd'), mode: 0o120777 }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/link`, data: Buffer.from('/etc/passwd'), mode: 0o120777 },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /symbolic link|symlink/i,
   },
@@ -169,72 +193,123 @@ export const HOSTILE_ZIPS: readonly HostileZip[] = [
   },
   {
     name: 'zip bomb (16 MiB of zeros declared as 1 KiB)',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/bomb.bin`, data: BOMB, declaredSize: 1024 }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/bomb.bin`, data: BOMB, declaredSize: 1024 },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /larger than declared|declared size/i,
   },
   {
     name: 'lying size (declares more than it holds)',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/short.txt`, data: Buffer.from('ten bytes!'), declaredSize: 100_000 }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/short.txt`, data: Buffer.from('ten bytes!'), declaredSize: 100_000 },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /differs from declared|declared size|corrupt/i,
   },
   {
     name: 'declares over 500 MiB uncompressed',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/huge.bin`, data: Buffer.from('small'), declaredSize: 600 * MiB }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/huge.bin`, data: Buffer.from('small'), declaredSize: 600 * MiB },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /too large|limit/i,
   },
   {
     name: 'wrong CRC-32',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), crc: 12345 }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), crc: 12345 },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /CRC/i,
   },
   // Issue 17 item 13: the local headers a streaming reader (or unzip) uses must say what the central directory says.
   {
     name: 'local header names another file',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), local: { name: `${m}@${v}/b.go` } }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), local: { name: `${m}@${v}/b.go` } },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /local header names/i,
   },
   {
     name: 'local header with other sizes and CRC (other content for a streaming reader)',
     build: (m, v, mod) =>
-      writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), method: 0, local: { compressedSize: 4, declaredSize: 4, crc: 0x1234 } }]),
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        {
+          name: `${m}@${v}/a.go`,
+          data: Buffer.from('package a\n'),
+          method: 0,
+          local: { compressedSize: 4, declaredSize: 4, crc: 0x1234 },
+        },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /local header CRC-32|local header .*size/i,
   },
   {
     name: 'local header with another compression method',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), method: 0, local: { method: 8 } }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), method: 0, local: { method: 8 } },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /compression method/i,
   },
   {
     name: 'data descriptor that disagrees with the central directory',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), descriptor: { crc: 0xdeadbeef } }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), descriptor: { crc: 0xdeadbeef } },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /data descriptor CRC-32/i,
   },
   {
     name: 'hidden entry only a streaming reader sees',
     build: (m, v, mod) =>
-      writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/evil.go`, data: Buffer.from('package evil\n'), hidden: true }, { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n') }]),
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/evil.go`, data: Buffer.from('package evil\n'), hidden: true },
+        { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n') },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /hidden/i,
   },
   {
     name: 'Info-ZIP Unicode path extra field renaming an entry',
     build: (m, v, mod) =>
-      writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/a.go`, data: Buffer.from('package a\n'), centralExtra: unicodePathExtra(`${m}@${v}/b.go`, `${m}@${v}/a.go`) }]),
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        {
+          name: `${m}@${v}/a.go`,
+          data: Buffer.from('package a\n'),
+          centralExtra: unicodePathExtra(`${m}@${v}/b.go`, `${m}@${v}/a.go`),
+        },
+      ]),
     code: 'GOMIRROR_BAD_ZIP',
     reason: /Unicode path/i,
   },
   {
     // Passes every structural check: only comparing its h1 with the checksum database's record stops it.
     name: 'well-formed zip with other content (h1 differs from the checksum database)',
-    build: (m, v, mod) => writeZip([{ name: `${m}@${v}/go.mod`, data: mod }, { name: `${m}@${v}/trojan.go`, data: Buffer.from('package trojan\n') }]),
+    build: (m, v, mod) =>
+      writeZip([
+        { name: `${m}@${v}/go.mod`, data: mod },
+        { name: `${m}@${v}/trojan.go`, data: Buffer.from('package trojan\n') },
+      ]),
     code: 'GOMIRROR_HASH_MISMATCH',
     reason: /\.zip hash h1:\S+ does not match checksum database h1:/,
   },
@@ -257,10 +332,15 @@ export interface LyingZip {
 /** Offsets of a zip's central directory and of its last entry's central record and local header (no zip64, no comment). */
 function zipLayout(z: Buffer): { cd: number; eocd: number; lastCentral: number; lastLocal: number } {
   const eocd = z.length - 22;
-  if (eocd < 0 || z.readUInt32LE(eocd) !== 0x06054b50) throw new Error('lying zip: no end of central directory record without comment');
+  if (eocd < 0 || z.readUInt32LE(eocd) !== 0x06054b50)
+    throw new Error('lying zip: no end of central directory record without comment');
   const cd = z.readUInt32LE(eocd + 16);
   let lastCentral = -1;
-  for (let at = cd; at < eocd && z.readUInt32LE(at) === 0x02014b50; at += 46 + z.readUInt16LE(at + 28) + z.readUInt16LE(at + 30) + z.readUInt16LE(at + 32)) {
+  for (
+    let at = cd;
+    at < eocd && z.readUInt32LE(at) === 0x02014b50;
+    at += 46 + z.readUInt16LE(at + 28) + z.readUInt16LE(at + 30) + z.readUInt16LE(at + 32)
+  ) {
     lastCentral = at;
   }
   if (lastCentral < 0) throw new Error('lying zip: no central directory records');

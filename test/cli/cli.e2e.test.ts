@@ -23,7 +23,15 @@ describe('gomirror command line', () => {
     config = path.join(dir, 'config.json');
     await fs.writeFile(
       config,
-      JSON.stringify({ dest, index: up.indexUrl, upstream: [up.proxyUrl], sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, concurrency: 4, 'log-format': 'json', 'min-free-space': '1M' }),
+      JSON.stringify({
+        dest,
+        index: up.indexUrl,
+        upstream: [up.proxyUrl],
+        sumdb: `${up.sumdbKey} ${up.sumdbUrl}`,
+        concurrency: 4,
+        'log-format': 'json',
+        'min-free-space': '1M',
+      }),
     );
   });
   afterAll(async () => {
@@ -34,7 +42,8 @@ describe('gomirror command line', () => {
   it('--help lists every command', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['sync', 'daemon', 'verify', 'status', 'export', 'import', 'serve']) expect(r.stdout).toContain(`gomirror ${c}`);
+    for (const c of ['sync', 'daemon', 'verify', 'status', 'export', 'import', 'serve'])
+      expect(r.stdout).toContain(`gomirror ${c}`);
   });
 
   it('a configuration error names the key and exits 2', async () => {
@@ -59,10 +68,22 @@ describe('gomirror command line', () => {
     const exp = await runCli(['export', '--config', config, '--out', bundle]);
     expect(exp.code, exp.stderr).toBe(0);
     const airgap = path.join(dir, 'airgap');
-    const imp = await runCli(['import', '--bundle', bundle, '--dest', airgap, '--sumdb', up.sumdbKey, '--log-format', 'json']);
+    const imp = await runCli([
+      'import',
+      '--bundle',
+      bundle,
+      '--dest',
+      airgap,
+      '--sumdb',
+      up.sumdbKey,
+      '--log-format',
+      'json',
+    ]);
     expect(imp.code, imp.stderr).toBe(0);
     const [src, dst] = await Promise.all([snapshotTree(dest), snapshotTree(airgap)]);
-    expect([...dst.entries()].filter(([p]) => !p.startsWith('sumdb/')).sort()).toEqual([...src.entries()].filter(([p]) => !p.startsWith('sumdb/')).sort());
+    expect([...dst.entries()].filter(([p]) => !p.startsWith('sumdb/')).sort()).toEqual(
+      [...src.entries()].filter(([p]) => !p.startsWith('sumdb/')).sort(),
+    );
     const verifyAirgap = await runCli(['verify', '--dest', airgap, '--sumdb', up.sumdbKey]);
     expect(verifyAirgap.code, verifyAirgap.stdout + verifyAirgap.stderr).toBe(0);
   });
@@ -71,7 +92,15 @@ describe('gomirror command line', () => {
     const other = await startUpstream({ seed: 22 });
     try {
       const target = path.join(dir, 'other');
-      const r = await runCli(['import', '--bundle', path.join(dir, 'usb', 'bundle-1'), '--dest', target, '--sumdb', other.sumdbKey]);
+      const r = await runCli([
+        'import',
+        '--bundle',
+        path.join(dir, 'usb', 'bundle-1'),
+        '--dest',
+        target,
+        '--sumdb',
+        other.sumdbKey,
+      ]);
       expect(r.code).toBe(3);
       expect((await snapshotTree(target)).size).toBe(0);
     } finally {

@@ -55,7 +55,10 @@ describe('gomirror --config FILE', () => {
     const num = await writeConfig('num.json', '{"dest": 123}');
     const r = await runCli(['sync', '--config', num, '--dry-run']);
     expectOneLine(r, num, /"dest": expected a string, got 123/);
-    const listed = await writeConfig('listed.json', JSON.stringify({ dest: [path.join(dir, 'a'), path.join(dir, 'b')] }));
+    const listed = await writeConfig(
+      'listed.json',
+      JSON.stringify({ dest: [path.join(dir, 'a'), path.join(dir, 'b')] }),
+    );
     expectOneLine(await runCli(['status', '--config', listed]), listed, /"dest": expected a string, got a list/);
     const entries = await fs.readdir(dir);
     expect(entries.filter((e) => !e.endsWith('.json'))).toEqual([]);

@@ -23,10 +23,22 @@ describe('the exit-code table (README: 0 ok, 1 failed, 2 usage, 3 security, 4 lo
     expect(exitCodeOfError(err(ErrorCodes.USAGE))).toBe(2);
     expect(exitCodeOfError(err(ErrorCodes.CONFIG))).toBe(2);
     expect(exitCodeOfError(err(ErrorCodes.LOCKED))).toBe(4);
-    for (const c of [ErrorCodes.BAD_SIGNATURE, ErrorCodes.LOG_FORK, ErrorCodes.LOG_ROLLBACK, ErrorCodes.BAD_PROOF, ErrorCodes.BAD_BUNDLE]) {
+    for (const c of [
+      ErrorCodes.BAD_SIGNATURE,
+      ErrorCodes.LOG_FORK,
+      ErrorCodes.LOG_ROLLBACK,
+      ErrorCodes.BAD_PROOF,
+      ErrorCodes.BAD_BUNDLE,
+    ]) {
       expect(exitCodeOfError(err(c))).toBe(3);
     }
-    for (const c of [ErrorCodes.NO_SPACE, ErrorCodes.ABORTED, ErrorCodes.IO, ErrorCodes.HTTP, ErrorCodes.JOURNAL_FULL]) {
+    for (const c of [
+      ErrorCodes.NO_SPACE,
+      ErrorCodes.ABORTED,
+      ErrorCodes.IO,
+      ErrorCodes.HTTP,
+      ErrorCodes.JOURNAL_FULL,
+    ]) {
       expect(exitCodeOfError(err(c))).toBe(1);
     }
     expect(exitCodeOfError(new Error('plain'))).toBe(1);

@@ -35,8 +35,15 @@ describe('recorded settings', () => {
     const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-level', 'warn']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const rec = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'settings.json'), 'utf8')) as Record<string, unknown>;
-    expect(rec).toMatchObject({ sumdb: { name: up.sumdbName, key: up.sumdbKey, url: up.sumdbUrl }, upstreams: [up.proxyUrl], index: up.indexUrl });
+    const rec = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'settings.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(rec).toMatchObject({
+      sumdb: { name: up.sumdbName, key: up.sumdbKey, url: up.sumdbUrl },
+      upstreams: [up.proxyUrl],
+      index: up.indexUrl,
+    });
   });
 
   it('status shows what was recorded and reads the trusted head with the recorded key', async () => {
@@ -47,7 +54,9 @@ describe('recorded settings', () => {
     expect(s['recorded'].upstreams).toEqual([up.proxyUrl]);
     expect(s['trustedHead']).toMatchObject({ name: up.sumdbName, verified: true });
     const text = await runCli(['status', '--dest', dest, '--no-disk']);
-    expect(text.stdout).toMatch(new RegExp(`^checksum database\\s+${up.sumdbKey.replace(/[+.]/g, '\\$&')} ${up.sumdbUrl}$`, 'm'));
+    expect(text.stdout).toMatch(
+      new RegExp(`^checksum database\\s+${up.sumdbKey.replace(/[+.]/g, '\\$&')} ${up.sumdbUrl}$`, 'm'),
+    );
     expect(text.stdout).toMatch(new RegExp(`^upstreams\\s+${up.proxyUrl}$`, 'm'));
   });
 
@@ -66,9 +75,22 @@ describe('recorded settings', () => {
     expect(up.requests.filter((q) => q.path.endsWith('.zip'))).toHaveLength(2);
     // import into a fresh mirror with --sumdb records it there; a second import into it needs none.
     const dest2 = path.join(root, 'tree2');
-    const i = await runCli(['import', '--dest', dest2, '--bundle', bundle, '--sumdb', up.sumdbKey, '--log-level', 'warn']);
+    const i = await runCli([
+      'import',
+      '--dest',
+      dest2,
+      '--bundle',
+      bundle,
+      '--sumdb',
+      up.sumdbKey,
+      '--log-level',
+      'warn',
+    ]);
     expect(i.code).toBe(0);
-    const st = JSON.parse((await runCli(['status', '--dest', dest2, '--json', '--no-disk'])).stdout) as Record<string, any>;
+    const st = JSON.parse((await runCli(['status', '--dest', dest2, '--json', '--no-disk'])).stdout) as Record<
+      string,
+      any
+    >;
     expect(st['recorded'].sumdb.key).toBe(up.sumdbKey);
     expect(st['trustedHead']).toMatchObject({ verified: true });
   });

@@ -40,8 +40,19 @@ describe('--sumdb shorthands on the command line', () => {
   it('sync with "sum.golang.org URL" reads that URL and checks against the sum.golang.org key', async () => {
     const dest = path.join(dir, 'sync-tree');
     const r = await runCli([
-      'sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl,
-      '--sumdb', `sum.golang.org ${up.sumdbUrl}`, '--min-free-space', '0', '--log-format', 'json',
+      'sync',
+      '--dest',
+      dest,
+      '--index',
+      up.indexUrl,
+      '--upstream',
+      up.proxyUrl,
+      '--sumdb',
+      `sum.golang.org ${up.sumdbUrl}`,
+      '--min-free-space',
+      '0',
+      '--log-format',
+      'json',
     ]);
     expect(r.code).toBe(3);
     expect(up.requests.some((q) => q.path.endsWith('/sumdb/latest'))).toBe(true);

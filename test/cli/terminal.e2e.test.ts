@@ -14,7 +14,13 @@ import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const SCRIPT = '/usr/bin/script';
-const haveScript = existsSync(SCRIPT) || (inCI ? (() => { throw new Error('CI=true but script (util-linux) is missing'); })() : false);
+const haveScript =
+  existsSync(SCRIPT) ||
+  (inCI
+    ? (() => {
+        throw new Error('CI=true but script (util-linux) is missing');
+      })()
+    : false);
 
 function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -24,8 +30,12 @@ function quote(s: string): string {
 function runOnTty(args: string[]): Promise<{ code: number; screen: string }> {
   const cmd = [process.execPath, cliPath, ...args].map(quote).join(' ');
   return new Promise((resolve) => {
-    execFile(SCRIPT, ['-qfec', cmd, '/dev/null'], { timeout: 120_000, maxBuffer: 16 << 20, env: { ...process.env, TERM: 'xterm' } }, (err, stdout) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, screen: stdout.replace(/\r/g, '') }),
+    execFile(
+      SCRIPT,
+      ['-qfec', cmd, '/dev/null'],
+      { timeout: 120_000, maxBuffer: 16 << 20, env: { ...process.env, TERM: 'xterm' } },
+      (err, stdout) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, screen: stdout.replace(/\r/g, '') }),
     );
   });
 }
@@ -64,7 +74,12 @@ describe.skipIf(!haveScript)('gomirror sync on a terminal', () => {
     const r = await runOnTty(syncArgs(['--log-level', 'debug']));
     expect(r.code).toBe(0);
     const v = up.versions()[0]!;
-    expect(r.screen).toMatch(new RegExp(`^\\S+ INFO  published module=${v.path.replace(/[.]/g, '\\.')} version=${v.version.replace(/[.+]/g, '\\$&')}`, 'm'));
+    expect(r.screen).toMatch(
+      new RegExp(
+        `^\\S+ INFO  published module=${v.path.replace(/[.]/g, '\\.')} version=${v.version.replace(/[.+]/g, '\\$&')}`,
+        'm',
+      ),
+    );
     expect(r.screen).toMatch(/^done: published/m);
     expect(r.screen).not.toMatch(/summary=\{/);
   });
@@ -89,7 +104,10 @@ describe('gomirror sync without a terminal', () => {
   it('keeps the JSON log: per-version lines and the run summary, no progress line', async () => {
     const r = await runCli(syncArgs());
     expect(r.code).toBe(0);
-    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((l) => l['msg'] === 'published')).toHaveLength(up.versions().length);
     const fin = lines.find((l) => l['msg'] === 'sync finished');
     expect(fin?.['summary']).toMatchObject({ published: up.versions().length, exitCode: 0 });

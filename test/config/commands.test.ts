@@ -50,7 +50,10 @@ describe('strict option types', () => {
 
 describe('parse functions per command', () => {
   it('sync and daemon: the run, the metrics file, the interval (default 15m)', () => {
-    expect(parseSyncCommand({ ...base, 'metrics-file': '/m.prom' }, false)).toMatchObject({ metricsFile: '/m.prom', sync: { dest: path.resolve('/srv/mirror') } });
+    expect(parseSyncCommand({ ...base, 'metrics-file': '/m.prom' }, false)).toMatchObject({
+      metricsFile: '/m.prom',
+      sync: { dest: path.resolve('/srv/mirror') },
+    });
     expect(parseSyncCommand(base, false).metricsFile).toBeUndefined();
     expect(parseDaemonCommand(base, false).intervalMs).toBe(15 * 60_000);
     expect(parseDaemonCommand({ ...base, interval: '1h30m' }, false).intervalMs).toBe(90 * 60_000);
@@ -60,39 +63,80 @@ describe('parse functions per command', () => {
   it('verify: switches and a concurrency of its own default', () => {
     const v = parseVerifyCommand(base, false);
     expect(v).toMatchObject({ json: false, repair: false, online: false, concurrency: VERIFY_DEFAULT_CONCURRENCY });
-    expect(parseVerifyCommand({ ...base, concurrency: '9', repair: true, json: 'true' }, false)).toMatchObject({ concurrency: 9, repair: true, json: true });
+    expect(parseVerifyCommand({ ...base, concurrency: '9', repair: true, json: 'true' }, false)).toMatchObject({
+      concurrency: 9,
+      repair: true,
+      json: true,
+    });
     expectConfigError(() => parseVerifyCommand({ ...base, concurrency: '0' }, false), 'concurrency');
   });
 
   it('status: --check lag thresholds (warn defaults to half, never above max), no disk walk with --check', () => {
-    expect(parseStatusCommand(base)).toMatchObject({ json: false, disk: true, check: undefined, sumdb: { name: 'sum.golang.org' } });
-    expect(parseStatusCommand({ ...base, check: true })).toMatchObject({ disk: false, check: { maxLagMs: 3_600_000, warnLagMs: 1_800_000 } });
-    expect(parseStatusCommand({ ...base, check: true, 'max-lag': '10m', 'warn-lag': '1h' }).check).toEqual({ maxLagMs: 600_000, warnLagMs: 600_000 });
+    expect(parseStatusCommand(base)).toMatchObject({
+      json: false,
+      disk: true,
+      check: undefined,
+      sumdb: { name: 'sum.golang.org' },
+    });
+    expect(parseStatusCommand({ ...base, check: true })).toMatchObject({
+      disk: false,
+      check: { maxLagMs: 3_600_000, warnLagMs: 1_800_000 },
+    });
+    expect(parseStatusCommand({ ...base, check: true, 'max-lag': '10m', 'warn-lag': '1h' }).check).toEqual({
+      maxLagMs: 600_000,
+      warnLagMs: 600_000,
+    });
     expect(parseStatusCommand({ ...base, disk: false }).disk).toBe(false);
     expectConfigError(() => parseStatusCommand({ ...base, check: true, 'max-lag': 'long' }), 'max-lag');
   });
 
   it('export and import: their directory is required; log options are checked', () => {
-    expect(parseExportCommand({ ...base, out: 'bundle', full: true }, false)).toMatchObject({ out: path.resolve('bundle'), full: true, logLevel: 'info', logFormat: 'json' });
+    expect(parseExportCommand({ ...base, out: 'bundle', full: true }, false)).toMatchObject({
+      out: path.resolve('bundle'),
+      full: true,
+      logLevel: 'info',
+      logFormat: 'json',
+    });
     expectConfigError(() => parseExportCommand(base, false), 'out', /is required/);
-    expect(parseImportCommand({ ...base, bundle: '/media/usb/b' }, true)).toMatchObject({ bundle: '/media/usb/b', logFormat: 'pretty' });
+    expect(parseImportCommand({ ...base, bundle: '/media/usb/b' }, true)).toMatchObject({
+      bundle: '/media/usb/b',
+      logFormat: 'pretty',
+    });
     expectConfigError(() => parseImportCommand(base, false), 'bundle', /is required/);
     expectConfigError(() => parseImportCommand({ ...base, bundle: '/b', 'log-level': 'loud' }, false), 'log-level');
   });
 
   it('serve: listen address (a number from a config file too), fallback URL, connection cap', () => {
-    expect(parseServeCommand(base)).toMatchObject({ listen: { host: '127.0.0.1', port: 8080 }, sumdbFallbackUrl: undefined, maxConnections: undefined });
+    expect(parseServeCommand(base)).toMatchObject({
+      listen: { host: '127.0.0.1', port: 8080 },
+      sumdbFallbackUrl: undefined,
+      maxConnections: undefined,
+    });
     const s = parseServeCommand({ ...base, listen: 9000, 'sumdb-fallback': 'on', 'max-connections': '64' });
-    expect(s).toMatchObject({ listen: { host: '127.0.0.1', port: 9000 }, sumdbFallbackUrl: 'https://sum.golang.org', maxConnections: 64 });
+    expect(s).toMatchObject({
+      listen: { host: '127.0.0.1', port: 9000 },
+      sumdbFallbackUrl: 'https://sum.golang.org',
+      maxConnections: 64,
+    });
     expect(parseServeCommand({ ...base, listen: '[::1]:81' }).listen).toEqual({ host: '::1', port: 81 });
     expectConfigError(() => parseServeCommand({ ...base, listen: 'here' }), 'listen');
-    expect(errorOf(() => parseServeCommand({ ...base, 'sumdb-fallback': 'ftp://x' })).message).toMatch(/sumdb-fallback/);
+    expect(errorOf(() => parseServeCommand({ ...base, 'sumdb-fallback': 'ftp://x' })).message).toMatch(
+      /sumdb-fallback/,
+    );
   });
 
   it('probe: defaults, and samples from 1 to 99', () => {
     const p = parseProbeCommand({});
-    expect(p).toMatchObject({ index: 'https://index.golang.org/index', upstreams: ['https://proxy.golang.org'], samples: 3, module: undefined, json: false });
-    expect(parseProbeCommand({ upstream: ['http://a/', 'http://b'], samples: 5, 'probe-module': 'x.org/m@v1.0.0' })).toMatchObject({
+    expect(p).toMatchObject({
+      index: 'https://index.golang.org/index',
+      upstreams: ['https://proxy.golang.org'],
+      samples: 3,
+      module: undefined,
+      json: false,
+    });
+    expect(
+      parseProbeCommand({ upstream: ['http://a/', 'http://b'], samples: 5, 'probe-module': 'x.org/m@v1.0.0' }),
+    ).toMatchObject({
       upstreams: ['http://a', 'http://b'],
       samples: 5,
       module: 'x.org/m@v1.0.0',

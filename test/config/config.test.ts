@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, type GomirrorError } from '../../src/errors.js';
-import { DEFAULTS, isTargeted, parseDirs, parseSyncConfig, parseTarget, type RawOptions } from '../../src/config/config.js';
+import {
+  DEFAULTS,
+  isTargeted,
+  parseDirs,
+  parseSyncConfig,
+  parseTarget,
+  type RawOptions,
+} from '../../src/config/config.js';
 import { listOption } from '../../src/config/raw.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { errorOf } from '../helpers/errors.js';
@@ -135,7 +142,10 @@ describe('scalar options', () => {
 
 describe('since / until', () => {
   it('accepts RFC 3339 times with Z, offsets and fractions', () => {
-    const c = parseSyncConfig({ ...base, since: '2019-04-10T19:08:52.997264Z', until: '2020-01-01T00:00:00+02:00' }, false);
+    const c = parseSyncConfig(
+      { ...base, since: '2019-04-10T19:08:52.997264Z', until: '2020-01-01T00:00:00+02:00' },
+      false,
+    );
     expect(c.since).toBe('2019-04-10T19:08:52.997264Z');
     expect(c.until).toBe('2020-01-01T00:00:00+02:00');
     expect(parseSyncConfig({ ...base, since: '2019-04-10T19:08:52.123456789-07:00' }, false).since).toBe(
@@ -144,17 +154,33 @@ describe('since / until', () => {
   });
 
   it('rejects other time spellings, naming the key', () => {
-    for (const bad of ['2019-04-10', '2019-04-10 19:08:52Z', '2019-04-10T19:08:52', '2019-04-10T19:08:52z', 'yesterday', '2019-13-45T99:99:99Z', '1554923332']) {
+    for (const bad of [
+      '2019-04-10',
+      '2019-04-10 19:08:52Z',
+      '2019-04-10T19:08:52',
+      '2019-04-10T19:08:52z',
+      'yesterday',
+      '2019-13-45T99:99:99Z',
+      '1554923332',
+    ]) {
       expectConfigError({ ...base, since: bad }, 'since', /RFC 3339/);
       expectConfigError({ ...base, until: bad }, 'until', /RFC 3339/);
     }
   });
 
   it('rejects until before since, and allows until == since', () => {
-    const err = expectConfigError({ ...base, since: '2020-01-02T00:00:00Z', until: '2020-01-01T00:00:00Z' }, 'until', /before/);
+    const err = expectConfigError(
+      { ...base, since: '2020-01-02T00:00:00Z', until: '2020-01-01T00:00:00Z' },
+      'until',
+      /before/,
+    );
     expect(err.detail).toEqual({ key: 'until' });
     // compared as instants, not strings
-    expectConfigError({ ...base, since: '2020-01-01T01:00:00Z', until: '2020-01-01T02:00:00+02:00' }, 'until', /before/);
+    expectConfigError(
+      { ...base, since: '2020-01-01T01:00:00Z', until: '2020-01-01T02:00:00+02:00' },
+      'until',
+      /before/,
+    );
     const same = parseSyncConfig({ ...base, since: '2020-01-01T00:00:00Z', until: '2020-01-01T02:00:00+02:00' }, false);
     expect(same.until).toBe('2020-01-01T02:00:00+02:00');
   });
@@ -226,7 +252,9 @@ describe('parseTarget (--module PATH@VERSION)', () => {
 
 describe('URL options', () => {
   it('index and upstream must be http(s) without query or fragment', () => {
-    expect(parseSyncConfig({ ...base, index: 'http://127.0.0.1:9/index/' }, false).index).toBe('http://127.0.0.1:9/index');
+    expect(parseSyncConfig({ ...base, index: 'http://127.0.0.1:9/index/' }, false).index).toBe(
+      'http://127.0.0.1:9/index',
+    );
     for (const [key, bad, re] of [
       ['index', 'ftp://index.example/index', /http or https/],
       ['index', 'not a url', /not a URL/],
@@ -243,7 +271,9 @@ describe('URL options', () => {
   });
 
   it('checks every upstream of a list', () => {
-    const err = errorOf(() => parseSyncConfig({ ...base, upstream: ['https://ok.example', 'gopher://bad.example'] }, false));
+    const err = errorOf(() =>
+      parseSyncConfig({ ...base, upstream: ['https://ok.example', 'gopher://bad.example'] }, false),
+    );
     expect(err.code).toBe(ErrorCodes.CONFIG);
     expect(err.message).toContain('gopher://bad.example');
   });

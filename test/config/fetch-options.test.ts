@@ -47,7 +47,9 @@ describe('fetch policy options', () => {
       userAgentContact: 'https://ops.example/mirror',
     });
     expect(parseFetchPolicy({ 'no-origin-fetch': 'none' }, [GOPROXY]).noOriginFetch).toEqual({});
-    expect(parseFetchPolicy({ 'user-agent-contact': 'ops@example.com' }, [GOPROXY]).userAgentContact).toBe('ops@example.com');
+    expect(parseFetchPolicy({ 'user-agent-contact': 'ops@example.com' }, [GOPROXY]).userAgentContact).toBe(
+      'ops@example.com',
+    );
   });
 
   it('refuses bad values with CONFIG naming the option', () => {

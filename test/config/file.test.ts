@@ -3,7 +3,13 @@ import { checkConfigFile, type OptionKind } from '../../src/config/file.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { errorOf } from '../helpers/errors.js';
 
-const kinds: Record<string, OptionKind> = { dest: 'string', concurrency: 'number', 'dry-run': 'boolean', upstream: 'list', 'max-versions': 'number' };
+const kinds: Record<string, OptionKind> = {
+  dest: 'string',
+  concurrency: 'number',
+  'dry-run': 'boolean',
+  upstream: 'list',
+  'max-versions': 'number',
+};
 const F = '/etc/gomirror.json';
 
 function rejects(parsed: unknown, text: RegExp): void {
@@ -15,10 +21,22 @@ function rejects(parsed: unknown, text: RegExp): void {
 
 describe('checkConfigFile', () => {
   it('keeps known keys of the right kind (kebab-case or camelCase)', () => {
-    const r = checkConfigFile({ dest: '/srv', concurrency: 4, dryRun: true, upstream: ['http://a', 'http://b'], 'max-versions': '10' }, F, kinds);
-    expect(r.values).toEqual({ dest: '/srv', concurrency: 4, dryRun: true, upstream: ['http://a', 'http://b'], 'max-versions': '10' });
+    const r = checkConfigFile(
+      { dest: '/srv', concurrency: 4, dryRun: true, upstream: ['http://a', 'http://b'], 'max-versions': '10' },
+      F,
+      kinds,
+    );
+    expect(r.values).toEqual({
+      dest: '/srv',
+      concurrency: 4,
+      dryRun: true,
+      upstream: ['http://a', 'http://b'],
+      'max-versions': '10',
+    });
     expect(r.unknownKeys).toEqual([]);
-    expect(checkConfigFile({ upstream: 'http://a,http://b' }, F, kinds).values).toEqual({ upstream: 'http://a,http://b' });
+    expect(checkConfigFile({ upstream: 'http://a,http://b' }, F, kinds).values).toEqual({
+      upstream: 'http://a,http://b',
+    });
   });
 
   it('a number, a list, a boolean or null where a string belongs is an error naming the key', () => {

@@ -53,9 +53,21 @@ describe('parseSumdbSpec', () => {
   it('accepts the shorthands the go command knows, with the sum.golang.org key', () => {
     const key = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
     expect(parseSumdbSpec('sum.golang.org')).toEqual({ name: 'sum.golang.org', key, url: 'https://sum.golang.org' });
-    expect(parseSumdbSpec(' sum.golang.google.cn ')).toEqual({ name: 'sum.golang.org', key, url: 'https://sum.golang.google.cn' });
-    expect(parseSumdbSpec('sum.golang.org https://sum.golang.google.cn/')).toEqual({ name: 'sum.golang.org', key, url: 'https://sum.golang.google.cn' });
-    expect(parseSumdbSpec('sum.golang.org  http://127.0.0.1:9/db')).toEqual({ name: 'sum.golang.org', key, url: 'http://127.0.0.1:9/db' });
+    expect(parseSumdbSpec(' sum.golang.google.cn ')).toEqual({
+      name: 'sum.golang.org',
+      key,
+      url: 'https://sum.golang.google.cn',
+    });
+    expect(parseSumdbSpec('sum.golang.org https://sum.golang.google.cn/')).toEqual({
+      name: 'sum.golang.org',
+      key,
+      url: 'https://sum.golang.google.cn',
+    });
+    expect(parseSumdbSpec('sum.golang.org  http://127.0.0.1:9/db')).toEqual({
+      name: 'sum.golang.org',
+      key,
+      url: 'http://127.0.0.1:9/db',
+    });
   });
 
   it('rejects bare names the go command does not know, naming the problem', () => {
@@ -71,7 +83,9 @@ describe('parseSumdbSpec', () => {
       expect(err.message).toContain('--sumdb');
       expect(err.message).toContain(JSON.stringify(bad));
     }
-    expect(errorOf(() => parseSumdbSpec('sum.example.com')).message).toMatch(/"sum\.example\.com" is not a checksum database the go command knows by name/);
+    expect(errorOf(() => parseSumdbSpec('sum.example.com')).message).toMatch(
+      /"sum\.example\.com" is not a checksum database the go command knows by name/,
+    );
     expect(errorOf(() => parseSumdbSpec('sum.golang.org a b')).message).toMatch(/too many fields/);
   });
 

@@ -27,20 +27,34 @@ const ZIPS = 300;
 function ready(): boolean {
   if (!haveTools('go')) return false;
   if (haveXmod()) return true;
-  const msg = 'differential test needs Debian golang-golang-x-mod-dev (sources under /usr/share/gocode); apt-get install golang-golang-x-mod-dev';
+  const msg =
+    'differential test needs Debian golang-golang-x-mod-dev (sources under /usr/share/gocode); apt-get install golang-golang-x-mod-dev';
   if (inCI) throw new Error(`CI=true but ${msg}`);
   console.warn(`SKIP: ${msg}`);
   return false;
 }
 
 const UNARY = [
-  'CheckPath', 'CheckImportPath', 'CheckFilePath', 'CanonicalVersion', 'IsPseudoVersion', 'EscapePath', 'EscapeVersion',
-  'UnescapePath', 'UnescapeVersion', 'SemverIsValid', 'SemverMajor', 'SemverPrerelease', 'SemverBuild',
+  'CheckPath',
+  'CheckImportPath',
+  'CheckFilePath',
+  'CanonicalVersion',
+  'IsPseudoVersion',
+  'EscapePath',
+  'EscapeVersion',
+  'UnescapePath',
+  'UnescapeVersion',
+  'SemverIsValid',
+  'SemverMajor',
+  'SemverPrerelease',
+  'SemverBuild',
 ];
 
 function show(r: Request): string {
   const { op, ...args } = r;
-  return `${op}(${Object.values(args).map((a) => JSON.stringify(a)).join(', ')})`;
+  return `${op}(${Object.values(args)
+    .map((a) => JSON.stringify(a))
+    .join(', ')})`;
 }
 
 function same(a: Ours, b: Ours): boolean {
@@ -48,7 +62,11 @@ function same(a: Ours, b: Ours): boolean {
 }
 
 /** Asks Go, answers ourselves, and returns every disagreement as a line. */
-async function compare(oracle: string, requests: Request[], asked: (r: Request) => Request = (r) => r): Promise<{ go: Answer[]; mismatches: string[] }> {
+async function compare(
+  oracle: string,
+  requests: Request[],
+  asked: (r: Request) => Request = (r) => r,
+): Promise<{ go: Answer[]; mismatches: string[] }> {
   const go = await ask(oracle, requests.map(asked));
   const mismatches: string[] = [];
   requests.forEach((r, i) => {
@@ -61,7 +79,10 @@ async function compare(oracle: string, requests: Request[], asked: (r: Request) 
 }
 
 function report(what: string, mismatches: string[]): void {
-  expect(mismatches.slice(0, 40), `${mismatches.length} ${what} disagreements with x/mod (seed ${SEED}; replay with GOMIRROR_DIFF_SEED=${SEED})`).toEqual([]);
+  expect(
+    mismatches.slice(0, 40),
+    `${mismatches.length} ${what} disagreements with x/mod (seed ${SEED}; replay with GOMIRROR_DIFF_SEED=${SEED})`,
+  ).toEqual([]);
 }
 
 describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
@@ -99,13 +120,23 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
       const v = rand() < 0.8 ? pick(versions) : pick(strings);
       requests.push({ op: 'Check', path: p, version: v }, { op: 'CheckMirror', path: p, version: v });
     }
-    const { mismatches } = await compare(oracle, requests.filter((r) => r.op === 'Check'));
+    const { mismatches } = await compare(
+      oracle,
+      requests.filter((r) => r.op === 'Check'),
+    );
     const mirror = requests.filter((r) => r.op === 'CheckMirror');
-    const go = await ask(oracle, mirror.flatMap((r) => [{ op: 'Check', path: r.path, version: r.version }, { op: 'CanonicalVersion', s: r.version }]));
+    const go = await ask(
+      oracle,
+      mirror.flatMap((r) => [
+        { op: 'Check', path: r.path, version: r.version },
+        { op: 'CanonicalVersion', s: r.version },
+      ]),
+    );
     mirror.forEach((r, i) => {
       const want = expected(r, go[2 * i] as Answer, go[2 * i + 1]?.out ?? '');
       const got = answer(r);
-      if (!same(want, got)) mismatches.push(`${show(r)}: x/mod Check ${JSON.stringify(go[2 * i])}, gomirror ${JSON.stringify(got)}`);
+      if (!same(want, got))
+        mismatches.push(`${show(r)}: x/mod Check ${JSON.stringify(go[2 * i])}, gomirror ${JSON.stringify(got)}`);
     });
     report('Check', mismatches);
   });
@@ -113,11 +144,21 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
   it(`semver.Compare and MatchPrefixPatterns (seed ${SEED})`, async () => {
     const requests: Request[] = [];
     for (let i = 0; i < PAIRS; i++) {
-      requests.push({ op: 'SemverCompare', s: rand() < 0.9 ? pick(versions) : pick(strings), t: rand() < 0.9 ? pick(versions) : pick(strings) });
+      requests.push({
+        op: 'SemverCompare',
+        s: rand() < 0.9 ? pick(versions) : pick(strings),
+        t: rand() < 0.9 ? pick(versions) : pick(strings),
+      });
       const globs = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => {
         const p = pick(rand() < 0.6 ? paths : strings);
         // a prefix of a path (cut at an element boundary or anywhere), possibly with a trailing slash
-        const cut = rand() < 0.5 ? p.split('/').slice(0, 1 + Math.floor(rand() * 3)).join('/') : p.slice(0, Math.floor(rand() * (p.length + 1)));
+        const cut =
+          rand() < 0.5
+            ? p
+                .split('/')
+                .slice(0, 1 + Math.floor(rand() * 3))
+                .join('/')
+            : p.slice(0, Math.floor(rand() * (p.length + 1)));
         return cut + (rand() < 0.3 ? '/' : '');
       }).join(',');
       requests.push({ op: 'MatchPrefixPatterns', s: globs, t: rand() < 0.8 ? pick(paths) : pick(strings) });
@@ -142,7 +183,11 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
         const name = pick([...files, 'go.mod', 'GO.MOD', 'sub/go.mod', 'a.go', 'A.go', 'a', 'a/b.go', 'LICENSE', '']);
         const dirEntry = rand() < 0.15;
         const full = rand() < 0.05 ? name : prefix + name + (dirEntry ? '/' : '');
-        entries.push(dirEntry ? { name: full, data: Buffer.alloc(0), method: 0 } : { name: full, data: Buffer.from(`file ${j}\n`) });
+        entries.push(
+          dirEntry
+            ? { name: full, data: Buffer.alloc(0), method: 0 }
+            : { name: full, data: Buffer.from(`file ${j}\n`) },
+        );
       }
       const file = path.join(dir, `z${i}.zip`);
       await writeFile(file, writeZip(entries));
@@ -154,12 +199,17 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
     let accepted = 0;
     for (const [i, r] of requests.entries()) {
       const g = go[i] as Answer;
-      const ours = await hashModuleZip(r.file ?? '', r.path ?? '', r.version ?? '').then(() => 'ok', (e: unknown) => (e as Error).message);
+      const ours = await hashModuleZip(r.file ?? '', r.path ?? '', r.version ?? '').then(
+        () => 'ok',
+        (e: unknown) => (e as Error).message,
+      );
       if (g.ok) accepted++;
       // Deliberately stricter (docs/module-rules.md): a directory entry that carries data is refused.
       const dirData = entriesOf.get(r.file ?? '')?.some((e) => e.name.endsWith('/') && e.data.length > 0) ?? false;
       if ((ours === 'ok') !== (g.ok && !dirData)) {
-        mismatches.push(`CheckZip(${JSON.stringify(r.path)}, ${JSON.stringify(r.version)}, ${JSON.stringify(entriesOf.get(r.file ?? '')?.map((e) => e.name))}): x/mod ${JSON.stringify(g)}, gomirror ${ours}`);
+        mismatches.push(
+          `CheckZip(${JSON.stringify(r.path)}, ${JSON.stringify(r.version)}, ${JSON.stringify(entriesOf.get(r.file ?? '')?.map((e) => e.name))}): x/mod ${JSON.stringify(g)}, gomirror ${ours}`,
+        );
       }
     }
     // Both outcomes must be exercised, or the comparison says little.
@@ -171,7 +221,15 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
   it(`zips the go command writes (zip.CreateFromDir) pass, with the same h1 (seed ${SEED})`, async () => {
     // Go's writer uses data descriptors (flag bit 3) and deflate: the local-header checks must accept them.
     const requests: Request[] = [];
-    const fileNames = strings.filter((s) => s.length > 0 && s.length < 80 && answer({ op: 'CheckFilePath', s }).ok && !s.includes('/') && !/^go\.mod$/i.test(s) && !/^(vendor|\.git|\.hg|\.svn|\.bzr)$/i.test(s));
+    const fileNames = strings.filter(
+      (s) =>
+        s.length > 0 &&
+        s.length < 80 &&
+        answer({ op: 'CheckFilePath', s }).ok &&
+        !s.includes('/') &&
+        !/^go\.mod$/i.test(s) &&
+        !/^(vendor|\.git|\.hg|\.svn|\.bzr)$/i.test(s),
+    );
     for (let i = 0; i < 40; i++) {
       const mod = `example.com/gen${i}`;
       const src = path.join(dir, `src${i}`);
@@ -192,7 +250,10 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
     for (const [i, r] of requests.entries()) {
       const g = go[i] as Answer;
       expect(g.ok, `zip.CreateFromDir(${r.s}): ${g.err}`).toBe(true);
-      const ours = await hashModuleZip(r.file ?? '', r.path ?? '', r.version ?? '').then((z) => z.h1, (e: unknown) => (e as Error).message);
+      const ours = await hashModuleZip(r.file ?? '', r.path ?? '', r.version ?? '').then(
+        (z) => z.h1,
+        (e: unknown) => (e as Error).message,
+      );
       if (ours !== g.out) mismatches.push(`CreateZip(${r.s}): x/mod h1 ${g.out}, gomirror ${ours}`);
     }
     report('go-written zip', mismatches);

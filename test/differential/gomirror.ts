@@ -108,12 +108,12 @@ export function expected(r: Request, go: Answer, canonical?: string): Ours {
   switch (r.op) {
     case 'EscapePath':
     case 'UnescapePath': {
-      const p = r.op === 'EscapePath' ? s : go.out ?? '';
+      const p = r.op === 'EscapePath' ? s : (go.out ?? '');
       return go.ok && !pathTooLong(p) ? { ok: true, out: go.out, n: 0 } : { ok: false, n: 0 };
     }
     case 'EscapeVersion':
     case 'UnescapeVersion': {
-      const v = r.op === 'EscapeVersion' ? s : go.out ?? '';
+      const v = r.op === 'EscapeVersion' ? s : (go.out ?? '');
       // Deliberately stricter: no space in a version (it is used unencoded in URLs).
       return go.ok && !versionTooLong(v) && !v.includes(' ') ? { ok: true, out: go.out, n: 0 } : { ok: false, n: 0 };
     }

@@ -71,8 +71,12 @@ export function ask(binary: string, requests: readonly Request[]): Promise<Answe
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`x/mod oracle exited ${code}: ${Buffer.concat(err).toString()}`));
-      const lines = Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== '');
-      if (lines.length !== requests.length) return reject(new Error(`x/mod oracle answered ${lines.length} of ${requests.length} requests`));
+      const lines = Buffer.concat(out)
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      if (lines.length !== requests.length)
+        return reject(new Error(`x/mod oracle answered ${lines.length} of ${requests.length} requests`));
       resolve(lines.map((l) => JSON.parse(l) as Answer));
     });
     child.stdin.end(requests.map((r) => JSON.stringify(r)).join('\n') + '\n');

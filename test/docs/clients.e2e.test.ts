@@ -84,15 +84,25 @@ describe.skipIf(!e2e)('docs/clients.md shell lines', () => {
       GO111MODULE: 'on',
     };
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile('bash', ['-c', `set -euo pipefail\n${script}`], { cwd: path.join(home, 'work'), env, timeout: 120_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      execFile(
+        'bash',
+        ['-c', `set -euo pipefail\n${script}`],
+        { cwd: path.join(home, 'work'), env, timeout: 120_000 },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
       );
     });
     expect(r.stderr).not.toMatch(/verifying|SECURITY|404/);
     expect(r.code, r.stderr).toBe(0);
     expect(await fs.readFile(env.GOENV, 'utf8')).toContain(`GOPROXY=${url}`);
     expect(r.stdout.split('\n')[0]).toBe(url);
-    const d = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { Path: string; Version: string; Sum: string; GoModSum: string; Error?: string };
+    const d = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as {
+      Path: string;
+      Version: string;
+      Sum: string;
+      GoModSum: string;
+      Error?: string;
+    };
     expect(d.Error).toBeUndefined();
     expect(d).toMatchObject({ Path: v.path, Version: v.version, Sum: v.zipH1, GoModSum: v.modH1 });
     await new Promise((resolve) => execFile('go', ['clean', '-modcache'], { env }, resolve));

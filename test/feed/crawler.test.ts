@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
 import { crawl, type FeedEvent, type PageFetcher } from '../../src/feed/crawler.js';
-import { advanceCursor, compareTimestamps, cursorAt, instantFromMs, parseTimestamp, type Cursor, type Instant } from '../../src/feed/cursor.js';
+import {
+  advanceCursor,
+  compareTimestamps,
+  cursorAt,
+  instantFromMs,
+  parseTimestamp,
+  type Cursor,
+  type Instant,
+} from '../../src/feed/cursor.js';
 import { entryKey, invalidLineKey } from '../../src/feed/entry.js';
 
 interface Row {
@@ -11,7 +19,10 @@ interface Row {
 
 const START = cursorAt('2000-01-01T00:00:00Z');
 const ts = (n: number): string => `2020-01-01T00:00:${String(n).padStart(2, '0')}.000000001Z`;
-const row = (path: string, version: string, t: string): Row => ({ ts: t, line: JSON.stringify({ Path: path, Version: version, Timestamp: t }) });
+const row = (path: string, version: string, t: string): Row => ({
+  ts: t,
+  line: JSON.stringify({ Path: path, Version: version, Timestamp: t }),
+});
 
 /** First index whose timestamp is >= since (rows in time order). */
 function lowerBound(count: number, tsAt: (i: number) => string, since: string): number {
@@ -26,7 +37,10 @@ function lowerBound(count: number, tsAt: (i: number) => string, since: string): 
 }
 
 /** An in-memory index: inclusive since, at most `limit` lines, optionally shortened pages per call. */
-function fakeFeed(rows: Row[], caps: number[] = []): { fetch: PageFetcher; calls: Array<{ since: string; limit: number }> } {
+function fakeFeed(
+  rows: Row[],
+  caps: number[] = [],
+): { fetch: PageFetcher; calls: Array<{ since: string; limit: number }> } {
   const calls: Array<{ since: string; limit: number }> = [];
   const fetch: PageFetcher = async (since, limit) => {
     const cap = caps[calls.length] ?? Infinity;
@@ -45,7 +59,15 @@ async function collect(gen: AsyncGenerator<FeedEvent>): Promise<FeedEvent[]> {
 }
 
 const keys = (events: FeedEvent[]): string[] =>
-  events.map((e) => (e.kind === 'entry' ? entryKey(e.entry) : e.kind === 'filtered' ? `filtered:${entryKey(e)}` : e.kind === 'future' ? `future:${e.raw}` : invalidLineKey(e.line)));
+  events.map((e) =>
+    e.kind === 'entry'
+      ? entryKey(e.entry)
+      : e.kind === 'filtered'
+        ? `filtered:${entryKey(e)}`
+        : e.kind === 'future'
+          ? `future:${e.raw}`
+          : invalidLineKey(e.line),
+  );
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
   try {
@@ -110,7 +132,10 @@ describe('crawl', () => {
 
   it('throws MALFORMED instead of looping when a cluster is larger than the page limit', async () => {
     const T = ts(7);
-    const rows = [row('example.com/first', 'v1.0.0', ts(1)), ...Array.from({ length: 8 }, (_, i) => row(`example.com/c${i}`, 'v1.0.0', T))];
+    const rows = [
+      row('example.com/first', 'v1.0.0', ts(1)),
+      ...Array.from({ length: 8 }, (_, i) => row(`example.com/c${i}`, 'v1.0.0', T)),
+    ];
     const feed = fakeFeed(rows);
     const seen: FeedEvent[] = [];
     const err = await expectCode(
@@ -154,8 +179,17 @@ describe('crawl', () => {
     const accepts = (p: string): boolean => p.startsWith('example.com/keep/');
     const events = await collect(crawl(fakeFeed(rows).fetch, { since: START, accepts }));
     expect(events.map((e) => e.kind)).toEqual(['entry', 'filtered', 'filtered', 'invalid', 'invalid', 'invalid']);
-    expect(keys(events).slice(0, 3)).toEqual(['example.com/keep/a@v1.0.0', 'filtered:other.org/x@v1.0.0', 'filtered:other.org/../evil@not-a-version']);
-    expect(events[2]).toEqual({ kind: 'filtered', path: 'other.org/../evil', version: 'not-a-version', timestamp: ts(3) });
+    expect(keys(events).slice(0, 3)).toEqual([
+      'example.com/keep/a@v1.0.0',
+      'filtered:other.org/x@v1.0.0',
+      'filtered:other.org/../evil@not-a-version',
+    ]);
+    expect(events[2]).toEqual({
+      kind: 'filtered',
+      path: 'other.org/../evil',
+      version: 'not-a-version',
+      timestamp: ts(3),
+    });
     // example.com/keep/b@v2.0.0 is invalid too: a v2 module needs a /v2 path suffix
     expect(events.slice(3, 5).map((e) => e.kind === 'invalid' && e.timestamp)).toEqual([ts(4), ts(4)]);
     // without the filter every line is checked
@@ -207,12 +241,23 @@ describe('crawl', () => {
     const rows = Array.from({ length: 6 }, (_, i) => row(`example.com/m${i}`, 'v1.0.0', ts(i)));
     // Pages: m0-m2, then m2-m4, then m4-m5, then m5 alone (caught up); the clock moves on between them.
     const clock = [ts(2), ts(4), ts(9)];
-    const events = await collect(crawl(fakeFeed(rows).fetch, { since: START, pageLimit: 3, notAfter: () => parseTimestamp(clock.shift() ?? ts(0))! }));
+    const events = await collect(
+      crawl(fakeFeed(rows).fetch, {
+        since: START,
+        pageLimit: 3,
+        notAfter: () => parseTimestamp(clock.shift() ?? ts(0))!,
+      }),
+    );
     expect(events.map((e) => e.kind)).toEqual(['entry', 'entry', 'entry', 'entry', 'entry', 'entry']);
     // With a clock that stays at ts(2), m3 is held back and the crawl ends there.
-    const stuck = await collect(crawl(fakeFeed(rows).fetch, { since: START, pageLimit: 3, notAfter: () => parseTimestamp(ts(2))! }));
+    const stuck = await collect(
+      crawl(fakeFeed(rows).fetch, { since: START, pageLimit: 3, notAfter: () => parseTimestamp(ts(2))! }),
+    );
     expect(stuck.map((e) => e.kind)).toEqual(['entry', 'entry', 'entry', 'future', 'future']);
-    expect(instantFromMs(Date.parse('2020-01-01T00:00:05.250Z'))).toEqual({ seconds: parseTimestamp('2020-01-01T00:00:05Z')!.seconds, nanos: 250_000_000 });
+    expect(instantFromMs(Date.parse('2020-01-01T00:00:05.250Z'))).toEqual({
+      seconds: parseTimestamp('2020-01-01T00:00:05Z')!.seconds,
+      nanos: 250_000_000,
+    });
   });
 
   it('stops when caught up: an empty page or one with nothing new', async () => {
@@ -272,7 +317,8 @@ describe('crawl', () => {
     let peak = before;
     let n = 0;
     for await (const e of crawl(fetch, { since: START })) {
-      if (e.kind !== 'entry' || e.entry.path !== `example.com/org${n % 97}/m${n}`) throw new Error(`unexpected event at ${n}`);
+      if (e.kind !== 'entry' || e.entry.path !== `example.com/org${n % 97}/m${n}`)
+        throw new Error(`unexpected event at ${n}`);
       n++;
       if (n % 5000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
     }

@@ -35,7 +35,15 @@ describe('compareTimestamps', () => {
   });
 
   it('throws MALFORMED on something that is not an RFC 3339 timestamp', () => {
-    for (const bad of ['', 'yesterday', '2019-04-10', '2019-02-30T00:00:00Z', '2019-04-10T24:00:00Z', '2019-04-10T19:08:52.1234567890Z', '2019-04-10 19:08:52Z']) {
+    for (const bad of [
+      '',
+      'yesterday',
+      '2019-04-10',
+      '2019-02-30T00:00:00Z',
+      '2019-04-10T24:00:00Z',
+      '2019-04-10T19:08:52.1234567890Z',
+      '2019-04-10 19:08:52Z',
+    ]) {
       expect(isTimestamp(bad)).toBe(false);
       let caught: unknown;
       try {
@@ -58,19 +66,41 @@ describe('compareTimestamps', () => {
     for (let i = 0; i < 2000; i++) {
       const ms = rand(2 ** 31) * 1000 + rand(1000) * 1000;
       const base = new Date(ms).toISOString().slice(0, 19);
-      const frac = String(rand(1e9)).padStart(9, '0').slice(0, 1 + rand(9));
+      const frac = String(rand(1e9))
+        .padStart(9, '0')
+        .slice(0, 1 + rand(9));
       const ts = i % 3 === 0 ? `${base}Z` : `${base}.${frac}Z`;
-      const want = { seconds: Date.parse(`${base}Z`) / 1000, nanos: i % 3 === 0 ? 0 : Number(frac) * 10 ** (9 - frac.length) };
+      const want = {
+        seconds: Date.parse(`${base}Z`) / 1000,
+        nanos: i % 3 === 0 ? 0 : Number(frac) * 10 ** (9 - frac.length),
+      };
       expect(parseTimestamp(ts), ts).toEqual(want);
     }
     const bad = [
-      '2020-13-01T00:00:00Z', '2020-02-30T00:00:00Z', '2021-02-29T00:00:00Z', '2020-01-01T24:00:00Z', '2020-01-01T00:60:00Z',
-      '2020-01-01T00:00:60Z', '2020-01-01T00:00:00.Z', '2020-01-01T00:00:00.1234567890Z', '2020-01-01 00:00:00Z',
-      '2020-01-01T00:00:00z', '2020-01-01T00:00:0aZ', '+020-01-01T00:00:00Z', '2020-01-01T00:00:00.12a4Z', '2020-1-01T00:00:00Z',
-      '2020-01-01T00:00:00.-1Z', '2020-01-01T00:00:00Z ', ' 2020-01-01T00:00:00Z', '2020-01-01T00:00:00',
+      '2020-13-01T00:00:00Z',
+      '2020-02-30T00:00:00Z',
+      '2021-02-29T00:00:00Z',
+      '2020-01-01T24:00:00Z',
+      '2020-01-01T00:60:00Z',
+      '2020-01-01T00:00:60Z',
+      '2020-01-01T00:00:00.Z',
+      '2020-01-01T00:00:00.1234567890Z',
+      '2020-01-01 00:00:00Z',
+      '2020-01-01T00:00:00z',
+      '2020-01-01T00:00:0aZ',
+      '+020-01-01T00:00:00Z',
+      '2020-01-01T00:00:00.12a4Z',
+      '2020-1-01T00:00:00Z',
+      '2020-01-01T00:00:00.-1Z',
+      '2020-01-01T00:00:00Z ',
+      ' 2020-01-01T00:00:00Z',
+      '2020-01-01T00:00:00',
     ];
     for (const ts of bad) expect(parseTimestamp(ts), ts).toBeUndefined();
-    expect(parseTimestamp('2020-02-29T23:59:59.999999999Z')).toEqual({ seconds: Date.parse('2020-02-29T23:59:59Z') / 1000, nanos: 999_999_999 });
+    expect(parseTimestamp('2020-02-29T23:59:59.999999999Z')).toEqual({
+      seconds: Date.parse('2020-02-29T23:59:59Z') / 1000,
+      nanos: 999_999_999,
+    });
   });
 });
 
@@ -107,7 +137,9 @@ describe('advanceCursor / isSeen', () => {
   it('cursorAt starts with nothing seen at the given time, so entries at exactly that time are read', () => {
     const c = cursorAt(T1);
     expect(isSeen(c, T1, 'a@v1.0.0')).toBe(false);
-    expect(() => cursorAt('not a time')).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/timestamp/) }));
+    expect(() => cursorAt('not a time')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/timestamp/) }),
+    );
   });
 });
 

@@ -9,8 +9,14 @@ const refused = (p: ParsedLine): ParsedLine & { ok: false } => {
 
 describe('parseFeedLine', () => {
   it('accepts a valid line', () => {
-    const p = parseFeedLine(line({ Path: 'golang.org/x/text', Version: 'v0.3.0', Timestamp: '2019-04-10T19:08:52.997264Z' }));
-    expect(p).toEqual({ ok: true, entry: { path: 'golang.org/x/text', version: 'v0.3.0', timestamp: '2019-04-10T19:08:52.997264Z' }, instant: { seconds: Date.parse('2019-04-10T19:08:52Z') / 1000, nanos: 997_264_000 } });
+    const p = parseFeedLine(
+      line({ Path: 'golang.org/x/text', Version: 'v0.3.0', Timestamp: '2019-04-10T19:08:52.997264Z' }),
+    );
+    expect(p).toEqual({
+      ok: true,
+      entry: { path: 'golang.org/x/text', version: 'v0.3.0', timestamp: '2019-04-10T19:08:52.997264Z' },
+      instant: { seconds: Date.parse('2019-04-10T19:08:52Z') / 1000, nanos: 997_264_000 },
+    });
     if (p.ok) expect(entryKey(p.entry)).toBe('golang.org/x/text@v0.3.0');
   });
 
@@ -36,7 +42,9 @@ describe('parseFeedLine', () => {
   });
 
   it('refuses a bad timestamp naming module and version', () => {
-    const p = refused(parseFeedLine(line({ Path: 'example.com/m', Version: 'v1.0.0', Timestamp: '2020-13-01T00:00:00Z' })));
+    const p = refused(
+      parseFeedLine(line({ Path: 'example.com/m', Version: 'v1.0.0', Timestamp: '2020-13-01T00:00:00Z' })),
+    );
     expect(p.reason).toMatch(/example\.com\/m@v1\.0\.0 has invalid timestamp/);
     expect(invalidLineKey(p)).toBe('example.com/m@v1.0.0');
   });
@@ -59,7 +67,11 @@ describe('parseFeedLine', () => {
   });
 
   it('refuses over-long lines without parsing them and keeps only a clipped raw text', () => {
-    const long = line({ Path: `example.com/${'a'.repeat(MAX_FEED_LINE)}`, Version: 'v1.0.0', Timestamp: '2020-01-01T00:00:00Z' });
+    const long = line({
+      Path: `example.com/${'a'.repeat(MAX_FEED_LINE)}`,
+      Version: 'v1.0.0',
+      Timestamp: '2020-01-01T00:00:00Z',
+    });
     const p = refused(parseFeedLine(long));
     expect(p.reason).toMatch(/exceeds/);
     expect(p.raw.length).toBeLessThan(1000);
@@ -67,8 +79,19 @@ describe('parseFeedLine', () => {
   });
 
   it('never throws on arbitrary input', () => {
-    const samples = ['', ' ', '{}', '"str"', '1e999', '{"Path":{"a":1}}', '\u0000', '{"__proto__":{"x":1}}', '{"Path":"a.b","Version":"v1.0.0","Timestamp":"2020-01-01T00:00:00Z","Extra":[]}'];
-    for (let i = 0; i < 200; i++) samples.push(String.fromCharCode(...Array.from({ length: i % 40 }, (_, j) => (i * 31 + j * 17) % 128)));
+    const samples = [
+      '',
+      ' ',
+      '{}',
+      '"str"',
+      '1e999',
+      '{"Path":{"a":1}}',
+      '\u0000',
+      '{"__proto__":{"x":1}}',
+      '{"Path":"a.b","Version":"v1.0.0","Timestamp":"2020-01-01T00:00:00Z","Extra":[]}',
+    ];
+    for (let i = 0; i < 200; i++)
+      samples.push(String.fromCharCode(...Array.from({ length: i % 40 }, (_, j) => (i * 31 + j * 17) % 128)));
     for (const s of samples) expect(() => parseFeedLine(s)).not.toThrow();
     expect(parseFeedLine(samples[8]!).ok).toBe(true);
   });

@@ -29,7 +29,9 @@ describe('classifyStatus', () => {
   });
 
   it('adds the first line of a 404/410 body to the reason (proxy.golang.org explains there, e.g. "fetch timed out")', () => {
-    expect(classifyStatus(410, undefined, 0, '\nnot found: example.com/m@v1.0.0: fetch timed out\nmore\n')).toMatchObject({
+    expect(
+      classifyStatus(410, undefined, 0, '\nnot found: example.com/m@v1.0.0: fetch timed out\nmore\n'),
+    ).toMatchObject({
       kind: 'missing',
       code: ErrorCodes.GONE,
       reason: 'HTTP 410: not found: example.com/m@v1.0.0: fetch timed out',

@@ -46,7 +46,13 @@ function steady(res: ServerResponse, chunks: number, everyMs: number, declared: 
 }
 
 function fetcher(upstream: string, deadline = { baseMs: 300, minBytesPerSecond: 1000 }): Fetcher {
-  return new Fetcher({ upstreams: [upstream], agent, deadline, retry: { retries: 1, baseMs: 1, maxMs: 1 }, sleep: async () => undefined });
+  return new Fetcher({
+    upstreams: [upstream],
+    agent,
+    deadline,
+    retry: { retries: 1, baseMs: 1, maxMs: 1 },
+    sleep: async () => undefined,
+  });
 }
 
 async function rejection(p: Promise<unknown>): Promise<GomirrorError> {
@@ -97,7 +103,9 @@ describe('Fetcher: overall request deadline', () => {
 
   it('ends a dripping body without Content-Length too (the deadline grows only with the bytes received)', async () => {
     const s = await serve((_req, res) => drip(res, 200, 40, false));
-    const err = await rejection(fetcher(s.url).fetchPayload('m/@v/v1.0.0.zip', join(dir, 'drip.zip'), new MemoryBudget(0, 0), ctx));
+    const err = await rejection(
+      fetcher(s.url).fetchPayload('m/@v/v1.0.0.zip', join(dir, 'drip.zip'), new MemoryBudget(0, 0), ctx),
+    );
     expect(err.code).toBe(ErrorCodes.TIMEOUT);
     expect(err.message).toMatch(/bytes received so far/);
     expect(s.hits).toHaveLength(2);
@@ -115,7 +123,9 @@ describe('Fetcher: overall request deadline', () => {
 
   it('applies the deadline before the response headers too', async () => {
     const s = await serve(() => undefined); // never answers
-    const err = await rejection(fetcher(s.url, { baseMs: 200, minBytesPerSecond: 1000 }).getBytes('m/@v/v1.0.0.mod', ctx));
+    const err = await rejection(
+      fetcher(s.url, { baseMs: 200, minBytesPerSecond: 1000 }).getBytes('m/@v/v1.0.0.mod', ctx),
+    );
     expect(err.code).toBe(ErrorCodes.TIMEOUT);
     expect(err.message).toMatch(/deadline of 200 ms passed/);
   });

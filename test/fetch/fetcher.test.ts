@@ -155,12 +155,16 @@ describe('Fetcher: retries on one upstream', () => {
       res.writeHead(200, { 'content-length': 10 });
       res.write('12345'); // then stall past bodyTimeout
     });
-    const e1 = await rejection(fetcher([slowBody.url], { retry: { retries: 1, baseMs: 1, maxMs: 1 } }).f.getBytes('x', ctx));
+    const e1 = await rejection(
+      fetcher([slowBody.url], { retry: { retries: 1, baseMs: 1, maxMs: 1 } }).f.getBytes('x', ctx),
+    );
     expect(e1.code).toBe(ErrorCodes.TIMEOUT);
     expect(slowBody.hits).toHaveLength(2);
 
     const slowHeaders = await serve(() => undefined); // never answers
-    const e2 = await rejection(fetcher([slowHeaders.url], { retry: { retries: 0, baseMs: 1, maxMs: 1 } }).f.getBytes('x', ctx));
+    const e2 = await rejection(
+      fetcher([slowHeaders.url], { retry: { retries: 0, baseMs: 1, maxMs: 1 } }).f.getBytes('x', ctx),
+    );
     expect(e2.code).toBe(ErrorCodes.TIMEOUT);
     expect(e2.detail).toMatchObject({ attempts: 1 });
   });

@@ -18,7 +18,8 @@ afterAll(() => agent.close());
 
 const serve = async (handler: Handler): Promise<string> => (await servers.serve(handler)).url;
 
-const fetcher = (url: string): Fetcher => new Fetcher({ upstreams: [url], agent, retry: { retries: 2, baseMs: 1, maxMs: 1 }, sleep: async () => undefined });
+const fetcher = (url: string): Fetcher =>
+  new Fetcher({ upstreams: [url], agent, retry: { retries: 2, baseMs: 1, maxMs: 1 }, sleep: async () => undefined });
 const spool = (): string => join(dir, `spool${seq++}.tmp`);
 
 function bytesOf(p: Payload): Buffer {
@@ -93,7 +94,9 @@ describe('Fetcher.fetchPayload', () => {
     expect(memory.inUse).toBe(0);
     expect(existsSync(file)).toBe(false);
     const big = await serve((_req, res) => ok(res, 'z'.repeat(50)));
-    expect((await rejection(fetcher(big).fetchPayload('x', file, memory, { ...ctx, maxBytes: 10 }))).code).toBe(ErrorCodes.TOO_LARGE);
+    expect((await rejection(fetcher(big).fetchPayload('x', file, memory, { ...ctx, maxBytes: 10 }))).code).toBe(
+      ErrorCodes.TOO_LARGE,
+    );
     expect(memory.inUse).toBe(0);
   });
 });

@@ -9,7 +9,11 @@ describe('bulkUpstreams', () => {
       'https://proxy.golang.org': 'cached-only',
       'https://goproxy.cn': 'header',
     });
-    expect(r.urls).toEqual(['https://proxy.golang.org/cached-only', 'https://goproxy.cn', 'https://corp.example/proxy']);
+    expect(r.urls).toEqual([
+      'https://proxy.golang.org/cached-only',
+      'https://goproxy.cn',
+      'https://corp.example/proxy',
+    ]);
     expect(r.headers).toEqual({ 'https://goproxy.cn': { 'disable-module-fetch': 'true' } });
   });
 

@@ -35,11 +35,21 @@ interface Served {
  * otherwise); `cutFirst` answers the first request with only the first 300 KiB
  * and then resets the connection.
  */
-function rangeServer(opts: { current: () => { body: Buffer; etag?: string; lastModified?: string }; acceptRanges?: boolean; cutFirst?: boolean; badRange?: boolean }) {
+function rangeServer(opts: {
+  current: () => { body: Buffer; etag?: string; lastModified?: string };
+  acceptRanges?: boolean;
+  cutFirst?: boolean;
+  badRange?: boolean;
+}) {
   const served: Served[] = [];
   const handler = (req: IncomingMessage, res: ServerResponse, hit: number): void => {
     const { body, etag, lastModified } = opts.current();
-    const rec: Served = { status: 200, bytes: 0, ...(typeof req.headers.range === 'string' && { range: req.headers.range }), ...(typeof req.headers['if-range'] === 'string' && { ifRange: req.headers['if-range'] }) };
+    const rec: Served = {
+      status: 200,
+      bytes: 0,
+      ...(typeof req.headers.range === 'string' && { range: req.headers.range }),
+      ...(typeof req.headers['if-range'] === 'string' && { ifRange: req.headers['if-range'] }),
+    };
     served.push(rec);
     const base: Record<string, string> = { 'content-type': 'application/zip' };
     if (etag !== undefined) base['etag'] = etag;
@@ -52,7 +62,11 @@ function rangeServer(opts: { current: () => { body: Buffer; etag?: string; lastM
       const rest = body.subarray(Number(m[1]));
       rec.status = 206;
       rec.bytes = rest.length;
-      res.writeHead(206, { ...base, 'content-length': String(rest.length), 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      res.writeHead(206, {
+        ...base,
+        'content-length': String(rest.length),
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+      });
       res.end(rest);
       return;
     }
@@ -70,7 +84,12 @@ function rangeServer(opts: { current: () => { body: Buffer; etag?: string; lastM
 }
 
 function fetcher(url: string): Fetcher {
-  return new Fetcher({ upstreams: [url], agent, retry: { retries: 3, baseMs: 1, maxMs: 1 }, sleep: async () => undefined });
+  return new Fetcher({
+    upstreams: [url],
+    agent,
+    retry: { retries: 3, baseMs: 1, maxMs: 1 },
+    sleep: async () => undefined,
+  });
 }
 
 function fileBytes(p: Payload): Buffer {
@@ -83,10 +102,21 @@ const noMemory = (): MemoryBudget => new MemoryBudget(0, 0);
 
 describe('resume points (pure)', () => {
   it('needs Accept-Ranges: bytes, a strong ETag or Last-Modified, and a size', () => {
-    expect(resumePointOf(200, { 'accept-ranges': 'bytes', etag: '"a"', 'content-length': '10' }, undefined)).toEqual({ validator: '"a"', total: 10 });
-    expect(resumePointOf(200, { 'accept-ranges': 'bytes', 'last-modified': 'Tue, 01 Oct 2024 00:00:00 GMT', 'content-length': '10' }, undefined)).toEqual({ validator: 'Tue, 01 Oct 2024 00:00:00 GMT', total: 10 });
+    expect(resumePointOf(200, { 'accept-ranges': 'bytes', etag: '"a"', 'content-length': '10' }, undefined)).toEqual({
+      validator: '"a"',
+      total: 10,
+    });
+    expect(
+      resumePointOf(
+        200,
+        { 'accept-ranges': 'bytes', 'last-modified': 'Tue, 01 Oct 2024 00:00:00 GMT', 'content-length': '10' },
+        undefined,
+      ),
+    ).toEqual({ validator: 'Tue, 01 Oct 2024 00:00:00 GMT', total: 10 });
     expect(resumePointOf(200, { etag: '"a"', 'content-length': '10' }, undefined)).toBeUndefined();
-    expect(resumePointOf(200, { 'accept-ranges': 'none', etag: '"a"', 'content-length': '10' }, undefined)).toBeUndefined();
+    expect(
+      resumePointOf(200, { 'accept-ranges': 'none', etag: '"a"', 'content-length': '10' }, undefined),
+    ).toBeUndefined();
     expect(resumePointOf(200, { 'accept-ranges': 'bytes', etag: '"a"' }, undefined)).toBeUndefined();
     expect(validatorOf({ etag: 'W/"weak"' })).toBeUndefined();
   });
@@ -106,7 +136,12 @@ describe('Fetcher.fetchPayload: resuming a cut body with Range', () => {
     const body = entity(1);
     const s = rangeServer({ current: () => ({ body, etag: '"v1"' }), cutFirst: true });
     const srv = await serve(s.handler);
-    const { payload, bytes } = await fetcher(srv.url).fetchPayload('m/@v/v1.0.0.zip', join(dir, 'a.zip'), noMemory(), ctx);
+    const { payload, bytes } = await fetcher(srv.url).fetchPayload(
+      'm/@v/v1.0.0.zip',
+      join(dir, 'a.zip'),
+      noMemory(),
+      ctx,
+    );
     expect(bytes).toBe(SIZE);
     expect(sha(fileBytes(payload))).toBe(sha(body));
     expect(s.served).toHaveLength(2);
@@ -134,9 +169,17 @@ describe('Fetcher.fetchPayload: resuming a cut body with Range', () => {
     const old = entity(3);
     const changed = entity(4);
     let hits = 0;
-    const s = rangeServer({ current: () => (hits++ === 0 ? { body: old, etag: '"v1"' } : { body: changed, etag: '"v2"' }), cutFirst: true });
+    const s = rangeServer({
+      current: () => (hits++ === 0 ? { body: old, etag: '"v1"' } : { body: changed, etag: '"v2"' }),
+      cutFirst: true,
+    });
     const srv = await serve(s.handler);
-    const { payload, bytes } = await fetcher(srv.url).fetchPayload('m/@v/v1.0.0.zip', join(dir, 'c.zip'), noMemory(), ctx);
+    const { payload, bytes } = await fetcher(srv.url).fetchPayload(
+      'm/@v/v1.0.0.zip',
+      join(dir, 'c.zip'),
+      noMemory(),
+      ctx,
+    );
     expect(bytes).toBe(SIZE);
     expect(sha(fileBytes(payload))).toBe(sha(changed));
     expect(s.served[1]).toMatchObject({ ifRange: '"v1"', status: 200, bytes: SIZE });
@@ -153,11 +196,19 @@ describe('Fetcher.fetchPayload: resuming a cut body with Range', () => {
   });
 
   it('does not send Range to an upstream without Accept-Ranges, nor with only a weak ETag', async () => {
-    for (const [acceptRanges, etag] of [[false, '"v1"'], [true, 'W/"v1"']] as const) {
+    for (const [acceptRanges, etag] of [
+      [false, '"v1"'],
+      [true, 'W/"v1"'],
+    ] as const) {
       const body = entity(6);
       const s = rangeServer({ current: () => ({ body, etag }), cutFirst: true, acceptRanges });
       const srv = await serve(s.handler);
-      const { payload } = await fetcher(srv.url).fetchPayload('m/@v/v1.0.0.zip', join(dir, `e${String(acceptRanges)}.zip`), noMemory(), ctx);
+      const { payload } = await fetcher(srv.url).fetchPayload(
+        'm/@v/v1.0.0.zip',
+        join(dir, `e${String(acceptRanges)}.zip`),
+        noMemory(),
+        ctx,
+      );
       expect(sha(fileBytes(payload))).toBe(sha(body));
       expect(s.served.map((x) => x.range)).toEqual([undefined, undefined]);
     }

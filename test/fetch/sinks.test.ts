@@ -45,7 +45,11 @@ describe('bufferSink', () => {
   });
 
   it('stops at the size limit with or without Content-Length', async () => {
-    await expect(bufferSink(body('abcd', 'efgh'), 6, tooLarge, undefined)).rejects.toMatchObject({ code: ErrorCodes.TOO_LARGE });
-    await expect(bufferSink(body('abcd', 'efgh'), 6, tooLarge, 6)).rejects.toMatchObject({ code: ErrorCodes.TOO_LARGE });
+    await expect(bufferSink(body('abcd', 'efgh'), 6, tooLarge, undefined)).rejects.toMatchObject({
+      code: ErrorCodes.TOO_LARGE,
+    });
+    await expect(bufferSink(body('abcd', 'efgh'), 6, tooLarge, 6)).rejects.toMatchObject({
+      code: ErrorCodes.TOO_LARGE,
+    });
   });
 });

@@ -38,6 +38,12 @@ describe('combineActivity', () => {
       { url: 'https://a.example', consecutiveFailures: 3, coolingUntil: 500, lastSuccessAt: 100, lastFailureAt: 200 },
       { url: 'https://b.example', consecutiveFailures: 0, lastSuccessAt: 300 },
     ]);
-    expect(combineActivity(urls, bulk, normal)[0]).toEqual({ url: 'https://a.example', consecutiveFailures: 3, coolingUntil: 500, lastSuccessAt: 100, lastFailureAt: 200 });
+    expect(combineActivity(urls, bulk, normal)[0]).toEqual({
+      url: 'https://a.example',
+      consecutiveFailures: 3,
+      coolingUntil: 500,
+      lastSuccessAt: 100,
+      lastFailureAt: 200,
+    });
   });
 });

@@ -71,7 +71,11 @@ export function parseDownloads(stdout: string): DownloadJson[] {
 }
 
 /** `go mod download -json` of every module@version, in batches; returns every JSON object and the failures. */
-export async function goDownload(c: GoClient, specs: string[], batch = 40): Promise<{ results: DownloadJson[]; failed: GoResult[] }> {
+export async function goDownload(
+  c: GoClient,
+  specs: string[],
+  batch = 40,
+): Promise<{ results: DownloadJson[]; failed: GoResult[] }> {
   const results: DownloadJson[] = [];
   const failed: GoResult[] = [];
   for (let i = 0; i < specs.length; i += batch) {
@@ -88,7 +92,10 @@ export async function cleanModcache(c: GoClient): Promise<void> {
 }
 
 /** Asserts go downloaded exactly `versions`, each with the corpus's h1 of its zip and go.mod (i.e. verified). */
-export function expectVerified(results: DownloadJson[], versions: Array<{ path: string; version: string; zipH1: string; modH1: string }>): void {
+export function expectVerified(
+  results: DownloadJson[],
+  versions: Array<{ path: string; version: string; zipH1: string; modH1: string }>,
+): void {
   const want = new Map(versions.map((v) => [`${v.path}@${v.version}`, v]));
   expect(results.map((r) => `${r.Path}@${r.Version}`).sort()).toEqual([...want.keys()].sort());
   for (const r of results) {

@@ -69,9 +69,11 @@ export const AIRGAP_SED_SCRIPT = '/^ *# BEGIN sumdb-fallback/,/^ *# END sumdb-fa
 
 /** Runs the documented air-gap step (`sed -e AIRGAP_SED_SCRIPT`) on the template; throws when the template documents another command or has no block. */
 export function dropSumdbFallback(template: string): string {
-  if (!template.includes(`-e '${AIRGAP_SED_SCRIPT}'`)) throw new Error('scripts/nginx.conf no longer documents the air-gap sed command the tests run');
+  if (!template.includes(`-e '${AIRGAP_SED_SCRIPT}'`))
+    throw new Error('scripts/nginx.conf no longer documents the air-gap sed command the tests run');
   const out = execFileSync('sed', ['-e', AIRGAP_SED_SCRIPT], { input: template, encoding: 'utf8' });
-  if (out === template || out.includes('_gomirror_sumdb_fallback/@SUMDB_NAME@')) throw new Error('the air-gap sed command left the sumdb-fallback block');
+  if (out === template || out.includes('_gomirror_sumdb_fallback/@SUMDB_NAME@'))
+    throw new Error('the air-gap sed command left the sumdb-fallback block');
   return out;
 }
 
@@ -80,7 +82,12 @@ export function dropSumdbFallback(template: string): string {
  * without it, drops the fallback block) in the server-block template; throws on unsafe values
  * or placeholders left outside comments.
  */
-export function renderServerBlock(template: string, root: string, listen: string, fallback?: SumdbFallbackTarget): string {
+export function renderServerBlock(
+  template: string,
+  root: string,
+  listen: string,
+  fallback?: SumdbFallbackTarget,
+): string {
   if (!path.isAbsolute(root) || /["$\\;{}\n]/.test(root)) {
     throw new Error(`nginx root must be an absolute path without quotes, $, \\, ;, braces or newlines: ${root}`);
   }
@@ -144,12 +151,18 @@ export async function writeNginxConfig(
   const confPath = path.join(prefix, 'nginx.conf');
   const runAsRoot = process.getuid?.() === 0;
   await writeFile(confPath, renderMainConfig({ prefix, serverConfPath, runAsRoot, ...options }));
-  return { prefix, confPath, errorLog: path.join(prefix, 'logs', 'error.log'), pidPath: path.join(prefix, 'nginx.pid') };
+  return {
+    prefix,
+    confPath,
+    errorLog: path.join(prefix, 'logs', 'error.log'),
+    pidPath: path.join(prefix, 'nginx.pid'),
+  };
 }
 
 function nginxBinary(): string {
   const bin = findTool('nginx');
-  if (bin === undefined) throw new Error('nginx not found (apt-get install -y nginx-light); gate the test with haveTools("nginx")');
+  if (bin === undefined)
+    throw new Error('nginx not found (apt-get install -y nginx-light); gate the test with haveTools("nginx")');
   return bin;
 }
 

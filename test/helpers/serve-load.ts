@@ -24,9 +24,12 @@ export async function startServeChild(dest: string, extra: string[] = [], nofile
   const args = [cliPath, 'serve', '--dest', dest, '--listen', '127.0.0.1:0', ...extra];
   const prlimit = findTool('prlimit');
   if (nofile !== undefined && prlimit === undefined) throw new Error('prlimit not found (util-linux)');
-  const child: ChildProcess = nofile === undefined
-    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(prlimit as string, [`--nofile=${nofile}:${nofile}`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess =
+    nofile === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(prlimit as string, [`--nofile=${nofile}:${nofile}`, process.execPath, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const done = collect(child);
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
@@ -54,7 +57,9 @@ export async function startServeChild(dest: string, extra: string[] = [], nofile
 /** Sets the soft open-file limit of a running process (the hard limit stays, so it can be raised again). */
 export function setNofile(pid: number, n: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(findTool('prlimit') ?? 'prlimit', ['--pid', String(pid), `--nofile=${n}:`], (err, _o, stderr) => (err ? reject(new Error(`prlimit: ${stderr}`)) : resolve()));
+    execFile(findTool('prlimit') ?? 'prlimit', ['--pid', String(pid), `--nofile=${n}:`], (err, _o, stderr) =>
+      err ? reject(new Error(`prlimit: ${stderr}`)) : resolve(),
+    );
   });
 }
 
@@ -121,21 +126,23 @@ export async function slowloris(port: number, count: number): Promise<Slowloris>
   let closed = 0;
   let stopping = false;
   await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<void>((resolve) => {
-        const s = connect({ host: '127.0.0.1', port });
-        s.on('connect', () => {
-          socks.add(s);
-          s.write('GET /sumdb/sum.golang.org/latest HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-          resolve();
-        });
-        s.on('data', () => undefined);
-        s.on('error', () => resolve());
-        s.on('close', () => {
-          if (socks.delete(s) && !stopping) closed++;
-          resolve();
-        });
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = connect({ host: '127.0.0.1', port });
+          s.on('connect', () => {
+            socks.add(s);
+            s.write('GET /sumdb/sum.golang.org/latest HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+            resolve();
+          });
+          s.on('data', () => undefined);
+          s.on('error', () => resolve());
+          s.on('close', () => {
+            if (socks.delete(s) && !stopping) closed++;
+            resolve();
+          });
+        }),
     ),
   );
   const drip = setInterval(() => {
@@ -174,7 +181,11 @@ export async function timeToServe(port: number, path: string, budgetMs: number):
  * file cannot be opened, then it is served); finally restores `restore`. Returns every answer
  * seen and the first non-200 response.
  */
-export async function exhaustDescriptors(child: ServeChild, path: string, restore: number): Promise<{ seen: Array<number | string>; busy?: RawResponse }> {
+export async function exhaustDescriptors(
+  child: ServeChild,
+  path: string,
+  restore: number,
+): Promise<{ seen: Array<number | string>; busy?: RawResponse }> {
   const seen: Array<number | string> = [];
   let busy: RawResponse | undefined;
   let limit = await firstFreeFd(child.pid);

@@ -79,10 +79,23 @@ export const ENCODED_BANG: Array<[string, string]> = [
 export const DISALLOWED_METHODS = ['POST', 'PUT', 'DELETE', 'OPTIONS'];
 
 /** Allowed shapes whose file does not exist: 404 without Cache-Control. */
-export const MISSING = [`${MOD}/@v/v9.0.0.zip`, `${MOD}/@v/v9.0.0.info`, 'example.com/none/@v/list', `${SUMDB}/tile/8/0/001`];
+export const MISSING = [
+  `${MOD}/@v/v9.0.0.zip`,
+  `${MOD}/@v/v9.0.0.info`,
+  'example.com/none/@v/list',
+  `${SUMDB}/tile/8/0/001`,
+];
 
 /** Directories: 404, no listing, no redirect. */
-export const DIRECTORIES = ['/', `/${MOD}`, `/${MOD}/`, `/${MOD}/@v`, `/${MOD}/@v/`, `/${SUMDB}/tile/8/0/x001`, `/${SUMDB}/lookup/github.com`];
+export const DIRECTORIES = [
+  '/',
+  `/${MOD}`,
+  `/${MOD}/`,
+  `/${MOD}/@v`,
+  `/${MOD}/@v/`,
+  `/${SUMDB}/tile/8/0/x001`,
+  `/${SUMDB}/lookup/github.com`,
+];
 
 /** State, temporary, dot and unknown paths: 404 and none of HIDDEN's content. */
 export const HIDDEN_PATHS = [

@@ -29,7 +29,12 @@ export async function listTree(root: string, opts: { includeState?: boolean } = 
 export async function snapshotTree(root: string, opts: { includeState?: boolean } = {}): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const rel of await listTree(root, opts)) {
-    out.set(rel, createHash('sha256').update(await fs.readFile(path.join(root, rel))).digest('hex'));
+    out.set(
+      rel,
+      createHash('sha256')
+        .update(await fs.readFile(path.join(root, rel)))
+        .digest('hex'),
+    );
   }
   return out;
 }

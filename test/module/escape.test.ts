@@ -99,7 +99,17 @@ describe('version escaping', () => {
   );
 
   it('names the offending input and reason in the message', () => {
-    expect(() => unescapePath('github.com/Foo')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/invalid escaped module path "github\.com\/Foo": bad case-encoding/) }));
-    expect(() => escapeVersion('v1.0.0/../x')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/disallowed version string "v1\.0\.0\/\.\.\/x": invalid char "\/"/) }));
+    expect(() => unescapePath('github.com/Foo')).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_PATH,
+        message: expect.stringMatching(/invalid escaped module path "github\.com\/Foo": bad case-encoding/),
+      }),
+    );
+    expect(() => escapeVersion('v1.0.0/../x')).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_VERSION,
+        message: expect.stringMatching(/disallowed version string "v1\.0\.0\/\.\.\/x": invalid char "\/"/),
+      }),
+    );
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
-import { checkModulePath, goModulePathProblem, importPathProblem, isValidModulePath, splitPathVersion } from '../../src/module/index.js';
+import {
+  checkModulePath,
+  goModulePathProblem,
+  importPathProblem,
+  isValidModulePath,
+  splitPathVersion,
+} from '../../src/module/index.js';
 
 const valid: string[] = [
   'x.y/z',
@@ -115,8 +121,15 @@ describe('checkModulePath', () => {
   });
 
   it('names the reason and quotes control characters in the message', () => {
-    expect(() => checkModulePath('x.y/a\nb')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/malformed module path "x\.y\/a\\nb": invalid char "\\n"/) }));
-    expect(() => checkModulePath('x.y/z/v1')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/invalid version/) }));
+    expect(() => checkModulePath('x.y/a\nb')).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_PATH,
+        message: expect.stringMatching(/malformed module path "x\.y\/a\\nb": invalid char "\\n"/),
+      }),
+    );
+    expect(() => checkModulePath('x.y/z/v1')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/invalid version/) }),
+    );
     let message = '';
     try {
       checkModulePath('x.y/a\u0085b\u2028');
@@ -125,7 +138,12 @@ describe('checkModulePath', () => {
     }
     expect(message).toContain('\\u0085');
     expect(message).not.toMatch(/[\u0085\u2028]/);
-    expect(() => checkModulePath('localhost/foo')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_PATH, message: expect.stringMatching(/missing dot in first path element/) }));
+    expect(() => checkModulePath('localhost/foo')).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_PATH,
+        message: expect.stringMatching(/missing dot in first path element/),
+      }),
+    );
   });
 });
 

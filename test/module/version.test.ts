@@ -208,10 +208,27 @@ describe('checkModuleVersion', () => {
   });
 
   it('explains the reason in the message', () => {
-    expect(() => checkModuleVersion('rsc.io/quote', 'v1.0')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/non-canonical version \(canonical form v1\.0\.0\)/) }));
-    expect(() => checkModuleVersion('gopkg.in/yaml.v2', 'v3.0.0')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/mismatched module path and version \(should be v2, not v3\)/) }));
-    expect(() => checkModuleVersion('x.y/z', 'v1.0.0/../x')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/path separator/) }));
-    expect(() => checkModuleVersion('x.y/z', `v1.0.0-${'a'.repeat(300)}`)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/longer than 256 bytes/) }));
+    expect(() => checkModuleVersion('rsc.io/quote', 'v1.0')).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_VERSION,
+        message: expect.stringMatching(/non-canonical version \(canonical form v1\.0\.0\)/),
+      }),
+    );
+    expect(() => checkModuleVersion('gopkg.in/yaml.v2', 'v3.0.0')).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_VERSION,
+        message: expect.stringMatching(/mismatched module path and version \(should be v2, not v3\)/),
+      }),
+    );
+    expect(() => checkModuleVersion('x.y/z', 'v1.0.0/../x')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_VERSION, message: expect.stringMatching(/path separator/) }),
+    );
+    expect(() => checkModuleVersion('x.y/z', `v1.0.0-${'a'.repeat(300)}`)).toThrow(
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_VERSION,
+        message: expect.stringMatching(/longer than 256 bytes/),
+      }),
+    );
   });
 });
 

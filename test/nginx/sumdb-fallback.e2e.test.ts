@@ -10,7 +10,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AIRGAP_SED_SCRIPT, dropSumdbFallback, nginxTemplatePath, startNginx, type NginxServer } from '../helpers/nginx.js';
+import {
+  AIRGAP_SED_SCRIPT,
+  dropSumdbFallback,
+  nginxTemplatePath,
+  startNginx,
+  type NginxServer,
+} from '../helpers/nginx.js';
 import { haveTools } from '../helpers/tools.js';
 import { buildTree, SUMDB } from '../helpers/tree-serving-cases.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -28,14 +34,22 @@ describe.skipIf(!haveTools('nginx'))('nginx checksum-database fallback block', (
       res.end(body);
     };
     switch (req.url) {
-      case '/db/latest': return send(200, 'go.sum database tree\n9\nx=\n');
-      case '/db/lookup/x.y/ok@v1.0.0': return send(200, 'ok record\n', { 'Set-Cookie': 'a=b' });
-      case '/db/lookup/x.y/gone@v1.0.0': return send(410, 'gone\n');
-      case '/db/lookup/x.y/err@v1.0.0': return send(500, 'boom\n');
-      case '/db/lookup/x.y/redir@v1.0.0': return send(302, '', { Location: 'http://127.0.0.1:1/evil' });
-      case '/db/lookup/x.y/accel@v1.0.0': return send(200, 'accel\n', { 'X-Accel-Redirect': `/${SUMDB}/supported` });
-      case '/db/tile/8/0/x007/001': return send(200, 'tile bytes');
-      default: return send(404, 'not found\n');
+      case '/db/latest':
+        return send(200, 'go.sum database tree\n9\nx=\n');
+      case '/db/lookup/x.y/ok@v1.0.0':
+        return send(200, 'ok record\n', { 'Set-Cookie': 'a=b' });
+      case '/db/lookup/x.y/gone@v1.0.0':
+        return send(410, 'gone\n');
+      case '/db/lookup/x.y/err@v1.0.0':
+        return send(500, 'boom\n');
+      case '/db/lookup/x.y/redir@v1.0.0':
+        return send(302, '', { Location: 'http://127.0.0.1:1/evil' });
+      case '/db/lookup/x.y/accel@v1.0.0':
+        return send(200, 'accel\n', { 'X-Accel-Redirect': `/${SUMDB}/supported` });
+      case '/db/tile/8/0/x007/001':
+        return send(200, 'tile bytes');
+      default:
+        return send(404, 'not found\n');
     }
   }
 
@@ -54,7 +68,8 @@ describe.skipIf(!haveTools('nginx'))('nginx checksum-database fallback block', (
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  const get = (p: string, init?: RequestInit): Promise<Response> => fetch(`${nginx.url}${p}`, { redirect: 'manual', ...init });
+  const get = (p: string, init?: RequestInit): Promise<Response> =>
+    fetch(`${nginx.url}${p}`, { redirect: 'manual', ...init });
   const lookup = (m: string): string => `/${SUMDB}/lookup/x.y/${m}@v1.0.0`;
 
   it('serves the tree first and passes what it lacks through, marked, without client headers or cookies', async () => {
@@ -111,6 +126,8 @@ describe.skipIf(!haveTools('nginx'))('nginx checksum-database fallback block', (
     expect(airgap).not.toContain('proxy_pass');
     expect(airgap).toContain('location ^~ /_gomirror_sumdb_fallback/ {');
     expect(airgap.split('\n').length).toBeGreaterThan(template.split('\n').length - 40);
-    expect(await readFile(path.join(path.dirname(nginxTemplatePath()), '..', 'README.md'), 'utf8')).toContain(`sed -e '${AIRGAP_SED_SCRIPT}'`);
+    expect(await readFile(path.join(path.dirname(nginxTemplatePath()), '..', 'README.md'), 'utf8')).toContain(
+      `sed -e '${AIRGAP_SED_SCRIPT}'`,
+    );
   });
 });

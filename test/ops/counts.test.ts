@@ -59,7 +59,19 @@ async function kept(dest: string): Promise<TreeCounts & { exact: boolean; open: 
 }
 
 async function sync(dest: string): Promise<void> {
-  const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json']);
+  const r = await runCli([
+    'sync',
+    '--dest',
+    dest,
+    '--index',
+    up.indexUrl,
+    '--upstream',
+    up.proxyUrl,
+    '--sumdb',
+    `${up.sumdbKey} ${up.sumdbUrl}`,
+    '--log-format',
+    'json',
+  ]);
   expect(r.code, r.stderr).toBe(0);
 }
 
@@ -107,7 +119,17 @@ describe('counts kept by the runs that change the tree', () => {
     await fs.writeFile(path.join(src, escapePath(a!.path), '@v', 'v9.9.9.zip'), 'not a zip at all');
     const out = new PassThrough();
     out.resume();
-    await verifyCommand({ dest: src, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, upstream: up.proxyUrl, 'log-level': 'silent', json: true, repair: true }, out);
+    await verifyCommand(
+      {
+        dest: src,
+        sumdb: `${up.sumdbKey} ${up.sumdbUrl}`,
+        upstream: up.proxyUrl,
+        'log-level': 'silent',
+        json: true,
+        repair: true,
+      },
+      out,
+    );
     process.exitCode = undefined;
     const after = await walked(src);
     expect(after.zip.bytes).toBeLessThan((await kept(dst)).zip.bytes + 1); // the garbage and the stray are gone
@@ -121,7 +143,8 @@ describe('counts kept by the runs that change the tree', () => {
       expect(s['filesystem'].totalBytes).toBeGreaterThan(0);
       expect(s['disk']).toBeUndefined();
       // (the state directory's journals are streamed with opendir too: only the tree's own directories count)
-      const treeDirs = (): unknown[] => opendir.mock.calls.map(([p]) => String(p)).filter((p) => !p.startsWith(stateOf(src)));
+      const treeDirs = (): unknown[] =>
+        opendir.mock.calls.map(([p]) => String(p)).filter((p) => !p.startsWith(stateOf(src)));
       expect(treeDirs()).toEqual([]);
       const w = await status(src, { walk: true });
       expect(treeDirs().length).toBeGreaterThan(10);
@@ -136,7 +159,21 @@ describe('counts kept by the runs that change the tree', () => {
     const vs = up.versions();
     for (const v of vs.slice(0, 4)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
     up.inject(vs.at(-1)!.path, vs.at(-1)!.version, 'zip', { kind: 'slow', bytesPerSec: 64 }); // no run finishes before its kill
-    const args = ['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--concurrency', '3'];
+    const args = [
+      'sync',
+      '--dest',
+      dest,
+      '--index',
+      up.indexUrl,
+      '--upstream',
+      up.proxyUrl,
+      '--sumdb',
+      `${up.sumdbKey} ${up.sumdbUrl}`,
+      '--log-format',
+      'json',
+      '--concurrency',
+      '3',
+    ];
     try {
       for (const delayMs of [300, 700, 1200]) {
         const child = spawnCli(args);
@@ -167,8 +204,16 @@ describe('counts kept by the runs that change the tree', () => {
     const writer = new TreeWriter(dest, tmp, new TreeCountsStore(state, tmp, dest));
     await fs.mkdir(tmp, { recursive: true });
     const f = await makeVersionFiles(tmp, 'example.com/killed', 'v1.0.0');
-    const v = await verifyVersion(sourceFor(f), { module: 'example.com/killed', version: 'v1.0.0', mod: filePayload(f.modPath), zip: filePayload(f.zipPath) });
-    await writer.publishVersion(v, checkInfo(Buffer.from('{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}'), 'example.com/killed', 'v1.0.0'));
+    const v = await verifyVersion(sourceFor(f), {
+      module: 'example.com/killed',
+      version: 'v1.0.0',
+      mod: filePayload(f.modPath),
+      zip: filePayload(f.zipPath),
+    });
+    await writer.publishVersion(
+      v,
+      checkInfo(Buffer.from('{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}'), 'example.com/killed', 'v1.0.0'),
+    );
     expect((await kept(dest)).open).toBe(true); // durable before the rename
     expect((await kept(dest)).versions).toBe(up.versions().length); // not counted yet: no checkpoint
 

@@ -12,8 +12,8 @@ import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
-
-const zips = async (dest: string): Promise<number> => [...(await snapshotTree(dest)).keys()].filter((f) => f.endsWith('.zip')).length;
+const zips = async (dest: string): Promise<number> =>
+  [...(await snapshotTree(dest)).keys()].filter((f) => f.endsWith('.zip')).length;
 
 describe('gomirror daemon', () => {
   let up: FakeUpstream;
@@ -32,10 +32,25 @@ describe('gomirror daemon', () => {
     const dest = path.join(dir, 'tree');
     const metrics = path.join(dir, 'gomirror.prom');
     const args = ['daemon', '--dest', dest, ...upstreamArgs(up)];
-    const child = spawnCli([...args, '--interval', '2s', '--metrics-file', metrics, '--log-format', 'json', '--min-free-space', '1M']);
+    const child = spawnCli([
+      ...args,
+      '--interval',
+      '2s',
+      '--metrics-file',
+      metrics,
+      '--log-format',
+      'json',
+      '--min-free-space',
+      '1M',
+    ]);
     const done = collect(child);
     await waitFor(async () => (await zips(dest)) === up.versions().length);
-    await waitFor(() => fs.readFile(metrics, 'utf8').then((t) => /gomirror_last_run_exit_code 0/.test(t), () => false));
+    await waitFor(() =>
+      fs.readFile(metrics, 'utf8').then(
+        (t) => /gomirror_last_run_exit_code 0/.test(t),
+        () => false,
+      ),
+    );
     const added = up.grow(3);
     await waitFor(async () => (await zips(dest)) === up.versions().length);
     expect(added.length).toBe(3);

@@ -50,7 +50,15 @@ describe('runDaemon', () => {
           });
           setTimeout(() => ac.abort(), 5);
         }),
-      { intervalMs: 1000, exitCodeOf, signal: ac.signal, logger: recorder(), sleep: async () => { events.push('slept'); } },
+      {
+        intervalMs: 1000,
+        exitCodeOf,
+        signal: ac.signal,
+        logger: recorder(),
+        sleep: async () => {
+          events.push('slept');
+        },
+      },
     );
     expect(result).toEqual({ runs: 1, outcome: 'ok' });
     expect(events).toEqual(['run started', 'run saw abort', 'run finished cleanly']);
@@ -93,7 +101,12 @@ describe('runDaemon', () => {
     const ac = new AbortController();
     ac.abort();
     let runs = 0;
-    const result = await runDaemon(async () => (++runs, 'ok'), { exitCodeOf, intervalMs: 10, signal: ac.signal, logger: recorder() });
+    const result = await runDaemon(async () => (++runs, 'ok'), {
+      exitCodeOf,
+      intervalMs: 10,
+      signal: ac.signal,
+      logger: recorder(),
+    });
     expect(result).toEqual({ runs: 0, outcome: 'ok' });
     expect(runs).toBe(0);
   });
@@ -102,7 +115,12 @@ describe('runDaemon', () => {
     const ac = new AbortController();
     const started = Date.now();
     setTimeout(() => ac.abort(), 30);
-    const result = await runDaemon(async () => 'ok', { exitCodeOf, intervalMs: 60_000, signal: ac.signal, logger: recorder() });
+    const result = await runDaemon(async () => 'ok', {
+      exitCodeOf,
+      intervalMs: 60_000,
+      signal: ac.signal,
+      logger: recorder(),
+    });
     expect(result.runs).toBe(1);
     expect(Date.now() - started).toBeLessThan(5_000);
   });

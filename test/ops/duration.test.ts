@@ -17,9 +17,14 @@ describe('parseDuration', () => {
     expect(parseDuration(input)).toBe(ms);
   });
 
-  it.each(['', '15', 'm', '15x', '-5m', '0s', '1h 30m', '31d', 'abc'])('refuses %j with an error naming the key', (input) => {
-    expect(() => parseDuration(input, 'interval')).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/config "interval"/) }));
-  });
+  it.each(['', '15', 'm', '15x', '-5m', '0s', '1h 30m', '31d', 'abc'])(
+    'refuses %j with an error naming the key',
+    (input) => {
+      expect(() => parseDuration(input, 'interval')).toThrow(
+        expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/config "interval"/) }),
+      );
+    },
+  );
 });
 
 describe('formatDuration', () => {

@@ -52,7 +52,12 @@ function parseExposition(text: string): Map<string, number> {
 describe('formatMetrics', () => {
   it('renders every run value with HELP and TYPE', () => {
     const s = parseExposition(
-      formatMetrics(SUMMARY, { cursorLagSeconds: 42, trustedTreeSize: 31_000_000, lastSuccessUnix: 1714550000, retryBacklog: 5 }),
+      formatMetrics(SUMMARY, {
+        cursorLagSeconds: 42,
+        trustedTreeSize: 31_000_000,
+        lastSuccessUnix: 1714550000,
+        retryBacklog: 5,
+      }),
     );
     expect(s.get('gomirror_last_run_versions{result="published"}')).toBe(40);
     expect(s.get('gomirror_last_run_versions{result="failed"}')).toBe(2);

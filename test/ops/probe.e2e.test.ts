@@ -74,7 +74,16 @@ afterAll(async () => {
 describe('gomirror probe', () => {
   it('reports a dead, a healthy and a sumdb-proxying upstream; exit 0 while one is usable', async () => {
     a.resetRequests();
-    const r = await probe(['--index', a.indexUrl, '--upstream', `${dead},${a.proxyUrl},${mirror}`, '--sumdb', `${a.sumdbKey} ${a.sumdbUrl}`, '--samples', '3']);
+    const r = await probe([
+      '--index',
+      a.indexUrl,
+      '--upstream',
+      `${dead},${a.proxyUrl},${mirror}`,
+      '--sumdb',
+      `${a.sumdbKey} ${a.sumdbUrl}`,
+      '--samples',
+      '3',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = r.json;
@@ -89,14 +98,28 @@ describe('gomirror probe', () => {
     expect(h).toMatchObject({ url: a.proxyUrl, status: 200, usable: true, sumdbSupported: false });
     expect(h?.latencyMs).toBeGreaterThan(0);
     expect(Math.abs(h?.skewSeconds as number)).toBeLessThanOrEqual(2);
-    expect(m).toMatchObject({ url: mirror, status: 200, usable: true, sumdbSupported: true, sumdbHead: { verified: true, treeSize: a.versions().length } });
+    expect(m).toMatchObject({
+      url: mirror,
+      status: 200,
+      usable: true,
+      sumdbSupported: true,
+      sumdbHead: { verified: true, treeSize: a.versions().length },
+    });
     // The healthy upstream got the .info of the known module exactly `samples` times.
     const info = a.requests.filter((q) => q.path.endsWith('.info'));
     expect(info).toHaveLength(3);
   });
 
   it('prints a table, and exits 1 when no upstream is usable', async () => {
-    const r = await runCli(['probe', '--index', a.indexUrl, '--upstream', dead, '--sumdb', `${a.sumdbKey} ${a.sumdbUrl}`]);
+    const r = await runCli([
+      'probe',
+      '--index',
+      a.indexUrl,
+      '--upstream',
+      dead,
+      '--sumdb',
+      `${a.sumdbKey} ${a.sumdbUrl}`,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^WHAT\s+URL\s+STATUS\s+LATENCY\s+SKEW\s+NOTES$/m);
     expect(r.stdout).toMatch(new RegExp(`^upstream\\s+${dead}\\s+error: ECONNREFUSED.*NOT USABLE`, 'm'));
@@ -114,10 +137,24 @@ describe('gomirror probe', () => {
   });
 
   it('an upstream proxying a checksum database head signed with another key is a security finding (exit 3)', async () => {
-    const r = await probe(['--index', b.indexUrl, '--upstream', `${b.proxyUrl},${mirror}`, '--sumdb', `${b.sumdbKey} ${b.sumdbUrl}`, '--probe-module', `${a.versions()[0]?.path}@${a.versions()[0]?.version}`]);
+    const r = await probe([
+      '--index',
+      b.indexUrl,
+      '--upstream',
+      `${b.proxyUrl},${mirror}`,
+      '--sumdb',
+      `${b.sumdbKey} ${b.sumdbUrl}`,
+      '--probe-module',
+      `${a.versions()[0]?.path}@${a.versions()[0]?.version}`,
+    ]);
     expect(r.code).toBe(3);
     expect(r.json['sumdb'].head.verified).toBe(true);
-    expect(r.json['upstreams'][1]).toMatchObject({ url: mirror, usable: true, sumdbSupported: true, sumdbHead: { verified: false } });
+    expect(r.json['upstreams'][1]).toMatchObject({
+      url: mirror,
+      usable: true,
+      sumdbSupported: true,
+      sumdbHead: { verified: false },
+    });
   });
 
   it('with --dest, probes what the mirror recorded', async () => {
@@ -129,9 +166,21 @@ describe('gomirror probe', () => {
     expect(a.requests.some((q) => q.path.startsWith('/index'))).toBe(true);
   });
 
-  it('status shows each upstream\'s last success, last failure and cooling down, as the last sync recorded them', async () => {
+  it("status shows each upstream's last success, last failure and cooling down, as the last sync recorded them", async () => {
     const tree = path.join(root, 'tree-health');
-    const s = await runCli(['sync', '--dest', tree, '--index', a.indexUrl, '--upstream', `${dead},${a.proxyUrl}`, '--sumdb', `${a.sumdbKey} ${a.sumdbUrl}`, '--log-level', 'error']);
+    const s = await runCli([
+      'sync',
+      '--dest',
+      tree,
+      '--index',
+      a.indexUrl,
+      '--upstream',
+      `${dead},${a.proxyUrl}`,
+      '--sumdb',
+      `${a.sumdbKey} ${a.sumdbUrl}`,
+      '--log-level',
+      'error',
+    ]);
     expect(s.code).toBe(0);
     const st = await runCli(['status', '--dest', tree, '--json', '--no-disk']);
     const ups = (JSON.parse(st.stdout) as Record<string, any>)['upstreams'] as Array<Record<string, any>>;
@@ -143,6 +192,11 @@ describe('gomirror probe', () => {
     expect(ups[1]?.['lastFailureAt']).toBeUndefined();
     expect(Date.parse(ups[1]?.['lastSuccessAt'] as string)).toBeGreaterThan(Date.now() - 120_000);
     const text = await runCli(['status', '--dest', tree, '--no-disk']);
-    expect(text.stdout).toMatch(new RegExp(`^upstream ${dead}\\s+last success never, last failure \\S+, \\d+ failures in a row, COOLING DOWN until`, 'm'));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^upstream ${dead}\\s+last success never, last failure \\S+, \\d+ failures in a row, COOLING DOWN until`,
+        'm',
+      ),
+    );
   }, 60_000);
 });

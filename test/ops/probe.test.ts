@@ -32,8 +32,14 @@ describe('probe findings', () => {
     };
     expect(probeVerdict(base)).toBe('ok');
     expect(probeVerdict({ ...base, upstreams: [{ ...base.upstreams[0]!, usable: false }] })).toBe('unusable');
-    expect(probeVerdict({ ...base, sumdb: { ...base.sumdb, head: { verified: false, error: 'no answer' } } })).toBe('unusable');
-    const badUp = { ...base.upstreams[0]!, sumdbSupported: true, sumdbHead: { verified: false, error: 'invalid signature for key n+1' } };
+    expect(probeVerdict({ ...base, sumdb: { ...base.sumdb, head: { verified: false, error: 'no answer' } } })).toBe(
+      'unusable',
+    );
+    const badUp = {
+      ...base.upstreams[0]!,
+      sumdbSupported: true,
+      sumdbHead: { verified: false, error: 'invalid signature for key n+1' },
+    };
     expect(probeVerdict({ ...base, upstreams: [badUp] })).toBe('security');
   });
 });

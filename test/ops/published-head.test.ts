@@ -25,9 +25,19 @@ describe('readPublishedHead', () => {
 
   it('reports the size of an unsigned head, marked as not verified', async () => {
     await mkdir(path.dirname(latest()), { recursive: true });
-    await writeFile(latest(), `go.sum database tree\n4242\n${Buffer.alloc(32, 3).toString('base64')}\n\n— sum.golang.org AAAA\n`);
-    expect(await readPublishedHead(new FsTreeStorage(dest), spec)).toEqual({ name: 'sum.golang.org', size: 4242, hash: Buffer.alloc(32, 3).toString('base64'), verified: false });
-    expect(offlineClientsNote(4242)).toBe('clients whose cached checksum-database head is newer than tree size 4242 cannot verify through this tree offline');
+    await writeFile(
+      latest(),
+      `go.sum database tree\n4242\n${Buffer.alloc(32, 3).toString('base64')}\n\n— sum.golang.org AAAA\n`,
+    );
+    expect(await readPublishedHead(new FsTreeStorage(dest), spec)).toEqual({
+      name: 'sum.golang.org',
+      size: 4242,
+      hash: Buffer.alloc(32, 3).toString('base64'),
+      verified: false,
+    });
+    expect(offlineClientsNote(4242)).toBe(
+      'clients whose cached checksum-database head is newer than tree size 4242 cannot verify through this tree offline',
+    );
   });
 
   it('is undefined for an oversized or malformed file', async () => {

@@ -38,9 +38,17 @@ describe('exportRunMetrics', () => {
     const stateDir = path.join(dir, 'state');
     const state = new StateStore(stateDir);
     await state.init();
-    await state.putRetry({ module: 'a.com/x', version: 'v1.0.0', attempts: 1, nextAttemptAt: 'x', lastError: { code: 'c', message: 'm' } });
+    await state.putRetry({
+      module: 'a.com/x',
+      version: 'v1.0.0',
+      attempts: 1,
+      nextAttemptAt: 'x',
+      lastError: { code: 'c', message: 'm' },
+    });
     const { signer, vkey } = newKey('sum.example');
-    await fileTrustedHeadStore(stateDir, 'sum.example').save(signNote(formatTreeNote({ size: 777, hash: Buffer.alloc(32) }), signer));
+    await fileTrustedHeadStore(stateDir, 'sum.example').save(
+      signNote(formatTreeNote({ size: 777, hash: Buffer.alloc(32) }), signer),
+    );
     const spec = parseSumdbSpec(vkey);
     const file = path.join(dir, 'gomirror.prom');
 
@@ -52,7 +60,12 @@ describe('exportRunMetrics', () => {
     expect(readMetricValue(text, 'gomirror_trusted_tree_size')).toBe(777);
     expect(readMetricValue(text, 'gomirror_retry_backlog_versions')).toBe(1);
 
-    await exportRunMetrics(file, { summary: summary(1, '2024-05-01T11:00:00.000Z'), outcome: 'failed' }, stateDir, spec);
+    await exportRunMetrics(
+      file,
+      { summary: summary(1, '2024-05-01T11:00:00.000Z'), outcome: 'failed' },
+      stateDir,
+      spec,
+    );
     text = await readFile(file, 'utf8');
     expect(readMetricValue(text, 'gomirror_last_run_exit_code')).toBe(1);
     expect(readMetricValue(text, 'gomirror_last_success_timestamp_seconds')).toBe(firstSuccess);
@@ -61,7 +74,12 @@ describe('exportRunMetrics', () => {
   it('omits the last success when no run has succeeded yet', async () => {
     dir = await makeTempDir('gomirror-runmetrics-');
     const file = path.join(dir, 'gomirror.prom');
-    await exportRunMetrics(file, { summary: summary(3, '2024-05-01T11:00:00.000Z'), outcome: 'security' }, path.join(dir, 'state'), parseSumdbSpec(newKey('s.example').vkey));
+    await exportRunMetrics(
+      file,
+      { summary: summary(3, '2024-05-01T11:00:00.000Z'), outcome: 'security' },
+      path.join(dir, 'state'),
+      parseSumdbSpec(newKey('s.example').vkey),
+    );
     const text = await readFile(file, 'utf8');
     expect(text).not.toContain('gomirror_last_success_timestamp_seconds');
     expect(text).not.toContain('gomirror_trusted_tree_size');

@@ -19,7 +19,19 @@ afterAll(async () => {
 
 function summary(exitCode: number, failed: number, finishedAt: Date): RunSummary {
   const iso = finishedAt.toISOString();
-  return { startedAt: iso, finishedAt: iso, durationMs: 1000, exitCode, published: 5, skipped: 0, failed, filtered: 0, invalid: 0, bytes: 10, failures: [] };
+  return {
+    startedAt: iso,
+    finishedAt: iso,
+    durationMs: 1000,
+    exitCode,
+    published: 5,
+    skipped: 0,
+    failed,
+    filtered: 0,
+    invalid: 0,
+    bytes: 10,
+    failures: [],
+  };
 }
 
 /** A mirror whose cursor lags `lagMs` behind now and whose last run exited `exitCode`. */
@@ -36,7 +48,9 @@ async function mirror(lagMs: number, exitCode: number, failed = 0): Promise<stri
 describe('gomirror status --check', () => {
   it('OK (exit 0) when recent and the last run was ok', async () => {
     const r = await runCli(['status', '--dest', await mirror(5 * 60_000, 0), '--check', '--max-lag', '1h']);
-    expect(r.stdout).toMatch(/^GOMIRROR OK - lag 5m\d*s?, last run ok \| lag=\d+s;1800;3600 retry_backlog=0 failed=0 published=5\n$/);
+    expect(r.stdout).toMatch(
+      /^GOMIRROR OK - lag 5m\d*s?, last run ok \| lag=\d+s;1800;3600 retry_backlog=0 failed=0 published=5\n$/,
+    );
     expect(r.code).toBe(0);
   });
 
@@ -44,8 +58,19 @@ describe('gomirror status --check', () => {
     const lagging = await runCli(['status', '--dest', await mirror(40 * 60_000, 0), '--check', '--max-lag', '1h']);
     expect(lagging.stdout).toMatch(/^GOMIRROR WARNING - lag 40m\d*s? > 30m/);
     expect(lagging.code).toBe(1);
-    const failing = await runCli(['status', '--dest', await mirror(60_000, 1, 3), '--check', '--max-lag', '1h', '--warn-lag', '10m']);
-    expect(failing.stdout).toMatch(/^GOMIRROR WARNING - last run: some versions failed \(journaled for retry\) \(3 failed\)/);
+    const failing = await runCli([
+      'status',
+      '--dest',
+      await mirror(60_000, 1, 3),
+      '--check',
+      '--max-lag',
+      '1h',
+      '--warn-lag',
+      '10m',
+    ]);
+    expect(failing.stdout).toMatch(
+      /^GOMIRROR WARNING - last run: some versions failed \(journaled for retry\) \(3 failed\)/,
+    );
     expect(failing.code).toBe(1);
   });
 
@@ -65,13 +90,35 @@ describe('gomirror status --check', () => {
 });
 
 describe('checkStatus', () => {
-  const base: StatusReport = { dest: 'd', state: 's', synced: true, cursor: { since: 'x', lagSeconds: 60 }, retry: { count: 0 }, skipped: 0 };
+  const base: StatusReport = {
+    dest: 'd',
+    state: 's',
+    synced: true,
+    cursor: { since: 'x', lagSeconds: 60 },
+    retry: { count: 0 },
+    skipped: 0,
+  };
   const limits = { maxLagMs: 3600_000, warnLagMs: 1800_000 };
   it('the worst finding decides; the text lists the worst first', () => {
     expect(checkStatus(base, limits).state).toBe('OK');
     expect(checkStatus({ ...base, cursor: { since: 'x', lagSeconds: 1801 } }, limits).state).toBe('WARNING');
     expect(checkStatus({ ...base, cursor: { since: 'x', lagSeconds: 3601 } }, limits).state).toBe('CRITICAL');
-    const run = { result: 'security error', outcome: 'security' as const, exitCode: 3, startedAt: '', finishedAt: '', durationSeconds: 1, published: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, bytes: 0, future: 0, notRecorded: 0 };
+    const run = {
+      result: 'security error',
+      outcome: 'security' as const,
+      exitCode: 3,
+      startedAt: '',
+      finishedAt: '',
+      durationSeconds: 1,
+      published: 0,
+      failed: 0,
+      skipped: 0,
+      filtered: 0,
+      invalid: 0,
+      bytes: 0,
+      future: 0,
+      notRecorded: 0,
+    };
     const r = checkStatus({ ...base, lastRun: run }, limits);
     expect(r.state).toBe('CRITICAL');
     expect(r.line).toMatch(/^GOMIRROR CRITICAL - last run stopped on a SECURITY error, lag 1m \|/);

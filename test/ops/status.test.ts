@@ -4,7 +4,14 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../src/cli/status.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
-import { collectStatus, fileStatusSources, formatBytes, formatStatus, lagSeconds, type StatusSources } from '../../src/ops/status.js';
+import {
+  collectStatus,
+  fileStatusSources,
+  formatBytes,
+  formatStatus,
+  lagSeconds,
+  type StatusSources,
+} from '../../src/ops/status.js';
 import { emptyUsage } from '../../src/ops/tree-usage.js';
 import { zeroCounts } from '../../src/store/tree-counts.js';
 import { formatTreeNote, signNote } from '../../src/sumdb/note.js';
@@ -85,7 +92,12 @@ describe('collectStatus', () => {
   });
 
   it('says never synced, and does not walk the tree, when there is no cursor and no run', async () => {
-    const src = fakeSources({ loadCursor: async () => undefined, loadSummary: async () => undefined, retries: () => items([]), trustedHead: async () => undefined });
+    const src = fakeSources({
+      loadCursor: async () => undefined,
+      loadSummary: async () => undefined,
+      retries: () => items([]),
+      trustedHead: async () => undefined,
+    });
     const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.synced).toBe(false);
     expect(r.disk).toBeUndefined();
@@ -119,23 +131,39 @@ describe('formatStatus', () => {
   });
 
   it('says when no counts were kept yet', async () => {
-    const text = formatStatus(await collectStatus(DIRS, fakeSources({ counts: async () => undefined }), NOW, { outcomeOfExitCode }));
+    const text = formatStatus(
+      await collectStatus(DIRS, fakeSources({ counts: async () => undefined }), NOW, { outcomeOfExitCode }),
+    );
     expect(text).toMatch(/^modules\s+not counted yet .*status --walk/m);
   });
 
   it('flags inexact counts', async () => {
-    const src = fakeSources({ counts: async () => ({ ...zeroCounts(), modules: 3, versions: 7, exact: false, open: false, updatedAt: 'x' }) });
-    expect(formatStatus(await collectStatus(DIRS, src, NOW, { outcomeOfExitCode }))).toMatch(/^modules\s+3 \(INEXACT: .*status --walk recounts\)$/m);
+    const src = fakeSources({
+      counts: async () => ({ ...zeroCounts(), modules: 3, versions: 7, exact: false, open: false, updatedAt: 'x' }),
+    });
+    expect(formatStatus(await collectStatus(DIRS, src, NOW, { outcomeOfExitCode }))).toMatch(
+      /^modules\s+3 \(INEXACT: .*status --walk recounts\)$/m,
+    );
   });
 
   it('shows future-stamped entries held back and entries a full journal did not record', async () => {
-    const future = { at: '2024-05-01T12:00:00.000Z', maxClockSkewMs: 600_000, count: 2, items: [{ module: 'example.com/p', version: 'v1.0.0', timestamp: '9999-12-31T23:59:59Z', raw: '{}' }] };
-    const src = fakeSources({ future: async () => future, loadSummary: async () => ({ ...SUMMARY, future: 2, notRecorded: 3 }) });
+    const future = {
+      at: '2024-05-01T12:00:00.000Z',
+      maxClockSkewMs: 600_000,
+      count: 2,
+      items: [{ module: 'example.com/p', version: 'v1.0.0', timestamp: '9999-12-31T23:59:59Z', raw: '{}' }],
+    };
+    const src = fakeSources({
+      future: async () => future,
+      loadSummary: async () => ({ ...SUMMARY, future: 2, notRecorded: 3 }),
+    });
     const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.future).toEqual({ count: 2, seenAt: future.at, maxClockSkewSeconds: 600, first: future.items });
     expect(r.lastRun).toMatchObject({ future: 2, notRecorded: 3 });
     const text = formatStatus(r);
-    expect(text).toMatch(/^held back\s+2 index entries stamped more than 10m in the future \(seen 2024-05-01T12:00:00\.000Z\); the cursor stays before them$/m);
+    expect(text).toMatch(
+      /^held back\s+2 index entries stamped more than 10m in the future \(seen 2024-05-01T12:00:00\.000Z\); the cursor stays before them$/m,
+    );
     expect(text).toMatch(/^\s+future entry\s+example\.com\/p@v1\.0\.0 at 9999-12-31T23:59:59Z$/m);
     expect(text).toMatch(/^last run not recorded\s+3 entries: a journal is full/m);
     expect(text).toMatch(/future 2$/m);
@@ -199,7 +227,9 @@ describe('fileStatusSources and statusCommand on a real tree', () => {
     await state.appendSkipped({ reason: 'gone', code: 'GOMIRROR_GONE', at: 'x' });
     await state.appendSkipped({ reason: 'bad', code: 'GOMIRROR_INVALID_PATH', at: 'x' });
     const { signer, vkey } = newKey('sum.example');
-    await fileTrustedHeadStore(stateDir, 'sum.example').save(signNote(formatTreeNote({ size: 1234, hash: Buffer.alloc(32, 1) }), signer));
+    await fileTrustedHeadStore(stateDir, 'sum.example').save(
+      signNote(formatTreeNote({ size: 1234, hash: Buffer.alloc(32, 1) }), signer),
+    );
     await file('a.com/x/@v/list', 'v1.0.0\n');
     await file('a.com/x/@v/v1.0.0.info', '{}');
     await file('a.com/x/@v/v1.0.0.mod', 'module a.com/x\n');
@@ -211,13 +241,21 @@ describe('fileStatusSources and statusCommand on a real tree', () => {
     await file('sumdb/sum.example/tile/8/0/000', 't'.repeat(64));
     await symlink('/etc/hostname', path.join(dest, 'a.com/x/@v/v9.zip'));
 
-    const json = JSON.parse(await run({ json: true, walk: true, sumdb: `${vkey} https://sum.example` })) as Record<string, any>;
+    const json = JSON.parse(await run({ json: true, walk: true, sumdb: `${vkey} https://sum.example` })) as Record<
+      string,
+      any
+    >;
     expect(json['synced']).toBe(true);
     expect(json['cursor'].since).toBe('2024-05-01T11:00:00Z');
     expect(json['lastRun'].published).toBe(10);
     expect(json['retry']).toEqual({ count: 1, oldestNextAttemptAt: '2024-05-02T00:00:00Z' });
     expect(json['skipped']).toBe(2);
-    expect(json['trustedHead']).toEqual({ name: 'sum.example', size: 1234, hash: Buffer.alloc(32, 1).toString('base64'), verified: true });
+    expect(json['trustedHead']).toEqual({
+      name: 'sum.example',
+      size: 1234,
+      hash: Buffer.alloc(32, 1).toString('base64'),
+      verified: true,
+    });
     expect(json['disk'].modules).toBe(2);
     expect(json['disk'].zip).toEqual({ files: 2, bytes: 150 });
     expect(json['disk'].mod).toEqual({ files: 1, bytes: 15 });

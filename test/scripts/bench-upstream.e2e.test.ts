@@ -13,7 +13,13 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { zipEntries } from '../../scripts/bench/zip-entries.js';
-import { ECHO_MODULE, inFlight, requestKinds, startBenchNginx, type BenchNginx } from '../../scripts/bench/nginx-upstream.js';
+import {
+  ECHO_MODULE,
+  inFlight,
+  requestKinds,
+  startBenchNginx,
+  type BenchNginx,
+} from '../../scripts/bench/nginx-upstream.js';
 import { ratios, type SideFigures } from '../../scripts/bench/report.js';
 import { tilePaths, writeStaticCorpus, type StaticCorpus } from '../../scripts/bench/static-corpus.js';
 import { EPOCH_TIMESTAMP } from '../../src/feed/index.js';
@@ -50,7 +56,10 @@ describe.runIf(haveTools('nginx'))('bench upstream on nginx', () => {
     expect(versions.length).toBeGreaterThan(256);
     const sample = [...corpus.proxyPaths.slice(0, 30), ...corpus.proxyPaths.slice(-6)];
     const v = versions[versions.length - 1]!;
-    const lookup = `/sumdb/lookup/${corpus.proxyPaths.at(-1)!.slice('/proxy/'.length).replace(/\/@v\/(.*)\.zip$/, '@$1')}`;
+    const lookup = `/sumdb/lookup/${corpus.proxyPaths
+      .at(-1)!
+      .slice('/proxy/'.length)
+      .replace(/\/@v\/(.*)\.zip$/, '@$1')}`;
     const tiles = tilePaths(versions.length).map((t) => `/sumdb/${t}`);
     expect(tiles).toContain('/sumdb/tile/8/1/000.p/1');
     expect(tiles).toContain(`/sumdb/tile/8/data/001.p/${versions.length - 256}`);
@@ -65,7 +74,10 @@ describe.runIf(haveTools('nginx'))('bench upstream on nginx', () => {
 
   it('answers the index pages a crawl from the epoch requests, keyed by the URL-encoded since', async () => {
     const since = encodeURIComponent(EPOCH_TIMESTAMP);
-    const [got, want] = await Promise.all([body(`${nginx.url}/index?since=${since}&limit=2000`), body(`${up.indexUrl}?since=${since}&limit=2000`)]);
+    const [got, want] = await Promise.all([
+      body(`${nginx.url}/index?since=${since}&limit=2000`),
+      body(`${up.indexUrl}?since=${since}&limit=2000`),
+    ]);
     expect(got.status).toBe(200);
     expect(got.bytes.toString()).toBe(want.bytes.toString());
     const last = (JSON.parse(got.bytes.toString().trimEnd().split('\n').at(-1)!) as { Timestamp: string }).Timestamp;
@@ -76,26 +88,29 @@ describe.runIf(haveTools('nginx'))('bench upstream on nginx', () => {
   });
 
   // Needs Debian's libnginx-mod-http-echo (.ci/run installs it; with CI=true a missing module fails the test).
-  it.runIf(inCI || existsSync(ECHO_MODULE))('holds every request for the added round-trip time, files and index pages alike', async () => {
-    const slow = await startBenchNginx(corpus.root, 150);
-    try {
-      for (const p of [corpus.proxyPaths[2]!, `/index?since=${encodeURIComponent(EPOCH_TIMESTAMP)}&limit=2000`]) {
-        const t0 = performance.now();
-        const [got, want] = await Promise.all([body(`${slow.url}${p}`), body(`${nginx.url}${p}`)]);
-        expect(performance.now() - t0, p).toBeGreaterThanOrEqual(145);
-        expect(got.status, p).toBe(200);
-        expect(got.bytes.equals(want.bytes), p).toBe(true);
+  it.runIf(inCI || existsSync(ECHO_MODULE))(
+    'holds every request for the added round-trip time, files and index pages alike',
+    async () => {
+      const slow = await startBenchNginx(corpus.root, 150);
+      try {
+        for (const p of [corpus.proxyPaths[2]!, `/index?since=${encodeURIComponent(EPOCH_TIMESTAMP)}&limit=2000`]) {
+          const t0 = performance.now();
+          const [got, want] = await Promise.all([body(`${slow.url}${p}`), body(`${nginx.url}${p}`)]);
+          expect(performance.now() - t0, p).toBeGreaterThanOrEqual(145);
+          expect(got.status, p).toBe(200);
+          expect(got.bytes.equals(want.bytes), p).toBe(true);
+        }
+        const { requests } = await slow.requestsSince(0); // the first line is the start-up probe of /sumdb/latest
+        expect(requests.map((r) => `${r.status} ${r.path}`)).toEqual([
+          '200 /sumdb/latest',
+          `200 ${corpus.proxyPaths[2]}`,
+          `200 /index?since=${encodeURIComponent(EPOCH_TIMESTAMP)}&limit=2000`,
+        ]);
+      } finally {
+        await slow.stop();
       }
-      const { requests } = await slow.requestsSince(0); // the first line is the start-up probe of /sumdb/latest
-      expect(requests.map((r) => `${r.status} ${r.path}`)).toEqual([
-        '200 /sumdb/latest',
-        `200 ${corpus.proxyPaths[2]}`,
-        `200 /index?since=${encodeURIComponent(EPOCH_TIMESTAMP)}&limit=2000`,
-      ]);
-    } finally {
-      await slow.stop();
-    }
-  });
+    },
+  );
 });
 
 describe('hash limit zip reader', () => {
@@ -113,9 +128,22 @@ describe('hash limit zip reader', () => {
 });
 
 describe('bench ratios', () => {
-  const leg = (wallS: number): SideFigures => ({ wallS, versionsPerS: 0, mbPerS: 0, cpuS: 0, peakRssMB: 0, nginxCpuS: 0, requestsPerVersion: 0, wallRunsS: [wallS] });
+  const leg = (wallS: number): SideFigures => ({
+    wallS,
+    versionsPerS: 0,
+    mbPerS: 0,
+    cpuS: 0,
+    peakRssMB: 0,
+    nginxCpuS: 0,
+    requestsPerVersion: 0,
+    wallRunsS: [wallS],
+  });
   it('takes L as the larger of the raw download and H per core, and states the sync as a share of it', () => {
-    expect(ratios({ sync: leg(4), raw: leg(1), go: leg(6), hashS: 6 }, 2)).toEqual({ limitS: 3, syncVsGoSpeedup: 1.5, syncVsLimit: 0.75 });
+    expect(ratios({ sync: leg(4), raw: leg(1), go: leg(6), hashS: 6 }, 2)).toEqual({
+      limitS: 3,
+      syncVsGoSpeedup: 1.5,
+      syncVsLimit: 0.75,
+    });
     expect(ratios({ sync: leg(4), raw: leg(2), hashS: 2 }, 2)).toEqual({ limitS: 2, syncVsLimit: 0.5 });
   });
 });
@@ -133,7 +161,18 @@ describe('requests in flight', () => {
 describe('request kinds', () => {
   it('sorts logged requests into feed, checksum-database and proxy kinds', () => {
     const r = (path: string) => ({ status: 200, path, endS: 0, durationS: 0 });
-    const reqs = ['/index?since=x&limit=2000', '/sumdb/latest', '/sumdb/tile/8/0/000', '/sumdb/lookup/a@v1.0.0', '/proxy/a/@v/v1.0.0.info', '/proxy/a/@v/v1.0.0.mod', '/proxy/a/@v/v1.0.0.zip', '/proxy/a/@v/list', '/proxy/a/@latest', '/x'];
+    const reqs = [
+      '/index?since=x&limit=2000',
+      '/sumdb/latest',
+      '/sumdb/tile/8/0/000',
+      '/sumdb/lookup/a@v1.0.0',
+      '/proxy/a/@v/v1.0.0.info',
+      '/proxy/a/@v/v1.0.0.mod',
+      '/proxy/a/@v/v1.0.0.zip',
+      '/proxy/a/@v/list',
+      '/proxy/a/@latest',
+      '/x',
+    ];
     expect(requestKinds(reqs.map(r))).toEqual({
       index: 1,
       'sumdb latest': 1,

@@ -38,7 +38,9 @@ describe.skipIf(!e2e)('npm run demo', () => {
     expect(r.code).toBe(0);
     const proxy = /^ {2}export GOPROXY=(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(r.stdout)?.[1];
     expect(proxy).toBeDefined();
-    expect(r.stdout).toMatch(/^ {2}export GOSUMDB="sum\.example\.test\+[0-9a-f]{8}\+\S+ http:\/\/127\.0\.0\.1:\d+\/sumdb\/sum\.example\.test"$/m);
+    expect(r.stdout).toMatch(
+      /^ {2}export GOSUMDB="sum\.example\.test\+[0-9a-f]{8}\+\S+ http:\/\/127\.0\.0\.1:\d+\/sumdb\/sum\.example\.test"$/m,
+    );
 
     // Every module go verified carries the example corpus's own h1 hashes.
     const up = await startUpstream({ seed: 1, modules: 12 });

@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { cyclicComponents, findCycles, folderGraph, folderOf, formatGraph, importSpecifiers, type FolderGraph } from '../../scripts/import-graph.js';
+import {
+  cyclicComponents,
+  findCycles,
+  folderGraph,
+  folderOf,
+  formatGraph,
+  importSpecifiers,
+  type FolderGraph,
+} from '../../scripts/import-graph.js';
 
-const graphOf = (edges: Record<string, string[]>): FolderGraph => new Map(Object.entries(edges).map(([k, v]) => [k, new Set(v)]));
+const graphOf = (edges: Record<string, string[]>): FolderGraph =>
+  new Map(Object.entries(edges).map(([k, v]) => [k, new Set(v)]));
 
 describe('importSpecifiers', () => {
   it('finds static, type-only, multi-line, re-export, side-effect and dynamic imports', () => {
     const text = [
       "import { a } from '../store/a.js';",
-      "import type { B } from \"../verify/b.js\";",
+      'import type { B } from "../verify/b.js";',
       'import {',
       '  c,',
       "} from '../sync/c.js';",
@@ -16,7 +25,15 @@ describe('importSpecifiers', () => {
       "const f = await import('../cli/f.js');",
       "import pino from 'pino';",
     ].join('\n');
-    expect(importSpecifiers(text)).toEqual(['../store/a.js', '../verify/b.js', '../sync/c.js', './d.js', '../polyfill/e.js', '../cli/f.js', 'pino']);
+    expect(importSpecifiers(text)).toEqual([
+      '../store/a.js',
+      '../verify/b.js',
+      '../sync/c.js',
+      './d.js',
+      '../polyfill/e.js',
+      '../cli/f.js',
+      'pino',
+    ]);
   });
 });
 
@@ -24,7 +41,10 @@ describe('folderGraph', () => {
   it('maps files to folders, a root file to ".", and drops packages and imports within a folder', () => {
     const g = folderGraph([
       { path: 'errors.ts', text: "import { x } from './config/config.js';" },
-      { path: 'config/config.ts', text: "import { E } from '../errors.js';\nimport { y } from './other.js';\nimport { z } from 'node:fs';" },
+      {
+        path: 'config/config.ts',
+        text: "import { E } from '../errors.js';\nimport { y } from './other.js';\nimport { z } from 'node:fs';",
+      },
       { path: 'store/writer.ts', text: "import type { V } from '../verify/verified.js';" },
       { path: 'store/sub/deep.ts', text: "import { w } from '../writer.js';" },
     ]);
@@ -45,14 +65,24 @@ describe('findCycles', () => {
   });
 
   it('finds a long cycle and names every folder of the group', () => {
-    const g = graphOf({ cli: ['store'], store: ['verify'], verify: ['sync'], sync: ['fetch'], fetch: ['store'], zip: [] });
+    const g = graphOf({
+      cli: ['store'],
+      store: ['verify'],
+      verify: ['sync'],
+      sync: ['fetch'],
+      fetch: ['store'],
+      zip: [],
+    });
     expect(findCycles(g)).toEqual([['fetch', 'store', 'verify', 'sync', 'fetch']]);
     expect(cyclicComponents(g)).toEqual([['fetch', 'store', 'sync', 'verify']]);
   });
 
   it('gives a shortest cycle through every folder of a group, each once', () => {
     const g = graphOf({ a: ['b'], b: ['a', 'c'], c: ['b'], d: ['a'] });
-    expect(findCycles(g)).toEqual([['a', 'b', 'a'], ['b', 'c', 'b']]);
+    expect(findCycles(g)).toEqual([
+      ['a', 'b', 'a'],
+      ['b', 'c', 'b'],
+    ]);
     expect(cyclicComponents(g)).toEqual([['a', 'b', 'c']]);
   });
 

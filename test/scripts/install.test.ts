@@ -53,10 +53,15 @@ describe('scripts/install.sh', () => {
     const before = await snapshot(root);
 
     expect((await lstat(path.join(root, 'srv/gomirror'))).isDirectory()).toBe(true);
-    const config = JSON.parse(await readFile(path.join(root, 'etc/gomirror/config.json'), 'utf8')) as Record<string, unknown>;
+    const config = JSON.parse(await readFile(path.join(root, 'etc/gomirror/config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(config['dest']).toBe('/srv/gomirror');
     for (const unit of await readdir(UNITS)) {
-      expect(await readFile(path.join(root, 'etc/systemd/system', unit), 'utf8')).toBe(await readFile(path.join(UNITS, unit), 'utf8'));
+      expect(await readFile(path.join(root, 'etc/systemd/system', unit), 'utf8')).toBe(
+        await readFile(path.join(UNITS, unit), 'utf8'),
+      );
     }
 
     const second = await install('--root', root);
@@ -78,18 +83,23 @@ describe('scripts/install.sh', () => {
   it('points the config and ReadWritePaths at --dest', async () => {
     root = await makeTempDir('gomirror-install-');
     expect((await install('--root', root, '--dest', '/data/go-mirror')).code).toBe(0);
-    expect(JSON.parse(await readFile(path.join(root, 'etc/gomirror/config.json'), 'utf8'))).toMatchObject({ dest: '/data/go-mirror' });
+    expect(JSON.parse(await readFile(path.join(root, 'etc/gomirror/config.json'), 'utf8'))).toMatchObject({
+      dest: '/data/go-mirror',
+    });
     const unit = await readFile(path.join(root, 'etc/systemd/system/gomirror-sync.service'), 'utf8');
     expect(unit).toMatch(/^ReadWritePaths=\/data\/go-mirror$/m);
     expect(unit).not.toMatch(/ReadWritePaths=\/srv\/gomirror/);
     expect((await lstat(path.join(root, 'data/go-mirror'))).isDirectory()).toBe(true);
   });
 
-  it.each([['--bogus'], ['--dest', 'relative/dir'], ['--dest', '/srv/a"b']])('refuses %j with exit 2', async (...args) => {
-    root = await makeTempDir('gomirror-install-');
-    const r = await install('--root', root, ...args);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/install\.sh:/);
-    expect(await readdir(root)).toEqual([]);
-  });
+  it.each([['--bogus'], ['--dest', 'relative/dir'], ['--dest', '/srv/a"b']])(
+    'refuses %j with exit 2',
+    async (...args) => {
+      root = await makeTempDir('gomirror-install-');
+      const r = await install('--root', root, ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/install\.sh:/);
+      expect(await readdir(root)).toEqual([]);
+    },
+  );
 });

@@ -8,7 +8,14 @@
  */
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exhaustDescriptors, rawGet, slowloris, startServeChild, statusOf, timeToServe } from '../helpers/serve-load.js';
+import {
+  exhaustDescriptors,
+  rawGet,
+  slowloris,
+  startServeChild,
+  statusOf,
+  timeToServe,
+} from '../helpers/serve-load.js';
 import { buildTree, FILES, MOD } from '../helpers/tree-serving-cases.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

@@ -33,12 +33,16 @@ describe('routeFor', () => {
     expect(routeFor('/sumdb/s.org/lookup/m.com/x@v1.0.0-x.zip')?.contentType).toBe('text/plain');
   });
 
-  it.each(['/', '/README.txt', '/m.com/@v/', '/m.com/.x/@v/list', '/sumdb/s.org/tile/8/0/x001', '/m.com/@v/v1.zip.tmp'])(
-    'refuses %s',
-    (p) => {
-      expect(routeFor(p)).toBeUndefined();
-    },
-  );
+  it.each([
+    '/',
+    '/README.txt',
+    '/m.com/@v/',
+    '/m.com/.x/@v/list',
+    '/sumdb/s.org/tile/8/0/x001',
+    '/m.com/@v/v1.zip.tmp',
+  ])('refuses %s', (p) => {
+    expect(routeFor(p)).toBeUndefined();
+  });
 });
 
 describe('isAllowedMethod', () => {
@@ -59,6 +63,8 @@ describe('parseListen', () => {
   });
 
   it.each(['', 'host', 'a:b', '1.2.3.4:70000', '[::1]'])('refuses %j naming the key', (input) => {
-    expect(() => parseListen(input)).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/"listen"/) }));
+    expect(() => parseListen(input)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/"listen"/) }),
+    );
   });
 });

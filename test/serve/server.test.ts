@@ -51,14 +51,20 @@ describe('gomirror serve (built-in static server)', () => {
 
 describe('startServer', () => {
   it('refuses a root that is not a directory', async () => {
-    await expect(startServer('/nonexistent/gomirror-tree', { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({ code: ErrorCodes.IO, message: expect.stringMatching(/cannot serve/) });
+    await expect(startServer('/nonexistent/gomirror-tree', { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({
+      code: ErrorCodes.IO,
+      message: expect.stringMatching(/cannot serve/),
+    });
   });
 
   it('close() stops the server', async () => {
     const root = await makeTempDir('gomirror-serve-');
     const s = await startServer(root, { host: '127.0.0.1', port: 0 });
     await s.close();
-    await expect(fetch(`${s.url}/x/@v/list`)).rejects.toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+    await expect(fetch(`${s.url}/x/@v/list`)).rejects.toMatchObject({
+      message: 'fetch failed',
+      cause: { code: 'ECONNREFUSED' },
+    });
     await rm(root, { recursive: true, force: true });
   });
 });

@@ -58,7 +58,11 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
   let withFallback: NginxServer;
   let airGap: NginxServer;
   let n = 0;
-  const client = (proxy: string, sumdb = up.sumdbKey): GoClient => ({ home: path.join(base, `client${n++}`), proxy, sumdb });
+  const client = (proxy: string, sumdb = up.sumdbKey): GoClient => ({
+    home: path.join(base, `client${n++}`),
+    proxy,
+    sumdb,
+  });
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 7 });
@@ -69,7 +73,15 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     const other = all.find((v) => !mirrored.some((m) => m.path === v.path));
     if (other === undefined) throw new Error('corpus has too few modules');
     elsewhere = other;
-    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', ...mirrored.flatMap((v) => ['--module', spec(v)])]);
+    const r = await runCli([
+      'sync',
+      '--dest',
+      dest,
+      ...upstreamArgs(up),
+      '--log-format',
+      'json',
+      ...mirrored.flatMap((v) => ['--module', spec(v)]),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     await expect(fs.access(path.join(dest, 'sumdb', up.sumdbName, 'supported'))).resolves.toBeUndefined();
     await expect(fs.access(path.join(dest, elsewhere.path))).rejects.toThrow(); // only the second proxy has it
@@ -101,7 +113,9 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     const c = client(`${airGap.url},${up.proxyUrl}`);
     const { failed } = await goDownload(c, [spec(elsewhere)]);
     expect(failed.length).toBe(1);
-    expect(failed[0]?.stdout + (failed[0]?.stderr ?? '')).toMatch(/verifying .*\/sumdb\/sum\.example\.test\/lookup\/.*404 Not Found/);
+    expect(failed[0]?.stdout + (failed[0]?.stderr ?? '')).toMatch(
+      /verifying .*\/sumdb\/sum\.example\.test\/lookup\/.*404 Not Found/,
+    );
     await cleanModcache(c);
   });
 
@@ -124,7 +138,9 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     const held = await fetch(`${withFallback.url}/sumdb/${up.sumdbName}/latest`);
     expect(held.status).toBe(200);
     expect(held.headers.get('x-gomirror-source')).toBeNull(); // the tree has its own head
-    expect((await fetch(`${withFallback.url}/sumdb/other.example/lookup/${elsewhere.path}@${elsewhere.version}`)).status).toBe(404);
+    expect(
+      (await fetch(`${withFallback.url}/sumdb/other.example/lookup/${elsewhere.path}@${elsewhere.version}`)).status,
+    ).toBe(404);
     expect((await fetch(`${withFallback.url}/_gomirror_sumdb_fallback/${up.sumdbName}/latest`)).status).toBe(404);
   });
 
@@ -159,7 +175,9 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     const sentence = `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through this tree offline`;
     const st = await runCli(['status', '--dest', dest, '--sumdb', up.sumdbKey, '--json']);
     expect(st.code, st.stderr).toBe(0);
-    const json = JSON.parse(st.stdout) as { publishedHead?: { size: number; verified: boolean; offlineClients: string } };
+    const json = JSON.parse(st.stdout) as {
+      publishedHead?: { size: number; verified: boolean; offlineClients: string };
+    };
     expect(json.publishedHead).toMatchObject({ size, verified: true, offlineClients: sentence });
     const human = await runCli(['status', '--dest', dest, '--sumdb', up.sumdbKey, '--no-disk']);
     expect(human.stdout).toContain(sentence);
@@ -167,11 +185,15 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toContain(`published tree head: size ${size}; ${sentence}`);
     const vj = await runCli(['verify', '--dest', dest, '--sumdb', up.sumdbKey, '--json', '--log-format', 'json']);
-    const summary = vj.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; publishedHead?: { size: number } }).find((l) => l.type === 'summary');
+    const summary = vj.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; publishedHead?: { size: number } })
+      .find((l) => l.type === 'summary');
     expect(summary?.publishedHead?.size).toBe(size);
   });
 
-  it('a client whose cached head is newer than the mirror\'s: fails without the fallback, verifies with it (nginx and serve)', async () => {
+  it("a client whose cached head is newer than the mirror's: fails without the fallback, verifies with it (nginx and serve)", async () => {
     const grown = up.grow(40);
     const newer = grown.find((v) => v.path === v.path.toLowerCase() && !v.version.includes('+')) ?? grown[0]!;
     // First the client verifies against the checksum database directly, at the larger tree size.
@@ -187,7 +209,9 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     const offline: GoClient = { home, proxy: airGap.url, sumdb: up.sumdbKey };
     const stuck = await goDownload(offline, [spec(mirrored[0]!)]);
     expect(stuck.failed.length).toBe(1);
-    expect(stuck.failed[0]?.stdout + (stuck.failed[0]?.stderr ?? '')).toMatch(/checking tree#[0-9]+: reading .*\/tile\/.*404 Not Found/);
+    expect(stuck.failed[0]?.stdout + (stuck.failed[0]?.stderr ?? '')).toMatch(
+      /checking tree#[0-9]+: reading .*\/tile\/.*404 Not Found/,
+    );
     await cleanModcache(offline);
 
     const connected: GoClient = { home, proxy: withFallback.url, sumdb: up.sumdbKey };

@@ -19,8 +19,12 @@ const NAME = 'sum.golang.org';
 
 describe('fallbackPath', () => {
   it('passes lookups, tiles and latest of the configured name', () => {
-    expect(fallbackPath(`/sumdb/${NAME}/lookup/github.com/!burnt!sushi/toml@v1.3.0`, NAME)).toBe('/lookup/github.com/!burnt!sushi/toml@v1.3.0');
-    expect(fallbackPath(`/sumdb/${NAME}/lookup/x.y/z@v1.0.0+incompatible`, NAME)).toBe('/lookup/x.y/z@v1.0.0+incompatible');
+    expect(fallbackPath(`/sumdb/${NAME}/lookup/github.com/!burnt!sushi/toml@v1.3.0`, NAME)).toBe(
+      '/lookup/github.com/!burnt!sushi/toml@v1.3.0',
+    );
+    expect(fallbackPath(`/sumdb/${NAME}/lookup/x.y/z@v1.0.0+incompatible`, NAME)).toBe(
+      '/lookup/x.y/z@v1.0.0+incompatible',
+    );
     expect(fallbackPath(`/sumdb/${NAME}/tile/8/0/x001/234`, NAME)).toBe('/tile/8/0/x001/234');
     expect(fallbackPath(`/sumdb/${NAME}/tile/8/data/000.p/5`, NAME)).toBe('/tile/8/data/000.p/5');
     expect(fallbackPath(`/sumdb/${NAME}/latest`, NAME)).toBe('/latest');
@@ -39,13 +43,18 @@ describe('fallbackPath', () => {
 });
 
 describe('serve options', () => {
-  const spec = parseSumdbSpec('sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8 https://sum.example/db');
+  const spec = parseSumdbSpec(
+    'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8 https://sum.example/db',
+  );
   it('--sumdb-fallback: off by default, on = the --sumdb URL, or a URL', () => {
     expect(parseSumdbFallback(undefined, spec)).toBeUndefined();
     expect(parseSumdbFallback('off', spec)).toBeUndefined();
     expect(parseSumdbFallback('on', spec)).toMatchObject({ name: NAME, url: 'https://sum.example/db' });
     expect(parseSumdbFallback('', spec)).toMatchObject({ url: 'https://sum.example/db' });
-    expect(parseSumdbFallback('https://sum.golang.google.cn/', spec)).toMatchObject({ name: NAME, url: 'https://sum.golang.google.cn' });
+    expect(parseSumdbFallback('https://sum.golang.google.cn/', spec)).toMatchObject({
+      name: NAME,
+      url: 'https://sum.golang.google.cn',
+    });
     expect(() => parseSumdbFallback('ftp://x', spec)).toThrow(/sumdb-fallback/);
   });
   it('--max-connections: a whole number from 1', () => {
@@ -106,7 +115,11 @@ describe('gomirror serve with a checksum-database fallback', () => {
     upUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/db`;
     const config = { name: NAME, url: upUrl, timeoutMs: 1_000, maxBytes: 256 << 10, maxInFlight: 8 };
     server = await startServer(root, { host: '127.0.0.1', port: 0 }, { sumdbFallback: config });
-    capped = await startServer(root, { host: '127.0.0.1', port: 0 }, { sumdbFallback: { ...config, timeoutMs: 3_000, maxInFlight: 1 } });
+    capped = await startServer(
+      root,
+      { host: '127.0.0.1', port: 0 },
+      { sumdbFallback: { ...config, timeoutMs: 3_000, maxInFlight: 1 } },
+    );
   });
   afterAll(async () => {
     release?.();

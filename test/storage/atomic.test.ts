@@ -2,7 +2,14 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
-import { publishFiles, removeStaleTemps, syncTempFile, tempPath, writeFileAtomic, writeTempFile } from '../../src/storage/atomic.js';
+import {
+  publishFiles,
+  removeStaleTemps,
+  syncTempFile,
+  tempPath,
+  writeFileAtomic,
+  writeTempFile,
+} from '../../src/storage/atomic.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 let dir: string;
@@ -82,7 +89,10 @@ describe('tempPath / publishFiles / removeStaleTemps', () => {
     const zip = await writeTempFile(tmp, 'v1.zip', 'Z');
     const info = await writeTempFile(tmp, 'v1.info', 'I');
     const at = (n: string): string => nodePath.join(dir, 'm', '@v', n);
-    await publishFiles([{ temp: zip, target: at('v1.zip') }, { temp: info, target: at('v1.info') }]);
+    await publishFiles([
+      { temp: zip, target: at('v1.zip') },
+      { temp: info, target: at('v1.info') },
+    ]);
     expect(await fs.readFile(at('v1.zip'), 'utf8')).toBe('Z');
     expect(await fs.readFile(at('v1.info'), 'utf8')).toBe('I');
     const zipTime = (await fs.stat(at('v1.zip'))).ctimeMs;
@@ -92,7 +102,10 @@ describe('tempPath / publishFiles / removeStaleTemps', () => {
   it('publishing a missing temp file throws IO, and the marker after it is not placed', async () => {
     const info = await writeTempFile(tmp, 'v1.info', 'I');
     const marker = nodePath.join(dir, 'v1.info');
-    const err = await publishFiles([{ temp: nodePath.join(tmp, 'nope.tmp'), target: nodePath.join(dir, 'x') }, { temp: info, target: marker }]).catch((e: unknown) => e);
+    const err = await publishFiles([
+      { temp: nodePath.join(tmp, 'nope.tmp'), target: nodePath.join(dir, 'x') },
+      { temp: info, target: marker },
+    ]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.IO });
     await expect(fs.access(marker)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(syncTempFile(nodePath.join(tmp, 'nope.tmp'))).rejects.toMatchObject({ code: ErrorCodes.IO });
@@ -117,7 +130,11 @@ describe('modes whatever the umask', () => {
       const old = process.umask(umask);
       try {
         const base = nodePath.join(dir, `u${umask.toString(8)}`);
-        await writeFileAtomic(nodePath.join(base, 'tree', 'a', 'b', 'f.zip'), 'zip', nodePath.join(base, 'metrics-tmp'));
+        await writeFileAtomic(
+          nodePath.join(base, 'tree', 'a', 'b', 'f.zip'),
+          'zip',
+          nodePath.join(base, 'metrics-tmp'),
+        );
         expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b', 'f.zip'))).toBe('644');
         expect(await modeOf(nodePath.join(base, 'tree', 'a'))).toBe('755');
         expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b'))).toBe('755');

@@ -180,7 +180,10 @@ export function storageConformance(name: string, make: () => Promise<Conformance
       expect(partialName.keys).toEqual(keys.filter((k) => k.startsWith('example.com/mod2/@v/v1.1')).sort());
 
       expect((await collect(s.list('example.net/'))).keys).toEqual([]);
-      expect((await collect(s.list('sumdb/'))).keys).toEqual(['sumdb/sum.example/latest', 'sumdb/sum.example/tile/8/0/000']);
+      expect((await collect(s.list('sumdb/'))).keys).toEqual([
+        'sumdb/sum.example/latest',
+        'sumdb/sum.example/tile/8/0/000',
+      ]);
       const st = (await collect(s.list('example.org/'))).keys;
       expect(st).toEqual(['example.org/x/@latest']);
     });

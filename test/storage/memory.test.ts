@@ -37,9 +37,18 @@ it('TreeWriter publishes versions and regenerates list and @latest through the s
     const writer = new TreeWriter(join(dir, 'no-tree'), tmp, undefined, storage);
     const publish = async (module: string, version: string): Promise<void> => {
       const f = await makeVersionFiles(tmp, module, version);
-      const v = await verifyVersion(sourceFor(f), { module, version, mod: filePayload(f.modPath), zip: filePayload(f.zipPath) });
+      const v = await verifyVersion(sourceFor(f), {
+        module,
+        version,
+        mod: filePayload(f.modPath),
+        zip: filePayload(f.zipPath),
+      });
       const Time = '2024-01-02T03:04:05Z';
-      await writer.publishVersion(v, { Version: version, Time, bytes: Buffer.from(JSON.stringify({ Version: version, Time })) });
+      await writer.publishVersion(v, {
+        Version: version,
+        Time,
+        bytes: Buffer.from(JSON.stringify({ Version: version, Time })),
+      });
       writer.touchModule(module);
     };
     await publish('example.com/Upper/m', 'v1.0.0');

@@ -9,7 +9,15 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import { checkKey, checkPrefix } from '../../src/storage/keys.js';
-import type { ListOptions, ObjectStat, ObjectStream, PutOptions, PutSource, StagedPut, TreeStorage } from '../../src/storage/storage.js';
+import type {
+  ListOptions,
+  ObjectStat,
+  ObjectStream,
+  PutOptions,
+  PutSource,
+  StagedPut,
+  TreeStorage,
+} from '../../src/storage/storage.js';
 
 interface MemObject {
   data: Buffer;
@@ -42,7 +50,11 @@ export class MemoryTreeStorage implements TreeStorage {
 
   async commit(staged: readonly StagedPut[]): Promise<void> {
     for (const s of staged as readonly MemStaged[]) {
-      this.objects.set(s.key, { data: s.data, mtime: new Date(), sha256: createHash('sha256').update(s.data).digest('hex') });
+      this.objects.set(s.key, {
+        data: s.data,
+        mtime: new Date(),
+        sha256: createHash('sha256').update(s.data).digest('hex'),
+      });
       if (s.file !== undefined) await rm(s.file, { force: true });
     }
   }
@@ -55,7 +67,8 @@ export class MemoryTreeStorage implements TreeStorage {
 
   private object(key: string): MemObject {
     const o = this.objects.get(checkKey(key));
-    if (o === undefined) throw new GomirrorError(ErrorCodes.NOT_FOUND, `no object ${key}`, { op: 'storage.get', detail: { key } });
+    if (o === undefined)
+      throw new GomirrorError(ErrorCodes.NOT_FOUND, `no object ${key}`, { op: 'storage.get', detail: { key } });
     return o;
   }
 
@@ -82,7 +95,10 @@ export class MemoryTreeStorage implements TreeStorage {
     const size = opts.pageSize ?? 1000;
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
     for (let i = 0; i < keys.length; i += size) {
-      const page = keys.slice(i, i + size).map((k) => this.objects.get(k)).map((o, j) => ({ key: keys[i + j] as string, size: o!.data.length, mtime: o!.mtime }));
+      const page = keys
+        .slice(i, i + size)
+        .map((k) => this.objects.get(k))
+        .map((o, j) => ({ key: keys[i + j] as string, size: o!.data.length, mtime: o!.mtime }));
       yield page;
     }
   }

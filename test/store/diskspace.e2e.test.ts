@@ -18,7 +18,9 @@ import { parseRfc3339, startUpstream, type FakeUpstream } from '../upstream/inde
 
 /** Mounts a tmpfs of `size` at a new directory; undefined when this host cannot mount (not root, no CAP_SYS_ADMIN). */
 function mountSmallFs(size: string): string | undefined {
-  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-small-XXXXXX')]).toString().trim();
+  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-small-XXXXXX')])
+    .toString()
+    .trim();
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
     return dir;
@@ -34,24 +36,43 @@ async function visibleTemps(dir: string): Promise<string[]> {
   return all.filter((f) => !f.startsWith('.gomirror') && /\.tmp$|\.tmp-/.test(f));
 }
 
-async function verifyJson(dest: string, up: FakeUpstream): Promise<{ exitCode: number; problems: Array<{ kind: string; security: boolean; file: string }> }> {
+async function verifyJson(
+  dest: string,
+  up: FakeUpstream,
+): Promise<{ exitCode: number; problems: Array<{ kind: string; security: boolean; file: string }> }> {
   const out = new PassThrough();
   let text = '';
   out.on('data', (d: Buffer) => (text += d.toString()));
-  const s = await verifyCommand({ dest, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, 'log-level': 'silent', json: true }, out);
+  const s = await verifyCommand(
+    { dest, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, 'log-level': 'silent', json: true },
+    out,
+  );
   process.exitCode = undefined;
-  const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; kind: string; security: boolean; file: string });
+  const lines = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; kind: string; security: boolean; file: string });
   return { exitCode: s.exitCode, problems: lines.filter((l) => l.type === 'problem') };
 }
 
 const small = inCI || process.getuid?.() === 0 ? mountSmallFs('3m') : undefined;
-if (small === undefined) console.warn('SKIP: cannot mount a tmpfs here (needs root); the ENOSPC test needs a small filesystem');
+if (small === undefined)
+  console.warn('SKIP: cannot mount a tmpfs here (needs root); the ENOSPC test needs a small filesystem');
 
 describe.skipIf(small === undefined)('a sync that fills the disk (3 MiB tmpfs)', () => {
   let up: FakeUpstream;
   const mnt = small as string;
   const dest = path.join(mnt, 'tree');
-  const args = (): string[] => ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2'];
+  const args = (): string[] => [
+    'sync',
+    '--dest',
+    dest,
+    ...upstreamArgs(up),
+    '--log-format',
+    'json',
+    '--concurrency',
+    '2',
+  ];
 
   beforeAll(async () => {
     up = await startUpstream({ seed: 3, bigFiles: true });
@@ -80,15 +101,20 @@ describe.skipIf(small === undefined)('a sync that fills the disk (3 MiB tmpfs)',
     const v = await verifyJson(dest, up);
     expect(v.problems.filter((p) => p.security)).toEqual([]);
     const cursorText = await fs.readFile(path.join(dest, '.gomirror', 'cursor.json'), 'utf8').catch(() => undefined);
-    const since = cursorText === undefined ? undefined : parseRfc3339((JSON.parse(cursorText) as { since: string }).since);
+    const since =
+      cursorText === undefined ? undefined : parseRfc3339((JSON.parse(cursorText) as { since: string }).since);
     const published = async (p: string, ver: string): Promise<boolean> =>
-      fs.access(path.join(dest, escapePath(p), '@v', `${escapeVersion(ver)}.info`)).then(() => true, () => false);
+      fs.access(path.join(dest, escapePath(p), '@v', `${escapeVersion(ver)}.info`)).then(
+        () => true,
+        () => false,
+      );
     const missing: string[] = [];
     for (const x of up.versions()) {
       const ts = parseRfc3339(x.timestamp) as bigint;
       if (!(await published(x.path, x.version))) {
         missing.push(`${x.path}@${x.version}`);
-        if (since !== undefined) expect(ts, `${x.path}@${x.version} is behind the cursor but not published`).toBeGreaterThanOrEqual(since);
+        if (since !== undefined)
+          expect(ts, `${x.path}@${x.version} is behind the cursor but not published`).toBeGreaterThanOrEqual(since);
       }
     }
     expect(missing.length).toBeGreaterThan(0); // the disk did fill

@@ -11,7 +11,9 @@ describe('layout', () => {
     expect(versionFile(root, 'github.com/Azure/azure-sdk-for-go', 'v1.0.0-RC1', 'zip')).toBe(
       '/srv/mirror/github.com/!azure/azure-sdk-for-go/@v/v1.0.0-!r!c1.zip',
     );
-    expect(versionFile(root, 'golang.org/x/text', 'v0.3.0', 'info')).toBe('/srv/mirror/golang.org/x/text/@v/v0.3.0.info');
+    expect(versionFile(root, 'golang.org/x/text', 'v0.3.0', 'info')).toBe(
+      '/srv/mirror/golang.org/x/text/@v/v0.3.0.info',
+    );
     expect(versionFile(root, 'golang.org/x/text', 'v0.3.0', 'mod')).toBe('/srv/mirror/golang.org/x/text/@v/v0.3.0.mod');
     expect(listFile(root, 'github.com/BurntSushi/toml')).toBe('/srv/mirror/github.com/!burnt!sushi/toml/@v/list');
     expect(latestFile(root, 'github.com/BurntSushi/toml')).toBe('/srv/mirror/github.com/!burnt!sushi/toml/@latest');
@@ -45,7 +47,15 @@ describe('layout', () => {
   it('assertInside accepts paths strictly inside and refuses the root itself, parents and siblings', () => {
     expect(() => assertInside(root, '/srv/mirror/a/b')).not.toThrow();
     expect(() => assertInside(root, 'a/../b')).not.toThrow();
-    for (const p of ['/srv/mirror', '/srv/mirror/..', '/srv/mirror/../etc', '/srv/mirror-evil/x', '/etc/passwd', '../x', 'a/../../x']) {
+    for (const p of [
+      '/srv/mirror',
+      '/srv/mirror/..',
+      '/srv/mirror/../etc',
+      '/srv/mirror-evil/x',
+      '/etc/passwd',
+      '../x',
+      'a/../../x',
+    ]) {
       expect(codeOf(() => assertInside(root, p))).toBe(ErrorCodes.INVALID_PATH);
     }
   });

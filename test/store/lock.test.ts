@@ -35,8 +35,16 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-const writeLock = (stateDir: string, pid: number, host = hostname(), extra: Record<string, unknown> = {}): Promise<void> =>
-  fs.writeFile(nodePath.join(stateDir, LOCK_FILE), JSON.stringify({ pid, processStart: 1, acquiredAt: '2020-01-01T00:00:00Z', host, ...extra }));
+const writeLock = (
+  stateDir: string,
+  pid: number,
+  host = hostname(),
+  extra: Record<string, unknown> = {},
+): Promise<void> =>
+  fs.writeFile(
+    nodePath.join(stateDir, LOCK_FILE),
+    JSON.stringify({ pid, processStart: 1, acquiredAt: '2020-01-01T00:00:00Z', host, ...extra }),
+  );
 
 /** A lock file naming pid as the current gomirror writes it: with the process's real kernel start time and boot id. */
 async function writeTrueLock(stateDir: string, pid: number): Promise<void> {
@@ -49,7 +57,9 @@ async function writeTrueLock(stateDir: string, pid: number): Promise<void> {
 async function zombie(): Promise<{ pid: number; stop: () => void }> {
   // The exec'd sleep inherits the short-lived child and never waits for it.
   const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const pid = await new Promise<number>((resolve) =>
+    parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+  );
   await waitFor(async () => (await readProcStat(pid))?.state === 'Z', 10_000);
   return { pid, stop: () => parent.kill() };
 }
@@ -106,7 +116,10 @@ describe('acquireLock', () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
       const stat = await readProcStat(child.pid!);
-      await writeLock(dir, child.pid!, hostname(), { startTicks: String(Number(stat!.startTicks) + 1), bootId: await bootId() });
+      await writeLock(dir, child.pid!, hostname(), {
+        startTicks: String(Number(stat!.startTicks) + 1),
+        bootId: await bootId(),
+      });
       const lock = await acquireLock(dir);
       expect((await readLock(dir))?.pid).toBe(process.pid);
       await lock.release();
@@ -116,14 +129,17 @@ describe('acquireLock', () => {
       // And for a lock written on an earlier boot.
       await writeTrueLock(dir, child.pid!);
       const old = JSON.parse(await fs.readFile(nodePath.join(dir, LOCK_FILE), 'utf8')) as Record<string, unknown>;
-      await writeLock(dir, child.pid!, hostname(), { startTicks: old['startTicks'], bootId: '00000000-0000-0000-0000-000000000000' });
+      await writeLock(dir, child.pid!, hostname(), {
+        startTicks: old['startTicks'],
+        bootId: '00000000-0000-0000-0000-000000000000',
+      });
       await (await acquireLock(dir)).release();
     } finally {
       child.kill();
     }
   });
 
-  it('takes over a lock of an older gomirror (no start ticks) whose processStart is not the live pid\'s start', async () => {
+  it("takes over a lock of an older gomirror (no start ticks) whose processStart is not the live pid's start", async () => {
     await writeLock(dir, 1); // processStart 1 ms after the epoch: not when pid 1 started
     const lock = await acquireLock(dir);
     expect((await readLock(dir))?.pid).toBe(process.pid);
@@ -161,7 +177,8 @@ describe('acquireLock', () => {
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => acquireLock(dir)));
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect(isGomirrorError(r.reason, ErrorCodes.LOCKED)).toBe(true);
+    for (const r of results)
+      if (r.status === 'rejected') expect(isGomirrorError(r.reason, ErrorCodes.LOCKED)).toBe(true);
     await (won[0] as PromiseFulfilledResult<{ release(): Promise<void> }>).value.release();
   });
 });

@@ -14,7 +14,9 @@ import { makeTempDir } from '../helpers/tmp.js';
 
 /** Runs the built CLI under a shell that first sets the umask. */
 function runWithUmask(umask: string, args: string[]): ReturnType<typeof collect> {
-  const child = spawn('sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, cliPath, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return collect(child);
 }
 
@@ -56,7 +58,9 @@ describe('permissions whatever the umask', () => {
     const state = all.filter((e) => e.rel === '.gomirror' || e.rel.startsWith(`.gomirror${path.sep}`));
     const tree = all.filter((e) => !state.includes(e));
     // The run wrote the trusted head, tiles to the cache and journals: the state is not just a directory.
-    expect(state.filter((e) => !e.dir).map((e) => path.basename(e.rel))).toEqual(expect.arrayContaining(['cursor.json', 'summary.json', 'latest', 'published-heads.json', 'reserve']));
+    expect(state.filter((e) => !e.dir).map((e) => path.basename(e.rel))).toEqual(
+      expect.arrayContaining(['cursor.json', 'summary.json', 'latest', 'published-heads.json', 'reserve']),
+    );
     expect(state.some((e) => e.rel.includes(`${path.sep}tile${path.sep}`) && !e.dir)).toBe(true);
     const wrong = [
       ...state.filter((e) => e.mode !== (e.dir ? 0o700 : 0o600)),

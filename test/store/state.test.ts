@@ -50,9 +50,16 @@ describe('StateStore', () => {
 
   it('refuses a corrupt cursor file with MALFORMED naming the file', async () => {
     const file = nodePath.join(store.stateDir, 'cursor.json');
-    for (const bad of ['{', '{"since":"yesterday","seenAtSince":[]}', '{"since":"2020-01-01T00:00:00Z","seenAtSince":[1]}']) {
+    for (const bad of [
+      '{',
+      '{"since":"yesterday","seenAtSince":[]}',
+      '{"since":"2020-01-01T00:00:00Z","seenAtSince":[1]}',
+    ]) {
       await fs.writeFile(file, bad);
-      await expect(store.loadCursor()).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringContaining(file) });
+      await expect(store.loadCursor()).rejects.toMatchObject({
+        code: ErrorCodes.MALFORMED,
+        message: expect.stringContaining(file),
+      });
     }
   });
 
@@ -63,7 +70,10 @@ describe('StateStore', () => {
     expect(await store.getRetry('example.com/m1', 'v1.0.1')).toEqual(item);
     expect(await store.getRetry('example.com/m1', 'v1.0.2')).toBeUndefined();
     await store.putRetry({ ...item, firstFailedAt: 'last week' });
-    await expect(store.getRetry('example.com/m1', 'v1.0.1')).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringContaining('firstFailedAt') });
+    await expect(store.getRetry('example.com/m1', 'v1.0.1')).rejects.toMatchObject({
+      code: ErrorCodes.MALFORMED,
+      message: expect.stringContaining('firstFailedAt'),
+    });
     await expect(all(store.retries())).rejects.toMatchObject({ code: ErrorCodes.MALFORMED });
   });
 
@@ -105,8 +115,19 @@ describe('StateStore', () => {
 
   it('appends skipped entries and streams them back, surviving a torn last line', async () => {
     expect(await all(store.skipped())).toEqual([]);
-    const a: SkippedItem = { module: 'example.com/m', version: 'v1.0.0', reason: 'gone (410)', code: 'GOMIRROR_GONE', at: '2020-01-01T00:00:00Z' };
-    const b: SkippedItem = { raw: '{not json', reason: 'not JSON', code: 'GOMIRROR_MALFORMED', at: '2020-01-01T00:00:01Z' };
+    const a: SkippedItem = {
+      module: 'example.com/m',
+      version: 'v1.0.0',
+      reason: 'gone (410)',
+      code: 'GOMIRROR_GONE',
+      at: '2020-01-01T00:00:00Z',
+    };
+    const b: SkippedItem = {
+      raw: '{not json',
+      reason: 'not JSON',
+      code: 'GOMIRROR_MALFORMED',
+      at: '2020-01-01T00:00:01Z',
+    };
     await store.appendSkipped(a);
     await fs.appendFile(nodePath.join(store.stateDir, 'skipped.jsonl'), '{"module":"torn'); // killed mid-write
     const fresh = new StateStore(store.stateDir);
@@ -115,7 +136,12 @@ describe('StateStore', () => {
     const items = await all(fresh.skipped());
     expect(items[0]).toEqual(a);
     expect(items[1]).toEqual(b);
-    expect(items.slice(2).map((s) => s.version).sort()).toEqual(['v1.0.1', 'v1.0.2', 'v1.0.3']);
+    expect(
+      items
+        .slice(2)
+        .map((s) => s.version)
+        .sort(),
+    ).toEqual(['v1.0.1', 'v1.0.2', 'v1.0.3']);
   });
 
   it('round-trips the run summary', async () => {
@@ -141,7 +167,20 @@ describe('StateStore', () => {
   });
 
   it('reads a summary written by an older version (with `fetched`) and drops that field', async () => {
-    const old = { startedAt: '2020-01-01T00:00:00Z', finishedAt: '2020-01-01T00:01:00Z', durationMs: 60000, exitCode: 0, fetched: 8, published: 8, skipped: 0, failed: 0, filtered: 0, invalid: 0, bytes: 1, failures: [] };
+    const old = {
+      startedAt: '2020-01-01T00:00:00Z',
+      finishedAt: '2020-01-01T00:01:00Z',
+      durationMs: 60000,
+      exitCode: 0,
+      fetched: 8,
+      published: 8,
+      skipped: 0,
+      failed: 0,
+      filtered: 0,
+      invalid: 0,
+      bytes: 1,
+      failures: [],
+    };
     await fs.writeFile(nodePath.join(store.stateDir, 'summary.json'), JSON.stringify(old));
     const { fetched: _legacy, ...current } = old;
     expect(await store.loadSummary()).toStrictEqual(current);
@@ -168,7 +207,9 @@ describe('StateStore', () => {
     await capped.putRetry(retry(2));
     const full = await capped.putRetry(retry(3)).catch((e: unknown) => e);
     expect(full).toMatchObject({ code: ErrorCodes.JOURNAL_FULL });
-    expect((full as Error).message).toMatch(/retry journal .* is full \(3 entries\): example\.com\/m3@v1\.0\.3 is not recorded, so the run stops and the cursor stays before it/);
+    expect((full as Error).message).toMatch(
+      /retry journal .* is full \(3 entries\): example\.com\/m3@v1\.0\.3 is not recorded, so the run stops and the cursor stays before it/,
+    );
     await capped.putRetry(retry(2, 5)); // replacing an entry needs no room
     expect(await capped.retryCount()).toBe(3);
     // Concurrent puts cannot overshoot the cap.
@@ -181,7 +222,13 @@ describe('StateStore', () => {
 
   it('caps the skipped journal by size: the line that would pass it is JOURNAL_FULL and not written', async () => {
     const capped = new StateStore(store.stateDir, { maxRetryEntries: 10, maxSkippedBytes: 300 });
-    const item = (i: number): SkippedItem => ({ module: `example.com/m${i}`, version: 'v1.0.0', reason: 'gone', code: 'GOMIRROR_GONE', at: '2024-01-01T00:00:00Z' });
+    const item = (i: number): SkippedItem => ({
+      module: `example.com/m${i}`,
+      version: 'v1.0.0',
+      reason: 'gone',
+      code: 'GOMIRROR_GONE',
+      at: '2024-01-01T00:00:00Z',
+    });
     await capped.appendSkipped(item(1));
     await capped.appendSkipped(item(2));
     const sizeBefore = (await fs.stat(nodePath.join(store.stateDir, 'skipped.jsonl'))).size;
@@ -191,6 +238,8 @@ describe('StateStore', () => {
     expect((await fs.stat(nodePath.join(store.stateDir, 'skipped.jsonl'))).size).toBe(sizeBefore);
     expect((await all(capped.skipped())).map((s) => s.module)).toEqual(['example.com/m1', 'example.com/m2']);
     // A new store (the next run) measures the file and is still full.
-    await expect(new StateStore(store.stateDir, { maxRetryEntries: 10, maxSkippedBytes: 300 }).appendSkipped(item(4))).rejects.toMatchObject({ code: ErrorCodes.JOURNAL_FULL });
+    await expect(
+      new StateStore(store.stateDir, { maxRetryEntries: 10, maxSkippedBytes: 300 }).appendSkipped(item(4)),
+    ).rejects.toMatchObject({ code: ErrorCodes.JOURNAL_FULL });
   });
 });

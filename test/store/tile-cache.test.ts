@@ -44,9 +44,25 @@ describe('fileTileCache', () => {
   it('refuses paths that are not tile paths, on get and on put', async () => {
     const tiles = join(dir, 'tiles');
     const c = fileTileCache(tiles, join(dir, 'tmp'));
-    for (const bad of ['', 'latest', '../escape', 'tile/8/0/../../../x', '/tile/8/0/000', 'tile/8/0/000/', 'tile/8/0/00', 'tile/8/x/000', 'tile/8/0/000.p/']) {
-      await expect(c.get(bad), bad).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/not a tile path/) });
-      await expect(c.put(bad, Buffer.from('x')), bad).rejects.toMatchObject({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/not a tile path/) });
+    for (const bad of [
+      '',
+      'latest',
+      '../escape',
+      'tile/8/0/../../../x',
+      '/tile/8/0/000',
+      'tile/8/0/000/',
+      'tile/8/0/00',
+      'tile/8/x/000',
+      'tile/8/0/000.p/',
+    ]) {
+      await expect(c.get(bad), bad).rejects.toMatchObject({
+        code: ErrorCodes.MALFORMED,
+        message: expect.stringMatching(/not a tile path/),
+      });
+      await expect(c.put(bad, Buffer.from('x')), bad).rejects.toMatchObject({
+        code: ErrorCodes.MALFORMED,
+        message: expect.stringMatching(/not a tile path/),
+      });
     }
     await expect(fs.access(join(dir, 'escape'))).rejects.toMatchObject({ code: 'ENOENT' });
   });

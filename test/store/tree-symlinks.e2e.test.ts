@@ -40,7 +40,18 @@ describe('symlinks planted in the tree', () => {
     await fs.symlink(path.join(outside, 'lookup'), path.join(dest, lookupLink));
 
     const sumdb = ['--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`];
-    const r = await runCli(['sync', '--dest', dest, '--index', up.indexUrl, '--upstream', up.proxyUrl, ...sumdb, '--log-format', 'json']);
+    const r = await runCli([
+      'sync',
+      '--dest',
+      dest,
+      '--index',
+      up.indexUrl,
+      '--upstream',
+      up.proxyUrl,
+      ...sumdb,
+      '--log-format',
+      'json',
+    ]);
     expect(r.code, r.stderr.slice(-3000)).toBe(1);
     const victims = up.versions().filter((x) => x.path === victim).length;
     expect(r.stderr).toContain(`"failed":${victims}`);
@@ -51,7 +62,10 @@ describe('symlinks planted in the tree', () => {
 
     const v = await runCli(['verify', '--dest', dest, ...sumdb, '--json', '--log-format', 'json']);
     expect(v.code).toBe(3);
-    const links = v.stdout.split('\n').filter((l) => l.includes('"kind":"symlink"')).map((l) => (JSON.parse(l) as { file: string }).file);
+    const links = v.stdout
+      .split('\n')
+      .filter((l) => l.includes('"kind":"symlink"'))
+      .map((l) => (JSON.parse(l) as { file: string }).file);
     expect(links.sort()).toEqual([modLink, lookupLink].sort());
   }, 120_000);
 });

@@ -9,7 +9,12 @@ const T = Date.parse('2026-03-01T00:00:00Z');
 describe('upstream health records', () => {
   it('a run that did not use an upstream keeps its previous times; dropped upstreams disappear', () => {
     const prev = [
-      { url: 'a', lastSuccessAt: '2026-01-01T00:00:00.000Z', lastFailureAt: '2026-01-02T00:00:00.000Z', consecutiveFailures: 2 },
+      {
+        url: 'a',
+        lastSuccessAt: '2026-01-01T00:00:00.000Z',
+        lastFailureAt: '2026-01-02T00:00:00.000Z',
+        consecutiveFailures: 2,
+      },
       { url: 'gone', lastSuccessAt: '2026-01-01T00:00:00.000Z', consecutiveFailures: 0 },
     ];
     const next = mergeUpstreamHealth(prev, [
@@ -18,7 +23,12 @@ describe('upstream health records', () => {
     ]);
     expect(next).toEqual([
       prev[0],
-      { url: 'b', lastFailureAt: '2026-03-01T00:00:00.000Z', consecutiveFailures: 3, coolingUntil: '2026-03-01T00:01:00.000Z' },
+      {
+        url: 'b',
+        lastFailureAt: '2026-03-01T00:00:00.000Z',
+        consecutiveFailures: 3,
+        coolingUntil: '2026-03-01T00:01:00.000Z',
+      },
     ]);
   });
 
@@ -31,7 +41,12 @@ describe('upstream health records', () => {
       await s.recordUpstreamHealth([{ url: 'a', consecutiveFailures: 0, lastSuccessAt: T }]);
       await s.recordUpstreamHealth([{ url: 'a', consecutiveFailures: 1, lastFailureAt: T + 1000 }]);
       expect(await s.loadUpstreamHealth()).toEqual([
-        { url: 'a', lastSuccessAt: '2026-03-01T00:00:00.000Z', lastFailureAt: '2026-03-01T00:00:01.000Z', consecutiveFailures: 1 },
+        {
+          url: 'a',
+          lastSuccessAt: '2026-03-01T00:00:00.000Z',
+          lastFailureAt: '2026-03-01T00:00:01.000Z',
+          consecutiveFailures: 1,
+        },
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -31,10 +31,21 @@ beforeEach(async () => {
 afterEach(async () => cleanup());
 
 /** A real certificate for module@version (payloads as files in the writer's tmp dir, or in memory). */
-async function verified(module: string, version: string, withZip = true, kind: 'file' | 'bytes' = 'file'): Promise<Verified> {
+async function verified(
+  module: string,
+  version: string,
+  withZip = true,
+  kind: 'file' | 'bytes' = 'file',
+): Promise<Verified> {
   const f = await makeVersionFiles(tmp, module, version);
-  const payload = async (p: string): Promise<Payload> => (kind === 'file' ? filePayload(p) : bytesPayload(await fs.readFile(p)));
-  return verifyVersion(sourceFor(f), { module, version, mod: await payload(f.modPath), ...(withZip && { zip: await payload(f.zipPath) }) });
+  const payload = async (p: string): Promise<Payload> =>
+    kind === 'file' ? filePayload(p) : bytesPayload(await fs.readFile(p));
+  return verifyVersion(sourceFor(f), {
+    module,
+    version,
+    mod: await payload(f.modPath),
+    ...(withZip && { zip: await payload(f.zipPath) }),
+  });
 }
 
 /** The temp file behind a file payload. */
@@ -105,7 +116,9 @@ describe('TreeWriter.publishVersion', () => {
     const before = await fs.readdir(tmp);
     await writer.publishVersion(v, infoOf('v1.1.0'));
     expect(v.mod.kind === 'bytes' && (await read(`${ESC}/@v/v1.1.0.mod`)) === v.mod.data.toString()).toBe(true);
-    expect(v.zip?.kind === 'bytes' && (await fs.readFile(join(root, `${ESC}/@v/v1.1.0.zip`))).equals(v.zip.data)).toBe(true);
+    expect(v.zip?.kind === 'bytes' && (await fs.readFile(join(root, `${ESC}/@v/v1.1.0.zip`))).equals(v.zip.data)).toBe(
+      true,
+    );
     expect(await fs.readdir(tmp)).toEqual(before);
     expect(await writer.isPublished(MOD, 'v1.1.0', true)).toBe(true);
   });
@@ -128,7 +141,9 @@ describe('TreeWriter.publishVersion', () => {
 
   it('writes the .info bytes exactly as given (Origin and all), and @latest from them', async () => {
     const P = 'v0.0.0-20240102030405-abcdefabcdef';
-    const bytes = Buffer.from(`{"Version":"${P}","Time":"${TIME}","Origin":{"VCS":"git","URL":"https://example.com/m","Hash":"abcdefabcdef","Ref":"refs/heads/main"}}\n`);
+    const bytes = Buffer.from(
+      `{"Version":"${P}","Time":"${TIME}","Origin":{"VCS":"git","URL":"https://example.com/m","Hash":"abcdefabcdef","Ref":"refs/heads/main"}}\n`,
+    );
     await writer.publishVersion(await verified(MOD, P), { Version: P, Time: TIME, bytes });
     await writer.refreshModuleIndex(MOD);
     expect((await fs.readFile(join(root, `${ESC}/@v/${P}.info`))).equals(bytes)).toBe(true);
@@ -137,8 +152,14 @@ describe('TreeWriter.publishVersion', () => {
 
   it('checks the shape of the .info bytes themselves, whatever the fields beside them say', async () => {
     const v = await verified(MOD, 'v1.0.0');
-    for (const body of ['{"Version":"v1.0.1","Time":"2024-01-02T03:04:05Z"}', '{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z","Origin":"git"}', '{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}{}']) {
-      const err = await rejection(writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME, bytes: Buffer.from(body) }));
+    for (const body of [
+      '{"Version":"v1.0.1","Time":"2024-01-02T03:04:05Z"}',
+      '{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z","Origin":"git"}',
+      '{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}{}',
+    ]) {
+      const err = await rejection(
+        writer.publishVersion(v, { Version: 'v1.0.0', Time: TIME, bytes: Buffer.from(body) }),
+      );
       expect(err.code).toBe(ErrorCodes.MALFORMED);
       expect(err.op).toBe('store.publish');
     }
@@ -257,7 +278,12 @@ describe('TreeWriter.refreshModuleIndex', () => {
   });
 
   /** Wraps the writer's index rewrite to observe overlap and hold it at a gate. */
-  function instrument(): { calls: () => number; maxActive: () => number; hold: (n: number) => () => void; restore: () => void } {
+  function instrument(): {
+    calls: () => number;
+    maxActive: () => number;
+    hold: (n: number) => () => void;
+    restore: () => void;
+  } {
     const target = writer as unknown as { rewriteIndex(m: string): Promise<void> };
     expect(typeof target.rewriteIndex).toBe('function');
     const original = target.rewriteIndex.bind(writer);
@@ -394,7 +420,9 @@ describe('TreeWriter.touchModule + checkpoint', () => {
     await publish(MOD, 'v1.0.0');
     writer.touchModule(MOD);
     const target = writer as unknown as { rewriteIndex(m: string): Promise<void> };
-    const spy = vi.spyOn(target, 'rewriteIndex').mockRejectedValueOnce(new GomirrorError(ErrorCodes.NO_SPACE, 'disk full', { op: 'store.write' }));
+    const spy = vi
+      .spyOn(target, 'rewriteIndex')
+      .mockRejectedValueOnce(new GomirrorError(ErrorCodes.NO_SPACE, 'disk full', { op: 'store.write' }));
     expect((await rejection(writer.checkpoint())).code).toBe(ErrorCodes.NO_SPACE);
     spy.mockRestore();
     expect(await exists(`${ESC}/@v/list`)).toBe(false);

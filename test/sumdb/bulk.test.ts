@@ -62,7 +62,9 @@ describe('BulkRecordSource', () => {
     const ids = range(39_500, 40_036); // the newest 536 records: tiles 154 (from 39424) to 156
     const got = await lookupAll(new BulkRecordSource(client), ids);
     expect(got).toEqual(ids);
-    expect(new Set(dataTiles(log).map((p) => p.replace(/\.p\/\d+$/, '')))).toEqual(new Set(['tile/8/data/154', 'tile/8/data/155', 'tile/8/data/156']));
+    expect(new Set(dataTiles(log).map((p) => p.replace(/\.p\/\d+$/, '')))).toEqual(
+      new Set(['tile/8/data/154', 'tile/8/data/155', 'tile/8/data/156']),
+    );
     expect(dataTiles(log).length).toBeLessThanOrEqual(4);
     expect(lookups(log).length).toBeLessThanOrEqual(40);
   });
@@ -71,7 +73,9 @@ describe('BulkRecordSource', () => {
     const { log, client } = await setup(40_036);
     log.requests.length = 0;
     // roughly log order: neighbours swapped, as the feed does
-    const ids = range(1000, 2000).map((id, i, a) => (i % 7 === 3 ? (a[i + 1] as number) : i % 7 === 4 ? (a[i - 1] as number) : id));
+    const ids = range(1000, 2000).map((id, i, a) =>
+      i % 7 === 3 ? (a[i + 1] as number) : i % 7 === 4 ? (a[i - 1] as number) : id,
+    );
     const got = await lookupAll(new BulkRecordSource(client), ids);
     expect(got).toEqual(ids);
     const tiles = dataTiles(log).map((p) => Number(/data\/(?:x\d+\/)*(\d+)/.exec(p)?.[1]));
@@ -121,9 +125,15 @@ describe('BulkRecordSource', () => {
     const key = newKey(NAME);
     const log = new FakeLog(key.signer);
     await log.addMany(300);
-    const evil = log.records.slice(0, 256).map((r, i) => (i === 17 ? recordText('example.com/m', 'v0.0.17', 'evil') : r));
+    const evil = log.records
+      .slice(0, 256)
+      .map((r, i) => (i === 17 ? recordText('example.com/m', 'v0.0.17', 'evil') : r));
     const body = Buffer.concat(evil.flatMap((r) => [r, Buffer.from('\n')]));
-    const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport({ overrides: new Map([['tile/8/data/000', body]]) }), trusted: memoryStore() });
+    const client = new SumdbClient({
+      verifierKey: key.vkey,
+      transport: log.transport({ overrides: new Map([['tile/8/data/000', body]]) }),
+      trusted: memoryStore(),
+    });
     await client.refreshHead();
     const bulk = new BulkRecordSource(client, () => {
       throw new Error('must not fall back');

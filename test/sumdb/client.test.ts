@@ -86,7 +86,12 @@ describe('SumdbClient lookup', () => {
     const key = newKey(NAME);
     const log = new FakeLog(key.signer);
     await log.addMany(10);
-    const forged = Buffer.concat([Buffer.from('5\n'), recordText('example.com/m', 'v0.0.5', 'evil'), Buffer.from('\n'), await log.note()]);
+    const forged = Buffer.concat([
+      Buffer.from('5\n'),
+      recordText('example.com/m', 'v0.0.5', 'evil'),
+      Buffer.from('\n'),
+      await log.note(),
+    ]);
     const t = log.transport({ overrides: new Map([['lookup/example.com/m@v0.0.5', forged]]) });
     const client = new SumdbClient({ verifierKey: key.vkey, transport: t, trusted: memoryStore() });
     const err = await caught(client.lookup('example.com/m', 'v0.0.5'));
@@ -99,7 +104,12 @@ describe('SumdbClient lookup', () => {
     const key = newKey(NAME);
     const log = new FakeLog(key.signer);
     await log.addMany(10);
-    const body = Buffer.concat([Buffer.from('10\n'), recordText('example.com/m', 'v0.0.5'), Buffer.from('\n'), await log.note()]);
+    const body = Buffer.concat([
+      Buffer.from('10\n'),
+      recordText('example.com/m', 'v0.0.5'),
+      Buffer.from('\n'),
+      await log.note(),
+    ]);
     const t = log.transport({ overrides: new Map([['lookup/example.com/m@v0.0.5', body]]) });
     const client = new SumdbClient({ verifierKey: key.vkey, transport: t, trusted: memoryStore() });
     await expect(client.lookup('example.com/m', 'v0.0.5')).rejects.toThrow(withCode(ErrorCodes.BAD_PROOF));
@@ -114,10 +124,17 @@ describe('SumdbClient lookup', () => {
     const overrides = new Map<string, Buffer | null>([
       ['lookup/example.com/m@v0.0.1', Buffer.from('garbage')],
       ['lookup/example.com/m@v0.0.2', Buffer.alloc(64 * 1024, 0x61)],
-      ['lookup/example.com/m@v0.0.3', Buffer.concat([Buffer.from('3\n'), log.records[3] as Buffer, Buffer.from('\n'), await other.note()])],
+      [
+        'lookup/example.com/m@v0.0.3',
+        Buffer.concat([Buffer.from('3\n'), log.records[3] as Buffer, Buffer.from('\n'), await other.note()]),
+      ],
       ['lookup/example.com/m@v0.0.4', null],
     ]);
-    const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport({ overrides }), trusted: memoryStore() });
+    const client = new SumdbClient({
+      verifierKey: key.vkey,
+      transport: log.transport({ overrides }),
+      trusted: memoryStore(),
+    });
     await expect(client.lookup('example.com/m', 'v0.0.1')).rejects.toThrow(withCode(ErrorCodes.MALFORMED));
     await expect(client.lookup('example.com/m', 'v0.0.2')).rejects.toThrow(withCode(ErrorCodes.MALFORMED));
     await expect(client.lookup('example.com/m', 'v0.0.3')).rejects.toThrow(withCode(ErrorCodes.BAD_SIGNATURE));
@@ -259,7 +276,11 @@ describe('SumdbClient tiles', () => {
     await log.addMany(300);
     const store = memoryStore(await log.note());
     await log.addMany(300);
-    const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport({ noPartialTiles: true }), trusted: store });
+    const client = new SumdbClient({
+      verifierKey: key.vkey,
+      transport: log.transport({ noPartialTiles: true }),
+      trusted: store,
+    });
     const recs = await client.records(250, 50);
     expect(recs.map((r) => r.version)).toEqual(Array.from({ length: 50 }, (_, i) => `v0.0.${250 + i}`));
     expect(log.requests).toContain('tile/8/0/001.p/44');
@@ -270,13 +291,21 @@ describe('SumdbClient tiles', () => {
   it('uses and fills the tile cache', async () => {
     const { log, key } = await setup(300);
     const cache = new Map<string, Buffer>();
-    const tileCache = { get: async (p: string) => cache.get(p), put: async (p: string, d: Buffer) => void cache.set(p, d) };
+    const tileCache = {
+      get: async (p: string) => cache.get(p),
+      put: async (p: string, d: Buffer) => void cache.set(p, d),
+    };
     const store = memoryStore();
     const c1 = new SumdbClient({ verifierKey: key.vkey, transport: log.transport(), trusted: store, tileCache });
     await c1.lookup('example.com/m', 'v0.0.1');
     expect([...cache.keys()].sort()).toEqual(['tile/8/0/000', 'tile/8/0/001.p/44', 'tile/8/1/000.p/1']);
     const overrides = new Map<string, Buffer | null>([...cache.keys()].map((k) => [k, null]));
-    const c2 = new SumdbClient({ verifierKey: key.vkey, transport: log.transport({ overrides }), trusted: store, tileCache });
+    const c2 = new SumdbClient({
+      verifierKey: key.vkey,
+      transport: log.transport({ overrides }),
+      trusted: store,
+      tileCache,
+    });
     expect((await c2.lookup('example.com/m', 'v0.0.299')).id).toBe(299);
   });
 
@@ -286,8 +315,16 @@ describe('SumdbClient tiles', () => {
     const bad = Buffer.from(real);
     bad[100] = (bad[100] as number) ^ 1;
     const cache = new Map<string, Buffer>([['tile/8/0/000', bad]]);
-    const tileCache = { get: async (p: string) => cache.get(p), put: async (p: string, d: Buffer) => void cache.set(p, d) };
-    const client = new SumdbClient({ verifierKey: key.vkey, transport: log.transport(), trusted: memoryStore(), tileCache });
+    const tileCache = {
+      get: async (p: string) => cache.get(p),
+      put: async (p: string, d: Buffer) => void cache.set(p, d),
+    };
+    const client = new SumdbClient({
+      verifierKey: key.vkey,
+      transport: log.transport(),
+      trusted: memoryStore(),
+      tileCache,
+    });
     expect((await client.lookup('example.com/m', 'v0.0.3')).id).toBe(3);
     expect(cache.get('tile/8/0/000')?.equals(real)).toBe(true);
     expect(log.requests).toContain('tile/8/0/000');
@@ -314,7 +351,9 @@ describe('SumdbClient tiles', () => {
     const key = newKey(NAME);
     const log = new FakeLog(key.signer);
     await log.addMany(300);
-    const recs = log.records.slice(0, 256).map((r, i) => (i === 17 ? recordText('example.com/m', 'v0.0.17', 'evil') : r));
+    const recs = log.records
+      .slice(0, 256)
+      .map((r, i) => (i === 17 ? recordText('example.com/m', 'v0.0.17', 'evil') : r));
     const tile = Buffer.concat(recs.flatMap((r) => [r, Buffer.from('\n')]));
     const short = Buffer.concat(log.records.slice(0, 255).flatMap((r) => [r, Buffer.from('\n')]));
     for (const body of [tile, short]) {

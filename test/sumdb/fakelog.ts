@@ -26,7 +26,9 @@ function h1(s: string): string {
 
 /** The go.sum record text a fake log stores for module@version (salt varies the hashes). */
 export function recordText(module: string, version: string, salt = ''): Buffer {
-  return Buffer.from(`${module} ${version} ${h1(`zip ${module} ${version}${salt}`)}\n${module} ${version}/go.mod ${h1(`mod ${module} ${version}${salt}`)}\n`);
+  return Buffer.from(
+    `${module} ${version} ${h1(`zip ${module} ${version}${salt}`)}\n${module} ${version}/go.mod ${h1(`mod ${module} ${version}${salt}`)}\n`,
+  );
 }
 
 export interface TransportOptions {
@@ -107,7 +109,9 @@ export class FakeLog {
     if (t.l === -1) {
       const recs = this.records.slice(shl(t.n, t.h), shl(t.n, t.h) + t.w);
       if (!opts.idFraming) return formatDataTile(recs);
-      return Buffer.concat(recs.map((r, i) => Buffer.concat([Buffer.from(`${shl(t.n, t.h) + i}\n`), r, Buffer.from('\n')])));
+      return Buffer.concat(
+        recs.map((r, i) => Buffer.concat([Buffer.from(`${shl(t.n, t.h) + i}\n`), r, Buffer.from('\n')])),
+      );
     }
     return readTileData(t, this.reader);
   }
@@ -116,7 +120,12 @@ export class FakeLog {
     const unescaped = key.replace(/!([a-z])/g, (_, c: string) => c.toUpperCase());
     const id = this.ids.get(unescaped);
     if (id === undefined || id >= size) throw notFound(`lookup/${key}`);
-    return Buffer.concat([Buffer.from(`${id}\n`), this.records[id] as Buffer, Buffer.from('\n'), await this.note(size)]);
+    return Buffer.concat([
+      Buffer.from(`${id}\n`),
+      this.records[id] as Buffer,
+      Buffer.from('\n'),
+      await this.note(size),
+    ]);
   }
 }
 
@@ -125,7 +134,11 @@ export function notFound(path: string): GomirrorError {
 }
 
 /** An in-memory TrustedHeadStore. */
-export function memoryStore(initial?: Buffer): { load(): Promise<Buffer | undefined>; save(n: Buffer): Promise<void>; saved: Buffer[] } {
+export function memoryStore(initial?: Buffer): {
+  load(): Promise<Buffer | undefined>;
+  save(n: Buffer): Promise<void>;
+  saved: Buffer[];
+} {
   let cur = initial;
   const saved: Buffer[] = [];
   return {

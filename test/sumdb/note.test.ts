@@ -18,8 +18,10 @@ import { newKey } from './fakelog.js';
 const vkey = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const skey = 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
 const text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const peterSig = '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
-const enochSig = '— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
+const peterSig =
+  '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
+const enochSig =
+  '— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
 const msg = Buffer.from(`${text}\n${peterSig}`);
 const sumGolangOrg = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
 
@@ -49,7 +51,9 @@ describe('verifier keys', () => {
   it('rejects an unknown algorithm even with a correct key hash', () => {
     const raw = Buffer.concat([Buffer.of(2), Buffer.alloc(32, 1)]);
     const h = keyHash('x', raw).toString(16).padStart(8, '0');
-    expect(() => parseVerifierKey(`x+${h}+${raw.toString('base64')}`)).toThrow(expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/unknown algorithm/) }));
+    expect(() => parseVerifierKey(`x+${h}+${raw.toString('base64')}`)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.CONFIG, message: expect.stringMatching(/unknown algorithm/) }),
+    );
   });
 
   it('builds verifier keys from raw public keys', () => {
@@ -85,7 +89,9 @@ describe('openNote', () => {
     const sig = Buffer.from(peterSig.slice(2 + 'PeterNeumann '.length, -1), 'base64');
     sig[10] = (sig[10] as number) ^ 1;
     const t = Buffer.from(`${text}\n— PeterNeumann ${sig.toString('base64')}\n`);
-    expect(() => openNote(t, v)).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_SIGNATURE, message: expect.stringMatching(/invalid signature/) }));
+    expect(() => openNote(t, v)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_SIGNATURE, message: expect.stringMatching(/invalid signature/) }),
+    );
   });
 
   it('requires a signature by the verifier (name and key hash)', () => {
@@ -112,7 +118,9 @@ describe('openNote', () => {
   it('rejects invalid UTF-8 and oversized notes', () => {
     expect(() => openNote(Buffer.concat([Buffer.from([0xff]), msg]), v)).toThrow(bad(ErrorCodes.BAD_SIGNATURE));
     const big = Buffer.from(`${'x'.repeat(17 * 1024)}\n${text}\n${peterSig}`);
-    expect(() => openNote(big, v)).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_SIGNATURE, message: expect.stringMatching(/too large/) }));
+    expect(() => openNote(big, v)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_SIGNATURE, message: expect.stringMatching(/too large/) }),
+    );
   });
 });
 

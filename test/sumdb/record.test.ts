@@ -7,7 +7,8 @@ const M = 'golang.org/x/text';
 const V = 'v0.3.0';
 const rec = recordText(M, V);
 const note = Buffer.from('go.sum database tree\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— x abc\n');
-const body = (id: string, r: Buffer = rec, n: Buffer = note): Buffer => Buffer.concat([Buffer.from(`${id}\n`), r, Buffer.from('\n'), n]);
+const body = (id: string, r: Buffer = rec, n: Buffer = note): Buffer =>
+  Buffer.concat([Buffer.from(`${id}\n`), r, Buffer.from('\n'), n]);
 const code = (c: string) => expect.objectContaining({ code: c });
 
 describe('parseRecord', () => {
@@ -74,7 +75,11 @@ describe('parseLookup', () => {
 });
 
 describe('data tiles', () => {
-  const recs = [recordText('a.example/x', 'v1.0.0'), recordText('b.example/y', 'v0.1.0'), recordText('c.example/z', 'v2.0.0+incompatible')];
+  const recs = [
+    recordText('a.example/x', 'v1.0.0'),
+    recordText('b.example/y', 'v0.1.0'),
+    recordText('c.example/z', 'v2.0.0+incompatible'),
+  ];
 
   it('round-trips records separated by blank lines', () => {
     const tile = formatDataTile(recs);

@@ -26,7 +26,11 @@ async function build(n: number): Promise<Buffer[]> {
 }
 
 /** A TileReader over stored hashes, with optional tampering and a record of saved tiles. */
-function reader(h: number, hashes: Buffer[], tamper?: (t: Tile, d: Buffer) => Buffer): TileReader & { saved: string[] } {
+function reader(
+  h: number,
+  hashes: Buffer[],
+  tamper?: (t: Tile, d: Buffer) => Buffer,
+): TileReader & { saved: string[] } {
   const saved: string[] = [];
   return {
     saved,
@@ -198,10 +202,23 @@ describe('tilePathPattern / tilePathRegExp', () => {
   const data = 'tile/8/data/000.p/3';
   it('matches every tile path tilePath produces, and nothing else, by default', () => {
     const re = tilePathRegExp();
-    for (const t of [{ h: 8, l: 0, n: 1234, w: 256 }, { h: 8, l: 1, n: 5, w: 17 }, { h: 8, l: -1, n: 0, w: 3 }, { h: 4, l: 2, n: 0, w: 16 }]) {
+    for (const t of [
+      { h: 8, l: 0, n: 1234, w: 256 },
+      { h: 8, l: 1, n: 5, w: 17 },
+      { h: 8, l: -1, n: 0, w: 3 },
+      { h: 4, l: 2, n: 0, w: 16 },
+    ]) {
       expect(re.test(tilePath(t))).toBe(true);
     }
-    for (const bad of ['tile/8/0/1234', 'tile/8/0/01', 'tile/8/x/000', 'tile/8/0/000.p/', '/tile/8/0/000', 'tile/8/0/000/', 'lookup/x@v1']) {
+    for (const bad of [
+      'tile/8/0/1234',
+      'tile/8/0/01',
+      'tile/8/x/000',
+      'tile/8/0/000.p/',
+      '/tile/8/0/000',
+      'tile/8/0/000/',
+      'lookup/x@v1',
+    ]) {
       expect(re.test(bad)).toBe(false);
     }
   });

@@ -52,7 +52,9 @@ async function buildTree(n: number): Promise<{ hashes: Buffer[]; trees: Buffer[]
 describe('hashes', () => {
   it('match RFC 6962 leaf and node hashing', () => {
     // TestFormatTree in golang.org/x/mod: RecordHash("hello world") in base64.
-    expect(recordHash(Buffer.from('hello world')).toString('base64')).toBe('TszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=');
+    expect(recordHash(Buffer.from('hello world')).toString('base64')).toBe(
+      'TszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=',
+    );
     const a = recordHash(Buffer.from('a'));
     const b = recordHash(Buffer.from('b'));
     expect(nodeHash(a, b).equals(nodeHash(b, a))).toBe(false);
@@ -146,7 +148,15 @@ describe('Certificate Transparency vectors (Argon 2020)', () => {
   it('verifies a real consistency proof', () => {
     checkTree(argon.consistency.map(b64), argon.sth.size, b64(argon.sth.hash), argon.oldSize, b64(argon.oldHash));
     expect(
-      code(() => checkTree(argon.consistency.map(b64), argon.sth.size, b64(argon.sth.hash), argon.oldSize + 1, b64(argon.oldHash))),
+      code(() =>
+        checkTree(
+          argon.consistency.map(b64),
+          argon.sth.size,
+          b64(argon.sth.hash),
+          argon.oldSize + 1,
+          b64(argon.oldHash),
+        ),
+      ),
     ).toBeDefined();
   });
 });

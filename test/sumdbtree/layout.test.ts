@@ -22,7 +22,9 @@ describe('sumdbDir', () => {
 
 describe('lookupFile', () => {
   it('escapes module path and version', () => {
-    expect(lookupFile(root, NAME, 'golang.org/x/text', 'v0.3.0')).toBe('/srv/mirror/sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.0');
+    expect(lookupFile(root, NAME, 'golang.org/x/text', 'v0.3.0')).toBe(
+      '/srv/mirror/sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.0',
+    );
     expect(lookupFile(root, NAME, 'github.com/Azure/azure-sdk-for-go', 'v1.0.0-RC1')).toBe(
       '/srv/mirror/sumdb/sum.golang.org/lookup/github.com/!azure/azure-sdk-for-go@v1.0.0-!r!c1',
     );
@@ -62,7 +64,9 @@ describe('tileFile', () => {
       '../../tile/8/0/000',
       'tile\\8\\0\\000',
     ]) {
-      expect(() => tileFile(root, NAME, bad), bad).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/not a hash tile path/) }));
+      expect(() => tileFile(root, NAME, bad), bad).toThrow(
+        expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/not a hash tile path/) }),
+      );
     }
   });
 });

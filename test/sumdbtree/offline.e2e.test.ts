@@ -126,11 +126,26 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
       const child = spawnCli(syncArgs(up, running));
       const done = collect(child);
       try {
-        const lookup = (v: CorpusVersion): string => path.join(running, 'sumdb', 'sum.example.test', 'lookup', `${escapePath(v.path)}@${escapeVersion(v.version)}`);
-        const there = (f: string): Promise<boolean> => fs.access(f).then(() => true, () => false);
+        const lookup = (v: CorpusVersion): string =>
+          path.join(
+            running,
+            'sumdb',
+            'sum.example.test',
+            'lookup',
+            `${escapePath(v.path)}@${escapeVersion(v.version)}`,
+          );
+        const there = (f: string): Promise<boolean> =>
+          fs.access(f).then(
+            () => true,
+            () => false,
+          );
         await waitFor(async () => (await Promise.all(rest.map((v) => there(lookup(v))))).every(Boolean), 20_000);
         expect(await there(lookup(slow))).toBe(false);
-        const client: GoClient = { home: path.join(base, 'midrunclient'), proxy: `file://${running}`, sumdb: up.sumdbKey };
+        const client: GoClient = {
+          home: path.join(base, 'midrunclient'),
+          proxy: `file://${running}`,
+          sumdb: up.sumdbKey,
+        };
         const { results, failed } = await goDownload(client, specs(rest));
         expect(failed.map((f) => f.stderr)).toEqual([]);
         expectVerified(results, rest);
@@ -147,7 +162,13 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
 
   it('a tampered lookup record makes go fail verification', async () => {
     const v = first.versions.find((x) => x.path === x.path.toLowerCase() && !x.version.includes('+'))!;
-    const file = path.join(dest, 'sumdb', 'sum.example.test', 'lookup', `${escapePath(v.path)}@${escapeVersion(v.version)}`);
+    const file = path.join(
+      dest,
+      'sumdb',
+      'sum.example.test',
+      'lookup',
+      `${escapePath(v.path)}@${escapeVersion(v.version)}`,
+    );
     const orig = await fs.readFile(file, 'utf8');
     const forged = orig.replace(/h1:[A-Za-z0-9+/]{43}=/, 'h1:' + 'A'.repeat(43) + '=');
     expect(forged).not.toBe(orig);
@@ -156,7 +177,9 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
       const client: GoClient = { home: path.join(base, 'tamper1'), proxy: nginx.url, sumdb: first.key };
       const { failed } = await goDownload(client, [`${v.path}@${v.version}`]);
       expect(failed).toHaveLength(1);
-      expect(failed[0]!.stdout + failed[0]!.stderr).toMatch(/verifying .*(SECURITY ERROR|checksum mismatch|cannot authenticate|malformed)/is);
+      expect(failed[0]!.stdout + failed[0]!.stderr).toMatch(
+        /verifying .*(SECURITY ERROR|checksum mismatch|cannot authenticate|malformed)/is,
+      );
       await cleanModcache(client);
     } finally {
       await fs.writeFile(file, orig);
@@ -165,7 +188,9 @@ describe.skipIf(!e2e)('offline checksum database in the tree', () => {
 
   it('a tampered tile makes go fail verification', async () => {
     const tileDir = path.join(dest, 'sumdb', 'sum.example.test', 'tile', '8', '0');
-    const tiles = (await fs.readdir(tileDir, { recursive: true })).map(String).filter((f) => /\d{3}(\.p\/\d+)?$/.test(f) && f.includes('.p'));
+    const tiles = (await fs.readdir(tileDir, { recursive: true }))
+      .map(String)
+      .filter((f) => /\d{3}(\.p\/\d+)?$/.test(f) && f.includes('.p'));
     expect(tiles.length).toBeGreaterThan(0);
     const saved = new Map<string, Buffer>();
     for (const t of tiles) {

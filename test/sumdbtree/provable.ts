@@ -5,7 +5,15 @@
  * that head, and must equal the hash of the lookup's record. A missing tile
  * is a problem: a lookup must never be visible before the tiles proving it.
  */
-import { parseTreeNote, recordHash, storedHashIndex, tileHashReader, tilePath, type Tile, type TileReader } from '../../src/sumdb/index.js';
+import {
+  parseTreeNote,
+  recordHash,
+  storedHashIndex,
+  tileHashReader,
+  tilePath,
+  type Tile,
+  type TileReader,
+} from '../../src/sumdb/index.js';
 
 /** Reads one tile of the published tree by its path ("tile/8/0/000.p/5"); undefined when it is not there. */
 export type TileFiles = (tilePath: string) => Promise<Buffer | undefined>;
@@ -18,7 +26,11 @@ export function splitLookup(body: Buffer): { id: number; record: Buffer; note: s
   const nl = text.indexOf('\n');
   const blank = text.indexOf('\n\n', nl + 1);
   if (nl < 0 || blank < 0 || !/^(0|[1-9]\d*)$/.test(text.slice(0, nl))) return undefined;
-  return { id: Number(text.slice(0, nl)), record: Buffer.from(text.slice(nl + 1, blank + 1)), note: text.slice(blank + 2) };
+  return {
+    id: Number(text.slice(0, nl)),
+    record: Buffer.from(text.slice(nl + 1, blank + 1)),
+    note: text.slice(blank + 2),
+  };
 }
 
 /** Why the lookup `body` cannot be proven from the tiles `files` serves, or undefined when it can. */
@@ -46,9 +58,12 @@ export async function lookupProblem(body: Buffer, files: TileFiles): Promise<str
   };
   try {
     const [leaf] = await tileHashReader(tree.size, tree.hash, reader).readHashes([storedHashIndex(0, parts.id)]);
-    if (leaf === undefined || !leaf.equals(recordHash(parts.record))) return `record ${parts.id} does not hash to its leaf in the tiles`;
+    if (leaf === undefined || !leaf.equals(recordHash(parts.record)))
+      return `record ${parts.id} does not hash to its leaf in the tiles`;
   } catch (err) {
-    return err instanceof MissingTile ? err.message : `tiles do not prove record ${parts.id}: ${(err as Error).message}`;
+    return err instanceof MissingTile
+      ? err.message
+      : `tiles do not prove record ${parts.id}: ${(err as Error).message}`;
   }
   return undefined;
 }

@@ -55,43 +55,77 @@ async function setup(n: number) {
   const events: string[] = [];
   const realHeads = fileHeadsStore(join(dir, 'state', 'heads.json'), join(dir, 'tmp'));
   const lookupPath = (id: number): string => lookupFile(root, NAME, MODULE, `v0.0.${id}`);
-  const publisher = new SumdbTreePublisher({
-    storage: new FsTreeStorage(root, join(dir, 'tmp')),
-    name: NAME,
-    source: {
-      trustedHead: () => client.trustedHead(),
-      readTiles: async (tiles) => {
+  const publisher = new SumdbTreePublisher(
+    {
+      storage: new FsTreeStorage(root, join(dir, 'tmp')),
+      name: NAME,
+      source: {
+        trustedHead: () => client.trustedHead(),
+        readTiles: async (tiles) => {
+          await checkLookups(root);
+          return client.readTiles(tiles);
+        },
+      },
+      journal,
+      heads: {
+        load: () => realHeads.load(),
+        save: async (sizes) => {
+          // What a kill -9 right here would leave: no lookup may carry a head that is not saved yet.
+          const lookups = (
+            await Promise.all(
+              ids(log.size).map((id) =>
+                fs.access(lookupPath(id)).then(
+                  () => id,
+                  () => -1,
+                ),
+              ),
+            )
+          ).filter((id) => id >= 0);
+          events.push(`save [${sizes.join(',')}] with lookups [${lookups.join(',')}]`);
+          await checkLookups(root);
+          await realHeads.save(sizes);
+        },
+      },
+      isPublished: async (_m, v) => {
         await checkLookups(root);
-        return client.readTiles(tiles);
+        if (failVisibility) throw new Error('disk went away');
+        return visible.has(Number(v.split('.')[2]));
       },
     },
-    journal,
-    heads: {
-      load: () => realHeads.load(),
-      save: async (sizes) => {
-        // What a kill -9 right here would leave: no lookup may carry a head that is not saved yet.
-        const lookups = (await Promise.all(ids(log.size).map((id) => fs.access(lookupPath(id)).then(() => id, () => -1)))).filter((id) => id >= 0);
-        events.push(`save [${sizes.join(',')}] with lookups [${lookups.join(',')}]`);
-        await checkLookups(root);
-        await realHeads.save(sizes);
-      },
-    },
-    isPublished: async (_m, v) => {
-      await checkLookups(root);
-      if (failVisibility) throw new Error('disk went away');
-      return visible.has(Number(v.split('.')[2]));
-    },
-  }, () => clock.now);
-  const record = (id: number): PendingRecord => ({ module: MODULE, version: `v0.0.${id}`, id, recordText: (log.records[id] as Buffer).toString() });
-  const lookup = (id: number): Promise<Buffer | undefined> => fs.readFile(lookupFile(root, NAME, MODULE, `v0.0.${id}`)).catch(() => undefined);
+    () => clock.now,
+  );
+  const record = (id: number): PendingRecord => ({
+    module: MODULE,
+    version: `v0.0.${id}`,
+    id,
+    recordText: (log.records[id] as Buffer).toString(),
+  });
+  const lookup = (id: number): Promise<Buffer | undefined> =>
+    fs.readFile(lookupFile(root, NAME, MODULE, `v0.0.${id}`)).catch(() => undefined);
   const written = async (ids: number[]): Promise<number[]> => {
     const out: number[] = [];
     for (const id of ids) if ((await lookup(id)) !== undefined) out.push(id);
     return out;
   };
-  const latest = (): Promise<string | undefined> => fs.readFile(join(root, 'sumdb', NAME, 'latest'), 'utf8').catch(() => undefined);
-  const heads = async (): Promise<number[]> => JSON.parse(await fs.readFile(join(dir, 'state', 'heads.json'), 'utf8').catch(() => '[]')) as number[];
-  return { log, client, journal, visible, publisher, record, lookup, written, latest, heads, clock, events, setFail: (f: boolean) => (failVisibility = f) };
+  const latest = (): Promise<string | undefined> =>
+    fs.readFile(join(root, 'sumdb', NAME, 'latest'), 'utf8').catch(() => undefined);
+  const heads = async (): Promise<number[]> =>
+    JSON.parse(await fs.readFile(join(dir, 'state', 'heads.json'), 'utf8').catch(() => '[]')) as number[];
+  return {
+    log,
+    client,
+    journal,
+    visible,
+    publisher,
+    record,
+    lookup,
+    written,
+    latest,
+    heads,
+    clock,
+    events,
+    setFail: (f: boolean) => (failVisibility = f),
+  };
 }
 
 const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -57,7 +57,9 @@ describe('bulk verification reads only what the run needs', () => {
     const versions = up.versions();
     const first = versions.length - 300; // records first..end: tiles floor(first/256)..floor((end-1)/256)
     up.resetRequests();
-    const r = await runCli(syncArgs(up, path.join(dir, 'window'), ['--since', versions[first]!.timestamp, '--concurrency', '8']));
+    const r = await runCli(
+      syncArgs(up, path.join(dir, 'window'), ['--since', versions[first]!.timestamp, '--concurrency', '8']),
+    );
     expect(r.code, r.stderr).toBe(0);
     const got = sumdbRequests(up);
     const lo = Math.floor(versions[first]!.recordId / 256);
@@ -72,7 +74,16 @@ describe('bulk verification reads only what the run needs', () => {
     const versions = up.versions();
     const first = 2000;
     up.resetRequests();
-    const r = await runCli(syncArgs(up, path.join(dir, 'backfill'), ['--since', versions[first]!.timestamp, '--max-versions', '600', '--concurrency', '8']));
+    const r = await runCli(
+      syncArgs(up, path.join(dir, 'backfill'), [
+        '--since',
+        versions[first]!.timestamp,
+        '--max-versions',
+        '600',
+        '--concurrency',
+        '8',
+      ]),
+    );
     expect(r.code, r.stderr).toBe(0);
     const got = sumdbRequests(up);
     const lo = Math.floor(versions[first]!.recordId / 256);

@@ -93,7 +93,14 @@ describe('runFeed', () => {
       'example.com/poison@v1.0.0 9999-12-31T23:59:59Z',
     ]);
     // With the real clock (now is long after 2021) only the 9999 entry is held back.
-    const later = await runFeed({ ...cfg, maxClockSkewMs: 600_000 } as SyncConfig, withPoison, runner, state, newCounters(), logger);
+    const later = await runFeed(
+      { ...cfg, maxClockSkewMs: 600_000 } as SyncConfig,
+      withPoison,
+      runner,
+      state,
+      newCounters(),
+      logger,
+    );
     expect(later.since).toBe(ts(4));
     expect(saved.future?.count).toBe(1);
   });
@@ -101,8 +108,18 @@ describe('runFeed', () => {
   it('stops before an invalid line the full skipped journal cannot record: the cursor does not pass it', async () => {
     const dir = await makeTempDir('gomirror-feedcap-');
     try {
-      const lines = [0, 1, 2, 3, 4].map((i) => JSON.stringify({ Path: i === 1 || i === 3 ? `example.com/../evil${i}` : `example.com/m${i}`, Version: 'v1.0.0', Timestamp: ts(i) }));
-      const invalidFeed: PageFetcher = async (since) => lines.filter((_, i) => ts(i) >= since).map((l) => `${l}\n`).join('');
+      const lines = [0, 1, 2, 3, 4].map((i) =>
+        JSON.stringify({
+          Path: i === 1 || i === 3 ? `example.com/../evil${i}` : `example.com/m${i}`,
+          Version: 'v1.0.0',
+          Timestamp: ts(i),
+        }),
+      );
+      const invalidFeed: PageFetcher = async (since) =>
+        lines
+          .filter((_, i) => ts(i) >= since)
+          .map((l) => `${l}\n`)
+          .join('');
       const state = new StateStore(dir, { maxRetryEntries: 10, maxSkippedBytes: 400 }); // room for one skipped line
       await state.init();
       let stopError: unknown;

@@ -22,7 +22,9 @@ import { makeTempDir } from '../helpers/tmp.js';
 
 /** Mounts a tmpfs of `size` at a new directory; undefined when this host cannot (not root). */
 function mountSmallFs(size: string): string | undefined {
-  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-full-XXXXXX')]).toString().trim();
+  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-full-XXXXXX')])
+    .toString()
+    .trim();
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
     return dir;
@@ -43,10 +45,13 @@ async function fillDisk(file: string): Promise<void> {
     for (const size of [1 << 20, 4096, 1]) {
       const chunk = Buffer.alloc(size, 1);
       for (;;) {
-        const ok = await h.write(chunk).then(() => true, (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOSPC') throw err;
-          return false;
-        });
+        const ok = await h.write(chunk).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOSPC') throw err;
+            return false;
+          },
+        );
         if (!ok) break;
       }
     }
@@ -65,12 +70,19 @@ async function verifyProblems(dest: string, up: FakeUpstream): Promise<unknown[]
   out.on('data', (d: Buffer) => (text += d.toString()));
   await verifyCommand({ dest, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, 'log-level': 'silent', json: true }, out);
   process.exitCode = undefined;
-  return text.trim().split('\n').map((l) => JSON.parse(l) as { type: string }).filter((l) => l.type === 'problem');
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string })
+    .filter((l) => l.type === 'problem');
 }
 
 /** The stderr lines that are not JSON log records (where a crash prints its raw stack). */
 function plainLines(stderr: string): string {
-  return stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n');
+  return stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('{'))
+    .join('\n');
 }
 
 /** The checks every NO_SPACE ending must pass: exit 1, a clean message, summary, metrics, lock, cursor. */
@@ -78,7 +90,10 @@ async function expectCleanNoSpace(r: CliResult, state: string, metrics: string, 
   expect(r.code, r.stderr.slice(-3000)).toBe(1);
   expect(r.stderr).toContain('[GOMIRROR_NO_SPACE]');
   expect(plainLines(r.stderr)).not.toMatch(/Unhandled|node:internal|^\s+at /m);
-  const summary = JSON.parse(await fs.readFile(path.join(state, 'summary.json'), 'utf8')) as { exitCode: number; startedAt: string };
+  const summary = JSON.parse(await fs.readFile(path.join(state, 'summary.json'), 'utf8')) as {
+    exitCode: number;
+    startedAt: string;
+  };
   expect(summary.exitCode).toBe(1);
   expect(Date.now() - Date.parse(summary.startedAt)).toBeLessThan(120_000);
   expect(await fs.readFile(metrics, 'utf8')).toMatch(/^gomirror_last_run_exit_code 1$/m);
@@ -87,7 +102,8 @@ async function expectCleanNoSpace(r: CliResult, state: string, metrics: string, 
 }
 
 const mnt = process.getuid?.() === 0 || inCI ? mountSmallFs('32m') : undefined;
-if (mnt === undefined) console.warn('SKIP: cannot mount a tmpfs here (needs root); the full-disk tests need a small filesystem');
+if (mnt === undefined)
+  console.warn('SKIP: cannot mount a tmpfs here (needs root); the full-disk tests need a small filesystem');
 
 describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tmpfs)', () => {
   let up: FakeUpstream;
@@ -114,12 +130,23 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
 
   it('an @v/list rewrite that hits ENOSPC ends the run as NO_SPACE (exit 1, summary, metrics, lock released)', async () => {
     // Every list goes: whichever module the first checkpoint rewrites, its list is written before the cursor.
-    const lists = [...new Set(up.versions().map((v) => v.path))].map((m) => path.join(dest, escapePath(m), '@v', 'list'));
+    const lists = [...new Set(up.versions().map((v) => v.path))].map((m) =>
+      path.join(dest, escapePath(m), '@v', 'list'),
+    );
     const listsBefore = await Promise.all(lists.map((l) => fs.readFile(l, 'utf8')));
     for (const l of lists) await fs.rm(l);
     await fillDisk(filler);
     const metrics = path.join(outside, 'list.prom');
-    const r = await runCli(['sync', ...args(), '--since', '1970-01-01T00:00:00Z', '--min-free-space', '0', '--metrics-file', metrics]);
+    const r = await runCli([
+      'sync',
+      ...args(),
+      '--since',
+      '1970-01-01T00:00:00Z',
+      '--min-free-space',
+      '0',
+      '--metrics-file',
+      metrics,
+    ]);
     await expectCleanNoSpace(r, state, metrics, cursorBefore);
     expect(r.stderr).toMatch(/cannot write temporary file \S+\/list\.\d+\./);
     await fs.rm(filler);
@@ -132,7 +159,16 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
   it('a cursor save that hits ENOSPC ends the run as NO_SPACE, and the tree still verifies clean', async () => {
     await fillDisk(filler);
     const metrics = path.join(outside, 'cursor.prom');
-    const r = await runCli(['sync', ...args(), '--since', '1970-01-01T00:00:00Z', '--min-free-space', '0', '--metrics-file', metrics]);
+    const r = await runCli([
+      'sync',
+      ...args(),
+      '--since',
+      '1970-01-01T00:00:00Z',
+      '--min-free-space',
+      '0',
+      '--metrics-file',
+      metrics,
+    ]);
     await expectCleanNoSpace(r, state, metrics, cursorBefore);
     expect(r.stderr).toMatch(/cannot write temporary file \S+\/cursor\.json\.\d+\./);
     expect(await verifyProblems(dest, up)).toEqual([]);
@@ -142,7 +178,18 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
   it('the daemon survives a full disk at a checkpoint: the run ends with exit 1, the loop sleeps, SIGTERM stops it with 0', async () => {
     await fillDisk(filler);
     const metrics = path.join(outside, 'daemon.prom');
-    const child = spawnCli(['daemon', ...args(), '--since', '1970-01-01T00:00:00Z', '--min-free-space', '0', '--interval', '1h', '--metrics-file', metrics]);
+    const child = spawnCli([
+      'daemon',
+      ...args(),
+      '--since',
+      '1970-01-01T00:00:00Z',
+      '--min-free-space',
+      '0',
+      '--interval',
+      '1h',
+      '--metrics-file',
+      metrics,
+    ]);
     const done = collect(child);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

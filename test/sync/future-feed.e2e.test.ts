@@ -28,14 +28,23 @@ describe('a feed entry stamped in the future', () => {
   });
 
   it('is held back: the cursor stays at the last real entry, run after run, and status shows it', async () => {
-    const newest = up.versions().map((v) => v.timestamp).sort((a, b) => Number((parseRfc3339(a) as bigint) - (parseRfc3339(b) as bigint))).at(-1)!;
+    const newest = up
+      .versions()
+      .map((v) => v.timestamp)
+      .sort((a, b) => Number((parseRfc3339(a) as bigint) - (parseRfc3339(b) as bigint)))
+      .at(-1)!;
     for (let run = 0; run < 2; run++) {
       const r = await runCli(['sync', ...args()]);
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       expect(r.stderr).toContain('index entry stamped in the future');
-      const cursor = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'cursor.json'), 'utf8')) as { since: string };
+      const cursor = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'cursor.json'), 'utf8')) as {
+        since: string;
+      };
       expect(cursor.since).toBe(newest);
-      const summary = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'summary.json'), 'utf8')) as { future: number; published: number };
+      const summary = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'summary.json'), 'utf8')) as {
+        future: number;
+        published: number;
+      };
       expect(summary.future).toBe(1);
       if (run === 0) expect(summary.published).toBe(up.versions().length);
     }
@@ -43,9 +52,18 @@ describe('a feed entry stamped in the future', () => {
 
     const json = await runCli(['status', '--dest', dest, '--json', '--disk', 'false']);
     expect(json.code, json.stderr).toBe(0);
-    const report = JSON.parse(json.stdout) as { future?: { count: number; maxClockSkewSeconds: number; first: Array<{ module: string; version: string; timestamp: string }> }; lastRun: { future: number } };
+    const report = JSON.parse(json.stdout) as {
+      future?: {
+        count: number;
+        maxClockSkewSeconds: number;
+        first: Array<{ module: string; version: string; timestamp: string }>;
+      };
+      lastRun: { future: number };
+    };
     expect(report.future).toMatchObject({ count: 1, maxClockSkewSeconds: 600 });
-    expect(report.future?.first).toEqual([expect.objectContaining({ module: POISON.Path, version: POISON.Version, timestamp: POISON.Timestamp })]);
+    expect(report.future?.first).toEqual([
+      expect.objectContaining({ module: POISON.Path, version: POISON.Version, timestamp: POISON.Timestamp }),
+    ]);
     expect(report.lastRun.future).toBe(1);
     const text = await runCli(['status', '--dest', dest, '--disk', 'false']);
     expect(text.stdout).toMatch(/^held back\s+1 index entries stamped more than 10m in the future/m);

@@ -46,7 +46,18 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
   });
 
   it('nginx serves the upstream .info bytes and go mod download -json shows the upstream Origin', async () => {
-    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--concurrency', '4', '--min-free-space', '0', '--log-format', 'json']);
+    const r = await runCli([
+      'sync',
+      '--dest',
+      dest,
+      ...upstreamArgs(up),
+      '--concurrency',
+      '4',
+      '--min-free-space',
+      '0',
+      '--log-format',
+      'json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     nginx = await startNginx(dest);
     const versions = up.versions();
@@ -55,17 +66,24 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
     expect(withOrigin.length).toBeLessThan(versions.length);
     for (const v of versions) {
       const upstream = await body(`${up.proxyUrl}/${infoPath(v)}`);
-      expect((await body(`${nginx.url}/${infoPath(v)}`)).toString(), `${v.path}@${v.version}`).toBe(upstream.toString());
+      expect((await body(`${nginx.url}/${infoPath(v)}`)).toString(), `${v.path}@${v.version}`).toBe(
+        upstream.toString(),
+      );
     }
 
     // GOSUMDB without a URL: the go command reads the checksum database from the mirror too.
     const client: GoClient = { home: path.join(dir, 'go'), proxy: nginx.url, sumdb: up.sumdbKey };
-    const { results, failed } = await goDownload(client, versions.map((v) => `${v.path}@${v.version}`));
+    const { results, failed } = await goDownload(
+      client,
+      versions.map((v) => `${v.path}@${v.version}`),
+    );
     expect(failed.map((f) => f.stderr)).toEqual([]);
     expectVerified(results, versions);
     const byKey = new Map<string, CorpusVersion>(versions.map((v) => [`${v.path}@${v.version}`, v]));
     for (const res of results as Array<{ Path: string; Version: string; Origin?: unknown }>) {
-      const want = (JSON.parse(infoJson(byKey.get(`${res.Path}@${res.Version}`) as CorpusVersion)) as { Origin?: unknown }).Origin;
+      const want = (
+        JSON.parse(infoJson(byKey.get(`${res.Path}@${res.Version}`) as CorpusVersion)) as { Origin?: unknown }
+      ).Origin;
       expect(res.Origin, `${res.Path}@${res.Version}`).toEqual(want);
     }
     await cleanModcache(client);
@@ -78,10 +96,23 @@ describe.skipIf(!e2e)('.info served as the upstream served it', () => {
     const exp = await runCli(['export', '--dest', dest, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--out', bundle]);
     expect(exp.code, exp.stderr).toBe(0);
     const airgap = path.join(dir, 'airgap');
-    const imp = await runCli(['import', '--bundle', bundle, '--dest', airgap, '--sumdb', up.sumdbKey, '--log-format', 'json']);
+    const imp = await runCli([
+      'import',
+      '--bundle',
+      bundle,
+      '--dest',
+      airgap,
+      '--sumdb',
+      up.sumdbKey,
+      '--log-format',
+      'json',
+    ]);
     expect(imp.code, imp.stderr).toBe(0);
     for (const v of up.versions()) {
-      const [a, b] = await Promise.all([fs.readFile(path.join(dest, infoPath(v))), fs.readFile(path.join(airgap, infoPath(v)))]);
+      const [a, b] = await Promise.all([
+        fs.readFile(path.join(dest, infoPath(v))),
+        fs.readFile(path.join(airgap, infoPath(v))),
+      ]);
       expect(b.equals(a)).toBe(true);
       expect(a.toString()).toBe(infoJson(v));
     }

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError, type ErrorCode } from '../../src/errors.js';
-import { DEFAULT_SCHEDULE, classifyFailure, describeFailure, isUnavailable, nextAttempt } from '../../src/sync/policy.js';
+import {
+  DEFAULT_SCHEDULE,
+  classifyFailure,
+  describeFailure,
+  isUnavailable,
+  nextAttempt,
+} from '../../src/sync/policy.js';
 
-const err = (code: ErrorCode): GomirrorError => new GomirrorError(code, `failed with ${code}`, { op: 'test', module: 'a.example/m', version: 'v1.0.0' });
+const err = (code: ErrorCode): GomirrorError =>
+  new GomirrorError(code, `failed with ${code}`, { op: 'test', module: 'a.example/m', version: 'v1.0.0' });
 
 describe('classifyFailure', () => {
   it('stops the run on every security code', () => {
-    for (const code of [ErrorCodes.BAD_SIGNATURE, ErrorCodes.LOG_FORK, ErrorCodes.LOG_ROLLBACK, ErrorCodes.BAD_PROOF, ErrorCodes.BAD_BUNDLE]) {
+    for (const code of [
+      ErrorCodes.BAD_SIGNATURE,
+      ErrorCodes.LOG_FORK,
+      ErrorCodes.LOG_ROLLBACK,
+      ErrorCodes.BAD_PROOF,
+      ErrorCodes.BAD_BUNDLE,
+    ]) {
       expect(classifyFailure(err(code)), code).toBe('security');
     }
   });
@@ -82,10 +95,26 @@ describe('nextAttempt', () => {
   });
 
   it('default schedule: next run, 15 min, 30 min, … capped at a day, for 7 days and at least 5 attempts', () => {
-    expect(DEFAULT_SCHEDULE).toEqual({ giveUpAfterMs: 7 * 24 * 3600_000, minAttempts: 5, baseMs: 15 * 60_000, maxMs: 24 * 3600_000 });
+    expect(DEFAULT_SCHEDULE).toEqual({
+      giveUpAfterMs: 7 * 24 * 3600_000,
+      minAttempts: 5,
+      baseMs: 15 * 60_000,
+      maxMs: 24 * 3600_000,
+    });
     const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((a) => nextAttempt(a, now, now)!.getTime() - now);
     const min = 60_000;
-    expect(delays).toEqual([0, 15 * min, 30 * min, 60 * min, 120 * min, 240 * min, 480 * min, 960 * min, 1440 * min, 1440 * min]);
+    expect(delays).toEqual([
+      0,
+      15 * min,
+      30 * min,
+      60 * min,
+      120 * min,
+      240 * min,
+      480 * min,
+      960 * min,
+      1440 * min,
+      1440 * min,
+    ]);
     const week = 7 * 24 * 3600_000;
     expect(nextAttempt(10, now - week + 1, now)).toBeDefined();
     expect(nextAttempt(10, now - week, now)).toBeUndefined();
@@ -94,8 +123,14 @@ describe('nextAttempt', () => {
 
 describe('describeFailure', () => {
   it('keeps code and message of a GomirrorError, INTERNAL otherwise', () => {
-    expect(describeFailure(err(ErrorCodes.GONE))).toEqual({ code: ErrorCodes.GONE, message: 'failed with GOMIRROR_GONE (a.example/m@v1.0.0)' });
-    expect(describeFailure(new TypeError('x is undefined'))).toEqual({ code: 'GOMIRROR_INTERNAL', message: 'x is undefined' });
+    expect(describeFailure(err(ErrorCodes.GONE))).toEqual({
+      code: ErrorCodes.GONE,
+      message: 'failed with GOMIRROR_GONE (a.example/m@v1.0.0)',
+    });
+    expect(describeFailure(new TypeError('x is undefined'))).toEqual({
+      code: 'GOMIRROR_INTERNAL',
+      message: 'x is undefined',
+    });
     expect(describeFailure(42)).toEqual({ code: 'GOMIRROR_INTERNAL', message: '42' });
   });
 });

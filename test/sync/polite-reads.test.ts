@@ -18,7 +18,9 @@ import { exitCodeOf } from '../../src/cli/exit-codes.js';
 
 const logger = createLogger('silent', 'json');
 const roots: string[] = [];
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 const CONTACT = 'https://ops.example/mirror';
 
 async function newDest(): Promise<string> {
@@ -28,7 +30,8 @@ async function newDest(): Promise<string> {
 }
 
 const isModuleFile = (r: UpstreamRequest): boolean => /\/@v\/[^/]+\.(info|mod|zip)$/.test(r.path);
-const fileOf = (v: { path: string; version: string }): string => `${escapePath(v.path)}/@v/${escapeVersion(v.version)}.zip`;
+const fileOf = (v: { path: string; version: string }): string =>
+  `${escapePath(v.path)}/@v/${escapeVersion(v.version)}.zip`;
 
 describe('polite bulk reads and User-Agent', () => {
   let up: FakeUpstream;
@@ -67,13 +70,17 @@ describe('polite bulk reads and User-Agent', () => {
     const cfg = config(dest, 'cached-only');
     const first = await runSync(cfg, { exitCodeOf, logger });
     expect(first.summary.exitCode).toBe(1);
-    expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_NOT_FOUND' })]);
+    expect(first.summary.failures).toEqual([
+      expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_NOT_FOUND' }),
+    ]);
     expect(first.summary.failures[0]!.message).toMatch(/not cached/);
     const files = up.requests.filter(isModuleFile);
     expect(files.length).toBeGreaterThanOrEqual(3 * up.versions().length);
     expect(files.filter((r) => !r.path.startsWith('/proxy/cached-only/'))).toEqual([]);
     // Every request, to the index, the proxy and the checksum database, names gomirror, its version and the contact.
-    expect(new Set(up.requests.map((r) => r.headers['user-agent']))).toEqual(new Set([`gomirror/${version} (+${CONTACT})`]));
+    expect(new Set(up.requests.map((r) => r.headers['user-agent']))).toEqual(
+      new Set([`gomirror/${version} (+${CONTACT})`]),
+    );
 
     up.resetRequests();
     const second = await runSync(cfg, { exitCodeOf, logger });
@@ -91,7 +98,9 @@ describe('polite bulk reads and User-Agent', () => {
     expect(first.summary.exitCode).toBe(1);
     expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, code: 'GOMIRROR_NOT_FOUND' })]);
     const files = up.requests.filter(isModuleFile);
-    expect(files.filter((r) => r.path.startsWith('/proxy/cached-only/') || r.headers['disable-module-fetch'] !== 'true')).toEqual([]);
+    expect(
+      files.filter((r) => r.path.startsWith('/proxy/cached-only/') || r.headers['disable-module-fetch'] !== 'true'),
+    ).toEqual([]);
     // Not sent to the index or the checksum database.
     expect(up.requests.filter((r) => !isModuleFile(r) && r.headers['disable-module-fetch'] !== undefined)).toEqual([]);
   });
@@ -105,14 +114,26 @@ describe('polite bulk reads and User-Agent', () => {
     expect(r.summary.exitCode).toBe(0);
     const files = up.requests.filter(isModuleFile);
     expect(files).toHaveLength(3);
-    expect(files.filter((x) => x.path.startsWith('/proxy/cached-only/') || x.headers['disable-module-fetch'] !== undefined)).toEqual([]);
+    expect(
+      files.filter((x) => x.path.startsWith('/proxy/cached-only/') || x.headers['disable-module-fetch'] !== undefined),
+    ).toEqual([]);
   });
 
   it('--dry-run sizes feed versions through the same polite URL and header', async () => {
-    const sink = { chunks: [] as string[], write(c: string) { this.chunks.push(c); return true; } };
+    const sink = {
+      chunks: [] as string[],
+      write(c: string) {
+        this.chunks.push(c);
+        return true;
+      },
+    };
     for (const mode of ['cached-only', 'header'] as const) {
       up.resetRequests();
-      await runDryRun(config(await newDest(), mode, { since: '1970-01-01T00:00:00Z' }), logger, sink as unknown as NodeJS.WritableStream);
+      await runDryRun(
+        config(await newDest(), mode, { since: '1970-01-01T00:00:00Z' }),
+        logger,
+        sink as unknown as NodeJS.WritableStream,
+      );
       const heads = up.requests.filter((r) => r.method === 'HEAD');
       expect(heads).toHaveLength(up.versions().length);
       for (const h of heads) {

@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { formatRunSummary, newCounters, progressLine, type Counters, type RunOutcome } from '../../src/sync/progress.js';
+import {
+  formatRunSummary,
+  newCounters,
+  progressLine,
+  type Counters,
+  type RunOutcome,
+} from '../../src/sync/progress.js';
 
 const counters = (c: Partial<Counters>): Counters => ({ ...newCounters(), ...c });
 
 describe('progressLine', () => {
   it('starts at zero without an ETA', () => {
-    expect(newCounters()).toEqual({ scheduled: 0, published: 0, present: 0, failed: 0, skipped: 0, filtered: 0, invalid: 0, future: 0, notRecorded: 0, bytes: 0 });
+    expect(newCounters()).toEqual({
+      scheduled: 0,
+      published: 0,
+      present: 0,
+      failed: 0,
+      skipped: 0,
+      filtered: 0,
+      invalid: 0,
+      future: 0,
+      notRecorded: 0,
+      bytes: 0,
+    });
     expect(progressLine(newCounters(), 0)).toBe('0/0 versions (0 failed) 0 B 0 B/s');
   });
 
@@ -30,8 +47,12 @@ describe('progressLine', () => {
 
   it('ETA extrapolates the version rate: seconds, minutes, hours', () => {
     // 10 done in 10 s = 1/s
-    expect(progressLine(counters({ scheduled: 40, published: 10 }), 10_000)).toBe('10/40 versions (0 failed) 0 B 0 B/s ETA 30s');
-    expect(progressLine(counters({ scheduled: 100, published: 10 }), 10_000)).toBe('10/100 versions (0 failed) 0 B 0 B/s ETA 1m30s');
+    expect(progressLine(counters({ scheduled: 40, published: 10 }), 10_000)).toBe(
+      '10/40 versions (0 failed) 0 B 0 B/s ETA 30s',
+    );
+    expect(progressLine(counters({ scheduled: 100, published: 10 }), 10_000)).toBe(
+      '10/100 versions (0 failed) 0 B 0 B/s ETA 1m30s',
+    );
     expect(progressLine(counters({ scheduled: 615, published: 10 }), 10_000)).toContain('ETA 10m05s');
     expect(progressLine(counters({ scheduled: 7210, published: 10 }), 10_000)).toContain('ETA 2h00m');
     expect(progressLine(counters({ scheduled: 9310, published: 10 }), 10_000)).toContain('ETA 2h35m');
@@ -72,7 +93,12 @@ describe('formatRunSummary', () => {
   });
 
   it('failures: the first five reasons, and what to do next', () => {
-    const failures = Array.from({ length: 7 }, (_, i) => ({ module: `m${i}`, version: 'v1.0.0', code: 'GOMIRROR_HTTP', message: `HTTP 503 #${i}` }));
+    const failures = Array.from({ length: 7 }, (_, i) => ({
+      module: `m${i}`,
+      version: 'v1.0.0',
+      code: 'GOMIRROR_HTTP',
+      message: `HTTP 503 #${i}`,
+    }));
     const text = formatRunSummary({ ...ok, outcome: 'failed' as const, failed: 7, failures });
     expect(text).toMatch(/^finished with problems: published 20, failed 7/);
     expect(text).toContain('failures (first 5 of 7):\n  m0@v1.0.0: HTTP 503 #0 [GOMIRROR_HTTP]\n');
@@ -82,6 +108,8 @@ describe('formatRunSummary', () => {
   });
 
   it('a security stop says so', () => {
-    expect(formatRunSummary({ ...ok, outcome: 'security' as const })).toMatch(/^STOPPED: [\s\S]*\nnext: a SECURITY error stopped the run/);
+    expect(formatRunSummary({ ...ok, outcome: 'security' as const })).toMatch(
+      /^STOPPED: [\s\S]*\nnext: a SECURITY error stopped the run/,
+    );
   });
 });

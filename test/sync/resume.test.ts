@@ -42,7 +42,16 @@ describe('sync resumes a cut zip with Range', () => {
     expect(zip.length).toBeGreaterThan(MEMORY_BUDGET.perBody);
     up.inject(v.path, v.version, 'zip', { kind: 'truncate', times: 1 });
     const dest = path.join(root, 'tree');
-    const cfg = parseSyncConfig({ dest, index: up.indexUrl, upstream: up.proxyUrl, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, 'min-free-space': '0' }, false);
+    const cfg = parseSyncConfig(
+      {
+        dest,
+        index: up.indexUrl,
+        upstream: up.proxyUrl,
+        sumdb: `${up.sumdbKey} ${up.sumdbUrl}`,
+        'min-free-space': '0',
+      },
+      false,
+    );
     const r = await runSync(cfg, { exitCodeOf, logger: createLogger('silent', 'json') });
     expect(r.summary.exitCode).toBe(0);
 

@@ -25,15 +25,30 @@ describe('gomirror sync exit codes with a 410', () => {
 
   it('exits 1 with the 410 journaled, then 0 when the retry succeeds', async () => {
     const dest = path.join(root, 'tree');
-    const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json', '--user-agent-contact', 'ops@example.com'];
+    const args = [
+      'sync',
+      '--dest',
+      dest,
+      ...upstreamArgs(up),
+      '--min-free-space',
+      '0',
+      '--log-format',
+      'json',
+      '--user-agent-contact',
+      'ops@example.com',
+    ];
     const v = up.versions()[0]!;
     up.inject(v.path, v.version, 'mod', { kind: 'gone' });
     const first = await runCli(args);
     expect(first.code, first.stderr.slice(-2000)).toBe(1);
     expect(first.stderr).toContain('GOMIRROR_GONE');
     expect(await fs.readdir(path.join(dest, '.gomirror', 'retry'))).toHaveLength(1);
-    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-    expect(new Set(up.requests.map((r) => r.headers['user-agent']))).toEqual(new Set([`gomirror/${version} (+ops@example.com)`]));
+    const version = (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
+    expect(new Set(up.requests.map((r) => r.headers['user-agent']))).toEqual(
+      new Set([`gomirror/${version} (+ops@example.com)`]),
+    );
 
     up.clearFaults();
     const second = await runCli(args);

@@ -43,7 +43,10 @@ function config(up: FakeUpstream, dest: string, extra: Record<string, unknown> =
 
 async function published(dest: string, v: { path: string; version: string }): Promise<boolean> {
   const file = path.join(dest, escapePath(v.path), '@v', `${escapeVersion(v.version)}.zip`);
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -66,7 +69,12 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
   it('a version answering 410 once ("fetch timed out") is journaled, exit 1; a 410 of its lookup too; then it is published', async () => {
     const dest = await newDest();
     const v = up.versions()[1]!;
-    up.inject(v.path, v.version, 'zip', { kind: 'status', status: 410, times: 1, body: `not found: ${v.path}@${v.version}: fetch timed out\n` });
+    up.inject(v.path, v.version, 'zip', {
+      kind: 'status',
+      status: 410,
+      times: 1,
+      body: `not found: ${v.path}@${v.version}: fetch timed out\n`,
+    });
     let clock = Date.UTC(2030, 0, 1);
     const now = () => clock;
     const cfg = config(up, dest);
@@ -76,17 +84,30 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     expect(first.summary.exitCode).toBe(1);
     expect(first.summary.failed).toBe(1);
     expect(first.summary.skipped).toBe(0);
-    expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_GONE' })]);
+    expect(first.summary.failures).toEqual([
+      expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_GONE' }),
+    ]);
     expect(first.summary.failures[0]!.message).toContain('fetch timed out');
     expect(await published(dest, v)).toBe(false);
     const state = new StateStore(cfg.state);
     const journaled = await collect(state.retries());
     expect(journaled).toEqual([
-      expect.objectContaining<Partial<RetryItem>>({ module: v.path, version: v.version, attempts: 1, firstFailedAt: new Date(clock).toISOString() }),
+      expect.objectContaining<Partial<RetryItem>>({
+        module: v.path,
+        version: v.version,
+        attempts: 1,
+        firstFailedAt: new Date(clock).toISOString(),
+      }),
     ]);
     expect(await collect(state.skipped())).toEqual([]);
     // The cursor passed the version: it is safe because the journal holds it.
-    expect((await state.loadCursor())?.since).toBe(up.versions().map((x) => x.timestamp).sort().at(-1));
+    expect((await state.loadCursor())?.since).toBe(
+      up
+        .versions()
+        .map((x) => x.timestamp)
+        .sort()
+        .at(-1),
+    );
 
     // The retry's checksum-database lookup (the version is older than the run's bulk window) answers 410 once: journaled again.
     clock += 60_000;
@@ -97,7 +118,11 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     expect(retried.summary.failures).toEqual([expect.objectContaining({ module: v.path, code: 'GOMIRROR_GONE' })]);
     expect(up.requests.filter((r) => r.path.startsWith('/sumdb/lookup/') && r.status === 410)).toHaveLength(1);
     expect(await collect(state.retries())).toEqual([
-      expect.objectContaining<Partial<RetryItem>>({ module: v.path, attempts: 2, firstFailedAt: new Date(clock - 60_000).toISOString() }),
+      expect.objectContaining<Partial<RetryItem>>({
+        module: v.path,
+        attempts: 2,
+        firstFailedAt: new Date(clock - 60_000).toISOString(),
+      }),
     ]);
     expect(await collect(state.skipped())).toEqual([]);
 
@@ -165,11 +190,19 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     const first = await runSync(cfg, { exitCodeOf, logger });
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(first.summary.exitCode).toBe(1);
-    expect(first.summary.failures).toEqual([expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_TIMEOUT' })]);
+    expect(first.summary.failures).toEqual([
+      expect.objectContaining({ module: v.path, version: v.version, code: 'GOMIRROR_TIMEOUT' }),
+    ]);
     expect(first.summary.failures[0]!.message).toMatch(/request deadline of \d+ ms passed/);
     expect(await published(dest, v)).toBe(false);
     const state = new StateStore(cfg.state);
-    expect(await collect(state.retries())).toEqual([expect.objectContaining({ module: v.path, version: v.version, lastError: expect.objectContaining({ code: 'GOMIRROR_TIMEOUT' }) })]);
+    expect(await collect(state.retries())).toEqual([
+      expect.objectContaining({
+        module: v.path,
+        version: v.version,
+        lastError: expect.objectContaining({ code: 'GOMIRROR_TIMEOUT' }),
+      }),
+    ]);
     up.clearFaults();
     const second = await runSync(cfg, { exitCodeOf, logger });
     expect(second.summary.exitCode).toBe(0);

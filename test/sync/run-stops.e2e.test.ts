@@ -19,11 +19,16 @@ import { makeTempDir } from '../helpers/tmp.js';
 
 /** The stderr lines that are not JSON log records (where a crash prints its raw stack). */
 function plainLines(stderr: string): string {
-  return stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n');
+  return stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('{'))
+    .join('\n');
 }
 
 function mountSmallFs(size: string): string | undefined {
-  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-minfree-XXXXXX')]).toString().trim();
+  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-minfree-XXXXXX')])
+    .toString()
+    .trim();
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
     return dir;
@@ -35,7 +40,8 @@ function mountSmallFs(size: string): string | undefined {
 }
 
 const mnt = process.getuid?.() === 0 || inCI ? mountSmallFs('48m') : undefined;
-if (mnt === undefined) console.warn('SKIP: cannot mount a tmpfs here (needs root); the --min-free-space test needs a small filesystem');
+if (mnt === undefined)
+  console.warn('SKIP: cannot mount a tmpfs here (needs root); the --min-free-space test needs a small filesystem');
 
 describe('a run stops cleanly', () => {
   let up: FakeUpstream;
@@ -51,23 +57,40 @@ describe('a run stops cleanly', () => {
     }
   });
 
-  it.skipIf(mnt === undefined)('below --min-free-space during the run: NO_SPACE at a checkpoint or after a published version, before the disk is full', async () => {
-    const dest = path.join(mnt as string, 'tree');
-    const free = (await fs.statfs(mnt as string)).bavail * (await fs.statfs(mnt as string)).bsize;
-    const minFree = free - 6 * 1024 ** 2; // the run may write about 6 MiB; the corpus has several files of 2–8 MB
-    const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2', '--min-free-space', String(minFree)]);
-    expect(r.code, r.stderr.slice(-3000)).toBe(1);
-    expect(r.stderr).toContain('[GOMIRROR_NO_SPACE]');
-    expect(r.stderr).toMatch(/MiB free, at least \d+\.\d MiB required/);
-    expect(r.stderr).not.toMatch(/no space left on device/i);
-    expect(plainLines(r.stderr)).not.toMatch(/^\s+at /m);
-    const summary = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'summary.json'), 'utf8')) as { exitCode: number; published: number };
-    expect(summary.exitCode).toBe(1);
-    expect(summary.published).toBeGreaterThan(0);
-    expect(summary.published).toBeLessThan(up.versions().length);
-    await expect(fs.access(path.join(dest, '.gomirror', 'lock'))).rejects.toThrow();
-    expect((await fs.statfs(mnt as string)).bavail).toBeGreaterThan(0);
-  });
+  it.skipIf(mnt === undefined)(
+    'below --min-free-space during the run: NO_SPACE at a checkpoint or after a published version, before the disk is full',
+    async () => {
+      const dest = path.join(mnt as string, 'tree');
+      const free = (await fs.statfs(mnt as string)).bavail * (await fs.statfs(mnt as string)).bsize;
+      const minFree = free - 6 * 1024 ** 2; // the run may write about 6 MiB; the corpus has several files of 2–8 MB
+      const r = await runCli([
+        'sync',
+        '--dest',
+        dest,
+        ...upstreamArgs(up),
+        '--log-format',
+        'json',
+        '--concurrency',
+        '2',
+        '--min-free-space',
+        String(minFree),
+      ]);
+      expect(r.code, r.stderr.slice(-3000)).toBe(1);
+      expect(r.stderr).toContain('[GOMIRROR_NO_SPACE]');
+      expect(r.stderr).toMatch(/MiB free, at least \d+\.\d MiB required/);
+      expect(r.stderr).not.toMatch(/no space left on device/i);
+      expect(plainLines(r.stderr)).not.toMatch(/^\s+at /m);
+      const summary = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'summary.json'), 'utf8')) as {
+        exitCode: number;
+        published: number;
+      };
+      expect(summary.exitCode).toBe(1);
+      expect(summary.published).toBeGreaterThan(0);
+      expect(summary.published).toBeLessThan(up.versions().length);
+      await expect(fs.access(path.join(dest, '.gomirror', 'lock'))).rejects.toThrow();
+      expect((await fs.statfs(mnt as string)).bavail).toBeGreaterThan(0);
+    },
+  );
 
   it('SIGINT while a feed page is in flight ends as GOMIRROR_ABORTED (exit 1), lock released, summary written', async () => {
     let asked = 0;
@@ -76,7 +99,21 @@ describe('a run stops cleanly', () => {
     const dest = path.join(await makeTempDir('gomirror-sigint-'), 'tree');
     try {
       const index = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/index`;
-      const child = spawnCli(['sync', '--dest', dest, '--index', index, '--upstream', up.proxyUrl, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--log-format', 'json', '--min-free-space', '0']);
+      const child = spawnCli([
+        'sync',
+        '--dest',
+        dest,
+        '--index',
+        index,
+        '--upstream',
+        up.proxyUrl,
+        '--sumdb',
+        `${up.sumdbKey} ${up.sumdbUrl}`,
+        '--log-format',
+        'json',
+        '--min-free-space',
+        '0',
+      ]);
       const done = collect(child);
       await waitFor(() => asked > 0, 30_000);
       child.kill('SIGINT');
@@ -84,7 +121,9 @@ describe('a run stops cleanly', () => {
       expect(r.code, r.stderr.slice(-3000)).toBe(1);
       expect(r.stderr).toContain('[GOMIRROR_ABORTED]');
       expect(plainLines(r.stderr)).not.toMatch(/AbortError|^\s+at /m);
-      const summary = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'summary.json'), 'utf8')) as { exitCode: number };
+      const summary = JSON.parse(await fs.readFile(path.join(dest, '.gomirror', 'summary.json'), 'utf8')) as {
+        exitCode: number;
+      };
       expect(summary.exitCode).toBe(1);
       await expect(fs.access(path.join(dest, '.gomirror', 'lock'))).rejects.toThrow();
       await expect(fs.access(path.join(dest, '.gomirror', 'cursor.json'))).rejects.toThrow();

@@ -28,14 +28,7 @@ async function tmp(prefix: string): Promise<string> {
 
 /** The sync arguments that point gomirror at the fake upstream. */
 function syncArgs(up: FakeUpstream, dest: string, extra: string[] = []): string[] {
-  return [
-    'sync',
-    '--dest', dest,
-    ...upstreamArgs(up),
-    '--concurrency', '8',
-    '--log-format', 'json',
-    ...extra,
-  ];
+  return ['sync', '--dest', dest, ...upstreamArgs(up), '--concurrency', '8', '--log-format', 'json', ...extra];
 }
 
 function specs(up: FakeUpstream): string[] {
@@ -109,8 +102,13 @@ describe.skipIf(!e2e)('gomirror sync end to end', () => {
     const r = await runCli(syncArgs(up, dest));
     expect(r.code).toBe(0);
     // module files: exactly the new versions' .info, .mod and .zip, each once (no list, no old version)
-    const proxy = up.requests.filter((q) => q.path.startsWith('/proxy/')).map((q) => q.path).sort();
-    expect(proxy).toEqual(added.flatMap((v) => (['info', 'mod', 'zip'] as const).map((ext) => fileUrlPath(v, ext))).sort());
+    const proxy = up.requests
+      .filter((q) => q.path.startsWith('/proxy/'))
+      .map((q) => q.path)
+      .sort();
+    expect(proxy).toEqual(
+      added.flatMap((v) => (['info', 'mod', 'zip'] as const).map((ext) => fileUrlPath(v, ext))).sort(),
+    );
     expect(zipRequests(up).sort()).toEqual(added.map((v) => zipUrlPath(v)).sort());
     // checksum database: the head once, lookups of new versions only, and only tiles that reach past the old tree
     const sumdb = up.requests.filter((q) => q.path.startsWith('/sumdb/')).map((q) => q.path);
@@ -118,17 +116,29 @@ describe.skipIf(!e2e)('gomirror sync end to end', () => {
     const newLookups = new Set(added.map((v) => `/sumdb/lookup/${escapePath(v.path)}@${escapeVersion(v.version)}`));
     expect(sumdb.filter((p) => p.startsWith('/sumdb/lookup/') && !newLookups.has(p))).toEqual([]);
     expect(sumdb.filter((p) => p.startsWith('/sumdb/tile/') && !tileReachesPast(p, oldSize))).toEqual([]);
-    expect(sumdb.filter((p) => p !== '/sumdb/latest' && !p.startsWith('/sumdb/lookup/') && !p.startsWith('/sumdb/tile/'))).toEqual([]);
+    expect(
+      sumdb.filter((p) => p !== '/sumdb/latest' && !p.startsWith('/sumdb/lookup/') && !p.startsWith('/sumdb/tile/')),
+    ).toEqual([]);
     // the tree: every version complete with its lookup, every lookup proven by the tiles beside it
     const snap = await snapshotTree(dest);
     const files = [...snap.keys()];
-    for (const ext of ['.info', '.mod', '.zip']) expect(files.filter((p) => p.endsWith(ext)), ext).toHaveLength(up.versions().length);
+    for (const ext of ['.info', '.mod', '.zip'])
+      expect(
+        files.filter((p) => p.endsWith(ext)),
+        ext,
+      ).toHaveLength(up.versions().length);
     expect(files.filter((p) => p.includes(`${path.sep}lookup${path.sep}`))).toHaveLength(up.versions().length);
     expect(await commitProblems(dest, up.sumdbName)).toEqual([]);
     // nothing of the old tree was rewritten but the indexes of grown modules and the tree head
     const grown = new Set(added.map((v) => escapePath(v.path)));
     const changed = [...before].filter(([p, h]) => snap.get(p) !== h).map(([p]) => p.split(path.sep).join('/'));
-    expect(changed.filter((p) => !(p.endsWith('/@v/list') && grown.has(p.slice(0, -'/@v/list'.length))) && p !== `sumdb/${up.sumdbName}/latest`)).toEqual([]);
+    expect(
+      changed.filter(
+        (p) =>
+          !(p.endsWith('/@v/list') && grown.has(p.slice(0, -'/@v/list'.length))) &&
+          p !== `sumdb/${up.sumdbName}/latest`,
+      ),
+    ).toEqual([]);
   });
 
   it('a run with nothing new fetches no module file and exits 0', async () => {
@@ -215,9 +225,15 @@ describe.skipIf(!e2e)('gomirror sync under faults and hostile input', () => {
   });
 
   it('mirrors exactly the versions of a go.sum with --from-gosum', async () => {
-    const vs = up.versions().filter((v) => !v.version.includes('+incompatible')).slice(0, 6);
+    const vs = up
+      .versions()
+      .filter((v) => !v.version.includes('+incompatible'))
+      .slice(0, 6);
     const [modOnly, ...full] = vs;
-    const lines = full.flatMap((v) => [`${v.path} ${v.version} ${v.zipH1}`, `${v.path} ${v.version}/go.mod ${v.modH1}`]);
+    const lines = full.flatMap((v) => [
+      `${v.path} ${v.version} ${v.zipH1}`,
+      `${v.path} ${v.version}/go.mod ${v.modH1}`,
+    ]);
     lines.push(`${modOnly!.path} ${modOnly!.version}/go.mod ${modOnly!.modH1}`);
     const dir = await tmp('gosum');
     await fs.writeFile(path.join(dir, 'go.sum'), `${lines.join('\n')}\n`);
@@ -251,15 +267,25 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
     const last = up.versions().at(-1);
     if (last === undefined) throw new Error('empty corpus');
     up.inject(last.path, last.version, 'zip', { kind: 'slow', bytesPerSec: 64 });
-    const lookups = (): Promise<number> => fs.readdir(path.join(dest, 'sumdb'), { recursive: true }).then((f) => f.filter((n) => String(n).includes('lookup/')).length, () => 0);
+    const lookups = (): Promise<number> =>
+      fs.readdir(path.join(dest, 'sumdb'), { recursive: true }).then(
+        (f) => f.filter((n) => String(n).includes('lookup/')).length,
+        () => 0,
+      );
     /** True when this run (its requests start at run.mark) has asked for one of these zips: the slowed body is on its way. */
     const requested = (run: { mark: number }, vs: readonly CorpusVersion[]): boolean =>
       up.requests.slice(run.mark).some((r) => vs.some((v) => r.path === zipUrlPath(v)));
     // Each kill waits for observable progress of its run, so it lands in a known phase.
-    const kills: Array<{ phase: string; ready: (run: { published: number; mark: number }) => Promise<boolean> | boolean }> = [
+    const kills: Array<{
+      phase: string;
+      ready: (run: { published: number; mark: number }) => Promise<boolean> | boolean;
+    }> = [
       { phase: 'downloading (a slowed zip requested)', ready: (run) => requested(run, slowed) },
       { phase: 'publishing (after 3 versions published)', ready: (run) => run.published >= 3 },
-      { phase: 'publishing lookups during the run (a lookup in the tree)', ready: async (run) => run.published >= 1 && (await lookups()) > 0 },
+      {
+        phase: 'publishing lookups during the run (a lookup in the tree)',
+        ready: async (run) => run.published >= 1 && (await lookups()) > 0,
+      },
       { phase: 'downloading the last, slow body', ready: (run) => requested(run, [last]) },
     ];
     for (const k of kills) {
@@ -269,7 +295,10 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
       child.stderr?.on('data', (d: Buffer) => (run.published += d.toString().split('"msg":"published"').length - 1));
       const done = collect(child);
       await waitFor(() => child.exitCode !== null || child.signalCode !== null || k.ready(run), 60_000);
-      expect({ phase: k.phase, running: child.exitCode === null && child.signalCode === null }).toEqual({ phase: k.phase, running: true });
+      expect({ phase: k.phase, running: child.exitCode === null && child.signalCode === null }).toEqual({
+        phase: k.phase,
+        running: true,
+      });
       child.kill('SIGKILL');
       const r = await done;
       expect(r.signal, `${k.phase}: ${r.stderr.slice(-1000)}`).toBe('SIGKILL');
@@ -277,7 +306,12 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
       // the kill hit a run that had made the progress it waited for, and nothing it published was lost
       expect(await publishedInfos(dest), k.phase).toBeGreaterThanOrEqual(before + run.published);
       expect(await publishedInfos(dest), k.phase).toBeLessThan(total);
-      expect(await fs.access(path.join(dest, escapePath(last.path), '@v', `${escapeVersion(last.version)}.info`)).then(() => true, () => false)).toBe(false);
+      expect(
+        await fs.access(path.join(dest, escapePath(last.path), '@v', `${escapeVersion(last.version)}.info`)).then(
+          () => true,
+          () => false,
+        ),
+      ).toBe(false);
     }
     up.clearFaults();
     const final = await runCli(syncArgs(up, dest));
@@ -292,7 +326,12 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
     for (const v of up.versions()) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 300 });
     const child = spawnCli(syncArgs(up, dest, ['--concurrency', '2']));
     const done = collect(child);
-    await waitFor(() => fs.readdir(path.join(dest, '.gomirror', 'tmp')).then((f) => f.some((n) => n.includes('.zip')), () => false));
+    await waitFor(() =>
+      fs.readdir(path.join(dest, '.gomirror', 'tmp')).then(
+        (f) => f.some((n) => n.includes('.zip')),
+        () => false,
+      ),
+    );
     child.kill('SIGTERM');
     const r = await done;
     expect(r.code).toBe(1);
@@ -309,7 +348,12 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
     for (const v of up.versions()) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 200 });
     const first = spawnCli(syncArgs(up, dest));
     const firstDone = collect(first);
-    await waitFor(() => fs.access(path.join(dest, '.gomirror', 'lock')).then(() => true, () => false));
+    await waitFor(() =>
+      fs.access(path.join(dest, '.gomirror', 'lock')).then(
+        () => true,
+        () => false,
+      ),
+    );
     const second = await runCli(syncArgs(up, dest));
     expect(second.code).toBe(4);
     expect(second.stderr).toContain('GOMIRROR_LOCKED');
@@ -329,4 +373,3 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
     expect(await snapshotTree(dest)).toEqual(before);
   });
 });
-

@@ -61,7 +61,10 @@ describe('targeted mirroring', () => {
     const want = closure(roots, byKey);
     expect(want.size).toBeGreaterThan(roots.length + 3);
     const gomod = path.join(dir, 'go.mod');
-    await fs.writeFile(gomod, `module example.org/app\n\ngo 1.16\n\nrequire (\n${roots.map((r) => `\t${r.replace('@', ' ')} // indirect`).join('\n')}\n)\n`);
+    await fs.writeFile(
+      gomod,
+      `module example.org/app\n\ngo 1.16\n\nrequire (\n${roots.map((r) => `\t${r.replace('@', ' ')} // indirect`).join('\n')}\n)\n`,
+    );
     const dest = path.join(dir, 'gomod-tree');
     const r = await runCli(args(up, dest, ['--from-gomod', gomod]));
     expect(r.code, r.stderr).toBe(0);
@@ -72,7 +75,13 @@ describe('targeted mirroring', () => {
   it('--module mirrors exactly the named versions', async () => {
     const picks = up.versions().slice(3, 6);
     const dest = path.join(dir, 'module-tree');
-    const r = await runCli(args(up, dest, picks.flatMap((v) => ['--module', `${v.path}@${v.version}`])));
+    const r = await runCli(
+      args(
+        up,
+        dest,
+        picks.flatMap((v) => ['--module', `${v.path}@${v.version}`]),
+      ),
+    );
     expect(r.code, r.stderr).toBe(0);
     const zips = [...(await snapshotTree(dest)).keys()].filter((f) => f.endsWith('.zip')).sort();
     expect(zips).toEqual(picks.map((v) => zipFile(`${v.path}@${v.version}`)).sort());

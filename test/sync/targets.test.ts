@@ -18,7 +18,9 @@ describe('parseGoSum', () => {
 
   it('merges regardless of line order', () => {
     const text = `rsc.io/quote v1.5.2/go.mod ${HB}\nrsc.io/quote v1.5.2 ${HA}\n`;
-    expect(parseGoSum(text)).toEqual([{ module: 'rsc.io/quote', version: 'v1.5.2', withZip: true, expect: { modHash: HB, zipHash: HA } }]);
+    expect(parseGoSum(text)).toEqual([
+      { module: 'rsc.io/quote', version: 'v1.5.2', withZip: true, expect: { modHash: HB, zipHash: HA } },
+    ]);
   });
 
   it('a /go.mod-only line yields withZip false', () => {
@@ -31,7 +33,11 @@ describe('parseGoSum', () => {
 
   it('keeps versions and modules apart, skips blank lines, tolerates CRLF and extra spaces', () => {
     const text = `\r\na.example/m v1.0.0 ${HA}\r\n\n  a.example/m   v1.1.0   ${HB}  \r\nb.example/m v1.0.0 ${HC}`;
-    expect(parseGoSum(text).map((t) => `${t.module}@${t.version}`)).toEqual(['a.example/m@v1.0.0', 'a.example/m@v1.1.0', 'b.example/m@v1.0.0']);
+    expect(parseGoSum(text).map((t) => `${t.module}@${t.version}`)).toEqual([
+      'a.example/m@v1.0.0',
+      'a.example/m@v1.1.0',
+      'b.example/m@v1.0.0',
+    ]);
   });
 
   it('returns nothing for empty input', () => {
@@ -49,7 +55,13 @@ describe('parseGoSum', () => {
   });
 
   it('rejects hashes that are not h1', () => {
-    for (const bad of ['h2:' + 'A'.repeat(43) + '=', 'h1:' + 'A'.repeat(42) + '=', 'h1:' + 'A'.repeat(44), 'h1:' + '!'.repeat(43) + '=', 'deadbeef']) {
+    for (const bad of [
+      'h2:' + 'A'.repeat(43) + '=',
+      'h1:' + 'A'.repeat(42) + '=',
+      'h1:' + 'A'.repeat(44),
+      'h1:' + '!'.repeat(43) + '=',
+      'deadbeef',
+    ]) {
       const err = errorOf(() => parseGoSum(`ok.example/m v1.0.0 ${HA}\nx.example/m v1.0.0 ${bad}\n`, 'go.sum'));
       expect(err.code).toBe(ErrorCodes.MALFORMED);
       expect(err.message).toContain('go.sum:2: not an h1: hash');
@@ -60,7 +72,8 @@ describe('parseGoSum', () => {
 
 describe('parseGoModRequires', () => {
   it('reads single-line requires', () => {
-    const text = 'module example.com/app\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\nrequire golang.org/x/text v0.3.0 // indirect\n';
+    const text =
+      'module example.com/app\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\nrequire golang.org/x/text v0.3.0 // indirect\n';
     expect(parseGoModRequires(text)).toEqual([
       { module: 'rsc.io/quote', version: 'v1.5.2' },
       { module: 'golang.org/x/text', version: 'v0.3.0' },
@@ -107,7 +120,9 @@ describe('parseGoModRequires', () => {
     expect(err.code).toBe(ErrorCodes.MALFORMED);
     expect(err.message).toMatch(/^app\/go\.mod:4: malformed require/);
     expect(err.detail).toEqual({ file: 'app/go.mod', line: 4 });
-    expect(errorOf(() => parseGoModRequires('require a.example/m v1.0.0 extra')).message).toMatch(/^go\.mod:1: malformed require/);
+    expect(errorOf(() => parseGoModRequires('require a.example/m v1.0.0 extra')).message).toMatch(
+      /^go\.mod:1: malformed require/,
+    );
     expect(errorOf(() => parseGoModRequires('require')).message).toMatch(/^go\.mod:1: malformed require/);
   });
 

@@ -47,52 +47,63 @@ function fixtureFetcher(files: Map<string, VersionFiles>, zipFetches: string[]):
 }
 
 describe('VersionRunner', () => {
-  it.each([2, LOCAL_STAGE_MAX + 4])('keeps downloading while verification and publication lag, up to a bounded backlog, and drains everything (concurrency %i)', async (concurrency) => {
-    const tmp = join(dir, 'tmp');
-    await fs.mkdir(tmp);
-    const files = new Map<string, VersionFiles>();
-    const local = Math.min(concurrency, LOCAL_STAGE_MAX);
-    for (let i = 0; i < 2 * concurrency + 8; i++) {
-      const f = await makeVersionFiles(tmp, `example.com/m${i}`, 'v1.0.0', i + 1);
-      files.set(f.module, f);
-    }
-    // The journal append (just before the renames) waits for the gate: the local stage stalls.
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const pending = { append: () => gate } as unknown as PendingJournal;
-    const zipFetches: string[] = [];
-    const writer = new TreeWriter(join(dir, 'tree'), tmp);
-    const counters = newCounters();
-    const runner = new VersionRunner(
-      { fetcher: fixtureFetcher(files, zipFetches), sumdb: sourceFor(...files.values()), writer, tmpDir: tmp, pending, memory: new MemoryBudget(1 << 20, 1 << 20) },
-      {} as StateStore,
-      counters,
-      createLogger('silent', 'json'),
-      { concurrency, journal: false, breakerThreshold: 10, now: Date.now },
-    );
-    const settled: Settlement[] = [];
-    for (const f of files.values()) runner.schedule({ module: f.module, version: f.version, withZip: true }, 0, (s) => settled.push(s));
+  it.each([2, LOCAL_STAGE_MAX + 4])(
+    'keeps downloading while verification and publication lag, up to a bounded backlog, and drains everything (concurrency %i)',
+    async (concurrency) => {
+      const tmp = join(dir, 'tmp');
+      await fs.mkdir(tmp);
+      const files = new Map<string, VersionFiles>();
+      const local = Math.min(concurrency, LOCAL_STAGE_MAX);
+      for (let i = 0; i < 2 * concurrency + 8; i++) {
+        const f = await makeVersionFiles(tmp, `example.com/m${i}`, 'v1.0.0', i + 1);
+        files.set(f.module, f);
+      }
+      // The journal append (just before the renames) waits for the gate: the local stage stalls.
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const pending = { append: () => gate } as unknown as PendingJournal;
+      const zipFetches: string[] = [];
+      const writer = new TreeWriter(join(dir, 'tree'), tmp);
+      const counters = newCounters();
+      const runner = new VersionRunner(
+        {
+          fetcher: fixtureFetcher(files, zipFetches),
+          sumdb: sourceFor(...files.values()),
+          writer,
+          tmpDir: tmp,
+          pending,
+          memory: new MemoryBudget(1 << 20, 1 << 20),
+        },
+        {} as StateStore,
+        counters,
+        createLogger('silent', 'json'),
+        { concurrency, journal: false, breakerThreshold: 10, now: Date.now },
+      );
+      const settled: Settlement[] = [];
+      for (const f of files.values())
+        runner.schedule({ module: f.module, version: f.version, withZip: true }, 0, (s) => settled.push(s));
 
-    // Stalled: `local` versions publishing (never more than LOCAL_STAGE_MAX), one waiting for a
-    // local slot, and each download slot holding a downloaded version until the line moves —
-    // nothing more is fetched.
-    const backlog = local + 1 + concurrency;
-    await vi.waitFor(() => expect(zipFetches.length).toBe(backlog));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(zipFetches.length).toBe(backlog);
-    expect(settled).toEqual([]);
+      // Stalled: `local` versions publishing (never more than LOCAL_STAGE_MAX), one waiting for a
+      // local slot, and each download slot holding a downloaded version until the line moves —
+      // nothing more is fetched.
+      const backlog = local + 1 + concurrency;
+      await vi.waitFor(() => expect(zipFetches.length).toBe(backlog));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(zipFetches.length).toBe(backlog);
+      expect(settled).toEqual([]);
 
-    open();
-    await runner.drain();
-    await runner.checkpoint();
-    expect(settled).toEqual(Array(files.size).fill('settled'));
-    expect(counters.published).toBe(files.size);
-    expect(new Set(zipFetches).size).toBe(files.size);
-    for (const f of files.values()) {
-      expect(await writer.isPublished(f.module, f.version, true)).toBe(true);
-      expect(await fs.readFile(join(dir, 'tree', escapePath(f.module), '@v', 'list'), 'utf8')).toBe('v1.0.0\n');
-    }
-  });
+      open();
+      await runner.drain();
+      await runner.checkpoint();
+      expect(settled).toEqual(Array(files.size).fill('settled'));
+      expect(counters.published).toBe(files.size);
+      expect(new Set(zipFetches).size).toBe(files.size);
+      for (const f of files.values()) {
+        expect(await writer.isPublished(f.module, f.version, true)).toBe(true);
+        expect(await fs.readFile(join(dir, 'tree', escapePath(f.module), '@v', 'list'), 'utf8')).toBe('v1.0.0\n');
+      }
+    },
+  );
 
   it('counts a version that hit a full disk as failed (and stops the run with NO_SPACE, unjournaled)', async () => {
     const tmp = join(dir, 'tmp');
@@ -102,7 +113,14 @@ describe('VersionRunner', () => {
     const pending = { append: () => Promise.reject(noSpace) } as unknown as PendingJournal;
     const counters = newCounters();
     const runner = new VersionRunner(
-      { fetcher: fixtureFetcher(new Map([[f.module, f]]), []), sumdb: sourceFor(f), writer: new TreeWriter(join(dir, 'tree'), tmp), tmpDir: tmp, pending, memory: new MemoryBudget(1 << 20, 1 << 20) },
+      {
+        fetcher: fixtureFetcher(new Map([[f.module, f]]), []),
+        sumdb: sourceFor(f),
+        writer: new TreeWriter(join(dir, 'tree'), tmp),
+        tmpDir: tmp,
+        pending,
+        memory: new MemoryBudget(1 << 20, 1 << 20),
+      },
       {} as StateStore,
       counters,
       createLogger('silent', 'json'),
@@ -127,14 +145,22 @@ describe('VersionRunner', () => {
     const sumdb = { lookup: async () => down() } as unknown as ReturnType<typeof sourceFor>;
     const counters = newCounters();
     const runner = new VersionRunner(
-      { fetcher, sumdb, writer: new TreeWriter(join(dir, 'tree'), tmp), tmpDir: tmp, pending: {} as PendingJournal, memory: new MemoryBudget(1 << 20, 1 << 20) },
+      {
+        fetcher,
+        sumdb,
+        writer: new TreeWriter(join(dir, 'tree'), tmp),
+        tmpDir: tmp,
+        pending: {} as PendingJournal,
+        memory: new MemoryBudget(1 << 20, 1 << 20),
+      },
       state,
       counters,
       createLogger('silent', 'json'),
       { concurrency: 1, journal: true, breakerThreshold: 100, now: Date.now },
     );
     const settled: Settlement[] = [];
-    for (let i = 0; i < 4; i++) runner.schedule({ module: `example.com/m${i}`, version: 'v1.0.0', withZip: true }, 0, (s) => settled.push(s));
+    for (let i = 0; i < 4; i++)
+      runner.schedule({ module: `example.com/m${i}`, version: 'v1.0.0', withZip: true }, 0, (s) => settled.push(s));
     await runner.drain();
     expect(settled).toEqual(['settled', 'settled', 'unsettled', 'unsettled']);
     expect(runner.stopError?.code).toBe(ErrorCodes.JOURNAL_FULL);

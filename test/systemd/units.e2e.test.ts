@@ -31,7 +31,9 @@ function haveSystemdAnalyze(): boolean {
 
 async function analyze(args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run('systemd-analyze', args, { env: { ...process.env, SYSTEMD_LOG_COLOR: '0', NO_COLOR: '1' } });
+    const { stdout, stderr } = await run('systemd-analyze', args, {
+      env: { ...process.env, SYSTEMD_LOG_COLOR: '0', NO_COLOR: '1' },
+    });
     return { code: 0, out: `${stdout}${stderr}` };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

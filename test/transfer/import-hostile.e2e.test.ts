@@ -31,7 +31,10 @@ async function manifestOf(dir: string): Promise<Manifest> {
 
 /** A logger that runs `hook` synchronously when a message equal to `msg` is logged (the import goes on only after it returns). */
 function hookedLogger(msg: string, hook: () => void): Logger {
-  return pino({ level: 'info' }, { write: (line: string) => ((JSON.parse(line) as { msg?: string }).msg === msg ? hook() : undefined) });
+  return pino(
+    { level: 'info' },
+    { write: (line: string) => ((JSON.parse(line) as { msg?: string }).msg === msg ? hook() : undefined) },
+  );
 }
 
 describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => {
@@ -40,7 +43,8 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
   let key: string;
   let b1: string;
   const state = (d: string): string => path.join(d, '.gomirror');
-  const imp = (bundle: string, dest: string, logger: Logger = silent) => runImport({ bundle, dest, state: state(dest), sumdb: parseSumdbSpec(key) }, { logger });
+  const imp = (bundle: string, dest: string, logger: Logger = silent) =>
+    runImport({ bundle, dest, state: state(dest), sumdb: parseSumdbSpec(key) }, { logger });
 
   beforeAll(async () => {
     base = await makeTempDir('gomirror-transfer-hostile-');
@@ -54,7 +58,10 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
     } finally {
       await up.close();
     }
-    await runExport({ dest: src, state: state(src), out: b1, full: false, sumdb: parseSumdbSpec(key) }, { logger: silent });
+    await runExport(
+      { dest: src, state: state(src), out: b1, full: false, sumdb: parseSumdbSpec(key) },
+      { logger: silent },
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -87,7 +94,8 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
       if (!got.has(f.path)) continue; // lookups are regenerated from proven records, not copied
       expect(got.get(f.path), f.path).toBe(want.get(f.path));
     }
-    for (const f of m.files.filter((x) => x.path.includes('/tile/') || /\.(mod|zip)$/.test(x.path))) expect(got.has(f.path), f.path).toBe(true);
+    for (const f of m.files.filter((x) => x.path.includes('/tile/') || /\.(mod|zip)$/.test(x.path)))
+      expect(got.has(f.path), f.path).toBe(true);
   });
 
   it('export with nothing new succeeds (exit 0), writes no bundle and uses no sequence number', async () => {
@@ -102,7 +110,10 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
     await expect(fs.access(out)).rejects.toThrow();
     expect(await fs.readFile(lastFile, 'utf8')).toBe(last);
     // --full still writes a bundle (the next sequence number), and import takes it
-    const full = await runExport({ dest: src, state: state(src), out: path.join(base, 'usb', 'full2'), full: true, sumdb: parseSumdbSpec(key) }, { logger: silent });
+    const full = await runExport(
+      { dest: src, state: state(src), out: path.join(base, 'usb', 'full2'), full: true, sumdb: parseSumdbSpec(key) },
+      { logger: silent },
+    );
     expect(full).toMatchObject({ written: true, sequence: 2 });
   });
 
@@ -125,7 +136,9 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
     const bundle = path.join(base, 'tile');
     await fs.cp(b1, bundle, { recursive: true });
     const m = await manifestOf(bundle);
-    const tile = m.files.find((f) => /\/tile\/8\/0\/\d{3}$/.test(f.path) || /\/tile\/8\/0\/\d{3}\.p\/\d+$/.test(f.path));
+    const tile = m.files.find(
+      (f) => /\/tile\/8\/0\/\d{3}$/.test(f.path) || /\/tile\/8\/0\/\d{3}\.p\/\d+$/.test(f.path),
+    );
     expect(tile).toBeDefined();
     const file = path.join(bundle, tile!.stored);
     const data = await fs.readFile(file);

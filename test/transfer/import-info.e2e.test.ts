@@ -31,12 +31,24 @@ describe('import of .info files', () => {
     const up = await startUpstream({ seed: 45, modules: 3 });
     key = up.sumdbKey;
     try {
-      const r = await runCli(['sync', '--dest', src, ...upstreamArgs(up), '--min-free-space', '0', '--log-format', 'json']);
+      const r = await runCli([
+        'sync',
+        '--dest',
+        src,
+        ...upstreamArgs(up),
+        '--min-free-space',
+        '0',
+        '--log-format',
+        'json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
     } finally {
       await up.close();
     }
-    await runExport({ dest: src, state: path.join(src, '.gomirror'), out: bundle, full: false, sumdb: parseSumdbSpec(key) }, { logger });
+    await runExport(
+      { dest: src, state: path.join(src, '.gomirror'), out: bundle, full: false, sumdb: parseSumdbSpec(key) },
+      { logger },
+    );
   }, 120_000);
   afterAll(async () => {
     vi.restoreAllMocks();
@@ -48,7 +60,10 @@ describe('import of .info files', () => {
     const real = fs.open.bind(fs);
     const changed = new Set<string>();
     // A well-shaped .info, but not the bytes the manifest names: the file changes on the medium just before import reads it.
-    const spy = vi.spyOn(fs, 'open').mockImplementation((async (file: Parameters<typeof fs.open>[0], ...rest: unknown[]) => {
+    const spy = vi.spyOn(fs, 'open').mockImplementation((async (
+      file: Parameters<typeof fs.open>[0],
+      ...rest: unknown[]
+    ) => {
       if (typeof file === 'string' && file.startsWith(bundle) && file.endsWith('.info') && !changed.has(file)) {
         changed.add(file);
         const doc = JSON.parse((await fs.readFile(file)).toString()) as Record<string, unknown>;
@@ -57,7 +72,10 @@ describe('import of .info files', () => {
       return (real as (...a: unknown[]) => ReturnType<typeof fs.open>)(file, ...rest);
     }) as typeof fs.open);
     try {
-      const err = await runImport({ bundle, dest, state: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(key) }, { logger }).then(
+      const err = await runImport(
+        { bundle, dest, state: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(key) },
+        { logger },
+      ).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -67,7 +85,9 @@ describe('import of .info files', () => {
     } finally {
       spy.mockRestore();
     }
-    const left = [...(await snapshotTree(dest).catch(() => new Map<string, string>())).keys()].filter((p) => /\.(info|mod|zip)$/.test(p));
+    const left = [...(await snapshotTree(dest).catch(() => new Map<string, string>())).keys()].filter((p) =>
+      /\.(info|mod|zip)$/.test(p),
+    );
     expect(left).toEqual([]);
   });
 });

@@ -41,7 +41,10 @@ async function rewriteManifest(dir: string, edit: (m: Manifest) => void): Promis
 
 /** Module files of a tree (what import must reproduce exactly): .info/.mod/.zip and lists. */
 function moduleFiles(snap: Map<string, string>): string[] {
-  return [...snap.entries()].filter(([p]) => !p.startsWith('sumdb/')).map(([p, h]) => `${p} ${h}`).sort();
+  return [...snap.entries()]
+    .filter(([p]) => !p.startsWith('sumdb/'))
+    .map(([p, h]) => `${p} ${h}`)
+    .sort();
 }
 
 describe.skipIf(!e2e)('gomirror export / import', () => {
@@ -58,8 +61,10 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
   let srcSnap: Map<string, string>;
   let nginx: NginxServer | undefined;
   const dst = (): string => path.join(base, 'airgap');
-  const imp = (bundle: string, dest = dst(), k = key) => runImport({ bundle, dest, state: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(k) }, { logger });
-  const exp = (out: string, full = false) => runExport({ dest: src, state: path.join(src, '.gomirror'), out, full, sumdb: parseSumdbSpec(key) }, { logger });
+  const imp = (bundle: string, dest = dst(), k = key) =>
+    runImport({ bundle, dest, state: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(k) }, { logger });
+  const exp = (out: string, full = false) =>
+    runExport({ dest: src, state: path.join(src, '.gomirror'), out, full, sumdb: parseSumdbSpec(key) }, { logger });
 
   beforeAll(async () => {
     base = await makeTempDir('gomirror-transfer-');
@@ -107,7 +112,10 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
     expect(r2.id).toBe(first.id);
     const m2 = await readManifestFile(b2);
     expect(m2).toMatchObject({ sequence: 2, previousId: m1.id, full: false });
-    const zips = m2.files.filter((f) => f.path.endsWith('.zip')).map((f) => f.path).sort();
+    const zips = m2.files
+      .filter((f) => f.path.endsWith('.zip'))
+      .map((f) => f.path)
+      .sort();
     expect(zips).toHaveLength(added.length);
     expect(m2.files.every((f) => !m1.files.some((g) => g.path === f.path))).toBe(true);
     await expect(fs.access(path.join(b2, '.partial'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -115,7 +123,10 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
 
   it('refuses to export when the target lacks room, writing nothing', async () => {
     const out = path.join(base, 'small');
-    const err = await runExport({ dest: src, state: path.join(src, '.gomirror'), out, full: true, sumdb: parseSumdbSpec(key) }, { logger, space: async () => ({ free: 1000, blockSize: 4096 }) }).catch((e: unknown) => e);
+    const err = await runExport(
+      { dest: src, state: path.join(src, '.gomirror'), out, full: true, sumdb: parseSumdbSpec(key) },
+      { logger, space: async () => ({ free: 1000, blockSize: 4096 }) },
+    ).catch((e: unknown) => e);
     expect(isGomirrorError(err, 'GOMIRROR_NO_SPACE')).toBe(true);
     expect(String(err)).toMatch(/needs \d+ bytes but .* has only 1000 bytes free/);
     await expect(fs.access(out)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -123,9 +134,16 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
 
   it('imports bundle 1 into an empty mirror, and again as a no-op', async () => {
     const r = await imp(b1);
-    expect(r).toMatchObject({ sequence: 1, step: 'next', versions: all.length - added.length, published: all.length - added.length });
+    expect(r).toMatchObject({
+      sequence: 1,
+      step: 'next',
+      versions: all.length - added.length,
+      published: all.length - added.length,
+    });
     const snap = await snapshotTree(dst());
-    expect(await fs.readFile(path.join(dst(), 'sumdb', NAME, 'latest'), 'utf8')).toBe((await readManifestFile(b1)).signedHead);
+    expect(await fs.readFile(path.join(dst(), 'sumdb', NAME, 'latest'), 'utf8')).toBe(
+      (await readManifestFile(b1)).signedHead,
+    );
     const again = await imp(b1);
     expect(again).toMatchObject({ step: 'rerun', published: 0 });
     expect(await snapshotTree(dst())).toEqual(snap);
@@ -133,7 +151,13 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
 
   it('refuses tampered, foreign, replayed and out-of-order bundles, leaving the tree unchanged', async () => {
     const before = await snapshotTree(dst(), { includeState: false });
-    const cases: Array<{ name: string; code: string; match: RegExp; edit: (dir: string) => Promise<void>; key?: string }> = [
+    const cases: Array<{
+      name: string;
+      code: string;
+      match: RegExp;
+      edit: (dir: string) => Promise<void>;
+      key?: string;
+    }> = [
       {
         name: 'a changed zip byte (manifest updated too)',
         code: 'GOMIRROR_BAD_BUNDLE',
@@ -162,7 +186,10 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
           const m = await readManifestFile(dir);
           const f = m.files.find((x) => x.path === p)!;
           const mod = await fs.readFile(path.join(dir, f.stored.replace(/\.zip$/, '.mod')));
-          const data = await buildModuleZip(v.path, v.version, [{ name: 'go.mod', data: mod }, { name: 'evil.go', data: Buffer.from('package evil\n') }]);
+          const data = await buildModuleZip(v.path, v.version, [
+            { name: 'go.mod', data: mod },
+            { name: 'evil.go', data: Buffer.from('package evil\n') },
+          ]);
           await fs.writeFile(path.join(dir, f.stored), data);
           await rewriteManifest(dir, (mm) => {
             const g = mm.files.find((x) => x.path === p)!;
@@ -177,7 +204,10 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
         match: /manifest was changed/,
         edit: async (dir) => {
           const file = path.join(dir, 'manifest.json');
-          await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace(/"size":(\d+)/, (_, n: string) => `"size":${Number(n) + 1}`));
+          await fs.writeFile(
+            file,
+            (await fs.readFile(file, 'utf8')).replace(/"size":(\d+)/, (_, n: string) => `"size":${Number(n) + 1}`),
+          );
         },
       },
       {
@@ -191,14 +221,26 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
             m.signedHead = lines.join('\n');
           }),
       },
-      { name: 'a different signing key', code: 'GOMIRROR_BAD_SIGNATURE', match: /signedHead/, edit: async () => {}, key: 'other' },
+      {
+        name: 'a different signing key',
+        code: 'GOMIRROR_BAD_SIGNATURE',
+        match: /signedHead/,
+        edit: async () => {},
+        key: 'other',
+      },
       {
         name: 'a missing file',
         code: 'GOMIRROR_BAD_BUNDLE',
         match: /missing/,
-        edit: async (dir) => fs.rm(path.join(dir, (await readManifestFile(dir)).files.find((f) => f.path.endsWith('.mod'))!.stored)),
+        edit: async (dir) =>
+          fs.rm(path.join(dir, (await readManifestFile(dir)).files.find((f) => f.path.endsWith('.mod'))!.stored)),
       },
-      { name: 'an extra file', code: 'GOMIRROR_BAD_BUNDLE', match: /extra file/, edit: (dir) => fs.writeFile(path.join(dir, 'files', 'evil.zip'), 'x') },
+      {
+        name: 'an extra file',
+        code: 'GOMIRROR_BAD_BUNDLE',
+        match: /extra file/,
+        edit: (dir) => fs.writeFile(path.join(dir, 'files', 'evil.zip'), 'x'),
+      },
       {
         name: 'an out-of-order bundle',
         code: 'GOMIRROR_BAD_BUNDLE',
@@ -212,7 +254,15 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
         edit: async (dir) => {
           const m = await readManifestFile(dir);
           const f = m.files.find((x) => x.path.endsWith('.info'))!;
-          await fs.writeFile(path.join(dir, 'manifest.json'), formatManifest(buildManifest({ ...m, files: [...m.files, { ...f, path: `../escape/@v/v1.0.0.info`, stored: f.stored }] })));
+          await fs.writeFile(
+            path.join(dir, 'manifest.json'),
+            formatManifest(
+              buildManifest({
+                ...m,
+                files: [...m.files, { ...f, path: `../escape/@v/v1.0.0.info`, stored: f.stored }],
+              }),
+            ),
+          );
         },
       },
     ];
@@ -250,7 +300,10 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
   it('the go command downloads and verifies every version from the imported tree through nginx, upstream stopped', async () => {
     nginx = await startNginx(dst());
     const client: GoClient = { home: path.join(base, 'client'), proxy: nginx.url, sumdb: key };
-    const { results, failed } = await goDownload(client, all.map((v) => `${v.path}@${v.version}`));
+    const { results, failed } = await goDownload(
+      client,
+      all.map((v) => `${v.path}@${v.version}`),
+    );
     expect(failed.map((f) => f.stderr)).toEqual([]);
     expectVerified(results, all);
     await cleanModcache(client);

@@ -5,7 +5,15 @@ import nodePath from 'node:path';
 import { checkChain } from '../../src/transfer/chain.js';
 import { readBounded } from '../../src/transfer/copy.js';
 import { fatNameProblem, fatPathProblem } from '../../src/transfer/fsnames.js';
-import { buildManifest, checkManifestSize, formatManifest, MAX_MANIFEST_BYTES, manifestSize, parseManifest, type ManifestBody } from '../../src/transfer/manifest.js';
+import {
+  buildManifest,
+  checkManifestSize,
+  formatManifest,
+  MAX_MANIFEST_BYTES,
+  manifestSize,
+  parseManifest,
+  type ManifestBody,
+} from '../../src/transfer/manifest.js';
 import { classifyTreePath, comparePaths, storedPathFor } from '../../src/transfer/paths.js';
 import { bundleFootprint, checkRoom } from '../../src/transfer/bundle-space.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -14,7 +22,16 @@ const NAME = 'sum.example.test';
 const H = 'a'.repeat(64);
 
 function body(files: ManifestBody['files'], over: Partial<ManifestBody> = {}): ManifestBody {
-  return { format: 1, sequence: 1, previousId: null, full: true, sumdbName: NAME, signedHead: 'go.sum database tree\n1\nx\n\n— sig\n', files, ...over };
+  return {
+    format: 1,
+    sequence: 1,
+    previousId: null,
+    full: true,
+    sumdbName: NAME,
+    signedHead: 'go.sum database tree\n1\nx\n\n— sig\n',
+    files,
+    ...over,
+  };
 }
 
 function file(p: string, size = 3): ManifestBody['files'][number] {
@@ -23,12 +40,32 @@ function file(p: string, size = 3): ManifestBody['files'][number] {
 
 describe('FAT32/exFAT names', () => {
   it('accepts GOPROXY and sumdb names, including ! @ + and long-enough names', () => {
-    for (const p of ['files/github.com/!azure/go@v1/@v/v1.0.0+incompatible.zip', `files/sumdb/${NAME}/lookup/golang.org/x/text@v0.14.0`, 'files/sumdb/s/tile/8/0/x001/234.p/5']) {
+    for (const p of [
+      'files/github.com/!azure/go@v1/@v/v1.0.0+incompatible.zip',
+      `files/sumdb/${NAME}/lookup/golang.org/x/text@v0.14.0`,
+      'files/sumdb/s/tile/8/0/x001/234.p/5',
+    ]) {
       expect(fatPathProblem(p)).toBeUndefined();
     }
   });
   it('refuses forbidden characters, control characters, trailing dots and spaces, upper case, device names and long names', () => {
-    for (const n of ['a:b', 'a*b', 'a?b', 'a"b', 'a<b', 'a>b', 'a|b', 'a\\b', 'a\u0001b', 'dot.', 'space ', 'Upper', 'con', 'nul.txt', 'x'.repeat(256)]) {
+    for (const n of [
+      'a:b',
+      'a*b',
+      'a?b',
+      'a"b',
+      'a<b',
+      'a>b',
+      'a|b',
+      'a\\b',
+      'a\u0001b',
+      'dot.',
+      'space ',
+      'Upper',
+      'con',
+      'nul.txt',
+      'x'.repeat(256),
+    ]) {
       expect(fatNameProblem(n), n).toBeDefined();
     }
     expect(fatPathProblem(`a/${'b/'.repeat(2000)}c`)).toMatch(/UTF-16 units long/);
@@ -37,13 +74,38 @@ describe('FAT32/exFAT names', () => {
 
 describe('bundle paths', () => {
   it('classifies module files, lookups and tiles', () => {
-    expect(classifyTreePath('github.com/!azure/go/@v/v1.2.3.zip', NAME)).toEqual({ kind: 'version', module: 'github.com/Azure/go', version: 'v1.2.3', ext: 'zip' });
-    expect(classifyTreePath(`sumdb/${NAME}/lookup/golang.org/x/text@v0.14.0`, NAME)).toEqual({ kind: 'lookup', module: 'golang.org/x/text', version: 'v0.14.0' });
-    expect(classifyTreePath(`sumdb/${NAME}/tile/8/1/000.p/3`, NAME)).toEqual({ kind: 'tile', tilePath: 'tile/8/1/000.p/3' });
+    expect(classifyTreePath('github.com/!azure/go/@v/v1.2.3.zip', NAME)).toEqual({
+      kind: 'version',
+      module: 'github.com/Azure/go',
+      version: 'v1.2.3',
+      ext: 'zip',
+    });
+    expect(classifyTreePath(`sumdb/${NAME}/lookup/golang.org/x/text@v0.14.0`, NAME)).toEqual({
+      kind: 'lookup',
+      module: 'golang.org/x/text',
+      version: 'v0.14.0',
+    });
+    expect(classifyTreePath(`sumdb/${NAME}/tile/8/1/000.p/3`, NAME)).toEqual({
+      kind: 'tile',
+      tilePath: 'tile/8/1/000.p/3',
+    });
   });
   it('refuses everything else: traversal, absolute, backslash, other sumdb, list files, data tiles, bad escapes', () => {
-    for (const p of ['../x/@v/v1.0.0.mod', '/etc/@v/v1.0.0.mod', 'a\\b/@v/v1.0.0.mod', 'example.com/./m/@v/v1.0.0.mod', 'example.com/m/@v/list', 'example.com/m/@latest',
-      `sumdb/${NAME}/latest`, `sumdb/other.test/tile/8/0/000`, `sumdb/${NAME}/tile/8/data/000`, `sumdb/${NAME}/../x`, 'github.com/Azure/go/@v/v1.0.0.mod', 'example.com/m/@v/V1.0.0.mod', '.gomirror/lock']) {
+    for (const p of [
+      '../x/@v/v1.0.0.mod',
+      '/etc/@v/v1.0.0.mod',
+      'a\\b/@v/v1.0.0.mod',
+      'example.com/./m/@v/v1.0.0.mod',
+      'example.com/m/@v/list',
+      'example.com/m/@latest',
+      `sumdb/${NAME}/latest`,
+      `sumdb/other.test/tile/8/0/000`,
+      `sumdb/${NAME}/tile/8/data/000`,
+      `sumdb/${NAME}/../x`,
+      'github.com/Azure/go/@v/v1.0.0.mod',
+      'example.com/m/@v/V1.0.0.mod',
+      '.gomirror/lock',
+    ]) {
       expect(classifyTreePath(p, NAME), p).toBeUndefined();
     }
   });
@@ -56,33 +118,57 @@ describe('bundle paths', () => {
 });
 
 describe('manifest', () => {
-  const files = [file('example.com/m/@v/v1.0.0.mod'), file('example.com/m/@v/v1.0.0.info'), file(`sumdb/${NAME}/tile/8/0/000.p/2`, 64)];
+  const files = [
+    file('example.com/m/@v/v1.0.0.mod'),
+    file('example.com/m/@v/v1.0.0.info'),
+    file(`sumdb/${NAME}/tile/8/0/000.p/2`, 64),
+  ];
 
   it('round-trips, sorted, with an id over the content', () => {
     const m = buildManifest(body(files));
     const parsed = parseManifest(formatManifest(m));
     expect(parsed.id).toBe(m.id);
-    expect(parsed.files.map((f) => f.path)).toEqual(['example.com/m/@v/v1.0.0.info', 'example.com/m/@v/v1.0.0.mod', `sumdb/${NAME}/tile/8/0/000.p/2`]);
+    expect(parsed.files.map((f) => f.path)).toEqual([
+      'example.com/m/@v/v1.0.0.info',
+      'example.com/m/@v/v1.0.0.mod',
+      `sumdb/${NAME}/tile/8/0/000.p/2`,
+    ]);
     expect(buildManifest(body(files, { sequence: 2 })).id).not.toBe(m.id);
   });
 
   it('refuses a changed field, unknown fields, unsafe paths, wrong stored names, sizes over the limit, duplicates', () => {
     const text = formatManifest(buildManifest(body(files)));
     expect(() => parseManifest(text.replace('"sequence": 1', '"sequence": 2'))).toThrow(/manifest was changed/);
-    expect(() => parseManifest(text.replace('"full": true', '"full": true, "extra": 1'))).toThrow(/unknown fields extra/);
+    expect(() => parseManifest(text.replace('"full": true', '"full": true, "extra": 1'))).toThrow(
+      /unknown fields extra/,
+    );
     const m = buildManifest(body(files));
     const withFile = (f: ManifestBody['files'][number]): string => JSON.stringify({ ...m, files: [...m.files, f] });
-    expect(() => parseManifest(withFile({ ...file('x/@v/v1.0.0.mod'), path: '../../etc/@v/v1.0.0.mod' }))).toThrow(/not a module or checksum-database path/);
-    expect(() => parseManifest(withFile({ ...file('example.com/n/@v/v1.0.0.mod'), stored: 'files/example.com/m/@v/v1.0.0.mod' }))).toThrow(/stored name/);
+    expect(() => parseManifest(withFile({ ...file('x/@v/v1.0.0.mod'), path: '../../etc/@v/v1.0.0.mod' }))).toThrow(
+      /not a module or checksum-database path/,
+    );
+    expect(() =>
+      parseManifest(withFile({ ...file('example.com/n/@v/v1.0.0.mod'), stored: 'files/example.com/m/@v/v1.0.0.mod' })),
+    ).toThrow(/stored name/);
     expect(() => parseManifest(withFile(file(`sumdb/${NAME}/tile/8/0/001`, 8193)))).toThrow(/size 8193/);
-    expect(() => parseManifest(JSON.stringify({ ...m, files: [...m.files, m.files[0]] }))).toThrow(/not sorted or .* listed twice/);
+    expect(() => parseManifest(JSON.stringify({ ...m, files: [...m.files, m.files[0]] }))).toThrow(
+      /not sorted or .* listed twice/,
+    );
     expect(() => parseManifest('{')).toThrow(/not valid JSON/);
   });
 });
 
 describe('manifest size', () => {
   it('predicts the exact size formatManifest writes, with no file, one and several', () => {
-    for (const fs of [[], [file('example.com/m/@v/v1.0.0.mod')], [file('example.com/m/@v/v1.0.0.mod'), file(`sumdb/${NAME}/tile/8/0/000.p/2`, 64), file('example.com/é/@v/v1.0.0.zip', 123456)]]) {
+    for (const fs of [
+      [],
+      [file('example.com/m/@v/v1.0.0.mod')],
+      [
+        file('example.com/m/@v/v1.0.0.mod'),
+        file(`sumdb/${NAME}/tile/8/0/000.p/2`, 64),
+        file('example.com/é/@v/v1.0.0.zip', 123456),
+      ],
+    ]) {
       const m = buildManifest(body(fs));
       expect(manifestSize(fs, body([])), `${fs.length} files`).toBe(Buffer.byteLength(formatManifest(m)));
     }
@@ -95,7 +181,9 @@ describe('manifest size', () => {
     const fits = Array.from({ length: Math.floor((MAX_MANIFEST_BYTES - 1000) / line) }, () => one);
     expect(() => checkManifestSize(fits, body([]))).not.toThrow();
     const over = [...fits, ...Array.from({ length: 1000 }, () => one)];
-    expect(() => checkManifestSize(over, body([]))).toThrow(new RegExp(`a bundle of ${over.length} files needs a \\d+-byte manifest.json, over the 67108864-byte limit`));
+    expect(() => checkManifestSize(over, body([]))).toThrow(
+      new RegExp(`a bundle of ${over.length} files needs a \\d+-byte manifest.json, over the 67108864-byte limit`),
+    );
   });
 });
 
@@ -120,7 +208,12 @@ describe('bounded reads of bundle files', () => {
 
 describe('bundle order', () => {
   const last = { sequence: 3, id: 'c'.repeat(64) };
-  const b = (sequence: number, previousId: string | null, full = false, id = 'd'.repeat(64)) => ({ sequence, id, previousId, full });
+  const b = (sequence: number, previousId: string | null, full = false, id = 'd'.repeat(64)) => ({
+    sequence,
+    id,
+    previousId,
+    full,
+  });
 
   it('accepts the next delta, a newer full bundle, the first full bundle, and the last one again', () => {
     expect(checkChain(b(4, last.id), last)).toBe('next');
@@ -141,6 +234,8 @@ describe('room', () => {
   it('rounds files up to blocks and refuses when the bundle does not fit', () => {
     expect(bundleFootprint([1, 4097], 4096)).toBe(4096 + 8192 + 8192 + 4096);
     expect(() => checkRoom('/usb', 100, { free: 100, blockSize: 4096 })).not.toThrow();
-    expect(() => checkRoom('/usb', 101, { free: 100, blockSize: 4096 })).toThrow(/needs 101 bytes but \/usb has only 100/);
+    expect(() => checkRoom('/usb', 101, { free: 100, blockSize: 4096 })).toThrow(
+      /needs 101 bytes but \/usb has only 100/,
+    );
   });
 });

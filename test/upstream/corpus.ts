@@ -108,7 +108,10 @@ function packageName(modPath: string): string {
   const elems = modPath.split('/');
   let last = elems[elems.length - 1] as string;
   if (/^v\d+$/.test(last) && elems.length > 1) last = elems[elems.length - 2] as string;
-  const name = last.replace(/\.v\d+$/, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+  const name = last
+    .replace(/\.v\d+$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
   return /^[a-z]/.test(name) ? name : `p${name}`;
 }
 
@@ -248,7 +251,9 @@ export class Corpus {
     const major = pathMajor(m.tpl.path);
     const releases = m.published
       .map((v) => /^v(\d+)\.(\d+)\.(\d+)$/.exec(v))
-      .filter((r): r is RegExpExecArray => r !== null && (major === undefined ? Number(r[1]) <= 1 : Number(r[1]) === major))
+      .filter(
+        (r): r is RegExpExecArray => r !== null && (major === undefined ? Number(r[1]) <= 1 : Number(r[1]) === major),
+      )
       .map((r) => r[0])
       .sort(compareVersions);
     const top = releases[releases.length - 1];
@@ -316,13 +321,25 @@ export class Corpus {
     const files: ModuleFile[] = [];
     if (!version.endsWith('+incompatible')) files.push({ name: 'go.mod', data: this.goMod(m) });
     if (m.tpl.license !== false) {
-      files.push({ name: 'LICENSE', data: Buffer.from(`Copyright (c) 2020 The ${m.tpl.path} Authors.\nMIT License.\n`) });
+      files.push({
+        name: 'LICENSE',
+        data: Buffer.from(`Copyright (c) 2020 The ${m.tpl.path} Authors.\nMIT License.\n`),
+      });
     }
-    files.push({ name: `${pkg}.go`, data: Buffer.from(`package ${pkg}\n\n// Version is the module version.\nconst Version = "${version}"\n`) });
-    files.push({ name: 'README.md', data: Buffer.from(`# ${m.tpl.path}\n\nRelease ${version}, note ${this.rng.hex(8)}.\n`) });
+    files.push({
+      name: `${pkg}.go`,
+      data: Buffer.from(`package ${pkg}\n\n// Version is the module version.\nconst Version = "${version}"\n`),
+    });
+    files.push({
+      name: 'README.md',
+      data: Buffer.from(`# ${m.tpl.path}\n\nRelease ${version}, note ${this.rng.hex(8)}.\n`),
+    });
     if (m.tpl.nested) {
       files.push({ name: `cmd/${pkg}/main.go`, data: Buffer.from(`package main\n\nfunc main() {}\n`) });
-      files.push({ name: 'internal/deep/er/x.go', data: Buffer.from(`package er\n\n// X is deep.\nconst X = ${this.rng.int(1000)}\n`) });
+      files.push({
+        name: 'internal/deep/er/x.go',
+        data: Buffer.from(`package er\n\n// X is deep.\nconst X = ${this.rng.int(1000)}\n`),
+      });
       files.push({ name: 'testdata/Data File.txt', data: Buffer.from(`upper case and space in a file name\n`) });
     }
     const payload = this.opts.payloadBytes?.(this.publishedList.length) ?? 0;
@@ -330,10 +347,16 @@ export class Corpus {
     if (m.tpl.big && this.bigLeft > 0 && m.published.length === 0) {
       this.bigLeft--;
       const label = `${this.opts.seed}/${m.tpl.path}@${version}`;
-      files.push({ name: 'data/random.bin', data: randomBytesFrom(label, (2 + this.rng.int(6)) * MIB + this.rng.int(MIB)) });
+      files.push({
+        name: 'data/random.bin',
+        data: randomBytesFrom(label, (2 + this.rng.int(6)) * MIB + this.rng.int(MIB)),
+      });
       const line = `${label} compressible line of text for the big-file corpus\n`;
       const size = (2 + this.rng.int(6)) * MIB;
-      files.push({ name: 'data/text.txt', data: Buffer.from(line.repeat(Math.ceil(size / line.length))).subarray(0, size) });
+      files.push({
+        name: 'data/text.txt',
+        data: Buffer.from(line.repeat(Math.ceil(size / line.length))).subarray(0, size),
+      });
     }
     return files;
   }

@@ -84,7 +84,12 @@ const HTML_PAGE =
 export function sendFault(res: ServerResponse, fault: Fault, body: Buffer, contentType: string): number {
   switch (fault.kind) {
     case 'status':
-      send(res, fault.status, fault.body ?? `fake upstream: injected status ${fault.status}\n`, 'text/plain; charset=utf-8');
+      send(
+        res,
+        fault.status,
+        fault.body ?? `fake upstream: injected status ${fault.status}\n`,
+        'text/plain; charset=utf-8',
+      );
       return fault.status;
     case 'ratelimit':
       res.setHeader('Retry-After', String(fault.retryAfterSec));

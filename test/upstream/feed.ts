@@ -10,7 +10,12 @@ import type { Nanos } from './primitives.js';
 export const MAX_LIMIT = 2000;
 
 /** The entries of one page: those with ts ≥ since, at most `limit`, cut about in half when `short`. */
-export function feedPage(feed: readonly FeedEntry[], since: Nanos | undefined, limit: number, short: boolean): FeedEntry[] {
+export function feedPage(
+  feed: readonly FeedEntry[],
+  since: Nanos | undefined,
+  limit: number,
+  short: boolean,
+): FeedEntry[] {
   let start = 0;
   if (since !== undefined) {
     while (start < feed.length && (feed[start] as FeedEntry).ts < since) start++;

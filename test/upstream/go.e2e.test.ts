@@ -64,7 +64,8 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
     if (tmp) {
       // the module cache is read-only; make it deletable first
       await runGo(goBin, ['clean', '-modcache'], tmp, goEnv('gopath', 'modcache'));
-      for (const cache of ['modcache-fresh', 'modcache-fork', 'modcache-big']) await runGo(goBin, ['clean', '-modcache'], tmp, goEnv('gopath', cache));
+      for (const cache of ['modcache-fresh', 'modcache-fork', 'modcache-big'])
+        await runGo(goBin, ['clean', '-modcache'], tmp, goEnv('gopath', cache));
       await rm(tmp, { recursive: true, force: true });
     }
   });
@@ -91,7 +92,12 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
 
   async function downloadAll(versions: readonly CorpusVersion[], env: NodeJS.ProcessEnv): Promise<void> {
     for (const batch of chunks(versions, 12)) {
-      const res = await runGo(goBin, ['mod', 'download', '-json', ...batch.map((v) => `${v.path}@${v.version}`)], tmp, env);
+      const res = await runGo(
+        goBin,
+        ['mod', 'download', '-json', ...batch.map((v) => `${v.path}@${v.version}`)],
+        tmp,
+        env,
+      );
       const got = parseDownloads(res.stdout);
       const errors = got.filter((d) => d.Error).map((d) => `${d.Path}@${d.Version}: ${d.Error}`);
       expect({ code: res.code, errors, stderr: res.stderr }).toEqual({ code: 0, errors: [], stderr: '' });
@@ -120,10 +126,16 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
   it('downloads big zips (multi-MB random and compressible files)', async () => {
     const big = await startUpstream({ seed: 7, modules: 7, bigFiles: true });
     try {
-      const wanted = big.versions().filter((v) => ['example.com/BigCo/Lib', 'example.com/nested/tool'].includes(v.path));
+      const wanted = big
+        .versions()
+        .filter((v) => ['example.com/BigCo/Lib', 'example.com/nested/tool'].includes(v.path));
       const sizes = await Promise.all(wanted.map(async (v) => (await big.zip(v)).length));
       expect(Math.max(...sizes)).toBeGreaterThan(2 * 1024 * 1024);
-      const env = { ...goEnv('gopath-big', 'modcache-big'), GOPROXY: big.proxyUrl, GOSUMDB: `${big.sumdbKey} ${big.sumdbUrl}` };
+      const env = {
+        ...goEnv('gopath-big', 'modcache-big'),
+        GOPROXY: big.proxyUrl,
+        GOSUMDB: `${big.sumdbKey} ${big.sumdbUrl}`,
+      };
       await downloadAll(wanted, env);
     } finally {
       await big.close();
@@ -136,7 +148,12 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
     const v = victim as CorpusVersion;
     up.inject(v.path, v.version, 'zip', { kind: 'corrupt' });
     try {
-      const res = await runGo(goBin, ['mod', 'download', '-json', `${v.path}@${v.version}`], tmp, goEnv('gopath', 'modcache-fresh'));
+      const res = await runGo(
+        goBin,
+        ['mod', 'download', '-json', `${v.path}@${v.version}`],
+        tmp,
+        goEnv('gopath', 'modcache-fresh'),
+      );
       expect(res.code).toBe(1);
       const out = `${res.stdout}\n${res.stderr}`;
       expect(out).toMatch(/SECURITY ERROR|checksum mismatch|verifying/);
@@ -171,7 +188,12 @@ describe.skipIf(!haveTools('go'))('fake upstream against the real go command', (
     const v = fresh as CorpusVersion;
     // Same GOPATH and module cache: go holds the old head and its tiles, and the
     // forked server's tiles cannot be reconciled with them.
-    const res = await runGo(goBin, ['mod', 'download', '-json', `${v.path}@${v.version}`], tmp, goEnv('gopath', 'modcache'));
+    const res = await runGo(
+      goBin,
+      ['mod', 'download', '-json', `${v.path}@${v.version}`],
+      tmp,
+      goEnv('gopath', 'modcache'),
+    );
     expect(res.code).toBe(1);
     expect(`${res.stdout}\n${res.stderr}`).toMatch(/SECURITY ERROR|misbehavior|inconsistent/);
     // A go that never saw the honest log accepts the forked one: the fork is a

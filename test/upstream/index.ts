@@ -9,5 +9,14 @@ export type { CorpusVersion, CorpusOptions, FeedEntry } from './corpus.js';
 export type { Fault, FaultTarget } from './faults.js';
 export { buildModuleZip } from './zipgen.js';
 export type { ModuleFile } from './zipgen.js';
-export { HashLog, createNoteSigner, formatTree, parseTilePath, tilePath, recordHash, nodeHash, keyHash } from './log.js';
+export {
+  HashLog,
+  createNoteSigner,
+  formatTree,
+  parseTilePath,
+  tilePath,
+  recordHash,
+  nodeHash,
+  keyHash,
+} from './log.js';
 export { escapeCase, unescapeCase, hash1, modHash1, parseRfc3339, formatRfc3339Nano } from './primitives.js';

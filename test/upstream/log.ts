@@ -11,12 +11,19 @@ const TILE_WIDTH = 1 << TILE_HEIGHT;
 
 /** RFC 6962 leaf hash: SHA-256(0x00 ‖ data). */
 export function recordHash(data: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.from([0])).update(data).digest();
+  return createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(data)
+    .digest();
 }
 
 /** RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right). */
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+  return createHash('sha256')
+    .update(Buffer.from([1]))
+    .update(left)
+    .update(right)
+    .digest();
 }
 
 /** An append-only log of records with every complete subtree hash stored by level. */

@@ -153,7 +153,9 @@ export function formatRfc3339Seconds(ns: Nanos): string {
 
 /** Parses RFC 3339 with any fraction length and a Z or ±hh:mm offset; undefined when invalid. */
 export function parseRfc3339(s: string): Nanos | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(s);
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(
+    s,
+  );
   if (!m) return undefined;
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
   if (Number.isNaN(ms)) return undefined;

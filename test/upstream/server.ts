@@ -91,7 +91,12 @@ export function recordText(v: Pick<CorpusVersion, 'path' | 'version' | 'zipH1' |
 export function infoJson(v: Pick<CorpusVersion, 'path' | 'version' | 'time' | 'recordId'>): string {
   if (v.recordId % 2 !== 0) return JSON.stringify({ Version: v.version, Time: v.time });
   const Hash = createHash('sha1').update(`${v.path}@${v.version}`).digest('hex');
-  const Origin = { VCS: 'git', URL: `https://${v.path}`, ...(!isPseudoVersion(v.version) && { Ref: `refs/tags/${v.version}` }), Hash };
+  const Origin = {
+    VCS: 'git',
+    URL: `https://${v.path}`,
+    ...(!isPseudoVersion(v.version) && { Ref: `refs/tags/${v.version}` }),
+    Hash,
+  };
   return JSON.stringify({ Version: v.version, Time: v.time, Origin });
 }
 
@@ -114,7 +119,10 @@ class Upstream {
   private head = '';
   private indexRequests = 0;
 
-  constructor(private readonly opts: Required<Omit<UpstreamOptions, 'payloadBytes' | 'ranges'>> & Pick<UpstreamOptions, 'payloadBytes' | 'ranges'>) {
+  constructor(
+    private readonly opts: Required<Omit<UpstreamOptions, 'payloadBytes' | 'ranges'>> &
+      Pick<UpstreamOptions, 'payloadBytes' | 'ranges'>,
+  ) {
     this.corpus = new Corpus({
       seed: opts.seed,
       modules: opts.modules,
@@ -162,7 +170,8 @@ class Upstream {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const h = (name: string): string | undefined => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+    const h = (name: string): string | undefined =>
+      typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined;
     const headers: UpstreamRequest['headers'] = {};
     for (const name of ['user-agent', 'disable-module-fetch', 'range', 'if-range'] as const) {
       const v = h(name);
@@ -226,12 +235,14 @@ class Upstream {
       return this.reply(res, 400, `bad escaping: ${rest}\n`);
     }
     if (version !== undefined && this.uncached.has(`${modPath}@${version}`)) {
-      if (noFetch) return this.reply(res, 404, `not found: ${modPath}@${version}: not cached (origin fetch disabled)\n`);
+      if (noFetch)
+        return this.reply(res, 404, `not found: ${modPath}@${version}: not cached (origin fetch disabled)\n`);
       this.uncached.delete(`${modPath}@${version}`);
     }
     const fault = this.faults.take(modPath, version, endpoint);
     const body = await this.proxyBody(modPath, version, endpoint, fault?.kind === 'corrupt');
-    if (!body) return fault ? sendFault(res, fault, Buffer.alloc(0), TEXT) : this.reply(res, 404, `not found: ${modPath}\n`);
+    if (!body)
+      return fault ? sendFault(res, fault, Buffer.alloc(0), TEXT) : this.reply(res, 404, `not found: ${modPath}\n`);
     const ranged = this.opts.ranges === true && version !== undefined;
     if (ranged) {
       res.setHeader('Accept-Ranges', 'bytes');
@@ -267,7 +278,10 @@ class Upstream {
         return { data: Buffer.from(lines.join('')), type: TEXT };
       }
       const latest = latestOf(all) as CorpusVersion;
-      return { data: Buffer.from(infoJson(corrupt ? { ...latest, time: '1999-01-01T00:00:00Z' } : latest)), type: JSON_TYPE };
+      return {
+        data: Buffer.from(infoJson(corrupt ? { ...latest, time: '1999-01-01T00:00:00Z' } : latest)),
+        type: JSON_TYPE,
+      };
     }
     const v = this.corpus.find(modPath, version ?? '');
     if (!v) return undefined;
@@ -304,7 +318,11 @@ class Upstream {
     const fault = this.faults.take(modPath, version, 'lookup');
     if (fault !== undefined && fault.kind !== 'corrupt') return sendFault(res, fault, Buffer.alloc(0), TEXT);
     if (!v || !text) return this.reply(res, 404, `not found: ${modPath}@${version}\n`);
-    return this.reply(res, 200, Buffer.concat([Buffer.from(`${v.recordId}\n`), text, Buffer.from('\n'), Buffer.from(this.head)]));
+    return this.reply(
+      res,
+      200,
+      Buffer.concat([Buffer.from(`${v.recordId}\n`), text, Buffer.from('\n'), Buffer.from(this.head)]),
+    );
   }
 }
 

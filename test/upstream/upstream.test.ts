@@ -77,7 +77,11 @@ function verifyHead(note: string, vkey: string): Head {
   const keyBytes = Buffer.from(keyB64, 'base64');
   expect(keyBytes[0]).toBe(1);
   const pub = keyBytes.subarray(1);
-  expect(sha256(Buffer.from(`${name}\n`), keyBytes).subarray(0, 4).toString('hex')).toBe(hashHex);
+  expect(
+    sha256(Buffer.from(`${name}\n`), keyBytes)
+      .subarray(0, 4)
+      .toString('hex'),
+  ).toBe(hashHex);
   const split = note.indexOf('\n\n');
   const text = note.slice(0, split + 1);
   const sigLine = note.slice(split + 2);
@@ -133,7 +137,9 @@ describe('fake upstream', () => {
     expect(vs.some((v) => /\/v2$/.test(v.path))).toBe(true);
     expect(vs.some((v) => v.version === 'v2.0.0+incompatible')).toBe(true);
     expect(vs.some((v) => v.version === 'v1.1.0-rc.1')).toBe(true);
-    expect(vs.filter((v) => v.path === 'example.com/pseudoonly').every((v) => /-\d{14}-[0-9a-f]{12}$/.test(v.version))).toBe(true);
+    expect(
+      vs.filter((v) => v.path === 'example.com/pseudoonly').every((v) => /-\d{14}-[0-9a-f]{12}$/.test(v.version)),
+    ).toBe(true);
     expect(vs.map((v) => v.recordId)).toEqual(vs.map((_, i) => i));
     // go.mod requires only modules published earlier in the feed, with go 1.16
     const seen = new Set<string>();
@@ -159,7 +165,9 @@ describe('fake upstream', () => {
     try {
       expect(again.versions()).toEqual(vs);
       expect(again.sumdbKey).toBe(up.sumdbKey);
-      expect((await get(`${again.sumdbUrl}/latest`)).body.toString()).toBe((await get(`${up.sumdbUrl}/latest`)).body.toString());
+      expect((await get(`${again.sumdbUrl}/latest`)).body.toString()).toBe(
+        (await get(`${up.sumdbUrl}/latest`)).body.toString(),
+      );
       expect(other.versions().map((v) => v.timestamp)).not.toEqual(ts);
       expect(other.sumdbKey).not.toBe(up.sumdbKey);
     } finally {
@@ -207,10 +215,15 @@ describe('fake upstream', () => {
     const lib = up.versions().filter((v) => v.path === 'example.com/BigCo/Lib');
     const list = (await get(`${up.proxyUrl}/example.com/!big!co/!lib/@v/list`)).body.toString();
     expect(list.split('\n').filter(Boolean).sort()).toEqual(
-      lib.map((v) => v.version).filter((v) => !/\d{14}-[0-9a-f]{12}$/.test(v)).sort(),
+      lib
+        .map((v) => v.version)
+        .filter((v) => !/\d{14}-[0-9a-f]{12}$/.test(v))
+        .sort(),
     );
     expect(list).not.toMatch(/\d{14}/);
-    const latest = JSON.parse((await get(`${up.proxyUrl}/example.com/!big!co/!lib/@latest`)).body.toString()) as { Version: string };
+    const latest = JSON.parse((await get(`${up.proxyUrl}/example.com/!big!co/!lib/@latest`)).body.toString()) as {
+      Version: string;
+    };
     expect(latest.Version).toBe('v1.2.0');
     const pseudo = up.versions().filter((v) => v.path === 'example.com/pseudoonly');
     expect((await get(`${up.proxyUrl}/example.com/pseudoonly/@v/list`)).body.toString()).toBe('');
@@ -228,7 +241,11 @@ describe('fake upstream', () => {
     for (let guard = 0; guard < 100; guard++) {
       const r = await get(`${up.indexUrl}?limit=${limit}${since ? `&since=${since}` : ''}`);
       expect(r.status).toBe(200);
-      const entries = r.body.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+      const entries = r.body
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, string>);
       let fresh = 0;
       for (const e of entries) {
         const key = `${e['Path']}@${e['Version']}`;
@@ -250,7 +267,11 @@ describe('fake upstream', () => {
     // since is inclusive, and an equal timestamp returns the whole cluster
     const dupTs = vs.find((v, i) => vs[i + 1]?.timestamp === v.timestamp) as CorpusVersion;
     const r = (await get(`${up.indexUrl}?since=${dupTs.timestamp}&limit=2000`)).body.toString().split('\n');
-    expect(JSON.parse(r[0] as string)).toEqual({ Path: dupTs.path, Version: dupTs.version, Timestamp: dupTs.timestamp });
+    expect(JSON.parse(r[0] as string)).toEqual({
+      Path: dupTs.path,
+      Version: dupTs.version,
+      Timestamp: dupTs.timestamp,
+    });
     expect((await get(`${up.indexUrl}?since=yesterday`)).status).toBe(400);
     expect((await get(`${up.indexUrl}?limit=0`)).status).toBe(400);
   });
@@ -282,8 +303,23 @@ describe('fake upstream', () => {
     const added = up.grow(300);
     expect(added).toHaveLength(300);
     expect(new Set(added.map((v) => `${v.path}@${v.version}`)).size).toBe(300);
-    expect(added.some((v) => up.versions().slice(0, before.size).some((o) => o.path === v.path))).toBe(true);
-    expect(added.some((v) => !up.versions().slice(0, before.size).some((o) => o.path === v.path))).toBe(true);
+    expect(
+      added.some((v) =>
+        up
+          .versions()
+          .slice(0, before.size)
+          .some((o) => o.path === v.path),
+      ),
+    ).toBe(true);
+    expect(
+      added.some(
+        (v) =>
+          !up
+            .versions()
+            .slice(0, before.size)
+            .some((o) => o.path === v.path),
+      ),
+    ).toBe(true);
     expect(added.map((v) => v.recordId)).toEqual(added.map((_, i) => before.size + i));
     const after = verifyHead((await get(`${up.sumdbUrl}/latest`)).body.toString(), up.sumdbKey);
     expect(after.size).toBe(before.size + 300);
@@ -374,10 +410,18 @@ describe('fake upstream faults', () => {
   it('reset and truncate break the transfer; slow delivers late but whole', async () => {
     up.clearFaults();
     up.inject(v.path, v.version, 'mod', { kind: 'reset', times: 1 });
-    await expect(get(`${base}.mod`)).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'UND_ERR_SOCKET' } });
+    await expect(get(`${base}.mod`)).rejects.toMatchObject({
+      name: 'TypeError',
+      message: 'fetch failed',
+      cause: { code: 'UND_ERR_SOCKET' },
+    });
     expect((await get(`${base}.mod`)).body.equals(v.mod)).toBe(true);
     up.inject(v.path, v.version, 'zip', { kind: 'truncate', times: 1 });
-    await expect(get(`${base}.zip`)).rejects.toMatchObject({ name: 'TypeError', message: 'terminated', cause: { code: 'UND_ERR_SOCKET' } });
+    await expect(get(`${base}.zip`)).rejects.toMatchObject({
+      name: 'TypeError',
+      message: 'terminated',
+      cause: { code: 'UND_ERR_SOCKET' },
+    });
     up.inject(v.path, v.version, 'mod', { kind: 'slow', bytesPerSec: v.mod.length * 2 });
     const t0 = Date.now();
     const slow = await get(`${base}.mod`);

@@ -41,6 +41,8 @@ export function corruptFiles(files: readonly ModuleFile[]): ModuleFile[] {
   const victim = files.findIndex((f) => f.name !== 'go.mod');
   const at = victim === -1 ? 0 : victim;
   return files.map((f, i) =>
-    i === at ? { name: f.name, data: Buffer.concat([f.data, Buffer.from('\n// corrupted by the fake upstream\n')]) } : f,
+    i === at
+      ? { name: f.name, data: Buffer.concat([f.data, Buffer.from('\n// corrupted by the fake upstream\n')]) }
+      : f,
   );
 }

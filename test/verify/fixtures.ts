@@ -50,7 +50,14 @@ export async function makeVersionFiles(dir: string, module: string, version: str
     [`${prefix}m.go`, src],
   ]);
   const recordText = `${module} ${version} ${zipHash}\n${module} ${version}/go.mod ${modHash}\n`;
-  return { module, version, modPath, zipPath, modContent, record: { id, modHash, zipHash, recordText, treeSize: id + 10 } };
+  return {
+    module,
+    version,
+    modPath,
+    zipPath,
+    modContent,
+    record: { id, modHash, zipHash, recordText, treeSize: id + 10 },
+  };
 }
 
 /** A RecordSource answering from a map keyed "module@version"; unknown versions reject. */

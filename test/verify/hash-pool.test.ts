@@ -25,7 +25,10 @@ beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   for (let i = 0; i < 6; i++) {
     const f = await makeVersionFiles(dir, M, `v1.0.${i}`);
-    jobs.push({ ext: 'zip', file: f.zipPath, module: M, version: `v1.0.${i}` }, { ext: 'mod', file: f.modPath, module: M, version: `v1.0.${i}` });
+    jobs.push(
+      { ext: 'zip', file: f.zipPath, module: M, version: `v1.0.${i}` },
+      { ext: 'mod', file: f.modPath, module: M, version: `v1.0.${i}` },
+    );
   }
   const big = await buildZip([
     { name: `${M}@v1.9.0/go.mod`, data: `module ${M}\n` },
@@ -62,7 +65,9 @@ describe('HashPool', () => {
         ['GOMIRROR_IO', true],
       ]);
       // The error rebuilt on this side words and classifies the problem as the original did.
-      const direct = await import('../../src/zip/index.js').then((z) => z.hashModuleZip(join(dir, 'corrupt.zip'), M, 'v1.0.0').catch((e: unknown) => e as Error));
+      const direct = await import('../../src/zip/index.js').then((z) =>
+        z.hashModuleZip(join(dir, 'corrupt.zip'), M, 'v1.0.0').catch((e: unknown) => e as Error),
+      );
       const rebuilt = errorOf(failures[0]!);
       expect(rebuilt.message).toBe((direct as Error).message);
       expect(kindOfError(rebuilt)).toBe(kindOfError(direct));

@@ -27,7 +27,9 @@ function config(extra: Partial<VerifyConfig> = {}): VerifyConfig {
   return { tree: cfg, repair: false, online: false, concurrency: 2, ...extra };
 }
 
-async function verify(extra: Partial<VerifyConfig> = {}): Promise<{ events: VerifyEvent[]; outcome: Awaited<ReturnType<typeof runVerify>> }> {
+async function verify(
+  extra: Partial<VerifyConfig> = {},
+): Promise<{ events: VerifyEvent[]; outcome: Awaited<ReturnType<typeof runVerify>> }> {
   const events: VerifyEvent[] = [];
   const outcome = await runVerify(config(extra), { logger, emit: (e) => events.push(e), exitCodeOf });
   return { events, outcome };
@@ -36,7 +38,13 @@ async function verify(extra: Partial<VerifyConfig> = {}): Promise<{ events: Veri
 beforeAll(async () => {
   up = await startUpstream({ seed: 23, modules: 3 });
   base = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-run-verify-'));
-  const raw = { dest: path.join(base, 'tree'), index: up.indexUrl, upstream: up.proxyUrl, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, 'min-free-space': '0' };
+  const raw = {
+    dest: path.join(base, 'tree'),
+    index: up.indexUrl,
+    upstream: up.proxyUrl,
+    sumdb: `${up.sumdbKey} ${up.sumdbUrl}`,
+    'min-free-space': '0',
+  };
   cfg = parseSyncConfig(raw, false);
   const r = await runSync(cfg, { logger, exitCodeOf });
   expect(r.error).toBeUndefined();
@@ -80,7 +88,10 @@ describe('runVerify', () => {
   });
 
   it('stops before checking anything when the state holds no trusted head', async () => {
-    const other = parseSyncConfig({ dest: cfg.dest, state: path.join(base, 'empty-state'), sumdb: `${up.sumdbKey} ${up.sumdbUrl}` }, false);
+    const other = parseSyncConfig(
+      { dest: cfg.dest, state: path.join(base, 'empty-state'), sumdb: `${up.sumdbKey} ${up.sumdbUrl}` },
+      false,
+    );
     const events: VerifyEvent[] = [];
     const run = runVerify({ ...config(), tree: other }, { logger, emit: (e) => events.push(e), exitCodeOf });
     await expect(run).rejects.toMatchObject({ code: ErrorCodes.CONFIG });

@@ -35,16 +35,33 @@ let dest: string;
 let clean: Map<string, string>;
 
 function baseArgs(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { dest, sumdb: `${up.sumdbKey} ${up.sumdbUrl}`, upstream: up.proxyUrl, 'log-level': 'silent', json: true, ...extra };
+  return {
+    dest,
+    sumdb: `${up.sumdbKey} ${up.sumdbUrl}`,
+    upstream: up.proxyUrl,
+    'log-level': 'silent',
+    json: true,
+    ...extra,
+  };
 }
 
-async function verify(extra: Record<string, unknown> = {}): Promise<{ exitCode: number; lines: Line[]; summary: Record<string, unknown> }> {
+async function verify(
+  extra: Record<string, unknown> = {},
+): Promise<{ exitCode: number; lines: Line[]; summary: Record<string, unknown> }> {
   const out = new PassThrough();
   let text = '';
   out.on('data', (d: Buffer) => (text += d.toString()));
   const s = await verifyCommand(baseArgs(extra), out);
-  const all = text.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line & Record<string, unknown>);
-  return { exitCode: s.exitCode, lines: all.filter((l) => l.type !== 'summary'), summary: all.find((l) => l.type === 'summary') ?? {} };
+  const all = text
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Line & Record<string, unknown>);
+  return {
+    exitCode: s.exitCode,
+    lines: all.filter((l) => l.type !== 'summary'),
+    summary: all.find((l) => l.type === 'summary') ?? {},
+  };
 }
 
 function rel(v: Pick<CorpusVersion, 'path' | 'version'>, ext: string): string {
@@ -83,7 +100,8 @@ describe('gomirror verify', () => {
     expect(summary['files']).toBe(up.versions().length * 3);
     expect(summary['problems']).toBe(0);
     let hashed = 0; // every .mod and .zip is re-hashed, and the summary says how many bytes that was
-    for (const v of up.versions()) for (const ext of ['mod', 'zip']) hashed += (await fs.stat(path.join(dest, rel(v, ext)))).size;
+    for (const v of up.versions())
+      for (const ext of ['mod', 'zip']) hashed += (await fs.stat(path.join(dest, rel(v, ext)))).size;
     expect(hashed).toBeGreaterThan(0);
     expect(summary['bytes']).toBe(hashed);
     expect(up.requests).toEqual([]); // offline: only the tree and the state were read
@@ -120,9 +138,19 @@ describe('gomirror verify', () => {
     const byFile = (f: string): Line | undefined => ps.find((p) => p.file === f);
     expect(byFile(rel(zipV, 'zip'))).toMatchObject({ module: zipV.path, version: zipV.version, security: true });
     expect(['bad-zip', 'hash-mismatch']).toContain(byFile(rel(zipV, 'zip'))?.kind);
-    expect(byFile(rel(modV, 'mod'))).toMatchObject({ kind: 'hash-mismatch', module: modV.path, version: modV.version, security: true });
+    expect(byFile(rel(modV, 'mod'))).toMatchObject({
+      kind: 'hash-mismatch',
+      module: modV.path,
+      version: modV.version,
+      security: true,
+    });
     expect(byFile(rel(modV, 'mod'))?.reason).toContain(modV.modH1);
-    expect(byFile(lookup)).toMatchObject({ kind: 'missing-lookup', module: lookupV.path, version: lookupV.version, security: false });
+    expect(byFile(lookup)).toMatchObject({
+      kind: 'missing-lookup',
+      module: lookupV.path,
+      version: lookupV.version,
+      security: false,
+    });
     expect(byFile(`${escapePath(listV.path)}/@v/list`)).toMatchObject({ kind: 'list', module: listV.path });
     expect(byFile(`${escapePath(listV.path)}/@latest`)).toMatchObject({ kind: 'latest', module: listV.path });
     expect(byFile(`${escapePath(listV.path)}/@v/stray.txt`)).toMatchObject({ kind: 'unexpected-file' });
@@ -150,7 +178,11 @@ describe('gomirror verify', () => {
     const v = up.versions()[0]!;
     await fs.cp(path.join(dest, escapePath(v.path)), path.join(outside, 'mod'), { recursive: true });
     await fs.writeFile(path.join(outside, 'secret'), 'not verified\n');
-    const planted = ['example.com/planted', `${escapePath(v.path)}/@v/v9.9.9.zip`, `sumdb/${up.sumdbName}/lookup/example.com/linked`];
+    const planted = [
+      'example.com/planted',
+      `${escapePath(v.path)}/@v/v9.9.9.zip`,
+      `sumdb/${up.sumdbName}/lookup/example.com/linked`,
+    ];
     await fs.symlink(path.join(outside, 'mod'), path.join(dest, planted[0]!));
     await fs.symlink(path.join(outside, 'secret'), path.join(dest, planted[1]!));
     await fs.mkdir(path.join(dest, 'sumdb', up.sumdbName, 'lookup', 'example.com'), { recursive: true });
@@ -193,12 +225,24 @@ describe('gomirror verify', () => {
       const tree = path.join(mnt, 'tree');
       await fs.cp(dest, tree, { recursive: true });
       execFileSync('mount', ['-o', 'remount,ro', mnt]);
-      const args = ['verify', '--dest', tree, '--sumdb', `${up.sumdbKey} ${up.sumdbUrl}`, '--upstream', up.proxyUrl, '--log-format', 'json'];
+      const args = [
+        'verify',
+        '--dest',
+        tree,
+        '--sumdb',
+        `${up.sumdbKey} ${up.sumdbUrl}`,
+        '--upstream',
+        up.proxyUrl,
+        '--log-format',
+        'json',
+      ];
       const plain = await runCli(args);
       expect(plain.code, plain.stderr.slice(-2000)).toBe(0);
       const r = await runCli([...args, '--repair']);
       expect(r.code, r.stderr.slice(-2000)).toBe(4);
-      expect(r.stderr).toMatch(/--repair cannot take the run lock in .*\.gomirror: it is not writable \(EROFS\).*\[GOMIRROR_LOCKED\]/);
+      expect(r.stderr).toMatch(
+        /--repair cannot take the run lock in .*\.gomirror: it is not writable \(EROFS\).*\[GOMIRROR_LOCKED\]/,
+      );
     } finally {
       execFileSync('umount', [mnt]);
     }
@@ -207,11 +251,17 @@ describe('gomirror verify', () => {
   it('rejects a tree latest signed by another key as a security problem', async () => {
     const latest = path.join(dest, 'sumdb', up.sumdbName, 'latest');
     const orig = await fs.readFile(latest, 'utf8');
-    await fs.writeFile(latest, orig.replace(/— (\S+) (\S+)/, (_m, n: string, sig: string) => `— ${n} ${sig.slice(0, 10)}AAAA${sig.slice(14)}`));
+    await fs.writeFile(
+      latest,
+      orig.replace(/— (\S+) (\S+)/, (_m, n: string, sig: string) => `— ${n} ${sig.slice(0, 10)}AAAA${sig.slice(14)}`),
+    );
     try {
       const { exitCode, lines } = await verify();
       expect(exitCode).toBe(3);
-      expect(problems(lines).find((p) => p.file === `sumdb/${up.sumdbName}/latest`)).toMatchObject({ kind: 'bad-sumdb', security: true });
+      expect(problems(lines).find((p) => p.file === `sumdb/${up.sumdbName}/latest`)).toMatchObject({
+        kind: 'bad-sumdb',
+        security: true,
+      });
     } finally {
       await fs.writeFile(latest, orig);
     }
@@ -229,7 +279,11 @@ describe('gomirror verify', () => {
       try {
         // published before the holder started: the missing list is reported
         const before = await verify();
-        expect(problems(before.lines).filter((p) => p.kind === 'list').map((p) => p.module)).toEqual([v.path]);
+        expect(
+          problems(before.lines)
+            .filter((p) => p.kind === 'list')
+            .map((p) => p.module),
+        ).toEqual([v.path]);
         // published by the holder (mtime after it took the lock): not reported
         await fs.utimes(info, new Date(), new Date());
         expect(problems((await verify()).lines).filter((p) => p.kind === 'list')).toEqual([]);
@@ -237,7 +291,11 @@ describe('gomirror verify', () => {
         await lock.release();
       }
       // no sync running: reported again
-      expect(problems((await verify()).lines).filter((p) => p.kind === 'list').map((p) => p.module)).toEqual([v.path]);
+      expect(
+        problems((await verify()).lines)
+          .filter((p) => p.kind === 'list')
+          .map((p) => p.module),
+      ).toEqual([v.path]);
     } finally {
       await fs.writeFile(list, saved);
       await fs.utimes(info, old, old);
@@ -246,7 +304,9 @@ describe('gomirror verify', () => {
 
   it('runs read-only during a sync: what that sync is publishing is not reported', async () => {
     up.grow(12);
-    const sync = collect(spawnCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2']));
+    const sync = collect(
+      spawnCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '2']),
+    );
     const during: Line[] = [];
     for (let i = 0; i < 3; i++) during.push(...(await verify()).lines);
     const r = await sync;

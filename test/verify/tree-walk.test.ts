@@ -16,7 +16,8 @@ const MANY = 1500;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
-  for (let i = 0; i < MANY; i++) await mkdir(join(dir, 'example.com', `module-with-a-longish-name-${i}`, '@v'), { recursive: true });
+  for (let i = 0; i < MANY; i++)
+    await mkdir(join(dir, 'example.com', `module-with-a-longish-name-${i}`, '@v'), { recursive: true });
   await mkdir(join(dir, 'golang.org', 'x', 'mod', '@v'), { recursive: true });
   await writeFile(join(dir, 'golang.org', 'x', 'mod', '@v', 'list'), '');
   await mkdir(join(dir, 'solo.dev', 'm'), { recursive: true });

@@ -12,7 +12,9 @@ describe('checkInfo', () => {
   it('accepts a proxy .info document', () => {
     const body = info({ Version: V, Time: '2018-02-14T15:44:20Z' });
     expect(checkInfo(body, M, V)).toEqual({ Version: V, Time: '2018-02-14T15:44:20Z', bytes: body });
-    expect(checkInfo(info({ Version: V, Time: '2018-02-14T15:44:20.123456789+01:00' }), M, V).Time).toBe('2018-02-14T15:44:20.123456789+01:00');
+    expect(checkInfo(info({ Version: V, Time: '2018-02-14T15:44:20.123456789+01:00' }), M, V).Time).toBe(
+      '2018-02-14T15:44:20.123456789+01:00',
+    );
   });
 
   it('keeps the exact bytes, Origin and other members included', () => {
@@ -34,7 +36,10 @@ describe('checkInfo', () => {
       ['{"version":"v1.5.2","Time":"2018-02-14T15:44:20Z"}', /member "version" is not spelled/],
       ['{"Version":"v1.5.2","TIME":"2018-02-14T15:44:20Z"}', /member "TIME" is not spelled/],
       ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","origin":{"VCS":1}}', /member "origin" is not spelled/],
-      ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"vcs":"git"}}', /Origin member "vcs" is not spelled/],
+      [
+        '{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"vcs":"git"}}',
+        /Origin member "vcs" is not spelled/,
+      ],
       ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"Ref":"a","Ref":"b"}}', /"Ref" appears twice/],
       ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Ver\u017fion":"v9.9.9"}', /not printable ASCII/], // Go folds ſ to s
       ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","x":{"a":1,"A":2}}', /"A" appears twice/],
@@ -62,14 +67,18 @@ describe('checkInfo', () => {
   });
 
   it('rejects oversized, deeply nested, non-UTF-8 and non-RFC 8259 bodies', () => {
-    const pad = (n: number): Buffer => info(`{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Pad":"${'x'.repeat(n)}"}`);
+    const pad = (n: number): Buffer =>
+      info(`{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Pad":"${'x'.repeat(n)}"}`);
     const fits = MAX_INFO_BYTES - pad(0).length;
     expect(checkInfo(pad(fits), M, V).bytes.length).toBe(MAX_INFO_BYTES);
     expect(errorOf(() => checkInfo(pad(fits + 1), M, V)).message).toMatch(/more than 65536/);
     const deep = `{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","D":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
     expect(errorOf(() => checkInfo(info(deep), M, V)).message).toMatch(/nesting deeper than 8/);
     for (const [body, re] of [
-      [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), info({ Version: V, Time: '2018-02-14T15:44:20Z' })]), /not JSON/], // BOM
+      [
+        Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), info({ Version: V, Time: '2018-02-14T15:44:20Z' })]),
+        /not JSON/,
+      ], // BOM
       [Buffer.from('{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","X":"\xff"}', 'latin1'), /invalid UTF-8/],
       [info('{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z",}'), /expected a member name/],
       [info("{'Version':'v1.5.2'}"), /expected a member name/],
@@ -86,7 +95,11 @@ describe('checkInfo', () => {
   });
 
   it('rejects a document naming another version', () => {
-    for (const doc of [{ Version: 'v1.5.1', Time: '2018-02-14T15:44:20Z' }, { Time: '2018-02-14T15:44:20Z' }, { Version: 152, Time: '2018-02-14T15:44:20Z' }]) {
+    for (const doc of [
+      { Version: 'v1.5.1', Time: '2018-02-14T15:44:20Z' },
+      { Time: '2018-02-14T15:44:20Z' },
+      { Version: 152, Time: '2018-02-14T15:44:20Z' },
+    ]) {
       const err = errorOf(() => checkInfo(info(doc), M, V));
       expect(err.code).toBe(ErrorCodes.MALFORMED);
       expect(err.message).toMatch(/bad \.info: names version/);
@@ -116,10 +129,15 @@ describe('checkInfo', () => {
     }
   });
 
-  it('checks a pseudo-version\'s Time against the timestamp inside the version', () => {
+  it("checks a pseudo-version's Time against the timestamp inside the version", () => {
     const P = 'v0.0.0-20200101120000-abcdefabcdef';
-    expect(checkInfo(info({ Version: P, Time: '2020-01-01T12:00:00Z' }), M, P)).toMatchObject({ Version: P, Time: '2020-01-01T12:00:00Z' });
-    expect(checkInfo(info({ Version: P, Time: '2020-01-01T13:00:00+01:00' }), M, P).Time).toBe('2020-01-01T13:00:00+01:00');
+    expect(checkInfo(info({ Version: P, Time: '2020-01-01T12:00:00Z' }), M, P)).toMatchObject({
+      Version: P,
+      Time: '2020-01-01T12:00:00Z',
+    });
+    expect(checkInfo(info({ Version: P, Time: '2020-01-01T13:00:00+01:00' }), M, P).Time).toBe(
+      '2020-01-01T13:00:00+01:00',
+    );
     const err = errorOf(() => checkInfo(info({ Version: P, Time: '2021-06-01T00:00:00Z' }), M, P));
     expect(err.code).toBe(ErrorCodes.MALFORMED);
     expect(err.message).toMatch(/contradicts the pseudo-version's timestamp 20200101120000/);

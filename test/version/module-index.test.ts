@@ -10,7 +10,11 @@ describe('moduleIndex', () => {
   });
 
   it('names the newest pseudo-version for @latest when no version is released', () => {
-    const idx = moduleIndex(['v0.0.0-20200101000000-abcdefabcdef', 'v0.0.0-20210101000000-123456123456', 'v0.0.0-20190101000000-aaaaaaaaaaaa']);
+    const idx = moduleIndex([
+      'v0.0.0-20200101000000-abcdefabcdef',
+      'v0.0.0-20210101000000-123456123456',
+      'v0.0.0-20190101000000-aaaaaaaaaaaa',
+    ]);
     expect(idx.released).toEqual([]);
     expect(idx.list).toBe('');
     expect(idx.latest).toBe('v0.0.0-20210101000000-123456123456');
@@ -24,7 +28,19 @@ describe('moduleIndex', () => {
 
 describe('completeVersionsIn', () => {
   it('names the versions whose .info, .mod and .zip are all present, unescaped', () => {
-    const names = ['list', 'v1.0.0.info', 'v1.0.0.mod', 'v1.0.0.zip', 'v1.1.0.info', 'v1.1.0.mod', 'v1.2.0.mod', 'v1.2.0.zip', 'v2.0.0-!r!c1.info', 'v2.0.0-!r!c1.mod', 'v2.0.0-!r!c1.zip'];
+    const names = [
+      'list',
+      'v1.0.0.info',
+      'v1.0.0.mod',
+      'v1.0.0.zip',
+      'v1.1.0.info',
+      'v1.1.0.mod',
+      'v1.2.0.mod',
+      'v1.2.0.zip',
+      'v2.0.0-!r!c1.info',
+      'v2.0.0-!r!c1.mod',
+      'v2.0.0-!r!c1.zip',
+    ];
     expect(completeVersionsIn(names).sort()).toEqual(['v1.0.0', 'v2.0.0-RC1']);
   });
 

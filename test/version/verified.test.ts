@@ -21,7 +21,13 @@ beforeAll(async () => {
 });
 afterAll(async () => cleanup());
 
-const input = (extra: Partial<VerifyInput> = {}): VerifyInput => ({ module: MOD, version: VER, mod: filePayload(files.modPath), zip: filePayload(files.zipPath), ...extra });
+const input = (extra: Partial<VerifyInput> = {}): VerifyInput => ({
+  module: MOD,
+  version: VER,
+  mod: filePayload(files.modPath),
+  zip: filePayload(files.zipPath),
+  ...extra,
+});
 
 describe('verifyVersion', () => {
   it('issues a frozen certificate when .mod and .zip match the record', async () => {
@@ -32,7 +38,13 @@ describe('verifyVersion', () => {
     expect(v.version).toBe(VER);
     expect(v.mod).toEqual(filePayload(files.modPath));
     expect(v.zip).toEqual(filePayload(files.zipPath));
-    expect(v.record).toEqual({ id: 42, recordText: files.record.recordText, modHash: files.record.modHash, zipHash: files.record.zipHash, treeSize: 52 });
+    expect(v.record).toEqual({
+      id: 42,
+      recordText: files.record.recordText,
+      modHash: files.record.modHash,
+      zipHash: files.record.zipHash,
+      treeSize: 52,
+    });
     expect(Object.isFrozen(v)).toBe(true);
     expect(Object.isFrozen(v.record)).toBe(true);
     expect(() => assertVerified(v)).not.toThrow();
@@ -47,7 +59,10 @@ describe('verifyVersion', () => {
   });
 
   it('accepts go.sum expectations that agree with the record', async () => {
-    const v = await verifyVersion(sourceFor(files), input({ expect: { modHash: files.record.modHash, zipHash: files.record.zipHash } }));
+    const v = await verifyVersion(
+      sourceFor(files),
+      input({ expect: { modHash: files.record.modHash, zipHash: files.record.zipHash } }),
+    );
     expect(v.version).toBe(VER);
   });
 
@@ -70,7 +85,12 @@ describe('verifyVersion', () => {
     const src = fakeSource(new Map([[`${MOD}@${VER}`, { ...files.record, zipHash: OTHER_H1 }]]));
     const err = await rejection(verifyVersion(src, input()));
     expect(err.code).toBe(ErrorCodes.HASH_MISMATCH);
-    expect(err.detail).toEqual({ file: '.zip', got: files.record.zipHash, want: OTHER_H1, source: 'checksum database' });
+    expect(err.detail).toEqual({
+      file: '.zip',
+      got: files.record.zipHash,
+      want: OTHER_H1,
+      source: 'checksum database',
+    });
     expect(err.message).toContain(`.zip hash ${files.record.zipHash} does not match checksum database ${OTHER_H1}`);
     expect(err.message).toContain(`${MOD}@${VER}`);
   });
@@ -97,7 +117,9 @@ describe('verifyVersion', () => {
 
     const notZip = join(dir, 'not.zip');
     await writeFile(notZip, 'this is not a zip file at all');
-    expect((await rejection(verifyVersion(sourceFor(files), input({ zip: filePayload(notZip) })))).code).toBe(ErrorCodes.BAD_ZIP);
+    expect((await rejection(verifyVersion(sourceFor(files), input({ zip: filePayload(notZip) })))).code).toBe(
+      ErrorCodes.BAD_ZIP,
+    );
   });
 
   it('verifies in-memory payloads exactly like files, and rejects altered bytes', async () => {
@@ -105,15 +127,19 @@ describe('verifyVersion', () => {
     const v = await verifyVersion(sourceFor(files), input({ mod: bytesPayload(mod), zip: bytesPayload(zip) }));
     expect(v.record.zipHash).toBe(files.record.zipHash);
     const evilMod = bytesPayload(Buffer.from('module example.com/evil\n'));
-    expect((await rejection(verifyVersion(sourceFor(files), input({ mod: evilMod })))).code).toBe(ErrorCodes.HASH_MISMATCH);
+    expect((await rejection(verifyVersion(sourceFor(files), input({ mod: evilMod })))).code).toBe(
+      ErrorCodes.HASH_MISMATCH,
+    );
     const flipped = Buffer.from(zip);
     flipped[flipped.length >> 1] = flipped[flipped.length >> 1]! ^ 0xff;
-    const err = await rejection(verifyVersion(sourceFor(files), input({ mod: bytesPayload(mod), zip: bytesPayload(flipped) })));
+    const err = await rejection(
+      verifyVersion(sourceFor(files), input({ mod: bytesPayload(mod), zip: bytesPayload(flipped) })),
+    );
     // the flipped byte lands in deflated data: the zip no longer reads (CRC), before any hash is compared
     expect(err.code).toBe(ErrorCodes.BAD_ZIP);
   });
 
-  it('TOO_LARGE for an in-memory go.mod over Go\'s 16 MiB limit', async () => {
+  it("TOO_LARGE for an in-memory go.mod over Go's 16 MiB limit", async () => {
     const huge = bytesPayload(Buffer.alloc((16 << 20) + 1, 0x20));
     expect((await rejection(verifyVersion(sourceFor(files), input({ mod: huge })))).code).toBe(ErrorCodes.TOO_LARGE);
   });
@@ -131,7 +157,13 @@ describe('verifyVersion', () => {
 describe('assertVerified', () => {
   it('rejects forgeries: plain objects, copies, frozen copies, prototype clones, non-objects', async () => {
     const real = await verifyVersion(sourceFor(files), input());
-    const plain = { module: real.module, version: real.version, mod: real.mod, zip: real.zip, record: { ...real.record } };
+    const plain = {
+      module: real.module,
+      version: real.version,
+      mod: real.mod,
+      zip: real.zip,
+      record: { ...real.record },
+    };
     const forgeries: unknown[] = [
       plain,
       Object.freeze({ ...plain }),

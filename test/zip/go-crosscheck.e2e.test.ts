@@ -36,7 +36,10 @@ describe.skipIf(!haveTools('go'))('h1 hashing agrees with the go command', () =>
 
   it('for every fixture zip and .mod', async () => {
     const vs = up.versions();
-    const { results, failed } = await goDownload(client, vs.map((v) => `${v.path}@${v.version}`));
+    const { results, failed } = await goDownload(
+      client,
+      vs.map((v) => `${v.path}@${v.version}`),
+    );
     expect(failed.map((f) => f.stderr)).toEqual([]);
     expect(results).toHaveLength(vs.length);
     for (const r of results as Downloaded[]) {

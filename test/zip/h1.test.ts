@@ -14,11 +14,19 @@ describe('hash1', () => {
     ]);
     const summary = `${sum('data for abc').toString('hex')}  abc\n${sum('data for xyz').toString('hex')}  xyz\n`;
     expect(got).toBe('h1:' + createHash('sha256').update(summary).digest('base64'));
-    expect(got).toBe(referenceH1([['abc', 'data for abc'], ['xyz', 'data for xyz']]));
+    expect(got).toBe(
+      referenceH1([
+        ['abc', 'data for abc'],
+        ['xyz', 'data for xyz'],
+      ]),
+    );
   });
 
   it('does not depend on input order', () => {
-    const files = ['m@v1.0.0/b.go', 'm@v1.0.0/a/z.go', 'm@v1.0.0/a.go', 'm@v1.0.0/go.mod'].map((name) => ({ name, sha256: sum(name) }));
+    const files = ['m@v1.0.0/b.go', 'm@v1.0.0/a/z.go', 'm@v1.0.0/a.go', 'm@v1.0.0/go.mod'].map((name) => ({
+      name,
+      sha256: sum(name),
+    }));
     const a = hash1(files);
     const b = hash1([...files].reverse());
     const c = hash1([files[2]!, files[0]!, files[3]!, files[1]!]);
@@ -48,7 +56,10 @@ describe('hash1', () => {
   it('rejects a name with a newline (MALFORMED)', () => {
     let caught: unknown;
     try {
-      hash1([{ name: 'xyz', sha256: sum('') }, { name: 'a\nbc', sha256: sum('') }]);
+      hash1([
+        { name: 'xyz', sha256: sum('') },
+        { name: 'a\nbc', sha256: sum('') },
+      ]);
     } catch (e) {
       caught = e;
     }
@@ -56,14 +67,18 @@ describe('hash1', () => {
   });
 
   it('rejects a digest that is not 32 bytes', () => {
-    expect(() => hash1([{ name: 'a', sha256: Buffer.alloc(31) }])).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/32/) }));
+    expect(() => hash1([{ name: 'a', sha256: Buffer.alloc(31) }])).toThrow(
+      expect.objectContaining({ code: ErrorCodes.MALFORMED, message: expect.stringMatching(/32/) }),
+    );
   });
 });
 
 describe('hashGoMod', () => {
   it('matches the real checksum database record for github.com/pkg/errors v0.9.1/go.mod', () => {
     // The proxy synthesises this go.mod; go.sum everywhere records this hash.
-    expect(hashGoMod(Buffer.from('module github.com/pkg/errors\n'))).toBe('h1:bwawxfHBFNV+L2hUp1rHADufV3IMtnDRdf1r5NINEl0=');
+    expect(hashGoMod(Buffer.from('module github.com/pkg/errors\n'))).toBe(
+      'h1:bwawxfHBFNV+L2hUp1rHADufV3IMtnDRdf1r5NINEl0=',
+    );
   });
 
   it('is Hash1 over a single file named go.mod', () => {

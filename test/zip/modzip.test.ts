@@ -5,9 +5,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError, type ErrorCode } from '../../src/errors.js';
 import { hashGoMod } from '../../src/zip/h1.js';
 import { WHOLE_ENTRY_MAX } from '../../src/zip/entry-data.js';
-import { DEFAULT_ZIP_LIMITS, hashGoModFile, hashModuleZip, hashZipSource, type ModuleZipInfo, type ZipLimits } from '../../src/zip/modzip.js';
+import {
+  DEFAULT_ZIP_LIMITS,
+  hashGoModFile,
+  hashModuleZip,
+  hashZipSource,
+  type ModuleZipInfo,
+  type ZipLimits,
+} from '../../src/zip/modzip.js';
 import { bytesSource, fileSource } from '../../src/zip/source.js';
-import { buildZip, centralHeaderOffset, dataOffset, patchEntry, referenceH1, replaceBytes, tempDir, writeTemp, type ZipEntrySpec } from './fixtures.js';
+import {
+  buildZip,
+  centralHeaderOffset,
+  dataOffset,
+  patchEntry,
+  referenceH1,
+  replaceBytes,
+  tempDir,
+  writeTemp,
+  type ZipEntrySpec,
+} from './fixtures.js';
 
 const MOD = 'example.com/m';
 const VER = 'v1.0.0';
@@ -53,7 +70,11 @@ async function hashEvery(path: string, mod = MOD, ver = VER, limits?: ZipLimits)
 }
 
 /** Runs the check expecting a GomirrorError in every mode (only 'path' for IO errors), and returns the first. */
-async function rejectWith(path: string, code: ErrorCode = ErrorCodes.BAD_ZIP, limits?: ZipLimits): Promise<GomirrorError> {
+async function rejectWith(
+  path: string,
+  code: ErrorCode = ErrorCodes.BAD_ZIP,
+  limits?: ZipLimits,
+): Promise<GomirrorError> {
   const errors: GomirrorError[] = [];
   for (const mode of code === ErrorCodes.IO ? (['path'] as const) : MODES) {
     const err = await hashIn(mode, path, MOD, VER, limits).then(
@@ -107,7 +128,12 @@ describe('hashModuleZip: valid zips', () => {
       { name: P + 'sub/a.go', data: 'package sub\n' },
     ]);
     const info = await hashEvery(path);
-    expect(info.h1).toBe(referenceH1([[P + 'sub/', ''], [P + 'sub/a.go', 'package sub\n']]));
+    expect(info.h1).toBe(
+      referenceH1([
+        [P + 'sub/', ''],
+        [P + 'sub/a.go', 'package sub\n'],
+      ]),
+    );
     expect(info.files).toBe(1);
     expect(info.goMod).toBeUndefined();
   });
@@ -122,14 +148,22 @@ describe('hashModuleZip: valid zips', () => {
 
 describe('hashModuleZip: name rules', () => {
   it('rejects an entry outside module@version/', async () => {
-    const e = await rejectWith(await zipFile([{ name: P + 'a.go', data: 'x' }, { name: 'example.com/m@v1.0.1/b.go', data: 'y' }]));
+    const e = await rejectWith(
+      await zipFile([
+        { name: P + 'a.go', data: 'x' },
+        { name: 'example.com/m@v1.0.1/b.go', data: 'y' },
+      ]),
+    );
     expect(e.detail).toMatchObject({ file: 'example.com/m@v1.0.1/b.go', reason: expect.stringMatching(/prefix/) });
   });
 
   it('rejects a ".." path element', async () => {
     const buf = replaceBytes(await buildZip([{ name: P + 'XX/evil.go', data: 'x' }]), P + 'XX/', P + '../');
     const e = await rejectWith(await zipFile(buf));
-    expect(e.detail).toMatchObject({ file: P + '../evil.go', reason: expect.stringMatching(/invalid path element ".."/) });
+    expect(e.detail).toMatchObject({
+      file: P + '../evil.go',
+      reason: expect.stringMatching(/invalid path element ".."/),
+    });
   });
 
   it('rejects an absolute name', async () => {
@@ -141,7 +175,9 @@ describe('hashModuleZip: name rules', () => {
 
   it('rejects an absolute path inside the prefix and a backslash', async () => {
     const abs = replaceBytes(await buildZip([{ name: P + 'Xa.go', data: 'x' }]), P + 'X', P + '/');
-    expect((await rejectWith(await zipFile(abs))).detail).toMatchObject({ reason: expect.stringMatching(/empty path element/) });
+    expect((await rejectWith(await zipFile(abs))).detail).toMatchObject({
+      reason: expect.stringMatching(/empty path element/),
+    });
     const bs = replaceBytes(await buildZip([{ name: P + 'aXb.go', data: 'x' }]), 'aXb.go', 'a\\b.go');
     expect((await rejectWith(await zipFile(bs))).detail).toMatchObject({ reason: expect.stringMatching(/backslash/) });
   });
@@ -154,13 +190,28 @@ describe('hashModuleZip: name rules', () => {
   });
 
   it('rejects case-fold duplicates', async () => {
-    const e = await rejectWith(await zipFile([{ name: P + 'a/FILE.go', data: '1' }, { name: P + 'a/file.go', data: '2' }]));
+    const e = await rejectWith(
+      await zipFile([
+        { name: P + 'a/FILE.go', data: '1' },
+        { name: P + 'a/file.go', data: '2' },
+      ]),
+    );
     expect(e.detail).toMatchObject({ file: P + 'a/file.go', reason: expect.stringMatching(/case-insensitive/) });
   });
 
   it('rejects exact duplicates and file/directory conflicts', async () => {
-    await rejectWith(await zipFile([{ name: P + 'a.go', data: '1' }, { name: P + 'a.go', data: '2' }]));
-    const e = await rejectWith(await zipFile([{ name: P + 'a', data: '1' }, { name: P + 'a/b.go', data: '2' }]));
+    await rejectWith(
+      await zipFile([
+        { name: P + 'a.go', data: '1' },
+        { name: P + 'a.go', data: '2' },
+      ]),
+    );
+    const e = await rejectWith(
+      await zipFile([
+        { name: P + 'a', data: '1' },
+        { name: P + 'a/b.go', data: '2' },
+      ]),
+    );
     expect(e.detail).toMatchObject({ reason: expect.stringMatching(/both a file and a directory/) });
   });
 
@@ -205,7 +256,10 @@ describe('hashModuleZip: sizes and zip bombs', () => {
     const name = P + 'bomb';
     const buf = patchEntry(await buildZip([{ name, data: Buffer.alloc(5 << 20) }]), name, { uncompressedSize: 1000 });
     const e = await rejectWith(await zipFile(buf), ErrorCodes.BAD_ZIP, small);
-    expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/larger than declared size \(1000 bytes\)/) });
+    expect(e.detail).toMatchObject({
+      file: name,
+      reason: expect.stringMatching(/larger than declared size \(1000 bytes\)/),
+    });
   });
 
   it('rejects an entry that is shorter than its declared size', async () => {
@@ -217,15 +271,25 @@ describe('hashModuleZip: sizes and zip bombs', () => {
 
   it('rejects a stored entry whose sizes disagree', async () => {
     const name = P + 'stored';
-    const buf = patchEntry(await buildZip([{ name, data: 'hello world', compress: false }]), name, { uncompressedSize: 5 });
+    const buf = patchEntry(await buildZip([{ name, data: 'hello world', compress: false }]), name, {
+      uncompressedSize: 5,
+    });
     await rejectWith(await zipFile(buf));
   });
 
   it('rejects go.mod and LICENSE over their limits, and accepts them at the limit', async () => {
     const limits: ZipLimits = { ...DEFAULT_ZIP_LIMITS, maxGoMod: 100, maxLicense: 200 };
-    const goModErr = await rejectWith(await zipFile([{ name: P + 'go.mod', data: 'x'.repeat(101) }]), ErrorCodes.BAD_ZIP, limits);
+    const goModErr = await rejectWith(
+      await zipFile([{ name: P + 'go.mod', data: 'x'.repeat(101) }]),
+      ErrorCodes.BAD_ZIP,
+      limits,
+    );
     expect(goModErr.detail).toMatchObject({ reason: expect.stringMatching(/go\.mod file too large/) });
-    const licErr = await rejectWith(await zipFile([{ name: P + 'LICENSE', data: 'x'.repeat(201) }]), ErrorCodes.BAD_ZIP, limits);
+    const licErr = await rejectWith(
+      await zipFile([{ name: P + 'LICENSE', data: 'x'.repeat(201) }]),
+      ErrorCodes.BAD_ZIP,
+      limits,
+    );
     expect(licErr.detail).toMatchObject({ reason: expect.stringMatching(/LICENSE file too large/) });
     // the limits apply only at the root, and are inclusive
     const ok = await zipFile([
@@ -264,7 +328,10 @@ describe('hashModuleZip: large entries and files', () => {
     const e = await rejectWith(await zipFile(bomb));
     expect(e.detail).toMatchObject({ file: name, reason: expect.stringMatching(/larger than declared size/) });
     const crc = patchEntry(zeros, name, { crc32: 1 });
-    expect((await rejectWith(await zipFile(crc))).detail).toMatchObject({ file: name, reason: expect.stringMatching(/CRC/) });
+    expect((await rejectWith(await zipFile(crc))).detail).toMatchObject({
+      file: name,
+      reason: expect.stringMatching(/CRC/),
+    });
   });
 });
 
@@ -326,9 +393,15 @@ describe('hashModuleZip: corrupt input', () => {
   ])('rejects %j@%j as zip.CheckZip does, before reading the zip', async (mod, ver, code) => {
     const prefix = `${mod}@${ver}/`;
     const path = await zipFile([{ name: prefix + 'a.go', data: 'package a\n' }]);
-    const err = await hashModuleZip(path, mod, ver).then(() => undefined, (e: unknown) => e);
+    const err = await hashModuleZip(path, mod, ver).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code, op: 'zip.check', module: mod, version: ver });
-    await expect(hashZipSource(bytesSource(await readFile(path)), 'mem', mod, ver)).rejects.toMatchObject({ code, op: 'zip.check' });
+    await expect(hashZipSource(bytesSource(await readFile(path)), 'mem', mod, ver)).rejects.toMatchObject({
+      code,
+      op: 'zip.check',
+    });
   });
 });
 

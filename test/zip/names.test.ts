@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { checkFilePath, classifyEntryName, createCollisionChecker, foldName } from '../../src/zip/names.js';
 
 describe('checkFilePath', () => {
-  it.each(['a.go', 'dir/sub/file.txt', '.gitignore', 'a b/c (1).go', 'héllo/日本.go', 'x@y/!#$%&()+,-.=@[]^_{}~', 'x..y/z.go', 'go...mod', 'a/b..c/d', 'z~0/CON~1.go'])('accepts %j', (p) => {
+  it.each([
+    'a.go',
+    'dir/sub/file.txt',
+    '.gitignore',
+    'a b/c (1).go',
+    'héllo/日本.go',
+    'x@y/!#$%&()+,-.=@[]^_{}~',
+    'x..y/z.go',
+    'go...mod',
+    'a/b..c/d',
+    'z~0/CON~1.go',
+  ])('accepts %j', (p) => {
     expect(checkFilePath(p)).toBeUndefined();
   });
 
@@ -77,20 +88,35 @@ describe('classifyEntryName', () => {
   });
 
   it('rejects names outside the prefix, including a different version or case', () => {
-    expect(classifyEntryName('example.com/m@v1.0.1/a.go', prefix)).toHaveProperty('reason', expect.stringMatching(/prefix/));
-    expect(classifyEntryName('example.com/M@v1.0.0/a.go', prefix)).toHaveProperty('reason', expect.stringMatching(/prefix/));
+    expect(classifyEntryName('example.com/m@v1.0.1/a.go', prefix)).toHaveProperty(
+      'reason',
+      expect.stringMatching(/prefix/),
+    );
+    expect(classifyEntryName('example.com/M@v1.0.0/a.go', prefix)).toHaveProperty(
+      'reason',
+      expect.stringMatching(/prefix/),
+    );
     expect(classifyEntryName('a.go', prefix)).toHaveProperty('reason', expect.stringMatching(/prefix/));
   });
 
   it('applies the go.mod placement and spelling rules', () => {
-    expect(classifyEntryName(prefix + 'sub/go.mod', prefix)).toHaveProperty('reason', expect.stringMatching(/not in module root/));
+    expect(classifyEntryName(prefix + 'sub/go.mod', prefix)).toHaveProperty(
+      'reason',
+      expect.stringMatching(/not in module root/),
+    );
     expect(classifyEntryName(prefix + 'GO.MOD', prefix)).toHaveProperty('reason', expect.stringMatching(/lowercase/));
   });
 
   it('rejects bad relative paths and backslashes', () => {
-    expect(classifyEntryName(prefix + '../x.go', prefix)).toHaveProperty('reason', expect.stringMatching(/invalid path element/));
+    expect(classifyEntryName(prefix + '../x.go', prefix)).toHaveProperty(
+      'reason',
+      expect.stringMatching(/invalid path element/),
+    );
     expect(classifyEntryName(prefix + 'a\\b.go', prefix)).toHaveProperty('reason', expect.stringMatching(/backslash/));
-    expect(classifyEntryName(prefix + '/x.go', prefix)).toHaveProperty('reason', expect.stringMatching(/empty path element/));
+    expect(classifyEntryName(prefix + '/x.go', prefix)).toHaveProperty(
+      'reason',
+      expect.stringMatching(/empty path element/),
+    );
     // issue 17 item 15: ".." inside an element is a real file name, not a parent directory
     expect(classifyEntryName(prefix + 'x..y/z.go', prefix)).toEqual({ kind: 'file', path: 'x..y/z.go' });
     expect(classifyEntryName(prefix + 'go...mod', prefix)).toEqual({ kind: 'file', path: 'go...mod' });
