@@ -24,7 +24,7 @@ import { TreeWriter } from '../../src/store/writer.js';
 import { runExport } from '../../src/transfer/export.js';
 import { runImport } from '../../src/transfer/import.js';
 import { verifyVersion } from '../../src/version/verified.js';
-import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
 import { startUpstream, type CorpusVersion, type FakeUpstream } from '../upstream/index.js';
 
@@ -63,12 +63,7 @@ async function sync(dest: string): Promise<void> {
     'sync',
     '--dest',
     dest,
-    '--index',
-    up.indexUrl,
-    '--upstream',
-    up.proxyUrl,
-    '--sumdb',
-    `${up.sumdbKey} ${up.sumdbUrl}`,
+    ...upstreamArgs(up),
     '--log-format',
     'json',
   ]);
@@ -163,12 +158,7 @@ describe('counts kept by the runs that change the tree', () => {
       'sync',
       '--dest',
       dest,
-      '--index',
-      up.indexUrl,
-      '--upstream',
-      up.proxyUrl,
-      '--sumdb',
-      `${up.sumdbKey} ${up.sumdbUrl}`,
+      ...upstreamArgs(up),
       '--log-format',
       'json',
       '--concurrency',
