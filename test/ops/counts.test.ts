@@ -59,14 +59,7 @@ async function kept(dest: string): Promise<TreeCounts & { exact: boolean; open: 
 }
 
 async function sync(dest: string): Promise<void> {
-  const r = await runCli([
-    'sync',
-    '--dest',
-    dest,
-    ...upstreamArgs(up),
-    '--log-format',
-    'json',
-  ]);
+  const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json']);
   expect(r.code, r.stderr).toBe(0);
 }
 
@@ -154,16 +147,7 @@ describe('counts kept by the runs that change the tree', () => {
     const vs = up.versions();
     for (const v of vs.slice(0, 4)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
     up.inject(vs.at(-1)!.path, vs.at(-1)!.version, 'zip', { kind: 'slow', bytesPerSec: 64 }); // no run finishes before its kill
-    const args = [
-      'sync',
-      '--dest',
-      dest,
-      ...upstreamArgs(up),
-      '--log-format',
-      'json',
-      '--concurrency',
-      '3',
-    ];
+    const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '3'];
     try {
       for (const delayMs of [300, 700, 1200]) {
         const child = spawnCli(args);
