@@ -6,6 +6,7 @@
  * The full-disk scenario needs root for a tmpfs: without it the scenario is
  * skipped with the reason, except under CI=true, where it fails.
  */
+import { fillToOneBlock } from '../helpers/small-fs.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -42,28 +43,6 @@ function mountTmpfs(dir: string, size: string): string | undefined {
     if (inCI) throw new Error(`CI=true but cannot mount a tmpfs (needs root): ${String(err)}`);
     return 'cannot mount a tmpfs here (needs root)';
   }
-}
-
-/** Fills the filesystem of file to the last page, then gives one page back (room for the run's lock only). */
-async function fillToOnePage(file: string): Promise<void> {
-  const h = await fs.open(file, 'w');
-  try {
-    for (const size of [1 << 20, 4096, 1]) {
-      const chunk = Buffer.alloc(size, 7);
-      while (
-        await h.write(chunk).then(
-          () => true,
-          (e: NodeJS.ErrnoException) => (e.code === 'ENOSPC' ? false : Promise.reject(e)),
-        )
-      ) {
-        // keep writing
-      }
-    }
-  } finally {
-    await h.close();
-  }
-  const st = await fs.statfs(path.dirname(file));
-  await fs.truncate(file, (await fs.stat(file)).size - st.bsize);
 }
 
 /** A lock file as gomirror writes it, naming pid with the given kernel start ticks. */
@@ -111,7 +90,7 @@ export function hardeningScenarios(board: Scoreboard, opts: HardeningOptions): v
           for (const m of new Set(f.up.versions().map((x) => x.path)))
             await fs.rm(path.join(dest, escapePath(m), '@v', 'list'));
           for (const what of ['list', 'cursor.json']) {
-            await fillToOnePage(path.join(mnt, 'filler'));
+            await fillToOneBlock(path.join(mnt, 'filler'));
             const r = await f.sync(f.direct, dest, ['--since', '1970-01-01T00:00:00Z', '--min-free-space', '0']);
             expect(r.code, r.stderr.slice(-2000)).toBe(1);
             expect(r.stderr).toContain('[GOMIRROR_NO_SPACE]');

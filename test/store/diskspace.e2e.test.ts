@@ -4,9 +4,9 @@
  * it cannot mount) fails clearly, publishes nothing corrupt and does not move
  * the cursor past what it did not publish.
  */
+import { mountSmallFs, unmountSmallFs } from '../helpers/small-fs.js';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,20 +15,6 @@ import { escapePath, escapeVersion } from '../../src/module/index.js';
 import { runCli, upstreamArgs } from '../helpers/cli.js';
 import { inCI } from '../helpers/tools.js';
 import { parseRfc3339, startUpstream, type FakeUpstream } from '../upstream/index.js';
-
-/** Mounts a tmpfs of `size` at a new directory; undefined when this host cannot mount (not root, no CAP_SYS_ADMIN). */
-function mountSmallFs(size: string): string | undefined {
-  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-small-XXXXXX')])
-    .toString()
-    .trim();
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    execFileSync('rmdir', [dir]);
-    return undefined;
-  }
-}
 
 /** Files under dir whose name marks a temporary file, outside the state directory. */
 async function visibleTemps(dir: string): Promise<string[]> {
@@ -55,7 +41,7 @@ async function verifyJson(
   return { exitCode: s.exitCode, problems: lines.filter((l) => l.type === 'problem') };
 }
 
-const small = inCI || process.getuid?.() === 0 ? mountSmallFs('3m') : undefined;
+const small = inCI || process.getuid?.() === 0 ? mountSmallFs('3m', 'gomirror-small-') : undefined;
 if (small === undefined)
   console.warn('SKIP: cannot mount a tmpfs here (needs root); the ENOSPC test needs a small filesystem');
 
@@ -79,8 +65,7 @@ describe.skipIf(small === undefined)('a sync that fills the disk (3 MiB tmpfs)',
   });
   afterAll(async () => {
     await up?.close();
-    execFileSync('umount', [mnt]);
-    await fs.rmdir(mnt);
+    unmountSmallFs(mnt);
   });
 
   it('refuses to start below --min-free-space, writing nothing', async () => {

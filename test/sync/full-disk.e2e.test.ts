@@ -6,9 +6,8 @@
  * written, lock released, cursor not moved, tree still verifying; the daemon
  * keeps running.
  */
-import { execFileSync } from 'node:child_process';
+import { mountSmallFs, unmountSmallFs } from '../helpers/small-fs.js';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,21 +18,6 @@ import { inCI } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
-
-/** Mounts a tmpfs of `size` at a new directory; undefined when this host cannot (not root). */
-function mountSmallFs(size: string): string | undefined {
-  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-full-XXXXXX')])
-    .toString()
-    .trim();
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch (err) {
-    execFileSync('rmdir', [dir]);
-    if (inCI) throw new Error(`CI=true but cannot mount a tmpfs (needs root): ${String(err)}`);
-    return undefined;
-  }
-}
 
 /**
  * Writes `file` until the filesystem refuses another byte (ENOSPC), then
@@ -101,7 +85,7 @@ async function expectCleanNoSpace(r: CliResult, state: string, metrics: string, 
   expect(await fs.readFile(path.join(state, 'cursor.json'), 'utf8')).toBe(cursorBefore);
 }
 
-const mnt = process.getuid?.() === 0 || inCI ? mountSmallFs('32m') : undefined;
+const mnt = process.getuid?.() === 0 || inCI ? mountSmallFs('32m', 'gomirror-full-') : undefined;
 if (mnt === undefined)
   console.warn('SKIP: cannot mount a tmpfs here (needs root); the full-disk tests need a small filesystem');
 
@@ -123,8 +107,7 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
   });
   afterAll(async () => {
     await up?.close();
-    execFileSync('umount', [mnt as string]);
-    await fs.rmdir(mnt as string);
+    unmountSmallFs(mnt as string);
     if (outside) await fs.rm(outside, { recursive: true, force: true });
   });
 

@@ -4,11 +4,10 @@
  * CI=true a failure to mount fails the test), and on SIGINT while a feed
  * page is in flight (GOMIRROR_ABORTED, never a raw AbortError stack).
  */
-import { execFileSync } from 'node:child_process';
+import { mountSmallFs, unmountSmallFs } from '../helpers/small-fs.js';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runCli, spawnCli, upstreamArgs } from '../helpers/cli.js';
@@ -25,21 +24,7 @@ function plainLines(stderr: string): string {
     .join('\n');
 }
 
-function mountSmallFs(size: string): string | undefined {
-  const dir = execFileSync('mktemp', ['-d', path.join(os.tmpdir(), 'gomirror-minfree-XXXXXX')])
-    .toString()
-    .trim();
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch (err) {
-    execFileSync('rmdir', [dir]);
-    if (inCI) throw new Error(`CI=true but cannot mount a tmpfs (needs root): ${String(err)}`);
-    return undefined;
-  }
-}
-
-const mnt = process.getuid?.() === 0 || inCI ? mountSmallFs('48m') : undefined;
+const mnt = process.getuid?.() === 0 || inCI ? mountSmallFs('48m', 'gomirror-minfree-') : undefined;
 if (mnt === undefined)
   console.warn('SKIP: cannot mount a tmpfs here (needs root); the --min-free-space test needs a small filesystem');
 
@@ -52,8 +37,7 @@ describe('a run stops cleanly', () => {
   afterAll(async () => {
     await up?.close();
     if (mnt !== undefined) {
-      execFileSync('umount', [mnt]);
-      await fs.rmdir(mnt);
+      unmountSmallFs(mnt);
     }
   });
 
