@@ -1,0 +1,73 @@
+/**
+ * The one place an S3 client is made: the AWS SDK v3 (@aws-sdk/client-s3),
+ * loaded only when a location is in a bucket, so that commands on local
+ * trees never pay for loading it. Credentials come from the SDK's default
+ * chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN,
+ * AWS_PROFILE with the shared config and credentials files, …).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Settings } from './location.js';
+
+/** The SDK module, as loaded on first use. */
+export type S3Sdk = typeof import('@aws-sdk/client-s3');
+
+/** Limits of the HTTP connections an S3 client keeps. */
+export interface S3ClientLimits {
+  /** Most connections open at once (the requests in flight the caller allows). */
+  maxSockets: number;
+  /** Milliseconds to establish a connection before the request fails. */
+  connectTimeoutMs: number;
+  /** Milliseconds without a byte on a connection before the request fails. */
+  socketTimeoutMs: number;
+}
+
+export const DEFAULT_S3_LIMITS: S3ClientLimits = { maxSockets: 64, connectTimeoutMs: 10_000, socketTimeoutMs: 60_000 };
+
+/** An S3 client and the SDK it came from (for command classes). */
+export interface S3Handle {
+  readonly client: S3Client;
+  readonly sdk: S3Sdk;
+  /** The endpoint used, for messages ("AWS" when none was configured and the SDK resolves AWS's own). */
+  readonly endpoint: string;
+}
+
+let sdkModule: Promise<S3Sdk> | undefined;
+
+/** Loads the SDK once per process. */
+export function loadS3Sdk(): Promise<S3Sdk> {
+  // The SDK's own switch for its multi-line "Node 20 support ends" warning, which would break gomirror's one-line stderr.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  sdkModule ??= import('@aws-sdk/client-s3');
+  return sdkModule;
+}
+
+/** Makes a client for `settings`; retries are left to the caller (one attempt per request). */
+export async function createS3Client(
+  settings: S3Settings,
+  limits: S3ClientLimits = DEFAULT_S3_LIMITS,
+): Promise<S3Handle> {
+  const [sdk, { NodeHttpHandler }, http, https] = await Promise.all([
+    loadS3Sdk(),
+    import('@smithy/node-http-handler'),
+    import('node:http'),
+    import('node:https'),
+  ]);
+  const agentOptions = { keepAlive: true, maxSockets: limits.maxSockets };
+  const client = new sdk.S3Client({
+    ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+    ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
+    region: settings.region ?? 'us-east-1',
+    forcePathStyle: settings.pathStyle,
+    maxAttempts: 1,
+    // Only what S3 requires: Ceph RGW (and other S3 implementations) reject aws-chunked bodies with trailing checksums.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
+      connectionTimeout: limits.connectTimeoutMs,
+      socketTimeout: limits.socketTimeoutMs,
+    }),
+  });
+  return { client, sdk, endpoint: settings.endpoint ?? 'AWS' };
+}
