@@ -23,7 +23,7 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import { checkKey, checkPrefix, isValidKey } from './keys.js';
 import { formatLocation, type S3Location } from './location.js';
 import { createS3Client, type S3ClientLimits, type S3Handle } from './s3-client.js';
-import { s3Failure } from './s3-errors.js';
+import { s3ErrorFacts, s3Failure } from './s3-errors.js';
 import { metadataSha256, openBody, type PreparedPut, preparePut } from './s3-put.js';
 import { DEFAULT_S3_RETRY, type S3RetryPolicy, withS3Retries } from './s3-retry.js';
 import type {
@@ -265,19 +265,37 @@ function checkArea(area: string): string {
 /**
  * Opens the tree at loc: makes the client (connections bounded by
  * opts.limits) and checks the bucket with HeadBucket, so that wrong
- * credentials or a missing bucket fail here with one CONFIG line.
+ * credentials or a missing bucket fail here with one CONFIG line (an
+ * unreachable endpoint with one IO line, after the retries).
  */
 export async function openS3Tree(
   loc: S3Location,
   opts: { limits?: S3ClientLimits; retry?: S3RetryPolicy } = {},
 ): Promise<S3TreeStorage> {
   const handle = await createS3Client(loc.s3, opts.limits);
-  const { client, sdk } = handle;
   try {
-    await withS3Retries(() => client.send(new sdk.HeadBucketCommand({ Bucket: loc.bucket })), opts.retry);
+    await checkBucket(handle, loc.bucket, opts.retry);
   } catch (err) {
-    client.destroy();
+    handle.client.destroy();
     throw s3Failure(err, { op: 'open', endpoint: handle.endpoint, bucket: loc.bucket });
   }
   return new S3TreeStorage(handle, loc, opts.retry);
+}
+
+/**
+ * HeadBucket; when it fails with a bare status (a HEAD answer has no body,
+ * so no S3 error code), one ListObjectsV2 of at most one key asks again to
+ * learn the code (NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId,
+ * AccessDenied …), and its error is the one thrown.
+ */
+async function checkBucket(handle: S3Handle, Bucket: string, retry?: S3RetryPolicy): Promise<void> {
+  const { client, sdk } = handle;
+  try {
+    await withS3Retries(() => client.send(new sdk.HeadBucketCommand({ Bucket })), retry);
+  } catch (err) {
+    const status = s3ErrorFacts(err).httpStatus;
+    if (status === undefined || status >= 500) throw err;
+    await withS3Retries(() => client.send(new sdk.ListObjectsV2Command({ Bucket, MaxKeys: 1 })), retry);
+    throw err;
+  }
 }
