@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import type { S3Location } from '../../src/storage/location.js';
 import { openS3Tree, type S3TreeStorage } from '../../src/storage/s3.js';
@@ -278,6 +278,96 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+/** A TCP proxy to the gateway that cuts the first `cuts` connections once a client has sent 1 MiB on them. */
+async function cuttingProxy(
+  target: string,
+  cuts: number,
+): Promise<{ endpoint: string; cut: () => number; close: () => Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const open = new Set<Socket>();
+  let done = 0;
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    open.add(client).add(upstream);
+    let sent = 0;
+    client.on('data', (d: Buffer) => {
+      sent += d.length;
+      if (sent > 1 << 20 && done < cuts) {
+        done++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => client.write(d));
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      a.on('close', () => b.destroy());
+      a.on('error', () => b.destroy());
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    cut: () => done,
+    close: async () => {
+      for (const s of open) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('transient failures', () => {
+  it('a put cut twice on the wire is retried with the file re-opened and arrives whole', async () => {
+    const bucket = await rgw.bucket('flaky');
+    const proxy = await cuttingProxy(rgw.endpoint, 2);
+    const loc: S3Location = { ...rgwLocation(rgw, bucket, 'f'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
+    const t = await openS3Tree(loc);
+    try {
+      const data = randomBytes(4 << 20);
+      const path = await sourceFile(data);
+      await t.put('m/@v/v1.0.0.zip', { kind: 'file', path });
+      expect(proxy.cut()).toBe(2);
+      expect((await readObject(bucket, 'f/m/@v/v1.0.0.zip'))?.equals(data)).toBe(true);
+      const st = await t.stat('m/@v/v1.0.0.zip');
+      expect(st?.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+      await expect(stat(path)).rejects.toThrow();
+    } finally {
+      t.close();
+      await proxy.close();
+    }
+  });
+
+  it('a put cut on every attempt fails with IO naming the network error, leaves no object and keeps the file', async () => {
+    const bucket = await rgw.bucket('broken');
+    const proxy = await cuttingProxy(rgw.endpoint, 1000);
+    const loc: S3Location = { ...rgwLocation(rgw, bucket, 'f'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
+    const t = await openS3Tree(loc, { retry: fastRetry });
+    try {
+      const path = await sourceFile(randomBytes(2 << 20));
+      const warn = vi.spyOn(console, 'warn');
+      const err = await failure(t.put('m/@v/v1.0.0.zip', { kind: 'file', path }));
+      const warnings = warn.mock.calls.length;
+      warn.mockRestore();
+      expect(warnings).toBe(0); // the SDK's console warning about a failed streamed request is silenced
+      expect(err.code).toBe(ErrorCodes.IO);
+      expect(err.message).toMatch(
+        new RegExp(`^s3 put s3://${bucket}/f/m/@v/v1.0.0.zip at ${proxy.endpoint}: (ECONNRESET|EPIPE), [^\\n]+$`),
+      );
+      expect(proxy.cut()).toBe(fastRetry.attempts);
+      expect(await listAllKeys(rgw, bucket)).toEqual([]);
+      expect((await stat(path)).size).toBe(2 << 20);
+    } finally {
+      t.close();
+      await proxy.close();
     }
   });
 });
