@@ -102,31 +102,41 @@ async function mergeRuns(runs: string[], out: string): Promise<void> {
   }
 }
 
+/** True when there is a file at `file`. */
+function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Re-sorts the list at file through sorted runs in tmpDir and replaces it atomically. */
+async function resort(file: string, tmpDir: string, runLines: number): Promise<void> {
+  await fs.mkdir(tmpDir, { recursive: true });
+  const runs = await spillRuns(file, tmpDir, runLines);
+  const out = tempPath(tmpDir, 'exported.txt');
+  try {
+    await mergeRuns(runs, out);
+    await fs.rename(out, file);
+  } finally {
+    await Promise.all([...runs, out].map((r) => fs.rm(r, { force: true })));
+  }
+}
+
 /**
  * Leaves the path list at `file` in key order (compareKeys): nothing to do
- * when it is already (or missing); otherwise it is re-sorted through
- * temporary files in tmpDir and replaced atomically.
+ * when it is missing or marked as checked (`<file>.key-order`); otherwise it
+ * is read once, re-sorted when out of order, and marked. True when it was
+ * re-sorted.
  */
 export async function ensureKeyOrder(file: string, tmpDir: string, runLines = RUN_LINES): Promise<boolean> {
+  const marker = `${file}.key-order`;
   try {
-    if (
-      !(await fs.access(file).then(
-        () => true,
-        () => false,
-      )) ||
-      (await inKeyOrder(file))
-    )
-      return false;
-    await fs.mkdir(tmpDir, { recursive: true });
-    const runs = await spillRuns(file, tmpDir, runLines);
-    const out = tempPath(tmpDir, 'exported.txt');
-    try {
-      await mergeRuns(runs, out);
-      await fs.rename(out, file);
-    } finally {
-      await Promise.all([...runs, out].map((r) => fs.rm(r, { force: true })));
-    }
-    return true;
+    if (!(await exists(file)) || (await exists(marker))) return false;
+    const resorted = !(await inKeyOrder(file));
+    if (resorted) await resort(file, tmpDir, runLines);
+    await fs.writeFile(marker, 'exported paths are in key order\n', { mode: 0o600 });
+    return resorted;
   } catch (err) {
     throw ioError(err, 'transfer.state', `cannot re-sort ${file}`, { file });
   }

@@ -35,7 +35,13 @@ describe('ensureKeyOrder', () => {
     const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
     expect(lines).toEqual([...walkOrder].sort(compareKeys));
     expect(await readdir(tmp)).toEqual([]);
-    expect(await ensureKeyOrder(file, tmp, 97)).toBe(false); // now in order: untouched
+    expect(await readdir(dir)).toContain('exported.txt.key-order');
+    expect(await ensureKeyOrder(file, tmp, 97)).toBe(false); // marked: never read again
     expect(await ensureKeyOrder(join(dir, 'missing.txt'), tmp)).toBe(false);
+
+    const sorted = join(dir, 'sorted.txt'); // a list already in key order is only marked
+    await writeFile(sorted, `${[...walkOrder].sort(compareKeys).join('\n')}\n`);
+    expect(await ensureKeyOrder(sorted, tmp, 97)).toBe(false);
+    expect(await readdir(dir)).toContain('sorted.txt.key-order');
   });
 });
