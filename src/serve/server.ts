@@ -68,7 +68,13 @@ function plain(res: ServerResponse, status: number, body: string, headers: Recor
 
 const notFound = (res: ServerResponse): void => plain(res, 404, '404 Not Found\n');
 
-function sendFile(res: ServerResponse, route: Route, f: ServedFile, limits: ServeLimits): void {
+/**
+ * Sends an open object: headers, then the body streamed with backpressure. A
+ * body that fails or ends short of its size closes the connection (the client
+ * sees a broken response, never a short one presented as complete) and is
+ * reported once through `onError`.
+ */
+function sendFile(res: ServerResponse, route: Route, f: ServedFile, h: Handler, what: string): void {
   res.writeHead(200, {
     'Content-Type': route.contentType,
     'Content-Length': f.size,
@@ -81,14 +87,26 @@ function sendFile(res: ServerResponse, route: Route, f: ServedFile, limits: Serv
     f.body.destroy();
     return;
   }
-  const deadline = setTimeout(() => res.destroy(), limits.responseBaseMs + (f.size / limits.minBytesPerSecond) * 1000);
+  const deadline = setTimeout(
+    () => res.destroy(),
+    h.limits.responseBaseMs + (f.size / h.limits.minBytesPerSecond) * 1000,
+  );
   const stream = f.body;
-  stream.on('error', () => res.destroy());
+  let sent = 0;
+  const broke = (why: string): void => {
+    h.onError?.(`${what}: the body broke off after ${sent} of ${f.size} bytes (${why}); connection closed`);
+    res.destroy();
+  };
+  stream.on('data', (chunk: Buffer) => {
+    sent += chunk.length;
+  });
+  stream.on('error', (err) => broke(err.message));
+  stream.on('end', () => (sent === f.size ? res.end() : broke('the storage sent a short body')));
   res.on('close', () => {
     clearTimeout(deadline);
     stream.destroy();
   });
-  stream.pipe(res);
+  stream.pipe(res, { end: false });
 }
 
 interface Handler {
@@ -109,7 +127,7 @@ async function handle(h: Handler, req: IncomingMessage, res: ServerResponse): Pr
   const f = await openServed(h.storage, normalized.slice(1));
   switch (f.kind) {
     case 'file':
-      return sendFile(res, route, f, h.limits);
+      return sendFile(res, route, f, h, `${h.storage.location}/${normalized.slice(1)}`);
     case 'missing': {
       const upstream = h.fallback && fallbackPath(normalized, h.fallback.config.name);
       if (h.fallback && upstream !== undefined)
