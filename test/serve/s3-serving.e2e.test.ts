@@ -216,6 +216,26 @@ describe.skipIf(!e2e)('a tree in a bucket, served three ways, judged by the go c
     expect(listed.KeyCount).toBe(5);
   });
 
+  it('serve --dest s3:// of a missing bucket exits 2 with one error naming NoSuchBucket, no stack trace', async () => {
+    const missing = `s3://no-such-${Date.now().toString(36)}/x`;
+    const args = [
+      'serve',
+      '--dest',
+      missing,
+      '--s3-endpoint',
+      rgw.endpoint,
+      '--s3-path-style',
+      '--listen',
+      '127.0.0.1:0',
+    ];
+    const r = await runCli(args, rgw.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^gomirror: s3 open s3:\/\/no-such-\S+ at http:\/\/127\.0\.0\.1:\d+: NoSuchBucket \(HTTP 404\)/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('straight from S3: + in a version works whether sent literally or as %2B (RGW does not decode + as a space)', async () => {
     const v = inBucket().find((x) => x.version.endsWith('+incompatible'));
     if (v === undefined) throw new Error('no +incompatible version');
