@@ -90,6 +90,22 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
     expect(badKey.message).toContain(`at ${rgw.endpoint}: InvalidAccessKeyId (HTTP 403)`);
   });
 
+  it('no credentials at all fail at open with CONFIG', async () => {
+    const bucket = await rgw.bucket('nocreds');
+    const none = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-credentials'),
+      AWS_CONFIG_FILE: join(tmp, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const err = await withEnv(none, () => failure(openS3Tree(rgwLocation(rgw, bucket))));
+    expect(err.code).toBe(ErrorCodes.CONFIG);
+    expect(err.message).toMatch(
+      new RegExp(`^s3 open s3://${bucket} at ${rgw.endpoint}: CredentialsProviderError, no credentials`),
+    );
+  });
+
   it('a missing bucket fails at open with CONFIG and NoSuchBucket', async () => {
     const err = await failure(openS3Tree(rgwLocation(rgw, 'no-such-bucket-here', 'p')));
     expect(err.code).toBe(ErrorCodes.CONFIG);
