@@ -174,11 +174,13 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
 async function cuttingProxy(
   target: string,
   cuts: number,
-): Promise<{ endpoint: string; cut: () => number; close: () => Promise<void> }> {
+): Promise<{ endpoint: string; cut: () => number; connections: () => number; close: () => Promise<void> }> {
   const { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   let done = 0;
+  let accepted = 0;
   const server = createServer((client) => {
+    accepted++;
     const upstream = connect(Number(port), hostname);
     open.add(client).add(upstream);
     let sent = 0;
@@ -206,6 +208,7 @@ async function cuttingProxy(
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     cut: () => done,
+    connections: () => accepted,
     close: async () => {
       for (const s of open) s.destroy();
       await new Promise((r) => server.close(r));
@@ -254,6 +257,28 @@ describe('transient failures', () => {
       expect(await listAllKeys(rgw, bucket)).toEqual([]);
       expect((await stat(path)).size).toBe(2 << 20);
     } finally {
+      t.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe('many requests in flight', () => {
+  it('share at most maxSockets connections, queue silently and all arrive', async () => {
+    const bucket = await rgw.bucket('inflight');
+    const proxy = await cuttingProxy(rgw.endpoint, 0);
+    const loc: S3Location = { ...rgwLocation(rgw, bucket, 'q'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
+    const t = await openS3Tree(loc, { limits: { maxSockets: 3, connectTimeoutMs: 5000, socketTimeoutMs: 30_000 } });
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      const keys = Array.from({ length: 60 }, (_, i) => `example.com/q/@v/v1.${i}.0.info`);
+      await Promise.all(keys.map((k) => t.put(k, { kind: 'bytes', data: Buffer.from(k) })));
+      const warnings = warn.mock.calls.length;
+      expect(warnings).toBe(0);
+      expect(proxy.connections()).toBeLessThanOrEqual(3);
+      expect(await listAllKeys(rgw, bucket)).toEqual(keys.map((k) => `q/${k}`).sort());
+    } finally {
+      warn.mockRestore();
       t.close();
       await proxy.close();
     }
