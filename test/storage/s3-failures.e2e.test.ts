@@ -1,23 +1,27 @@
 /**
  * The S3 backend's failures on a real Ceph RADOS Gateway: one clear error
- * line (endpoint, bucket, S3 code) for wrong credentials, a missing bucket,
- * a read-only bucket, an unreachable or silent endpoint; transient network
- * failures retried with the file body re-opened; a put killed while its
- * body is on the wire leaves no object.
+ * line (endpoint, bucket, S3 code) for wrong or missing credentials, a
+ * missing bucket, a read-only bucket, a full bucket, an unreachable or
+ * silent endpoint; transient network failures retried with the file body
+ * re-opened; many requests in flight within maxSockets connections; a put
+ * killed while its body is on the wire leaves no object.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import type { S3Location } from '../../src/storage/location.js';
 import { openS3Tree } from '../../src/storage/s3.js';
 import { repoRoot } from '../helpers/cli.js';
 import { listAllKeys, rgwLocation, startRgw, type Rgw } from '../helpers/rgw.js';
+
+const run = promisify(execFile);
 
 let rgw: Rgw;
 let tmp: string;
@@ -132,6 +136,26 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
         new RegExp(`^s3 put s3://${bucket}/p/m/@v/list at ${rgw.endpoint}: AccessDenied \\(HTTP 403\\)`),
       );
       expect(await t.exists('m/@v/list')).toBe(false);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('a full bucket (quota reached, set with radosgw-admin) fails the put with NO_SPACE and QuotaExceeded', async () => {
+    const bucket = await rgw.bucket('full');
+    const admin = ['-c', join(rgw.dir, 'ceph.conf'), '--cluster', 'ceph'];
+    const quota = ['--quota-scope=bucket', `--bucket=${bucket}`];
+    await run('radosgw-admin', [...admin, 'quota', 'set', ...quota, '--max-objects=2'], { timeout: 60_000 });
+    await run('radosgw-admin', [...admin, 'quota', 'enable', ...quota], { timeout: 60_000 });
+    const t = await openS3Tree(rgwLocation(rgw, bucket, 'p'));
+    try {
+      for (const v of ['v1.0.0', 'v1.1.0']) await t.put(`m/@v/${v}.info`, { kind: 'bytes', data: Buffer.from('{}') });
+      const err = await failure(t.put('m/@v/v1.2.0.info', { kind: 'bytes', data: Buffer.from('{}') }));
+      expect(err.code).toBe(ErrorCodes.NO_SPACE);
+      expect(err.message).toMatch(
+        new RegExp(`^s3 put s3://${bucket}/p/m/@v/v1.2.0.info at ${rgw.endpoint}: QuotaExceeded \\(HTTP 403\\)`),
+      );
+      expect(await t.exists('m/@v/v1.2.0.info')).toBe(false);
     } finally {
       t.close();
     }
