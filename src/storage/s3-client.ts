@@ -33,6 +33,18 @@ export interface S3Handle {
 
 let sdkModule: Promise<S3Sdk> | undefined;
 
+const ignore = (): void => undefined;
+
+/**
+ * The SDK's logger: silent. Without one, the SDK writes to the console (its
+ * retry middleware "An error was encountered in a non-retryable streaming
+ * request." when a streamed PUT fails; the HTTP handler a multi-line
+ * "socket usage at capacity" warning when requests queue for connections),
+ * which would break gomirror's one-line stderr; failures reach the caller
+ * as errors, and queueing is the caller's bounded concurrency at work.
+ */
+const SILENT_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
 /** Loads the SDK once per process. */
 export function loadS3Sdk(): Promise<S3Sdk> {
   // The SDK's own switch for its multi-line "Node 20 support ends" warning, which would break gomirror's one-line stderr.
@@ -59,6 +71,7 @@ export async function createS3Client(
     region: settings.region ?? 'us-east-1',
     forcePathStyle: settings.pathStyle,
     maxAttempts: 1,
+    logger: SILENT_LOGGER,
     // Only what S3 requires: Ceph RGW (and other S3 implementations) reject aws-chunked bodies with trailing checksums.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -67,6 +80,7 @@ export async function createS3Client(
       httpsAgent: new https.Agent(agentOptions),
       connectionTimeout: limits.connectTimeoutMs,
       socketTimeout: limits.socketTimeoutMs,
+      logger: SILENT_LOGGER,
     }),
   });
   return { client, sdk, endpoint: settings.endpoint ?? 'AWS' };

@@ -96,24 +96,29 @@ export class S3TreeStorage implements TreeStorage {
   /** S3 acknowledges only durable writes. */
   async barrier(): Promise<void> {}
 
-  /** One PutObject (retried with a fresh body), then the consumed file source is removed. */
+  /** One PutObject (each attempt with a fresh body, closed after it), then the consumed file source is removed. */
   private async send(put: PreparedPut): Promise<void> {
     const { client, sdk } = this.s3;
     const Key = this.objectKey(put.key);
-    await this.call('put', Key, () =>
-      client.send(
-        new sdk.PutObjectCommand({
-          Bucket: this.bucket,
-          Key,
-          Body: openBody(put),
-          ContentLength: put.size,
-          ContentType: put.contentType,
-          ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
-          ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
-          Metadata: { sha256: put.sha256 },
-        }),
-      ),
-    );
+    await this.call('put', Key, async () => {
+      const Body = openBody(put);
+      try {
+        return await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body,
+            ContentLength: put.size,
+            ContentType: put.contentType,
+            ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
+            ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
+            Metadata: { sha256: put.sha256 },
+          }),
+        );
+      } finally {
+        if (!Buffer.isBuffer(Body)) Body.destroy();
+      }
+    });
     if (put.source.kind === 'file') await fs.rm(put.source.path, { force: true }).catch(() => undefined);
   }
 
