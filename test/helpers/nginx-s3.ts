@@ -8,7 +8,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginxWith, writeNginxFiles, type NginxServer } from './nginx.js';
+import {
+  dropSumdbFallback,
+  startNginxWith,
+  writeNginxFiles,
+  type NginxServer,
+  type SumdbFallbackTarget,
+} from './nginx.js';
 
 /** Where nginx finds the tree: `http://HOST:PORT/BUCKET/PREFIX…` (path style). */
 export interface S3Target {
@@ -17,6 +23,8 @@ export interface S3Target {
   readonly bucket: string;
   /** The --dest key prefix ('' for the bucket's root), without slashes at either end. */
   readonly prefix: string;
+  /** Keep the checksum-database fallback block, pointed at this database; without it the block is removed (air gap). */
+  readonly sumdbFallback?: SumdbFallbackTarget;
 }
 
 /** Absolute path of scripts/nginx-s3.conf (walking up from this file: works from src and dist). */
@@ -31,14 +39,28 @@ export function nginxS3TemplatePath(): string {
   }
 }
 
-/** The template with @S3_SCHEME@, @S3_HOST@, @BUCKET@, @PREFIX@ and @LISTEN@ substituted; throws on unsafe values or leftovers. */
+/**
+ * The template with @S3_SCHEME@, @S3_HOST@, @BUCKET@, @PREFIX@ and @LISTEN@ substituted (and with a
+ * fallback target @SUMDB_NAME@ and @SUMDB_URL@; without one, the block dropped by the documented sed);
+ * throws on unsafe values or leftovers.
+ */
 export function renderS3ServerBlock(template: string, target: S3Target, listen: string): string {
   const m = /^(https?):\/\/([A-Za-z0-9.-]+(?::[0-9]+)?)$/.exec(target.endpoint);
   if (m === null) throw new Error(`bad S3 endpoint for nginx: ${target.endpoint}`);
   if (!/^[a-z0-9.-]+$/.test(target.bucket)) throw new Error(`bad bucket: ${target.bucket}`);
   if (!/^([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/.test(target.prefix)) throw new Error(`bad prefix: ${target.prefix}`);
   if (!/^[0-9A-Za-z.:[\] ]+$/.test(listen)) throw new Error(`bad nginx listen value: ${listen}`);
-  const out = template
+  const fb = target.sumdbFallback;
+  if (fb !== undefined && !/^[a-z0-9.:-]+$/i.test(fb.name)) throw new Error(`bad sumdb name: ${fb.name}`);
+  if (fb !== undefined && !/^https?:\/\/[A-Za-z0-9.:[\]/_-]+[^/]$/.test(fb.url))
+    throw new Error(`bad sumdb url: ${fb.url}`);
+  const withFallback =
+    fb === undefined
+      ? template.includes('# BEGIN sumdb-fallback')
+        ? dropSumdbFallback(template)
+        : template
+      : template.replaceAll('@SUMDB_NAME@', fb.name).replaceAll('@SUMDB_URL@', fb.url);
+  const out = withFallback
     .replaceAll('@S3_SCHEME@', m[1] as string)
     .replaceAll('@S3_HOST@', m[2] as string)
     .replaceAll('@BUCKET@', target.bucket)

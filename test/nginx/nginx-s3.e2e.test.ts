@@ -4,8 +4,10 @@
  * "+" goes out as %2B, "!" as it is, no client header reaches the bucket,
  * a 403 or 404 from the bucket is 404, any other failure 502, S3's headers
  * are dropped and the route table's are set, and refused paths never reach
- * the bucket. (The same config against a real RGW, with the go command, is
- * in test/serve/s3-serving.e2e.test.ts.)
+ * the bucket; with the checksum-database fallback block kept, what the
+ * bucket lacks under sumdb/ comes from a fake checksum database, marked.
+ * (The same config against a real RGW, with the go command, is in
+ * test/serve/s3-serving.e2e.test.ts.)
  */
 import { readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -25,11 +27,19 @@ interface Seen {
 
 /** What the fake bucket answers for a raw request path (after /bkt/tree/). */
 function answer(key: string): { status: number; body: string } {
-  if (key.startsWith('missing403/')) return { status: 403, body: '<Error><Code>AccessDenied</Code></Error>' };
+  if (key.includes('/x500/')) return { status: 500, body: '<Error><Code>InternalError</Code></Error>' };
+  if (key.includes('missing403') || key.includes('/x403/'))
+    return { status: 403, body: '<Error><Code>AccessDenied</Code></Error>' };
   if (key.startsWith('boom/')) return { status: 500, body: '<Error><Code>InternalError</Code></Error>' };
   if (key.startsWith('slow/')) return { status: 503, body: '<Error><Code>SlowDown</Code></Error>' };
-  if (key.startsWith('missing/')) return { status: 404, body: '<Error><Code>NoSuchKey</Code></Error>' };
+  if (key.includes('missing')) return { status: 404, body: '<Error><Code>NoSuchKey</Code></Error>' };
   return { status: 200, body: `object ${key}` };
+}
+
+/** Starts an HTTP server on a free loopback port; resolves with its URL. */
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 describe('renderS3ServerBlock', () => {
@@ -50,7 +60,15 @@ describe('renderS3ServerBlock', () => {
   it('the template documents a sed line for every placeholder it uses', async () => {
     const template = await readFile(nginxS3TemplatePath(), 'utf8');
     const used = new Set(template.replace(/#[^\n]*/g, '').match(/@[A-Z0-9_]+@/g));
-    expect([...used].sort()).toEqual(['@BUCKET@', '@LISTEN@', '@PREFIX@', '@S3_HOST@', '@S3_SCHEME@']);
+    expect([...used].sort()).toEqual([
+      '@BUCKET@',
+      '@LISTEN@',
+      '@PREFIX@',
+      '@S3_HOST@',
+      '@S3_SCHEME@',
+      '@SUMDB_NAME@',
+      '@SUMDB_URL@',
+    ]);
     for (const p of used) expect(template).toContain(`-e 's|${p}|`);
   });
 });
@@ -79,8 +97,7 @@ describe.skipIf(!haveTools('nginx'))('nginx-s3.conf in front of a bucket', () =>
       });
       res.end(req.method === 'HEAD' ? undefined : a.body);
     });
-    await new Promise<void>((resolve) => bucket.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(bucket.address() as AddressInfo).port}`;
+    endpoint = await listen(bucket);
     nginx = await startNginxS3({ endpoint, bucket: 'bkt', prefix: 'tree' });
   });
 
@@ -182,6 +199,9 @@ describe.skipIf(!haveTools('nginx'))('nginx-s3.conf in front of a bucket', () =>
   it.each([
     ['403 (missing key, reader may not list)', '/missing403/m/@v/v1.0.0.zip', 404],
     ['404', '/missing/m/@v/list', 404],
+    ['404 for a lookup (no fallback block: air gap)', '/sumdb/sum.example.test/lookup/missing.example/m@v1.0.0', 404],
+    ['403 for a tile (no fallback block: air gap)', '/sumdb/sum.example.test/tile/8/0/x403/001', 404],
+    ['500 for a tile', '/sumdb/sum.example.test/tile/8/0/x500/001', 502],
     ['500', '/boom/m/@v/list', 502],
     ['503 SlowDown', '/slow/m/@v/v1.0.0.info', 502],
   ])('maps the bucket answer %s to %i, without cache headers or the bucket body', async (_what, p, status) => {
@@ -220,5 +240,109 @@ describe.skipIf(!haveTools('nginx'))('nginx-s3.conf in front of a bucket', () =>
       expect(r.headers['allow']).toBe('GET, HEAD');
     });
     expect(asked).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveTools('nginx'))('nginx-s3.conf with the checksum-database fallback block', () => {
+  const sumdbSeen: string[] = [];
+  let bucket: Server;
+  let sumdb: Server;
+  let nginx: NginxServer;
+  const send = sender(() => nginx.url);
+
+  beforeAll(async () => {
+    bucket = createServer((req, res) => {
+      const key = (req.url ?? '').replace(/^\/bkt\//, '');
+      // Tiles the bucket lacks: x009/… answers 403 (reader may not list), 000.p/9 answers 404.
+      const a = key.includes('/x009/')
+        ? answer('missing403')
+        : key.endsWith('/000.p/9')
+          ? answer('missing')
+          : answer(key);
+      res.writeHead(a.status, { 'Content-Type': 'application/xml' });
+      res.end(a.body);
+    });
+    sumdb = createServer((req, res) => {
+      sumdbSeen.push(req.url ?? '');
+      if ((req.url ?? '').includes('broken')) {
+        res.writeHead(500);
+        res.end('upstream trouble');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Set-Cookie': 'x=1' });
+      res.end(`from the database ${req.url}`);
+    });
+    const endpoint = await listen(bucket);
+    const url = await listen(sumdb);
+    nginx = await startNginxS3({
+      endpoint,
+      bucket: 'bkt',
+      prefix: '',
+      sumdbFallback: { name: 'sum.example.test', url },
+    });
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await new Promise<void>((resolve) => bucket?.close(() => resolve()));
+    await new Promise<void>((resolve) => sumdb?.close(() => resolve()));
+  });
+
+  it.each([
+    [
+      '/sumdb/sum.example.test/lookup/missing.example/m@v3.0.0+incompatible',
+      '/lookup/missing.example/m@v3.0.0+incompatible',
+    ],
+    ['/sumdb/sum.example.test/tile/8/0/x001/missing403', undefined],
+    ['/sumdb/sum.example.test/tile/8/1/missing.p/5', undefined],
+  ])('what the bucket lacks (404 or 403) comes from the database, marked: %s', async (p, upstreamPath) => {
+    const from = sumdbSeen.length;
+    const r = await send(p);
+    if (upstreamPath === undefined) {
+      // Not a tile shape once the key is "missing…": no location matches, 404 from nginx itself.
+      expect(r.status).toBe(404);
+      expect(sumdbSeen.slice(from)).toEqual([]);
+      return;
+    }
+    expect(r.status).toBe(200);
+    expect(r.headers['x-gomirror-source']).toBe('upstream-sumdb');
+    expect(r.headers['set-cookie']).toBeUndefined();
+    expect(r.body.toString()).toBe(`from the database ${upstreamPath}`);
+    expect(sumdbSeen.slice(from)).toEqual([upstreamPath]);
+  });
+
+  it('a lookup the bucket holds comes from the bucket, unmarked', async () => {
+    const from = sumdbSeen.length;
+    const r = await send('/sumdb/sum.example.test/lookup/example.com/m@v1.0.0');
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe('object sumdb/sum.example.test/lookup/example.com/m@v1.0.0');
+    expect(r.headers['x-gomirror-source']).toBeUndefined();
+    expect(sumdbSeen.slice(from)).toEqual([]);
+  });
+
+  it('another database name, supported and module files never fall back', async () => {
+    const from = sumdbSeen.length;
+    for (const p of [
+      '/sumdb/other.example/lookup/missing.example/m@v1.0.0',
+      '/sumdb/sum.example.test/missing/supported',
+      '/missing.example/m/@v/v1.0.0.info',
+    ])
+      expect((await send(p)).status, p).toBe(404);
+    expect(sumdbSeen.slice(from)).toEqual([]);
+  });
+
+  it('a failing bucket under sumdb/ answers 502 without asking the database', async () => {
+    const from = sumdbSeen.length;
+    const r = await send('/sumdb/sum.example.test/tile/8/0/x500/001');
+    expect(r.status).toBe(502);
+    expect(r.headers['x-gomirror-source']).toBeUndefined();
+    expect(sumdbSeen.slice(from)).toEqual([]);
+  });
+
+  it('a failing database answers 502, marked', async () => {
+    const r = await send('/sumdb/sum.example.test/lookup/missing.example/broken@v1.0.0');
+    expect(r.status).toBe(502);
+    expect(r.headers['x-gomirror-source']).toBe('upstream-sumdb');
+    expect(r.body.toString()).not.toContain('upstream trouble');
   });
 });
