@@ -209,7 +209,8 @@ export class S3TreeStorage implements TreeStorage {
       }
       if (page.length > 0) yield page;
       const token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
-      if (token === undefined || token === position.ContinuationToken) return;
+      if (token === undefined) return;
+      if (token === position.ContinuationToken) throw this.stuckListing(Prefix);
       const last = out.Contents?.at(-1)?.Key;
       // Every key under '<base>.gomirror/' sorts before '<base>.gomirror0' ('/' < '0'), and nothing else does after them.
       position =
@@ -250,6 +251,15 @@ export class S3TreeStorage implements TreeStorage {
     } catch (err) {
       throw s3Failure(err, { op, endpoint: this.s3.endpoint, bucket: this.bucket, key });
     }
+  }
+
+  /** An endpoint that answers a continuation token with the same token would make the listing loop forever. */
+  private stuckListing(prefix: string): GomirrorError {
+    return new GomirrorError(
+      ErrorCodes.IO,
+      `s3 list s3://${this.bucket}/${prefix} at ${this.s3.endpoint}: the endpoint repeated a continuation token`,
+      { op: 's3.list', detail: { endpoint: this.s3.endpoint, bucket: this.bucket, key: prefix } },
+    );
   }
 
   /** A 404 from get as the tree's NOT_FOUND (with the tree key); other errors as they are. */

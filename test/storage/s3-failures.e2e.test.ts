@@ -10,6 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +191,49 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
       expect(sockets.length).toBe(2);
     } finally {
       for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('a misbehaving endpoint', () => {
+  it('a listing whose continuation token comes back unchanged fails with IO instead of looping or stopping short', async () => {
+    const page = (token: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Name>b-x</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>` +
+      `<NextContinuationToken>${token}</NextContinuationToken>` +
+      `<Contents><Key>p/m/@v/list</Key><Size>3</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>` +
+      `</ListBucketResult>`;
+    let lists = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      if (req.method === 'HEAD') return res.end();
+      lists++;
+      res.setHeader('content-type', 'application/xml');
+      res.end(page('same-token'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const loc: S3Location = {
+      ...rgwLocation(rgw, 'b-x', 'p'),
+      s3: { ...rgw.settings, endpoint: `http://127.0.0.1:${port}` },
+    };
+    const t = await openS3Tree(loc);
+    try {
+      const pages: string[][] = [];
+      const err = await failure(
+        (async () => {
+          for await (const p of t.listKeys('')) pages.push(p);
+        })(),
+      );
+      expect(err.code).toBe(ErrorCodes.IO);
+      expect(err.message).toBe(
+        `s3 list s3://b-x/p/ at http://127.0.0.1:${port}: the endpoint repeated a continuation token`,
+      );
+      expect(lists).toBe(2);
+      expect(pages).toEqual([['m/@v/list'], ['m/@v/list']]);
+    } finally {
+      t.close();
       await new Promise((r) => server.close(r));
     }
   });
