@@ -11,7 +11,9 @@
  * (key only: the checksum database is read through the mirror), every
  * version downloads and verifies through each shape; the held-back module
  * answers 404 and the go command falls through to a second proxy;
- * `.gomirror/lock` is never served. The behaviour table of scripts/nginx.conf
+ * `.gomirror/lock` is never served. A second module is missing with its
+ * checksum-database lookups: with the upstream running again (same seed,
+ * same key), nginx-s3's fallback block serves its lookups and go verifies it. The behaviour table of scripts/nginx.conf
  * (test/helpers/tree-serving-suite.ts) runs against nginx-s3 and serve-s3.
  */
 import { promises as fs } from 'node:fs';
@@ -32,6 +34,9 @@ import { escapeCase, startUpstream, type CorpusVersion } from '../upstream/index
 const e2e = process.env['CI'] === 'true' || haveTools('go', 'nginx');
 const PREFIX = 'mirror';
 const HELD_BACK = 'example.net/util';
+/** Held back with its lookups too: only the checksum-database fallback can verify it. */
+const UNKNOWN = 'example.com/app/v3';
+const SEED = 11;
 const LOCK = 'holder=host-a pid=4242 secret-lease';
 
 const spec = (v: CorpusVersion): string => `${v.path}@${v.version}`;
@@ -112,7 +117,7 @@ describe.skipIf(!e2e)('a tree in a bucket, served three ways, judged by the go c
   beforeAll(async () => {
     base = await makeTempDir('gomirror-s3-serving-');
     dest = path.join(base, 'tree');
-    const up = await startUpstream({ seed: 11 });
+    const up = await startUpstream({ seed: SEED });
     try {
       const r = await runCli(['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json']);
       expect(r.code, r.stderr).toBe(0);
@@ -125,12 +130,15 @@ describe.skipIf(!e2e)('a tree in a bucket, served three ways, judged by the go c
     expect(versions.some((v) => /[A-Z]/.test(v.path))).toBe(true);
     expect(versions.some((v) => /-\d{14}-[0-9a-f]{12}$/.test(v.version))).toBe(true);
     expect(versions.some((v) => v.path === HELD_BACK)).toBe(true);
+    expect(versions.some((v) => v.path === UNKNOWN)).toBe(true);
 
     rgw = await startRgw();
     bucket = await rgw.bucket('serve');
     const tree = await openS3Tree(rgwLocation(rgw, bucket, PREFIX));
     try {
-      const files = (await treeFiles(dest)).filter((k) => !k.startsWith(`${HELD_BACK}/`));
+      const files = (await treeFiles(dest)).filter(
+        (k) => !k.startsWith(`${HELD_BACK}/`) && !k.startsWith(`${UNKNOWN}/`) && !k.includes(`/lookup/${UNKNOWN}@`),
+      );
       for (let i = 0; i < files.length; i += 16) {
         await Promise.all(
           files.slice(i, i + 16).map(async (k) => {
@@ -158,7 +166,7 @@ describe.skipIf(!e2e)('a tree in a bucket, served three ways, judged by the go c
   });
 
   const held = (): CorpusVersion[] => versions.filter((v) => v.path === HELD_BACK);
-  const inBucket = (): CorpusVersion[] => versions.filter((v) => v.path !== HELD_BACK);
+  const inBucket = (): CorpusVersion[] => versions.filter((v) => v.path !== HELD_BACK && v.path !== UNKNOWN);
 
   it.each(Object.keys(shapes))(
     '%s: every version downloads and verifies offline (default-style GOSUMDB)',
@@ -215,6 +223,34 @@ describe.skipIf(!e2e)('a tree in a bucket, served three ways, judged by the go c
     const listed = await rgw.admin.client.send(new rgw.admin.sdk.ListObjectsV2Command({ Bucket: bucket, MaxKeys: 5 }));
     expect(listed.KeyCount).toBe(5);
   });
+
+  it('nginx-s3 with the fallback block: a module the bucket lacks with its lookups verifies through the checksum database', async () => {
+    const up = await startUpstream({ seed: SEED });
+    let fb: NginxServer | undefined;
+    try {
+      expect(up.sumdbKey).toBe(sumdbKey);
+      const wanted = versions.filter((v) => v.path === UNKNOWN);
+      fb = await startNginxS3({
+        endpoint: rgw.endpoint,
+        bucket,
+        prefix: PREFIX,
+        sumdbFallback: { name: up.sumdbName, url: up.sumdbUrl },
+      });
+      const lookup = `/sumdb/${up.sumdbName}/lookup/${UNKNOWN}@${wanted[0]?.version}`;
+      expect(await status(`${nginx.url}${lookup}`)).toBe(404); // the air-gap config: nowhere to fall back to
+      const r = await fetch(`${fb.url}${lookup}`);
+      await r.arrayBuffer();
+      expect([r.status, r.headers.get('x-gomirror-source')]).toEqual([200, 'upstream-sumdb']);
+      const c = client(`${fb.url}/,${up.proxyUrl}`);
+      const { results, failed } = await goDownload(c, wanted.map(spec));
+      expect(failed.map((f) => f.stderr + f.stdout)).toEqual([]);
+      expectVerified(results, wanted);
+      await cleanModcache(c);
+    } finally {
+      await fb?.stop();
+      await up.close();
+    }
+  }, 120_000);
 
   it('serve --dest s3:// of a missing bucket exits 2 with one error naming NoSuchBucket, no stack trace', async () => {
     const missing = `s3://no-such-${Date.now().toString(36)}/x`;
