@@ -12,6 +12,7 @@ export async function serveCommand(argv: RawOptions): Promise<void> {
   const server = await startServer(dest, listen, {
     ...(fallback && { sumdbFallback: fallback }),
     ...(maxConnections !== undefined && { limits: { maxConnections } }),
+    onError: (message) => process.stderr.write(`gomirror serve: ${message}\n`),
   });
   process.stderr.write(
     `gomirror: serving ${formatLocation(dest)} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`,

@@ -1,14 +1,16 @@
 /**
  * A small static server for trying a gomirror tree without nginx (not the
  * production path): the same allow-list, content types, cache headers and
- * 404/405 behaviour as scripts/nginx.conf, streaming files from disk; with
- * a checksum-database fallback for connected use; bounded under load
- * (connection cap, header/idle/response timeouts, 503 on resource errors).
+ * 404/405 behaviour as scripts/nginx.conf, streaming objects from a
+ * directory or a bucket (TreeStorage); with a checksum-database fallback for
+ * connected use; bounded under load (connection cap, header/idle/response
+ * timeouts, 503 on resource errors; a bucket error other than a missing key
+ * answers 502/503 and is reported once through `onError`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import type { Location } from '../storage/location.js';
+import { formatLocation, type Location } from '../storage/location.js';
 import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { ConnectionCap } from './connections.js';
@@ -55,6 +57,8 @@ export interface ServeOptions {
   /** Pass checksum-database paths the tree lacks to this upstream (connected use); none in an air gap. */
   sumdbFallback?: SumdbFallbackConfig;
   limits?: Partial<ServeLimits>;
+  /** Told the one-line message of every storage failure that is not a missing object (default: nothing). */
+  onError?: (message: string) => void;
 }
 
 function plain(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
@@ -64,7 +68,13 @@ function plain(res: ServerResponse, status: number, body: string, headers: Recor
 
 const notFound = (res: ServerResponse): void => plain(res, 404, '404 Not Found\n');
 
-function sendFile(res: ServerResponse, route: Route, f: ServedFile, limits: ServeLimits): void {
+/**
+ * Sends an open object: headers, then the body streamed with backpressure. A
+ * body that fails or ends short of its size closes the connection (the client
+ * sees a broken response, never a short one presented as complete) and is
+ * reported once through `onError`.
+ */
+function sendFile(res: ServerResponse, route: Route, f: ServedFile, h: Handler, what: string): void {
   res.writeHead(200, {
     'Content-Type': route.contentType,
     'Content-Length': f.size,
@@ -77,20 +87,33 @@ function sendFile(res: ServerResponse, route: Route, f: ServedFile, limits: Serv
     f.body.destroy();
     return;
   }
-  const deadline = setTimeout(() => res.destroy(), limits.responseBaseMs + (f.size / limits.minBytesPerSecond) * 1000);
+  const deadline = setTimeout(
+    () => res.destroy(),
+    h.limits.responseBaseMs + (f.size / h.limits.minBytesPerSecond) * 1000,
+  );
   const stream = f.body;
-  stream.on('error', () => res.destroy());
+  let sent = 0;
+  const broke = (why: string): void => {
+    h.onError?.(`${what}: the body broke off after ${sent} of ${f.size} bytes (${why}); connection closed`);
+    res.destroy();
+  };
+  stream.on('data', (chunk: Buffer) => {
+    sent += chunk.length;
+  });
+  stream.on('error', (err) => broke(err.message));
+  stream.on('end', () => (sent === f.size ? res.end() : broke('the storage sent a short body')));
   res.on('close', () => {
     clearTimeout(deadline);
     stream.destroy();
   });
-  stream.pipe(res);
+  stream.pipe(res, { end: false });
 }
 
 interface Handler {
   storage: TreeStorage;
   limits: ServeLimits;
   fallback: SumdbFallback | undefined;
+  onError: ((message: string) => void) | undefined;
 }
 
 async function handle(h: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,7 +127,7 @@ async function handle(h: Handler, req: IncomingMessage, res: ServerResponse): Pr
   const f = await openServed(h.storage, normalized.slice(1));
   switch (f.kind) {
     case 'file':
-      return sendFile(res, route, f, h.limits);
+      return sendFile(res, route, f, h, `${h.storage.location}/${normalized.slice(1)}`);
     case 'missing': {
       const upstream = h.fallback && fallbackPath(normalized, h.fallback.config.name);
       if (h.fallback && upstream !== undefined)
@@ -117,6 +140,11 @@ async function handle(h: Handler, req: IncomingMessage, res: ServerResponse): Pr
       return plain(res, 403, '403 Forbidden\n');
     case 'busy':
       return plain(res, 503, '503 Service Unavailable (server out of resources, try again)\n', { 'Retry-After': 1 });
+    case 'failed':
+      h.onError?.(f.message);
+      if (f.status === 503)
+        return plain(res, 503, '503 Service Unavailable (storage unavailable)\n', { 'Retry-After': 1 });
+      return plain(res, 502, '502 Bad Gateway (storage refused the request)\n');
   }
 }
 
@@ -152,31 +180,52 @@ function buildServer(h: Handler): Server {
   return server;
 }
 
-async function readTree(root: Location): Promise<TreeStorage> {
+/** A tree whose client connections can be closed (a bucket's). */
+interface Closable {
+  close(): void;
+}
+
+const closable = (t: TreeStorage): t is TreeStorage & Closable => typeof (t as Partial<Closable>).close === 'function';
+
+/** Opens the tree to serve: an existing directory (IO error naming it otherwise) or a bucket prefix (the bucket checked once). */
+async function readTree(where: Location): Promise<TreeStorage> {
   try {
-    return await openTree(root, { existing: true });
+    return await openTree(where, { existing: true });
   } catch (err) {
-    if (root.kind === 's3') throw err; // the backend's one line already names endpoint, bucket and S3 error
+    if (where.kind === 's3') throw err;
     const reason =
       err instanceof GomirrorError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
-    throw new GomirrorError(ErrorCodes.IO, `cannot serve ${root.dir}: ${reason}`, { op: 'serve.root', cause: err });
+    throw new GomirrorError(ErrorCodes.IO, `cannot serve ${formatLocation(where)}: ${reason}`, {
+      op: 'serve.root',
+      cause: err,
+    });
   }
 }
 
-/** Serves the tree at `root` on host:port (port 0 picks a free one); IO error when root is not a directory or the address is unusable. */
+/**
+ * Serves the tree at `where` (a directory path, or a Location: a directory or
+ * a bucket prefix) on host:port (port 0 picks a free one); IO error when a
+ * directory tree is not a directory or the address is unusable, the bucket
+ * backend's CONFIG/IO error when a bucket cannot be reached.
+ */
 export async function startServer(
-  root: Location,
+  where: string | Location,
   listen: { host: string; port: number },
   options: ServeOptions = {},
 ): Promise<RunningServer> {
-  const storage = await readTree(root);
+  const storage = await readTree(typeof where === 'string' ? { kind: 'fs', dir: where } : where);
   const fallback = options.sumdbFallback && new SumdbFallback(options.sumdbFallback);
-  const server = buildServer({ storage, limits: { ...DEFAULT_LIMITS, ...options.limits }, fallback });
+  const release = async (): Promise<void> => {
+    await fallback?.close();
+    if (closable(storage)) storage.close();
+  };
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const server = buildServer({ storage, limits, fallback, onError: options.onError });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, listen.host, listen.port)));
     server.listen(listen.port, listen.host, () => resolve());
   }).catch(async (err: unknown) => {
-    await fallback?.close();
+    await release();
     throw err;
   });
   const addr = server.address() as AddressInfo;
@@ -188,7 +237,7 @@ export async function startServer(
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();
       });
-      await fallback?.close();
+      await release();
     },
   };
 }

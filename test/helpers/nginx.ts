@@ -142,12 +142,17 @@ export async function writeNginxConfig(
   port: number,
   options: StartNginxOptions = {},
 ): Promise<NginxConfigFiles> {
+  const template = await readFile(nginxTemplatePath(), 'utf8');
+  return writeNginxFiles(renderServerBlock(template, root, `127.0.0.1:${port}`, options.sumdbFallback), options);
+}
+
+/** Writes a fresh prefix dir with `serverBlock` (already rendered) wrapped in the minimal top-level config. */
+export async function writeNginxFiles(serverBlock: string, options: StartNginxOptions = {}): Promise<NginxConfigFiles> {
   const prefix = await makeTempDir('gomirror-nginx-');
   await mkdir(path.join(prefix, 'logs'));
   await mkdir(path.join(prefix, 'tmp'));
-  const template = await readFile(nginxTemplatePath(), 'utf8');
   const serverConfPath = path.join(prefix, 'gomirror.conf');
-  await writeFile(serverConfPath, renderServerBlock(template, root, `127.0.0.1:${port}`, options.sumdbFallback));
+  await writeFile(serverConfPath, serverBlock);
   const confPath = path.join(prefix, 'nginx.conf');
   const runAsRoot = process.getuid?.() === 0;
   await writeFile(confPath, renderMainConfig({ prefix, serverConfPath, runAsRoot, ...options }));
@@ -239,11 +244,16 @@ async function killAndWait(child: ChildProcess): Promise<void> {
  * EADDRINUSE); resolves once the port accepts connections; stop() kills it and waits.
  */
 export async function startNginx(root: string, options: StartNginxOptions = {}): Promise<NginxServer> {
+  return startNginxWith((port) => writeNginxConfig(root, port, options));
+}
+
+/** Starts nginx with the config files `write` makes for a free loopback port (see startNginx). */
+export async function startNginxWith(write: (port: number) => Promise<NginxConfigFiles>): Promise<NginxServer> {
   const bin = nginxBinary();
   let lastLog = '';
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
     const port = await freePort();
-    const files = await writeNginxConfig(root, port, options);
+    const files = await write(port);
     const child = spawn(bin, nginxArgs(files), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
