@@ -6,7 +6,8 @@
  * until `status --walk` recounts.
  */
 import { checkInfo } from '../../src/version/info.js';
-import { promises as fs } from 'node:fs';
+import fsDefault, { promises as fs } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -131,6 +132,9 @@ describe('counts kept by the runs that change the tree', () => {
 
     // status: the kept counts and statfs, no walk (a walk would open directories).
     const opendir = vi.spyOn(fs, 'opendir');
+    // A listing reads a small directory in one readdirSync: spied through the CommonJS object, synced into `import *`.
+    const readdirSync = vi.spyOn(fsDefault, 'readdirSync');
+    syncBuiltinESMExports();
     try {
       const s = await status(src);
       expect(s['counts']).toMatchObject({ ...after, exact: true });
@@ -138,13 +142,17 @@ describe('counts kept by the runs that change the tree', () => {
       expect(s['disk']).toBeUndefined();
       // (the state directory's journals are streamed with opendir too: only the tree's own directories count)
       const treeDirs = (): unknown[] =>
-        opendir.mock.calls.map(([p]) => String(p)).filter((p) => !p.startsWith(stateOf(src)));
+        [...opendir.mock.calls, ...readdirSync.mock.calls]
+          .map(([p]) => String(p))
+          .filter((p) => !p.startsWith(stateOf(src)));
       expect(treeDirs()).toEqual([]);
       const w = await status(src, { walk: true });
       expect(treeDirs().length).toBeGreaterThan(10);
       expect(countsOfUsage(w['disk'])).toEqual(after);
     } finally {
       opendir.mockRestore();
+      readdirSync.mockRestore();
+      syncBuiltinESMExports();
     }
   }, 180_000);
 
