@@ -14,6 +14,8 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatLocation, subLocation, type S3Location } from '../storage/location.js';
 import { createS3Client, type S3Handle } from '../storage/s3-client.js';
+import { isS3NotFound, s3ErrorFacts } from '../storage/s3-errors.js';
+import { withS3Retries } from '../storage/s3-retry.js';
 import {
   DEFAULT_LEASE_MS,
   MAX_LEASE_BODY_BYTES,
@@ -24,7 +26,7 @@ import {
   type LockView,
 } from './lease.js';
 import { bootId, hasEnded, readProcStat } from './proc.js';
-import { getWithDate, isNoSuchBucket, lockS3Failure, s3Status } from './s3-calls.js';
+import { getWithDate, lockS3Failure } from './s3-calls.js';
 
 /** Key of the lock object below the tree's prefix. */
 export const BUCKET_LOCK_KEY = '.gomirror/lock';
@@ -91,37 +93,36 @@ async function processGone(holder: LeaseHolder): Promise<boolean> {
 
 const rawEtag = (etag: string | undefined): string => (etag ?? '').replace(/"/g, '');
 
-/** PUTs the holder record under a precondition; the new raw ETag, or undefined when the precondition failed. */
+/** PUTs the holder record under a precondition (transient failures retried); the new raw ETag, or undefined when the precondition failed. */
 async function putLock(
   t: Target,
   body: LeaseHolder,
   cond: { IfNoneMatch: '*' } | { IfMatch: string },
 ): Promise<string | undefined> {
   const { sdk, client } = t.handle;
+  const input = {
+    Bucket: t.bucket,
+    Key: t.key,
+    Body: `${JSON.stringify(body)}\n`,
+    ContentType: 'application/json',
+    CacheControl: 'no-store',
+    ...cond,
+  };
   try {
-    const out = await client.send(
-      new sdk.PutObjectCommand({
-        Bucket: t.bucket,
-        Key: t.key,
-        Body: `${JSON.stringify(body)}\n`,
-        ContentType: 'application/json',
-        CacheControl: 'no-store',
-        ...cond,
-      }),
-    );
+    const out = await withS3Retries(() => client.send(new sdk.PutObjectCommand(input)));
     return rawEtag(out.ETag);
   } catch (err) {
-    const status = s3Status(err);
+    const { httpStatus, code } = s3ErrorFacts(err);
     // 412: exists / changed; 409: a concurrent conditional write (AWS); 404: If-Match on a missing key (AWS).
-    if (status === 412 || status === 409 || (status === 404 && !isNoSuchBucket(err))) return undefined;
-    throw lockS3Failure(err, 'put', t.url, t.handle.endpoint);
+    if (httpStatus === 412 || httpStatus === 409 || (httpStatus === 404 && code !== 'NoSuchBucket')) return undefined;
+    throw lockS3Failure(err, 'put', t);
   }
 }
 
 /** Reads the lock object with the gateway's clock; undefined when there is none. */
 async function readView(t: Target): Promise<(LockView & { etag: string }) | undefined> {
   try {
-    const { output, date } = await getWithDate(t.handle, { Bucket: t.bucket, Key: t.key });
+    const { output, date } = await withS3Retries(() => getWithDate(t.handle, { Bucket: t.bucket, Key: t.key }));
     const size = output.ContentLength ?? 0;
     let holder: LeaseHolder | null = null;
     if (size <= MAX_LEASE_BODY_BYTES) holder = parseLeaseHolder((await output.Body?.transformToString('utf8')) ?? '');
@@ -134,8 +135,8 @@ async function readView(t: Target): Promise<(LockView & { etag: string }) | unde
     }
     return { holder, lastModifiedMs, gatewayNowMs: date, etag: rawEtag(output.ETag) };
   } catch (err) {
-    if (s3Status(err) === 404 && !isNoSuchBucket(err)) return undefined;
-    throw lockS3Failure(err, 'get', t.url, t.handle.endpoint);
+    if (isS3NotFound(err)) return undefined;
+    throw lockS3Failure(err, 'get', t);
   }
 }
 
@@ -145,6 +146,7 @@ async function attempt(t: Target, mine: LeaseHolder, logger: Logger | undefined)
   if (created !== undefined) return created;
   const view = await readView(t);
   if (view === undefined) return null; // released and removed meanwhile
+  if (view.holder?.runId === mine.runId) return view.etag; // our own create, whose answer was lost and retried
   const gone = view.holder !== null && (await processGone(view.holder));
   const reason = takeoverReason(view, mine.leaseMs, mine.bootId, () => gone);
   if (reason === undefined) throw lockedError(t.url, view, mine.leaseMs);
@@ -230,13 +232,21 @@ class HeldBucketLock implements BucketLock {
     const sentAt = performance.now();
     try {
       const etag = await putLock(this.t, { ...this.mine, renewedAt: new Date().toISOString() }, { IfMatch: this.etag });
-      if (etag === undefined) return this.lose('another run took it');
-      this.etag = etag;
+      const current = etag ?? (await this.ownEtag());
+      if (current === undefined) return this.lose('another run took it');
+      this.etag = current;
       this.confirmedAt = sentAt;
     } catch (err) {
       this.logger?.warn({ err, lock: this.url }, 'cannot renew the bucket lock; trying again');
       this.assertHeldQuietly();
     }
+  }
+
+  /** The lock's ETag when it still holds this run's record (a renewal that landed but whose answer was lost), else undefined. */
+  private async ownEtag(): Promise<string | undefined> {
+    const view = await readView(this.t);
+    const h = view?.holder;
+    return h?.runId === this.mine.runId && h.releasedAt === undefined ? view?.etag : undefined;
   }
 
   private assertHeldQuietly(): void {

@@ -1,23 +1,12 @@
 /**
- * Small helpers for the bucket lock's own S3 requests: the HTTP status of an
- * SDK error, a request that also returns the gateway's Date header (the
+ * Small helpers for the bucket lock's own S3 requests: a request that returns the gateway's Date header (the
  * only clock lease decisions may use), and the error a failed lock request
  * becomes.
  */
 import type { GetObjectCommandInput, GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { S3Handle } from '../storage/s3-client.js';
-import { ErrorCodes, GomirrorError } from '../errors.js';
-
-/** The HTTP status of an S3 SDK error, or undefined for a network failure. */
-export function s3Status(err: unknown): number | undefined {
-  const meta = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return meta?.httpStatusCode;
-}
-
-/** True for the error of a request to a bucket that does not exist. */
-export function isNoSuchBucket(err: unknown): boolean {
-  return (err as { name?: string } | undefined)?.name === 'NoSuchBucket';
-}
+import type { GomirrorError } from '../errors.js';
+import { s3Failure } from '../storage/s3-errors.js';
 
 function headerDate(response: unknown): number | undefined {
   const h = (response as { headers?: Record<string, string> } | undefined)?.headers?.['date'];
@@ -44,16 +33,11 @@ export async function getWithDate(
   return { output, date };
 }
 
-/** A failed lock request as one line naming the lock, the endpoint and the S3 error: CONFIG for access and bucket problems, IO otherwise. */
-export function lockS3Failure(err: unknown, verb: string, url: string, endpoint: string): GomirrorError {
-  if (err instanceof GomirrorError) return err;
-  const status = s3Status(err);
-  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
-  const config = status === 403 || name === 'NoSuchBucket' || name === 'InvalidAccessKeyId';
-  const what = status === undefined ? `${name}: ${(err as Error).message}` : `${name} (HTTP ${status})`;
-  return new GomirrorError(config ? ErrorCodes.CONFIG : ErrorCodes.IO, `s3 ${verb} ${url} at ${endpoint}: ${what}`, {
-    op: 'store.bucket-lock',
-    detail: { lock: url, endpoint, status },
-    cause: err,
-  });
+/** A failed lock request, through the one S3 error mapping (CONFIG for access and bucket problems, IO otherwise). */
+export function lockS3Failure(
+  err: unknown,
+  op: string,
+  t: { handle: S3Handle; bucket: string; key: string },
+): GomirrorError {
+  return s3Failure(err, { op, endpoint: t.handle.endpoint, bucket: t.bucket, key: t.key });
 }
