@@ -1,4 +1,5 @@
 /** The `gomirror status` command handler: collect the report and print it (aligned lines, or one JSON object with --json). */
+import { treeDirOf } from '../storage/open.js';
 import { parseStatusCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { checkStatus } from '../ops/status-check.js';
@@ -10,8 +11,8 @@ import { withRecorded } from './recorded.js';
 /** Prints the status of the mirror at --dest to `out`; a never-synced mirror is reported as such (exit 0). With --check: one plugin line, exit 0 OK, 1 WARNING, 2 CRITICAL. */
 export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const raw = (await withRecorded(argvGiven)).raw;
-  const cfg = parseStatusCommand(raw);
-  const dirs = { dest: cfg.dest, state: cfg.state };
+  const cfg = parseStatusCommand(raw, process.env);
+  const dirs = { dest: treeDirOf(cfg.dest), state: cfg.stateDir };
   const sources = fileStatusSources(dirs, cfg.sumdb);
   const report = cfg.walk
     ? await withRecount(dirs, sources, (src) =>

@@ -3,6 +3,7 @@
  * index, checksum database), the sumdb client with its trusted head and tile
  * cache, the state store and the tree writer. No logic lives here.
  */
+import { treeDirOf } from '../storage/open.js';
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Agent } from 'undici';
@@ -88,19 +89,23 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
       ...(signal && { signal }),
     });
   const sumdbFetcher = fetcher(cfg.sumdb.url);
-  const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
+  const sumdbState = path.join(cfg.stateDir, 'sumdb', cfg.sumdb.name);
   const sumdb = new SumdbClient({
     verifierKey: cfg.sumdb.key,
     transport: { get: (p: string) => sumdbFetcher.getBytes(p, { op: 'sumdb.get', maxBytes: 1 << 20 }) },
-    trusted: fileTrustedHeadStore(cfg.state, cfg.sumdb.name),
+    trusted: fileTrustedHeadStore(cfg.stateDir, cfg.sumdb.name),
     tileCache: fileTileCache(sumdbState, state.tmpDir),
   });
-  const writer = new TreeWriter(cfg.dest, state.tmpDir, new TreeCountsStore(cfg.state, state.tmpDir, cfg.dest));
+  const writer = new TreeWriter(
+    treeDirOf(cfg.dest),
+    state.tmpDir,
+    new TreeCountsStore(cfg.stateDir, state.tmpDir, treeDirOf(cfg.dest)),
+  );
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
   const sumdbTree = treePublisher({
-    root: cfg.dest,
+    root: treeDirOf(cfg.dest),
     name: cfg.sumdb.name,
-    stateDir: cfg.state,
+    stateDir: cfg.stateDir,
     tmpDir: state.tmpDir,
     source: sumdb,
     journal: pending,

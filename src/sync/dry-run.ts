@@ -2,6 +2,7 @@
  * `sync --dry-run`: list the versions a run would fetch and estimate their
  * size from the upstream's Content-Length (HEAD of each .zip). Writes nothing.
  */
+import { treeDirOf } from '../storage/open.js';
 import PQueue from 'p-queue';
 import { request } from 'undici';
 import { concurrencySizes } from '../concurrency.js';
@@ -27,7 +28,7 @@ async function* candidates(cfg: SyncConfig, fetchPage: ReturnType<typeof indexPa
     }
     return;
   }
-  const saved = await new StateStore(cfg.state).loadCursor();
+  const saved = await new StateStore(cfg.stateDir).loadCursor();
   const since = cfg.since !== undefined ? cursorAt(cfg.since) : (saved ?? cursorAt(EPOCH_TIMESTAMP));
   const filter = { include: cfg.include, exclude: cfg.exclude };
   let n = 0;
@@ -45,7 +46,7 @@ export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.Wri
     connections: cfg.concurrency,
     userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact),
   });
-  const writer = new TreeWriter(cfg.dest, '/nonexistent');
+  const writer = new TreeWriter(treeDirOf(cfg.dest), '/nonexistent');
   const queue = new PQueue({ concurrency: cfg.concurrency });
   // Sized like the run would fetch: feed mode through the polite bulk URL and headers (see fetch/polite.ts).
   const first = cfg.upstreams.slice(0, 1);

@@ -2,6 +2,7 @@
  * `gomirror sync`: one run, from lock to summary. Orchestration only — the
  * feed, fetch, verify and store modules do the work.
  */
+import { treeDirOf } from '../storage/open.js';
 import type { SyncConfig } from '../config/config.js';
 import { concurrencySizes } from '../concurrency.js';
 import { isTargeted } from '../config/config.js';
@@ -55,8 +56,8 @@ export function runOutcome(error: unknown, failed: number): Outcome {
 
 /** Free space on the tree and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
 async function checkSpace(cfg: SyncConfig): Promise<void> {
-  await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
-  await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+  await checkFreeSpace(treeDirOf(cfg.dest), cfg.minFreeBytes);
+  await checkFreeSpace(cfg.stateDir, cfg.minFreeBytes);
 }
 
 /**
@@ -97,13 +98,13 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   const { logger } = opts;
   const now = opts.now ?? Date.now;
   const started = new Date();
-  const state = new StateStore(cfg.state);
+  const state = new StateStore(cfg.stateDir);
   await state.init();
-  const lock = await acquireLock(cfg.state);
+  const lock = await acquireLock(cfg.stateDir);
   try {
     await checkSpace(cfg);
     if (!(await state.ensureReserve()))
-      logger.warn({ state: cfg.state }, 'no room for the space reserve: a full disk may leave no summary');
+      logger.warn({ state: cfg.stateDir }, 'no room for the space reserve: a full disk may leave no summary');
   } catch (err) {
     await lock.release();
     throw err;

@@ -2,6 +2,7 @@
  * Targeted mode: mirror exactly the versions named by --module, go.sum files,
  * and the transitive require graph of go.mod files, verified like any other.
  */
+import { treeDirOf } from '../storage/open.js';
 import { promises as fs } from 'node:fs';
 import type { SyncConfig } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
@@ -43,7 +44,7 @@ async function runWave(runner: VersionRunner, wave: VersionTarget[]): Promise<vo
 /** Walks the require graph breadth first from the go.mod files, mirroring every version it reaches. */
 async function walkGraph(cfg: SyncConfig, runner: VersionRunner, seen: Set<string>, logger: Logger): Promise<void> {
   let wave: VersionTarget[] = [];
-  const tree = new FsTreeStorage(cfg.dest);
+  const tree = new FsTreeStorage(treeDirOf(cfg.dest));
   const addRequires = (text: string, file: string): void => {
     for (const r of parseGoModRequires(text, file)) {
       const key = `${r.module}@${r.version}`;
