@@ -5,6 +5,7 @@ import type { RawOptions } from '../config/config.js';
 import { checkStatus } from '../ops/status-check.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
 import { withRecount } from '../ops/recount.js';
+import { readStateCopy } from '../store/state-session.js';
 import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
 
@@ -12,13 +13,23 @@ import { withRecorded } from './recorded.js';
 export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const raw = (await withRecorded(argvGiven)).raw;
   const cfg = parseStatusCommand(raw, process.env);
-  const dirs = { dest: treeDirOf(cfg.dest), state: cfg.stateDir };
-  const sources = fileStatusSources(dirs, cfg.sumdb);
-  const report = cfg.walk
-    ? await withRecount(dirs, sources, (src) =>
-        collectStatus(dirs, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
-      )
-    : await collectStatus(dirs, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
+  // --walk recounts under the locks (a bucket state in its working copy); plain status reads a copy pulled without them.
+  const copy = cfg.walk ? undefined : await readStateCopy(cfg);
+  let report;
+  try {
+    const dirs = { dest: treeDirOf(cfg.dest), state: copy?.dir ?? cfg.stateDir };
+    const sources = fileStatusSources(dirs, cfg.sumdb);
+    report = cfg.walk
+      ? await withRecount(
+          dirs,
+          sources,
+          (src) => collectStatus(dirs, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
+          { places: cfg, leaseMs: cfg.lockLeaseMs },
+        )
+      : await collectStatus(dirs, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
+  } finally {
+    await copy?.dispose();
+  }
   if (cfg.check !== undefined) {
     const result = checkStatus(report, cfg.check);
     out.write(`${result.line}\n`);

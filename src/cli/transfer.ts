@@ -11,17 +11,10 @@ export { exportOptions, importOptions } from './ops-options.js';
 
 /** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
 export async function exportCommand(argvGiven: RawOptions): Promise<void> {
-  const {
-    dest,
-    stateDir: state,
-    out,
-    full,
-    sumdb,
-    logLevel,
-    logFormat,
-  } = parseExportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
+  const cfg = parseExportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
+  const { dest, stateDir: state, out, full, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
   const result = await runExport(
-    { dest: treeDirOf(dest), state, out, full, sumdb },
+    { dest: treeDirOf(dest), state, out, full, sumdb, places: cfg, lockLeaseMs },
     { logger: createLogger(logLevel, logFormat) },
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -29,16 +22,10 @@ export async function exportCommand(argvGiven: RawOptions): Promise<void> {
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
-  const {
-    dest,
-    stateDir: state,
-    bundle,
-    sumdb,
-    logLevel,
-    logFormat,
-  } = parseImportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
+  const cfg = parseImportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
+  const { dest, stateDir: state, bundle, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
   const result = await runImport(
-    { bundle, dest: treeDirOf(dest), state, sumdb },
+    { bundle, dest: treeDirOf(dest), state, sumdb, places: cfg, lockLeaseMs },
     { logger: createLogger(logLevel, logFormat) },
   );
   await recordSettings(state, { sumdb });

@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import { ioError } from '../storage/atomic.js';
 import { mkdirs } from '../storage/fsx.js';
 import { formatLocation, type Location, type S3Location } from '../storage/location.js';
-import { STATE_DIR_MODE } from '../storage/modes.js';
+import { STATE_DIR_MODE, TREE_DIR_MODE } from '../storage/modes.js';
 import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { acquireBucketLock, type BucketLock } from './bucket-lock.js';
@@ -31,6 +31,11 @@ export interface StatePlaces {
   /** The local state directory: the state itself, or the working copy of a bucket state. */
   stateDir: string;
   workDir: string;
+}
+
+/** The places of a tree and state that are both plain directories. */
+export function directoryPlaces(dest: string, stateDir: string): StatePlaces {
+  return { dest: { kind: 'fs', dir: dest }, state: { kind: 'fs', dir: stateDir }, stateDir, workDir: stateDir };
 }
 
 /** How to open a session. */
@@ -62,7 +67,7 @@ function lockLocation(p: StatePlaces): S3Location | undefined {
 
 /** Takes the locks and pulls a bucket state; LOCKED (exit 4) when another run holds either lock. */
 export async function openStateSession(p: StatePlaces, o: StateSessionOptions): Promise<StateSession> {
-  await mkdirs(p.stateDir, STATE_DIR_MODE, STATE_DIR_MODE).catch((err: unknown) => {
+  await mkdirs(p.stateDir, STATE_DIR_MODE, TREE_DIR_MODE).catch((err: unknown) => {
     throw ioError(err, 'store.state', `cannot create state directory ${p.stateDir}`);
   });
   const local = await acquireLock(p.stateDir);

@@ -14,7 +14,7 @@ import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ioError, removeStaleTemps, tempPath } from '../storage/atomic.js';
-import { acquireLock } from '../store/lock.js';
+import { directoryPlaces, openStateSession, type StatePlaces } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { openTreeNote, parseVerifierKey } from '../sumdb/index.js';
 import { FsTreeStorage } from '../storage/fs.js';
@@ -47,6 +47,10 @@ export interface ExportConfig {
   full: boolean;
   /** Only its name and key are used: the key checks the tree's signed head before it is exported. */
   sumdb: SumdbSpec;
+  /** Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed); default: the directories dest and state. */
+  places?: StatePlaces;
+  /** --lock-lease of the bucket lock. */
+  lockLeaseMs?: number;
 }
 
 export interface ExportResult {
@@ -186,9 +190,16 @@ async function writeBundle(
 
 /** Runs one export under the mirror's lock (LOCKED, exit 4, while a sync runs). */
 export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<ExportResult> {
+  const session = await openStateSession(cfg.places ?? directoryPlaces(cfg.dest, cfg.state), {
+    command: 'export',
+    ...(cfg.lockLeaseMs !== undefined && { leaseMs: cfg.lockLeaseMs }),
+    logger: deps.logger,
+  });
   const state = new StateStore(cfg.state);
-  await state.init();
-  const lock = await acquireLock(cfg.state);
+  await state.init().catch(async (err: unknown) => {
+    await session.close();
+    throw err;
+  });
   const files = transferFiles(cfg.state);
   const list = new PathListWriter(tempPath(state.tmpDir, 'exported.txt'), files.exported);
   try {
@@ -232,6 +243,6 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
     };
   } finally {
     await list.abort().catch(() => undefined);
-    await lock.release();
+    await session.close();
   }
 }

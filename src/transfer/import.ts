@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { removeStaleTemps, tempPath, writeTempFile } from '../storage/atomic.js';
 import { filePayload } from '../version/payload.js';
-import { acquireLock } from '../store/lock.js';
+import { directoryPlaces, openStateSession, type StatePlaces } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
@@ -50,6 +50,10 @@ export interface ImportConfig {
   state: string;
   /** The importer's checksum database (its key; the URL is not used). Never taken from the bundle. */
   sumdb: SumdbSpec;
+  /** Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed); default: the directories dest and state. */
+  places?: StatePlaces;
+  /** --lock-lease of the bucket lock. */
+  lockLeaseMs?: number;
 }
 
 export interface ImportResult {
@@ -314,9 +318,16 @@ async function merge(
 
 /** Verifies and merges one bundle under the mirror's lock (LOCKED, exit 4, while a sync runs). */
 export async function runImport(cfg: ImportConfig, deps: { logger: Logger }): Promise<ImportResult> {
+  const session = await openStateSession(cfg.places ?? directoryPlaces(cfg.dest, cfg.state), {
+    command: 'import',
+    ...(cfg.lockLeaseMs !== undefined && { leaseMs: cfg.lockLeaseMs }),
+    logger: deps.logger,
+  });
   const state = new StateStore(cfg.state);
-  await state.init();
-  const lock = await acquireLock(cfg.state);
+  await state.init().catch(async (err: unknown) => {
+    await session.close();
+    throw err;
+  });
   const temps: string[] = [];
   try {
     await removeStaleTemps(state.tmpDir);
@@ -349,6 +360,6 @@ export async function runImport(cfg: ImportConfig, deps: { logger: Logger }): Pr
     return { sequence: m.sequence, id: m.id, step, versions: v.checked.length, ...r };
   } finally {
     await Promise.all(temps.map((t) => fs.rm(t, { force: true })));
-    await lock.release();
+    await session.close();
   }
 }
