@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ioError } from '../storage/atomic.js';
 import { mkdirs } from '../storage/fsx.js';
@@ -20,6 +21,10 @@ import { acquireBucketLock, type BucketLock } from './bucket-lock.js';
 import { DEFAULT_LEASE_MS } from './lease.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { BucketStateSync } from './state-sync.js';
+import { MAX_SETTINGS_BYTES, parseRecordedSettings, StateStore, type RecordedSettings } from './state.js';
+
+/** The recorded settings' file in the state. */
+const SETTINGS_FILE = 'settings.json';
 
 /** Pushes of a bucket state at checkpoints are at least this far apart (the last one at the end always goes). */
 export const PUSH_INTERVAL_MS = 5_000;
@@ -162,5 +167,30 @@ export async function readStateCopy(p: StatePlaces): Promise<{ dir: string; disp
   } catch (err) {
     await dispose().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * The mirror's recorded settings (settings.json) as the state holds them:
+ * read from the state directory, or straight from a bucket state (one
+ * bounded GET, no lock), so that a new working copy starts from the same
+ * checksum database, upstreams and index.
+ */
+export async function loadRecordedSettings(p: StatePlaces): Promise<RecordedSettings | undefined> {
+  if (p.state.kind === 'fs') return new StateStore(p.stateDir).loadSettings();
+  const remote = await openTree(p.state);
+  try {
+    const st = await remote.stat(SETTINGS_FILE);
+    if (st === undefined) return undefined;
+    const where = `${formatLocation(p.state)}/${SETTINGS_FILE}`;
+    if (st.size > MAX_SETTINGS_BYTES) {
+      throw new GomirrorError(ErrorCodes.MALFORMED, `state file ${where} is malformed: ${st.size} bytes`, {
+        op: 'store.state',
+        detail: { file: where },
+      });
+    }
+    return parseRecordedSettings((await remote.get(SETTINGS_FILE)).toString('utf8'), where);
+  } finally {
+    closeTree(remote);
   }
 }
