@@ -1,10 +1,11 @@
 /** The `gomirror status` command handler: collect the report and print it (aligned lines, or one JSON object with --json). */
-import { treeDirOf } from '../storage/open.js';
 import { parseStatusCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { checkStatus } from '../ops/status-check.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
 import { withRecount } from '../ops/recount.js';
+import { formatLocation } from '../storage/location.js';
+import { openTree } from '../storage/open.js';
 import { readStateCopy } from '../store/state-session.js';
 import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
@@ -13,20 +14,21 @@ import { withRecorded } from './recorded.js';
 export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const raw = (await withRecorded(argvGiven)).raw;
   const cfg = parseStatusCommand(raw, process.env);
+  const names = { dest: formatLocation(cfg.dest), state: formatLocation(cfg.state) };
   // --walk recounts under the locks (a bucket state in its working copy); plain status reads a copy pulled without them.
   const copy = cfg.walk ? undefined : await readStateCopy(cfg);
   let report;
   try {
-    const dirs = { dest: treeDirOf(cfg.dest), state: copy?.dir ?? cfg.stateDir };
-    const sources = fileStatusSources(dirs, cfg.sumdb);
+    const where = { dest: cfg.dest, tree: await openTree(cfg.dest), stateDir: copy?.dir ?? cfg.stateDir };
+    const sources = fileStatusSources(where, cfg.sumdb);
     report = cfg.walk
       ? await withRecount(
-          dirs,
+          where,
           sources,
-          (src) => collectStatus(dirs, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
+          (src) => collectStatus(names, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
           { places: cfg, leaseMs: cfg.lockLeaseMs },
         )
-      : await collectStatus(dirs, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
+      : await collectStatus(names, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
   } finally {
     await copy?.dispose();
   }

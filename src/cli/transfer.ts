@@ -1,5 +1,4 @@
 /** The `gomirror export` and `gomirror import` command handlers and their yargs options. */
-import { treeDirOf } from '../storage/open.js';
 import { parseExportCommand, parseImportCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
@@ -12,22 +11,20 @@ export { exportOptions, importOptions } from './ops-options.js';
 /** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
 export async function exportCommand(argvGiven: RawOptions): Promise<void> {
   const cfg = parseExportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
-  const { dest, stateDir: state, out, full, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
-  const result = await runExport(
-    { dest: treeDirOf(dest), state, out, full, sumdb, places: cfg, lockLeaseMs },
-    { logger: createLogger(logLevel, logFormat) },
-  );
+  const { dest, stateDir, out, full, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
+  const logger = createLogger(logLevel, logFormat);
+  const result = await runExport({ dest, stateDir, out, full, sumdb, places: cfg, lockLeaseMs }, { logger });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
   const cfg = parseImportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
-  const { dest, stateDir: state, bundle, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
+  const { dest, stateDir, bundle, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
   const result = await runImport(
-    { bundle, dest: treeDirOf(dest), state, sumdb, places: cfg, lockLeaseMs },
+    { bundle, dest, stateDir, sumdb, places: cfg, lockLeaseMs },
     { logger: createLogger(logLevel, logFormat) },
   );
-  await recordSettings(state, { sumdb });
+  await recordSettings(stateDir, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

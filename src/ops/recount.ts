@@ -5,39 +5,35 @@
  * and the recount that ends `verify --repair`.
  */
 import { promises as fs } from 'node:fs';
-import { FsTreeStorage } from '../storage/fs.js';
-import { directoryPlaces, openStateSession, type StatePlaces, type StateSession } from '../store/state-session.js';
+import type { TreeStorage } from '../storage/storage.js';
+import { openStateSession, type StatePlaces, type StateSession } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
 import type { StatusReport, StatusSources } from './status.js';
 import { countsOfUsage, treeUsage, type TreeUsage } from './tree-usage.js';
 
-/** Where the locks of a recount are: the real places (a bucket tree or state) and the bucket lock's lease; default the directories. */
+/** Where the locks of a recount are: the tree and the state (a bucket tree takes the bucket lock, a bucket state is pulled and pushed), and the bucket lock's lease. */
 export interface RecountPlaces {
   places: StatePlaces;
   leaseMs: number;
 }
 
-/** Collects the report through `collect` under the run lock (and a bucket lock) when it can be taken, and then saves what its walk counted; without the lock the walk is only reported. */
+/** Collects the report through `collect` under the run lock (and a bucket lock) when they can be taken, and then saves what its walk counted; without them the walk is only reported. */
 export async function withRecount(
-  dirs: { dest: string; state: string },
+  dirs: { tree: TreeStorage; stateDir: string },
   src: StatusSources,
   collect: (src: StatusSources) => Promise<StatusReport>,
-  where?: RecountPlaces,
+  where: RecountPlaces,
 ): Promise<StatusReport> {
-  const places = where?.places ?? directoryPlaces(dirs.dest, dirs.state);
   // Never creates a local state directory (a session would): a mirror without one has nothing to recount.
   const hasState =
-    places.state.kind === 's3' ||
-    (await fs.access(dirs.state).then(
+    where.places.state.kind === 's3' ||
+    (await fs.access(dirs.stateDir).then(
       () => true,
       () => false,
     ));
   const lock: StateSession | undefined = hasState
-    ? await openStateSession(places, {
-        command: 'recount',
-        ...(where !== undefined && { leaseMs: where.leaseMs }),
-      }).catch(() => undefined)
+    ? await openStateSession(where.places, { command: 'recount', leaseMs: where.leaseMs }).catch(() => undefined)
     : undefined;
   try {
     if (lock === undefined) return await collect(src);
@@ -52,11 +48,12 @@ export async function withRecount(
   }
 }
 
-function saveCounts(dirs: { dest: string; state: string }, usage: TreeUsage): Promise<void> {
-  return new TreeCountsStore(dirs.state, new StateStore(dirs.state).tmpDir, dirs.dest).replace(countsOfUsage(usage));
+function saveCounts(dirs: { tree: TreeStorage; stateDir: string }, usage: TreeUsage): Promise<void> {
+  const tmpDir = new StateStore(dirs.stateDir).tmpDir;
+  return new TreeCountsStore(dirs.stateDir, tmpDir, dirs.tree).replace(countsOfUsage(usage));
 }
 
 /** Walks the tree and saves its counts as exact; the caller holds the run lock (verify --repair, which changed files the counts cannot follow: damage made outside gomirror). */
-export async function recountTree(dirs: { dest: string; state: string }): Promise<void> {
-  await saveCounts(dirs, await treeUsage(new FsTreeStorage(dirs.dest)));
+export async function recountTree(dirs: { tree: TreeStorage; stateDir: string }): Promise<void> {
+  await saveCounts(dirs, await treeUsage(dirs.tree));
 }

@@ -23,7 +23,7 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import { checkKey, checkPrefix, isValidKey } from './keys.js';
 import { formatLocation, type S3Location } from './location.js';
 import { createS3Client, type S3ClientLimits, type S3Handle } from './s3-client.js';
-import { s3Failure } from './s3-errors.js';
+import { s3ErrorFacts, s3Failure } from './s3-errors.js';
 import { metadataSha256, openBody, type PreparedPut, preparePut } from './s3-put.js';
 import { DEFAULT_S3_RETRY, type S3RetryPolicy, withS3Retries } from './s3-retry.js';
 import type {
@@ -96,24 +96,29 @@ export class S3TreeStorage implements TreeStorage {
   /** S3 acknowledges only durable writes. */
   async barrier(): Promise<void> {}
 
-  /** One PutObject (retried with a fresh body), then the consumed file source is removed. */
+  /** One PutObject (each attempt with a fresh body, closed after it), then the consumed file source is removed. */
   private async send(put: PreparedPut): Promise<void> {
     const { client, sdk } = this.s3;
     const Key = this.objectKey(put.key);
-    await this.call('put', Key, () =>
-      client.send(
-        new sdk.PutObjectCommand({
-          Bucket: this.bucket,
-          Key,
-          Body: openBody(put),
-          ContentLength: put.size,
-          ContentType: put.contentType,
-          ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
-          ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
-          Metadata: { sha256: put.sha256 },
-        }),
-      ),
-    );
+    await this.call('put', Key, async () => {
+      const Body = openBody(put);
+      try {
+        return await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body,
+            ContentLength: put.size,
+            ContentType: put.contentType,
+            ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
+            ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
+            Metadata: { sha256: put.sha256 },
+          }),
+        );
+      } finally {
+        if (!Buffer.isBuffer(Body)) Body.destroy();
+      }
+    });
     if (put.source.kind === 'file') await fs.rm(put.source.path, { force: true }).catch(() => undefined);
   }
 
@@ -265,19 +270,37 @@ function checkArea(area: string): string {
 /**
  * Opens the tree at loc: makes the client (connections bounded by
  * opts.limits) and checks the bucket with HeadBucket, so that wrong
- * credentials or a missing bucket fail here with one CONFIG line.
+ * credentials or a missing bucket fail here with one CONFIG line (an
+ * unreachable endpoint with one IO line, after the retries).
  */
 export async function openS3Tree(
   loc: S3Location,
   opts: { limits?: S3ClientLimits; retry?: S3RetryPolicy } = {},
 ): Promise<S3TreeStorage> {
   const handle = await createS3Client(loc.s3, opts.limits);
-  const { client, sdk } = handle;
   try {
-    await withS3Retries(() => client.send(new sdk.HeadBucketCommand({ Bucket: loc.bucket })), opts.retry);
+    await checkBucket(handle, loc.bucket, opts.retry);
   } catch (err) {
-    client.destroy();
+    handle.client.destroy();
     throw s3Failure(err, { op: 'open', endpoint: handle.endpoint, bucket: loc.bucket });
   }
   return new S3TreeStorage(handle, loc, opts.retry);
+}
+
+/**
+ * HeadBucket; when it fails with a bare status (a HEAD answer has no body,
+ * so no S3 error code), one ListObjectsV2 of at most one key asks again to
+ * learn the code (NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId,
+ * AccessDenied …), and its error is the one thrown.
+ */
+async function checkBucket(handle: S3Handle, Bucket: string, retry?: S3RetryPolicy): Promise<void> {
+  const { client, sdk } = handle;
+  try {
+    await withS3Retries(() => client.send(new sdk.HeadBucketCommand({ Bucket })), retry);
+  } catch (err) {
+    const status = s3ErrorFacts(err).httpStatus;
+    if (status === undefined || status >= 500) throw err;
+    await withS3Retries(() => client.send(new sdk.ListObjectsV2Command({ Bucket, MaxKeys: 1 })), retry);
+    throw err;
+  }
 }

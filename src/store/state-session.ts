@@ -38,9 +38,9 @@ export interface StatePlaces {
   workDir: string;
 }
 
-/** The places of a tree and state that are both plain directories. */
-export function directoryPlaces(dest: string, stateDir: string): StatePlaces {
-  return { dest: { kind: 'fs', dir: dest }, state: { kind: 'fs', dir: stateDir }, stateDir, workDir: stateDir };
+/** The places of a tree whose state is the local directory stateDir. */
+export function localStatePlaces(dest: Location, stateDir: string): StatePlaces {
+  return { dest, state: { kind: 'fs', dir: stateDir }, stateDir, workDir: stateDir };
 }
 
 /** How to open a session. */

@@ -3,7 +3,6 @@
  * index, checksum database), the sumdb client with its trusted head and tile
  * cache, the state store and the tree writer. No logic lives here.
  */
-import { treeDirOf } from '../storage/open.js';
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Agent } from 'undici';
@@ -23,6 +22,7 @@ import {
 } from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
+import type { TreeStorage } from '../storage/storage.js';
 import type { StateStore } from '../store/state.js';
 import { fileTileCache } from '../store/tile-cache.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
@@ -73,8 +73,14 @@ export function indexPager(fetcher: (base: string) => Fetcher, indexUrl: string)
       .then((b) => b.toString('utf8'));
 }
 
-/** Opens everything a run needs; `close()` releases the HTTP pool. */
-export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, signal?: AbortSignal): SyncContext {
+/** Opens everything a run needs around the tree `tree` (openTree of cfg.dest); `close()` releases the HTTP pool. */
+export function openContext(
+  cfg: SyncConfig,
+  state: StateStore,
+  tree: TreeStorage,
+  logger: Logger,
+  signal?: AbortSignal,
+): SyncContext {
   const agent = agentFor(cfg);
   // Every in-flight request listens on the run's abort signal: many at once is expected, not a leak.
   if (signal) setMaxListeners(0, signal);
@@ -96,14 +102,10 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
     trusted: fileTrustedHeadStore(cfg.stateDir, cfg.sumdb.name),
     tileCache: fileTileCache(sumdbState, state.tmpDir),
   });
-  const writer = new TreeWriter(
-    treeDirOf(cfg.dest),
-    state.tmpDir,
-    new TreeCountsStore(cfg.stateDir, state.tmpDir, treeDirOf(cfg.dest)),
-  );
+  const writer = new TreeWriter(tree, new TreeCountsStore(cfg.stateDir, state.tmpDir, tree));
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
   const sumdbTree = treePublisher({
-    root: treeDirOf(cfg.dest),
+    storage: tree,
     name: cfg.sumdb.name,
     stateDir: cfg.stateDir,
     tmpDir: state.tmpDir,

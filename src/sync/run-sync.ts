@@ -2,7 +2,6 @@
  * `gomirror sync`: one run, from lock to summary. Orchestration only — the
  * feed, fetch, verify and store modules do the work.
  */
-import { treeDirOf } from '../storage/open.js';
 import type { SyncConfig } from '../config/config.js';
 import { concurrencySizes } from '../concurrency.js';
 import { isTargeted } from '../config/config.js';
@@ -12,6 +11,8 @@ import type { Logger } from '../log.js';
 import { BulkRecordSource } from '../sumdb/bulk.js';
 import { repeatEvery } from './repeat.js';
 import { removeStaleTemps } from '../storage/atomic.js';
+import { openTree } from '../storage/open.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { checkFreeSpace } from '../store/diskspace.js';
 import { openStateSession } from '../store/state-session.js';
 import { DEFAULT_JOURNAL_LIMITS, StateStore, type RunSummary } from '../store/state.js';
@@ -64,9 +65,9 @@ export function runOutcome(error: unknown, failed: number): Outcome {
   return failed > 0 ? 'failed' : 'ok';
 }
 
-/** Free space on the tree and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
+/** Free space on the tree (when it is a directory) and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
 async function checkSpace(cfg: SyncConfig): Promise<void> {
-  await checkFreeSpace(treeDirOf(cfg.dest), cfg.minFreeBytes);
+  if (cfg.dest.kind === 'fs') await checkFreeSpace(cfg.dest.dir, cfg.minFreeBytes);
   await checkFreeSpace(cfg.stateDir, cfg.minFreeBytes);
 }
 
@@ -112,8 +113,10 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   const session = await openStateSession(cfg, { command: opts.command ?? 'sync', leaseMs: cfg.lockLeaseMs, logger });
   // Progress is recorded at cursor saves: a bucket state is pushed there (the cursor after everything it depends on).
   const state = new StateStore(cfg.stateDir, DEFAULT_JOURNAL_LIMITS, () => session.checkpoint());
+  let tree: TreeStorage;
   try {
     await state.init();
+    tree = await openTree(cfg.dest, { tmpDir: state.tmpDir, concurrency: cfg.concurrency });
     await checkSpace(cfg);
     if (!(await state.ensureReserve()))
       logger.warn({ state: cfg.stateDir }, 'no room for the space reserve: a full disk may leave no summary');
@@ -124,7 +127,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   const signal = runSignal(opts.signal, session.lost);
   const counters = newCounters();
   const progress = opts.progressOut ? new ProgressDisplay(counters, opts.progressOut) : undefined;
-  const ctx = openContext(cfg, state, logger, signal);
+  const ctx = openContext(cfg, state, tree, logger, signal);
   let error: unknown;
   let cursor: Cursor | undefined;
   let failures: RunSummary['failures'] = [];
@@ -161,7 +164,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     });
     progress?.start();
     try {
-      if (isTargeted(cfg)) await runTargeted(cfg, runner, logger);
+      if (isTargeted(cfg)) await runTargeted(cfg, tree, runner, logger);
       else cursor = await runFeed(cfg, ctx.fetchPage, runner, state, counters, logger, now);
     } catch (err) {
       // Still bring the lists of what was published up to date.
