@@ -139,6 +139,24 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(zipsRequested(mark).filter((p) => before.has(p.replace(/^\/proxy\//, '')))).toEqual([]);
     expect(await bucketLines(bucket, 'mirror')).toEqual(reference);
+
+    // status on yet another host reads the bucket state without any lock; verify --repair takes the bucket lock.
+    const status = await runCli(
+      ['status', '--dest', dest, '--work-dir', dir('tree-c'), '--s3-path-style', '--json'],
+      rgw.env,
+    );
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout) as { synced: boolean; cursor?: { since: string }; trustedHead?: unknown };
+    expect(report.synced).toBe(true);
+    expect(report.cursor?.since).toBe(up.versions().at(-1)?.timestamp);
+    expect(report.trustedHead).toBeDefined();
+    await expect(fs.readdir(dir('tree-c'))).resolves.toEqual([]); // the read-only copy is gone
+    const repair = await runCli(
+      ['verify', '--repair', '--dest', dest, '--work-dir', dir('tree-d'), '--s3-path-style', ...upstreamArgs(up)],
+      rgw.env,
+    );
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(parseLeaseHolder(await lockBody(bucket, 'mirror/.gomirror/lock'))).toMatchObject({ command: 'verify' });
   }, 120_000);
 
   it('two syncs with different local states into one bucket: the second exits 4 naming the holder', async () => {
