@@ -12,6 +12,8 @@ export const MAX_LEASE_BODY_BYTES = 16 * 1024;
 export const MIN_LEASE_MS = 10_000;
 /** Default lease (--lock-lease). */
 export const DEFAULT_LEASE_MS = 60_000;
+/** Longest lease accepted by --lock-lease, and the most any lock object may claim: a dead holder on another host blocks the bucket at most this long. */
+export const MAX_LEASE_MS = 3_600_000;
 /**
  * Slack added to a lease before it counts as expired: the gateway's Date
  * and Last-Modified have one-second resolution and are rounded down.
@@ -76,11 +78,12 @@ export function parseLeaseHolder(text: string): LeaseHolder | null {
 
 /**
  * When the lease of a lock object written at `lastModifiedMs` (gateway
- * clock) ends: its holder's lease, or `fallbackLeaseMs` for an unreadable
- * body, plus the slack for one-second timestamps.
+ * clock) ends: its holder's lease (at most MAX_LEASE_MS, whatever the object
+ * claims), or `fallbackLeaseMs` for an unreadable body, plus the slack for
+ * one-second timestamps.
  */
 export function leaseEndMs(holder: LeaseHolder | null, lastModifiedMs: number, fallbackLeaseMs: number): number {
-  return lastModifiedMs + (holder?.leaseMs ?? fallbackLeaseMs) + LEASE_SLACK_MS;
+  return lastModifiedMs + Math.min(holder?.leaseMs ?? fallbackLeaseMs, MAX_LEASE_MS) + LEASE_SLACK_MS;
 }
 
 /** What the lock object says to a would-be taker. */

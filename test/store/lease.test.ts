@@ -66,6 +66,12 @@ describe('takeoverReason (gateway clock only)', () => {
     expect(takeoverReason(view({ gatewayNowMs: end + 1 }), 10_000, 'boot-b', alive)).toBe('expired');
   });
 
+  it('caps the lease a lock object claims at one hour', () => {
+    const greedy = { ...holder, leaseMs: 10 * 365 * 86_400_000 };
+    expect(leaseEndMs(greedy, T0, 10_000)).toBe(T0 + 3_600_000 + LEASE_SLACK_MS);
+    expect(takeoverReason(view({ holder: greedy, gatewayNowMs: T0 + 3_700_000 }), 10_000, 'b', alive)).toBe('expired');
+  });
+
   it('uses the taker lease for an unreadable body', () => {
     const v = view({ holder: null, gatewayNowMs: T0 + 15_000 });
     expect(takeoverReason(v, 10_000, 'boot-a', dead)).toBe('expired');
