@@ -235,7 +235,7 @@ class HeldBucketLock implements BucketLock {
     try {
       const etag = await putLock(this.t, { ...this.mine, renewedAt: new Date().toISOString() }, { IfMatch: this.etag });
       const current = etag ?? (await this.ownEtag());
-      if (current === undefined) return this.lose('another run took it');
+      if (current === undefined) return this.lose('another run took it, or it was removed');
       this.etag = current;
       this.confirmedAt = sentAt;
     } catch (err) {
