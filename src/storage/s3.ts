@@ -23,7 +23,7 @@ import { ErrorCodes, GomirrorError } from '../errors.js';
 import { checkKey, checkPrefix, isValidKey } from './keys.js';
 import { formatLocation, type S3Location } from './location.js';
 import { createS3Client, type S3ClientLimits, type S3Handle } from './s3-client.js';
-import { s3Failure } from './s3-errors.js';
+import { s3ErrorFacts, s3Failure } from './s3-errors.js';
 import { metadataSha256, openBody, type PreparedPut, preparePut } from './s3-put.js';
 import { DEFAULT_S3_RETRY, type S3RetryPolicy, withS3Retries } from './s3-retry.js';
 import type {
@@ -262,21 +262,39 @@ function checkArea(area: string): string {
   return trimmed;
 }
 
+/** The key the bucket check reads: in the never-served area, small or absent (the bucket lock). */
+const PROBE_KEY = `${HIDDEN_AREA}lock`;
+
+/**
+ * One GET in the tree's never-served area: unlike HeadBucket (no body), a
+ * refusal names its S3 error code (SignatureDoesNotMatch, InvalidAccessKeyId,
+ * NoSuchBucket, AccessDenied); NoSuchKey means bucket and credentials are fine.
+ */
+async function probeBucket({ client, sdk }: S3Handle, loc: S3Location): Promise<void> {
+  const key = loc.prefix === '' ? PROBE_KEY : `${loc.prefix}/${PROBE_KEY}`;
+  try {
+    const got = await client.send(new sdk.GetObjectCommand({ Bucket: loc.bucket, Key: key }));
+    (got.Body as Readable | undefined)?.destroy();
+  } catch (err) {
+    if (s3ErrorFacts(err).code !== 'NoSuchKey') throw err;
+  }
+}
+
 /**
  * Opens the tree at loc: makes the client (connections bounded by
- * opts.limits) and checks the bucket with HeadBucket, so that wrong
- * credentials or a missing bucket fail here with one CONFIG line.
+ * opts.limits) and checks the bucket and the credentials with one GET
+ * (probeBucket), so that wrong credentials or a missing bucket fail here
+ * with one CONFIG line naming the S3 error code.
  */
 export async function openS3Tree(
   loc: S3Location,
   opts: { limits?: S3ClientLimits; retry?: S3RetryPolicy } = {},
 ): Promise<S3TreeStorage> {
   const handle = await createS3Client(loc.s3, opts.limits);
-  const { client, sdk } = handle;
   try {
-    await withS3Retries(() => client.send(new sdk.HeadBucketCommand({ Bucket: loc.bucket })), opts.retry);
+    await withS3Retries(() => probeBucket(handle, loc), opts.retry);
   } catch (err) {
-    client.destroy();
+    handle.client.destroy();
     throw s3Failure(err, { op: 'open', endpoint: handle.endpoint, bucket: loc.bucket });
   }
   return new S3TreeStorage(handle, loc, opts.retry);
