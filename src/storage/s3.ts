@@ -96,24 +96,29 @@ export class S3TreeStorage implements TreeStorage {
   /** S3 acknowledges only durable writes. */
   async barrier(): Promise<void> {}
 
-  /** One PutObject (retried with a fresh body), then the consumed file source is removed. */
+  /** One PutObject (each attempt with a fresh body, closed after it), then the consumed file source is removed. */
   private async send(put: PreparedPut): Promise<void> {
     const { client, sdk } = this.s3;
     const Key = this.objectKey(put.key);
-    await this.call('put', Key, () =>
-      client.send(
-        new sdk.PutObjectCommand({
-          Bucket: this.bucket,
-          Key,
-          Body: openBody(put),
-          ContentLength: put.size,
-          ContentType: put.contentType,
-          ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
-          ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
-          Metadata: { sha256: put.sha256 },
-        }),
-      ),
-    );
+    await this.call('put', Key, async () => {
+      const Body = openBody(put);
+      try {
+        return await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body,
+            ContentLength: put.size,
+            ContentType: put.contentType,
+            ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
+            ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
+            Metadata: { sha256: put.sha256 },
+          }),
+        );
+      } finally {
+        if (!Buffer.isBuffer(Body)) Body.destroy();
+      }
+    });
     if (put.source.kind === 'file') await fs.rm(put.source.path, { force: true }).catch(() => undefined);
   }
 
@@ -262,29 +267,11 @@ function checkArea(area: string): string {
   return trimmed;
 }
 
-/** The key the bucket check reads: in the never-served area, small or absent (the bucket lock). */
-const PROBE_KEY = `${HIDDEN_AREA}lock`;
-
-/**
- * One GET in the tree's never-served area: unlike HeadBucket (no body), a
- * refusal names its S3 error code (SignatureDoesNotMatch, InvalidAccessKeyId,
- * NoSuchBucket, AccessDenied); NoSuchKey means bucket and credentials are fine.
- */
-async function probeBucket({ client, sdk }: S3Handle, loc: S3Location): Promise<void> {
-  const key = loc.prefix === '' ? PROBE_KEY : `${loc.prefix}/${PROBE_KEY}`;
-  try {
-    const got = await client.send(new sdk.GetObjectCommand({ Bucket: loc.bucket, Key: key }));
-    (got.Body as Readable | undefined)?.destroy();
-  } catch (err) {
-    if (s3ErrorFacts(err).code !== 'NoSuchKey') throw err;
-  }
-}
-
 /**
  * Opens the tree at loc: makes the client (connections bounded by
- * opts.limits) and checks the bucket and the credentials with one GET
- * (probeBucket), so that wrong credentials or a missing bucket fail here
- * with one CONFIG line naming the S3 error code.
+ * opts.limits) and checks the bucket with HeadBucket, so that wrong
+ * credentials or a missing bucket fail here with one CONFIG line (an
+ * unreachable endpoint with one IO line, after the retries).
  */
 export async function openS3Tree(
   loc: S3Location,
@@ -292,10 +279,28 @@ export async function openS3Tree(
 ): Promise<S3TreeStorage> {
   const handle = await createS3Client(loc.s3, opts.limits);
   try {
-    await withS3Retries(() => probeBucket(handle, loc), opts.retry);
+    await checkBucket(handle, loc.bucket, opts.retry);
   } catch (err) {
     handle.client.destroy();
     throw s3Failure(err, { op: 'open', endpoint: handle.endpoint, bucket: loc.bucket });
   }
   return new S3TreeStorage(handle, loc, opts.retry);
+}
+
+/**
+ * HeadBucket; when it fails with a bare status (a HEAD answer has no body,
+ * so no S3 error code), one ListObjectsV2 of at most one key asks again to
+ * learn the code (NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId,
+ * AccessDenied …), and its error is the one thrown.
+ */
+async function checkBucket(handle: S3Handle, Bucket: string, retry?: S3RetryPolicy): Promise<void> {
+  const { client, sdk } = handle;
+  try {
+    await withS3Retries(() => client.send(new sdk.HeadBucketCommand({ Bucket })), retry);
+  } catch (err) {
+    const status = s3ErrorFacts(err).httpStatus;
+    if (status === undefined || status >= 500) throw err;
+    await withS3Retries(() => client.send(new sdk.ListObjectsV2Command({ Bucket, MaxKeys: 1 })), retry);
+    throw err;
+  }
 }
