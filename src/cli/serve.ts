@@ -1,4 +1,5 @@
 /** The `gomirror serve` command handler: serve --dest on --listen until SIGINT/SIGTERM. */
+import { treeDirOf } from '../storage/open.js';
 import { parseServeCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { sumdbFallbackConfig } from '../serve/options.js';
@@ -6,9 +7,9 @@ import { startServer } from '../serve/server.js';
 
 /** Starts the built-in static server, prints its URL and the client settings, and stops cleanly on SIGINT/SIGTERM. */
 export async function serveCommand(argv: RawOptions): Promise<void> {
-  const { dest, listen, sumdb, sumdbFallbackUrl, maxConnections } = parseServeCommand(argv);
+  const { dest, listen, sumdb, sumdbFallbackUrl, maxConnections } = parseServeCommand(argv, process.env);
   const fallback = sumdbFallbackUrl === undefined ? undefined : sumdbFallbackConfig(sumdb, sumdbFallbackUrl);
-  const server = await startServer(dest, listen, {
+  const server = await startServer(treeDirOf(dest), listen, {
     ...(fallback && { sumdbFallback: fallback }),
     ...(maxConnections !== undefined && { limits: { maxConnections } }),
   });

@@ -10,6 +10,7 @@
  * tree lacks comes from the network checksum database. `repair` refetches
  * through the same verified path as sync and holds the run lock.
  */
+import { treeDirOf } from '../storage/open.js';
 import path from 'node:path';
 import type { SyncConfig } from '../config/config.js';
 import { Fetcher } from '../fetch/index.js';
@@ -73,7 +74,7 @@ interface Wiring {
 /** Opens what a run needs: lock and sync context for repair, the checksum-database client over the tree, the writer. */
 async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
   const { tree: cfg, repair, online } = vc;
-  const state = new StateStore(cfg.state);
+  const state = new StateStore(cfg.stateDir);
   let lock: HeldLock | undefined;
   let ctx: SyncContext | undefined;
   const close = async (): Promise<void> => {
@@ -82,33 +83,35 @@ async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
   };
   try {
     if (repair) {
-      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
-      lock = await acquireLock(cfg.state).catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
+      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.stateDir)));
+      lock = await acquireLock(cfg.stateDir).catch((err: unknown) =>
+        Promise.reject(repairLockError(err, cfg.stateDir)),
+      );
       await removeStaleTemps(state.tmpDir);
     }
     if (repair || online) ctx = openContext(cfg, state, logger);
     const network = online && ctx ? networkTransport(cfg, ctx) : undefined;
     const transport = treeSumdbTransport({
-      root: cfg.dest,
+      root: treeDirOf(cfg.dest),
       name: cfg.sumdb.name,
-      cacheDir: path.join(cfg.state, 'sumdb', cfg.sumdb.name),
+      cacheDir: path.join(cfg.stateDir, 'sumdb', cfg.sumdb.name),
       ...(network && { network }),
     });
     const client = new SumdbClient({
       verifierKey: cfg.sumdb.key,
       transport,
-      trusted: readOnlyTrustedStore(fileTrustedHeadStore(cfg.state, cfg.sumdb.name)),
+      trusted: readOnlyTrustedStore(fileTrustedHeadStore(cfg.stateDir, cfg.sumdb.name)),
     });
     if ((await client.trustedHead()) === undefined) {
-      if (!online) throw noTrustedHead(cfg.state, cfg.sumdb.name);
+      if (!online) throw noTrustedHead(cfg.stateDir, cfg.sumdb.name);
       await client.refreshHead();
     }
-    const writer = ctx?.writer ?? new TreeWriter(cfg.dest, state.tmpDir);
+    const writer = ctx?.writer ?? new TreeWriter(treeDirOf(cfg.dest), state.tmpDir);
     const repairer =
       repair && ctx
         ? new Repairer({
-            root: cfg.dest,
-            quarantineDir: path.join(cfg.state, 'quarantine', new Date().toISOString().replace(/[:.]/g, '-')),
+            root: treeDirOf(cfg.dest),
+            quarantineDir: path.join(cfg.stateDir, 'quarantine', new Date().toISOString().replace(/[:.]/g, '-')),
             sumdbName: cfg.sumdb.name,
             mirror: ctx.mirror,
             sumdb: ctx.sumdb,
@@ -130,12 +133,12 @@ export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<
   const pool = new HashPool();
   try {
     // A plain verify may run during a sync: the versions that sync publishes get their lookups when it ends.
-    const holder = repair ? undefined : await readLock(cfg.state);
+    const holder = repair ? undefined : await readLock(cfg.stateDir);
     const inFlightSince = holder ? Date.parse(holder.acquiredAt) : undefined;
-    logger.info({ dest: cfg.dest, repair, concurrency }, 'verifying the tree');
+    logger.info({ dest: treeDirOf(cfg.dest), repair, concurrency }, 'verifying the tree');
     const summary = await verifyTree({
-      root: cfg.dest,
-      stateDir: cfg.state,
+      root: treeDirOf(cfg.dest),
+      stateDir: cfg.stateDir,
       sumdbName: cfg.sumdb.name,
       client: w.client,
       completeVersions: (m) => w.writer.completeVersions(m),
@@ -147,8 +150,8 @@ export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<
       emit: (e) => opts.emit(e),
     });
     // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).
-    if (w.repairer !== undefined) await recountTree({ dest: cfg.dest, state: cfg.state });
-    const publishedHead = await readPublishedHead(new FsTreeStorage(cfg.dest), cfg.sumdb);
+    if (w.repairer !== undefined) await recountTree({ dest: treeDirOf(cfg.dest), state: cfg.stateDir });
+    const publishedHead = await readPublishedHead(new FsTreeStorage(treeDirOf(cfg.dest)), cfg.sumdb);
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
     return { summary, publishedHead };
   } finally {
