@@ -1,5 +1,4 @@
 /** The `gomirror export` and `gomirror import` command handlers and their yargs options. */
-import { treeDirOf } from '../storage/open.js';
 import { parseExportCommand, parseImportCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
@@ -11,36 +10,24 @@ export { exportOptions, importOptions } from './ops-options.js';
 
 /** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
 export async function exportCommand(argvGiven: RawOptions): Promise<void> {
-  const {
-    dest,
-    stateDir: state,
-    out,
-    full,
-    sumdb,
-    logLevel,
-    logFormat,
-  } = parseExportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
-  const result = await runExport(
-    { dest: treeDirOf(dest), state, out, full, sumdb },
-    { logger: createLogger(logLevel, logFormat) },
+  const { dest, stateDir, out, full, sumdb, logLevel, logFormat } = parseExportCommand(
+    (await withRecorded(argvGiven)).raw,
+    process.stderr.isTTY === true,
+    process.env,
   );
+  const logger = createLogger(logLevel, logFormat);
+  const result = await runExport({ dest, stateDir, out, full, sumdb }, { logger });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
-  const {
-    dest,
-    stateDir: state,
-    bundle,
-    sumdb,
-    logLevel,
-    logFormat,
-  } = parseImportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
-  const result = await runImport(
-    { bundle, dest: treeDirOf(dest), state, sumdb },
-    { logger: createLogger(logLevel, logFormat) },
+  const { dest, stateDir, bundle, sumdb, logLevel, logFormat } = parseImportCommand(
+    (await withRecorded(argvGiven)).raw,
+    process.stderr.isTTY === true,
+    process.env,
   );
-  await recordSettings(state, { sumdb });
+  const result = await runImport({ bundle, dest, stateDir, sumdb }, { logger: createLogger(logLevel, logFormat) });
+  await recordSettings(stateDir, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

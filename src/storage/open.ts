@@ -4,8 +4,7 @@
  * loaded only when a location is in a bucket.
  */
 import { FsTreeStorage, openFsTree } from './fs.js';
-import { ErrorCodes, GomirrorError } from '../errors.js';
-import { formatLocation, type Location } from './location.js';
+import type { Location } from './location.js';
 import { DEFAULT_S3_LIMITS } from './s3-client.js';
 import type { TreeStorage } from './storage.js';
 
@@ -24,23 +23,7 @@ export async function openTree(loc: Location, opts: OpenTreeOptions = {}): Promi
   if (loc.kind === 'fs') {
     return opts.existing === true ? openFsTree(loc.dir, opts.tmpDir) : new FsTreeStorage(loc.dir, opts.tmpDir);
   }
-  // TODO(h2): a direct import('./s3.js') once the S3 backend (branch h1-s3-backend) is merged.
-  const backend = './s3.js';
-  const { openS3Tree } = (await import(backend)) as {
-    openS3Tree(l: typeof loc, o: { limits: typeof DEFAULT_S3_LIMITS }): Promise<TreeStorage>;
-  };
+  const { openS3Tree } = await import('./s3.js');
   const maxSockets = Math.max(DEFAULT_S3_LIMITS.maxSockets, opts.concurrency ?? 0);
   return openS3Tree(loc, { limits: { ...DEFAULT_S3_LIMITS, maxSockets } });
-}
-
-/** TODO(h2, transitional): the directory of a directory tree; CONFIG error for a bucket until every caller goes through openTree. */
-export function treeDirOf(loc: Location): string {
-  if (loc.kind === 'fs') return loc.dir;
-  throw new GomirrorError(
-    ErrorCodes.CONFIG,
-    `this command does not yet work on a bucket tree (${formatLocation(loc)})`,
-    {
-      op: 'storage.open',
-    },
-  );
 }
