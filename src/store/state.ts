@@ -208,9 +208,11 @@ export class StateStore {
   private retryTotal: number | undefined;
   private skippedBytes: number | undefined;
 
+  /** limits: the journals' caps; afterCursorSave: run after each cursor save (a bucket state pushes its working copy there). */
   constructor(
     readonly stateDir: string,
     private readonly limits: JournalLimits = DEFAULT_JOURNAL_LIMITS,
+    private readonly afterCursorSave?: () => Promise<void>,
   ) {
     this.tmpDir = nodePath.join(stateDir, 'tmp');
     this.retryDir = nodePath.join(stateDir, 'retry');
@@ -310,9 +312,10 @@ export class StateStore {
     return { since: c.since, seenAtSince: [...c.seenAtSince] };
   }
 
-  /** Saves the feed cursor atomically. */
+  /** Saves the feed cursor atomically, then runs the afterCursorSave hook. */
   async saveCursor(c: Cursor): Promise<void> {
     await this.writeJson(this.cursorFile, { since: c.since, seenAtSince: c.seenAtSince });
+    await this.afterCursorSave?.();
   }
 
   private retryFile(module: string, version: string): string {
