@@ -4,7 +4,8 @@
  * directory, each object with the Content-Type and Cache-Control of
  * scripts/nginx.conf and the sha256 of its bytes in metadata; after the
  * upstream grows, the next sync puts only the new versions' objects (the old
- * ones keep their ETag and LastModified), and no normal sync lists the tree.
+ * ones keep their ETag and LastModified), and no normal sync lists the tree
+ * (only single modules' `@v/`, each bounded by that module's versions).
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,12 +36,19 @@ function expectedHeaders(key: string): [string, string] {
   throw new Error(`unexpected key in the tree: ${key}`);
 }
 
-/** The listing requests whose prefix is not inside the never-served `.gomirror/` area. */
+/**
+ * The listing requests that could grow with the tree: a normal sync may list
+ * one module's `@v/` (bounded by that module's versions), its never-served
+ * `.gomirror/` area, or ask whether a prefix holds anything at all (one key);
+ * anything else (the tree, `sumdb/`, a whole module path) is a finding.
+ */
 function treeListings(requests: readonly ProxiedRequest[]): string[] {
   return listRequests(requests)
     .filter((r) => {
-      const prefix = new URL(r.url, 'http://x').searchParams.get('prefix') ?? '';
-      return !prefix.startsWith(`${PREFIX}/.gomirror/`);
+      const q = new URL(r.url, 'http://x').searchParams;
+      const prefix = q.get('prefix') ?? '';
+      if (q.get('max-keys') === '1') return false;
+      return !prefix.endsWith('/@v/') && !prefix.startsWith(`${PREFIX}/.gomirror/`);
     })
     .map((r) => r.url);
 }
@@ -116,8 +124,9 @@ describe('sync into a bucket: same bytes as on disk, growth adds only new object
       ).toBe(true);
     const now = new Map((await listObjects(rgw, bucket, PREFIX)).map((o) => [o.key, o]));
     const grownLists = new Set(added.map((v) => `${escapePath(v.path)}/@v/list`));
+    // A new head rewrites `latest`, and `supported` (empty) just before it.
     const rewritable = (k: string): boolean =>
-      k.startsWith('.gomirror/') || grownLists.has(k) || /^sumdb\/[^/]+\/latest$/.test(k);
+      k.startsWith('.gomirror/') || grownLists.has(k) || /^sumdb\/[^/]+\/(latest|supported)$/.test(k);
     const changed = first
       .filter((o) => !rewritable(o.key))
       .filter((o) => now.get(o.key)?.etag !== o.etag || now.get(o.key)?.lastModified !== o.lastModified)
