@@ -9,17 +9,22 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
+import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ioError } from '../storage/atomic.js';
 import { mkdirs } from '../storage/fsx.js';
 import { formatLocation, type Location, type S3Location } from '../storage/location.js';
-import { STATE_DIR_MODE } from '../storage/modes.js';
+import { STATE_DIR_MODE, TREE_DIR_MODE } from '../storage/modes.js';
 import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { acquireBucketLock, type BucketLock } from './bucket-lock.js';
 import { DEFAULT_LEASE_MS } from './lease.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { BucketStateSync } from './state-sync.js';
+import { MAX_SETTINGS_BYTES, parseRecordedSettings, StateStore, type RecordedSettings } from './state.js';
+
+/** The recorded settings' file in the state. */
+const SETTINGS_FILE = 'settings.json';
 
 /** Pushes of a bucket state at checkpoints are at least this far apart (the last one at the end always goes). */
 export const PUSH_INTERVAL_MS = 5_000;
@@ -31,6 +36,11 @@ export interface StatePlaces {
   /** The local state directory: the state itself, or the working copy of a bucket state. */
   stateDir: string;
   workDir: string;
+}
+
+/** The places of a tree whose state is the local directory stateDir. */
+export function localStatePlaces(dest: Location, stateDir: string): StatePlaces {
+  return { dest, state: { kind: 'fs', dir: stateDir }, stateDir, workDir: stateDir };
 }
 
 /** How to open a session. */
@@ -62,7 +72,7 @@ function lockLocation(p: StatePlaces): S3Location | undefined {
 
 /** Takes the locks and pulls a bucket state; LOCKED (exit 4) when another run holds either lock. */
 export async function openStateSession(p: StatePlaces, o: StateSessionOptions): Promise<StateSession> {
-  await mkdirs(p.stateDir, STATE_DIR_MODE, STATE_DIR_MODE).catch((err: unknown) => {
+  await mkdirs(p.stateDir, STATE_DIR_MODE, TREE_DIR_MODE).catch((err: unknown) => {
     throw ioError(err, 'store.state', `cannot create state directory ${p.stateDir}`);
   });
   const local = await acquireLock(p.stateDir);
@@ -157,5 +167,30 @@ export async function readStateCopy(p: StatePlaces): Promise<{ dir: string; disp
   } catch (err) {
     await dispose().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * The mirror's recorded settings (settings.json) as the state holds them:
+ * read from the state directory, or straight from a bucket state (one
+ * bounded GET, no lock), so that a new working copy starts from the same
+ * checksum database, upstreams and index.
+ */
+export async function loadRecordedSettings(p: StatePlaces): Promise<RecordedSettings | undefined> {
+  if (p.state.kind === 'fs') return new StateStore(p.stateDir).loadSettings();
+  const remote = await openTree(p.state);
+  try {
+    const st = await remote.stat(SETTINGS_FILE);
+    if (st === undefined) return undefined;
+    const where = `${formatLocation(p.state)}/${SETTINGS_FILE}`;
+    if (st.size > MAX_SETTINGS_BYTES) {
+      throw new GomirrorError(ErrorCodes.MALFORMED, `state file ${where} is malformed: ${st.size} bytes`, {
+        op: 'store.state',
+        detail: { file: where },
+      });
+    }
+    return parseRecordedSettings((await remote.get(SETTINGS_FILE)).toString('utf8'), where);
+  } finally {
+    closeTree(remote);
   }
 }

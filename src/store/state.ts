@@ -179,6 +179,23 @@ function settingsProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+/** The largest settings.json read (it holds a key, a few URLs and a time). */
+export const MAX_SETTINGS_BYTES = 64 * 1024;
+
+/** Parses the text of a settings.json read from `where` (a file or a bucket object); MALFORMED when it is not one. */
+export function parseRecordedSettings(text: string, where: string): RecordedSettings {
+  if (Buffer.byteLength(text) > MAX_SETTINGS_BYTES) throw malformed(where, `larger than ${MAX_SETTINGS_BYTES} bytes`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw malformed(where, 'not valid JSON', err);
+  }
+  const problem = settingsProblem(v);
+  if (problem !== undefined) throw malformed(where, problem);
+  return v as RecordedSettings;
+}
+
 function parseSkippedLine(line: string): SkippedItem | undefined {
   if (line.trim() === '') return undefined;
   let v: unknown;

@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { removeStaleTemps, tempPath, writeTempFile } from '../storage/atomic.js';
 import { filePayload } from '../version/payload.js';
-import { acquireLock } from '../store/lock.js';
+import { localStatePlaces, openStateSession, type StatePlaces } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
@@ -54,6 +54,10 @@ export interface ImportConfig {
   stateDir: string;
   /** The importer's checksum database (its key; the URL is not used). Never taken from the bundle. */
   sumdb: SumdbSpec;
+  /** Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed); default: the tree dest and the local state directory. */
+  places?: StatePlaces;
+  /** --lock-lease of the bucket lock. */
+  lockLeaseMs?: number;
 }
 
 /** An import under way: the configuration and the opened tree. */
@@ -323,9 +327,16 @@ async function merge(
 
 /** Verifies and merges one bundle under the mirror's lock (LOCKED, exit 4, while a sync runs). */
 export async function runImport(config: ImportConfig, deps: { logger: Logger }): Promise<ImportResult> {
+  const session = await openStateSession(config.places ?? localStatePlaces(config.dest, config.stateDir), {
+    command: 'import',
+    ...(config.lockLeaseMs !== undefined && { leaseMs: config.lockLeaseMs }),
+    logger: deps.logger,
+  });
   const state = new StateStore(config.stateDir);
-  await state.init();
-  const lock = await acquireLock(config.stateDir);
+  await state.init().catch(async (err: unknown) => {
+    await session.close();
+    throw err;
+  });
   const temps: string[] = [];
   try {
     const cfg: ImportRun = { ...config, tree: await openTree(config.dest, { tmpDir: state.tmpDir }) };
@@ -359,6 +370,6 @@ export async function runImport(config: ImportConfig, deps: { logger: Logger }):
     return { sequence: m.sequence, id: m.id, step, versions: v.checked.length, ...r };
   } finally {
     await Promise.all(temps.map((t) => fs.rm(t, { force: true })));
-    await lock.release();
+    await session.close();
   }
 }

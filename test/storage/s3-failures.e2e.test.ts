@@ -10,7 +10,8 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +21,7 @@ import type { S3Location } from '../../src/storage/location.js';
 import { openS3Tree } from '../../src/storage/s3.js';
 import { repoRoot } from '../helpers/cli.js';
 import { listAllKeys, rgwLocation, startRgw, type Rgw } from '../helpers/rgw.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 
 const run = promisify(execFile);
 
@@ -194,56 +196,53 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
   });
 });
 
-/** A TCP proxy to the gateway that cuts the first `cuts` connections once a client has sent 1 MiB on them. */
-async function cuttingProxy(
-  target: string,
-  cuts: number,
-): Promise<{ endpoint: string; cut: () => number; connections: () => number; close: () => Promise<void> }> {
-  const { hostname, port } = new URL(target);
-  const open = new Set<Socket>();
-  let done = 0;
-  let accepted = 0;
-  const server = createServer((client) => {
-    accepted++;
-    const upstream = connect(Number(port), hostname);
-    open.add(client).add(upstream);
-    let sent = 0;
-    client.on('data', (d: Buffer) => {
-      sent += d.length;
-      if (sent > 1 << 20 && done < cuts) {
-        done++;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      upstream.write(d);
+describe('a misbehaving endpoint', () => {
+  it('a listing whose continuation token comes back unchanged fails with IO instead of looping or stopping short', async () => {
+    const page = (token: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Name>b-x</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>` +
+      `<NextContinuationToken>${token}</NextContinuationToken>` +
+      `<Contents><Key>p/m/@v/list</Key><Size>3</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>` +
+      `</ListBucketResult>`;
+    let lists = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      if (req.method === 'HEAD') return res.end();
+      lists++;
+      res.setHeader('content-type', 'application/xml');
+      res.end(page('same-token'));
     });
-    upstream.on('data', (d: Buffer) => client.write(d));
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      a.on('close', () => b.destroy());
-      a.on('error', () => b.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const loc: S3Location = {
+      ...rgwLocation(rgw, 'b-x', 'p'),
+      s3: { ...rgw.settings, endpoint: `http://127.0.0.1:${port}` },
+    };
+    const t = await openS3Tree(loc);
+    try {
+      const pages: string[][] = [];
+      const err = await failure(
+        (async () => {
+          for await (const p of t.listKeys('')) pages.push(p);
+        })(),
+      );
+      expect(err.code).toBe(ErrorCodes.IO);
+      expect(err.message).toBe(
+        `s3 list s3://b-x/p/ at http://127.0.0.1:${port}: the endpoint repeated a continuation token`,
+      );
+      expect(lists).toBe(2);
+      expect(pages).toEqual([['m/@v/list'], ['m/@v/list']]);
+    } finally {
+      t.close();
+      await new Promise((r) => server.close(r));
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    cut: () => done,
-    connections: () => accepted,
-    close: async () => {
-      for (const s of open) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
+});
 
 describe('transient failures', () => {
   it('a put cut twice on the wire is retried with the file re-opened and arrives whole', async () => {
     const bucket = await rgw.bucket('flaky');
-    const proxy = await cuttingProxy(rgw.endpoint, 2);
+    const proxy = await tcpProxy(rgw.endpoint, 2);
     const loc: S3Location = { ...rgwLocation(rgw, bucket, 'f'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
     const t = await openS3Tree(loc);
     try {
@@ -263,7 +262,7 @@ describe('transient failures', () => {
 
   it('a put cut on every attempt fails with IO naming the network error, leaves no object and keeps the file', async () => {
     const bucket = await rgw.bucket('broken');
-    const proxy = await cuttingProxy(rgw.endpoint, 1000);
+    const proxy = await tcpProxy(rgw.endpoint, 1000);
     const loc: S3Location = { ...rgwLocation(rgw, bucket, 'f'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
     const t = await openS3Tree(loc, { retry: fastRetry });
     try {
@@ -290,7 +289,7 @@ describe('transient failures', () => {
 describe('many requests in flight', () => {
   it('share at most maxSockets connections, queue silently and all arrive', async () => {
     const bucket = await rgw.bucket('inflight');
-    const proxy = await cuttingProxy(rgw.endpoint, 0);
+    const proxy = await tcpProxy(rgw.endpoint, 0);
     const loc: S3Location = { ...rgwLocation(rgw, bucket, 'q'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
     const t = await openS3Tree(loc, { limits: { maxSockets: 3, connectTimeoutMs: 5000, socketTimeoutMs: 30_000 } });
     const warn = vi.spyOn(console, 'warn');

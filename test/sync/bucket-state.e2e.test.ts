@@ -96,6 +96,12 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     expect(firstPage?.path).toBeDefined();
     expect(decodeURIComponent(firstPage!.path)).not.toContain('since=1970-01-01T00:00:00Z');
     expect(await treeLines(dest)).toEqual(reference);
+
+    // A third host with a new working copy still refuses another checksum database: the key is recorded in the bucket.
+    const other = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
+    const third = await runCli([...syncArgs(dest, state, dir('work-c')), '--sumdb', other], rgw.env);
+    expect(third.code).toBe(2);
+    expect(third.stderr).toContain(`recorded in ${state}/settings.json`);
   }, 120_000);
 
   it('two runs with different local working copies of one bucket state: the second exits 4 naming the holder', async () => {
