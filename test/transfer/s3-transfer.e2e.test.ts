@@ -69,7 +69,7 @@ describe('export from a bucket, import into a bucket and into a directory (real 
   beforeAll(async () => {
     [rgw, up, root] = await Promise.all([
       startRgw(),
-      startUpstream({ seed: 64, modules: 5 }),
+      startUpstream({ seed: 64, modules: 4 }),
       makeTempDir('gomirror-s3xfer-'),
     ]);
     [src, dst] = await Promise.all([rgw.bucket('src'), rgw.bucket('dst')]);
