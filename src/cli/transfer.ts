@@ -23,8 +23,8 @@ export async function importCommand(argvGiven: RawOptions): Promise<void> {
   const { dest, stateDir, bundle, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
   const result = await runImport(
     { bundle, dest, stateDir, sumdb, places: cfg, lockLeaseMs },
-    { logger: createLogger(logLevel, logFormat) },
+    // Under the import's locks, before a bucket state's last push.
+    { logger: createLogger(logLevel, logFormat), beforeRelease: () => recordSettings(stateDir, { sumdb }) },
   );
-  await recordSettings(stateDir, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

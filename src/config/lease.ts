@@ -2,12 +2,9 @@
  * `--lock-lease D`: how long the bucket lock of a command stays valid
  * without a renewal (the holder renews every third of it). Pure.
  */
-import { DEFAULT_LEASE_MS, MIN_LEASE_MS } from '../store/lease.js';
+import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '../store/lease.js';
 import { stringOption, type RawOptions } from './raw.js';
 import { parseBoundedDuration } from './values.js';
-
-/** The longest lease: a dead holder on another host blocks the bucket at most this long. */
-export const MAX_LEASE_MS = 3_600_000;
 
 /** The lock settings of a command that writes the tree. */
 export interface LockConfig {

@@ -18,6 +18,7 @@ import { isS3NotFound, s3ErrorFacts } from '../storage/s3-errors.js';
 import { withS3Retries } from '../storage/s3-retry.js';
 import {
   DEFAULT_LEASE_MS,
+  isOnThisBoot,
   MAX_LEASE_BODY_BYTES,
   lockedError,
   parseLeaseHolder,
@@ -147,8 +148,9 @@ async function attempt(t: Target, mine: LeaseHolder, logger: Logger | undefined)
   const view = await readView(t);
   if (view === undefined) return null; // released and removed meanwhile
   if (view.holder?.runId === mine.runId) return view.etag; // our own create, whose answer was lost and retried
-  const gone = view.holder !== null && (await processGone(view.holder));
-  const reason = takeoverReason(view, mine.leaseMs, mine.bootId, () => gone);
+  const own = { host: mine.host, bootId: mine.bootId };
+  const gone = view.holder !== null && isOnThisBoot(view.holder, own) && (await processGone(view.holder));
+  const reason = takeoverReason(view, mine.leaseMs, own, () => gone);
   if (reason === undefined) throw lockedError(t.url, view, mine.leaseMs);
   const taken = await putLock(t, mine, { IfMatch: view.etag });
   if (taken !== undefined && reason !== 'released')

@@ -12,6 +12,8 @@ export const MAX_LEASE_BODY_BYTES = 16 * 1024;
 export const MIN_LEASE_MS = 10_000;
 /** Default lease (--lock-lease). */
 export const DEFAULT_LEASE_MS = 60_000;
+/** Longest lease accepted by --lock-lease, and the most any lock object may claim: a dead holder on another host blocks the bucket at most this long. */
+export const MAX_LEASE_MS = 3_600_000;
 /**
  * Slack added to a lease before it counts as expired: the gateway's Date
  * and Last-Modified have one-second resolution and are rounded down.
@@ -76,11 +78,12 @@ export function parseLeaseHolder(text: string): LeaseHolder | null {
 
 /**
  * When the lease of a lock object written at `lastModifiedMs` (gateway
- * clock) ends: its holder's lease, or `fallbackLeaseMs` for an unreadable
- * body, plus the slack for one-second timestamps.
+ * clock) ends: its holder's lease (at most MAX_LEASE_MS, whatever the object
+ * claims), or `fallbackLeaseMs` for an unreadable body, plus the slack for
+ * one-second timestamps.
  */
 export function leaseEndMs(holder: LeaseHolder | null, lastModifiedMs: number, fallbackLeaseMs: number): number {
-  return lastModifiedMs + (holder?.leaseMs ?? fallbackLeaseMs) + LEASE_SLACK_MS;
+  return lastModifiedMs + Math.min(holder?.leaseMs ?? fallbackLeaseMs, MAX_LEASE_MS) + LEASE_SLACK_MS;
 }
 
 /** What the lock object says to a would-be taker. */
@@ -95,27 +98,38 @@ export interface LockView {
 /** Why a lock may be taken over, or undefined when its holder still owns it. */
 export type TakeoverReason = 'released' | 'expired' | 'holder-dead';
 
+/** This process's host: its name and the kernel's boot id (undefined where there is none). */
+export interface OwnHost {
+  host: string;
+  bootId: string | undefined;
+}
+
 /**
  * Decides a takeover: a released lock, a lease expired by the gateway's
  * clock (never this host's clock against another's), or a holder on this
- * very boot (same boot id) whose process `holderGone` says has ended.
+ * very boot of this host (same host name and boot id) whose process
+ * `holderGone` says has ended.
  */
 export function takeoverReason(
   view: LockView,
   fallbackLeaseMs: number,
-  ownBootId: string | undefined,
+  own: OwnHost,
   holderGone: (holder: LeaseHolder) => boolean,
 ): TakeoverReason | undefined {
   const { holder } = view;
   if (holder?.releasedAt !== undefined) return 'released';
   if (view.gatewayNowMs > leaseEndMs(holder, view.lastModifiedMs, fallbackLeaseMs)) return 'expired';
-  if (holder !== null && isOnThisBoot(holder, ownBootId) && holderGone(holder)) return 'holder-dead';
+  if (holder !== null && isOnThisBoot(holder, own) && holderGone(holder)) return 'holder-dead';
   return undefined;
 }
 
-/** True when the holder ran on this host since its last boot (same kernel boot id). */
-export function isOnThisBoot(holder: LeaseHolder, ownBootId: string | undefined): boolean {
-  return ownBootId !== undefined && holder.bootId === ownBootId;
+/**
+ * True when the holder ran on this host since its last boot: same kernel
+ * boot id and same host name (containers share the boot id but not the pid
+ * namespace, and have their own host names).
+ */
+export function isOnThisBoot(holder: LeaseHolder, own: OwnHost): boolean {
+  return own.bootId !== undefined && holder.bootId === own.bootId && holder.host === own.host;
 }
 
 /** The LOCKED error (exit 4) naming the holder and when its lease ends. */

@@ -326,7 +326,14 @@ async function merge(
 }
 
 /** Verifies and merges one bundle under the mirror's lock (LOCKED, exit 4, while a sync runs). */
-export async function runImport(config: ImportConfig, deps: { logger: Logger }): Promise<ImportResult> {
+export async function runImport(
+  config: ImportConfig,
+  deps: {
+    logger: Logger;
+    /** Run after a successful import while the locks are held, before a bucket state's last push (the CLI records the settings there). */
+    beforeRelease?: () => Promise<void>;
+  },
+): Promise<ImportResult> {
   const session = await openStateSession(config.places ?? localStatePlaces(config.dest, config.stateDir), {
     command: 'import',
     ...(config.lockLeaseMs !== undefined && { leaseMs: config.lockLeaseMs }),
@@ -367,6 +374,7 @@ export async function runImport(config: ImportConfig, deps: { logger: Logger }):
     const r = await merge(cfg, v, { client, staged, state });
     if (step === 'next') await saveChainPoint(files.importLast, { sequence: m.sequence, id: m.id }, state.tmpDir);
     deps.logger.info({ bundle: cfg.bundle, sequence: m.sequence, step, ...r }, 'bundle imported');
+    await deps.beforeRelease?.();
     return { sequence: m.sequence, id: m.id, step, versions: v.checked.length, ...r };
   } finally {
     await Promise.all(temps.map((t) => fs.rm(t, { force: true })));

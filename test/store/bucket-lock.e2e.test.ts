@@ -95,6 +95,20 @@ describe('the bucket lock (real Ceph RGW)', () => {
     await lock.release();
   });
 
+  it('lets exactly one of eight racing takers win an expired lock', async () => {
+    const bucket = await rgw.bucket('lockrace');
+    await plant(bucket, { leaseMs: 1 });
+    await new Promise((r) => setTimeout(r, 3500));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => acquireBucketLock(loc(bucket), { command: 'sync', s3: rgw.admin })),
+    );
+    const won = results.filter((r): r is PromiseFulfilledResult<BucketLock> => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results)
+      if (r.status === 'rejected') expect(isGomirrorError(r.reason, ErrorCodes.LOCKED)).toBe(true);
+    await won[0]!.value.release();
+  });
+
   it('takes over at once from a dead holder on this boot, never from a live one', async () => {
     const bucket = await rgw.bucket('lockdead');
     const boot = await bootId();

@@ -26,6 +26,8 @@ const holder: LeaseHolder = {
 const T0 = Date.parse('2026-11-29T12:00:20Z');
 const view = (over: Partial<LockView> = {}): LockView => ({ holder, lastModifiedMs: T0, gatewayNowMs: T0, ...over });
 const alive = (): boolean => false;
+const A = { host: 'mirror-a', bootId: 'boot-a' };
+const B = { host: 'mirror-b', bootId: 'boot-b' };
 const dead = (): boolean => true;
 
 describe('parseLeaseHolder', () => {
@@ -56,39 +58,45 @@ describe('parseLeaseHolder', () => {
 
 describe('takeoverReason (gateway clock only)', () => {
   it('keeps a live lease', () => {
-    expect(takeoverReason(view({ gatewayNowMs: T0 + 59_000 }), 10_000, 'boot-b', dead)).toBeUndefined();
+    expect(takeoverReason(view({ gatewayNowMs: T0 + 59_000 }), 10_000, B, dead)).toBeUndefined();
   });
 
   it('takes a lease expired by the gateway clock, with slack for 1 s timestamps', () => {
     const end = T0 + 60_000 + LEASE_SLACK_MS;
     expect(leaseEndMs(holder, T0, 10_000)).toBe(end);
-    expect(takeoverReason(view({ gatewayNowMs: end }), 10_000, 'boot-b', alive)).toBeUndefined();
-    expect(takeoverReason(view({ gatewayNowMs: end + 1 }), 10_000, 'boot-b', alive)).toBe('expired');
+    expect(takeoverReason(view({ gatewayNowMs: end }), 10_000, B, alive)).toBeUndefined();
+    expect(takeoverReason(view({ gatewayNowMs: end + 1 }), 10_000, B, alive)).toBe('expired');
+  });
+
+  it('caps the lease a lock object claims at one hour', () => {
+    const greedy = { ...holder, leaseMs: 10 * 365 * 86_400_000 };
+    expect(leaseEndMs(greedy, T0, 10_000)).toBe(T0 + 3_600_000 + LEASE_SLACK_MS);
+    expect(takeoverReason(view({ holder: greedy, gatewayNowMs: T0 + 3_700_000 }), 10_000, B, alive)).toBe('expired');
   });
 
   it('uses the taker lease for an unreadable body', () => {
     const v = view({ holder: null, gatewayNowMs: T0 + 15_000 });
-    expect(takeoverReason(v, 10_000, 'boot-a', dead)).toBe('expired');
-    expect(takeoverReason(v, 60_000, 'boot-a', dead)).toBeUndefined();
+    expect(takeoverReason(v, 10_000, A, dead)).toBe('expired');
+    expect(takeoverReason(v, 60_000, A, dead)).toBeUndefined();
   });
 
   it('takes a dead holder on this boot of this host at once', () => {
-    expect(takeoverReason(view(), 60_000, 'boot-a', dead)).toBe('holder-dead');
-    expect(takeoverReason(view(), 60_000, 'boot-a', alive)).toBeUndefined();
+    expect(takeoverReason(view(), 60_000, A, dead)).toBe('holder-dead');
+    expect(takeoverReason(view(), 60_000, A, alive)).toBeUndefined();
   });
 
   it('never judges a holder on another host or boot by its process', () => {
     let asked = false;
     const probe = (): boolean => (asked = true);
-    expect(takeoverReason(view(), 60_000, 'boot-b', probe)).toBeUndefined();
-    expect(takeoverReason(view(), 60_000, undefined, probe)).toBeUndefined();
+    expect(takeoverReason(view(), 60_000, B, probe)).toBeUndefined();
+    expect(takeoverReason(view(), 60_000, { host: 'mirror-a', bootId: undefined }, probe)).toBeUndefined();
+    // Another container on the same kernel: same boot id, its own host name and pid namespace.
+    expect(takeoverReason(view(), 60_000, { host: 'container-2', bootId: 'boot-a' }, probe)).toBeUndefined();
     expect(asked).toBe(false);
   });
 
   it('takes a released lock at once', () => {
-    expect(takeoverReason(view({ holder: { ...holder, releasedAt: 'now' } }), 60_000, 'boot-b', alive)).toBe(
-      'released',
-    );
+    expect(takeoverReason(view({ holder: { ...holder, releasedAt: 'now' } }), 60_000, B, alive)).toBe('released');
   });
 });
 
