@@ -27,7 +27,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('sync into a bucket that fails (real Ceph RGW)', () => {
+// Several CLI runs against a gateway: generous under a parallel suite on two cores (about half of it alone).
+describe('sync into a bucket that fails (real Ceph RGW)', { timeout: 120_000 }, () => {
   let rgw: Rgw;
   let up: FakeUpstream;
   let root: string;

@@ -63,7 +63,10 @@ function servedPuts(requests: readonly ProxiedRequest[], bucket: string): string
     .map((p) => p.slice(base.length));
 }
 
-describe('sync into a bucket: same bytes as on disk, growth adds only new objects (real Ceph RGW)', () => {
+// Several CLI runs against a gateway: generous under a parallel suite on two cores (about half of it alone).
+describe('sync into a bucket: same bytes as on disk, growth adds only new objects (real Ceph RGW)', {
+  timeout: 120_000,
+}, () => {
   let rgw: Rgw;
   let up: FakeUpstream;
   let proxy: S3Proxy;

@@ -18,7 +18,8 @@ import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 
 const PREFIX = 'go';
 
-describe('kill -9 during a sync into a bucket (real Ceph RGW)', () => {
+// Several CLI runs against a gateway: generous under a parallel suite on two cores (about half of it alone).
+describe('kill -9 during a sync into a bucket (real Ceph RGW)', { timeout: 120_000 }, () => {
   let rgw: Rgw;
   let up: FakeUpstream;
   let root: string;

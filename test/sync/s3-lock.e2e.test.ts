@@ -17,7 +17,8 @@ import { bucketArgs, bucketUrl, plainLines, rgwEnv } from '../helpers/s3-cli.js'
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 
-describe('two syncs with different local state into one bucket (real Ceph RGW)', () => {
+// Several CLI runs against a gateway: generous under a parallel suite on two cores (about half of it alone).
+describe('two syncs with different local state into one bucket (real Ceph RGW)', { timeout: 120_000 }, () => {
   let rgw: Rgw;
   let up: FakeUpstream;
   let root: string;

@@ -22,7 +22,8 @@ import { putsEndingWith, startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 
-describe('the endpoint goes away during a sync into a bucket (real Ceph RGW)', () => {
+// Several CLI runs against a gateway: generous under a parallel suite on two cores (about half of it alone).
+describe('the endpoint goes away during a sync into a bucket (real Ceph RGW)', { timeout: 120_000 }, () => {
   let rgw: Rgw;
   let up: FakeUpstream;
   let proxy: S3Proxy;

@@ -18,7 +18,10 @@ import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 
 const moduleLines = (lines: string[]): string[] => lines.filter((l) => !l.startsWith('sumdb/'));
 
-describe('export from a bucket, import into a bucket and into a directory (real Ceph RGW)', () => {
+// Several CLI runs against a gateway: generous under a parallel suite on two cores (about half of it alone).
+describe('export from a bucket, import into a bucket and into a directory (real Ceph RGW)', {
+  timeout: 120_000,
+}, () => {
   let rgw: Rgw;
   let up: FakeUpstream;
   let root: string;

@@ -23,7 +23,8 @@ interface Line {
   security?: boolean;
 }
 
-describe('verify and verify --repair on a bucket (real Ceph RGW)', () => {
+// Several CLI runs against a gateway: generous under a parallel suite on two cores (about half of it alone).
+describe('verify and verify --repair on a bucket (real Ceph RGW)', { timeout: 120_000 }, () => {
   let rgw: Rgw;
   let up: FakeUpstream;
   let root: string;
