@@ -30,6 +30,7 @@ import {
   type Manifest,
   type ManifestFile,
 } from './manifest.js';
+import { ensureKeyOrder } from './path-order.js';
 import { planExport, type Plan } from './plan.js';
 import { bundleFootprint, checkRoom, spaceAt, type SpaceInfo } from './bundle-space.js';
 import {
@@ -212,6 +213,11 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
     const head = await treeHead(cfg, tree);
     const last = await loadChainPoint(files.exportLast);
     const full = cfg.full || last === undefined;
+    if (!full && (await ensureKeyOrder(files.exported, state.tmpDir)))
+      deps.logger.info(
+        { file: files.exported },
+        'list of exported paths re-sorted into key order (written by an older version)',
+      );
     const plan = await planExport({
       tree,
       sumdbName: cfg.sumdb.name,
