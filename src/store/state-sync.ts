@@ -22,8 +22,8 @@ import { assertInside } from './layout.js';
 export const MAX_STATE_OBJECT_BYTES = 2 * 1024 ** 3;
 /** Files up to this size are pushed from memory; larger ones from a temporary copy. */
 const IN_MEMORY_BYTES = 8 * 1024 ** 2;
-/** Objects put or removed at once. */
-const PARALLEL = 8;
+/** Objects put, fetched or removed at once. */
+const PARALLEL = 16;
 /** The file pushed last: the feed cursor. */
 const CURSOR_FILE = 'cursor.json';
 
@@ -78,10 +78,10 @@ export class BucketStateSync {
     const remoteKeys = new Set<string>();
     let bytes = 0;
     for await (const page of this.remote.list('')) {
-      for (const obj of page) {
-        if (!isSharedStatePath(obj.key)) continue;
-        if (obj.size > MAX_STATE_OBJECT_BYTES) throw this.tooLarge(obj.key, obj.size);
-        await this.download(obj.key);
+      const shared = page.filter((obj) => isSharedStatePath(obj.key));
+      for (const obj of shared) if (obj.size > MAX_STATE_OBJECT_BYTES) throw this.tooLarge(obj.key, obj.size);
+      await inBatches(shared, (obj) => this.download(obj.key));
+      for (const obj of shared) {
         remoteKeys.add(obj.key);
         bytes += obj.size;
       }
