@@ -16,6 +16,11 @@ export const commonOptions: Record<string, Options> = {
     type: 'boolean',
     describe: 'path-style S3 addressing (http://endpoint/bucket/key), as Ceph RGW and MinIO need',
   },
+  's3-timeout': {
+    type: 'string',
+    describe:
+      'an S3 request fails (and is retried) after this long without connecting or without a byte: 5s, 2m… (default 60s)',
+  },
   'work-dir': {
     type: 'string',
     describe:

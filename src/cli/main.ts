@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { loadConfigFile, configFilePath, optionKinds } from './config-file.js';
 import { exitCodeOfError } from './exit-codes.js';
+import { formatErrorReport } from './report.js';
 import type { Options } from 'yargs';
 import type { RawOptions } from '../config/config.js';
 import { commonOptions, syncOptions } from './common-options.js';
@@ -70,14 +71,8 @@ function configValues(argv: string[]): Record<string, unknown> {
 
 /** Prints an error the way operators read it and sets the exit code. */
 function report(err: unknown): void {
-  const code = exitCodeOfError(err);
-  if (err instanceof GomirrorError) {
-    process.stderr.write(`gomirror: ${err.message} [${err.code}]\n`);
-    if (err.detail) process.stderr.write(`  ${JSON.stringify(err.detail)}\n`);
-  } else {
-    process.stderr.write(`gomirror: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  }
-  process.exitCode = code;
+  process.stderr.write(formatErrorReport(err));
+  process.exitCode = exitCodeOfError(err);
 }
 
 async function main(argv: string[]): Promise<void> {

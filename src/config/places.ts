@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { formatLocation, parseLocation, subLocation, type Location, type S3Settings } from '../storage/location.js';
 import { fail, flag, stringOption, type RawOptions } from './raw.js';
-import { parseHttpUrl } from './values.js';
+import { parseBoundedDuration, parseHttpUrl } from './values.js';
 
 /** The process environment as the CLI edge hands it to the parse functions. */
 export type ConfigEnv = Readonly<Record<string, string | undefined>>;
@@ -43,13 +43,15 @@ function envValue(env: ConfigEnv, names: readonly string[]): string | undefined 
 
 /**
  * The S3 settings: `--s3-endpoint` (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL),
- * `--s3-path-style`, the region (AWS_REGION, AWS_DEFAULT_REGION) and profile
- * (AWS_PROFILE); CONFIG error naming the option for an endpoint that is no http(s) URL.
+ * `--s3-path-style`, `--s3-timeout`, the region (AWS_REGION, AWS_DEFAULT_REGION)
+ * and profile (AWS_PROFILE); CONFIG error naming the option for an endpoint
+ * that is no http(s) URL or a timeout that is no duration from 100ms to 1h.
  */
 export function parseS3Settings(raw: RawOptions, env: ConfigEnv): S3Settings {
   const given = stringOption(raw, 's3-endpoint');
   const fromEnv = envValue(env, ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL']);
   const endpointText = given ?? fromEnv;
+  const timeout = stringOption(raw, 's3-timeout');
   return {
     endpoint:
       endpointText === undefined
@@ -58,6 +60,7 @@ export function parseS3Settings(raw: RawOptions, env: ConfigEnv): S3Settings {
     pathStyle: flag(raw, 's3-path-style'),
     region: envValue(env, ['AWS_REGION', 'AWS_DEFAULT_REGION']),
     profile: envValue(env, ['AWS_PROFILE']),
+    ...(timeout !== undefined && { timeoutMs: parseBoundedDuration(timeout, 's3-timeout', 100, 3_600_000) }),
   };
 }
 

@@ -78,8 +78,8 @@ export async function createS3Client(
     requestHandler: new NodeHttpHandler({
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent(agentOptions),
-      connectionTimeout: limits.connectTimeoutMs,
-      socketTimeout: limits.socketTimeoutMs,
+      connectionTimeout: Math.min(limits.connectTimeoutMs, settings.timeoutMs ?? Number.POSITIVE_INFINITY),
+      socketTimeout: settings.timeoutMs ?? limits.socketTimeoutMs,
       logger: SILENT_LOGGER,
     }),
   });

@@ -29,6 +29,7 @@ import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
+import { lookupKey } from '../sumdbtree/layout.js';
 import { treePublisher, type SumdbTreePublisher } from '../sumdbtree/publish.js';
 import type { MirrorDeps } from './mirror-version.js';
 
@@ -121,7 +122,16 @@ export function openContext(
     agent,
     pending,
     sumdbTree,
-    mirror: { fetcher: proxy, bulkFetcher, sumdb, writer, tmpDir: state.tmpDir, pending, memory },
+    mirror: {
+      fetcher: proxy,
+      bulkFetcher,
+      sumdb,
+      writer,
+      tmpDir: state.tmpDir,
+      pending,
+      memory,
+      lookupPublished: (m, v) => tree.exists(lookupKey(cfg.sumdb.name, m, v)),
+    },
     proxy,
     upstreamActivity: () => combineActivity(cfg.upstreams, proxy.activity(), bulkFetcher.activity()),
     sumdb,

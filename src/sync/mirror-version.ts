@@ -30,6 +30,8 @@ export interface MirrorDeps {
   pending: PendingJournal;
   /** Checked right before publishing: a run that detected a security problem publishes nothing more. */
   mayPublish(): boolean;
+  /** True when the tree holds the version's checksum-database lookup (see rejournalLookup); absent: never checked. */
+  lookupPublished?(module: string, version: string): Promise<boolean>;
 }
 
 export type MirrorOutcome = { kind: 'present' } | { kind: 'published'; bytes: number };
@@ -64,6 +66,7 @@ export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<
   if (await deps.writer.isPublished(t.module, t.version, t.withZip)) {
     // A run killed between publishing a version and rewriting its list leaves the list behind: the next checkpoint repairs it.
     deps.writer.touchModule(t.module);
+    await rejournalLookup(deps, t);
     return { kind: 'present' };
   }
   const base = `${escapePath(t.module)}/@v/${escapeVersion(t.version)}`;
@@ -82,6 +85,22 @@ export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<
     deps.sumdb.lookup(t.module, t.version),
   ] as const);
   return { kind: 'fetched', info, mod, zip, lookup };
+}
+
+/**
+ * Journals again the record of a version that is in the tree without its
+ * lookup, so that the run publishes the lookup (and the tiles proving it).
+ * The record was journaled before the version became visible, but a bucket
+ * state's journal reaches the bucket only at the next push: a run killed in
+ * between loses it, and the next run, pulling the bucket's state, finds the
+ * version present. Such versions are at or after the pushed cursor, so the
+ * next run meets them again here. One existence check per present version.
+ */
+async function rejournalLookup(deps: MirrorDeps, t: VersionTarget): Promise<void> {
+  if (deps.lookupPublished === undefined || (await deps.lookupPublished(t.module, t.version))) return;
+  const record = await deps.sumdb.lookup(t.module, t.version);
+  const recordText = record.recordText.toString('utf8');
+  await deps.pending.append({ module: t.module, version: t.version, id: record.id, recordText });
 }
 
 /**
