@@ -1,0 +1,128 @@
+/**
+ * The bench's bucket mode (`npm run bench -- --dest s3`, issue 16 item 6):
+ * one corpus shape served by the bench nginx, a throwaway Ceph RADOS Gateway
+ * (../shared/ceph-rgw/up.sh, through test/helpers/rgw.ts), and in
+ * interleaved rounds a sync into a fresh local directory and a sync into a
+ * fresh bucket, both against the same nginx; then a no-op sync of each. Each
+ * leg also reports the CPU the gateway's daemons (mon, OSD, radosgw) spent
+ * during it, and the last round's bucket is compared key by key with its
+ * local tree. The gateway is stopped before returning.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { listAllKeys, startRgw, type Rgw } from '../../test/helpers/rgw.js';
+import { syncLeg, type BenchTarget, type Leg, type SyncExtra } from './legs.js';
+import { startBenchNginx } from './nginx-upstream.js';
+import { side, type SideFigures } from './report.js';
+import type { S3ShapeFigures } from './s3-report.js';
+import { buildCorpus, medianLeg, warnFailures, type ShapeName } from './shape.js';
+
+const MB = 1_000_000;
+const GIB = 1024 * 1024 * 1024;
+
+interface S3ShapeOpts {
+  versions: number;
+  bigVersions: number;
+  seed: number;
+  concurrency: number;
+  repeat: number;
+}
+
+/** User + system CPU seconds the gateway's daemons have used so far (their pid files are under `<dir>/pids`). */
+async function gatewayCpuS(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await fs.readdir(path.join(dir, 'pids'))) {
+    const pid = (await fs.readFile(path.join(dir, 'pids', f), 'utf8')).trim();
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  }
+  return total;
+}
+
+/** A leg plus the gateway CPU it caused. */
+interface GwLeg extends Leg {
+  gatewayCpuS: number;
+}
+
+async function withGateway(rgw: Rgw, run: () => Promise<Leg>): Promise<GwLeg> {
+  const c0 = await gatewayCpuS(rgw.dir);
+  const leg = await run();
+  return { ...leg, gatewayCpuS: (await gatewayCpuS(rgw.dir)) - c0 };
+}
+
+/** What a sync into a bucket of `rgw` needs beyond the common arguments. */
+function bucketExtra(rgw: Rgw): SyncExtra {
+  return { args: ['--s3-endpoint', rgw.endpoint, '--s3-path-style'], env: { ...process.env, ...rgw.env } };
+}
+
+/** Every file under `root` as a '/'-separated relative path, the state directory `.gomirror` left out. */
+async function treeFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const rel = path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/');
+    if (!rel.startsWith('.gomirror/')) out.push(rel);
+  }
+  return out;
+}
+
+/** Compares the local tree with the bucket's keys (the bucket's `.gomirror/` left out). */
+async function compareTrees(rgw: Rgw, dir: string, bucket: string): Promise<S3ShapeFigures['objects']> {
+  const local = new Set(await treeFiles(dir));
+  const keys = new Set((await listAllKeys(rgw, bucket)).filter((k) => !k.startsWith('.gomirror/')));
+  const onlyLocal = [...local].filter((k) => !keys.has(k));
+  const onlyBucket = [...keys].filter((k) => !local.has(k));
+  return { local: local.size, bucket: keys.size, onlyLocal: onlyLocal.slice(0, 5), onlyBucket: onlyBucket.slice(0, 5) };
+}
+
+function figures(legs: GwLeg[], versions: number, mb: number): SideFigures & { gatewayCpuS: number } {
+  const { m, walls } = medianLeg(legs);
+  return { ...side(m, versions, mb, walls), gatewayCpuS: m.gatewayCpuS };
+}
+
+/** Runs the local and the bucket sync of one shape in interleaved rounds under `work`. */
+export async function runS3Shape(shape: ShapeName, o: S3ShapeOpts, work: string): Promise<S3ShapeFigures> {
+  await fs.mkdir(work, { recursive: true });
+  const versions = shape === 'big' ? o.bigVersions : o.versions;
+  const { corpus, sumdbKey, specs } = await buildCorpus(shape, versions, o.seed, path.join(work, 'static'));
+  const nginx = await startBenchNginx(corpus.root);
+  const t: BenchTarget = { nginx, sumdbKey, specs };
+  // The OSD keeps every object in RAM: room for every round's bucket and its metadata.
+  const memBytes = Math.max(GIB, Math.ceil(corpus.downloadBytes * (o.repeat + 1) * 1.5) + GIB / 2);
+  let rgw: Rgw | undefined;
+  try {
+    console.log(`[${shape}] starting a throwaway Ceph RGW (${Math.round(memBytes / 2 ** 20)} MiB memstore) ...`);
+    rgw = await startRgw({ memBytes });
+    const gw = rgw;
+    const extra = bucketExtra(gw);
+    const runs: { local: GwLeg[]; bucket: GwLeg[] } = { local: [], bucket: [] };
+    let dir = '';
+    let bucket = '';
+    for (let i = 1; i <= o.repeat; i++) {
+      console.log(`[${shape}] round ${i}/${o.repeat}: sync into a directory, sync into a bucket ...`);
+      dir = path.join(work, `tree${i}`);
+      runs.local.push(await withGateway(gw, () => syncLeg(t, dir, o.concurrency)));
+      bucket = await gw.bucket(`bench-${shape}`);
+      runs.bucket.push(await withGateway(gw, () => syncLeg(t, `s3://${bucket}`, o.concurrency, extra)));
+    }
+    const noopLocal = await syncLeg(t, dir, o.concurrency);
+    const noopBucket = await withGateway(gw, () => syncLeg(t, `s3://${bucket}`, o.concurrency, extra));
+    for (const leg of [...runs.local, ...runs.bucket, noopLocal, noopBucket]) warnFailures(shape, leg);
+    const mb = corpus.downloadBytes / MB;
+    const local = figures(runs.local, corpus.versions, mb);
+    const inBucket = figures(runs.bucket, corpus.versions, mb);
+    return {
+      shape,
+      corpus: { versions: corpus.versions, downloadMB: mb },
+      local,
+      bucket: inBucket,
+      noop: { localS: noopLocal.wallS, bucketS: noopBucket.wallS, bucketGatewayCpuS: noopBucket.gatewayCpuS },
+      objects: await compareTrees(gw, dir, bucket),
+      bucketVsLocal: inBucket.versionsPerS / local.versionsPerS,
+    };
+  } finally {
+    await rgw?.stop();
+    await nginx.stop();
+  }
+}
