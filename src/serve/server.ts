@@ -12,7 +12,8 @@ import { openFsTree } from '../storage/fs.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { ConnectionCap } from './connections.js';
 import { openServed, type ServedFile } from './files.js';
-import { ALLOW, isAllowedMethod, normalizeRequestPath, routeFor, type Route } from './routes.js';
+import { routeFor, type Route } from '../storage/routes.js';
+import { ALLOW, isAllowedMethod, normalizeRequestPath } from './routes.js';
 import { fallbackPath, SumdbFallback, type SumdbFallbackConfig } from './sumdb-fallback.js';
 
 /** A running server. */

@@ -29,6 +29,12 @@ export function checkKey(key: string): string {
   return key;
 }
 
+/** True when key is a valid tree key (checkKey would accept it). */
+export function isValidKey(key: string): boolean {
+  if (key === '' || key.includes('\\') || key.includes('\0')) return false;
+  return key.split('/').every((seg) => seg !== '' && !seg.startsWith('.'));
+}
+
 /** Throws INVALID_PATH unless prefix is '' or a valid key, optionally ending in '/'; returns it. */
 export function checkPrefix(prefix: string): string {
   if (prefix === '') return prefix;

@@ -33,6 +33,16 @@ export interface S3Handle {
 
 let sdkModule: Promise<S3Sdk> | undefined;
 
+const ignore = (): void => undefined;
+
+/**
+ * The SDK's logger: silent. Without one, the SDK's retry middleware writes
+ * "An error was encountered in a non-retryable streaming request." to the
+ * console when a streamed PUT fails, which would break gomirror's one-line
+ * stderr; the failure itself reaches the caller as an error.
+ */
+const SILENT_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
 /** Loads the SDK once per process. */
 export function loadS3Sdk(): Promise<S3Sdk> {
   // The SDK's own switch for its multi-line "Node 20 support ends" warning, which would break gomirror's one-line stderr.
@@ -59,6 +69,7 @@ export async function createS3Client(
     region: settings.region ?? 'us-east-1',
     forcePathStyle: settings.pathStyle,
     maxAttempts: 1,
+    logger: SILENT_LOGGER,
     // Only what S3 requires: Ceph RGW (and other S3 implementations) reject aws-chunked bodies with trailing checksums.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

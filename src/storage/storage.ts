@@ -94,9 +94,9 @@ export interface TreeStorage {
 
   /**
    * Moves the object out of the served tree to `<area>/<key>` (area is
-   * outside the tree: a directory on a filesystem, a never-served key
-   * prefix in a bucket), keeping the bytes as evidence; false when there
-   * was no object.
+   * outside the tree: a directory on a filesystem; in a bucket, a
+   * tree-relative key prefix under `.gomirror/`, never served), keeping the
+   * bytes as evidence; false when there was no object.
    */
   quarantine(key: string, area: string): Promise<boolean>;
 }

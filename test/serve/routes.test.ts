@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { IMMUTABLE, SHORT, isAllowedMethod, normalizeRequestPath, routeFor } from '../../src/serve/routes.js';
+import { isAllowedMethod, normalizeRequestPath } from '../../src/serve/routes.js';
 import { parseListen } from '../../src/serve/server.js';
 
 describe('normalizeRequestPath', () => {
@@ -18,30 +18,6 @@ describe('normalizeRequestPath', () => {
 
   it.each(['/../x', '/%2e%2e/x', '/a/%2e%2e/..', '/a%00', '/%zz', 'a/b', '/a\\b'])('refuses %s', (input) => {
     expect(normalizeRequestPath(input)).toBeUndefined();
-  });
-});
-
-describe('routeFor', () => {
-  it('gives the nginx content type and cache policy', () => {
-    expect(routeFor('/m.com/x/@v/v1.0.0.zip')).toEqual({ contentType: 'application/zip', cacheControl: IMMUTABLE });
-    expect(routeFor('/m.com/x/@v/list')).toEqual({ contentType: 'text/plain', cacheControl: SHORT });
-    expect(routeFor('/sumdb/sum.golang.org/tile/8/data/x001/002.p/7')?.cacheControl).toBe(SHORT);
-    expect(routeFor('/sumdb/sum.golang.org/tile/8/data/x001/002')?.cacheControl).toBe(IMMUTABLE);
-  });
-
-  it('takes a lookup ending in .zip for a lookup (sumdb shapes first)', () => {
-    expect(routeFor('/sumdb/s.org/lookup/m.com/x@v1.0.0-x.zip')?.contentType).toBe('text/plain');
-  });
-
-  it.each([
-    '/',
-    '/README.txt',
-    '/m.com/@v/',
-    '/m.com/.x/@v/list',
-    '/sumdb/s.org/tile/8/0/x001',
-    '/m.com/@v/v1.zip.tmp',
-  ])('refuses %s', (p) => {
-    expect(routeFor(p)).toBeUndefined();
   });
 });
 

@@ -1,0 +1,306 @@
+/**
+ * The served tree in an S3-compatible bucket, under a key prefix: tree key
+ * `k` is the object `<prefix>/k` (just `k` at the bucket's root).
+ *
+ * - A put is one PutObject (Go zips are at most 500 MiB, so a single PUT
+ *   always suffices): S3 makes an object visible only once its whole body
+ *   has arrived, so no reader ever sees a partial object. Each object carries
+ *   the Content-Type and Cache-Control of scripts/nginx.conf (routes.ts) and
+ *   its sha256 in `x-amz-meta-sha256`.
+ * - Staging prepares headers and hashes and makes nothing visible; commit
+ *   sends the PUTs one after another in order.
+ * - `barrier` has nothing to wait for: S3 acknowledges a write only once it
+ *   is durable.
+ * - Transient failures (network, timeouts, 5xx, SlowDown) are retried with
+ *   backoff (s3-retry.ts); every failure becomes a GomirrorError through
+ *   s3-errors.ts.
+ * - Listing uses ListObjectsV2 page by page and never yields a key under
+ *   `<prefix>/.gomirror/` nor any key that is not a valid tree key.
+ */
+import { promises as fs } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ErrorCodes, GomirrorError } from '../errors.js';
+import { checkKey, checkPrefix, isValidKey } from './keys.js';
+import { formatLocation, type S3Location } from './location.js';
+import { createS3Client, type S3ClientLimits, type S3Handle } from './s3-client.js';
+import { s3ErrorFacts, s3Failure } from './s3-errors.js';
+import { metadataSha256, openBody, type PreparedPut, preparePut } from './s3-put.js';
+import { DEFAULT_S3_RETRY, type S3RetryPolicy, withS3Retries } from './s3-retry.js';
+import type {
+  ListOptions,
+  ObjectStat,
+  ObjectStream,
+  PutOptions,
+  PutSource,
+  StagedPut,
+  TreeStorage,
+} from './storage.js';
+
+/** A staged put: everything computed, nothing sent. */
+interface S3Staged extends StagedPut {
+  readonly put: PreparedPut;
+}
+
+/** The most keys one ListObjectsV2 page returns. */
+const MAX_PAGE = 1000;
+
+/** The never-served area of a tree in a bucket (state, lock, quarantine). */
+export const HIDDEN_AREA = '.gomirror/';
+
+/** TreeStorage on a key prefix of a bucket; see the module comment. */
+export class S3TreeStorage implements TreeStorage {
+  readonly location: string;
+  readonly bucket: string;
+  /** The tree's key prefix, '' or ending in '/'. */
+  private readonly base: string;
+
+  /** A tree at loc through an open client (see openS3Tree); `retry` bounds the retries of transient failures. */
+  constructor(
+    private readonly s3: S3Handle,
+    loc: S3Location,
+    private readonly retry: S3RetryPolicy = DEFAULT_S3_RETRY,
+  ) {
+    this.location = formatLocation(loc);
+    this.bucket = loc.bucket;
+    this.base = loc.prefix === '' ? '' : `${loc.prefix}/`;
+  }
+
+  /** The object key of a tree key (checked). */
+  objectKey(key: string): string {
+    return `${this.base}${checkKey(key)}`;
+  }
+
+  /** Closes the client's connections; the tree is unusable afterwards. */
+  close(): void {
+    this.s3.client.destroy();
+  }
+
+  async put(key: string, source: PutSource, opts?: PutOptions): Promise<void> {
+    this.objectKey(key);
+    await this.send(await preparePut(key, source, opts));
+  }
+
+  async stage(key: string, source: PutSource, opts?: PutOptions): Promise<StagedPut> {
+    this.objectKey(key);
+    const staged: S3Staged = { key, put: await preparePut(key, source, opts) };
+    return staged;
+  }
+
+  async commit(staged: readonly StagedPut[]): Promise<void> {
+    for (const s of staged as readonly S3Staged[]) await this.send(s.put);
+  }
+
+  /** Nothing was sent or written by stage: nothing to release. */
+  async discard(_staged: readonly StagedPut[]): Promise<void> {}
+
+  /** S3 acknowledges only durable writes. */
+  async barrier(): Promise<void> {}
+
+  /** One PutObject (each attempt with a fresh body, closed after it), then the consumed file source is removed. */
+  private async send(put: PreparedPut): Promise<void> {
+    const { client, sdk } = this.s3;
+    const Key = this.objectKey(put.key);
+    await this.call('put', Key, async () => {
+      const Body = openBody(put);
+      try {
+        return await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body,
+            ContentLength: put.size,
+            ContentType: put.contentType,
+            ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
+            ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
+            Metadata: { sha256: put.sha256 },
+          }),
+        );
+      } finally {
+        if (!Buffer.isBuffer(Body)) Body.destroy();
+      }
+    });
+    if (put.source.kind === 'file') await fs.rm(put.source.path, { force: true }).catch(() => undefined);
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const { client, sdk } = this.s3;
+    const Key = this.objectKey(key);
+    return this.call('get', Key, async () => {
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    }).catch((err: unknown) => {
+      throw this.missingAsNotFound(err, key);
+    });
+  }
+
+  async stream(key: string): Promise<ObjectStream> {
+    const { client, sdk } = this.s3;
+    const Key = this.objectKey(key);
+    const out = await this.call('get', Key, () =>
+      client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key })),
+    ).catch((err: unknown) => {
+      throw this.missingAsNotFound(err, key);
+    });
+    const sha256 = metadataSha256(out.Metadata);
+    return {
+      key,
+      size: out.ContentLength ?? 0,
+      mtime: out.LastModified ?? new Date(0),
+      ...(sha256 !== undefined && { sha256 }),
+      body: out.Body as Readable,
+    };
+  }
+
+  async stat(key: string): Promise<ObjectStat | undefined> {
+    const { client, sdk } = this.s3;
+    const Key = this.objectKey(key);
+    try {
+      const out = await this.call('head', Key, () =>
+        client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key })),
+      );
+      const sha256 = metadataSha256(out.Metadata);
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        mtime: out.LastModified ?? new Date(0),
+        ...(sha256 !== undefined && { sha256 }),
+      };
+    } catch (err) {
+      if (err instanceof GomirrorError && err.code === ErrorCodes.NOT_FOUND) return undefined;
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== undefined;
+  }
+
+  async *list(prefix: string, opts: ListOptions = {}): AsyncGenerator<ObjectStat[]> {
+    checkPrefix(prefix);
+    for await (const page of this.pages(prefix, opts)) yield page;
+  }
+
+  async *listKeys(prefix: string, opts: ListOptions = {}): AsyncGenerator<string[]> {
+    checkPrefix(prefix);
+    for await (const page of this.pages(prefix, opts)) yield page.map((s) => s.key);
+  }
+
+  /** ListObjectsV2 pages under the tree's prefix plus `prefix`, keys made tree-relative, hidden and invalid keys dropped, empty pages skipped. */
+  private async *pages(prefix: string, opts: ListOptions): AsyncGenerator<ObjectStat[]> {
+    const { client, sdk } = this.s3;
+    const MaxKeys = Math.min(MAX_PAGE, Math.max(1, opts.pageSize ?? MAX_PAGE));
+    const Prefix = `${this.base}${prefix}`;
+    let token: string | undefined;
+    do {
+      const out = await this.call('list', Prefix, () =>
+        client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix, MaxKeys, ContinuationToken: token })),
+      );
+      const page: ObjectStat[] = [];
+      for (const o of out.Contents ?? []) {
+        if (o.Key === undefined || !o.Key.startsWith(Prefix)) continue;
+        const key = o.Key.slice(this.base.length);
+        if (!isValidKey(key)) continue;
+        page.push({ key, size: o.Size ?? 0, mtime: o.LastModified ?? new Date(0) });
+      }
+      if (page.length > 0) yield page;
+      token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async remove(key: string): Promise<boolean> {
+    if (!(await this.exists(key))) return false;
+    const { client, sdk } = this.s3;
+    const Key = this.objectKey(key);
+    await this.call('delete', Key, () => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key })));
+    return true;
+  }
+
+  /** area: a tree-relative key prefix under `.gomirror/` (never served); the object moves to `<area>/<key>` with its metadata. */
+  async quarantine(key: string, area: string): Promise<boolean> {
+    const Key = this.objectKey(key);
+    const target = `${this.base}${checkArea(area)}/${key}`;
+    const { client, sdk } = this.s3;
+    const CopySource = `${this.bucket}/${Key.split('/').map(encodeURIComponent).join('/')}`;
+    try {
+      await this.call('copy', target, () =>
+        client.send(new sdk.CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource })),
+      );
+    } catch (err) {
+      if (err instanceof GomirrorError && err.code === ErrorCodes.NOT_FOUND) return false;
+      throw err;
+    }
+    await this.call('delete', Key, () => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key })));
+    return true;
+  }
+
+  /** Runs one request with retries; failures become GomirrorErrors naming op and the object key. */
+  private async call<T>(op: string, key: string, attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await withS3Retries(attempt, this.retry);
+    } catch (err) {
+      throw s3Failure(err, { op, endpoint: this.s3.endpoint, bucket: this.bucket, key });
+    }
+  }
+
+  /** A 404 from get as the tree's NOT_FOUND (with the tree key); other errors as they are. */
+  private missingAsNotFound(err: unknown, key: string): unknown {
+    if (!(err instanceof GomirrorError) || err.code !== ErrorCodes.NOT_FOUND) return err;
+    return new GomirrorError(ErrorCodes.NOT_FOUND, `no object ${key} in the tree ${this.location}`, {
+      op: 'storage.get',
+      detail: { key },
+      cause: err,
+    });
+  }
+}
+
+/** The quarantine area, checked: a tree-relative key prefix under `.gomirror/` without a trailing '/'. */
+function checkArea(area: string): string {
+  const trimmed = area.replace(/\/+$/, '');
+  const rest = trimmed.startsWith(HIDDEN_AREA) ? trimmed.slice(HIDDEN_AREA.length) : undefined;
+  if (rest === undefined || rest === '' || !isValidKey(rest)) {
+    throw new GomirrorError(
+      ErrorCodes.INVALID_PATH,
+      `invalid quarantine area ${JSON.stringify(area)}: a key prefix under ${HIDDEN_AREA} is needed`,
+      { op: 'storage.quarantine', detail: { area } },
+    );
+  }
+  return trimmed;
+}
+
+/**
+ * Opens the tree at loc: makes the client (connections bounded by
+ * opts.limits) and checks the bucket with HeadBucket, so that wrong
+ * credentials or a missing bucket fail here with one CONFIG line (an
+ * unreachable endpoint with one IO line, after the retries).
+ */
+export async function openS3Tree(
+  loc: S3Location,
+  opts: { limits?: S3ClientLimits; retry?: S3RetryPolicy } = {},
+): Promise<S3TreeStorage> {
+  const handle = await createS3Client(loc.s3, opts.limits);
+  try {
+    await checkBucket(handle, loc.bucket, opts.retry);
+  } catch (err) {
+    handle.client.destroy();
+    throw s3Failure(err, { op: 'open', endpoint: handle.endpoint, bucket: loc.bucket });
+  }
+  return new S3TreeStorage(handle, loc, opts.retry);
+}
+
+/**
+ * HeadBucket; when it fails with a bare status (a HEAD answer has no body,
+ * so no S3 error code), one ListObjectsV2 of at most one key asks again to
+ * learn the code (NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId,
+ * AccessDenied …), and its error is the one thrown.
+ */
+async function checkBucket(handle: S3Handle, Bucket: string, retry?: S3RetryPolicy): Promise<void> {
+  const { client, sdk } = handle;
+  try {
+    await withS3Retries(() => client.send(new sdk.HeadBucketCommand({ Bucket })), retry);
+  } catch (err) {
+    const status = s3ErrorFacts(err).httpStatus;
+    if (status === undefined || status >= 500) throw err;
+    await withS3Retries(() => client.send(new sdk.ListObjectsV2Command({ Bucket, MaxKeys: 1 })), retry);
+    throw err;
+  }
+}
