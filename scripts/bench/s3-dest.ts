@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { listAllKeys, startRgw, type Rgw } from '../../test/helpers/rgw.js';
+import { gatewayCpuS } from './gateway.js';
 import { syncLeg, type BenchTarget, type Leg, type SyncExtra } from './legs.js';
 import { startBenchNginx } from './nginx-upstream.js';
 import { side, type SideFigures } from './report.js';
@@ -26,18 +27,6 @@ interface S3ShapeOpts {
   seed: number;
   concurrency: number;
   repeat: number;
-}
-
-/** User + system CPU seconds the gateway's daemons have used so far (their pid files are under `<dir>/pids`). */
-async function gatewayCpuS(dir: string): Promise<number> {
-  let total = 0;
-  for (const f of await fs.readdir(path.join(dir, 'pids'))) {
-    const pid = (await fs.readFile(path.join(dir, 'pids', f), 'utf8')).trim();
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  }
-  return total;
 }
 
 /** A leg plus the gateway CPU it caused. */
