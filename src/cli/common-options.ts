@@ -2,8 +2,25 @@
 import type { Options } from 'yargs';
 
 export const commonOptions: Record<string, Options> = {
-  dest: { type: 'string', describe: 'root of the served tree (required)' },
-  state: { type: 'string', describe: 'state directory (default DEST/.gomirror)' },
+  dest: { type: 'string', describe: 'root of the served tree: a directory or s3://BUCKET[/PREFIX] (required)' },
+  state: {
+    type: 'string',
+    describe:
+      'state: a directory or s3://BUCKET/PREFIX (default DEST/.gomirror; for a bucket s3://BUCKET/PREFIX/.gomirror/state)',
+  },
+  's3-endpoint': {
+    type: 'string',
+    describe: 'S3 endpoint URL for s3:// locations (default $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS)',
+  },
+  's3-path-style': {
+    type: 'boolean',
+    describe: 'path-style S3 addressing (http://endpoint/bucket/key), as Ceph RGW and MinIO need',
+  },
+  'work-dir': {
+    type: 'string',
+    describe:
+      'local working directory: the working copy of a bucket state and temporary downloads (default $XDG_CACHE_HOME/gomirror/<id> or ~/.cache/gomirror/<id>)',
+  },
   'log-level': { type: 'string', describe: 'trace|debug|info|warn|error|silent (default info)' },
   'log-format': { type: 'string', describe: 'json|pretty (default: pretty on a TTY, json otherwise)' },
 };

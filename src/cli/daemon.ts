@@ -12,12 +12,12 @@ import { recordSettings, withRecorded } from './recorded.js';
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
     const result = await runSync(cfg, { logger, signal, exitCodeOf });
-    await recordSettings(cfg.state, cfg).catch((err: unknown) =>
+    await recordSettings(cfg.stateDir, cfg).catch((err: unknown) =>
       logger.warn({ err }, 'cannot record the settings of this mirror'),
     );
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
-      await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>
+      await exportRunMetrics(metrics, result, cfg.stateDir, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );
     }
@@ -31,7 +31,7 @@ export async function daemonCommand(argv: RawOptions): Promise<void> {
     sync: cfg,
     intervalMs,
     metricsFile,
-  } = parseDaemonCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
+  } = parseDaemonCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true, process.env);
   if (cfg.dryRun)
     throw new GomirrorError(ErrorCodes.USAGE, 'gomirror daemon does not take --dry-run (use gomirror sync --dry-run)', {
       op: 'cli.daemon',

@@ -1,5 +1,6 @@
 /** The CLI edge of the recorded settings: read them before parsing a command's options, record them after a run that held the lock. */
-import { parseDirs, type RawOptions } from '../config/config.js';
+import type { RawOptions } from '../config/config.js';
+import { parsePlaces } from '../config/places.js';
 import { applyRecorded, settingsToRecord } from '../config/recorded.js';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { StateStore, type RecordedSettings } from '../store/state.js';
@@ -8,9 +9,9 @@ import { StateStore, type RecordedSettings } from '../store/state.js';
 export async function withRecorded(
   argv: RawOptions,
 ): Promise<{ raw: RawOptions; recorded: RecordedSettings | undefined }> {
-  const { state } = parseDirs(argv);
-  const recorded = await new StateStore(state).loadSettings();
-  return { raw: applyRecorded(argv, recorded, state), recorded };
+  const { stateDir } = parsePlaces(argv, process.env);
+  const recorded = await new StateStore(stateDir).loadSettings();
+  return { raw: applyRecorded(argv, recorded, stateDir), recorded };
 }
 
 /**

@@ -3,17 +3,18 @@ import { parseServeCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { sumdbFallbackConfig } from '../serve/options.js';
 import { startServer } from '../serve/server.js';
+import { formatLocation } from '../storage/location.js';
 
 /** Starts the built-in static server, prints its URL and the client settings, and stops cleanly on SIGINT/SIGTERM. */
 export async function serveCommand(argv: RawOptions): Promise<void> {
-  const { dest, listen, sumdb, sumdbFallbackUrl, maxConnections } = parseServeCommand(argv);
+  const { dest, listen, sumdb, sumdbFallbackUrl, maxConnections } = parseServeCommand(argv, process.env);
   const fallback = sumdbFallbackUrl === undefined ? undefined : sumdbFallbackConfig(sumdb, sumdbFallbackUrl);
   const server = await startServer(dest, listen, {
     ...(fallback && { sumdbFallback: fallback }),
     ...(maxConnections !== undefined && { limits: { maxConnections } }),
   });
   process.stderr.write(
-    `gomirror: serving ${dest} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`,
+    `gomirror: serving ${formatLocation(dest)} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`,
   );
   if (fallback) {
     process.stderr.write(

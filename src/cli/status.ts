@@ -4,20 +4,23 @@ import type { RawOptions } from '../config/config.js';
 import { checkStatus } from '../ops/status-check.js';
 import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js';
 import { withRecount } from '../ops/recount.js';
+import { formatLocation } from '../storage/location.js';
+import { openTree } from '../storage/open.js';
 import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
 
 /** Prints the status of the mirror at --dest to `out`; a never-synced mirror is reported as such (exit 0). With --check: one plugin line, exit 0 OK, 1 WARNING, 2 CRITICAL. */
 export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const raw = (await withRecorded(argvGiven)).raw;
-  const cfg = parseStatusCommand(raw);
-  const dirs = { dest: cfg.dest, state: cfg.state };
-  const sources = fileStatusSources(dirs, cfg.sumdb);
+  const cfg = parseStatusCommand(raw, process.env);
+  const names = { dest: formatLocation(cfg.dest), state: formatLocation(cfg.state) };
+  const where = { dest: cfg.dest, tree: await openTree(cfg.dest), stateDir: cfg.stateDir };
+  const sources = fileStatusSources(where, cfg.sumdb);
   const report = cfg.walk
-    ? await withRecount(dirs, sources, (src) =>
-        collectStatus(dirs, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
+    ? await withRecount(where, sources, (src) =>
+        collectStatus(names, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
       )
-    : await collectStatus(dirs, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
+    : await collectStatus(names, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
   if (cfg.check !== undefined) {
     const result = checkStatus(report, cfg.check);
     out.write(`${result.line}\n`);

@@ -12,7 +12,7 @@ import { recordSettings, withRecorded } from './recorded.js';
 /** Runs sync with the merged options; sets process.exitCode and rethrows run-ending errors for the CLI to report. */
 export async function syncCommand(argv: RawOptions): Promise<void> {
   const { raw } = await withRecorded(argv);
-  const { sync: cfg, metricsFile: metrics } = parseSyncCommand(raw, process.stderr.isTTY === true);
+  const { sync: cfg, metricsFile: metrics } = parseSyncCommand(raw, process.stderr.isTTY === true, process.env);
   // A terminal is for people: the progress line, warnings and errors, then a short summary;
   // per-version lines only at --log-level debug. Pipes and journald keep the JSON log as it is.
   const human = process.stderr.isTTY === true && cfg.logFormat === 'pretty';
@@ -34,12 +34,12 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
       exitCodeOf,
       ...(human && { progressOut: process.stderr }),
     });
-    await recordSettings(cfg.state, cfg).catch((err: unknown) =>
+    await recordSettings(cfg.stateDir, cfg).catch((err: unknown) =>
       logger.warn({ err }, 'cannot record the settings of this mirror'),
     );
     if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
     if (metrics !== undefined) {
-      await exportRunMetrics(metrics, result, cfg.state, cfg.sumdb).catch((err: unknown) =>
+      await exportRunMetrics(metrics, result, cfg.stateDir, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );
     }

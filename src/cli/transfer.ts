@@ -10,21 +10,24 @@ export { exportOptions, importOptions } from './ops-options.js';
 
 /** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
 export async function exportCommand(argvGiven: RawOptions): Promise<void> {
-  const { dest, state, out, full, sumdb, logLevel, logFormat } = parseExportCommand(
+  const { dest, stateDir, out, full, sumdb, logLevel, logFormat } = parseExportCommand(
     (await withRecorded(argvGiven)).raw,
     process.stderr.isTTY === true,
+    process.env,
   );
-  const result = await runExport({ dest, state, out, full, sumdb }, { logger: createLogger(logLevel, logFormat) });
+  const logger = createLogger(logLevel, logFormat);
+  const result = await runExport({ dest, stateDir, out, full, sumdb }, { logger });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
-  const { dest, state, bundle, sumdb, logLevel, logFormat } = parseImportCommand(
+  const { dest, stateDir, bundle, sumdb, logLevel, logFormat } = parseImportCommand(
     (await withRecorded(argvGiven)).raw,
     process.stderr.isTTY === true,
+    process.env,
   );
-  const result = await runImport({ bundle, dest, state, sumdb }, { logger: createLogger(logLevel, logFormat) });
-  await recordSettings(state, { sumdb });
+  const result = await runImport({ bundle, dest, stateDir, sumdb }, { logger: createLogger(logLevel, logFormat) });
+  await recordSettings(stateDir, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

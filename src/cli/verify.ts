@@ -63,7 +63,7 @@ export async function verifyCommand(
     repair,
     online,
     concurrency,
-  } = parseVerifyCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true);
+  } = parseVerifyCommand((await withRecorded(argv)).raw, process.stderr.isTTY === true, process.env);
   const logger = createLogger(cfg.logLevel, cfg.logFormat);
   const { summary, publishedHead: head } = await runVerify(
     { tree: cfg, repair, online, concurrency },

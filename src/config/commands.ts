@@ -5,7 +5,9 @@
  * Pure.
  */
 import path from 'node:path';
-import { parseDirs, parseSyncConfig, DEFAULTS, type LogFormat, type LogLevel, type SyncConfig } from './config.js';
+import { parseSyncConfig, DEFAULTS, type LogFormat, type LogLevel, type SyncConfig } from './config.js';
+import { parseDest, parsePlaces, type ConfigEnv, type Places } from './places.js';
+import type { Location } from '../storage/location.js';
 import { enumOption, fail, flag, intOption, listOption, numericText, stringOption, type RawOptions } from './raw.js';
 import { parseSumdbSpec, type SumdbSpec } from './sumdb-spec.js';
 import { parseDuration, parseHttpUrl, parseListen, parseMaxConnections, parseSumdbFallbackUrl } from './values.js';
@@ -42,8 +44,8 @@ export interface SyncCommandConfig {
   metricsFile: string | undefined;
 }
 
-export function parseSyncCommand(raw: RawOptions, isTTY: boolean): SyncCommandConfig {
-  return { sync: parseSyncConfig(raw, isTTY), metricsFile: stringOption(raw, 'metrics-file') };
+export function parseSyncCommand(raw: RawOptions, isTTY: boolean, env: ConfigEnv): SyncCommandConfig {
+  return { sync: parseSyncConfig(raw, isTTY, env), metricsFile: stringOption(raw, 'metrics-file') };
 }
 
 /** `gomirror daemon`: a sync configuration, the pause between runs and the metrics file. */
@@ -51,9 +53,9 @@ export interface DaemonCommandConfig extends SyncCommandConfig {
   intervalMs: number;
 }
 
-export function parseDaemonCommand(raw: RawOptions, isTTY: boolean): DaemonCommandConfig {
+export function parseDaemonCommand(raw: RawOptions, isTTY: boolean, env: ConfigEnv): DaemonCommandConfig {
   const intervalMs = parseDuration(stringOption(raw, 'interval') ?? '15m', 'interval');
-  return { ...parseSyncCommand(raw, isTTY), intervalMs };
+  return { ...parseSyncCommand(raw, isTTY, env), intervalMs };
 }
 
 /** `gomirror verify`: the sync configuration (for --repair and --online) and the verify switches. */
@@ -66,8 +68,8 @@ export interface VerifyCommandConfig {
   concurrency: number;
 }
 
-export function parseVerifyCommand(raw: RawOptions, isTTY: boolean): VerifyCommandConfig {
-  const sync = parseSyncConfig(raw, isTTY);
+export function parseVerifyCommand(raw: RawOptions, isTTY: boolean, env: ConfigEnv): VerifyCommandConfig {
+  const sync = parseSyncConfig(raw, isTTY, env);
   return {
     sync,
     json: flag(raw, 'json'),
@@ -78,9 +80,7 @@ export function parseVerifyCommand(raw: RawOptions, isTTY: boolean): VerifyComma
 }
 
 /** `gomirror status`: where, which checksum database, and how to report. */
-export interface StatusCommandConfig {
-  dest: string;
-  state: string;
+export interface StatusCommandConfig extends Places {
   sumdb: SumdbSpec;
   json: boolean;
   /** Report the kept counts and filesystem space (never with --check). */
@@ -91,7 +91,7 @@ export interface StatusCommandConfig {
   check: { maxLagMs: number; warnLagMs: number } | undefined;
 }
 
-export function parseStatusCommand(raw: RawOptions): StatusCommandConfig {
+export function parseStatusCommand(raw: RawOptions, env: ConfigEnv): StatusCommandConfig {
   const check = flag(raw, 'check');
   let limits: StatusCommandConfig['check'];
   if (check) {
@@ -101,7 +101,7 @@ export function parseStatusCommand(raw: RawOptions): StatusCommandConfig {
     limits = { maxLagMs, warnLagMs: Math.min(warnLagMs, maxLagMs) };
   }
   return {
-    ...parseDirs(raw),
+    ...parsePlaces(raw, env),
     sumdb: sumdbOf(raw),
     json: flag(raw, 'json'),
     disk: !check && flag(raw, 'disk', true),
@@ -117,37 +117,33 @@ function requiredPath(raw: RawOptions, key: string, what: string): string {
 }
 
 /** `gomirror export`: the mirror, the bundle directory, and whether to carry everything. */
-export interface ExportCommandConfig extends LogConfig {
-  dest: string;
-  state: string;
+export interface ExportCommandConfig extends LogConfig, Places {
   out: string;
   full: boolean;
   sumdb: SumdbSpec;
 }
 
-export function parseExportCommand(raw: RawOptions, isTTY: boolean): ExportCommandConfig {
-  const dirs = parseDirs(raw);
+export function parseExportCommand(raw: RawOptions, isTTY: boolean, env: ConfigEnv): ExportCommandConfig {
+  const dirs = parsePlaces(raw, env);
   const out = requiredPath(raw, 'out', 'the directory to write the bundle into');
   return { ...dirs, out, full: flag(raw, 'full'), sumdb: sumdbOf(raw), ...parseLogConfig(raw, isTTY) };
 }
 
 /** `gomirror import`: the mirror and the bundle to verify and merge. */
-export interface ImportCommandConfig extends LogConfig {
-  dest: string;
-  state: string;
+export interface ImportCommandConfig extends LogConfig, Places {
   bundle: string;
   sumdb: SumdbSpec;
 }
 
-export function parseImportCommand(raw: RawOptions, isTTY: boolean): ImportCommandConfig {
-  const dirs = parseDirs(raw);
+export function parseImportCommand(raw: RawOptions, isTTY: boolean, env: ConfigEnv): ImportCommandConfig {
+  const dirs = parsePlaces(raw, env);
   const bundle = requiredPath(raw, 'bundle', 'the bundle directory to import');
   return { ...dirs, bundle, sumdb: sumdbOf(raw), ...parseLogConfig(raw, isTTY) };
 }
 
 /** `gomirror serve`: the tree, the address, and the optional checksum-database fallback. */
 export interface ServeCommandConfig {
-  dest: string;
+  dest: Location;
   listen: { host: string; port: number };
   sumdb: SumdbSpec;
   /** Where lookups and tiles the tree lacks are fetched from (undefined: nowhere, the air-gap default). */
@@ -155,10 +151,10 @@ export interface ServeCommandConfig {
   maxConnections: number | undefined;
 }
 
-export function parseServeCommand(raw: RawOptions): ServeCommandConfig {
+export function parseServeCommand(raw: RawOptions, env: ConfigEnv): ServeCommandConfig {
   const sumdb = sumdbOf(raw);
   return {
-    dest: parseDirs(raw).dest,
+    dest: parseDest(raw, env),
     listen: parseListen(numericText(raw, 'listen') ?? '127.0.0.1:8080'),
     sumdb,
     sumdbFallbackUrl: parseSumdbFallbackUrl(raw['sumdb-fallback'], sumdb),

@@ -6,22 +6,22 @@
 import path from 'node:path';
 import { DEFAULT_MIN_FREE_BYTES } from '../store/diskspace.js';
 import { parseFetchPolicy, type FetchPolicyConfig } from './fetch-options.js';
+import { parsePlaces, type ConfigEnv, type Places } from './places.js';
 import { enumOption, fail, flag, intOption, listOption, numericText, stringOption, type RawOptions } from './raw.js';
 import { parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
 import { parseByteSize, parseClockSkew, parseHttpUrl, parseRfc3339 } from './values.js';
 import type { LogFormat, LogLevel } from '../log.js';
 
 export type { LogFormat, LogLevel } from '../log.js';
+export type { ConfigEnv, Places } from './places.js';
 
 export interface Target {
   module: string;
   version: string;
 }
 
-/** Everything `gomirror sync` needs, validated. */
-export interface SyncConfig {
-  dest: string;
-  state: string;
+/** Everything `gomirror sync` needs, validated (where: the tree, the state and the working directory). */
+export interface SyncConfig extends Places {
   index: string;
   upstreams: string[];
   sumdb: SumdbSpec;
@@ -78,18 +78,9 @@ export function parseTarget(spec: string): Target {
   return { module: spec.slice(0, at), version: spec.slice(at + 1) };
 }
 
-/** The destination and state directories, shared by every command. */
-export function parseDirs(raw: RawOptions): { dest: string; state: string } {
-  const destRaw = stringOption(raw, 'dest');
-  if (destRaw === undefined) fail('dest', 'is required (the root of the served tree)');
-  const dest = path.resolve(destRaw);
-  const state = path.resolve(stringOption(raw, 'state') ?? path.join(dest, '.gomirror'));
-  return { dest, state };
-}
-
-/** Validates the merged options of `gomirror sync` into a SyncConfig. */
-export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
-  const { dest, state } = parseDirs(raw);
+/** Validates the merged options of `gomirror sync` into a SyncConfig; `env` is the process environment (S3 settings, the working directory's default). */
+export function parseSyncConfig(raw: RawOptions, isTTY: boolean, env: ConfigEnv): SyncConfig {
+  const places = parsePlaces(raw, env);
   const upstreamList = listOption(raw, 'upstream');
   const since = timeOption(raw, 'since');
   const until = timeOption(raw, 'until');
@@ -100,8 +91,7 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean): SyncConfig {
     parseHttpUrl(u, 'upstream'),
   );
   return {
-    dest,
-    state,
+    ...places,
     index: parseHttpUrl(stringOption(raw, 'index') ?? DEFAULTS.index, 'index'),
     upstreams,
     sumdb: parseSumdbSpec(stringOption(raw, 'sumdb') ?? DEFAULTS.sumdb),

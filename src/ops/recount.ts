@@ -5,7 +5,7 @@
  * and the recount that ends `verify --repair`.
  */
 import { promises as fs } from 'node:fs';
-import { FsTreeStorage } from '../storage/fs.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { acquireLock, type HeldLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
@@ -14,16 +14,16 @@ import { countsOfUsage, treeUsage, type TreeUsage } from './tree-usage.js';
 
 /** Collects the report through `collect` under the run lock when it can be taken, and then saves what its walk counted; without the lock the walk is only reported. */
 export async function withRecount(
-  dirs: { dest: string; state: string },
+  dirs: { tree: TreeStorage; stateDir: string },
   src: StatusSources,
   collect: (src: StatusSources) => Promise<StatusReport>,
 ): Promise<StatusReport> {
   // Never creates a state directory (acquireLock would): a mirror without one has nothing to recount.
-  const hasState = await fs.access(dirs.state).then(
+  const hasState = await fs.access(dirs.stateDir).then(
     () => true,
     () => false,
   );
-  const lock: HeldLock | undefined = hasState ? await acquireLock(dirs.state).catch(() => undefined) : undefined;
+  const lock: HeldLock | undefined = hasState ? await acquireLock(dirs.stateDir).catch(() => undefined) : undefined;
   try {
     if (lock === undefined) return await collect(src);
     let walked: TreeUsage | undefined;
@@ -37,11 +37,12 @@ export async function withRecount(
   }
 }
 
-function saveCounts(dirs: { dest: string; state: string }, usage: TreeUsage): Promise<void> {
-  return new TreeCountsStore(dirs.state, new StateStore(dirs.state).tmpDir, dirs.dest).replace(countsOfUsage(usage));
+function saveCounts(dirs: { tree: TreeStorage; stateDir: string }, usage: TreeUsage): Promise<void> {
+  const tmpDir = new StateStore(dirs.stateDir).tmpDir;
+  return new TreeCountsStore(dirs.stateDir, tmpDir, dirs.tree).replace(countsOfUsage(usage));
 }
 
 /** Walks the tree and saves its counts as exact; the caller holds the run lock (verify --repair, which changed files the counts cannot follow: damage made outside gomirror). */
-export async function recountTree(dirs: { dest: string; state: string }): Promise<void> {
-  await saveCounts(dirs, await treeUsage(new FsTreeStorage(dirs.dest)));
+export async function recountTree(dirs: { tree: TreeStorage; stateDir: string }): Promise<void> {
+  await saveCounts(dirs, await treeUsage(dirs.tree));
 }

@@ -21,7 +21,8 @@ import {
   type UpstreamHealthRecord,
 } from '../store/state.js';
 import { formatDuration } from './duration.js';
-import { FsTreeStorage } from '../storage/fs.js';
+import type { Location } from '../storage/location.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { offlineClientsNote, readPublishedHead } from './published-head.js';
 import { readTrustedHead, type TrustedHeadInfo } from './trusted-head.js';
 import { readCounts, type CountsRecord } from '../store/tree-counts.js';
@@ -42,8 +43,8 @@ export interface StatusSources {
   usage(): Promise<TreeUsage>;
   /** The counts the runs keep (counts.json); undefined when none were kept yet. */
   counts(): Promise<CountsRecord | undefined>;
-  /** statfs of the tree's filesystem. */
-  filesystem(): Promise<FilesystemUsage>;
+  /** statfs of the tree's filesystem; undefined for a tree in a bucket. */
+  filesystem(): Promise<FilesystemUsage | undefined>;
   /** The checksum database, upstreams and index the mirror recorded. */
   settings(): Promise<RecordedSettings | undefined>;
   /** Each upstream's last success and failure as the last runs recorded them. */
@@ -85,6 +86,7 @@ const FUTURE_SHOWN = 10;
 
 /** Everything `gomirror status` reports (the --json shape). */
 export interface StatusReport {
+  /** The tree and the state as the operator names them (a directory or s3://bucket/prefix). */
   dest: string;
   state: string;
   synced: boolean;
@@ -98,7 +100,7 @@ export interface StatusReport {
   publishedHead?: TrustedHeadInfo & { offlineClients: string };
   /** Modules, versions and version-file bytes as the runs counted them (no walk). */
   counts?: CountsRecord;
-  /** The filesystem holding the tree (statfs). */
+  /** The filesystem holding the tree (statfs; absent for a bucket). */
   filesystem?: FilesystemUsage;
   /** A full walk of the tree, by kind (only with --walk). */
   disk?: TreeUsage;
@@ -211,7 +213,8 @@ export async function collectStatus(
   if (synced && opts.disk !== false) {
     const counts = await src.counts();
     if (counts !== undefined) report.counts = counts;
-    report.filesystem = await src.filesystem();
+    const filesystem = await src.filesystem();
+    if (filesystem !== undefined) report.filesystem = filesystem;
   }
   if (synced && opts.walk === true) report.disk = await src.usage();
   return report;
@@ -355,21 +358,24 @@ export function formatStatus(r: StatusReport): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
 }
 
-/** The real sources: the state directory, the trusted-head store, statfs, and a walk of the tree for --walk. */
-export function fileStatusSources(dirs: { dest: string; state: string }, sumdb: SumdbSpec): StatusSources {
-  const state = new StateStore(dirs.state);
-  const tree = new FsTreeStorage(dirs.dest);
+/** The real sources: the state directory, the trusted-head store, statfs of a directory tree, and a list of the tree for --walk. */
+export function fileStatusSources(
+  dirs: { dest: Location; tree: TreeStorage; stateDir: string },
+  sumdb: SumdbSpec,
+): StatusSources {
+  const state = new StateStore(dirs.stateDir);
+  const { tree, dest } = dirs;
   return {
     loadCursor: () => state.loadCursor(),
     loadSummary: () => state.loadSummary(),
     retries: () => state.retries(),
     skipped: () => state.skipped(),
     future: () => state.loadFuture(),
-    trustedHead: () => readTrustedHead(dirs.state, sumdb),
+    trustedHead: () => readTrustedHead(dirs.stateDir, sumdb),
     publishedHead: () => readPublishedHead(tree, sumdb),
     usage: () => treeUsage(tree),
-    counts: () => readCounts(dirs.state),
-    filesystem: () => filesystemUsage(dirs.dest),
+    counts: () => readCounts(dirs.stateDir),
+    filesystem: async () => (dest.kind === 'fs' ? filesystemUsage(dest.dir) : undefined),
     settings: () => state.loadSettings(),
     upstreamHealth: () => state.loadUpstreamHealth(),
   };

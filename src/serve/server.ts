@@ -8,7 +8,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import { openFsTree } from '../storage/fs.js';
+import type { Location } from '../storage/location.js';
+import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { ConnectionCap } from './connections.js';
 import { openServed, type ServedFile } from './files.js';
@@ -151,19 +152,20 @@ function buildServer(h: Handler): Server {
   return server;
 }
 
-async function readTree(root: string): Promise<TreeStorage> {
+async function readTree(root: Location): Promise<TreeStorage> {
   try {
-    return await openFsTree(root);
+    return await openTree(root, { existing: true });
   } catch (err) {
+    if (root.kind === 's3') throw err; // the backend's one line already names endpoint, bucket and S3 error
     const reason =
       err instanceof GomirrorError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
-    throw new GomirrorError(ErrorCodes.IO, `cannot serve ${root}: ${reason}`, { op: 'serve.root', cause: err });
+    throw new GomirrorError(ErrorCodes.IO, `cannot serve ${root.dir}: ${reason}`, { op: 'serve.root', cause: err });
   }
 }
 
 /** Serves the tree at `root` on host:port (port 0 picks a free one); IO error when root is not a directory or the address is unusable. */
 export async function startServer(
-  root: string,
+  root: Location,
   listen: { host: string; port: number },
   options: ServeOptions = {},
 ): Promise<RunningServer> {

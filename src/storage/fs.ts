@@ -8,7 +8,7 @@
  * last barrier, see dir-sync.ts).
  */
 import * as fsSync from 'node:fs';
-import { constants, promises as fs, type Dir } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError, publishFiles, syncTempFile, writeTempFile } from './atomic.js';
@@ -62,6 +62,11 @@ export class FsTreeStorage implements TreeStorage {
   /** The file path of key. */
   pathOf(key: string): string {
     return nodePath.join(this.root, ...checkKey(key).split('/'));
+  }
+
+  /** The file path of key (TreeStorage.localPath). */
+  localPath(key: string): string {
+    return this.pathOf(key);
   }
 
   async put(key: string, source: PutSource, opts?: PutOptions): Promise<void> {
@@ -177,7 +182,7 @@ export class FsTreeStorage implements TreeStorage {
     const slash = prefix.lastIndexOf('/');
     const base = slash < 0 ? '' : prefix.slice(0, slash);
     if (!realDirs(this.root, base)) return;
-    yield* pages(walk(this.root, base, prefix, true), pageSize);
+    yield* pages(walk(this.root, base, prefix, { withStat: true, ...opts }), pageSize);
   }
 
   async *listKeys(prefix: string, opts: ListOptions = {}): AsyncGenerator<string[]> {
@@ -186,7 +191,8 @@ export class FsTreeStorage implements TreeStorage {
     const slash = prefix.lastIndexOf('/');
     const base = slash < 0 ? '' : prefix.slice(0, slash);
     if (!realDirs(this.root, base)) return;
-    for await (const page of pages(walk(this.root, base, prefix, false), pageSize)) yield page.map((s) => s.key);
+    for await (const page of pages(walk(this.root, base, prefix, { withStat: false, ...opts }), pageSize))
+      yield page.map((s) => s.key);
   }
 
   async remove(key: string): Promise<boolean> {
@@ -261,27 +267,53 @@ function realDirs(root: string, base: string): boolean {
   return true;
 }
 
+/** How `walk` lists: with sizes or not, sorted or not, who hears of symbolic links. */
+interface WalkOptions extends ListOptions {
+  withStat: boolean;
+}
+
+/** The entries of a directory: streamed through one open handle, or read whole and sorted as keys sort. */
+async function* entriesOf(dir: string, sorted: boolean): AsyncGenerator<fsSync.Dirent> {
+  if (!sorted) return yield* await fs.opendir(dir, { bufferSize: 64 });
+  const all = await fs.readdir(dir, { withFileTypes: true });
+  // A directory's keys all start with "<name>/": sorting by that string sorts the keys below it too.
+  const sortKey = (e: fsSync.Dirent): string => (e.isDirectory() ? `${e.name}/` : e.name);
+  yield* all
+    .map((e) => ({ e, k: sortKey(e) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.e);
+}
+
 /**
  * Regular files under `<root>/<base>` whose keys start with prefix, depth
- * first through one open directory per level; hidden names and symlinks
- * are skipped. Without withStat, size and mtime are placeholders (-1, epoch).
+ * first (each directory through one open handle, or read whole when sorted);
+ * hidden names and symlinks are skipped (symlinks reported to onLink).
+ * Without withStat, size and mtime are placeholders (-1, epoch).
  */
-async function* walk(root: string, base: string, prefix: string, withStat: boolean): AsyncGenerator<ObjectStat> {
-  let dir: Dir;
+async function* walk(root: string, base: string, prefix: string, o: WalkOptions): AsyncGenerator<ObjectStat> {
+  const dirPath = nodePath.join(root, ...(base === '' ? [] : base.split('/')));
+  const where = base === '' ? root : base;
+  let entries: AsyncGenerator<fsSync.Dirent>;
   try {
-    dir = await fs.opendir(nodePath.join(root, ...(base === '' ? [] : base.split('/'))), { bufferSize: 64 });
+    entries = entriesOf(dirPath, o.sorted === true);
+    // The first step opens (or reads) the directory: a missing one lists nothing.
+    const first = await entries.next();
+    if (first.done === true) return;
+    entries = prepend(first.value, entries);
   } catch (err) {
     if (isMissing(err)) return;
-    throw ioError(err, 'storage.list', `cannot list ${base === '' ? root : base}`, { prefix });
+    throw ioError(err, 'storage.list', `cannot list ${where}`, { prefix });
   }
   try {
-    for await (const entry of dir) {
+    for await (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const key = base === '' ? entry.name : `${base}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(root, key, prefix, withStat);
+        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* walk(root, key, prefix, o);
+      } else if (entry.isSymbolicLink()) {
+        if (key.startsWith(prefix)) o.onLink?.(key);
       } else if (entry.isFile() && key.startsWith(prefix)) {
-        if (!withStat) {
+        if (!o.withStat) {
           yield { key, size: -1, mtime: new Date(0) };
           continue;
         }
@@ -290,8 +322,14 @@ async function* walk(root: string, base: string, prefix: string, withStat: boole
       }
     }
   } catch (err) {
-    throw ioError(err, 'storage.list', `cannot list ${base === '' ? root : base}`, { prefix });
+    throw ioError(err, 'storage.list', `cannot list ${where}`, { prefix });
   }
+}
+
+/** `first`, then the rest of `rest`. */
+async function* prepend<T>(first: T, rest: AsyncGenerator<T>): AsyncGenerator<T> {
+  yield first;
+  yield* rest;
 }
 
 /** Groups an async sequence into arrays of at most size items. */

@@ -82,3 +82,15 @@ export function formatLocation(loc: Location): string {
 function configError(key: string, problem: string): GomirrorError {
   return new GomirrorError(ErrorCodes.CONFIG, `config "${key}": ${problem}`, { op: 'config.parse', detail: { key } });
 }
+
+/**
+ * The key prefix (ending in '/') under which local directory `dir` appears in
+ * the directory tree `loc` (e.g. a state directory kept inside the tree), or
+ * undefined when it lies outside it, is the tree itself, or the tree is in a bucket.
+ */
+export function treePrefixOf(loc: Location, dir: string): string | undefined {
+  if (loc.kind !== 'fs') return undefined;
+  const rel = path.relative(loc.dir, path.resolve(dir));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return undefined;
+  return `${rel.split(path.sep).join('/')}/`;
+}

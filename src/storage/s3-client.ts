@@ -36,10 +36,12 @@ let sdkModule: Promise<S3Sdk> | undefined;
 const ignore = (): void => undefined;
 
 /**
- * The SDK's logger: silent. Without one, the SDK's retry middleware writes
- * "An error was encountered in a non-retryable streaming request." to the
- * console when a streamed PUT fails, which would break gomirror's one-line
- * stderr; the failure itself reaches the caller as an error.
+ * The SDK's logger: silent. Without one, the SDK writes to the console (its
+ * retry middleware "An error was encountered in a non-retryable streaming
+ * request." when a streamed PUT fails; the HTTP handler a multi-line
+ * "socket usage at capacity" warning when requests queue for connections),
+ * which would break gomirror's one-line stderr; failures reach the caller
+ * as errors, and queueing is the caller's bounded concurrency at work.
  */
 const SILENT_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
 
@@ -78,6 +80,7 @@ export async function createS3Client(
       httpsAgent: new https.Agent(agentOptions),
       connectionTimeout: limits.connectTimeoutMs,
       socketTimeout: limits.socketTimeoutMs,
+      logger: SILENT_LOGGER,
     }),
   });
   return { client, sdk, endpoint: settings.endpoint ?? 'AWS' };

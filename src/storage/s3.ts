@@ -185,16 +185,21 @@ export class S3TreeStorage implements TreeStorage {
     for await (const page of this.pages(prefix, opts)) yield page.map((s) => s.key);
   }
 
-  /** ListObjectsV2 pages under the tree's prefix plus `prefix`, keys made tree-relative, hidden and invalid keys dropped, empty pages skipped. */
+  /**
+   * ListObjectsV2 pages under the tree's prefix plus `prefix`, keys made
+   * tree-relative, hidden and invalid keys dropped, empty pages skipped.
+   * When a page ends inside `.gomirror/`, the listing restarts after that
+   * area instead of paging through it.
+   */
   private async *pages(prefix: string, opts: ListOptions): AsyncGenerator<ObjectStat[]> {
     const { client, sdk } = this.s3;
     const MaxKeys = Math.min(MAX_PAGE, Math.max(1, opts.pageSize ?? MAX_PAGE));
     const Prefix = `${this.base}${prefix}`;
-    let token: string | undefined;
-    do {
-      const out = await this.call('list', Prefix, () =>
-        client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix, MaxKeys, ContinuationToken: token })),
-      );
+    const hidden = `${this.base}${HIDDEN_AREA}`;
+    let position: { ContinuationToken?: string; StartAfter?: string } = {};
+    for (;;) {
+      const input = { Bucket: this.bucket, Prefix, MaxKeys, ...position };
+      const out = await this.call('list', Prefix, () => client.send(new sdk.ListObjectsV2Command(input)));
       const page: ObjectStat[] = [];
       for (const o of out.Contents ?? []) {
         if (o.Key === undefined || !o.Key.startsWith(Prefix)) continue;
@@ -203,8 +208,14 @@ export class S3TreeStorage implements TreeStorage {
         page.push({ key, size: o.Size ?? 0, mtime: o.LastModified ?? new Date(0) });
       }
       if (page.length > 0) yield page;
-      token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
-    } while (token !== undefined);
+      const token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
+      if (token === undefined) return;
+      if (token === position.ContinuationToken) throw this.stuckListing(Prefix);
+      const last = out.Contents?.at(-1)?.Key;
+      // Every key under '<base>.gomirror/' sorts before '<base>.gomirror0' ('/' < '0'), and nothing else does after them.
+      position =
+        last?.startsWith(hidden) === true ? { StartAfter: `${hidden.slice(0, -1)}0` } : { ContinuationToken: token };
+    }
   }
 
   async remove(key: string): Promise<boolean> {
@@ -240,6 +251,15 @@ export class S3TreeStorage implements TreeStorage {
     } catch (err) {
       throw s3Failure(err, { op, endpoint: this.s3.endpoint, bucket: this.bucket, key });
     }
+  }
+
+  /** An endpoint that answers a continuation token with the same token would make the listing loop forever. */
+  private stuckListing(prefix: string): GomirrorError {
+    return new GomirrorError(
+      ErrorCodes.IO,
+      `s3 list s3://${this.bucket}/${prefix} at ${this.s3.endpoint}: the endpoint repeated a continuation token`,
+      { op: 's3.list', detail: { endpoint: this.s3.endpoint, bucket: this.bucket, key: prefix } },
+    );
   }
 
   /** A 404 from get as the tree's NOT_FOUND (with the tree key); other errors as they are. */

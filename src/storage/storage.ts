@@ -43,12 +43,27 @@ export interface StagedPut {
 export interface ListOptions {
   /** Most keys per page (default 1000, the S3 maximum). */
   pageSize?: number;
+  /**
+   * Keys in ascending order of their UTF-16 code units (the order of a bucket
+   * listing, which is always sorted). A directory backend then reads each
+   * directory whole to sort it, holding one directory's names per level.
+   */
+  sorted?: boolean;
+  /** Called with the key of every symbolic link met (and skipped); only a directory backend has any. */
+  onLink?: (key: string) => void;
 }
 
 /** The served tree. Every method rejects with a GomirrorError (IO, NO_SPACE, UNSAFE_PATH, INVALID_PATH, NOT_FOUND) and nothing else. */
 export interface TreeStorage {
   /** Where the tree is, for messages (a directory, or s3://bucket/prefix). */
   readonly location: string;
+
+  /**
+   * The local file holding key's bytes, for backends whose objects are local
+   * files (a directory): readers may then hash on worker threads by path.
+   * Absent in a bucket, whose objects are read through `stream`.
+   */
+  localPath?(key: string): string;
 
   /** Makes `source` visible at `key` whole or not at all, replacing what was there; a file source is consumed on success. */
   put(key: string, source: PutSource, opts?: PutOptions): Promise<void>;

@@ -13,6 +13,7 @@ import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError, writeFileAtomic } from '../storage/atomic.js';
 import { STATE_FILE_MODE } from '../storage/modes.js';
+import type { TreeStorage } from '../storage/storage.js';
 
 /** Files and bytes of one kind of version file. */
 export interface FileCount {
@@ -135,21 +136,10 @@ export async function readCounts(stateDir: string): Promise<CountsRecord | undef
   return parsed;
 }
 
-/** True when the tree root holds nothing but dot entries (or does not exist): one directory entry read at most. */
-async function treeIsEmpty(root: string): Promise<boolean> {
-  let dir;
-  try {
-    dir = await fs.opendir(root, { bufferSize: 32 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw err;
-  }
-  try {
-    for await (const e of dir) if (!e.name.startsWith('.')) return false;
-    return true;
-  } finally {
-    await dir.close().catch(() => undefined);
-  }
+/** True when the tree holds no object (dot names, the state, never count): one page of one key at most. */
+async function treeIsEmpty(tree: TreeStorage): Promise<boolean> {
+  for await (const page of tree.listKeys('', { pageSize: 1 })) if (page.length > 0) return false;
+  return true;
 }
 
 /**
@@ -163,7 +153,7 @@ export class TreeCountsStore {
   constructor(
     readonly stateDir: string,
     private readonly tmpDir: string,
-    private readonly root: string,
+    private readonly tree: TreeStorage,
   ) {}
 
   /** Loads counts.json: an open file (a killed writer) becomes inexact; a missing one is exact zeros only for an empty tree. A corrupt one starts inexact. */
@@ -213,7 +203,7 @@ export class TreeCountsStore {
       if (!(err instanceof GomirrorError && err.code === ErrorCodes.MALFORMED)) throw err;
       rec = { ...zeroCounts(), exact: false, open: false, updatedAt: '' };
     }
-    const fresh = rec ?? { ...zeroCounts(), exact: await treeIsEmpty(this.root), open: false, updatedAt: '' };
+    const fresh = rec ?? { ...zeroCounts(), exact: await treeIsEmpty(this.tree), open: false, updatedAt: '' };
     this.record = { ...fresh, exact: fresh.exact && !fresh.open };
     return this.record;
   }

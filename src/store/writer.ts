@@ -1,22 +1,19 @@
 /**
  * The tree writer: the only code that makes module files visible. It accepts
- * nothing but `Verified` certificates, renames verified temp files into place
+ * nothing but `Verified` certificates, commits verified puts into the tree
  * (zip, then mod, then info, which marks the version complete), and then
- * regenerates the module's `@v/list` and `@latest` from what is on disk.
- * It never writes through a symlink planted in the tree (safe-dir.ts).
+ * regenerates the module's `@v/list` and `@latest` from what is in the tree.
+ * It reaches the tree only through TreeStorage (on a directory tree, never
+ * through a symlink planted in it: see storage/safe-dir.ts).
  */
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { lstatSync } from 'node:fs';
+import { ErrorCodes, isGomirrorError } from '../errors.js';
 import { checkInfo, type InfoDoc } from '../version/info.js';
 import { completeVersionsIn, moduleIndex } from '../version/module-index.js';
 import { assertVerified, type Verified } from '../version/verified.js';
 import { bytesPayload, type Payload } from '../version/payload.js';
-import { FsTreeStorage } from '../storage/fs.js';
 import { latestKey, listKey, moduleKey, versionKey } from '../storage/keys.js';
-import { TREE_DIR_MODE } from '../storage/modes.js';
-import { ensureTreeDir } from '../storage/safe-dir.js';
 import type { StagedPut, TreeStorage } from '../storage/storage.js';
-import { versionFile } from './layout.js';
 import { addCounts, isZero, zeroCounts, type TreeCounts, type TreeCountsStore } from './tree-counts.js';
 
 /** The values of settled promises, or the first rejection thrown. */
@@ -40,39 +37,11 @@ interface IndexJobs {
   queued: Promise<void> | undefined;
 }
 
-// The counting calls below are single synchronous system calls, like fsx.ts: no thread-pool round trips per version.
-
-/** Size of a file, or undefined when there is none. */
-function sizeOf(file: string): number | undefined {
-  try {
-    return lstatSync(file).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** Creates the version directory `vdir` (checked like ensureTreeDir); true when this call created it (a new module). */
-async function makeVersionDir(root: string, vdir: string): Promise<boolean> {
-  await ensureTreeDir(root, path.dirname(vdir));
-  let created = true;
-  try {
-    mkdirSync(vdir, { mode: TREE_DIR_MODE });
-    chmodSync(vdir, TREE_DIR_MODE); // whatever the umask
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    created = false;
-  }
-  await ensureTreeDir(root, vdir);
-  return created;
-}
-
 type Sizes = Partial<Record<'zip' | 'mod' | 'info', number>>;
 
 /** The count change of replacing the files `before` with `after` (kinds absent from `after` are untouched). Pure. */
-export function publishDelta(newModule: boolean, before: Sizes, after: Sizes): TreeCounts {
+export function publishDelta(before: Sizes, after: Sizes): TreeCounts {
   const d = zeroCounts();
-  d.modules = newModule ? 1 : 0;
   for (const k of ['zip', 'mod', 'info'] as const) {
     const now = after[k];
     if (now === undefined) continue;
@@ -88,10 +57,11 @@ export function publishDelta(newModule: boolean, before: Sizes, after: Sizes): T
 const INDEX_REWRITES_AT_ONCE = 16;
 
 /**
- * Writes the served tree. Renames become durable at `checkpoint()` (one
- * directory fsync per touched directory), which also rewrites the indexes of
- * modules marked with `touchModule`; callers checkpoint before they record
- * progress.
+ * Writes the served tree. Puts become durable at `checkpoint()` (the
+ * storage's barrier: on a directory, one fsync per touched directory), which
+ * also rewrites the indexes of modules marked with `touchModule`; callers
+ * checkpoint before they record progress. With a TreeCountsStore it keeps
+ * counts.json: a module is counted when its `@v/list` is first written.
  */
 export class TreeWriter {
   private readonly indexJobs = new Map<string, IndexJobs>();
@@ -101,12 +71,10 @@ export class TreeWriter {
   private delta = zeroCounts();
   private changing = 0;
 
-  /** Writes the tree in `storage` (by default the directory root, with temp files in tmpDir). */
+  /** Writes the tree in `storage`, counting into `counts` when given. */
   constructor(
-    readonly root: string,
-    tmpDir: string,
+    readonly storage: TreeStorage,
     private readonly counts?: TreeCountsStore,
-    readonly storage: TreeStorage = new FsTreeStorage(root, tmpDir),
   ) {}
 
   /** True when module@version is complete in the tree (.info present, and .zip when wanted). */
@@ -128,7 +96,6 @@ export class TreeWriter {
     assertVerified(v);
     checkInfo(info.bytes, v.module, v.version, 'store.publish');
     const key = (ext: 'zip' | 'mod' | 'info'): string => versionKey(v.module, v.version, ext);
-    const file = (ext: 'zip' | 'mod' | 'info'): string => versionFile(this.root, v.module, v.version, ext);
     const staged: StagedPut[] = [];
     const after: Sizes = {};
     const stage = async (p: Payload, k: string, kind: keyof Sizes): Promise<StagedPut> => {
@@ -150,12 +117,10 @@ export class TreeWriter {
           this.counts?.markOpen(),
         ] as const),
       );
-      // Counting (counts.json, a filesystem tree only): the version directory is created here, where its creation is seen (a new module).
-      const newModule = this.counts === undefined ? false : await makeVersionDir(this.root, path.dirname(file('info')));
-      const before = this.counts === undefined ? {} : this.sizesBefore(file);
+      const before = this.counts === undefined ? {} : await this.sizesBefore(key);
       renaming = true;
       await this.storage.commit([...(zip === undefined ? [] : [zip]), mod, infoPut]);
-      if (this.counts !== undefined) addCounts(this.delta, publishDelta(newModule, before, after));
+      if (this.counts !== undefined) addCounts(this.delta, publishDelta(before, after));
     } catch (err) {
       await this.storage.discard(staged);
       if (renaming) await this.counts?.taint().catch(() => undefined); // some renames may have happened uncounted
@@ -165,12 +130,12 @@ export class TreeWriter {
     }
   }
 
-  /** Sizes of a version's files before publishing: none when its .info is missing (a new version), else each one's. */
-  private sizesBefore(file: (ext: 'zip' | 'mod' | 'info') => string): Sizes {
-    const info = sizeOf(file('info'));
+  /** Sizes of a version's objects before publishing: none when its .info is missing (a new version), else each one's. */
+  private async sizesBefore(key: (ext: 'zip' | 'mod' | 'info') => string): Promise<Sizes> {
+    const info = (await this.storage.stat(key('info')))?.size;
     if (info === undefined) return {};
-    const [zip, mod] = [sizeOf(file('zip')), sizeOf(file('mod'))];
-    return { info, ...(zip !== undefined && { zip }), ...(mod !== undefined && { mod }) };
+    const [zip, mod] = await Promise.all([this.storage.stat(key('zip')), this.storage.stat(key('mod'))]);
+    return { info, ...(zip !== undefined && { zip: zip.size }), ...(mod !== undefined && { mod: mod.size }) };
   }
 
   /** Marks module's versions as changed: its `@v/list` and `@latest` are rewritten at the next checkpoint. */
@@ -189,16 +154,15 @@ export class TreeWriter {
     const run = async (): Promise<void> => {
       const modules = [...this.touched];
       this.touched = new Set();
-      // Taken before the flush: every rename counted here is made durable by it.
-      const delta = this.delta;
-      this.delta = zeroCounts();
       try {
         await forEachLimit(modules, INDEX_REWRITES_AT_ONCE, (m) => this.refreshModuleIndex(m));
       } catch (err) {
         for (const m of modules) this.touched.add(m);
-        addCounts(this.delta, delta);
         throw err;
       }
+      // Taken after the index rewrites (which count new modules) and before the flush: every put counted here is made durable by it.
+      const delta = this.delta;
+      this.delta = zeroCounts();
       try {
         await this.storage.barrier();
         await this.counts?.commit(delta, this.changing > 0 || !isZero(this.delta));
@@ -248,7 +212,8 @@ export class TreeWriter {
 
   private async rewriteIndex(module: string): Promise<void> {
     const index = moduleIndex(await this.completeVersions(module));
-    await this.writeIfChanged(listKey(module), Buffer.from(index.list));
+    const created = await this.writeIfChanged(listKey(module), Buffer.from(index.list));
+    if (created && this.counts !== undefined) this.delta.modules++;
     const latest = latestKey(module);
     if (index.latest !== undefined) {
       const info = await this.storage.get(versionKey(module, index.latest, 'info'));
@@ -258,10 +223,20 @@ export class TreeWriter {
     }
   }
 
-  /** Rewrites key whole unless it already holds exactly data (re-checks after a crash cost a read, not a write). */
-  private async writeIfChanged(key: string, data: Buffer): Promise<void> {
-    const current = await this.storage.get(key).catch(() => undefined);
-    if (current?.equals(data)) return;
+  /**
+   * Rewrites key whole unless it already holds exactly data (re-checks after
+   * a crash cost a read, not a write); true when there was no object before
+   * (then counts.json is marked open first: a new module is about to appear).
+   */
+  private async writeIfChanged(key: string, data: Buffer): Promise<boolean> {
+    let missing = false;
+    const current = await this.storage.get(key).catch((err: unknown) => {
+      missing = isGomirrorError(err, ErrorCodes.NOT_FOUND);
+      return undefined;
+    });
+    if (current?.equals(data)) return false;
+    if (missing) await this.counts?.markOpen();
     await this.storage.put(key, bytesPayload(data));
+    return missing;
   }
 }

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { STATE_FILE_MODE } from '../storage/modes.js';
-import { FsTreeStorage } from '../storage/fs.js';
 import type { TreeStorage } from '../storage/storage.js';
 import {
   ProvenTiles,
@@ -346,9 +345,9 @@ export function fileHeadsStore(file: string, tmpDir: string): PublishedHeads {
   };
 }
 
-/** The publisher wiring shared by sync and import: state under `<stateDir>/sumdb/<name>/`. */
+/** The publisher wiring shared by sync and import: the tree in `storage` (the writer's), state under `<stateDir>/sumdb/<name>/`. */
 export function treePublisher(o: {
-  root: string;
+  storage: TreeStorage;
   name: string;
   stateDir: string;
   tmpDir: string;
@@ -357,9 +356,8 @@ export function treePublisher(o: {
   isPublished(module: string, version: string): Promise<boolean>;
 }): SumdbTreePublisher {
   const heads = fileHeadsStore(path.join(o.stateDir, 'sumdb', o.name, 'published-heads.json'), o.tmpDir);
-  const storage = new FsTreeStorage(o.root, o.tmpDir);
   return new SumdbTreePublisher({
-    storage,
+    storage: o.storage,
     name: o.name,
     source: o.source,
     journal: o.journal,

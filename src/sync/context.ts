@@ -22,6 +22,7 @@ import {
 } from '../fetch/index.js';
 import type { PageFetcher } from '../feed/index.js';
 import type { Logger } from '../log.js';
+import type { TreeStorage } from '../storage/storage.js';
 import type { StateStore } from '../store/state.js';
 import { fileTileCache } from '../store/tile-cache.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
@@ -72,8 +73,14 @@ export function indexPager(fetcher: (base: string) => Fetcher, indexUrl: string)
       .then((b) => b.toString('utf8'));
 }
 
-/** Opens everything a run needs; `close()` releases the HTTP pool. */
-export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, signal?: AbortSignal): SyncContext {
+/** Opens everything a run needs around the tree `tree` (openTree of cfg.dest); `close()` releases the HTTP pool. */
+export function openContext(
+  cfg: SyncConfig,
+  state: StateStore,
+  tree: TreeStorage,
+  logger: Logger,
+  signal?: AbortSignal,
+): SyncContext {
   const agent = agentFor(cfg);
   // Every in-flight request listens on the run's abort signal: many at once is expected, not a leak.
   if (signal) setMaxListeners(0, signal);
@@ -88,19 +95,19 @@ export function openContext(cfg: SyncConfig, state: StateStore, logger: Logger, 
       ...(signal && { signal }),
     });
   const sumdbFetcher = fetcher(cfg.sumdb.url);
-  const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
+  const sumdbState = path.join(cfg.stateDir, 'sumdb', cfg.sumdb.name);
   const sumdb = new SumdbClient({
     verifierKey: cfg.sumdb.key,
     transport: { get: (p: string) => sumdbFetcher.getBytes(p, { op: 'sumdb.get', maxBytes: 1 << 20 }) },
-    trusted: fileTrustedHeadStore(cfg.state, cfg.sumdb.name),
+    trusted: fileTrustedHeadStore(cfg.stateDir, cfg.sumdb.name),
     tileCache: fileTileCache(sumdbState, state.tmpDir),
   });
-  const writer = new TreeWriter(cfg.dest, state.tmpDir, new TreeCountsStore(cfg.state, state.tmpDir, cfg.dest));
+  const writer = new TreeWriter(tree, new TreeCountsStore(cfg.stateDir, state.tmpDir, tree));
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
   const sumdbTree = treePublisher({
-    root: cfg.dest,
+    storage: tree,
     name: cfg.sumdb.name,
-    stateDir: cfg.state,
+    stateDir: cfg.stateDir,
     tmpDir: state.tmpDir,
     source: sumdb,
     journal: pending,

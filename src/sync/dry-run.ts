@@ -11,6 +11,7 @@ import { acceptsModule, crawl, cursorAt, EPOCH_TIMESTAMP } from '../feed/index.j
 import { bulkUpstreams, createAgent, DEFAULT_HTTP, GOMIRROR_VERSION, userAgentFor } from '../fetch/index.js';
 import type { Logger } from '../log.js';
 import { escapePath, escapeVersion, isValidModulePath } from '../module/index.js';
+import { openTree } from '../storage/open.js';
 import { StateStore } from '../store/state.js';
 import { TreeWriter } from '../store/writer.js';
 import { indexPager } from './context.js';
@@ -27,7 +28,7 @@ async function* candidates(cfg: SyncConfig, fetchPage: ReturnType<typeof indexPa
     }
     return;
   }
-  const saved = await new StateStore(cfg.state).loadCursor();
+  const saved = await new StateStore(cfg.stateDir).loadCursor();
   const since = cfg.since !== undefined ? cursorAt(cfg.since) : (saved ?? cursorAt(EPOCH_TIMESTAMP));
   const filter = { include: cfg.include, exclude: cfg.exclude };
   let n = 0;
@@ -45,7 +46,7 @@ export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.Wri
     connections: cfg.concurrency,
     userAgent: userAgentFor(GOMIRROR_VERSION, cfg.fetch.userAgentContact),
   });
-  const writer = new TreeWriter(cfg.dest, '/nonexistent');
+  const writer = new TreeWriter(await openTree(cfg.dest, { concurrency: cfg.concurrency })); // read only
   const queue = new PQueue({ concurrency: cfg.concurrency });
   // Sized like the run would fetch: feed mode through the polite bulk URL and headers (see fetch/polite.ts).
   const first = cfg.upstreams.slice(0, 1);

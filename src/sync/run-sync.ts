@@ -11,6 +11,8 @@ import type { Logger } from '../log.js';
 import { BulkRecordSource } from '../sumdb/bulk.js';
 import { repeatEvery } from './repeat.js';
 import { removeStaleTemps } from '../storage/atomic.js';
+import { openTree } from '../storage/open.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { checkFreeSpace } from '../store/diskspace.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore, type RunSummary } from '../store/state.js';
@@ -53,10 +55,10 @@ export function runOutcome(error: unknown, failed: number): Outcome {
   return failed > 0 ? 'failed' : 'ok';
 }
 
-/** Free space on the tree and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
+/** Free space on the tree (when it is a directory) and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
 async function checkSpace(cfg: SyncConfig): Promise<void> {
-  await checkFreeSpace(cfg.dest, cfg.minFreeBytes);
-  await checkFreeSpace(cfg.state, cfg.minFreeBytes);
+  if (cfg.dest.kind === 'fs') await checkFreeSpace(cfg.dest.dir, cfg.minFreeBytes);
+  await checkFreeSpace(cfg.stateDir, cfg.minFreeBytes);
 }
 
 /**
@@ -97,20 +99,22 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   const { logger } = opts;
   const now = opts.now ?? Date.now;
   const started = new Date();
-  const state = new StateStore(cfg.state);
+  const state = new StateStore(cfg.stateDir);
   await state.init();
-  const lock = await acquireLock(cfg.state);
+  const lock = await acquireLock(cfg.stateDir);
+  let tree: TreeStorage;
   try {
+    tree = await openTree(cfg.dest, { tmpDir: state.tmpDir, concurrency: cfg.concurrency });
     await checkSpace(cfg);
     if (!(await state.ensureReserve()))
-      logger.warn({ state: cfg.state }, 'no room for the space reserve: a full disk may leave no summary');
+      logger.warn({ state: cfg.stateDir }, 'no room for the space reserve: a full disk may leave no summary');
   } catch (err) {
     await lock.release();
     throw err;
   }
   const counters = newCounters();
   const progress = opts.progressOut ? new ProgressDisplay(counters, opts.progressOut) : undefined;
-  const ctx = openContext(cfg, state, logger, opts.signal);
+  const ctx = openContext(cfg, state, tree, logger, opts.signal);
   let error: unknown;
   let cursor: Cursor | undefined;
   let failures: RunSummary['failures'] = [];
@@ -144,7 +148,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     });
     progress?.start();
     try {
-      if (isTargeted(cfg)) await runTargeted(cfg, runner, logger);
+      if (isTargeted(cfg)) await runTargeted(cfg, tree, runner, logger);
       else cursor = await runFeed(cfg, ctx.fetchPage, runner, state, counters, logger, now);
     } catch (err) {
       // Still bring the lists of what was published up to date.

@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import type { SyncConfig } from '../config/config.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { FsTreeStorage } from '../storage/fs.js';
 import { versionKey } from '../storage/keys.js';
+import type { TreeStorage } from '../storage/storage.js';
 import type { VersionRunner } from './version-runner.js';
 import { parseGoModRequires, parseGoSum, type VersionTarget } from './targets.js';
 
@@ -41,9 +41,14 @@ async function runWave(runner: VersionRunner, wave: VersionTarget[]): Promise<vo
 }
 
 /** Walks the require graph breadth first from the go.mod files, mirroring every version it reaches. */
-async function walkGraph(cfg: SyncConfig, runner: VersionRunner, seen: Set<string>, logger: Logger): Promise<void> {
+async function walkGraph(
+  cfg: SyncConfig,
+  tree: TreeStorage,
+  runner: VersionRunner,
+  seen: Set<string>,
+  logger: Logger,
+): Promise<void> {
   let wave: VersionTarget[] = [];
-  const tree = new FsTreeStorage(cfg.dest);
   const addRequires = (text: string, file: string): void => {
     for (const r of parseGoModRequires(text, file)) {
       const key = `${r.module}@${r.version}`;
@@ -68,11 +73,16 @@ async function walkGraph(cfg: SyncConfig, runner: VersionRunner, seen: Set<strin
   }
 }
 
-/** Runs targeted mode to completion. */
-export async function runTargeted(cfg: SyncConfig, runner: VersionRunner, logger: Logger): Promise<void> {
+/** Runs targeted mode to completion; go.mod files of mirrored versions are read back from `tree`. */
+export async function runTargeted(
+  cfg: SyncConfig,
+  tree: TreeStorage,
+  runner: VersionRunner,
+  logger: Logger,
+): Promise<void> {
   const explicit = await explicitTargets(cfg);
   const seen = new Set(explicit.map((t) => `${t.module}@${t.version}`));
   logger.info({ versions: explicit.length, gomod: cfg.fromGomod.length }, 'targeted mirroring');
   await runWave(runner, explicit);
-  await walkGraph(cfg, runner, seen, logger);
+  await walkGraph(cfg, tree, runner, seen, logger);
 }

@@ -17,7 +17,8 @@ import { ioError, removeStaleTemps, tempPath } from '../storage/atomic.js';
 import { acquireLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { openTreeNote, parseVerifierKey } from '../sumdb/index.js';
-import { FsTreeStorage } from '../storage/fs.js';
+import { formatLocation, treePrefixOf, type Location } from '../storage/location.js';
+import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { sumdbKey } from '../sumdbtree/layout.js';
 import { copyStreamHashed } from './copy.js';
@@ -41,8 +42,10 @@ import {
 } from './bundle-state.js';
 
 export interface ExportConfig {
-  dest: string;
-  state: string;
+  /** The mirror's tree. */
+  dest: Location;
+  /** The mirror's local state directory. */
+  stateDir: string;
   out: string;
   full: boolean;
   /** Only its name and key are used: the key checks the tree's signed head before it is exported. */
@@ -76,7 +79,7 @@ function usage(message: string, out: string): GomirrorError {
 /** The tree's signed head, checked with the configured key. */
 async function treeHead(cfg: ExportConfig, tree: TreeStorage): Promise<string> {
   const key = sumdbKey(cfg.sumdb.name, 'latest');
-  const file = path.join(cfg.dest, ...key.split('/'));
+  const file = `${formatLocation(cfg.dest)}/${key}`;
   const note = await tree.get(key).catch((err: unknown) => {
     if (!(err instanceof GomirrorError && err.code === ErrorCodes.NOT_FOUND))
       throw ioError(err, 'transfer.export', `cannot read ${file}`, { file });
@@ -148,6 +151,7 @@ async function moveIntoPlace(out: string, partial: string, existingId: string | 
 
 async function writeBundle(
   cfg: ExportConfig,
+  tree: TreeStorage,
   deps: ExportDeps,
   plan: Plan,
   chain: { last: ChainPoint | undefined; full: boolean; head: string },
@@ -177,7 +181,7 @@ async function writeBundle(
   const partial = path.join(cfg.out, PARTIAL);
   await fs.rm(partial, { recursive: true, force: true });
   await fs.mkdir(partial, { recursive: true });
-  const files = await copyAll(new FsTreeStorage(cfg.dest), partial, plan);
+  const files = await copyAll(tree, partial, plan);
   const manifest = buildManifest({ ...header, files });
   await fs.writeFile(path.join(partial, MANIFEST_FILE), formatManifest(manifest));
   await moveIntoPlace(cfg.out, partial, existingId, manifest.id);
@@ -186,23 +190,24 @@ async function writeBundle(
 
 /** Runs one export under the mirror's lock (LOCKED, exit 4, while a sync runs). */
 export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<ExportResult> {
-  const state = new StateStore(cfg.state);
+  const state = new StateStore(cfg.stateDir);
   await state.init();
-  const lock = await acquireLock(cfg.state);
-  const files = transferFiles(cfg.state);
+  const lock = await acquireLock(cfg.stateDir);
+  const files = transferFiles(cfg.stateDir);
   const list = new PathListWriter(tempPath(state.tmpDir, 'exported.txt'), files.exported);
   try {
     await removeStaleTemps(state.tmpDir);
-    const head = await treeHead(cfg, new FsTreeStorage(cfg.dest));
+    const tree = await openTree(cfg.dest);
+    const head = await treeHead(cfg, tree);
     const last = await loadChainPoint(files.exportLast);
     const full = cfg.full || last === undefined;
     const plan = await planExport({
-      root: cfg.dest,
+      tree,
       sumdbName: cfg.sumdb.name,
       full,
       previous: full ? (async function* () {})() : readPathList(files.exported),
       record: (p) => list.add(p),
-      skip: [cfg.out, cfg.state],
+      skip: [cfg.out, cfg.stateDir].flatMap((d) => treePrefixOf(cfg.dest, d) ?? []),
     });
     if (!full && last !== undefined && plan.files.length === 0) {
       deps.logger.info(
@@ -215,7 +220,7 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
       { out: cfg.out, sequence: (last?.sequence ?? 0) + 1, full, files: plan.files.length, bytes: plan.bytes },
       'bundle size',
     );
-    const m = await writeBundle(cfg, deps, plan, { last, full, head }).catch((err: unknown) => {
+    const m = await writeBundle(cfg, tree, deps, plan, { last, full, head }).catch((err: unknown) => {
       throw ioError(err, 'transfer.export', `cannot write the bundle in ${cfg.out}`, { out: cfg.out });
     });
     await list.commit();

@@ -7,11 +7,11 @@
  * is: the SumdbClient checks signatures with the importer's key and
  * authenticates every record and tile against the head.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, GomirrorError } from '../errors.js';
+import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
+import type { TreeStorage } from '../storage/storage.js';
 import type { SumdbTransport, TrustedHeadStore } from '../sumdb/index.js';
-import { sumdbDir } from '../sumdbtree/layout.js';
+import { sumdbKey } from '../sumdbtree/layout.js';
 import type { CheckedManifest } from './bundle-check.js';
 import { readBounded } from './copy.js';
 import { FILE_LIMITS } from './manifest.js';
@@ -25,8 +25,8 @@ function notFound(p: string): GomirrorError {
   );
 }
 
-/** Reads `latest`, `lookup/…` and `tile/8/…` from the bundle, then from `<dest>/sumdb/<name>/`. */
-export function bundleTransport(bundle: string, dest: string, m: CheckedManifest): SumdbTransport {
+/** Reads `latest`, `lookup/…` and `tile/8/…` from the bundle, then from the tree's `sumdb/<name>/`. */
+export function bundleTransport(bundle: string, tree: TreeStorage, m: CheckedManifest): SumdbTransport {
   const prefix = `sumdb/${m.sumdbName}/`;
   const inBundle = new Map(
     m.files.flatMap((f) =>
@@ -42,9 +42,9 @@ export function bundleTransport(bundle: string, dest: string, m: CheckedManifest
       if (file !== undefined) return readBounded(path.join(bundle, file.stored), file.max);
       if (classifyTreePath(`${prefix}${p}`, m.sumdbName) === undefined) throw notFound(p);
       try {
-        return await fs.readFile(path.join(sumdbDir(dest, m.sumdbName), p));
+        return await tree.get(sumdbKey(m.sumdbName, p));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(p);
+        if (isGomirrorError(err, ErrorCodes.NOT_FOUND)) throw notFound(p);
         throw err;
       }
     },

@@ -32,6 +32,8 @@ import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, parseTilePath, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
 import { tileKey } from '../sumdbtree/layout.js';
+import type { Location } from '../storage/location.js';
+import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { treePublisher } from '../sumdbtree/publish.js';
 import { checkInfo, type InfoDoc } from '../version/info.js';
@@ -46,10 +48,17 @@ import { loadChainPoint, saveChainPoint, transferFiles } from './bundle-state.js
 
 export interface ImportConfig {
   bundle: string;
-  dest: string;
-  state: string;
+  /** The mirror's tree. */
+  dest: Location;
+  /** The mirror's local state directory. */
+  stateDir: string;
   /** The importer's checksum database (its key; the URL is not used). Never taken from the bundle. */
   sumdb: SumdbSpec;
+}
+
+/** An import under way: the configuration and the opened tree. */
+interface ImportRun extends ImportConfig {
+  tree: TreeStorage;
 }
 
 export interface ImportResult {
@@ -89,7 +98,7 @@ export function groupVersions(m: CheckedManifest): VersionGroup[] {
   return [...groups.values()];
 }
 
-function badFile(cfg: ImportConfig, file: string, reason: string, g?: VersionGroup, cause?: unknown): GomirrorError {
+function badFile(cfg: ImportRun, file: string, reason: string, g?: VersionGroup, cause?: unknown): GomirrorError {
   return new GomirrorError(ErrorCodes.BAD_BUNDLE, `bundle ${cfg.bundle}: ${file}: ${reason}`, {
     op: 'transfer.import',
     ...(g && { module: g.module, version: g.version }),
@@ -99,7 +108,7 @@ function badFile(cfg: ImportConfig, file: string, reason: string, g?: VersionGro
 }
 
 /** Re-throws a checksum-database or hash failure naming the bundle file it concerns (security codes are kept). */
-function inFile(cfg: ImportConfig, file: string, err: unknown, g?: VersionGroup): never {
+function inFile(cfg: ImportRun, file: string, err: unknown, g?: VersionGroup): never {
   if (!isGomirrorError(err)) throw err;
   const suffix =
     err.module === undefined ? '' : ` (${err.module}${err.version === undefined ? '' : `@${err.version}`})`;
@@ -116,7 +125,7 @@ function inFile(cfg: ImportConfig, file: string, err: unknown, g?: VersionGroup)
 }
 
 /** Copies a bundle file to a temp file and checks it is still the manifest's bytes. */
-async function stage(cfg: ImportConfig, tmpDir: string, f: ClassifiedFile, temps: string[]): Promise<string> {
+async function stage(cfg: ImportRun, tmpDir: string, f: ClassifiedFile, temps: string[]): Promise<string> {
   const tmp = tempPath(tmpDir, path.posix.basename(f.path));
   temps.push(tmp);
   const d = await copyHashed(path.join(cfg.bundle, f.stored), tmp);
@@ -125,7 +134,7 @@ async function stage(cfg: ImportConfig, tmpDir: string, f: ClassifiedFile, temps
 }
 
 async function checkVersion(
-  cfg: ImportConfig,
+  cfg: ImportRun,
   client: SumdbClient,
   m: CheckedManifest,
   tmpDir: string,
@@ -165,7 +174,7 @@ async function checkVersion(
 }
 
 /** The bundle file a failed version check points at: the zip, the lookup record (or its proof), else the .mod. */
-function blamedFile(cfg: ImportConfig, g: VersionGroup, err: unknown): string {
+function blamedFile(cfg: ImportRun, g: VersionGroup, err: unknown): string {
   if (!isGomirrorError(err)) return g.mod?.stored ?? g.module;
   if ((err.code === ErrorCodes.BAD_ZIP || err.detail?.['file'] === '.zip') && g.zip) return g.zip.stored;
   if (err.op.startsWith('sumdb.')) {
@@ -179,11 +188,11 @@ function blamedFile(cfg: ImportConfig, g: VersionGroup, err: unknown): string {
  * authenticated alone against that head by a client that trusts nothing else.
  * Returns undefined when every tile checks out (the head itself is at fault).
  */
-async function findBadTile(cfg: ImportConfig, m: CheckedManifest): Promise<string | undefined> {
+async function findBadTile(cfg: ImportRun, m: CheckedManifest): Promise<string | undefined> {
   const none = { load: async () => undefined, save: async () => undefined };
   const alone = new SumdbClient({
     verifierKey: cfg.sumdb.key,
-    transport: bundleTransport(cfg.bundle, cfg.dest, m),
+    transport: bundleTransport(cfg.bundle, cfg.tree, m),
     trusted: none,
   });
   await alone.refreshHead();
@@ -213,7 +222,7 @@ interface StagedTile {
  * sha256 (which the bundle file had) is named as tampered.
  */
 async function checkTiles(
-  cfg: ImportConfig,
+  cfg: ImportRun,
   client: SumdbClient,
   m: CheckedManifest,
   tmpDir: string,
@@ -244,7 +253,7 @@ interface Verification {
 }
 
 async function verifyBundle(
-  cfg: ImportConfig,
+  cfg: ImportRun,
   m: CheckedManifest,
   client: SumdbClient,
   tmpDir: string,
@@ -262,7 +271,7 @@ async function verifyBundle(
 }
 
 /** Puts the staged, authenticated tiles into the tree where it lacks them, then makes them durable. */
-async function placeTiles(cfg: ImportConfig, tree: TreeStorage, tiles: StagedTile[]): Promise<void> {
+async function placeTiles(cfg: ImportRun, tree: TreeStorage, tiles: StagedTile[]): Promise<void> {
   for (const { file: f, temp } of tiles) {
     const key = tileKey(cfg.sumdb.name, f.what.kind === 'tile' ? f.what.tilePath : '');
     if (await tree.exists(key)) continue;
@@ -272,14 +281,14 @@ async function placeTiles(cfg: ImportConfig, tree: TreeStorage, tiles: StagedTil
 }
 
 async function merge(
-  cfg: ImportConfig,
+  cfg: ImportRun,
   v: Verification,
   ctx: { client: SumdbClient; staged: StagedHeadStore; state: StateStore },
 ): Promise<{ published: number; treeSize: number }> {
   const { state, client } = ctx;
   await ctx.staged.commit();
-  const writer = new TreeWriter(cfg.dest, state.tmpDir, new TreeCountsStore(cfg.state, state.tmpDir, cfg.dest));
-  const sumdbState = path.join(cfg.state, 'sumdb', cfg.sumdb.name);
+  const writer = new TreeWriter(cfg.tree, new TreeCountsStore(cfg.stateDir, state.tmpDir, cfg.tree));
+  const sumdbState = path.join(cfg.stateDir, 'sumdb', cfg.sumdb.name);
   const pending = new PendingJournal(path.join(sumdbState, 'pending.jsonl'));
   let published = 0;
   try {
@@ -298,9 +307,9 @@ async function merge(
     await writer.checkpoint();
     await placeTiles(cfg, writer.storage, v.tiles);
     const tree = await treePublisher({
-      root: cfg.dest,
+      storage: cfg.tree,
       name: cfg.sumdb.name,
-      stateDir: cfg.state,
+      stateDir: cfg.stateDir,
       tmpDir: state.tmpDir,
       source: client,
       journal: pending,
@@ -313,12 +322,13 @@ async function merge(
 }
 
 /** Verifies and merges one bundle under the mirror's lock (LOCKED, exit 4, while a sync runs). */
-export async function runImport(cfg: ImportConfig, deps: { logger: Logger }): Promise<ImportResult> {
-  const state = new StateStore(cfg.state);
+export async function runImport(config: ImportConfig, deps: { logger: Logger }): Promise<ImportResult> {
+  const state = new StateStore(config.stateDir);
   await state.init();
-  const lock = await acquireLock(cfg.state);
+  const lock = await acquireLock(config.stateDir);
   const temps: string[] = [];
   try {
+    const cfg: ImportRun = { ...config, tree: await openTree(config.dest, { tmpDir: state.tmpDir }) };
     await removeStaleTemps(state.tmpDir);
     const m = await readManifest(cfg.bundle);
     if (m.sumdbName !== cfg.sumdb.name) {
@@ -328,14 +338,14 @@ export async function runImport(cfg: ImportConfig, deps: { logger: Logger }): Pr
         `the bundle is for checksum database ${m.sumdbName}, this mirror uses ${cfg.sumdb.name} (--sumdb)`,
       );
     }
-    const files = transferFiles(cfg.state);
+    const files = transferFiles(cfg.stateDir);
     const step = checkChain(m, await loadChainPoint(files.importLast));
     await checkFileSet(cfg.bundle, m);
     await checkHashes(cfg.bundle, m);
-    const staged = stagedHeadStore(fileTrustedHeadStore(cfg.state, cfg.sumdb.name));
+    const staged = stagedHeadStore(fileTrustedHeadStore(cfg.stateDir, cfg.sumdb.name));
     const client = new SumdbClient({
       verifierKey: cfg.sumdb.key,
-      transport: bundleTransport(cfg.bundle, cfg.dest, m),
+      transport: bundleTransport(cfg.bundle, cfg.tree, m),
       trusted: staged,
     });
     const v = await verifyBundle(cfg, m, client, state.tmpDir, temps);

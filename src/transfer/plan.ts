@@ -1,16 +1,15 @@
 /**
- * What an export carries: a sorted walk of the tree merged with the sorted
- * list of paths earlier exports already carried, so memory holds only the
- * new files (the delta), never the whole tree. A version is carried only
- * when it is complete (.info and .mod present; .info is written last) and its
- * checksum-database lookup file exists, so every carried version can be proven.
+ * What an export carries: one sorted listing of the tree (TreeStorage.list,
+ * in key order) merged with the list of paths earlier exports already
+ * carried, kept in the same order, so memory holds only the new files (the
+ * delta), never the whole tree. A version is carried only when it is complete
+ * (.info and .mod present; .info is written last) and its checksum-database
+ * lookup exists, so every carried version can be proven.
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { ioError } from '../storage/atomic.js';
-import { exists } from '../storage/fsx.js';
-import { lookupFile } from '../sumdbtree/layout.js';
-import { classifyTreePath, comparePaths, storedPathFor } from './paths.js';
+import type { ObjectStat, TreeStorage } from '../storage/storage.js';
+import { lookupKey } from '../sumdbtree/layout.js';
+import { classifyTreePath, storedPathFor } from './paths.js';
 
 /** One file the bundle will carry. */
 export interface PlannedFile {
@@ -22,15 +21,15 @@ export interface PlannedFile {
 }
 
 export interface PlanInput {
-  root: string;
+  tree: TreeStorage;
   sumdbName: string;
   /** Carry everything, not only what `previous` lacks. */
   full: boolean;
-  /** Paths carried by earlier exports, sorted by comparePaths. */
+  /** Paths carried by earlier exports, sorted by compareKeys. */
   previous: AsyncIterable<string>;
   /** Called, in order, with every path exported after this run (earlier ones and new ones). */
   record(p: string): Promise<void>;
-  /** Absolute directories not to walk (e.g. the bundle output when it lies inside the tree). */
+  /** Key prefixes (each ending in '/') not to list: the bundle output or state when they lie inside a directory tree. */
   skip?: string[];
 }
 
@@ -39,69 +38,68 @@ export interface Plan {
   bytes: number;
 }
 
-function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+/** The order of a sorted listing: keys by UTF-16 code units. Pure. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Regular files under root in comparePaths order, skipping dot names and `skip`, with their directory's names. */
-async function* walk(
-  root: string,
-  dir: string,
-  skip: ReadonlySet<string>,
-): AsyncGenerator<{ rel: string; siblings: ReadonlySet<string> }> {
-  const abs = path.join(root, dir);
-  if (skip.has(abs)) return;
-  const entries = (await fs.readdir(abs, { withFileTypes: true })).sort(byName);
-  const names = new Set(entries.map((e) => e.name));
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const rel = dir === '' ? e.name : `${dir}/${e.name}`;
-    if (e.isDirectory()) yield* walk(root, rel, skip);
-    else if (e.isFile()) yield { rel, siblings: names };
-  }
+/** The objects of the tree in key order, without those under `skip`. */
+async function* sortedObjects(tree: TreeStorage, skip: readonly string[]): AsyncGenerator<ObjectStat> {
+  for await (const page of tree.list('', { sorted: true }))
+    for (const o of page) if (!skip.some((p) => o.key.startsWith(p))) yield o;
 }
 
-/** True when the walked file is something a bundle carries (see the module comment). */
+/** What is known about the version whose files are being listed (they come one after another): keeps lookups to one per fact. */
+interface VersionFacts {
+  stem: string;
+  has: Map<string, Promise<boolean>>;
+}
+
+/** True when the listed file is something a bundle carries (see the module comment); `facts` remembers the current version's. */
 async function exportable(
-  root: string,
+  tree: TreeStorage,
   sumdbName: string,
-  rel: string,
-  siblings: ReadonlySet<string>,
+  key: string,
+  facts: { current?: VersionFacts },
 ): Promise<boolean> {
-  const what = classifyTreePath(rel, sumdbName);
+  const what = classifyTreePath(key, sumdbName);
   if (what === undefined) return false;
   if (what.kind !== 'version') return true;
-  const stem = path.posix.basename(rel).slice(0, -(what.ext.length + 1));
-  if (!siblings.has(`${stem}.info`) || !siblings.has(`${stem}.mod`)) return false;
-  return exists(lookupFile(root, sumdbName, what.module, what.version));
+  const stem = key.slice(0, -what.ext.length); // "<module>/@v/<version>."
+  if (facts.current?.stem !== stem) facts.current = { stem, has: new Map() };
+  const { has } = facts.current;
+  has.set(what.ext, Promise.resolve(true));
+  const ask = (k: string, f: string): Promise<boolean> => {
+    const known = has.get(k) ?? tree.exists(f);
+    has.set(k, known);
+    return known;
+  };
+  if (!(await ask('info', `${stem}info`)) || !(await ask('mod', `${stem}mod`))) return false;
+  return ask('lookup', lookupKey(sumdbName, what.module, what.version));
 }
 
-/** Walks the tree and returns the files this export carries; see PlanInput. */
+/** Lists the tree and returns the files this export carries; see PlanInput. */
 export async function planExport(input: PlanInput): Promise<Plan> {
   const prev = input.previous[Symbol.asyncIterator]();
   let p = await prev.next();
   const files: PlannedFile[] = [];
   let bytes = 0;
+  const facts: { current?: VersionFacts } = {};
   try {
-    for await (const { rel, siblings } of walk(
-      path.resolve(input.root),
-      '',
-      new Set((input.skip ?? []).map((s) => path.resolve(s))),
-    )) {
-      while (!p.done && comparePaths(p.value, rel) < 0) p = await prev.next();
-      const seen = !p.done && p.value === rel;
+    for await (const { key, size } of sortedObjects(input.tree, input.skip ?? [])) {
+      while (!p.done && compareKeys(p.value, key) < 0) p = await prev.next();
+      const seen = !p.done && p.value === key;
       if (seen && !input.full) {
-        await input.record(rel);
+        await input.record(key);
         continue;
       }
-      if (!(await exportable(input.root, input.sumdbName, rel, siblings))) continue;
-      const { size } = await fs.stat(path.join(input.root, rel));
-      files.push({ path: rel, stored: storedPathFor(rel), size });
+      if (!(await exportable(input.tree, input.sumdbName, key, facts))) continue;
+      files.push({ path: key, stored: storedPathFor(key), size });
       bytes += size;
-      await input.record(rel);
+      await input.record(key);
     }
   } catch (err) {
-    throw ioError(err, 'transfer.plan', `cannot walk the tree ${input.root}`, { root: input.root });
+    throw ioError(err, 'transfer.plan', `cannot list the tree ${input.tree.location}`, { root: input.tree.location });
   } finally {
     await prev.return?.(undefined);
   }

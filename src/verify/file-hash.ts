@@ -38,7 +38,7 @@ export type HashOutcome = { ok: true; h1: string; bytes: number } | { ok: false;
 
 function vanished(err: unknown): boolean {
   const codeOf = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
-  if (codeOf(err) === 'ENOENT') return true;
+  if (codeOf(err) === 'ENOENT' || isGomirrorError(err, ErrorCodes.NOT_FOUND)) return true;
   return isGomirrorError(err) && (err.detail?.['errno'] === 'ENOENT' || codeOf((err as Error).cause) === 'ENOENT');
 }
 
@@ -64,6 +64,21 @@ export function errorOf(f: HashFailure): Error {
   });
 }
 
+/** Most bytes of a version file hashed in memory: a whole .mod, or a zip up to READ_WHOLE_MAX. */
+export function inMemoryLimit(ext: 'mod' | 'zip'): number {
+  return ext === 'mod' ? DEFAULT_ZIP_LIMITS.maxGoMod : READ_WHOLE_MAX;
+}
+
+/** The h1 of a version file's bytes held in memory (at most inMemoryLimit(ext)); `label` names it in errors. */
+export async function hashBytes(
+  job: Omit<HashJob, 'file'>,
+  data: Buffer,
+  label: string,
+): Promise<{ h1: string; bytes: number }> {
+  if (job.ext === 'mod') return { h1: hashGoMod(data), bytes: data.length };
+  return { h1: (await hashZipSource(bytesSource(data), label, job.module, job.version)).h1, bytes: data.length };
+}
+
 /**
  * The h1 of a small file read in one synchronous read (one system call per
  * step instead of thread-pool round trips), or undefined to take the general
@@ -72,16 +87,13 @@ export function errorOf(f: HashFailure): Error {
 async function hashSmall(job: HashJob): Promise<{ h1: string; bytes: number } | undefined> {
   let data: Buffer;
   try {
-    const size = statSync(job.file).size;
-    if (size > (job.ext === 'mod' ? DEFAULT_ZIP_LIMITS.maxGoMod : READ_WHOLE_MAX)) return undefined;
+    if (statSync(job.file).size > inMemoryLimit(job.ext)) return undefined;
     data = readFileSync(job.file);
   } catch {
     return undefined;
   }
-  if (job.ext === 'mod')
-    return data.length > DEFAULT_ZIP_LIMITS.maxGoMod ? undefined : { h1: hashGoMod(data), bytes: data.length };
-  if (data.length > READ_WHOLE_MAX) return undefined;
-  return { h1: (await hashZipSource(bytesSource(data), job.file, job.module, job.version)).h1, bytes: data.length };
+  if (data.length > inMemoryLimit(job.ext)) return undefined;
+  return hashBytes(job, data, job.file);
 }
 
 /** Re-hashes one file on the calling thread. */

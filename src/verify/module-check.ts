@@ -5,17 +5,16 @@
  * `@latest` equal to what the writer would generate from what is present.
  * Returns the problems and, per bad version, the repair it needs.
  */
-import { promises as fs, readFileSync } from 'node:fs';
-import * as nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { checkModulePath, checkModuleVersion, escapeVersion, unescapePath, unescapeVersion } from '../module/index.js';
-import { exists } from '../storage/fsx.js';
-import { lookupFile } from '../sumdbtree/layout.js';
+import type { ObjectStat, TreeStorage } from '../storage/storage.js';
+import { lookupKey } from '../sumdbtree/layout.js';
 import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from '../version/info.js';
 import { moduleIndex } from '../version/module-index.js';
 import { errorOf, hashJob, type HashJob, type HashOutcome } from './file-hash.js';
 import { problem, problemFromError, type Problem } from './problems.js';
+import { hashStored } from './stored-hash.js';
 
 /** Proven checksum-database records (SumdbClient.lookup). */
 export interface RecordLookup {
@@ -23,7 +22,10 @@ export interface RecordLookup {
 }
 
 export interface ModuleCheckDeps {
-  root: string;
+  /** The tree, read only through TreeStorage (by path only for hashing, where it has local files). */
+  tree: TreeStorage;
+  /** Local directory for temporary copies of large objects of a tree without local files (a bucket). */
+  tmpDir: string;
   sumdbName: string;
   records: RecordLookup;
   /** The writer's notion of a complete version (TreeWriter.completeVersions). */
@@ -70,19 +72,19 @@ export interface ModuleResult {
 type Have = { info: boolean; mod: boolean; zip: boolean };
 const EXTS = ['info', 'mod', 'zip'] as const;
 
-function vanished(err: unknown): boolean {
-  const codeOf = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
-  if (codeOf(err) === 'ENOENT') return true;
-  return isGomirrorError(err) && (err.detail?.['errno'] === 'ENOENT' || codeOf((err as Error).cause) === 'ENOENT');
-}
-
-async function readOrUndefined(p: string): Promise<Buffer | undefined> {
+/** The object at key, or undefined when there is none (or it vanished meanwhile). */
+async function readOrUndefined(tree: TreeStorage, key: string): Promise<Buffer | undefined> {
   try {
-    return readFileSync(p);
+    return await tree.get(key);
   } catch (err) {
-    if (vanished(err)) return undefined;
+    if (isGomirrorError(err, ErrorCodes.NOT_FOUND)) return undefined;
     throw err;
   }
+}
+
+/** The object's stat, or undefined when there is none or it cannot be read. */
+function statOrUndefined(tree: TreeStorage, key: string): Promise<ObjectStat | undefined> {
+  return tree.stat(key).catch(() => undefined);
 }
 
 /** Groups the names of an @v directory by version stem; other names are stray. */
@@ -121,10 +123,6 @@ class VersionChecker {
     return `${this.base}.${ext}`;
   }
 
-  abs(ext: string): string {
-    return nodePath.join(this.deps.root, ...this.rel(ext).split('/'));
-  }
-
   add(p: Problem, refetch: boolean): void {
     this.problems.push(p);
     if (refetch) this.refetch = true;
@@ -135,9 +133,8 @@ class VersionChecker {
   }
 
   async record(): Promise<{ modHash: string; zipHash: string } | undefined> {
-    const lookupAbs = lookupFile(this.deps.root, this.deps.sumdbName, this.module, this.version);
-    const lookupRel = nodePath.relative(this.deps.root, lookupAbs).split(nodePath.sep).join('/');
-    const present = await exists(lookupAbs);
+    const lookupRel = lookupKey(this.deps.sumdbName, this.module, this.version);
+    const present = await this.deps.tree.exists(lookupRel);
     if (!present && (await this.publishedByRunningSync())) return undefined;
     if (!present) {
       this.needLookup = true;
@@ -167,16 +164,24 @@ class VersionChecker {
     const since = this.deps.inFlightSince;
     if (since === undefined) return false;
     for (const ext of ['info', 'mod', 'zip']) {
-      const st = await fs.stat(this.abs(ext)).catch(() => undefined);
-      if (st !== undefined) return st.mtimeMs >= since;
+      const st = await statOrUndefined(this.deps.tree, this.rel(ext));
+      if (st !== undefined) return st.mtime.getTime() >= since;
     }
     return true;
   }
 
-  /** Starts re-hashing the version's .zip (see ModuleCheckDeps.hash) or .mod (here: a small file costs less to hash than to send to a worker). */
+  /**
+   * Starts re-hashing the version's .zip (see ModuleCheckDeps.hash) or .mod
+   * (here: a small file costs less to hash than to send to a worker); by
+   * path where the tree has local files, else read through the storage.
+   */
   hash(ext: 'mod' | 'zip'): Promise<HashOutcome> {
-    const job: HashJob = { ext, file: this.abs(ext), module: this.module, version: this.version };
-    return ext === 'zip' && this.deps.hash !== undefined ? this.deps.hash(job) : hashJob(job);
+    const byPath = (job: HashJob): Promise<HashOutcome> =>
+      ext === 'zip' && this.deps.hash !== undefined ? this.deps.hash(job) : hashJob(job);
+    const { tree, tmpDir } = this.deps;
+    const what = { ext, module: this.module, version: this.version };
+    if (tree.localPath !== undefined) return byPath({ ...what, file: tree.localPath(this.rel(ext)) });
+    return hashStored(tree, { ...what, key: this.rel(ext) }, tmpDir, byPath);
   }
 
   /** Compares a re-hash with the record's hash. */
@@ -196,7 +201,7 @@ class VersionChecker {
   }
 
   async checkInfo(): Promise<void> {
-    const st = await fs.stat(this.abs('info')).catch(() => undefined);
+    const st = await statOrUndefined(this.deps.tree, this.rel('info'));
     if (st === undefined) return;
     // A huge file is bad by its size alone: never read it into memory.
     if (st.size > MAX_INFO_BYTES) {
@@ -206,7 +211,7 @@ class VersionChecker {
       );
       return;
     }
-    const body = await readOrUndefined(this.abs('info'));
+    const body = await readOrUndefined(this.deps.tree, this.rel('info'));
     if (body === undefined) return;
     try {
       checkInfoShape(body, this.module, this.version, 'verify.info');
@@ -224,7 +229,7 @@ class VersionChecker {
     } else if (!have.info && (have.mod || have.zip)) {
       // A concurrent sync writes zip, mod, then info within moments: look again before blaming it.
       await sleep(this.deps.settleMs);
-      if (!(await exists(this.abs('info')))) {
+      if (!(await this.deps.tree.exists(this.rel('info')))) {
         const file = have.zip ? this.rel('zip') : this.rel('mod');
         this.add(
           problem(
@@ -284,11 +289,10 @@ async function checkVersion(
 
 /** Problems of `@v/list` and `@latest` against the complete versions present; empty when they match. */
 export async function checkModuleIndex(deps: ModuleCheckDeps, module: string, escaped: string): Promise<Problem[]> {
-  const dir = nodePath.join(deps.root, ...escaped.split('/'));
   const complete = await deps.completeVersions(module);
   const { released, list: want, latest: newest } = moduleIndex(complete);
   const out: Problem[] = [];
-  const list = await readOrUndefined(nodePath.join(dir, '@v', 'list'));
+  const list = await readOrUndefined(deps.tree, `${escaped}/@v/list`);
   if ((list !== undefined || complete.length > 0) && list?.toString('utf8') !== want) {
     const got =
       list === undefined
@@ -308,9 +312,9 @@ export async function checkModuleIndex(deps: ModuleCheckDeps, module: string, es
       ),
     );
   }
-  const latest = await readOrUndefined(nodePath.join(dir, '@latest'));
+  const latest = await readOrUndefined(deps.tree, `${escaped}/@latest`);
   if (newest !== undefined) {
-    const info = await readOrUndefined(nodePath.join(dir, '@v', `${escapeVersion(newest)}.info`));
+    const info = await readOrUndefined(deps.tree, `${escaped}/@v/${escapeVersion(newest)}.info`);
     if (latest === undefined || info === undefined || !latest.equals(info)) {
       out.push(
         problem(
@@ -376,10 +380,9 @@ export async function checkModule(deps: ModuleCheckDeps, escaped: string, names:
 async function touchedSince(deps: ModuleCheckDeps, escaped: string, stems: Iterable<string>): Promise<boolean> {
   const since = deps.inFlightSince;
   if (since === undefined) return false;
-  const dir = nodePath.join(deps.root, ...escaped.split('/'), '@v');
   for (const stem of stems) {
-    const st = await fs.stat(nodePath.join(dir, `${stem}.info`)).catch(() => undefined);
-    if (st !== undefined && st.mtimeMs >= since) return true;
+    const st = await statOrUndefined(deps.tree, `${escaped}/@v/${stem}.info`);
+    if (st !== undefined && st.mtime.getTime() >= since) return true;
   }
   return false;
 }

@@ -1,26 +1,28 @@
 /**
- * `gomirror verify --repair`: moves bad files aside into
- * `<state>/quarantine/<run>/<tree path>` (never deleting evidence), refetches
+ * `gomirror verify --repair`: moves bad files aside into a quarantine area
+ * (`<state>/quarantine/<run>/<tree path>` for a directory tree,
+ * `.gomirror/quarantine/<run>/<key>` in a bucket; never deleting evidence), refetches
  * bad versions through the normal verified path (mirrorVersion: download,
  * prove against the checksum database, publish through the TreeWriter),
  * republishes missing or bad lookups and tiles through the sumdb publisher,
  * and regenerates list and @latest. The caller holds the run lock.
  */
+import { promises as fs } from 'node:fs';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { versionKey } from '../storage/keys.js';
-import { filePayload } from '../version/payload.js';
-import { versionFile } from '../store/layout.js';
+import type { TreeStorage } from '../storage/storage.js';
+import { filePayload, type Payload } from '../version/payload.js';
 import type { SumdbClient } from '../sumdb/index.js';
 import { parseTilePath } from '../sumdb/index.js';
 import type { SumdbTreePublisher, SumdbTreeResult } from '../sumdbtree/publish.js';
 import { tileKey } from '../sumdbtree/layout.js';
 import { mirrorVersion, type MirrorDeps } from '../sync/mirror-version.js';
 import { verifyVersion } from '../version/verified.js';
+import { copyToTemp } from './stored-hash.js';
 
 export interface RepairDeps {
-  root: string;
-  /** `<state>/quarantine/<run id>`. */
-  quarantineDir: string;
+  /** Where bad files go (TreeStorage.quarantine): `<state>/quarantine/<run id>`, or `.gomirror/quarantine/<run id>` in a bucket. */
+  quarantineArea: string;
   sumdbName: string;
   /** The normal sync wiring (network proxy and checksum database, writer, pending journal). */
   mirror: Omit<MirrorDeps, 'mayPublish'>;
@@ -52,13 +54,25 @@ export function repairLockError(err: unknown, stateDir: string): unknown {
   );
 }
 
+/**
+ * A version file of the tree to re-verify: the file itself where the tree has
+ * local files, else a copy in a temporary file in tmpDir (pushed on `temps`
+ * for the caller to remove), checked by path like any download.
+ */
+async function treePayload(tree: TreeStorage, key: string, tmpDir: string, temps: string[]): Promise<Payload> {
+  if (tree.localPath !== undefined) return filePayload(tree.localPath(key));
+  const file = await copyToTemp(tree, key, tmpDir);
+  temps.push(file);
+  return filePayload(file);
+}
+
 /** Performs repairs; each method throws GomirrorError when its repair failed. */
 export class Repairer {
   constructor(private readonly deps: RepairDeps) {}
 
   /** Moves a tree file into quarantine (keeping its tree path); false when it was already gone. Durable at the writer's next checkpoint. */
   quarantine(rel: string): Promise<boolean> {
-    return this.deps.mirror.writer.storage.quarantine(rel, this.deps.quarantineDir);
+    return this.deps.mirror.writer.storage.quarantine(rel, this.deps.quarantineArea);
   }
 
   /** Quarantines the version's files and mirrors it again through the verified path. */
@@ -80,16 +94,19 @@ export class Repairer {
    * republishing; HASH_MISMATCH when the files themselves are bad.
    */
   async republishLookup(module: string, version: string): Promise<void> {
-    const modPath = versionFile(this.deps.root, module, version, 'mod');
-    const zipPath = versionFile(this.deps.root, module, version, 'zip');
-    const hasZip = await this.deps.mirror.writer.storage.exists(versionKey(module, version, 'zip'));
-    const v = await verifyVersion(this.deps.mirror.sumdb, {
-      module,
-      version,
-      mod: filePayload(modPath),
-      ...(hasZip && { zip: filePayload(zipPath) }),
-    });
-    await this.deps.mirror.pending.append({ module, version, id: v.record.id, recordText: v.record.recordText });
+    const tree = this.deps.mirror.writer.storage;
+    const hasZip = await tree.exists(versionKey(module, version, 'zip'));
+    const temps: string[] = [];
+    try {
+      const mod = await treePayload(tree, versionKey(module, version, 'mod'), this.deps.mirror.tmpDir, temps);
+      const zip = hasZip
+        ? await treePayload(tree, versionKey(module, version, 'zip'), this.deps.mirror.tmpDir, temps)
+        : undefined;
+      const v = await verifyVersion(this.deps.mirror.sumdb, { module, version, mod, ...(zip && { zip }) });
+      await this.deps.mirror.pending.append({ module, version, id: v.record.id, recordText: v.record.recordText });
+    } finally {
+      await Promise.all(temps.map((t) => fs.rm(t, { force: true })));
+    }
   }
 
   /** Quarantines a bad tile file and writes the tile authenticated by the network client in its place. */

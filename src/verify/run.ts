@@ -19,7 +19,9 @@ import { readPublishedHead } from '../ops/published-head.js';
 import { recountTree } from '../ops/recount.js';
 import type { TrustedHeadInfo } from '../ops/trusted-head.js';
 import { removeStaleTemps } from '../storage/atomic.js';
-import { FsTreeStorage } from '../storage/fs.js';
+import { treePrefixOf } from '../storage/location.js';
+import { openTree } from '../storage/open.js';
+import type { TreeStorage } from '../storage/storage.js';
 import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
 import { StateStore } from '../store/state.js';
 import { TreeWriter } from '../store/writer.js';
@@ -64,16 +66,22 @@ function networkTransport(cfg: SyncConfig, ctx: SyncContext): SumdbTransport {
 }
 
 interface Wiring {
+  tree: TreeStorage;
   client: SumdbClient;
   writer: TreeWriter;
   repairer: Repairer | undefined;
   close(): Promise<void>;
 }
 
+/** Where --repair moves bad files: `<state>/quarantine/<run>` for a directory tree, `.gomirror/quarantine/<run>` in a bucket (never served). */
+function quarantineArea(cfg: SyncConfig, run: string): string {
+  return cfg.dest.kind === 'fs' ? path.join(cfg.stateDir, 'quarantine', run) : `.gomirror/quarantine/${run}`;
+}
+
 /** Opens what a run needs: lock and sync context for repair, the checksum-database client over the tree, the writer. */
 async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
   const { tree: cfg, repair, online } = vc;
-  const state = new StateStore(cfg.state);
+  const state = new StateStore(cfg.stateDir);
   let lock: HeldLock | undefined;
   let ctx: SyncContext | undefined;
   const close = async (): Promise<void> => {
@@ -82,40 +90,43 @@ async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
   };
   try {
     if (repair) {
-      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
-      lock = await acquireLock(cfg.state).catch((err: unknown) => Promise.reject(repairLockError(err, cfg.state)));
+      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.stateDir)));
+      lock = await acquireLock(cfg.stateDir).catch((err: unknown) =>
+        Promise.reject(repairLockError(err, cfg.stateDir)),
+      );
       await removeStaleTemps(state.tmpDir);
     }
-    if (repair || online) ctx = openContext(cfg, state, logger);
+    // Repair writes through the sync wiring (temporary files in the state); a plain verify only reads.
+    const tree = await openTree(cfg.dest, { ...(repair && { tmpDir: state.tmpDir }), concurrency: vc.concurrency });
+    if (repair || online) ctx = openContext(cfg, state, tree, logger);
     const network = online && ctx ? networkTransport(cfg, ctx) : undefined;
     const transport = treeSumdbTransport({
-      root: cfg.dest,
+      tree,
       name: cfg.sumdb.name,
-      cacheDir: path.join(cfg.state, 'sumdb', cfg.sumdb.name),
+      cacheDir: path.join(cfg.stateDir, 'sumdb', cfg.sumdb.name),
       ...(network && { network }),
     });
     const client = new SumdbClient({
       verifierKey: cfg.sumdb.key,
       transport,
-      trusted: readOnlyTrustedStore(fileTrustedHeadStore(cfg.state, cfg.sumdb.name)),
+      trusted: readOnlyTrustedStore(fileTrustedHeadStore(cfg.stateDir, cfg.sumdb.name)),
     });
     if ((await client.trustedHead()) === undefined) {
-      if (!online) throw noTrustedHead(cfg.state, cfg.sumdb.name);
+      if (!online) throw noTrustedHead(cfg.stateDir, cfg.sumdb.name);
       await client.refreshHead();
     }
-    const writer = ctx?.writer ?? new TreeWriter(cfg.dest, state.tmpDir);
+    const writer = ctx?.writer ?? new TreeWriter(tree);
     const repairer =
       repair && ctx
         ? new Repairer({
-            root: cfg.dest,
-            quarantineDir: path.join(cfg.state, 'quarantine', new Date().toISOString().replace(/[:.]/g, '-')),
+            quarantineArea: quarantineArea(cfg, new Date().toISOString().replace(/[:.]/g, '-')),
             sumdbName: cfg.sumdb.name,
             mirror: ctx.mirror,
             sumdb: ctx.sumdb,
             sumdbTree: ctx.sumdbTree,
           })
         : undefined;
-    return { client, writer, repairer, close };
+    return { tree, client, writer, repairer, close };
   } catch (err) {
     await close();
     throw err;
@@ -130,12 +141,14 @@ export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<
   const pool = new HashPool();
   try {
     // A plain verify may run during a sync: the versions that sync publishes get their lookups when it ends.
-    const holder = repair ? undefined : await readLock(cfg.state);
+    const holder = repair ? undefined : await readLock(cfg.stateDir);
     const inFlightSince = holder ? Date.parse(holder.acquiredAt) : undefined;
-    logger.info({ dest: cfg.dest, repair, concurrency }, 'verifying the tree');
+    logger.info({ dest: w.tree.location, repair, concurrency }, 'verifying the tree');
+    const inside = treePrefixOf(cfg.dest, cfg.stateDir);
     const summary = await verifyTree({
-      root: cfg.dest,
-      stateDir: cfg.state,
+      tree: w.tree,
+      skip: inside === undefined ? [] : [inside],
+      tmpDir: new StateStore(cfg.stateDir).tmpDir,
       sumdbName: cfg.sumdb.name,
       client: w.client,
       completeVersions: (m) => w.writer.completeVersions(m),
@@ -147,8 +160,8 @@ export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<
       emit: (e) => opts.emit(e),
     });
     // Repairs undo damage made outside gomirror, which no count followed: count the repaired tree (under the lock).
-    if (w.repairer !== undefined) await recountTree({ dest: cfg.dest, state: cfg.state });
-    const publishedHead = await readPublishedHead(new FsTreeStorage(cfg.dest), cfg.sumdb);
+    if (w.repairer !== undefined) await recountTree({ tree: w.tree, stateDir: cfg.stateDir });
+    const publishedHead = await readPublishedHead(w.tree, cfg.sumdb);
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
     return { summary, publishedHead };
   } finally {

@@ -16,7 +16,6 @@ import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError, isGomirrorError } from '../errors.js';
 import { assertInside } from '../store/layout.js';
-import { FsTreeStorage } from '../storage/fs.js';
 import type { TreeStorage } from '../storage/storage.js';
 import {
   parseTilePath,
@@ -31,8 +30,8 @@ import { problem, problemFromError, type Problem } from './problems.js';
 const TRANSPORT_PATH = new RegExp(`^(?:latest|lookup\\/[^\\0\\\\]+|${tilePathPattern()})$`);
 
 export interface TreeTransportOptions {
-  /** The served tree root. */
-  root: string;
+  /** The served tree. */
+  tree: TreeStorage;
   /** Checksum database name (directory under sumdb/). */
   name: string;
   /** `<state>/sumdb/<name>`: the client's tile cache, used for tiles the tree lacks. */
@@ -41,7 +40,7 @@ export interface TreeTransportOptions {
   network?: SumdbTransport;
 }
 
-/** A small file's bytes (one synchronous read: cheaper than the four thread-pool round trips of fs.promises.readFile), or undefined when missing. */
+/** A small file of the state's tile cache (one synchronous read: cheaper than the four thread-pool round trips of fs.promises.readFile), or undefined when missing. */
 async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
     return readFileSync(file);
@@ -68,7 +67,7 @@ function within(dir: string, rel: string): string {
 
 /** A transport over the tree's sumdb files; see the module comment. NOT_FOUND when no source has the path. */
 export function treeSumdbTransport(o: TreeTransportOptions): SumdbTransport {
-  const tree = new FsTreeStorage(o.root);
+  const { tree } = o;
   return {
     async get(rel: string): Promise<Buffer> {
       if (!TRANSPORT_PATH.test(rel) || rel.split('/').includes('..')) {
@@ -111,12 +110,11 @@ export function readOnlyTrustedStore(inner: TrustedHeadStore): TrustedHeadStore 
  */
 export async function checkTreeHead(
   client: SumdbClient,
-  root: string,
+  tree: TreeStorage,
   name: string,
   versions: number,
 ): Promise<Problem[]> {
   const rel = `sumdb/${name}`;
-  const tree = new FsTreeStorage(root);
   const out: Problem[] = [];
   const note = await readKey(tree, sumdbKey(name, 'latest'));
   const supported = await readKey(tree, sumdbKey(name, 'supported'));
@@ -171,8 +169,7 @@ export interface BadTile {
  * authenticated bytes). Tiles of heads newer than the trusted one cannot be
  * checked and are reported as such.
  */
-export async function* checkTreeTiles(client: SumdbClient, root: string, name: string): AsyncGenerator<BadTile> {
-  const tree = new FsTreeStorage(root);
+export async function* checkTreeTiles(client: SumdbClient, tree: TreeStorage, name: string): AsyncGenerator<BadTile> {
   const base = `sumdb/${name}/`;
   for await (const file of flatten(tree.listKeys(`${base}tile/`))) {
     const tilePath = file.slice(base.length);

@@ -10,7 +10,6 @@
  * fails verification; a symbolic link anywhere in the tree), 1 when any
  * other problem remains, 0 when clean. Problems fixed by --repair do not count.
  */
-import * as nodePath from 'node:path';
 import PQueue from 'p-queue';
 import { concurrencySizes } from '../concurrency.js';
 import { isGomirrorError, ErrorCodes, type Outcome } from '../errors.js';
@@ -19,7 +18,8 @@ import { checkModule, type BadVersion, type ModuleCheckDeps, type ModuleResult }
 import { outcomeOfProblems, problem, problemFromError, type Problem } from './problems.js';
 import type { Repairer } from './repair.js';
 import { checkTreeHead, checkTreeTiles } from './tree-sumdb.js';
-import { readVersionDir, walkModules } from './tree-walk.js';
+import { walkModules } from './tree-walk.js';
+import type { TreeStorage } from '../storage/storage.js';
 
 /** What verify reports, in order: problems as found, then what --repair did about them. */
 export type VerifyEvent =
@@ -28,9 +28,11 @@ export type VerifyEvent =
   | { type: 'repair-failed'; file: string; module?: string; version?: string; reason: string; security: boolean };
 
 export interface TreeVerifyOptions {
-  root: string;
-  /** Skipped by the walk (it may live inside the tree). */
-  stateDir: string;
+  tree: TreeStorage;
+  /** Key prefixes (each ending in '/') the walk skips: the state directory when it lies inside a directory tree. */
+  skip: string[];
+  /** Local directory for temporary copies of large objects of a tree without local files (a bucket). */
+  tmpDir: string;
   sumdbName: string;
   /** Proves records against the trusted head (reads the tree's sumdb/ files). */
   client: SumdbClient;
@@ -164,7 +166,8 @@ class TreeVerifier {
   constructor(private readonly o: TreeVerifyOptions) {
     this.tally = new Tally(o.emit);
     this.deps = {
-      root: o.root,
+      tree: o.tree,
+      tmpDir: o.tmpDir,
       sumdbName: o.sumdbName,
       records: o.client,
       completeVersions: (m) => o.completeVersions(m),
@@ -187,12 +190,9 @@ class TreeVerifier {
     else await attempt(this.tally, [p], 'quarantined', async () => void (await r.quarantine(rel)));
   }
 
-  async module(escaped: string, dir: string): Promise<void> {
+  async module(escaped: string, names: string[]): Promise<void> {
     let res: ModuleResult;
     try {
-      const links: string[] = [];
-      const names = await readVersionDir(dir, (name) => links.push(`${escaped}/@v/${name}`));
-      for (const l of links) await this.link(l);
       res = await checkModule(this.deps, escaped, names);
     } catch (err) {
       const p = problemFromError(err, `${escaped}/@v`);
@@ -231,7 +231,7 @@ class TreeVerifier {
   }
 
   async tiles(): Promise<void> {
-    for await (const bad of checkTreeTiles(this.o.client, this.o.root, this.o.sumdbName)) {
+    for await (const bad of checkTreeTiles(this.o.client, this.o.tree, this.o.sumdbName)) {
       this.tally.found(bad.problem);
       const r = this.o.repairer;
       if (r === undefined) this.tally.unfixed([bad.problem]);
@@ -240,7 +240,7 @@ class TreeVerifier {
   }
 
   async head(): Promise<void> {
-    const all = await checkTreeHead(this.o.client, this.o.root, this.o.sumdbName, this.tally.s.versions);
+    const all = await checkTreeHead(this.o.client, this.o.tree, this.o.sumdbName, this.tally.s.versions);
     // A sync holding the lock writes sumdb/ only when it ends: a missing head is not a problem yet.
     const ps =
       this.o.inFlightSince === undefined
@@ -272,12 +272,11 @@ export async function verifyTree(o: TreeVerifyOptions): Promise<VerifySummary> {
   const started = Date.now();
   const v = new TreeVerifier(o);
   const queue = new PQueue({ concurrency: o.concurrency });
-  const skipDirs = [nodePath.resolve(o.stateDir)];
   await v.tiles(); // first, so --repair has good tiles for everything after
   const onLink = (rel: string): void => void queue.add(() => v.link(rel));
-  for await (const m of walkModules(o.root, { skipDirs, onLink })) {
+  for await (const m of walkModules(o.tree, { skip: o.skip, onLink })) {
     await queue.onSizeLessThan(concurrencySizes(o.concurrency).queueHighWater);
-    void queue.add(() => v.module(m.escaped, m.dir));
+    void queue.add(() => v.module(m.escaped, m.names));
   }
   await queue.onIdle();
   await v.head();

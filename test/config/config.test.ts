@@ -1,14 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, type GomirrorError } from '../../src/errors.js';
-import {
-  DEFAULTS,
-  isTargeted,
-  parseDirs,
-  parseSyncConfig,
-  parseTarget,
-  type RawOptions,
-} from '../../src/config/config.js';
+import { DEFAULTS, isTargeted, parseSyncConfig, parseTarget, type RawOptions } from '../../src/config/config.js';
+import { parsePlaces } from '../../src/config/places.js';
 import { listOption } from '../../src/config/raw.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';
 import { errorOf } from '../helpers/errors.js';
@@ -17,7 +11,7 @@ const base: RawOptions = { dest: '/srv/mirror' };
 
 /** Asserts parseSyncConfig rejects raw with a CONFIG error naming key. */
 function expectConfigError(raw: RawOptions, key: string, text?: RegExp): GomirrorError {
-  const err = errorOf(() => parseSyncConfig(raw, false));
+  const err = errorOf(() => parseSyncConfig(raw, false, {}));
   expect(err.code).toBe(ErrorCodes.CONFIG);
   expect(err.message).toContain(key);
   if (text) expect(err.message).toMatch(text);
@@ -26,9 +20,10 @@ function expectConfigError(raw: RawOptions, key: string, text?: RegExp): Gomirro
 
 describe('parseSyncConfig defaults', () => {
   it('fills every default from just --dest', () => {
-    const c = parseSyncConfig(base, false);
-    expect(c.dest).toBe(path.resolve('/srv/mirror'));
-    expect(c.state).toBe(path.join(path.resolve('/srv/mirror'), '.gomirror'));
+    const c = parseSyncConfig(base, false, {});
+    expect(c.dest).toEqual({ kind: 'fs', dir: path.resolve('/srv/mirror') });
+    expect(c.state).toEqual({ kind: 'fs', dir: path.join(path.resolve('/srv/mirror'), '.gomirror') });
+    expect(c.stateDir).toBe(path.join(path.resolve('/srv/mirror'), '.gomirror'));
     expect(c.index).toBe(DEFAULTS.index);
     expect(c.index).toBe('https://index.golang.org/index');
     expect(c.upstreams).toEqual(['https://proxy.golang.org']);
@@ -50,45 +45,45 @@ describe('parseSyncConfig defaults', () => {
   });
 
   it('log format defaults to pretty on a TTY and json otherwise', () => {
-    expect(parseSyncConfig(base, true).logFormat).toBe('pretty');
-    expect(parseSyncConfig(base, false).logFormat).toBe('json');
-    expect(parseSyncConfig({ ...base, 'log-format': 'json' }, true).logFormat).toBe('json');
-    expect(parseSyncConfig({ ...base, 'log-format': 'pretty' }, false).logFormat).toBe('pretty');
+    expect(parseSyncConfig(base, true, {}).logFormat).toBe('pretty');
+    expect(parseSyncConfig(base, false, {}).logFormat).toBe('json');
+    expect(parseSyncConfig({ ...base, 'log-format': 'json' }, true, {}).logFormat).toBe('json');
+    expect(parseSyncConfig({ ...base, 'log-format': 'pretty' }, false, {}).logFormat).toBe('pretty');
   });
 
   it('resolves a relative dest and honours an explicit state dir', () => {
-    const c = parseSyncConfig({ dest: 'rel/tree', state: 'rel/state' }, false);
-    expect(c.dest).toBe(path.resolve('rel/tree'));
-    expect(c.state).toBe(path.resolve('rel/state'));
+    const c = parseSyncConfig({ dest: 'rel/tree', state: 'rel/state' }, false, {});
+    expect(c.dest).toEqual({ kind: 'fs', dir: path.resolve('rel/tree') });
+    expect(c.stateDir).toBe(path.resolve('rel/state'));
   });
 
   it('treats empty strings and null as unset', () => {
-    const c = parseSyncConfig({ ...base, state: '', index: null, since: '', concurrency: '' }, false);
-    expect(c.state).toBe(path.join(path.resolve('/srv/mirror'), '.gomirror'));
+    const c = parseSyncConfig({ ...base, state: '', index: null, since: '', concurrency: '' }, false, {});
+    expect(c.stateDir).toBe(path.join(path.resolve('/srv/mirror'), '.gomirror'));
     expect(c.index).toBe(DEFAULTS.index);
     expect(c.since).toBeUndefined();
     expect(c.concurrency).toBe(16);
   });
 });
 
-describe('parseDirs', () => {
+describe('parsePlaces', () => {
   it('requires dest', () => {
-    const err = errorOf(() => parseDirs({}));
+    const err = errorOf(() => parsePlaces({}, {}));
     expect(err.code).toBe(ErrorCodes.CONFIG);
     expect(err.message).toContain('"dest"');
     expect(err.detail).toEqual({ key: 'dest' });
   });
 
   it('takes the last of a scalar given more than once', () => {
-    expect(parseDirs({ dest: ['/a', '/b'] }).dest).toBe(path.resolve('/b'));
-    expect(parseDirs({ dest: '/a', state: ['/s1', '/s2'] }).state).toBe(path.resolve('/s2'));
-    const err = errorOf(() => parseDirs({ dest: ['/a', { b: 1 }] }));
+    expect(parsePlaces({ dest: ['/a', '/b'] }, {}).dest).toEqual({ kind: 'fs', dir: path.resolve('/b') });
+    expect(parsePlaces({ dest: '/a', state: ['/s1', '/s2'] }, {}).stateDir).toBe(path.resolve('/s2'));
+    const err = errorOf(() => parsePlaces({ dest: ['/a', { b: 1 }] }, {}));
     expect(err.code).toBe(ErrorCodes.CONFIG);
     expect(err.message).toContain('"dest"');
   });
 
   it('rejects a non-string dest', () => {
-    const err = errorOf(() => parseDirs({ dest: { a: 1 } }));
+    const err = errorOf(() => parsePlaces({ dest: { a: 1 } }, {}));
     expect(err.code).toBe(ErrorCodes.CONFIG);
     expect(err.message).toContain('"dest"');
   });
@@ -96,20 +91,20 @@ describe('parseDirs', () => {
 
 describe('scalar options', () => {
   it('concurrency: whole number 1..256', () => {
-    expect(parseSyncConfig({ ...base, concurrency: 1 }, false).concurrency).toBe(1);
-    expect(parseSyncConfig({ ...base, concurrency: '256' }, false).concurrency).toBe(256);
+    expect(parseSyncConfig({ ...base, concurrency: 1 }, false, {}).concurrency).toBe(1);
+    expect(parseSyncConfig({ ...base, concurrency: '256' }, false, {}).concurrency).toBe(256);
     expectConfigError({ ...base, concurrency: 0 }, 'concurrency', /between 1 and 256/);
     expectConfigError({ ...base, concurrency: 257 }, 'concurrency', /between 1 and 256/);
     expectConfigError({ ...base, concurrency: '4x' }, 'concurrency', /whole number/);
     expectConfigError({ ...base, concurrency: -3 }, 'concurrency', /whole number/);
     expectConfigError({ ...base, concurrency: 2.5 }, 'concurrency', /whole number/);
-    expect(parseSyncConfig({ ...base, concurrency: [2, 3] }, false).concurrency).toBe(3);
+    expect(parseSyncConfig({ ...base, concurrency: [2, 3] }, false, {}).concurrency).toBe(3);
     expectConfigError({ ...base, concurrency: [2, 0] }, 'concurrency', /between 1 and 256/);
     expectConfigError({ ...base, concurrency: true }, 'concurrency', /expected a string/);
   });
 
   it('max-versions: whole number >= 1', () => {
-    expect(parseSyncConfig({ ...base, 'max-versions': '100' }, false).maxVersions).toBe(100);
+    expect(parseSyncConfig({ ...base, 'max-versions': '100' }, false, {}).maxVersions).toBe(100);
     expectConfigError({ ...base, 'max-versions': 0 }, 'max-versions', /between 1/);
     expectConfigError({ ...base, 'max-versions': 'lots' }, 'max-versions', /whole number/);
   });
@@ -124,7 +119,7 @@ describe('scalar options', () => {
       ['0', false],
       ['', false],
     ] as const) {
-      expect(parseSyncConfig({ ...base, 'dry-run': v }, false).dryRun).toBe(want);
+      expect(parseSyncConfig({ ...base, 'dry-run': v }, false, {}).dryRun).toBe(want);
     }
     expectConfigError({ ...base, 'dry-run': 'yes' }, 'dry-run', /true or false/);
     expectConfigError({ ...base, 'dry-run': 1 }, 'dry-run', /true or false/);
@@ -132,7 +127,7 @@ describe('scalar options', () => {
 
   it('log-level and log-format: only the listed values', () => {
     for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) {
-      expect(parseSyncConfig({ ...base, 'log-level': level }, false).logLevel).toBe(level);
+      expect(parseSyncConfig({ ...base, 'log-level': level }, false, {}).logLevel).toBe(level);
     }
     expectConfigError({ ...base, 'log-level': 'verbose' }, 'log-level', /must be one of/);
     expectConfigError({ ...base, 'log-level': 'INFO' }, 'log-level', /must be one of/);
@@ -145,10 +140,11 @@ describe('since / until', () => {
     const c = parseSyncConfig(
       { ...base, since: '2019-04-10T19:08:52.997264Z', until: '2020-01-01T00:00:00+02:00' },
       false,
+      {},
     );
     expect(c.since).toBe('2019-04-10T19:08:52.997264Z');
     expect(c.until).toBe('2020-01-01T00:00:00+02:00');
-    expect(parseSyncConfig({ ...base, since: '2019-04-10T19:08:52.123456789-07:00' }, false).since).toBe(
+    expect(parseSyncConfig({ ...base, since: '2019-04-10T19:08:52.123456789-07:00' }, false, {}).since).toBe(
       '2019-04-10T19:08:52.123456789-07:00',
     );
   });
@@ -181,7 +177,11 @@ describe('since / until', () => {
       'until',
       /before/,
     );
-    const same = parseSyncConfig({ ...base, since: '2020-01-01T00:00:00Z', until: '2020-01-01T02:00:00+02:00' }, false);
+    const same = parseSyncConfig(
+      { ...base, since: '2020-01-01T00:00:00Z', until: '2020-01-01T02:00:00+02:00' },
+      false,
+      {},
+    );
     expect(same.until).toBe('2020-01-01T02:00:00+02:00');
   });
 });
@@ -211,6 +211,7 @@ describe('list options', () => {
         'from-gomod': 'c/go.mod',
       },
       false,
+      {},
     );
     expect(c.include).toEqual(['github.com/a/*', 'golang.org/x/*', 'rsc.io/*']);
     expect(c.exclude).toEqual(['bad.example/*']);
@@ -226,10 +227,10 @@ describe('list options', () => {
   });
 
   it('isTargeted is true for any one targeted input', () => {
-    expect(isTargeted(parseSyncConfig({ ...base, module: 'a.example/m@v1.0.0' }, false))).toBe(true);
-    expect(isTargeted(parseSyncConfig({ ...base, 'from-gosum': 'go.sum' }, false))).toBe(true);
-    expect(isTargeted(parseSyncConfig({ ...base, 'from-gomod': 'go.mod' }, false))).toBe(true);
-    expect(isTargeted(parseSyncConfig({ ...base, include: 'a.example/*' }, false))).toBe(false);
+    expect(isTargeted(parseSyncConfig({ ...base, module: 'a.example/m@v1.0.0' }, false, {}))).toBe(true);
+    expect(isTargeted(parseSyncConfig({ ...base, 'from-gosum': 'go.sum' }, false, {}))).toBe(true);
+    expect(isTargeted(parseSyncConfig({ ...base, 'from-gomod': 'go.mod' }, false, {}))).toBe(true);
+    expect(isTargeted(parseSyncConfig({ ...base, include: 'a.example/*' }, false, {}))).toBe(false);
   });
 });
 
@@ -252,7 +253,7 @@ describe('parseTarget (--module PATH@VERSION)', () => {
 
 describe('URL options', () => {
   it('index and upstream must be http(s) without query or fragment', () => {
-    expect(parseSyncConfig({ ...base, index: 'http://127.0.0.1:9/index/' }, false).index).toBe(
+    expect(parseSyncConfig({ ...base, index: 'http://127.0.0.1:9/index/' }, false, {}).index).toBe(
       'http://127.0.0.1:9/index',
     );
     for (const [key, bad, re] of [
@@ -263,7 +264,7 @@ describe('URL options', () => {
       ['upstream', 'https://proxy.example/#frag', /query or fragment/],
       ['upstream', 'proxy.example', /not a URL/],
     ] as const) {
-      const err = errorOf(() => parseSyncConfig({ ...base, [key]: bad }, false));
+      const err = errorOf(() => parseSyncConfig({ ...base, [key]: bad }, false, {}));
       expect(err.code).toBe(ErrorCodes.CONFIG);
       expect(err.message).toContain(`--${key}`);
       expect(err.message).toMatch(re);
@@ -272,16 +273,16 @@ describe('URL options', () => {
 
   it('checks every upstream of a list', () => {
     const err = errorOf(() =>
-      parseSyncConfig({ ...base, upstream: ['https://ok.example', 'gopher://bad.example'] }, false),
+      parseSyncConfig({ ...base, upstream: ['https://ok.example', 'gopher://bad.example'] }, false, {}),
     );
     expect(err.code).toBe(ErrorCodes.CONFIG);
     expect(err.message).toContain('gopher://bad.example');
   });
 
   it('sumdb goes through the GOSUMDB parser', () => {
-    const c = parseSyncConfig({ ...base, sumdb: 'sum.example+0123abcd+AQID http://127.0.0.1:8/sumdb/' }, false);
+    const c = parseSyncConfig({ ...base, sumdb: 'sum.example+0123abcd+AQID http://127.0.0.1:8/sumdb/' }, false, {});
     expect(c.sumdb).toEqual({ name: 'sum.example', key: 'sum.example+0123abcd+AQID', url: 'http://127.0.0.1:8/sumdb' });
-    const err = errorOf(() => parseSyncConfig({ ...base, sumdb: 'nonsense' }, false));
+    const err = errorOf(() => parseSyncConfig({ ...base, sumdb: 'nonsense' }, false, {}));
     expect(err.code).toBe(ErrorCodes.CONFIG);
     expect(err.message).toContain('--sumdb');
   });
@@ -299,12 +300,12 @@ describe('since / until calendar checks', () => {
 
 describe('--max-clock-skew', () => {
   it('defaults to 10 minutes and takes s, m and h up to 24h; anything else is a CONFIG error naming the key', () => {
-    expect(parseSyncConfig(base, false).maxClockSkewMs).toBe(600_000);
-    expect(parseSyncConfig({ ...base, 'max-clock-skew': '30s' }, false).maxClockSkewMs).toBe(30_000);
-    expect(parseSyncConfig({ ...base, 'max-clock-skew': '1h' }, false).maxClockSkewMs).toBe(3_600_000);
-    expect(parseSyncConfig({ ...base, 'max-clock-skew': '0s' }, false).maxClockSkewMs).toBe(0);
+    expect(parseSyncConfig(base, false, {}).maxClockSkewMs).toBe(600_000);
+    expect(parseSyncConfig({ ...base, 'max-clock-skew': '30s' }, false, {}).maxClockSkewMs).toBe(30_000);
+    expect(parseSyncConfig({ ...base, 'max-clock-skew': '1h' }, false, {}).maxClockSkewMs).toBe(3_600_000);
+    expect(parseSyncConfig({ ...base, 'max-clock-skew': '0s' }, false, {}).maxClockSkewMs).toBe(0);
     for (const bad of ['soon', '25h', '-1m', '10']) {
-      const err = errorOf(() => parseSyncConfig({ ...base, 'max-clock-skew': bad }, false));
+      const err = errorOf(() => parseSyncConfig({ ...base, 'max-clock-skew': bad }, false, {}));
       expect(err.code, bad).toBe(ErrorCodes.CONFIG);
       expect(err.message).toContain('max-clock-skew');
     }

@@ -17,7 +17,7 @@ function configError(f: () => unknown): GomirrorError {
 
 describe('fetch policy options', () => {
   it('defaults: 7 days give-up age, 60 s + 64 KiB/s deadline, cached-only on proxy.golang.org, no contact', () => {
-    const cfg = parseSyncConfig({ dest: '/tmp/t' }, false);
+    const cfg = parseSyncConfig({ dest: '/tmp/t' }, false, {});
     expect(cfg.fetch).toEqual({
       retryGiveUpAfterMs: 7 * 86_400_000,
       deadline: { baseMs: 60_000, minBytesPerSecond: 65_536 },

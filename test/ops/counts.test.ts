@@ -85,16 +85,22 @@ describe('counts kept by the runs that change the tree', () => {
     const b1 = path.join(base, 'usb', 'b1');
     const b2 = path.join(base, 'usb', 'b2');
     const sumdb = parseSumdbSpec(up.sumdbKey);
-    await runExport({ dest: src, state: stateOf(src), out: b1, full: false, sumdb }, { logger });
+    await runExport(
+      { dest: { kind: 'fs', dir: src }, stateDir: stateOf(src), out: b1, full: false, sumdb },
+      { logger },
+    );
     up.grow(7);
     await sync(src);
     expect(await kept(src)).toEqual({ ...(await walked(src)), exact: true, open: false });
-    await runExport({ dest: src, state: stateOf(src), out: b2, full: false, sumdb }, { logger });
+    await runExport(
+      { dest: { kind: 'fs', dir: src }, stateDir: stateOf(src), out: b2, full: false, sumdb },
+      { logger },
+    );
 
     const dst = path.join(base, 'airgap');
-    await runImport({ bundle: b1, dest: dst, state: stateOf(dst), sumdb }, { logger });
+    await runImport({ bundle: b1, dest: { kind: 'fs', dir: dst }, stateDir: stateOf(dst), sumdb }, { logger });
     expect(await kept(dst)).toEqual({ ...(await walked(dst)), exact: true, open: false });
-    await runImport({ bundle: b2, dest: dst, state: stateOf(dst), sumdb }, { logger });
+    await runImport({ bundle: b2, dest: { kind: 'fs', dir: dst }, stateDir: stateOf(dst), sumdb }, { logger });
     expect(await kept(dst)).toEqual({ ...(await walked(dst)), exact: true, open: false });
     expect((await kept(dst)).versions).toBe(up.versions().length);
 
@@ -175,7 +181,8 @@ describe('counts kept by the runs that change the tree', () => {
     const state = stateOf(dest);
     const tmp = path.join(state, 'tmp');
     // What a killed writer leaves: counts.json marked open before its first rename, a version visible but uncounted.
-    const writer = new TreeWriter(dest, tmp, new TreeCountsStore(state, tmp, dest));
+    const tree = new FsTreeStorage(dest, tmp);
+    const writer = new TreeWriter(tree, new TreeCountsStore(state, tmp, tree));
     await fs.mkdir(tmp, { recursive: true });
     const f = await makeVersionFiles(tmp, 'example.com/killed', 'v1.0.0');
     const v = await verifyVersion(sourceFor(f), {

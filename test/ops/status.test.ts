@@ -20,6 +20,7 @@ import { StateStore, type RetryItem, type RunSummary } from '../../src/store/sta
 import { newKey } from '../sumdb/fakelog.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { outcomeOfExitCode } from '../../src/cli/exit-codes.js';
+import { FsTreeStorage } from '../../src/storage/fs.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
 const DIRS = { dest: '/srv/m', state: '/srv/m/.gomirror' };
@@ -265,7 +266,10 @@ describe('fileStatusSources and statusCommand on a real tree', () => {
 
     // With the default key the note's signature cannot be verified: shown, but flagged.
     const other = parseSumdbSpec(`${newKey('sum.example').vkey} https://sum.example`);
-    const head = await fileStatusSources({ dest, state: stateDir }, other).trustedHead();
+    const head = await fileStatusSources(
+      { dest: { kind: 'fs', dir: dest }, tree: new FsTreeStorage(dest), stateDir },
+      other,
+    ).trustedHead();
     expect(head).toMatchObject({ size: 1234, verified: false });
 
     const text = await run({ walk: true, sumdb: `${vkey} https://sum.example` });

@@ -55,7 +55,7 @@ describe('gomirror serve response bounds', () => {
   let root: string;
   const servers: RunningServer[] = [];
   const start = async (limits: Partial<ServeLimits>): Promise<number> => {
-    const s = await startServer(root, { host: '127.0.0.1', port: 0 }, { limits });
+    const s = await startServer({ kind: 'fs', dir: root }, { host: '127.0.0.1', port: 0 }, { limits });
     servers.push(s);
     return Number(new URL(s.url).port);
   };

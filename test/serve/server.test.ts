@@ -20,7 +20,7 @@ describe('gomirror serve (built-in static server)', () => {
   beforeAll(async () => {
     root = await makeTempDir('gomirror-serve-');
     await buildTree(root);
-    server = await startServer(root, { host: '127.0.0.1', port: 0 });
+    server = await startServer({ kind: 'fs', dir: root }, { host: '127.0.0.1', port: 0 });
   });
 
   afterAll(async () => {
@@ -51,7 +51,9 @@ describe('gomirror serve (built-in static server)', () => {
 
 describe('startServer', () => {
   it('refuses a root that is not a directory', async () => {
-    await expect(startServer('/nonexistent/gomirror-tree', { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({
+    await expect(
+      startServer({ kind: 'fs', dir: '/nonexistent/gomirror-tree' }, { host: '127.0.0.1', port: 0 }),
+    ).rejects.toMatchObject({
       code: ErrorCodes.IO,
       message: expect.stringMatching(/cannot serve/),
     });
@@ -59,7 +61,7 @@ describe('startServer', () => {
 
   it('close() stops the server', async () => {
     const root = await makeTempDir('gomirror-serve-');
-    const s = await startServer(root, { host: '127.0.0.1', port: 0 });
+    const s = await startServer({ kind: 'fs', dir: root }, { host: '127.0.0.1', port: 0 });
     await s.close();
     await expect(fetch(`${s.url}/x/@v/list`)).rejects.toMatchObject({
       message: 'fetch failed',

@@ -114,9 +114,9 @@ describe('gomirror serve with a checksum-database fallback', () => {
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
     upUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/db`;
     const config = { name: NAME, url: upUrl, timeoutMs: 1_000, maxBytes: 256 << 10, maxInFlight: 8 };
-    server = await startServer(root, { host: '127.0.0.1', port: 0 }, { sumdbFallback: config });
+    server = await startServer({ kind: 'fs', dir: root }, { host: '127.0.0.1', port: 0 }, { sumdbFallback: config });
     capped = await startServer(
-      root,
+      { kind: 'fs', dir: root },
       { host: '127.0.0.1', port: 0 },
       { sumdbFallback: { ...config, timeoutMs: 3_000, maxInFlight: 1 } },
     );

@@ -33,8 +33,7 @@ it('TreeWriter publishes versions and regenerates list and @latest through the s
     const tmp = join(dir, 'tmp');
     await mkdir(tmp);
     const storage = new MemoryTreeStorage();
-    // The root is a directory that does not exist: nothing may be written there.
-    const writer = new TreeWriter(join(dir, 'no-tree'), tmp, undefined, storage);
+    const writer = new TreeWriter(storage);
     const publish = async (module: string, version: string): Promise<void> => {
       const f = await makeVersionFiles(tmp, module, version);
       const v = await verifyVersion(sourceFor(f), {

@@ -1,23 +1,29 @@
 /**
  * The S3 backend's failures on a real Ceph RADOS Gateway: one clear error
- * line (endpoint, bucket, S3 code) for wrong credentials, a missing bucket,
- * a read-only bucket, an unreachable or silent endpoint; transient network
- * failures retried with the file body re-opened; a put killed while its
- * body is on the wire leaves no object.
+ * line (endpoint, bucket, S3 code) for wrong or missing credentials, a
+ * missing bucket, a read-only bucket, a full bucket, an unreachable or
+ * silent endpoint; transient network failures retried with the file body
+ * re-opened; many requests in flight within maxSockets connections; a put
+ * killed while its body is on the wire leaves no object.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
 import type { S3Location } from '../../src/storage/location.js';
 import { openS3Tree } from '../../src/storage/s3.js';
 import { repoRoot } from '../helpers/cli.js';
 import { listAllKeys, rgwLocation, startRgw, type Rgw } from '../helpers/rgw.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
+
+const run = promisify(execFile);
 
 let rgw: Rgw;
 let tmp: string;
@@ -90,6 +96,22 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
     expect(badKey.message).toContain(`at ${rgw.endpoint}: InvalidAccessKeyId (HTTP 403)`);
   });
 
+  it('no credentials at all fail at open with CONFIG', async () => {
+    const bucket = await rgw.bucket('nocreds');
+    const none = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-credentials'),
+      AWS_CONFIG_FILE: join(tmp, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const err = await withEnv(none, () => failure(openS3Tree(rgwLocation(rgw, bucket))));
+    expect(err.code).toBe(ErrorCodes.CONFIG);
+    expect(err.message).toMatch(
+      new RegExp(`^s3 open s3://${bucket} at ${rgw.endpoint}: CredentialsProviderError, no credentials`),
+    );
+  });
+
   it('a missing bucket fails at open with CONFIG and NoSuchBucket', async () => {
     const err = await failure(openS3Tree(rgwLocation(rgw, 'no-such-bucket-here', 'p')));
     expect(err.code).toBe(ErrorCodes.CONFIG);
@@ -116,6 +138,26 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
         new RegExp(`^s3 put s3://${bucket}/p/m/@v/list at ${rgw.endpoint}: AccessDenied \\(HTTP 403\\)`),
       );
       expect(await t.exists('m/@v/list')).toBe(false);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('a full bucket (quota reached, set with radosgw-admin) fails the put with NO_SPACE and QuotaExceeded', async () => {
+    const bucket = await rgw.bucket('full');
+    const admin = ['-c', join(rgw.dir, 'ceph.conf'), '--cluster', 'ceph'];
+    const quota = ['--quota-scope=bucket', `--bucket=${bucket}`];
+    await run('radosgw-admin', [...admin, 'quota', 'set', ...quota, '--max-objects=2'], { timeout: 60_000 });
+    await run('radosgw-admin', [...admin, 'quota', 'enable', ...quota], { timeout: 60_000 });
+    const t = await openS3Tree(rgwLocation(rgw, bucket, 'p'));
+    try {
+      for (const v of ['v1.0.0', 'v1.1.0']) await t.put(`m/@v/${v}.info`, { kind: 'bytes', data: Buffer.from('{}') });
+      const err = await failure(t.put('m/@v/v1.2.0.info', { kind: 'bytes', data: Buffer.from('{}') }));
+      expect(err.code).toBe(ErrorCodes.NO_SPACE);
+      expect(err.message).toMatch(
+        new RegExp(`^s3 put s3://${bucket}/p/m/@v/v1.2.0.info at ${rgw.endpoint}: QuotaExceeded \\(HTTP 403\\)`),
+      );
+      expect(await t.exists('m/@v/v1.2.0.info')).toBe(false);
     } finally {
       t.close();
     }
@@ -154,53 +196,53 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
   });
 });
 
-/** A TCP proxy to the gateway that cuts the first `cuts` connections once a client has sent 1 MiB on them. */
-async function cuttingProxy(
-  target: string,
-  cuts: number,
-): Promise<{ endpoint: string; cut: () => number; close: () => Promise<void> }> {
-  const { hostname, port } = new URL(target);
-  const open = new Set<Socket>();
-  let done = 0;
-  const server = createServer((client) => {
-    const upstream = connect(Number(port), hostname);
-    open.add(client).add(upstream);
-    let sent = 0;
-    client.on('data', (d: Buffer) => {
-      sent += d.length;
-      if (sent > 1 << 20 && done < cuts) {
-        done++;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      upstream.write(d);
+describe('a misbehaving endpoint', () => {
+  it('a listing whose continuation token comes back unchanged fails with IO instead of looping or stopping short', async () => {
+    const page = (token: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Name>b-x</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>` +
+      `<NextContinuationToken>${token}</NextContinuationToken>` +
+      `<Contents><Key>p/m/@v/list</Key><Size>3</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>` +
+      `</ListBucketResult>`;
+    let lists = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      if (req.method === 'HEAD') return res.end();
+      lists++;
+      res.setHeader('content-type', 'application/xml');
+      res.end(page('same-token'));
     });
-    upstream.on('data', (d: Buffer) => client.write(d));
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      a.on('close', () => b.destroy());
-      a.on('error', () => b.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const loc: S3Location = {
+      ...rgwLocation(rgw, 'b-x', 'p'),
+      s3: { ...rgw.settings, endpoint: `http://127.0.0.1:${port}` },
+    };
+    const t = await openS3Tree(loc);
+    try {
+      const pages: string[][] = [];
+      const err = await failure(
+        (async () => {
+          for await (const p of t.listKeys('')) pages.push(p);
+        })(),
+      );
+      expect(err.code).toBe(ErrorCodes.IO);
+      expect(err.message).toBe(
+        `s3 list s3://b-x/p/ at http://127.0.0.1:${port}: the endpoint repeated a continuation token`,
+      );
+      expect(lists).toBe(2);
+      expect(pages).toEqual([['m/@v/list'], ['m/@v/list']]);
+    } finally {
+      t.close();
+      await new Promise((r) => server.close(r));
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    cut: () => done,
-    close: async () => {
-      for (const s of open) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
+});
 
 describe('transient failures', () => {
   it('a put cut twice on the wire is retried with the file re-opened and arrives whole', async () => {
     const bucket = await rgw.bucket('flaky');
-    const proxy = await cuttingProxy(rgw.endpoint, 2);
+    const proxy = await tcpProxy(rgw.endpoint, 2);
     const loc: S3Location = { ...rgwLocation(rgw, bucket, 'f'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
     const t = await openS3Tree(loc);
     try {
@@ -220,7 +262,7 @@ describe('transient failures', () => {
 
   it('a put cut on every attempt fails with IO naming the network error, leaves no object and keeps the file', async () => {
     const bucket = await rgw.bucket('broken');
-    const proxy = await cuttingProxy(rgw.endpoint, 1000);
+    const proxy = await tcpProxy(rgw.endpoint, 1000);
     const loc: S3Location = { ...rgwLocation(rgw, bucket, 'f'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
     const t = await openS3Tree(loc, { retry: fastRetry });
     try {
@@ -238,6 +280,28 @@ describe('transient failures', () => {
       expect(await listAllKeys(rgw, bucket)).toEqual([]);
       expect((await stat(path)).size).toBe(2 << 20);
     } finally {
+      t.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe('many requests in flight', () => {
+  it('share at most maxSockets connections, queue silently and all arrive', async () => {
+    const bucket = await rgw.bucket('inflight');
+    const proxy = await tcpProxy(rgw.endpoint, 0);
+    const loc: S3Location = { ...rgwLocation(rgw, bucket, 'q'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
+    const t = await openS3Tree(loc, { limits: { maxSockets: 3, connectTimeoutMs: 5000, socketTimeoutMs: 30_000 } });
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      const keys = Array.from({ length: 60 }, (_, i) => `example.com/q/@v/v1.${i}.0.info`);
+      await Promise.all(keys.map((k) => t.put(k, { kind: 'bytes', data: Buffer.from(k) })));
+      const warnings = warn.mock.calls.length;
+      expect(warnings).toBe(0);
+      expect(proxy.connections()).toBeLessThanOrEqual(3);
+      expect(await listAllKeys(rgw, bucket)).toEqual(keys.map((k) => `q/${k}`).sort());
+    } finally {
+      warn.mockRestore();
       t.close();
       await proxy.close();
     }

@@ -10,8 +10,10 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3Location } from '../../src/storage/location.js';
 import { openS3Tree, type S3TreeStorage } from '../../src/storage/s3.js';
 import { listAllKeys, rgwLocation, startRgw, type Rgw } from '../helpers/rgw.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 import { KINDS } from '../helpers/tree-serving-cases.js';
 import { storageConformance } from './conformance.js';
 
@@ -168,4 +170,31 @@ describe('S3TreeStorage on RGW', () => {
       t.close();
     }
   }, 120_000);
+
+  it('a listing skips the never-served .gomirror/ area in one request instead of paging through it', async () => {
+    const b = await rgw.bucket('hidden');
+    const { client, sdk } = rgw.admin;
+    const hidden = Array.from({ length: 450 }, (_, i) => `t/.gomirror/state/tiles/${i}`);
+    for (let i = 0; i < hidden.length; i += 50) {
+      await Promise.all(
+        hidden.slice(i, i + 50).map((Key) => client.send(new sdk.PutObjectCommand({ Bucket: b, Key, Body: 'h' }))),
+      );
+    }
+    const visible = ['!a/@v/list', '-x/@v/list', 'm/@v/list', 'sumdb/s/latest'];
+    for (const k of visible) await client.send(new sdk.PutObjectCommand({ Bucket: b, Key: `t/${k}`, Body: 'v' }));
+    const proxy = await tcpProxy(rgw.endpoint);
+    const loc: S3Location = { ...rgwLocation(rgw, b, 't'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };
+    const t = await openS3Tree(loc);
+    try {
+      const before = proxy.sent('list-type=2');
+      const keys: string[] = [];
+      for await (const page of t.listKeys('', { pageSize: 50 })) keys.push(...page);
+      expect(keys).toEqual(visible);
+      // Pages: '!a', '-x' and 48 hidden keys; then one listing after the area. Paging through it would take 10.
+      expect(proxy.sent('list-type=2') - before).toBe(2);
+    } finally {
+      t.close();
+      await proxy.close();
+    }
+  });
 });

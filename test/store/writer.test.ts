@@ -10,6 +10,7 @@ import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor } from '../verify/fixtures.js';
 import { rejection } from '../helpers/errors.js';
 import { waitFor } from '../helpers/wait.js';
+import { FsTreeStorage } from '../../src/storage/fs.js';
 
 const MOD = 'example.com/Upper/m';
 const ESC = 'example.com/!upper/m';
@@ -26,7 +27,7 @@ beforeEach(async () => {
   root = join(dir, 'tree');
   tmp = join(dir, 'tmp');
   await fs.mkdir(tmp, { recursive: true });
-  writer = new TreeWriter(root, tmp);
+  writer = new TreeWriter(new FsTreeStorage(root, tmp));
 });
 afterEach(async () => cleanup());
 
@@ -473,7 +474,7 @@ describe('TreeWriter and symlinks planted in the tree', () => {
     const real = join(dir, 'real-tree');
     await fs.mkdir(real);
     await fs.symlink(real, join(dir, 'link-tree'));
-    writer = new TreeWriter(join(dir, 'link-tree'), tmp);
+    writer = new TreeWriter(new FsTreeStorage(join(dir, 'link-tree'), tmp));
     await publish(MOD, 'v1.0.0');
     expect(await fs.readdir(join(real, ESC, '@v'))).toContain('v1.0.0.info');
   });

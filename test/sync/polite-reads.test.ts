@@ -60,6 +60,7 @@ describe('polite bulk reads and User-Agent', () => {
         'user-agent-contact': CONTACT,
       },
       false,
+      {},
     );
   }
 

@@ -51,6 +51,7 @@ describe('sync resumes a cut zip with Range', () => {
         'min-free-space': '0',
       },
       false,
+      {},
     );
     const r = await runSync(cfg, { exitCodeOf, logger: createLogger('silent', 'json') });
     expect(r.summary.exitCode).toBe(0);

@@ -38,6 +38,7 @@ function config(up: FakeUpstream, dest: string, extra: Record<string, unknown> =
       ...extra,
     },
     false,
+    {},
   );
 }
 
@@ -89,7 +90,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     ]);
     expect(first.summary.failures[0]!.message).toContain('fetch timed out');
     expect(await published(dest, v)).toBe(false);
-    const state = new StateStore(cfg.state);
+    const state = new StateStore(cfg.stateDir);
     const journaled = await collect(state.retries());
     expect(journaled).toEqual([
       expect.objectContaining<Partial<RetryItem>>({
@@ -143,7 +144,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     let clock = start;
     const now = () => clock;
     const cfg = config(up, dest, { 'retry-give-up-after': '3d' });
-    const state = new StateStore(cfg.state);
+    const state = new StateStore(cfg.stateDir);
 
     const codes: number[] = [];
     // Runs every 12 hours: the version is retried (due each time once the backoff has passed) until 3 days have gone by.
@@ -195,7 +196,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     ]);
     expect(first.summary.failures[0]!.message).toMatch(/request deadline of \d+ ms passed/);
     expect(await published(dest, v)).toBe(false);
-    const state = new StateStore(cfg.state);
+    const state = new StateStore(cfg.stateDir);
     expect(await collect(state.retries())).toEqual([
       expect.objectContaining({
         module: v.path,

@@ -14,6 +14,7 @@ import { newCounters } from '../../src/sync/progress.js';
 import { LOCAL_STAGE_MAX, VersionRunner, type Settlement } from '../../src/sync/version-runner.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor, type VersionFiles } from '../verify/fixtures.js';
+import { FsTreeStorage } from '../../src/storage/fs.js';
 
 const TIME = '2024-01-02T03:04:05Z';
 
@@ -63,7 +64,7 @@ describe('VersionRunner', () => {
       const gate = new Promise<void>((r) => (open = r));
       const pending = { append: () => gate } as unknown as PendingJournal;
       const zipFetches: string[] = [];
-      const writer = new TreeWriter(join(dir, 'tree'), tmp);
+      const writer = new TreeWriter(new FsTreeStorage(join(dir, 'tree'), tmp));
       const counters = newCounters();
       const runner = new VersionRunner(
         {
@@ -116,7 +117,7 @@ describe('VersionRunner', () => {
       {
         fetcher: fixtureFetcher(new Map([[f.module, f]]), []),
         sumdb: sourceFor(f),
-        writer: new TreeWriter(join(dir, 'tree'), tmp),
+        writer: new TreeWriter(new FsTreeStorage(join(dir, 'tree'), tmp)),
         tmpDir: tmp,
         pending,
         memory: new MemoryBudget(1 << 20, 1 << 20),
@@ -148,7 +149,7 @@ describe('VersionRunner', () => {
       {
         fetcher,
         sumdb,
-        writer: new TreeWriter(join(dir, 'tree'), tmp),
+        writer: new TreeWriter(new FsTreeStorage(join(dir, 'tree'), tmp)),
         tmpDir: tmp,
         pending: {} as PendingJournal,
         memory: new MemoryBudget(1 << 20, 1 << 20),

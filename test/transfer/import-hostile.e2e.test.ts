@@ -44,7 +44,10 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
   let b1: string;
   const state = (d: string): string => path.join(d, '.gomirror');
   const imp = (bundle: string, dest: string, logger: Logger = silent) =>
-    runImport({ bundle, dest, state: state(dest), sumdb: parseSumdbSpec(key) }, { logger });
+    runImport(
+      { bundle, dest: { kind: 'fs', dir: dest }, stateDir: state(dest), sumdb: parseSumdbSpec(key) },
+      { logger },
+    );
 
   beforeAll(async () => {
     base = await makeTempDir('gomirror-transfer-hostile-');
@@ -59,7 +62,7 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
       await up.close();
     }
     await runExport(
-      { dest: src, state: state(src), out: b1, full: false, sumdb: parseSumdbSpec(key) },
+      { dest: { kind: 'fs', dir: src }, stateDir: state(src), out: b1, full: false, sumdb: parseSumdbSpec(key) },
       { logger: silent },
     );
   }, 120_000);
@@ -111,7 +114,13 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
     expect(await fs.readFile(lastFile, 'utf8')).toBe(last);
     // --full still writes a bundle (the next sequence number), and import takes it
     const full = await runExport(
-      { dest: src, state: state(src), out: path.join(base, 'usb', 'full2'), full: true, sumdb: parseSumdbSpec(key) },
+      {
+        dest: { kind: 'fs', dir: src },
+        stateDir: state(src),
+        out: path.join(base, 'usb', 'full2'),
+        full: true,
+        sumdb: parseSumdbSpec(key),
+      },
       { logger: silent },
     );
     expect(full).toMatchObject({ written: true, sequence: 2 });

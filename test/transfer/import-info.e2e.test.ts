@@ -46,7 +46,13 @@ describe('import of .info files', () => {
       await up.close();
     }
     await runExport(
-      { dest: src, state: path.join(src, '.gomirror'), out: bundle, full: false, sumdb: parseSumdbSpec(key) },
+      {
+        dest: { kind: 'fs', dir: src },
+        stateDir: path.join(src, '.gomirror'),
+        out: bundle,
+        full: false,
+        sumdb: parseSumdbSpec(key),
+      },
       { logger },
     );
   }, 120_000);
@@ -73,7 +79,7 @@ describe('import of .info files', () => {
     }) as typeof fs.open);
     try {
       const err = await runImport(
-        { bundle, dest, state: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(key) },
+        { bundle, dest: { kind: 'fs', dir: dest }, stateDir: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(key) },
         { logger },
       ).then(
         () => undefined,

@@ -62,9 +62,15 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
   let nginx: NginxServer | undefined;
   const dst = (): string => path.join(base, 'airgap');
   const imp = (bundle: string, dest = dst(), k = key) =>
-    runImport({ bundle, dest, state: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(k) }, { logger });
+    runImport(
+      { bundle, dest: { kind: 'fs', dir: dest }, stateDir: path.join(dest, '.gomirror'), sumdb: parseSumdbSpec(k) },
+      { logger },
+    );
   const exp = (out: string, full = false) =>
-    runExport({ dest: src, state: path.join(src, '.gomirror'), out, full, sumdb: parseSumdbSpec(key) }, { logger });
+    runExport(
+      { dest: { kind: 'fs', dir: src }, stateDir: path.join(src, '.gomirror'), out, full, sumdb: parseSumdbSpec(key) },
+      { logger },
+    );
 
   beforeAll(async () => {
     base = await makeTempDir('gomirror-transfer-');
@@ -124,7 +130,13 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
   it('refuses to export when the target lacks room, writing nothing', async () => {
     const out = path.join(base, 'small');
     const err = await runExport(
-      { dest: src, state: path.join(src, '.gomirror'), out, full: true, sumdb: parseSumdbSpec(key) },
+      {
+        dest: { kind: 'fs', dir: src },
+        stateDir: path.join(src, '.gomirror'),
+        out,
+        full: true,
+        sumdb: parseSumdbSpec(key),
+      },
       { logger, space: async () => ({ free: 1000, blockSize: 4096 }) },
     ).catch((e: unknown) => e);
     expect(isGomirrorError(err, 'GOMIRROR_NO_SPACE')).toBe(true);

@@ -12,6 +12,7 @@ import { parseSyncConfig, type SyncConfig } from '../../src/config/config.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { escapePath, escapeVersion } from '../../src/module/index.js';
+import { formatLocation } from '../../src/storage/location.js';
 import { runSync } from '../../src/sync/run-sync.js';
 import { runVerify, type VerifyConfig } from '../../src/verify/run.js';
 import type { VerifyEvent } from '../../src/verify/tree-verify.js';
@@ -45,7 +46,7 @@ beforeAll(async () => {
     sumdb: `${up.sumdbKey} ${up.sumdbUrl}`,
     'min-free-space': '0',
   };
-  cfg = parseSyncConfig(raw, false);
+  cfg = parseSyncConfig(raw, false, {});
   const r = await runSync(cfg, { logger, exitCodeOf });
   expect(r.error).toBeUndefined();
   expect(r.summary.published).toBe(up.versions().length);
@@ -68,9 +69,9 @@ describe('runVerify', () => {
   });
 
   it('emits a tampered .mod as a security problem and repair restores the clean tree', async () => {
-    const clean = await snapshotTree(cfg.dest);
+    const clean = await snapshotTree(formatLocation(cfg.dest));
     const v = up.versions()[0]!;
-    const mod = path.join(cfg.dest, escapePath(v.path), '@v', `${escapeVersion(v.version)}.mod`);
+    const mod = path.join(formatLocation(cfg.dest), escapePath(v.path), '@v', `${escapeVersion(v.version)}.mod`);
     await fs.appendFile(mod, '\n// tampered\n');
 
     const found = await verify();
@@ -83,14 +84,15 @@ describe('runVerify', () => {
     expect(repaired.events.some((e) => e.type === 'repaired' && e.module === v.path)).toBe(true);
     expect(repaired.outcome.summary.repaired).toBeGreaterThan(0);
     expect(repaired.outcome.summary.unrepaired).toEqual({ security: 0, other: 0 });
-    expect(await snapshotTree(cfg.dest)).toEqual(clean);
+    expect(await snapshotTree(formatLocation(cfg.dest))).toEqual(clean);
     expect((await verify()).outcome.summary.problems).toBe(0);
   });
 
   it('stops before checking anything when the state holds no trusted head', async () => {
     const other = parseSyncConfig(
-      { dest: cfg.dest, state: path.join(base, 'empty-state'), sumdb: `${up.sumdbKey} ${up.sumdbUrl}` },
+      { dest: formatLocation(cfg.dest), state: path.join(base, 'empty-state'), sumdb: `${up.sumdbKey} ${up.sumdbUrl}` },
       false,
+      {},
     );
     const events: VerifyEvent[] = [];
     const run = runVerify({ ...config(), tree: other }, { logger, emit: (e) => events.push(e), exitCodeOf });
