@@ -56,12 +56,15 @@ async function withNginx(n: BenchNginx, run: () => Promise<Measured>): Promise<L
 export interface SyncExtra {
   args: string[];
   env: NodeJS.ProcessEnv;
+  /** Node options before the CLI's path (e.g. a preload that counts S3 requests). */
+  nodeArgs?: string[];
 }
 
 /** `gomirror sync` of the whole corpus into `dest` (a directory, or `s3://…` with `extra`). */
 export function syncLeg(t: BenchTarget, dest: string, concurrency: number, extra?: SyncExtra): Promise<Leg> {
   const u = t.nginx.url;
   const args = [
+    ...(extra?.nodeArgs ?? []),
     CLI,
     'sync',
     '--dest',

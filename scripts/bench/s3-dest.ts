@@ -12,10 +12,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { listAllKeys, startRgw, type Rgw } from '../../test/helpers/rgw.js';
 import { gatewayCpuS } from './gateway.js';
+import { countS3Requests, readS3Counts, type S3RequestCounts } from './s3-requests.js';
 import { syncLeg, type BenchTarget, type Leg, type SyncExtra } from './legs.js';
 import { startBenchNginx } from './nginx-upstream.js';
-import { side, type SideFigures } from './report.js';
-import type { S3ShapeFigures } from './s3-report.js';
+import { side } from './report.js';
+import type { GatewaySide, S3ShapeFigures } from './s3-report.js';
 import { buildCorpus, medianLeg, warnFailures, type ShapeName } from './shape.js';
 
 const MB = 1_000_000;
@@ -29,20 +30,34 @@ interface S3ShapeOpts {
   repeat: number;
 }
 
-/** A leg plus the gateway CPU it caused. */
+/** A leg plus the gateway CPU it caused and the S3 requests it sent. */
 interface GwLeg extends Leg {
   gatewayCpuS: number;
+  s3Requests: S3RequestCounts;
 }
 
-async function withGateway(rgw: Rgw, run: () => Promise<Leg>): Promise<GwLeg> {
+let countsSeq = 0;
+
+/** Runs a sync leg (`extra` for a bucket), adding the gateway's CPU during it and the S3 requests it sent. */
+async function gatewayLeg(
+  rgw: Rgw,
+  run: (extra: SyncExtra | undefined) => Promise<Leg>,
+  extra?: SyncExtra,
+): Promise<GwLeg> {
+  const countsFile = path.join(rgw.dir, `s3-requests-${++countsSeq}.json`);
+  const counted = extra && { ...extra, nodeArgs: countS3Requests(countsFile) };
   const c0 = await gatewayCpuS(rgw.dir);
-  const leg = await run();
-  return { ...leg, gatewayCpuS: (await gatewayCpuS(rgw.dir)) - c0 };
+  const leg = await run(counted);
+  const gatewayCpu = (await gatewayCpuS(rgw.dir)) - c0;
+  return { ...leg, gatewayCpuS: gatewayCpu, s3Requests: counted ? await readS3Counts(countsFile) : {} };
 }
 
-/** What a sync into a bucket of `rgw` needs beyond the common arguments. */
-function bucketExtra(rgw: Rgw): SyncExtra {
-  return { args: ['--s3-endpoint', rgw.endpoint, '--s3-path-style'], env: { ...process.env, ...rgw.env } };
+/** What a sync into a bucket of `rgw` needs beyond the common arguments; `workDir` holds the state's working copy. */
+function bucketExtra(rgw: Rgw, workDir: string): SyncExtra {
+  return {
+    args: ['--s3-endpoint', rgw.endpoint, '--s3-path-style', '--work-dir', workDir],
+    env: { ...process.env, ...rgw.env },
+  };
 }
 
 /** Every file under `root` as a '/'-separated relative path, the state directory `.gomirror` left out. */
@@ -65,9 +80,9 @@ async function compareTrees(rgw: Rgw, dir: string, bucket: string): Promise<S3Sh
   return { local: local.size, bucket: keys.size, onlyLocal: onlyLocal.slice(0, 5), onlyBucket: onlyBucket.slice(0, 5) };
 }
 
-function figures(legs: GwLeg[], versions: number, mb: number): SideFigures & { gatewayCpuS: number } {
+function figures(legs: GwLeg[], versions: number, mb: number): GatewaySide {
   const { m, walls } = medianLeg(legs);
-  return { ...side(m, versions, mb, walls), gatewayCpuS: m.gatewayCpuS };
+  return { ...side(m, versions, mb, walls), gatewayCpuS: m.gatewayCpuS, s3Requests: m.s3Requests };
 }
 
 /** Runs the local and the bucket sync of one shape in interleaved rounds under `work`. */
@@ -84,19 +99,22 @@ export async function runS3Shape(shape: ShapeName, o: S3ShapeOpts, work: string)
     console.log(`[${shape}] starting a throwaway Ceph RGW (${Math.round(memBytes / 2 ** 20)} MiB memstore) ...`);
     rgw = await startRgw({ memBytes });
     const gw = rgw;
-    const extra = bucketExtra(gw);
     const runs: { local: GwLeg[]; bucket: GwLeg[] } = { local: [], bucket: [] };
     let dir = '';
     let bucket = '';
+    let extra = bucketExtra(gw, '');
     for (let i = 1; i <= o.repeat; i++) {
       console.log(`[${shape}] round ${i}/${o.repeat}: sync into a directory, sync into a bucket ...`);
       dir = path.join(work, `tree${i}`);
-      runs.local.push(await withGateway(gw, () => syncLeg(t, dir, o.concurrency)));
+      runs.local.push(await gatewayLeg(gw, () => syncLeg(t, dir, o.concurrency)));
       bucket = await gw.bucket(`bench-${shape}`);
-      runs.bucket.push(await withGateway(gw, () => syncLeg(t, `s3://${bucket}`, o.concurrency, extra)));
+      extra = bucketExtra(gw, path.join(work, `work-dir${i}`));
+      const url = `s3://${bucket}`;
+      runs.bucket.push(await gatewayLeg(gw, (x) => syncLeg(t, url, o.concurrency, x), extra));
     }
     const noopLocal = await syncLeg(t, dir, o.concurrency);
-    const noopBucket = await withGateway(gw, () => syncLeg(t, `s3://${bucket}`, o.concurrency, extra));
+    const last = `s3://${bucket}`;
+    const noopBucket = await gatewayLeg(gw, (x) => syncLeg(t, last, o.concurrency, x), extra);
     for (const leg of [...runs.local, ...runs.bucket, noopLocal, noopBucket]) warnFailures(shape, leg);
     const mb = corpus.downloadBytes / MB;
     const local = figures(runs.local, corpus.versions, mb);
@@ -106,7 +124,12 @@ export async function runS3Shape(shape: ShapeName, o: S3ShapeOpts, work: string)
       corpus: { versions: corpus.versions, downloadMB: mb },
       local,
       bucket: inBucket,
-      noop: { localS: noopLocal.wallS, bucketS: noopBucket.wallS, bucketGatewayCpuS: noopBucket.gatewayCpuS },
+      noop: {
+        localS: noopLocal.wallS,
+        bucketS: noopBucket.wallS,
+        bucketGatewayCpuS: noopBucket.gatewayCpuS,
+        bucketS3Requests: noopBucket.s3Requests,
+      },
       objects: await compareTrees(gw, dir, bucket),
       bucketVsLocal: inBucket.versionsPerS / local.versionsPerS,
     };

@@ -5,9 +5,10 @@
  * against 200 MB.
  */
 import type { SideFigures } from './report.js';
+import type { S3RequestCounts } from './s3-requests.js';
 
-/** One leg's median round plus the CPU the gateway's daemons spent during it. */
-export type GatewaySide = SideFigures & { gatewayCpuS: number };
+/** One leg's median round plus the CPU the gateway's daemons spent during it and the S3 requests it sent. */
+export type GatewaySide = SideFigures & { gatewayCpuS: number; s3Requests: S3RequestCounts };
 
 /** One corpus shape synced into a directory and into a bucket. */
 export interface S3ShapeFigures {
@@ -16,7 +17,7 @@ export interface S3ShapeFigures {
   local: GatewaySide;
   bucket: GatewaySide;
   /** A no-op sync of the last round's directory and bucket. */
-  noop: { localS: number; bucketS: number; bucketGatewayCpuS: number };
+  noop: { localS: number; bucketS: number; bucketGatewayCpuS: number; bucketS3Requests: S3RequestCounts };
   /** The last round's tree: files in the directory, keys in the bucket (state left out), a few of each side's extras. */
   objects: { local: number; bucket: number; onlyLocal: string[]; onlyBucket: string[] };
   /** Bucket versions/s over local versions/s. */
@@ -31,6 +32,14 @@ function f(n: number | undefined, digits = 1): string {
 }
 
 const met = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
+
+/** "PutObject 2164 (4.35/version, 12.3 ms avg), …", most frequent first; without `versions` no per-version figure. */
+export function formatS3Requests(c: S3RequestCounts, versions?: number): string {
+  const kinds = Object.entries(c).sort((a, b) => b[1].n - a[1].n);
+  if (kinds.length === 0) return 'none';
+  const per = (n: number): string => (versions === undefined ? '' : `${f(n / versions, 2)}/version, `);
+  return kinds.map(([k, { n, ms }]) => `${k} ${n} (${per(n)}${f(ms / n)} ms avg)`).join(', ');
+}
 
 /** The report lines of one shape. */
 export function s3ShapeReport(s: S3ShapeFigures): string[] {
@@ -65,6 +74,8 @@ export function s3ShapeReport(s: S3ShapeFigures): string[] {
   const same = o.onlyLocal.length === 0 && o.onlyBucket.length === 0;
   out.push(
     `objects: ${o.local} files in the directory, ${o.bucket} keys in the bucket${same ? ', the same paths' : `; only in the directory e.g. ${o.onlyLocal.join(', ') || '-'}; only in the bucket e.g. ${o.onlyBucket.join(', ') || '-'}`}`,
+    `S3 requests of the bucket sync: ${formatS3Requests(s.bucket.s3Requests, s.corpus.versions)}`,
+    `S3 requests of the no-op bucket sync: ${formatS3Requests(s.noop.bucketS3Requests)}`,
     `no-op sync: directory ${f(s.noop.localS, 2)} s, bucket ${f(s.noop.bucketS, 2)} s (RGW CPU ${f(s.noop.bucketGatewayCpuS, 2)} s)`,
     `bucket vs directory: ${f(s.bucketVsLocal * 100)}% of the versions/s (target >= 50%) ${met(s.bucketVsLocal >= 0.5)}`,
     `peak RSS into the bucket: ${f(s.bucket.peakRssMB, 0)} MB (target < ${RSS_LIMIT_MB} MB) ${met(s.bucket.peakRssMB < RSS_LIMIT_MB)}`,
