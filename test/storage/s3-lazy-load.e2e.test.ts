@@ -41,6 +41,15 @@ describe('the AWS SDK is not loaded for local trees', () => {
     expect(r.modules.some((u) => SDK.test(u))).toBe(true);
   });
 
+  it('control: a command on a bucket resolves @aws-sdk modules in the CLI process', async () => {
+    // Nothing listens on port 1: the command fails after loading the client, which is all this checks.
+    const env = { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'us-east-1' };
+    const args = ['status', '--dest', 's3://no-such-bucket', '--s3-endpoint', 'http://127.0.0.1:1', '--s3-path-style'];
+    const r = await runTraced(cliPath, args, dir, env);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.modules.some((u) => SDK.test(u))).toBe(true);
+  });
+
   it('--help, sync, a no-op sync, status and verify on a directory never resolve the SDK', async () => {
     const runs = [
       ['--help'],
