@@ -2,13 +2,10 @@
  * Disk use of a served tree, by a paged listing of every object (`status
  * --walk` and recount only): memory grows with the page size, never with the
  * number of files. Hidden names (state directory, temporary files) and
- * symlinks are not objects, so not counted. Plain `status` uses statfs of the
- * filesystem and counts.json.
+ * symlinks are not objects, so not counted. Plain `status` uses counts.json and,
+ * for a directory tree, statfs of its filesystem (store/diskspace.ts).
  */
-import { promises as fs } from 'node:fs';
-import * as nodePath from 'node:path';
 import type { TreeStorage } from '../storage/storage.js';
-import { ioError } from '../storage/atomic.js';
 import type { TreeCounts } from '../store/tree-counts.js';
 
 /** Byte and file counts per kind of served file. */
@@ -74,33 +71,7 @@ export async function treeUsage(tree: TreeStorage): Promise<TreeUsage> {
   return usage;
 }
 
-/** Space of the filesystem holding the tree, from one statfs (bytes). */
-export interface FilesystemUsage {
-  totalBytes: number;
-  usedBytes: number;
-  /** Free to an unprivileged writer (statfs f_bavail). */
-  availableBytes: number;
-}
-
-/** statfs of the filesystem holding `root` (the nearest existing ancestor when root is missing). */
-export async function filesystemUsage(root: string): Promise<FilesystemUsage> {
-  let dir = nodePath.resolve(root);
-  for (;;) {
-    try {
-      const s = await fs.statfs(dir);
-      return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: (s.blocks - s.bfree) * s.bsize,
-        availableBytes: s.bavail * s.bsize,
-      };
-    } catch (err) {
-      const parent = nodePath.dirname(dir);
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir)
-        throw ioError(err, 'ops.usage', `cannot statfs ${root}`, { dir: root });
-      dir = parent;
-    }
-  }
-}
+export { filesystemUsage, type FilesystemUsage } from '../store/diskspace.js';
 
 /** The counts a walk found, in the shape counts.json keeps. Pure. */
 export function countsOfUsage(u: TreeUsage): TreeCounts {

@@ -272,9 +272,20 @@ interface WalkOptions extends ListOptions {
   withStat: boolean;
 }
 
-/** The entries of a directory: streamed through one open handle, or read whole and sorted as keys sort. */
+/**
+ * Directories whose size (st_size: grows with the entries on ext4, xfs, btrfs
+ * and tmpfs) is at most this are read in one synchronous call (like fsx.ts:
+ * no thread-pool round trips); larger ones are streamed, so the names held
+ * at once stay bounded either way.
+ */
+const SMALL_DIR_BYTES = 32 * 1024;
+
+/** The entries of a directory: small ones in one call, large ones streamed through one open handle, or read whole and sorted as keys sort. */
 async function* entriesOf(dir: string, sorted: boolean): AsyncGenerator<fsSync.Dirent> {
-  if (!sorted) return yield* await fs.opendir(dir, { bufferSize: 64 });
+  if (!sorted) {
+    if (fsSync.statSync(dir).size <= SMALL_DIR_BYTES) return yield* fsSync.readdirSync(dir, { withFileTypes: true });
+    return yield* await fs.opendir(dir, { bufferSize: 64 });
+  }
   const all = await fs.readdir(dir, { withFileTypes: true });
   // A directory's keys all start with "<name>/": sorting by that string sorts the keys below it too.
   const sortKey = (e: fsSync.Dirent): string => (e.isDirectory() ? `${e.name}/` : e.name);

@@ -69,3 +69,31 @@ export async function checkFreeSpace(dir: string, minBytes: number = DEFAULT_MIN
   }
   return space;
 }
+
+/** Space of the filesystem holding a directory tree, from one statfs (bytes). */
+export interface FilesystemUsage {
+  totalBytes: number;
+  usedBytes: number;
+  /** Free to an unprivileged writer (statfs f_bavail). */
+  availableBytes: number;
+}
+
+/** statfs of the filesystem holding `root` (the nearest existing ancestor when root is missing). */
+export async function filesystemUsage(root: string): Promise<FilesystemUsage> {
+  let dir = nodePath.resolve(root);
+  for (;;) {
+    try {
+      const s = await fs.statfs(dir);
+      return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: (s.blocks - s.bfree) * s.bsize,
+        availableBytes: s.bavail * s.bsize,
+      };
+    } catch (err) {
+      const parent = nodePath.dirname(dir);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir)
+        throw ioError(err, 'ops.usage', `cannot statfs ${root}`, { dir: root });
+      dir = parent;
+    }
+  }
+}

@@ -61,7 +61,8 @@ const INDEX_REWRITES_AT_ONCE = 16;
  * storage's barrier: on a directory, one fsync per touched directory), which
  * also rewrites the indexes of modules marked with `touchModule`; callers
  * checkpoint before they record progress. With a TreeCountsStore it keeps
- * counts.json: a module is counted when its `@v/list` is first written.
+ * counts.json: a module is counted when its `@v/list` is first written after a
+ * version was published into it.
  */
 export class TreeWriter {
   private readonly indexJobs = new Map<string, IndexJobs>();
@@ -70,6 +71,8 @@ export class TreeWriter {
   /** Count changes of the renames since the last checkpoint, and tree changes under way (see TreeCountsStore). */
   private delta = zeroCounts();
   private changing = 0;
+  /** Modules published into since their index was last rewritten (counting only). */
+  private readonly publishedInto = new Set<string>();
 
   /** Writes the tree in `storage`, counting into `counts` when given. */
   constructor(
@@ -120,7 +123,10 @@ export class TreeWriter {
       const before = this.counts === undefined ? {} : await this.sizesBefore(key);
       renaming = true;
       await this.storage.commit([...(zip === undefined ? [] : [zip]), mod, infoPut]);
-      if (this.counts !== undefined) addCounts(this.delta, publishDelta(before, after));
+      if (this.counts !== undefined) {
+        addCounts(this.delta, publishDelta(before, after));
+        this.publishedInto.add(v.module);
+      }
     } catch (err) {
       await this.storage.discard(staged);
       if (renaming) await this.counts?.taint().catch(() => undefined); // some renames may have happened uncounted
@@ -211,9 +217,18 @@ export class TreeWriter {
   }
 
   private async rewriteIndex(module: string): Promise<void> {
-    const index = moduleIndex(await this.completeVersions(module));
-    const created = await this.writeIfChanged(listKey(module), Buffer.from(index.list));
-    if (created && this.counts !== undefined) this.delta.modules++;
+    const published = this.publishedInto.delete(module);
+    let created: boolean;
+    let index: ReturnType<typeof moduleIndex>;
+    try {
+      index = moduleIndex(await this.completeVersions(module));
+      created = await this.writeIfChanged(listKey(module), Buffer.from(index.list));
+    } catch (err) {
+      if (published) this.publishedInto.add(module); // the next rewrite counts it
+      throw err;
+    }
+    // A module is new when a version was published into it and its list did not exist yet.
+    if (created && published && this.counts !== undefined) this.delta.modules++;
     const latest = latestKey(module);
     if (index.latest !== undefined) {
       const info = await this.storage.get(versionKey(module, index.latest, 'info'));
@@ -223,11 +238,7 @@ export class TreeWriter {
     }
   }
 
-  /**
-   * Rewrites key whole unless it already holds exactly data (re-checks after
-   * a crash cost a read, not a write); true when there was no object before
-   * (then counts.json is marked open first: a new module is about to appear).
-   */
+  /** Rewrites key whole unless it already holds exactly data (re-checks after a crash cost a read, not a write); true when there was no object before. */
   private async writeIfChanged(key: string, data: Buffer): Promise<boolean> {
     let missing = false;
     const current = await this.storage.get(key).catch((err: unknown) => {
@@ -235,7 +246,6 @@ export class TreeWriter {
       return undefined;
     });
     if (current?.equals(data)) return false;
-    if (missing) await this.counts?.markOpen();
     await this.storage.put(key, bytesPayload(data));
     return missing;
   }

@@ -188,6 +188,33 @@ export function storageConformance(name: string, make: () => Promise<Conformance
       expect(st).toEqual(['example.org/x/@latest']);
     });
 
+    it('list with sorted: keys in code-unit order, names around "/" included, under any prefix', async () => {
+      const keys = [
+        'b.dev/m/@v/v1.0.0.info',
+        'b.dev/m/@v/v1.0.0.mod',
+        'b.dev/m/@v/v1.0.0-pre.info',
+        'b.dev/m/v2/@v/list',
+        'b.dev/m-x/@v/list',
+        'b.dev/m.x/@v/list',
+        'b.dev/m!x/@latest',
+        'b.dev/m0/@v/list',
+        'a.dev/z',
+        'sumdb/s/latest',
+      ];
+      for (const k of keys) await s.put(k, bytes(k));
+      const sorted = async (prefix: string, pageSize: number): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const page of s.list(prefix, { sorted: true, pageSize })) out.push(...page.map((o) => o.key));
+        return out;
+      };
+      const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+      expect(await sorted('', 3)).toEqual([...keys].sort(byCodeUnits));
+      expect(await sorted('b.dev/m', 2)).toEqual(keys.filter((k) => k.startsWith('b.dev/m')).sort(byCodeUnits));
+      const sortedKeys: string[] = [];
+      for await (const page of s.listKeys('b.dev/', { sorted: true })) sortedKeys.push(...page);
+      expect(sortedKeys).toEqual(keys.filter((k) => k.startsWith('b.dev/')).sort(byCodeUnits));
+    });
+
     it('list reports sizes', async () => {
       await s.put('a/b', bytes('12345'));
       const pages: ObjectStat[] = [];
