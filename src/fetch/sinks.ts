@@ -98,6 +98,9 @@ export function fileSink(destPath: string, ctx: FileSinkContext, offset = 0): Si
     try {
       await pipeline(body, out);
     } catch (err) {
+      // A stream destroyed before its open completed still creates the file: wait for it to close, so that a
+      // caller removing the file after this rejection removes it for good.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       if (fsError !== undefined) throw sinkIoError(fsError, destPath, ctx);
       throw err;
     }

@@ -54,11 +54,13 @@ describe.runIf(haveTools('nginx'))('bench --dest s3 on a tiny corpus', () => {
     expect(s.bucketVsLocal).toBeCloseTo(s.bucket.versionsPerS / s.local.versionsPerS);
     expect(s.objects.local).toBeGreaterThan(s.corpus.versions * 3);
     expect(s.objects).toMatchObject({ bucket: s.objects.local, onlyLocal: [], onlyBucket: [] });
-    // Every version's .zip, .mod, .info and lookup were PUT; the no-op run sent a handful of requests.
+    // Every version's .zip, .mod, .info and lookup were PUT; the no-op run sent a bounded number of requests.
     expect(s.bucket.s3Requests.PutObject?.n).toBeGreaterThanOrEqual(s.corpus.versions * 4);
     const noop = Object.values(s.noop.bucketS3Requests).reduce((a, c) => a + c.n, 0);
     expect(noop).toBeGreaterThan(0);
-    expect(noop).toBeLessThan(10);
+    // (the bucket lock taken, renewed and released, and the bucket state pulled and pushed: a few dozen at most)
+    expect(noop).toBeLessThan(40);
+    expect(s.noop.bucketS3Requests.ListObjectsV2?.n ?? 0).toBeLessThan(5);
     expect(stdout).toMatch(/bucket vs directory: [\d.]+% of the versions\/s \(target >= 50%\) (NOT )?MET/);
     expect(stdout).toContain('sync into a bucket');
   });
