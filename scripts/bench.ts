@@ -14,7 +14,7 @@
  * deleting thousands costs seconds of kernel time).
  * Usage: npm run bench -- [--shape small|big|both] [--versions 2000] [--big-versions 400]
  *   [--concurrency 16] [--repeat 3] [--feed-entries 1000000] [--no-go] [--rtt 50]
- *   [--rtt-only] [--rtt-versions 400] [--rtt-concurrency 16,64,256] [--json FILE]
+ *   [--rtt-only] [--rtt-versions 400] [--rtt-concurrency 16,64,256] [--json FILE] [--work DIR]
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -43,6 +43,8 @@ export interface Opts {
   rttVersions: number;
   rttConcurrency: number[];
   json: string | undefined;
+  /** Where the corpora and trees go (default: a new directory in os.tmpdir()). */
+  work: string | undefined;
 }
 
 function options(): Opts {
@@ -61,6 +63,7 @@ function options(): Opts {
       'rtt-versions': { type: 'string', default: '400' },
       'rtt-concurrency': { type: 'string', default: '16,64,256' },
       json: { type: 'string' },
+      work: { type: 'string' },
     },
   });
   const shape = values.shape;
@@ -82,6 +85,7 @@ function options(): Opts {
     rttVersions: Number(values['rtt-versions']),
     rttConcurrency: values['rtt-concurrency'].split(',').map(Number),
     json: values.json,
+    work: values.work,
   };
 }
 
@@ -94,7 +98,10 @@ async function crawlFigures(entries: number): Promise<NonNullable<BenchFigures['
 
 async function main(): Promise<void> {
   const o = options();
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-bench-'));
+  // --work: on ext4 without a journal, creating a file scans the inodes deleted in the last ~30 s of its block
+  // group, so a /tmp where other processes delete many files slows every file the sync creates (docs/performance.md).
+  if (o.work !== undefined) await fs.mkdir(o.work, { recursive: true });
+  const work = await fs.mkdtemp(path.join(o.work ?? os.tmpdir(), 'gomirror-bench-'));
   const loadavgStart = os.loadavg();
   try {
     const shapes = [];
