@@ -92,8 +92,13 @@ function options(): Opts {
 async function crawlFigures(entries: number): Promise<NonNullable<BenchFigures['crawl']>> {
   const m = await measure(process.execPath, [path.join(here, 'bench', 'crawl.js'), String(entries)]);
   if (m.code !== 0) throw new Error(`crawl exited with ${m.code}: ${m.stderr.slice(-2000)}`);
-  const cr = JSON.parse(m.stdout.trim()) as { entries: number; seconds: number };
-  return { entries: cr.entries, entriesPerS: cr.entries / cr.seconds, peakRssMB: m.peakRssMB };
+  const cr = JSON.parse(m.stdout.trim()) as { entries: number; seconds: number; cpuSeconds: number };
+  return {
+    entries: cr.entries,
+    entriesPerS: cr.entries / cr.seconds,
+    entriesPerCpuS: cr.entries / cr.cpuSeconds,
+    peakRssMB: m.peakRssMB,
+  };
 }
 
 async function main(): Promise<void> {
