@@ -2,12 +2,14 @@
  * The file operations of the hot publish path, all on libuv's thread pool
  * through the callback API (about half the main-thread cost of
  * `fs/promises`, which wraps every descriptor in a FileHandle). The calls
- * that take the filesystem's journal — open(O_CREAT), write, rename, mkdir,
- * fsync — may wait a millisecond or more behind a journal commit on a busy
- * disk; made synchronously they stopped the event loop, and with it every
- * download, for that long (64 % of the main thread's busy time in a profile of
- * the bench sync). Independent steps of one file run at once (its chmod and
- * its write), so a durable write costs four pool round trips of latency.
+ * that change the filesystem — open(O_CREAT), write, rename, mkdir, fsync —
+ * may take a millisecond or more on a busy one (a journal commit to wait
+ * for; on ext4 without a journal, the inode allocator's scan past recently
+ * deleted inodes); made synchronously they stopped the event loop, and with
+ * it every download, for that long (64 % of the main thread's busy time in a
+ * profile of the bench sync). Independent steps of one file run at once (its
+ * chmod and its write), so a durable write costs four pool round trips of
+ * latency.
  */
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
