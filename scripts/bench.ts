@@ -17,7 +17,7 @@
  * deleting thousands costs seconds of kernel time).
  * Usage: npm run bench -- [--shape small|big|both] [--versions 2000] [--big-versions 400]
  *   [--concurrency 16] [--repeat 3] [--feed-entries 1000000] [--no-go] [--rtt 50]
- *   [--rtt-only] [--rtt-versions 400] [--rtt-concurrency 16,64,256] [--json FILE]
+ *   [--rtt-only] [--rtt-versions 400] [--rtt-concurrency 16,64,256] [--json FILE] [--work DIR]
  *   [--dest local|s3]
  */
 import { promises as fs } from 'node:fs';
@@ -50,6 +50,8 @@ export interface Opts {
   json: string | undefined;
   /** 'local': the legs above; 's3': a directory against a bucket. */
   dest: 'local' | 's3';
+  /** Where the corpora and trees go (default: a new directory in os.tmpdir()). */
+  work: string | undefined;
 }
 
 function options(): Opts {
@@ -69,6 +71,7 @@ function options(): Opts {
       'rtt-concurrency': { type: 'string', default: '16,64,256' },
       json: { type: 'string' },
       dest: { type: 'string', default: 'local' },
+      work: { type: 'string' },
     },
   });
   const shape = values.shape;
@@ -93,19 +96,28 @@ function options(): Opts {
     rttConcurrency: values['rtt-concurrency'].split(',').map(Number),
     json: values.json,
     dest,
+    work: values.work,
   };
 }
 
 async function crawlFigures(entries: number): Promise<NonNullable<BenchFigures['crawl']>> {
   const m = await measure(process.execPath, [path.join(here, 'bench', 'crawl.js'), String(entries)]);
   if (m.code !== 0) throw new Error(`crawl exited with ${m.code}: ${m.stderr.slice(-2000)}`);
-  const cr = JSON.parse(m.stdout.trim()) as { entries: number; seconds: number };
-  return { entries: cr.entries, entriesPerS: cr.entries / cr.seconds, peakRssMB: m.peakRssMB };
+  const cr = JSON.parse(m.stdout.trim()) as { entries: number; seconds: number; cpuSeconds: number };
+  return {
+    entries: cr.entries,
+    entriesPerS: cr.entries / cr.seconds,
+    entriesPerCpuS: cr.entries / cr.cpuSeconds,
+    peakRssMB: m.peakRssMB,
+  };
 }
 
 async function main(): Promise<void> {
   const o = options();
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-bench-'));
+  // --work: on ext4 without a journal, creating a file scans the inodes deleted in the last ~30 s of its block
+  // group, so a /tmp where other processes delete many files slows every file the sync creates (docs/performance.md).
+  if (o.work !== undefined) await fs.mkdir(o.work, { recursive: true });
+  const work = await fs.mkdtemp(path.join(o.work ?? os.tmpdir(), 'gomirror-bench-'));
   const loadavgStart = os.loadavg();
   try {
     const shapes = [];

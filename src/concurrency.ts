@@ -6,7 +6,7 @@
 
 /** Sizes derived from one concurrency setting. */
 export interface ConcurrencySizes {
-  /** HTTP connections per upstream origin: two per worker (a download and a lookup), at least 8. */
+  /** HTTP connections per upstream origin: three per worker (a version's .info, .mod and .zip are fetched at once), at least 8. */
   httpConnections: number;
   /** Consecutive failed versions that trip the circuit breaker: two rounds of workers, at least 10. */
   breakerThreshold: number;
@@ -17,7 +17,7 @@ export interface ConcurrencySizes {
 /** The sizes for `concurrency` workers (a positive integer). */
 export function concurrencySizes(concurrency: number): ConcurrencySizes {
   return {
-    httpConnections: Math.max(concurrency * 2, 8),
+    httpConnections: Math.max(concurrency * 3, 8),
     breakerThreshold: Math.max(10, concurrency * 2),
     queueHighWater: concurrency * 2,
   };

@@ -63,14 +63,13 @@ function parseUtcFast(ts: string): Instant | undefined {
   const n = ts.length;
   if (n < 20 || n > 30 || ts.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
   if (ts[4] !== '-' || ts[7] !== '-' || ts[10] !== 'T' || ts[13] !== ':' || ts[16] !== ':') return undefined;
-  const [year, month, day, hour, minute, second] = [
-    digitsAt(ts, 0, 4),
-    digitsAt(ts, 5, 2),
-    digitsAt(ts, 8, 2),
-    digitsAt(ts, 11, 2),
-    digitsAt(ts, 14, 2),
-    digitsAt(ts, 17, 2),
-  ];
+  // Plain constants, not array destructuring: this runs once per feed line.
+  const year = digitsAt(ts, 0, 4);
+  const month = digitsAt(ts, 5, 2);
+  const day = digitsAt(ts, 8, 2);
+  const hour = digitsAt(ts, 11, 2);
+  const minute = digitsAt(ts, 14, 2);
+  const second = digitsAt(ts, 17, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
   let nanos = 0;
@@ -169,7 +168,7 @@ export function isSeen(c: Cursor, ts: string, key: string): boolean {
 export class CursorTracker {
   private sinceValue: string;
   private sinceInstant: Instant;
-  private seen: Set<string>;
+  private readonly seen: Set<string>;
 
   constructor(start: Cursor) {
     this.sinceInstant = mustParse(start.since);
@@ -210,7 +209,7 @@ export class CursorTracker {
     if (order > 0) {
       this.sinceValue = ts;
       this.sinceInstant = instant;
-      this.seen = new Set();
+      this.seen.clear(); // not a new Set per timestamp: most feed entries have a timestamp of their own
     }
     this.seen.add(key);
   }

@@ -78,12 +78,28 @@ export interface ReadLine {
   instant: Instant;
 }
 
+/**
+ * The index's own line form, the three fields in this order as strings with
+ * nothing to unescape and no control character: JSON.parse would read the
+ * same three values, so the crawl's hot path skips building an object.
+ */
+const PLAIN_LINE = /^\{"Path":"([^"\\\x00-\x1f]*)","Version":"([^"\\\x00-\x1f]*)","Timestamp":"([^"\\\x00-\x1f]*)"\}$/;
+
+/** The fields of a line of the index's plain form (see PLAIN_LINE), or undefined for any other line. */
+function plainFields(line: string): Fields | undefined {
+  const m = PLAIN_LINE.exec(line);
+  if (m === null) return undefined;
+  return { path: m[1] as string, version: m[2] as string, timestamp: m[3] as string };
+}
+
 /** Stage one of parseFeedLine: length, JSON, the three fields and the timestamp; a refusal, or the fields to check. Never throws. */
 export function readFeedLine(line: string): ReadLine | (ParsedLine & { ok: false }) {
   const no = (fields: Fields, reason: string): ParsedLine & { ok: false } =>
     refuse(line, fields, reason) as ParsedLine & { ok: false };
   if (line.length > MAX_FEED_LINE)
     return no({}, `feed line of ${line.length} characters exceeds the ${MAX_FEED_LINE} limit`);
+  const plain = plainFields(line);
+  if (plain !== undefined) return checkFields(line, plain, no);
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -92,7 +108,15 @@ export function readFeedLine(line: string): ReadLine | (ParsedLine & { ok: false
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return no({}, 'feed line is not a JSON object');
-  const f = readFields(value as Record<string, unknown>);
+  return checkFields(line, readFields(value as Record<string, unknown>), no);
+}
+
+/** The rest of stage one once the fields are read: each present, and the timestamp valid. */
+function checkFields(
+  line: string,
+  f: Fields,
+  no: (fields: Fields, reason: string) => ParsedLine & { ok: false },
+): ReadLine | (ParsedLine & { ok: false }) {
   if (f.path === undefined) return no(f, 'feed line has no string "Path"');
   if (f.version === undefined) return no(f, `feed line for ${f.path} has no string "Version"`);
   if (f.timestamp === undefined) return no(f, `feed line for ${f.path}@${f.version} has no string "Timestamp"`);

@@ -1,55 +1,57 @@
 /**
- * The file operations of the hot publish path. Everything but fsync runs
- * synchronously: on a local filesystem open, write of a small file, rename,
- * readdir and close take microseconds, far less than a thread-pool round trip
- * and its promise (a sync of the benchmark corpus used 13 % less CPU and 10 %
- * less wall time than with the callback API, itself half the cost of
- * `fs/promises`). fsync, which waits for the disk, stays asynchronous. The
- * functions still return promises, so a failure is a rejection either way.
+ * The file operations of the hot publish path, all on libuv's thread pool
+ * through the callback API (about half the main-thread cost of
+ * `fs/promises`, which wraps every descriptor in a FileHandle). The calls
+ * that change the filesystem — open(O_CREAT), write, rename, mkdir, fsync —
+ * may take a millisecond or more on a busy one (a journal commit to wait
+ * for; on ext4 without a journal, the inode allocator's scan past recently
+ * deleted inodes); made synchronously they stopped the event loop, and with
+ * it every download, for that long (64 % of the main thread's busy time in a
+ * profile of the bench sync). Independent steps of one file run at once (its
+ * chmod and its write), so a durable write costs four pool round trips of
+ * latency.
  */
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import { TREE_DIR_MODE, TREE_FILE_MODE } from './modes.js';
 
-/** Runs a synchronous fs call, turning a throw into a rejection. */
-function now<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
+/** Calls a node:fs callback-style function and settles with its result. */
+function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => fn((err, value) => (err === null ? resolve(value) : reject(err))));
 }
 
-export const fsync = promisify(fs.fsync);
+/** fsync(2) of an open descriptor. */
+export const fsync = (fd: number): Promise<void> => call<void>((cb) => fs.fsync(fd, cb));
+/** open(2); mode applies to a created file (less the umask). */
 export const open = (p: string, flags: string, mode?: number): Promise<number> =>
-  now(() => fs.openSync(p, flags, mode));
-export const close = (fd: number): Promise<void> => now(() => fs.closeSync(fd));
-export const rename = (from: string, to: string): Promise<void> => now(() => fs.renameSync(from, to));
-export const readdir = (dir: string): Promise<string[]> => now(() => fs.readdirSync(dir));
-export const readFile = (file: string): Promise<Buffer> => now(() => fs.readFileSync(file));
-
-/** mkdir -p in one synchronous step: the directories it creates get `parentMode`, and `dir` itself `mode`, whatever the umask (chmod after mkdir). */
-function mkdirsSync(dir: string, mode: number, parentMode: number): void {
-  const first = fs.mkdirSync(dir, { recursive: true, mode });
-  if (first === undefined) return;
-  for (let p = dir; ; p = dirname(p)) {
-    fs.chmodSync(p, p === dir ? mode : parentMode);
-    if (p === first || dirname(p) === p) return;
-  }
-}
+  call<number>((cb) => fs.open(p, flags, mode, cb));
+export const close = (fd: number): Promise<void> => call<void>((cb) => fs.close(fd, cb));
+export const rename = (from: string, to: string): Promise<void> => call<void>((cb) => fs.rename(from, to, cb));
+const fchmod = (fd: number, mode: number): Promise<void> => call<void>((cb) => fs.fchmod(fd, mode, cb));
+const chmod = (p: string, mode: number): Promise<void> => call<void>((cb) => fs.chmod(p, mode, cb));
+const mkdirP = (p: string, mode: number): Promise<string | undefined> =>
+  call<string | undefined>((cb) => fs.mkdir(p, { recursive: true, mode }, cb));
 
 /** mkdir -p dir; directories created get `mode` (dir) and `parentMode` (those above it), whatever the umask. Existing ones are left alone. */
-export const mkdirs = (dir: string, mode: number, parentMode = mode): Promise<void> =>
-  now(() => mkdirsSync(dir, mode, parentMode));
+export async function mkdirs(dir: string, mode: number, parentMode = mode): Promise<void> {
+  const first = await mkdirP(dir, mode);
+  if (first === undefined) return;
+  const created: string[] = [];
+  for (let p = dir; ; p = dirname(p)) {
+    created.push(p);
+    if (p === first || dirname(p) === p) break;
+  }
+  await Promise.all(created.map((p) => chmod(p, p === dir ? mode : parentMode)));
+}
 
-/** True when p exists. */
+/** True when p exists (one stat, which never waits for the journal: synchronous). */
 export function exists(p: string): Promise<boolean> {
   return Promise.resolve(fs.existsSync(p));
 }
 
+/** write(2) of data[offset..] at the descriptor's position; the bytes written. */
 function writeChunk(fd: number, data: Uint8Array, offset: number): Promise<number> {
-  return now(() => fs.writeSync(fd, data, offset, data.length - offset, null));
+  return call<number>((cb) => fs.write(fd, data, offset, data.length - offset, null, cb));
 }
 
 /** Writes all of data at the fd's current position (a short write continues where it stopped). */
@@ -61,8 +63,10 @@ export async function writeAll(fd: number, data: Uint8Array): Promise<void> {
 export async function writeNewDurable(file: string, data: Uint8Array, mode = TREE_FILE_MODE): Promise<void> {
   const fd = await open(file, 'wx', mode);
   try {
-    fs.fchmodSync(fd, mode);
-    await writeAll(fd, data);
+    // allSettled: the descriptor is closed only once neither call still uses it.
+    const [chmodDone, written] = await Promise.allSettled([fchmod(fd, mode), writeAll(fd, data)]);
+    if (chmodDone.status === 'rejected') throw chmodDone.reason;
+    if (written.status === 'rejected') throw written.reason;
     await fsync(fd);
   } finally {
     await close(fd);
@@ -73,7 +77,7 @@ export async function writeNewDurable(file: string, data: Uint8Array, mode = TRE
 export async function fsyncPath(p: string, mode?: number): Promise<void> {
   const fd = await open(p, 'r');
   try {
-    if (mode !== undefined) fs.fchmodSync(fd, mode);
+    if (mode !== undefined) await fchmod(fd, mode);
     await fsync(fd);
   } finally {
     await close(fd);

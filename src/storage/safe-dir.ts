@@ -10,6 +10,7 @@
  * racing the writer with write access to the tree.
  */
 import * as fs from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { ioError } from './atomic.js';
@@ -28,52 +29,56 @@ function unsafe(root: string, p: string, what: string): GomirrorError {
 }
 
 /** mkdir -p with every directory it creates 0755, whatever the umask. */
-function mkdirs(dir: string): void {
+async function mkdirs(dir: string): Promise<void> {
   const parent = nodePath.dirname(dir);
-  if (parent !== dir && !fs.existsSync(parent)) mkdirs(parent);
+  if (parent !== dir && !fs.existsSync(parent)) await mkdirs(parent);
+  await makeDir(dir);
+}
+
+/** mkdir(2) of one directory with mode 0755 whatever the umask; true when it was created, false when it existed. On the thread pool: mkdir waits for the filesystem's journal. */
+async function makeDir(dir: string): Promise<boolean> {
   try {
-    fs.mkdirSync(dir, TREE_DIR_MODE);
-    fs.chmodSync(dir, TREE_DIR_MODE);
+    await fsp.mkdir(dir, TREE_DIR_MODE);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
+  await fsp.chmod(dir, TREE_DIR_MODE);
+  return true;
 }
 
 function lstatOrUndefined(p: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  return fs.lstatSync(p, { throwIfNoEntry: false });
 }
 
-/** Checks (and creates where missing, mode 0755) every directory from root down to dir; see the module comment. */
-export function ensureTreeDir(root: string, dir: string): Promise<void> {
+/**
+ * Checks (and creates where missing, mode 0755) every directory from root
+ * down to dir; see the module comment. The checks are lstat calls made
+ * synchronously (they never wait for the disk's journal); creating a
+ * directory goes to the thread pool.
+ */
+export async function ensureTreeDir(root: string, dir: string): Promise<void> {
   try {
     const rel = nodePath.relative(root, dir);
-    if (rel === '') return Promise.resolve();
+    if (rel === '') return;
     if (rel.startsWith('..') || nodePath.isAbsolute(rel)) throw unsafe(root, dir, 'is not');
-    if (!fs.existsSync(root)) mkdirs(root); // the root (and above it) is the operator's: created 0755 when missing
+    if (!fs.existsSync(root)) await mkdirs(root); // the root (and above it) is the operator's: created 0755 when missing
     let cur = root;
     for (const name of rel.split(nodePath.sep)) {
       cur = nodePath.join(cur, name);
       let st = lstatOrUndefined(cur);
       if (st === undefined) {
         try {
-          fs.mkdirSync(cur, { mode: TREE_DIR_MODE });
-          fs.chmodSync(cur, TREE_DIR_MODE); // whatever the umask
+          await makeDir(cur);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-            throw ioError(err, 'store.dir', `cannot create directory ${cur}`, { dir: cur });
+          throw ioError(err, 'store.dir', `cannot create directory ${cur}`, { dir: cur });
         }
         st = fs.lstatSync(cur);
       }
       if (st.isSymbolicLink()) throw unsafe(root, cur, 'is a symbolic link');
       if (!st.isDirectory()) throw unsafe(root, cur, 'is not a directory');
     }
-    return Promise.resolve();
   } catch (err) {
-    return Promise.reject(ioError(err, 'store.dir', `cannot check directory ${dir}`, { dir }));
+    throw ioError(err, 'store.dir', `cannot check directory ${dir}`, { dir });
   }
 }

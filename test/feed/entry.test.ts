@@ -95,4 +95,25 @@ describe('parseFeedLine', () => {
     for (const s of samples) expect(() => parseFeedLine(s)).not.toThrow();
     expect(parseFeedLine(samples[8]!).ok).toBe(true);
   });
+
+  it('reads the plain line form exactly as JSON.parse would, escapes and control characters included', () => {
+    const ts = '2020-01-01T00:00:00Z';
+    const plain = `{"Path":"example.com/m","Version":"v1.0.0","Timestamp":"${ts}"}`;
+    expect(parseFeedLine(plain)).toEqual({
+      ok: true,
+      entry: { path: 'example.com/m', version: 'v1.0.0', timestamp: ts },
+      instant: { seconds: Date.parse(ts) / 1000, nanos: 0 },
+    });
+    // An escape is decoded (by JSON.parse): the same entry.
+    const escaped = `{"Path":"example.com\\u002fm","Version":"v1.0.0","Timestamp":"${ts}"}`;
+    expect(escaped).toContain('\\u002f');
+    expect(parseFeedLine(escaped)).toEqual(parseFeedLine(plain));
+    // A raw control character is not JSON: refused, never read by the fast path.
+    expect(refused(parseFeedLine(plain.replace('example.com/m', 'example.com/\u0001m'))).reason).toMatch(
+      /not valid JSON/,
+    );
+    // An escaped quote ends no field early.
+    const quoted = refused(parseFeedLine(`{"Path":"example.com/\\"m","Version":"v1.0.0","Timestamp":"${ts}"}`));
+    expect(quoted.path).toBe('example.com/"m');
+  });
 });
