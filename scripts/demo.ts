@@ -18,7 +18,10 @@ import { startUpstream, type FakeUpstream } from '../test/upstream/index.js';
 
 const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
-/** Picks the modules go downloads through the mirror: an upper-case path, a +incompatible version, a pseudo-version, a major-version suffix. Pure. */
+/**
+ * Picks the modules go downloads through the mirror: an upper-case path, a +incompatible version, a pseudo-version, a
+ * major-version suffix. Pure.
+ */
 export function demoModules(versions: ReadonlyArray<{ path: string; version: string }>): string[] {
   const picks = [
     versions.find((v) => /[A-Z]/.test(v.path) && !/-\d{14}-/.test(v.version)),
@@ -84,7 +87,10 @@ interface Downloaded {
   GoModSum?: string;
 }
 
-/** `go mod download -json` through the mirror in a throw-away GOPATH, checksum verification on; resolves with go's answers. */
+/**
+ * `go mod download -json` through the mirror in a throw-away GOPATH, checksum verification on; resolves with go's
+ * answers.
+ */
 async function goDownload(
   goBin: string,
   modules: string[],

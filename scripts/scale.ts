@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   clearInterval(timer);
   sample();
   try {
-    // Versions fetched (a version the upstream serves without a zip request is not counted): windows over what was counted.
+    // Versions fetched (a version the upstream serves without a zip request is not counted): windows over what was
+    // counted.
     const tenth = Math.floor(done / 10);
     const first = tenth / timeAt(samples, tenth);
     const lastRate = tenth / (timeAt(samples, done) - timeAt(samples, done - tenth));

@@ -7,7 +7,8 @@
  * versions/s for verify, and verify / H.
  * The tree is built by a sync of the bench's corpus mix (or, with --small, of
  * the fake upstream's tiny modules), or reused with --tree.
- * Usage: npm run bench:verify -- [--versions 100000] [--small] [--tree DIR (reuse or keep a synced tree)] [--concurrency N] [--seed 1]
+ * Usage: npm run bench:verify -- [--versions 100000] [--small] [--tree DIR (reuse or keep a synced tree)]
+ * [--concurrency N] [--seed 1]
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

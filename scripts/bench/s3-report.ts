@@ -18,7 +18,9 @@ export interface S3ShapeFigures {
   bucket: GatewaySide;
   /** A no-op sync of the last round's directory and bucket. */
   noop: { localS: number; bucketS: number; bucketGatewayCpuS: number; bucketS3Requests: S3RequestCounts };
-  /** The last round's tree: files in the directory, keys in the bucket (state left out), a few of each side's extras. */
+  /**
+   * The last round's tree: files in the directory, keys in the bucket (state left out), a few of each side's extras.
+   */
   objects: { local: number; bucket: number; onlyLocal: string[]; onlyBucket: string[] };
   /** Bucket versions/s over local versions/s. */
   bucketVsLocal: number;

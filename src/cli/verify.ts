@@ -52,7 +52,10 @@ export function formatPublishedHead(head: TrustedHeadInfo | undefined): string {
   return `published tree head: size ${head.size}; ${offlineClientsNote(head.size)}\n`;
 }
 
-/** Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors that stop it from running. */
+/**
+ * Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors
+ * that stop it from running.
+ */
 export async function verifyCommand(
   argv: RawOptions,
   out: NodeJS.WritableStream = process.stdout,

@@ -41,7 +41,10 @@ export function applyRecorded(raw: RawOptions, recorded: RecordedSettings | unde
   return out;
 }
 
-/** The settings to record after a run with these checked values (the key never changes; upstreams and index follow the last run). Pure. */
+/**
+ * The settings to record after a run with these checked values (the key never changes; upstreams and index follow the
+ * last run). Pure.
+ */
 export function settingsToRecord(
   prev: RecordedSettings | undefined,
   run: { sumdb: SumdbSpec; upstreams?: string[]; index?: string },

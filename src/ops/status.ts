@@ -181,7 +181,9 @@ async function countOf(items: AsyncIterable<unknown>): Promise<number> {
   return n;
 }
 
-/** Gathers the status report; a mirror with neither cursor nor run summary is reported as never synced (no disk walk). */
+/**
+ * Gathers the status report; a mirror with neither cursor nor run summary is reported as never synced (no disk walk).
+ */
 export async function collectStatus(
   dirs: { dest: string; state: string },
   src: StatusSources,
@@ -358,7 +360,10 @@ export function formatStatus(r: StatusReport): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
 }
 
-/** The real sources: the state directory, the trusted-head store, statfs of a directory tree, and a list of the tree for --walk. */
+/**
+ * The real sources: the state directory, the trusted-head store, statfs of a directory tree, and a list of the tree for
+ * --walk.
+ */
 export function fileStatusSources(
   dirs: { dest: Location; tree: TreeStorage; stateDir: string },
   sumdb: SumdbSpec,

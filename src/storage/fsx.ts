@@ -29,7 +29,10 @@ export const rename = (from: string, to: string): Promise<void> => now(() => fs.
 export const readdir = (dir: string): Promise<string[]> => now(() => fs.readdirSync(dir));
 export const readFile = (file: string): Promise<Buffer> => now(() => fs.readFileSync(file));
 
-/** mkdir -p in one synchronous step: the directories it creates get `parentMode`, and `dir` itself `mode`, whatever the umask (chmod after mkdir). */
+/**
+ * mkdir -p in one synchronous step: the directories it creates get `parentMode`, and `dir` itself `mode`, whatever the
+ * umask (chmod after mkdir).
+ */
 function mkdirsSync(dir: string, mode: number, parentMode: number): void {
   const first = fs.mkdirSync(dir, { recursive: true, mode });
   if (first === undefined) return;
@@ -39,7 +42,10 @@ function mkdirsSync(dir: string, mode: number, parentMode: number): void {
   }
 }
 
-/** mkdir -p dir; directories created get `mode` (dir) and `parentMode` (those above it), whatever the umask. Existing ones are left alone. */
+/**
+ * mkdir -p dir; directories created get `mode` (dir) and `parentMode` (those above it), whatever the umask. Existing
+ * ones are left alone.
+ */
 export const mkdirs = (dir: string, mode: number, parentMode = mode): Promise<void> =>
   now(() => mkdirsSync(dir, mode, parentMode));
 
@@ -57,7 +63,9 @@ export async function writeAll(fd: number, data: Uint8Array): Promise<void> {
   for (let off = 0; off < data.length; ) off += await writeChunk(fd, data, off);
 }
 
-/** Creates `file` (which must not exist) with exactly `mode` (whatever the umask), writes data, fsyncs and closes it. */
+/**
+ * Creates `file` (which must not exist) with exactly `mode` (whatever the umask), writes data, fsyncs and closes it.
+ */
 export async function writeNewDurable(file: string, data: Uint8Array, mode = TREE_FILE_MODE): Promise<void> {
   const fd = await open(file, 'wx', mode);
   try {
@@ -69,7 +77,10 @@ export async function writeNewDurable(file: string, data: Uint8Array, mode = TRE
   }
 }
 
-/** fsyncs a file or directory by path (open read-only, fsync, close); with `mode`, first sets its permission bits to exactly that. */
+/**
+ * fsyncs a file or directory by path (open read-only, fsync, close); with `mode`, first sets its permission bits to
+ * exactly that.
+ */
 export async function fsyncPath(p: string, mode?: number): Promise<void> {
   const fd = await open(p, 'r');
   try {

@@ -152,7 +152,10 @@ export function s3Url(bucket: string, key?: string): string {
   return key === undefined || key === '' ? `s3://${bucket}` : `s3://${bucket}/${key}`;
 }
 
-/** What the error says beyond its code, on one line and short (network and timeout errors only: S3's own messages repeat the code). */
+/**
+ * What the error says beyond its code, on one line and short (network and timeout errors only: S3's own messages repeat
+ * the code).
+ */
 function reason(err: unknown, facts: S3ErrorFacts, code: ErrorCode): string | undefined {
   if (code === ErrorCodes.CONFIG) {
     const hint = CONFIG_CODES.get(facts.code);

@@ -88,7 +88,10 @@ export class SumdbClient {
     return this.head;
   }
 
-  /** Fetches /latest, verifies it, proves it consistent with the trusted head (LOG_ROLLBACK if smaller, LOG_FORK if inconsistent) and persists it. */
+  /**
+   * Fetches /latest, verifies it, proves it consistent with the trusted head (LOG_ROLLBACK if smaller, LOG_FORK if
+   * inconsistent) and persists it.
+   */
   refreshHead(): Promise<SignedHead> {
     this.refreshing ??= this.doRefresh().finally(() => {
       this.refreshing = undefined;
@@ -112,7 +115,10 @@ export class SumdbClient {
     });
   }
 
-  /** Verifies a signed head from elsewhere, proves it consistent with the trusted head, persists it if larger, and returns it. */
+  /**
+   * Verifies a signed head from elsewhere, proves it consistent with the trusted head, persists it if larger, and
+   * returns it.
+   */
   async acceptHead(note: Buffer): Promise<SignedHead> {
     // Most lookups carry the very head already trusted: nothing to verify or prove again.
     if (this.head !== undefined && note.equals(this.head.note)) return this.head;

@@ -21,7 +21,9 @@ import { parseGoModRequires, type VersionTarget } from './targets.js';
 import { promises as fs } from 'node:fs';
 import { readStateCopy } from '../store/state-session.js';
 
-/** The saved cursor, read from a copy pulled without the lock when the state is in a bucket (a dry run writes nothing). */
+/**
+ * The saved cursor, read from a copy pulled without the lock when the state is in a bucket (a dry run writes nothing).
+ */
 async function savedCursor(cfg: SyncConfig): Promise<Cursor | undefined> {
   const copy = await readStateCopy(cfg);
   try {

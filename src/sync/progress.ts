@@ -122,7 +122,10 @@ function nextStep(o: RunOutcome, present: number): string | undefined {
   return present > 0 && o.published === 0 ? 'nothing new: the mirror is up to date with the index' : undefined;
 }
 
-/** The end of a run for people: what was published and failed (first few reasons), bytes, rate, duration, cursor lag, and what to do next. Pure. */
+/**
+ * The end of a run for people: what was published and failed (first few reasons), bytes, rate, duration, cursor lag,
+ * and what to do next. Pure.
+ */
 export function formatRunSummary(o: RunOutcome, present = 0): string {
   const secs = Math.max(o.durationMs / 1000, 0.001);
   const lines = [

@@ -159,7 +159,10 @@ class VersionChecker {
     }
   }
 
-  /** True when a running sync published this version (its lookup comes within about a second, at the latest at the end of that run). */
+  /**
+   * True when a running sync published this version (its lookup comes within about a second, at the latest at the end
+   * of that run).
+   */
   private async publishedByRunningSync(): Promise<boolean> {
     const since = this.deps.inFlightSince;
     if (since === undefined) return false;

@@ -439,7 +439,10 @@ export function bundleScenarios(board: Scoreboard, opts: BundleOptions): void {
     }
 
     const locking = (name: (typeof LOCKING_ROWS)[number]): boolean => opts.locking?.includes(name) ?? true;
-    /** Pauses the command spawned with args while it holds dest's lock, runs other, requires exit 4 and no change, then lets it finish. */
+    /**
+     * Pauses the command spawned with args while it holds dest's lock, runs other, requires exit 4 and no change, then
+     * lets it finish.
+     */
     async function whileHeld(args: string[], dest: string, other: () => Promise<CliResult>): Promise<void> {
       const child = spawnCli(args);
       const done = collect(child);

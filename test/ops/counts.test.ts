@@ -105,7 +105,8 @@ describe('counts kept by the runs that change the tree', () => {
     expect(await kept(dst)).toEqual({ ...(await walked(dst)), exact: true, open: false });
     expect((await kept(dst)).versions).toBe(up.versions().length);
 
-    // Damage: a corrupted zip (refetched), a tampered .mod (refetched), a stray zip of an unknown version (quarantined).
+    // Damage: a corrupted zip (refetched), a tampered .mod (refetched), a stray zip of an unknown version
+    // (quarantined).
     const [a, b] = up.versions().filter((v) => !v.version.includes('-'));
     const zip = path.join(src, rel(a!, 'zip'));
     const data = await fs.readFile(zip);
@@ -160,7 +161,8 @@ describe('counts kept by the runs that change the tree', () => {
     const dest = path.join(base, 'sigkill');
     const vs = up.versions();
     for (const v of vs.slice(0, 4)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
-    up.inject(vs.at(-1)!.path, vs.at(-1)!.version, 'zip', { kind: 'slow', bytesPerSec: 64 }); // no run finishes before its kill
+    // no run finishes before its kill
+    up.inject(vs.at(-1)!.path, vs.at(-1)!.version, 'zip', { kind: 'slow', bytesPerSec: 64 });
     const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '3'];
     try {
       for (const delayMs of [300, 700, 1200]) {

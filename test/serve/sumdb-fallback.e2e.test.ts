@@ -26,7 +26,9 @@ const e2e = haveTools('go', 'nginx');
 
 const spec = (v: CorpusVersion): string => `${v.path}@${v.version}`;
 
-/** Starts `gomirror serve` on a free loopback port; resolves with its URL and a stop function that asserts a clean exit. */
+/**
+ * Starts `gomirror serve` on a free loopback port; resolves with its URL and a stop function that asserts a clean exit.
+ */
 async function startServe(dest: string, extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawnCli(['serve', '--dest', dest, '--listen', '127.0.0.1:0', ...extra]);
   const done = collect(child);
@@ -231,7 +233,8 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
       await served.stop();
     }
 
-    // The documented air-gap recovery: forget the cached head (first GOPATH entry), then the tree's own head is accepted.
+    // The documented air-gap recovery: forget the cached head (first GOPATH entry), then the tree's own head is
+    // accepted.
     expect((await goDownload(offline, [spec(mirrored[0]!)])).failed.length).toBe(1);
     await cleanModcache(offline);
     await fs.rm(path.join(home, 'gopath', 'pkg', 'sumdb', up.sumdbName, 'latest'));

@@ -138,7 +138,8 @@ describe('modes whatever the umask', () => {
         expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b', 'f.zip'))).toBe('644');
         expect(await modeOf(nodePath.join(base, 'tree', 'a'))).toBe('755');
         expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b'))).toBe('755');
-        expect(await modeOf(nodePath.join(base, 'metrics-tmp'))).toBe('755'); // a temp directory made for tree-mode files
+        // a temp directory made for tree-mode files
+        expect(await modeOf(nodePath.join(base, 'metrics-tmp'))).toBe('755');
         await writeFileAtomic(nodePath.join(base, 'state', 'sumdb', 'latest'), 'head', tmp, 0o600);
         expect(await modeOf(nodePath.join(base, 'state', 'sumdb', 'latest'))).toBe('600');
         expect(await modeOf(nodePath.join(base, 'state'))).toBe('700');

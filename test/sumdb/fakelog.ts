@@ -36,7 +36,9 @@ export interface TransportOptions {
   size?: number;
   /** Answer these paths with this body (or a 404 for null). */
   overrides?: Map<string, Buffer | null>;
-  /** Answer partial tiles ("….p/W") with 404 once their full tile exists, like a server that drops completed partials. */
+  /**
+   * Answer partial tiles ("….p/W") with 404 once their full tile exists, like a server that drops completed partials.
+   */
   noPartialTiles?: boolean;
   /** Write "<id>\n" before each record in data tiles (golang.org/x/mod reference server framing). */
   idFraming?: boolean;

@@ -81,7 +81,9 @@ async function setup() {
     await publisher.finish();
     return reads.tiles;
   };
-  /** Every published head proves consistent with `size`, and every published record is included, from tree tiles alone. */
+  /**
+   * Every published head proves consistent with `size`, and every published record is included, from tree tiles alone.
+   */
   const checkOffline = async (size: number): Promise<number> => {
     const th = await log.treeHash(size);
     const reader = tileHashReader(size, th, treeTiles(root));

@@ -27,7 +27,9 @@ afterEach(async () => {
   expect(observed.violations).toEqual([]);
 });
 
-/** Records a violation for every lookup under root that the tiles under root do not prove (as the go command checks). */
+/**
+ * Records a violation for every lookup under root that the tiles under root do not prove (as the go command checks).
+ */
 async function checkLookups(root: string): Promise<void> {
   const sumdb = join(root, 'sumdb', NAME);
   const names = await fs.readdir(join(sumdb, 'lookup'), { recursive: true }).catch(() => [] as string[]);

@@ -105,7 +105,9 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     expect(third.stderr).toContain(`recorded in ${state}/settings.json`);
   }, 120_000);
 
-  /** The served objects under `prefix/` as "key sha256" lines, like treeLines of a directory (nothing under .gomirror/). */
+  /**
+   * The served objects under `prefix/` as "key sha256" lines, like treeLines of a directory (nothing under .gomirror/).
+   */
   const bucketLines = async (bucket: string, prefix: string): Promise<string[]> => {
     const lines: string[] = [];
     for (const key of await listAllKeys(rgw, bucket, `${prefix}/`)) {

@@ -110,7 +110,8 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
         .at(-1),
     );
 
-    // The retry's checksum-database lookup (the version is older than the run's bulk window) answers 410 once: journaled again.
+    // The retry's checksum-database lookup (the version is older than the run's bulk window) answers 410 once:
+    // journaled again.
     clock += 60_000;
     up.inject(v.path, v.version, 'lookup', { kind: 'status', status: 410, times: 1, body: 'gone\n' });
     up.resetRequests();
@@ -147,7 +148,8 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     const state = new StateStore(cfg.stateDir);
 
     const codes: number[] = [];
-    // Runs every 12 hours: the version is retried (due each time once the backoff has passed) until 3 days have gone by.
+    // Runs every 12 hours: the version is retried (due each time once the backoff has passed) until 3 days have gone
+    // by.
     for (let run = 0; run < 6; run++) {
       const r = await runSync(cfg, { exitCodeOf, logger, now });
       codes.push(r.summary.exitCode);

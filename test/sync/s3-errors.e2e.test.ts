@@ -49,7 +49,10 @@ describe('sync into a bucket that fails (real Ceph RGW)', { timeout: 120_000 }, 
     if (root) await removeTempDir(root);
   });
 
-  /** A sync of the corpus into bucket at endpoint, with a local state directory (to inspect its cursor) and its own cache. */
+  /**
+   * A sync of the corpus into bucket at endpoint, with a local state directory (to inspect its cursor) and its own
+   * cache.
+   */
   async function sync(endpoint: string, bucket: string, env: Record<string, string> = {}, extra: string[] = []) {
     const dir = path.join(root, `run-${++n}`);
     const state = path.join(dir, 'state');

@@ -29,7 +29,10 @@ async function manifestOf(dir: string): Promise<Manifest> {
   return parseManifest(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8'));
 }
 
-/** A logger that runs `hook` synchronously when a message equal to `msg` is logged (the import goes on only after it returns). */
+/**
+ * A logger that runs `hook` synchronously when a message equal to `msg` is logged (the import goes on only after it
+ * returns).
+ */
 function hookedLogger(msg: string, hook: () => void): Logger {
   return pino(
     { level: 'info' },

@@ -196,7 +196,8 @@ describe('gomirror verify', () => {
     expect(repaired.lines.filter((l) => l.type === 'repair-failed')).toEqual([]);
     expect(repaired.exitCode).toBe(0);
     for (const p of planted) await expect(fs.lstat(path.join(dest, p))).rejects.toThrow();
-    expect(await fs.readFile(path.join(outside, 'secret'), 'utf8')).toBe('not verified\n'); // the link moved, not its target
+    // the link moved, not its target
+    expect(await fs.readFile(path.join(outside, 'secret'), 'utf8')).toBe('not verified\n');
     expect(await snapshotTree(dest)).toEqual(before);
     expect((await verify()).exitCode).toBe(0);
   }, 60_000);
