@@ -162,7 +162,8 @@ async function tryWithGo(modules: string[], url: string, gosumdb: string): Promi
   const goBin = findGo();
   if (goBin === undefined) {
     say(
-      'demo: no go command on PATH; skipping the go download (install Go and run the demo again to see go verify through the mirror)',
+      'demo: no go command on PATH; skipping the go download (install Go and run the demo again to see go ' +
+        'verify through the mirror)',
     );
     return true;
   }
@@ -177,7 +178,8 @@ async function tryWithGo(modules: string[], url: string, gosumdb: string): Promi
   const ok = r.code === 0 && r.results.length === modules.length && r.results.every((d) => !d.Error && d.Sum);
   say(
     ok
-      ? `demo: go downloaded and verified ${r.results.length} modules through the mirror against ${gosumdb.split('+')[0]}`
+      ? `demo: go downloaded and verified ${r.results.length} modules through the mirror against ` +
+          `${gosumdb.split('+')[0]}`
       : `demo: go failed (exit ${r.code}):\n${r.stderr}`,
   );
   return ok;

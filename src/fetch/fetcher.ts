@@ -261,7 +261,9 @@ export class Fetcher {
       if (range !== undefined && (status === 206 || status === 416)) {
         await discard(body);
         this.throwIfAborted();
-        const reason = `HTTP ${status} is not the rest asked for (bytes ${range.plan.offset}-${range.plan.total - 1}): restarting from byte 0`;
+        const reason =
+          `HTTP ${status} is not the rest asked for (bytes ` +
+          `${range.plan.offset}-${range.plan.total - 1}): restarting from byte 0`;
         return { ok: false, failure: { kind: 'retry', code: ErrorCodes.HTTP, status, reason } };
       }
       if (status !== 200) {

@@ -154,7 +154,10 @@ export function formatProbe(r: ProbeReport): string {
   const usable = r.upstreams.filter((u) => u.usable).length;
   const words = {
     ok: `OK: ${usable} of ${r.upstreams.length} upstreams usable, checksum database verified`,
-    unusable: `PROBLEM: ${usable} of ${r.upstreams.length} upstreams usable${r.sumdb.head.verified ? '' : ', checksum database head not verified'}${r.index.status === 200 ? '' : ', index not answering'}`,
+    unusable:
+      `PROBLEM: ${usable} of ${r.upstreams.length} upstreams usable` +
+      (r.sumdb.head.verified ? '' : ', checksum database head not verified') +
+      (r.index.status === 200 ? '' : ', index not answering'),
     security: 'SECURITY: a signed tree head does not verify with the configured checksum database key',
   };
   return `${lines.join('\n')}\n${words[verdict]}\n`;

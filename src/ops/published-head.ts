@@ -42,5 +42,8 @@ export async function readPublishedHead(tree: TreeStorage, sumdb: SumdbSpec): Pr
 
 /** The sentence status and verify print about offline clients. Pure. */
 export function offlineClientsNote(size: number): string {
-  return `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through this tree offline`;
+  return (
+    `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through ` +
+    `this tree offline`
+  );
 }

@@ -241,7 +241,8 @@ function runLines(r: LastRunStatus): Array<[string, string]> {
     ['last run duration', formatDuration(r.durationSeconds * 1000)],
     [
       'last run versions',
-      `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}, future ${r.future}`,
+      `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ` +
+        `${r.invalid}, future ${r.future}`,
     ],
     ['last run downloaded', formatBytes(r.bytes)],
     ...(r.notRecorded > 0
@@ -272,7 +273,8 @@ function countLines(c: CountsRecord): Array<[string, string]> {
   const kind = (k: { files: number; bytes: number }): string => `${k.files} files, ${formatBytes(k.bytes)}`;
   const note = c.exact
     ? ''
-    : ' (INEXACT: a run ended between publishing and its checkpoint, or the tree predates counting; gomirror status --walk recounts)';
+    : ' (INEXACT: a run ended between publishing and its checkpoint, or the tree predates counting; gomirror ' +
+      'status --walk recounts)';
   return [
     ['modules', `${c.modules}${note}`],
     ['versions', String(c.versions)],
@@ -312,7 +314,8 @@ function futureLines(f: FutureStatus): Array<[string, string]> {
   return [
     [
       'held back',
-      `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the future (seen ${f.seenAt}); the cursor stays before them`,
+      `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the ` +
+        `future (seen ${f.seenAt}); the cursor stays before them`,
     ],
     ...f.first.map((i): [string, string] => ['  future entry', name(i)]),
   ];

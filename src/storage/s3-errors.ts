@@ -183,7 +183,9 @@ export function s3Failure(err: unknown, ctx: S3Context): GomirrorError {
   const code = classify(facts, ctx, isTransientS3(err));
   const status = facts.httpStatus !== undefined ? ` (HTTP ${facts.httpStatus})` : '';
   const why = reason(err, facts, code);
-  const message = `s3 ${ctx.op} ${s3Url(ctx.bucket, ctx.key)} at ${ctx.endpoint}: ${facts.code}${status}${why !== undefined ? `, ${why}` : ''}`;
+  const message =
+    `s3 ${ctx.op} ${s3Url(ctx.bucket, ctx.key)} at ${ctx.endpoint}: ` +
+    `${facts.code}${status}${why !== undefined ? `, ${why}` : ''}`;
   return new GomirrorError(code, message, {
     op: `s3.${ctx.op}`,
     detail: {

@@ -232,7 +232,8 @@ export class BucketStateSync {
   private tooLarge(rel: string, size: number): GomirrorError {
     return new GomirrorError(
       ErrorCodes.TOO_LARGE,
-      `state object ${rel} in ${this.remote.location} is ${size} bytes, more than the ${MAX_STATE_OBJECT_BYTES} a state file may have`,
+      `state object ${rel} in ${this.remote.location} is ${size} bytes, more than the ` +
+        `${MAX_STATE_OBJECT_BYTES} a state file may have`,
       { op: 'store.state-sync', detail: { key: rel, size } },
     );
   }

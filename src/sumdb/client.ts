@@ -106,7 +106,8 @@ export class SumdbClient {
       if (cur && cand.tree.size < cur.tree.size) {
         throw new GomirrorError(
           ErrorCodes.LOG_ROLLBACK,
-          `checksum database ${this.name} served tree size ${cand.tree.size}, smaller than the trusted size ${cur.tree.size}`,
+          `checksum database ${this.name} served tree size ${cand.tree.size}, smaller than the trusted size ` +
+            `${cur.tree.size}`,
           { op: 'sumdb.latest', detail: headDetail(cur, cand) },
         );
       }
@@ -137,7 +138,8 @@ export class SumdbClient {
         if (!isGomirrorError(err, ErrorCodes.BAD_PROOF)) throw err;
         throw new GomirrorError(
           ErrorCodes.BAD_PROOF,
-          `checksum database ${this.name}: cannot check tree ${older.tree.size} against tree ${newer.tree.size}: ${err.message}`,
+          `checksum database ${this.name}: cannot check tree ${older.tree.size} against tree ` +
+            `${newer.tree.size}: ${err.message}`,
           { op: 'sumdb.head', detail: { ...headDetail(cur, cand), ...err.detail }, cause: err },
         );
       });

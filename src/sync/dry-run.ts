@@ -97,7 +97,8 @@ export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.Wri
     await agent.close();
   }
   out.write(
-    `would fetch ${count} versions, about ${(total / 1e6).toFixed(1)} MB${unknown ? ` (${unknown} of unknown size)` : ''}\n`,
+    `would fetch ${count} versions, about ${(total / 1e6).toFixed(1)} ` +
+      `MB${unknown ? ` (${unknown} of unknown size)` : ''}\n`,
   );
   return total;
 }

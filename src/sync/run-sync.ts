@@ -222,7 +222,8 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   if (counters.notRecorded > 0) {
     logger.warn(
       { notRecorded: counters.notRecorded },
-      `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of them until the journal has room`,
+      `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of ` +
+        `them until the journal has room`,
     );
   }
   const level = outcome === 'ok' ? 'info' : 'warn';

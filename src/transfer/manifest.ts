@@ -86,7 +86,8 @@ export function checkManifestSize(
   if (size <= MAX_MANIFEST_BYTES) return;
   throw new GomirrorError(
     ErrorCodes.TOO_LARGE,
-    `a bundle of ${files.length} files needs a ${size}-byte ${MANIFEST_FILE}, over the ${MAX_MANIFEST_BYTES}-byte limit import accepts`,
+    `a bundle of ${files.length} files needs a ${size}-byte ${MANIFEST_FILE}, over the ` +
+      `${MAX_MANIFEST_BYTES}-byte limit import accepts`,
     {
       op: 'transfer.export',
       detail: { files: files.length, size, limit: MAX_MANIFEST_BYTES },

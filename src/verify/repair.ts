@@ -48,7 +48,8 @@ export function repairLockError(err: unknown, stateDir: string): unknown {
   if (!READ_ONLY_ERRNOS.has(errno)) return err;
   return new GomirrorError(
     ErrorCodes.LOCKED,
-    `--repair cannot take the run lock in ${stateDir}: it is not writable (${String(errno)}); repair needs a writable tree and state (plain verify does not)`,
+    `--repair cannot take the run lock in ${stateDir}: it is not writable (${String(errno)}); repair needs a ` +
+      `writable tree and state (plain verify does not)`,
     {
       op: 'verify.repair',
       detail: { state: stateDir, errno },

@@ -151,7 +151,8 @@ export async function checkTreeHead(
         problem(
           'sumdb-head',
           `${rel}/latest`,
-          `tree size ${head.tree.size} is ahead of the mirror's trusted head ${before.tree.size} (state from another mirror?)`,
+          `tree size ${head.tree.size} is ahead of the mirror's trusted head ${before.tree.size} (state from ` +
+            `another mirror?)`,
         ),
       );
     }
