@@ -122,7 +122,10 @@ export function resignNote(note: string): string {
   const [, name, sig] = (note.slice(sep + 2).split('\n')[0] as string).split(' ') as [string, string, string];
   const keyHash = Buffer.from(sig, 'base64').subarray(0, 4);
   const { privateKey } = generateKeyPairSync('ed25519');
-  return `${body}\n— ${name} ${Buffer.concat([keyHash, sign(null, Buffer.from(body), privateKey)]).toString('base64')}\n`;
+  return (
+    `${body}\n— ${name} ` +
+    `${Buffer.concat([keyHash, sign(null, Buffer.from(body), privateKey)]).toString('base64')}\n`
+  );
 }
 
 /**

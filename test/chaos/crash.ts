@@ -249,7 +249,8 @@ export function crashScenarios(board: Scoreboard, opts: CrashOptions): void {
         } finally {
           const stats = await reader.stop();
           ctx.note(
-            `phases ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}; chains ${chains + 1}; late kills ${late}; reader ${stats.reads} reads`,
+            `phases ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}; chains ${chains + 1}; late kills ` +
+              `${late}; reader ${stats.reads} reads`,
           );
           expect(stats.violations).toEqual([]);
           expect(stats.reads).toBeGreaterThan(0);

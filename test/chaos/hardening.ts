@@ -203,7 +203,9 @@ export function hardeningScenarios(board: Scoreboard, opts: HardeningOptions): v
           process.execPath,
           [
             '-e',
-            `import(${JSON.stringify(lockModule)}).then(async (m) => { await m.acquireLock(${JSON.stringify(path.join(dest, '.gomirror'))}); console.log('held'); setTimeout(() => {}, 30000); });`,
+            `import(${JSON.stringify(lockModule)}).then(async (m) => { await ` +
+              `m.acquireLock(${JSON.stringify(path.join(dest, '.gomirror'))}); console.log('held'); ` +
+              `setTimeout(() => {}, 30000); });`,
           ],
           { stdio: ['ignore', 'pipe', 'inherit'] },
         );

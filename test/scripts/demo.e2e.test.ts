@@ -39,7 +39,11 @@ describe.skipIf(!e2e)('npm run demo', () => {
     const proxy = /^ {2}export GOPROXY=(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(r.stdout)?.[1];
     expect(proxy).toBeDefined();
     expect(r.stdout).toMatch(
-      /^ {2}export GOSUMDB="sum\.example\.test\+[0-9a-f]{8}\+\S+ http:\/\/127\.0\.0\.1:\d+\/sumdb\/sum\.example\.test"$/m,
+      new RegExp(
+        /^ {2}export GOSUMDB="sum\.example\.test\+[0-9a-f]{8}\+\S+ /.source +
+          /http:\/\/127\.0\.0\.1:\d+\/sumdb\/sum\.example\.test"$/.source,
+        'm',
+      ),
     );
 
     // Every module go verified carries the example corpus's own h1 hashes.

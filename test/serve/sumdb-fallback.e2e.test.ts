@@ -174,7 +174,9 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
   it('status and verify print the published head size that offline clients must not be ahead of', async () => {
     const size = Number((await fs.readFile(path.join(dest, 'sumdb', up.sumdbName, 'latest'), 'utf8')).split('\n')[1]);
     expect(size).toBeGreaterThan(0);
-    const sentence = `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through this tree offline`;
+    const sentence =
+      `clients whose cached checksum-database head is newer than tree size ${size} cannot ` +
+      `verify through this tree offline`;
     const st = await runCli(['status', '--dest', dest, '--sumdb', up.sumdbKey, '--json']);
     expect(st.code, st.stderr).toBe(0);
     const json = JSON.parse(st.stdout) as {

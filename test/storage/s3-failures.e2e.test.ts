@@ -200,9 +200,11 @@ describe('a misbehaving endpoint', () => {
   it('a listing whose continuation token comes back unchanged fails with IO instead of looping or stopping short', async () => {
     const page = (token: string) =>
       `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-      `<Name>b-x</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>` +
+      `<Name>b-x</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys>` +
+      `<IsTruncated>true</IsTruncated>` +
       `<NextContinuationToken>${token}</NextContinuationToken>` +
-      `<Contents><Key>p/m/@v/list</Key><Size>3</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>` +
+      `<Contents><Key>p/m/@v/list</Key><Size>3</Size>` +
+      `<LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>` +
       `</ListBucketResult>`;
     let lists = 0;
     const server = createHttpServer((req, res) => {

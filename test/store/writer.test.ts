@@ -143,7 +143,8 @@ describe('TreeWriter.publishVersion', () => {
   it('writes the .info bytes exactly as given (Origin and all), and @latest from them', async () => {
     const P = 'v0.0.0-20240102030405-abcdefabcdef';
     const bytes = Buffer.from(
-      `{"Version":"${P}","Time":"${TIME}","Origin":{"VCS":"git","URL":"https://example.com/m","Hash":"abcdefabcdef","Ref":"refs/heads/main"}}\n`,
+      `{"Version":"${P}","Time":"${TIME}","Origin":{"VCS":"git","URL":"https://example.com/m",` +
+        `"Hash":"abcdefabcdef","Ref":"refs/heads/main"}}\n`,
     );
     await writer.publishVersion(await verified(MOD, P), { Version: P, Time: TIME, bytes });
     await writer.refreshModuleIndex(MOD);

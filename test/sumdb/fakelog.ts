@@ -27,7 +27,8 @@ function h1(s: string): string {
 /** The go.sum record text a fake log stores for module@version (salt varies the hashes). */
 export function recordText(module: string, version: string, salt = ''): Buffer {
   return Buffer.from(
-    `${module} ${version} ${h1(`zip ${module} ${version}${salt}`)}\n${module} ${version}/go.mod ${h1(`mod ${module} ${version}${salt}`)}\n`,
+    `${module} ${version} ${h1(`zip ${module} ${version}${salt}`)}\n${module} ${version}/go.mod ` +
+      `${h1(`mod ${module} ${version}${salt}`)}\n`,
   );
 }
 

@@ -42,7 +42,8 @@ describe('a run stops cleanly', () => {
   });
 
   it.skipIf(mnt === undefined)(
-    'below --min-free-space during the run: NO_SPACE at a checkpoint or after a published version, before the disk is full',
+    'below --min-free-space during the run: NO_SPACE at a checkpoint or after a published version, before ' +
+      'the disk is full',
     async () => {
       const dest = path.join(mnt as string, 'tree');
       const free = (await fs.statfs(mnt as string)).bavail * (await fs.statfs(mnt as string)).bsize;

@@ -49,7 +49,8 @@ function fixtureFetcher(files: Map<string, VersionFiles>, zipFetches: string[]):
 
 describe('VersionRunner', () => {
   it.each([2, LOCAL_STAGE_MAX + 4])(
-    'keeps downloading while verification and publication lag, up to a bounded backlog, and drains everything (concurrency %i)',
+    'keeps downloading while verification and publication lag, up to a bounded backlog, and drains ' +
+      'everything (concurrency %i)',
     async (concurrency) => {
       const tmp = join(dir, 'tmp');
       await fs.mkdir(tmp);

@@ -19,7 +19,9 @@ describe('checkInfo', () => {
 
   it('keeps the exact bytes, Origin and other members included', () => {
     const body = Buffer.from(
-      ' {"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"VCS":"git","URL":"https://github.com/rsc/quote","Hash":"0123456789abcdef0123456789abcdef01234567","Ref":"refs/tags/v1.5.2","Future":[1,{"x":null}]},"Short":"abc"}\n',
+      ' {"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"VCS":"git","URL":"https://github.com/rsc/quote",' +
+        '"Hash":"0123456789abcdef0123456789abcdef01234567","Ref":"refs/tags/v1.5.2","Future":[1,{"x":null}]},' +
+        '"Short":"abc"}\n',
     );
     const got = checkInfo(body, M, V);
     expect(got.bytes).toBe(body);
