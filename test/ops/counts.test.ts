@@ -77,7 +77,7 @@ function rel(v: CorpusVersion, ext: string): string {
 }
 
 describe('counts kept by the runs that change the tree', () => {
-  it('equal a full walk after sync, growth, import and verify --repair, and status reports them without walking', async () => {
+  it('equal a full walk after sync, growth, import and verify --repair; status shows them without a walk', async () => {
     const src = path.join(base, 'src');
     await sync(src);
     expect(await kept(src)).toEqual({ ...(await walked(src)), exact: true, open: false });
@@ -185,7 +185,7 @@ describe('counts kept by the runs that change the tree', () => {
     expect((await kept(dest)).versions).toBe(up.versions().length);
   }, 180_000);
 
-  it('a run that ended between a rename and its checkpoint leaves them inexact until status --walk recounts under the lock', async () => {
+  it('a run ended between a rename and its checkpoint leaves them inexact until status --walk recounts', async () => {
     const dest = path.join(base, 'killed');
     await sync(dest);
     const state = stateOf(dest);

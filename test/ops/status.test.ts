@@ -69,7 +69,7 @@ function fakeSources(over: Partial<StatusSources> = {}): StatusSources & { walke
 }
 
 describe('collectStatus', () => {
-  it('reports cursor lag, last run, retry backlog, skipped, trusted head, counts and filesystem space, without walking', async () => {
+  it('reports cursor lag, last run, retry backlog, skipped, trusted head, counts and free space, no walk', async () => {
     const src = fakeSources();
     const r = await collectStatus(DIRS, src, NOW, { outcomeOfExitCode });
     expect(r.synced).toBe(true);

@@ -30,7 +30,7 @@ function runDemo(cwd: string): Promise<{ code: number; stdout: string; stderr: s
 }
 
 describe.skipIf(!e2e)('npm run demo', () => {
-  it('mirrors the example upstream offline and go verifies upper case, +incompatible and pseudo-versions through it', async () => {
+  it('mirrors the example upstream offline; go verifies upper case, +incompatible and pseudo-versions', async () => {
     const cwd = await makeTempDir('gomirror-demo-');
     dirs.push(cwd);
     const r = await runDemo(cwd);

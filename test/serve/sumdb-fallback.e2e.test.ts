@@ -111,7 +111,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     return out.sort();
   }
 
-  it('nginx without the fallback block (air gap): a module only on the second proxy fails verification with a lookup 404', async () => {
+  it('nginx without the fallback block (air gap): a module only on the 2nd proxy fails with a lookup 404', async () => {
     const c = client(`${airGap.url},${up.proxyUrl}`);
     const { failed } = await goDownload(c, [spec(elsewhere)]);
     expect(failed.length).toBe(1);
@@ -121,7 +121,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     await cleanModcache(c);
   });
 
-  it('nginx with the fallback block: the module from the second proxy verifies, mirrored ones still do, nothing is written to the tree', async () => {
+  it("nginx with the fallback block: the 2nd proxy's module verifies, mirrored ones too, tree unchanged", async () => {
     const before = await treeFiles();
     const c = client(`${withFallback.url},${up.proxyUrl}`);
     const { results, failed } = await goDownload(c, [spec(elsewhere), ...mirrored.map(spec)]);
@@ -197,7 +197,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     expect(summary?.publishedHead?.size).toBe(size);
   });
 
-  it("a client whose cached head is newer than the mirror's: fails without the fallback, verifies with it (nginx and serve)", async () => {
+  it("a client with a cached head newer than the mirror's: fails without the fallback, verifies with it", async () => {
     const grown = up.grow(40);
     const newer = grown.find((v) => v.path === v.path.toLowerCase() && !v.version.includes('+')) ?? grown[0]!;
     // First the client verifies against the checksum database directly, at the larger tree size.

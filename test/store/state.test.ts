@@ -200,7 +200,7 @@ describe('StateStore', () => {
     expect((await fs.stat(reserve)).size).toBe(RESERVE_BYTES);
   });
 
-  it('caps the retry journal: a new entry past the cap is JOURNAL_FULL, replacing or removing one is not, and room comes back', async () => {
+  it('caps the retry journal: a new entry past the cap is JOURNAL_FULL, replacing or removing one is not', async () => {
     const capped = new StateStore(store.stateDir, { maxRetryEntries: 3, maxSkippedBytes: 1 << 20 });
     await store.putRetry(retry(0)); // written before this store counted: found by the first count
     await capped.putRetry(retry(1));

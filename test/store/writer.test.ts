@@ -259,7 +259,7 @@ describe('TreeWriter.refreshModuleIndex', () => {
     expect(await exists(`${ESC}/@latest`)).toBe(false);
   });
 
-  it('removes @latest once no version is complete, as verify requires (a repair quarantined the last one)', async () => {
+  it('removes @latest once no version is complete, as verify requires (repair quarantined the last one)', async () => {
     await publish(MOD, P1);
     await writer.refreshModuleIndex(MOD);
     expect(await exists(`${ESC}/@latest`)).toBe(true);
@@ -444,7 +444,7 @@ describe('TreeWriter.touchModule + checkpoint', () => {
 });
 
 describe('TreeWriter and symlinks planted in the tree', () => {
-  it('refuses to publish through a symlinked module directory, or one above it, naming it (UNSAFE_PATH); nothing lands outside', async () => {
+  it('refuses to publish through a symlinked module dir or one above it (UNSAFE_PATH); nothing outside', async () => {
     const outside = join(dir, 'outside');
     await fs.mkdir(outside);
     for (const planted of [ESC, 'example.com', `${ESC}/@v`]) {

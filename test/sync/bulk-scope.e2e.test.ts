@@ -42,7 +42,7 @@ describe('bulk verification reads only what the run needs', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('a targeted single-version sync on a large log makes a handful of sumdb requests and reads no data tile', async () => {
+  it('a targeted single-version sync on a large log makes a few sumdb requests and reads no data tile', async () => {
     const v = up.versions()[4321]!;
     up.resetRequests();
     const r = await runCli(syncArgs(up, path.join(dir, 'one'), ['--module', `${v.path}@${v.version}`]));

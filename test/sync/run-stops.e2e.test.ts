@@ -77,7 +77,7 @@ describe('a run stops cleanly', () => {
     },
   );
 
-  it('SIGINT while a feed page is in flight ends as GOMIRROR_ABORTED (exit 1), lock released, summary written', async () => {
+  it('SIGINT while a feed page is in flight: GOMIRROR_ABORTED (exit 1), lock released, summary written', async () => {
     let asked = 0;
     const hanging = http.createServer(() => void asked++); // answers no index page, ever
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));

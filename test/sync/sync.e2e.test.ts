@@ -97,7 +97,7 @@ describe.skipIf(!e2e)('gomirror sync end to end', () => {
     await cleanModcache(client);
   });
 
-  it('fetches only the new versions after the upstream grows: each of their files once, nothing of the old ones', async () => {
+  it('fetches only the new versions after the upstream grows: each of their files once, none of the old', async () => {
     const oldSize = up.versions().length;
     const before = await snapshotTree(dest);
     const added = up.grow(5);

@@ -74,7 +74,7 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
     if (base) await fs.rm(base, { recursive: true, force: true });
   });
 
-  it('publishes only verified bytes when every bundle file is changed after verification, before the merge', async () => {
+  it('publishes only verified bytes when every bundle file is changed after verifying, before the merge', async () => {
     const bundle = path.join(base, 'mutated');
     await fs.cp(b1, bundle, { recursive: true });
     const m = await manifestOf(bundle);
