@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     const total = await buildBenchZip(path, targetMB * MB);
     const info = await hashModuleZip(path, MODULE, VERSION);
     console.log(
-      `zip: ${info.files} files, ${(info.uncompressedBytes / MB).toFixed(1)} MB uncompressed (${(total / MB).toFixed(1)} MB of data), ${info.h1}`,
+      `zip: ${info.files} files, ${(info.uncompressedBytes / MB).toFixed(1)} MB uncompressed ` +
+        `(${(total / MB).toFixed(1)} MB of data), ${info.h1}`,
     );
     const entries = await listEntries(path);
     const ours = await bestOf3('hashModuleZip', info.uncompressedBytes, () => hashModuleZip(path, MODULE, VERSION));

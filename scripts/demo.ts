@@ -18,7 +18,10 @@ import { startUpstream, type FakeUpstream } from '../test/upstream/index.js';
 
 const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
-/** Picks the modules go downloads through the mirror: an upper-case path, a +incompatible version, a pseudo-version, a major-version suffix. Pure. */
+/**
+ * Picks the modules go downloads through the mirror: an upper-case path, a +incompatible version, a pseudo-version, a
+ * major-version suffix. Pure.
+ */
 export function demoModules(versions: ReadonlyArray<{ path: string; version: string }>): string[] {
   const picks = [
     versions.find((v) => /[A-Z]/.test(v.path) && !/-\d{14}-/.test(v.version)),
@@ -84,7 +87,10 @@ interface Downloaded {
   GoModSum?: string;
 }
 
-/** `go mod download -json` through the mirror in a throw-away GOPATH, checksum verification on; resolves with go's answers. */
+/**
+ * `go mod download -json` through the mirror in a throw-away GOPATH, checksum verification on; resolves with go's
+ * answers.
+ */
 async function goDownload(
   goBin: string,
   modules: string[],
@@ -156,7 +162,8 @@ async function tryWithGo(modules: string[], url: string, gosumdb: string): Promi
   const goBin = findGo();
   if (goBin === undefined) {
     say(
-      'demo: no go command on PATH; skipping the go download (install Go and run the demo again to see go verify through the mirror)',
+      'demo: no go command on PATH; skipping the go download (install Go and run the demo again to see go ' +
+        'verify through the mirror)',
     );
     return true;
   }
@@ -171,7 +178,8 @@ async function tryWithGo(modules: string[], url: string, gosumdb: string): Promi
   const ok = r.code === 0 && r.results.length === modules.length && r.results.every((d) => !d.Error && d.Sum);
   say(
     ok
-      ? `demo: go downloaded and verified ${r.results.length} modules through the mirror against ${gosumdb.split('+')[0]}`
+      ? `demo: go downloaded and verified ${r.results.length} modules through the mirror against ` +
+          `${gosumdb.split('+')[0]}`
       : `demo: go failed (exit ${r.code}):\n${r.stderr}`,
   );
   return ok;

@@ -98,7 +98,8 @@ async function main(): Promise<void> {
     samples.push({ t, done });
     const rate = (done - last.done) / Math.max(t - last.t, 0.001);
     console.log(
-      `${t.toFixed(0).padStart(7)} ${String(done).padStart(10)} ${rate.toFixed(0).padStart(11)} ${(mem?.rss ?? NaN).toFixed(0).padStart(9)} ${peak.toFixed(0).padStart(9)}`,
+      `${t.toFixed(0).padStart(7)} ${String(done).padStart(10)} ${rate.toFixed(0).padStart(11)} ` +
+        `${(mem?.rss ?? NaN).toFixed(0).padStart(9)} ${peak.toFixed(0).padStart(9)}`,
     );
     last = { t, done };
   };
@@ -107,17 +108,20 @@ async function main(): Promise<void> {
   clearInterval(timer);
   sample();
   try {
-    // Versions fetched (a version the upstream serves without a zip request is not counted): windows over what was counted.
+    // Versions fetched (a version the upstream serves without a zip request is not counted): windows over what was
+    // counted.
     const tenth = Math.floor(done / 10);
     const first = tenth / timeAt(samples, tenth);
     const lastRate = tenth / (timeAt(samples, done) - timeAt(samples, done - tenth));
     console.log('');
     console.log(
-      `exit ${code}; ${done}/${total} versions in ${((Date.now() - t0) / 1000).toFixed(1)} s (${(done / ((Date.now() - t0) / 1000)).toFixed(0)} versions/s)`,
+      `exit ${code}; ${done}/${total} versions in ${((Date.now() - t0) / 1000).toFixed(1)} s ` +
+        `(${(done / ((Date.now() - t0) / 1000)).toFixed(0)} versions/s)`,
     );
     console.log(`peak RSS of the sync process: ${peak.toFixed(0)} MB (sampled VmHWM)`);
     console.log(
-      `rate over the first 10 %: ${first.toFixed(0)} versions/s; over the last 10 %: ${lastRate.toFixed(0)} versions/s (last/first ${(lastRate / first).toFixed(2)})`,
+      `rate over the first 10 %: ${first.toFixed(0)} versions/s; over the last 10 %: ${lastRate.toFixed(0)} ` +
+        `versions/s (last/first ${(lastRate / first).toFixed(2)})`,
     );
     if (code !== 0) console.log(stderr);
   } finally {

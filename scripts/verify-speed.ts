@@ -7,7 +7,8 @@
  * versions/s for verify, and verify / H.
  * The tree is built by a sync of the bench's corpus mix (or, with --small, of
  * the fake upstream's tiny modules), or reused with --tree.
- * Usage: npm run bench:verify -- [--versions 100000] [--small] [--tree DIR (reuse or keep a synced tree)] [--concurrency N] [--seed 1]
+ * Usage: npm run bench:verify -- [--versions 100000] [--small] [--tree DIR (reuse or keep a synced tree)]
+ * [--concurrency N] [--seed 1]
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -87,7 +88,8 @@ async function hashLimit(tree: string): Promise<{ mbPerS: number; bytes: number;
 
 async function buildTree(dest: string, versions: number, seed: number, small: boolean): Promise<void> {
   console.log(
-    `syncing a tree of ~${versions} ${small ? 'tiny' : 'bench-mix (zips of 5-200 KB, 1.5 % of 1-20 MB)'} versions into ${dest} ...`,
+    `syncing a tree of ~${versions} ${small ? 'tiny' : 'bench-mix (zips of 5-200 KB, 1.5 % of 1-20 MB)'} ` +
+      `versions into ${dest} ...`,
   );
   const sizes = payloadSizes(versions + 200, seed);
   const up = await startUpstream({
@@ -156,18 +158,23 @@ async function main(): Promise<void> {
     const mbPerS = h.bytes / MB / m.wallS;
     console.log('');
     console.log(
-      `tree: ${summary.versions} versions, ${(h.bytes / MB).toFixed(1)} MB uncompressed (zip entries + .mod), ${os.availableParallelism()} cores, load ${os.loadavg()[0]?.toFixed(1)}`,
+      `tree: ${summary.versions} versions, ${(h.bytes / MB).toFixed(1)} MB uncompressed (zip entries + ` +
+        `.mod), ${os.availableParallelism()} cores, load ${os.loadavg()[0]?.toFixed(1)}`,
     );
     console.log(`H (one core):  ${h.mbPerS.toFixed(1)} MB/s (${h.seconds.toFixed(1)} s)`);
     console.log(
-      `verify:        ${mbPerS.toFixed(1)} MB/s, ${(summary.versions / m.wallS).toFixed(0)} versions/s, wall ${m.wallS.toFixed(1)} s, CPU ${(m.userS + m.sysS).toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB, problems ${summary.problems}`,
+      `verify:        ${mbPerS.toFixed(1)} MB/s, ${(summary.versions / m.wallS).toFixed(0)} versions/s, wall ` +
+        `${m.wallS.toFixed(1)} s, CPU ${(m.userS + m.sysS).toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} ` +
+        `MB, problems ${summary.problems}`,
     );
     console.log(`verify / H:    ${((mbPerS / h.mbPerS) * 100).toFixed(0)} %`);
     // On a shared machine the wall time depends on the neighbours; the CPU time does not.
     const cpu = m.userS + m.sysS;
     const cores = os.availableParallelism();
     console.log(
-      `CPU cost:      verify ${(h.bytes / MB / cpu).toFixed(1)} MB per CPU-second vs H ${h.mbPerS.toFixed(1)}; on ${cores} idle cores verify would reach about ${((h.bytes / MB / (cpu / cores) / h.mbPerS) * 100).toFixed(0)} % of H`,
+      `CPU cost:      verify ${(h.bytes / MB / cpu).toFixed(1)} MB per CPU-second vs H ` +
+        `${h.mbPerS.toFixed(1)}; on ${cores} idle cores verify would reach about ` +
+        `${((h.bytes / MB / (cpu / cores) / h.mbPerS) * 100).toFixed(0)} % of H`,
     );
   } finally {
     if (work !== undefined) await fs.rm(work, { recursive: true, force: true });

@@ -6,7 +6,10 @@
 
 /** Sizes derived from one concurrency setting. */
 export interface ConcurrencySizes {
-  /** HTTP connections per upstream origin: three per worker (a version's .info, .mod and .zip are fetched at once), at least 8. */
+  /**
+   * HTTP connections per upstream origin: three per worker (a version's .info, .mod and .zip are fetched at once), at
+   * least 8.
+   */
   httpConnections: number;
   /** Consecutive failed versions that trip the circuit breaker: two rounds of workers, at least 10. */
   breakerThreshold: number;

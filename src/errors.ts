@@ -42,7 +42,9 @@ export const ErrorCodes = {
   NO_SPACE: 'GOMIRROR_NO_SPACE',
   /** A symbolic link (or a file where a directory belongs) inside the tree, which a write would follow. */
   UNSAFE_PATH: 'GOMIRROR_UNSAFE_PATH',
-  /** A journal (retry, skipped) reached its cap: the entry is not recorded, the run stops before passing it (exit 1). */
+  /**
+   * A journal (retry, skipped) reached its cap: the entry is not recorded, the run stops before passing it (exit 1).
+   */
   JOURNAL_FULL: 'GOMIRROR_JOURNAL_FULL',
   /** Air-gap bundle that fails verification (exit 3). */
   BAD_BUNDLE: 'GOMIRROR_BAD_BUNDLE',

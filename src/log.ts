@@ -38,7 +38,10 @@ export function prettyLine(json: string): string {
   return `${time} ${level.padEnd(5)} ${String(rec['msg'] ?? '')}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
 }
 
-/** How a pretty log is drawn: `human` clears a progress line before each record and leaves the run summary to the command. */
+/**
+ * How a pretty log is drawn: `human` clears a progress line before each record and leaves the run summary to the
+ * command.
+ */
 export interface PrettyOptions {
   human?: boolean;
 }

@@ -108,7 +108,9 @@ export async function cleanGoHome(t: BenchTarget, home: string): Promise<void> {
   });
 }
 
-/** The raw download: every `paths` URL by `curl --parallel --parallel-max concurrency` into `outDir`, no verification. */
+/**
+ * The raw download: every `paths` URL by `curl --parallel --parallel-max concurrency` into `outDir`, no verification.
+ */
 export async function rawLeg(t: BenchTarget, paths: string[], concurrency: number, outDir: string): Promise<Leg> {
   await fs.mkdir(outDir, { recursive: true });
   const cfg = path.join(outDir, '.curl-config');
@@ -130,7 +132,10 @@ export async function rawLeg(t: BenchTarget, paths: string[], concurrency: numbe
   return withNginx(t.nginx, async () => check(await measure(findTool('curl') ?? 'curl', args), 'curl --parallel'));
 }
 
-/** The hash limit H over the given zip files: uncompressed bytes and the seconds one thread needs to inflate and hash them. */
+/**
+ * The hash limit H over the given zip files: uncompressed bytes and the seconds one thread needs to inflate and hash
+ * them.
+ */
 export async function hashLimit(
   zipFiles: string[],
   listFile: string,

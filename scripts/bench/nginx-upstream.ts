@@ -25,7 +25,9 @@ export interface LoggedRequest {
   durationS: number;
 }
 
-/** Mean and peak number of requests in flight at nginx over `wallS` (pure): how much concurrency a client really used. */
+/**
+ * Mean and peak number of requests in flight at nginx over `wallS` (pure): how much concurrency a client really used.
+ */
 export function inFlight(requests: LoggedRequest[], wallS: number): { mean: number; peak: number } {
   const events: Array<[number, number]> = [];
   let busy = 0;

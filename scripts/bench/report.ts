@@ -81,7 +81,10 @@ export interface BenchFigures {
   shapes: ShapeFigures[];
   /** `--dest s3`: each shape into a directory and into a bucket. */
   s3?: S3ShapeFigures[];
-  /** entriesPerCpuS: per second of the crawl's own CPU time (what an idle core would give); peakRssMB includes the pages made in advance. */
+  /**
+   * entriesPerCpuS: per second of the crawl's own CPU time (what an idle core would give); peakRssMB includes the pages
+   * made in advance.
+   */
   crawl?: { entries: number; entriesPerS: number; entriesPerCpuS: number; peakRssMB: number };
   latency?: LatencyFigures;
 }
@@ -128,7 +131,8 @@ function shapeReport(s: ShapeFigures, cores: number): string[] {
   const widths = [30, 7, 10, 7, 7, 8, 9, 8, 0];
   const c = s.corpus;
   const out = [
-    `== shape "${s.shape}": ${c.versions} versions, ${f(c.downloadMB)} MB to download, ${f(c.uncompressedMB)} MB uncompressed (zips ${c.zipKB.min}..${c.zipKB.median}..${c.zipKB.max} KB min..median..max)`,
+    `== shape "${s.shape}": ${c.versions} versions, ${f(c.downloadMB)} MB to download, ${f(c.uncompressedMB)} MB ` +
+      `uncompressed (zips ${c.zipKB.min}..${c.zipKB.median}..${c.zipKB.max} KB min..median..max)`,
   ];
   out.push(
     row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'RSS MB', 'nginx CPU', 'req/ver', '  rounds (wall s)'], widths),
@@ -158,11 +162,13 @@ function shapeReport(s: ShapeFigures, cores: number): string[] {
     );
   }
   out.push(
-    `hash limit H: ${f(s.hashS, 2)} s on one core (${f(c.uncompressedMB / s.hashS, 0)} MB/s); L = max(raw ${f(s.raw.wallS, 2)} s, H/${cores} ${f(s.hashS / cores, 2)} s) = ${f(s.limitS, 2)} s`,
+    `hash limit H: ${f(s.hashS, 2)} s on one core (${f(c.uncompressedMB / s.hashS, 0)} MB/s); L = max(raw ` +
+      `${f(s.raw.wallS, 2)} s, H/${cores} ${f(s.hashS / cores, 2)} s) = ${f(s.limitS, 2)} s`,
   );
   const r = s.ratios;
   out.push(
-    `sync vs go mod download: ${f(r.syncVsGoSpeedup, 2)}x faster (target >= 2x) ${r.syncVsGoSpeedup === undefined ? '' : met(r.syncVsGoSpeedup >= 2)}`,
+    `sync vs go mod download: ${f(r.syncVsGoSpeedup, 2)}x faster (target >= 2x) ` +
+      `${r.syncVsGoSpeedup === undefined ? '' : met(r.syncVsGoSpeedup >= 2)}`,
   );
   out.push(
     `sync vs limit L: ${f(r.syncVsLimit * 100)}% (target >= 50%, sync wall <= 2 L) ${met(r.syncVsLimit >= 0.5)}`,
@@ -226,12 +232,14 @@ function latencyReport(l: LatencyFigures): string[] {
   if (l.go) out.push(`go requests: ${kinds(l.go.requestKinds)}`);
   if (l.go)
     out.push(
-      `go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} requests/version, ${f(l.go.meanInFlight)} in flight on average, ${f(l.go.wallS, 2)} s`,
+      `go mod download at the same RTT: ${f(l.go.versionsPerS, 1)} versions/s, ${f(l.go.roundTripsPerVersion, 2)} ` +
+        `requests/version, ${f(l.go.meanInFlight)} in flight on average, ${f(l.go.wallS, 2)} s`,
     );
   const p64 = l.points.find((p) => p.concurrency === 64);
   if (p64)
     out.push(
-      `concurrency 64: ${f((100 * p64.versionsPerS) / p64.boundPerS)}% of the bound (target >= 70% at 50 ms) ${met(p64.versionsPerS >= 0.7 * p64.boundPerS)}`,
+      `concurrency 64: ${f((100 * p64.versionsPerS) / p64.boundPerS)}% of the bound (target >= 70% at 50 ms) ` +
+        `${met(p64.versionsPerS >= 0.7 * p64.boundPerS)}`,
     );
   return out;
 }
@@ -240,7 +248,8 @@ function latencyReport(l: LatencyFigures): string[] {
 export function formatReport(b: BenchFigures): string {
   const m = b.machine;
   const out = [
-    `machine: ${m.cpus} CPUs, load ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at start, ${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at end, node ${m.node}`,
+    `machine: ${m.cpus} CPUs, load ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at start, ` +
+      `${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at end, node ${m.node}`,
   ];
   out.push(`concurrency ${b.concurrency}, median of ${b.rounds} interleaved round(s) per leg`);
   for (const s of b.shapes) out.push('', ...shapeReport(s, m.cpus));
@@ -248,7 +257,9 @@ export function formatReport(b: BenchFigures): string {
   if (b.crawl)
     out.push(
       '',
-      `crawl: ${b.crawl.entries} entries, ${f(b.crawl.entriesPerS, 0)} entries/s (${f(b.crawl.entriesPerCpuS, 0)} per CPU second), ${f(b.crawl.peakRssMB, 0)} MB with the pages made in advance (target >= 500000/s) ${met(b.crawl.entriesPerS >= 500_000)}`,
+      `crawl: ${b.crawl.entries} entries, ${f(b.crawl.entriesPerS, 0)} entries/s (${f(b.crawl.entriesPerCpuS, 0)} ` +
+        `per CPU second), ${f(b.crawl.peakRssMB, 0)} MB with the pages made in advance (target >= 500000/s) ` +
+        `${met(b.crawl.entriesPerS >= 500_000)}`,
     );
   if (b.latency) out.push('', ...latencyReport(b.latency));
   return out.join('\n');

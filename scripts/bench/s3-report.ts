@@ -18,7 +18,9 @@ export interface S3ShapeFigures {
   bucket: GatewaySide;
   /** A no-op sync of the last round's directory and bucket. */
   noop: { localS: number; bucketS: number; bucketGatewayCpuS: number; bucketS3Requests: S3RequestCounts };
-  /** The last round's tree: files in the directory, keys in the bucket (state left out), a few of each side's extras. */
+  /**
+   * The last round's tree: files in the directory, keys in the bucket (state left out), a few of each side's extras.
+   */
   objects: { local: number; bucket: number; onlyLocal: string[]; onlyBucket: string[] };
   /** Bucket versions/s over local versions/s. */
   bucketVsLocal: number;
@@ -47,7 +49,8 @@ export function s3ShapeReport(s: S3ShapeFigures): string[] {
   const row = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const out = [
-    `== shape "${s.shape}" into a directory and into a bucket (Ceph RGW on this host): ${s.corpus.versions} versions, ${f(s.corpus.downloadMB)} MB to download`,
+    `== shape "${s.shape}" into a directory and into a bucket (Ceph RGW on this host): ${s.corpus.versions} ` +
+      `versions, ${f(s.corpus.downloadMB)} MB to download`,
     row(['', 'wall s', 'versions/s', 'MB/s', 'CPU s', 'RSS MB', 'nginx CPU', 'RGW CPU', 'req/ver']) +
       '    rounds (wall s)',
   ];
@@ -73,12 +76,19 @@ export function s3ShapeReport(s: S3ShapeFigures): string[] {
   const o = s.objects;
   const same = o.onlyLocal.length === 0 && o.onlyBucket.length === 0;
   out.push(
-    `objects: ${o.local} files in the directory, ${o.bucket} keys in the bucket${same ? ', the same paths' : `; only in the directory e.g. ${o.onlyLocal.join(', ') || '-'}; only in the bucket e.g. ${o.onlyBucket.join(', ') || '-'}`}`,
+    `objects: ${o.local} files in the directory, ${o.bucket} keys in the bucket` +
+      (same
+        ? ', the same paths'
+        : `; only in the directory e.g. ${o.onlyLocal.join(', ') || '-'}` +
+          `; only in the bucket e.g. ${o.onlyBucket.join(', ') || '-'}`),
     `S3 requests of the bucket sync: ${formatS3Requests(s.bucket.s3Requests, s.corpus.versions)}`,
     `S3 requests of the no-op bucket sync: ${formatS3Requests(s.noop.bucketS3Requests)}`,
-    `no-op sync: directory ${f(s.noop.localS, 2)} s, bucket ${f(s.noop.bucketS, 2)} s (RGW CPU ${f(s.noop.bucketGatewayCpuS, 2)} s)`,
-    `bucket vs directory: ${f(s.bucketVsLocal * 100)}% of the versions/s (target >= 50%) ${met(s.bucketVsLocal >= 0.5)}`,
-    `peak RSS into the bucket: ${f(s.bucket.peakRssMB, 0)} MB (target < ${RSS_LIMIT_MB} MB) ${met(s.bucket.peakRssMB < RSS_LIMIT_MB)}`,
+    `no-op sync: directory ${f(s.noop.localS, 2)} s, bucket ${f(s.noop.bucketS, 2)} s (RGW CPU ` +
+      `${f(s.noop.bucketGatewayCpuS, 2)} s)`,
+    `bucket vs directory: ${f(s.bucketVsLocal * 100)}% of the versions/s (target >= 50%) ` +
+      `${met(s.bucketVsLocal >= 0.5)}`,
+    `peak RSS into the bucket: ${f(s.bucket.peakRssMB, 0)} MB (target < ${RSS_LIMIT_MB} MB) ` +
+      `${met(s.bucket.peakRssMB < RSS_LIMIT_MB)}`,
   );
   return out;
 }

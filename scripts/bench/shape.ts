@@ -13,7 +13,10 @@ import { startBenchNginx } from './nginx-upstream.js';
 import { ratios, side, type ShapeFigures } from './report.js';
 import { writeStaticCorpus, type StaticCorpus } from './static-corpus.js';
 
-/** "small": many small modules, a few 1–20 MB zips; "big": 10 % of versions with a 1–4 MB incompressible file; "tiny": no payload (latency mode). */
+/**
+ * "small": many small modules, a few 1–20 MB zips; "big": 10 % of versions with a 1–4 MB incompressible file; "tiny":
+ * no payload (latency mode).
+ */
 export type ShapeName = 'small' | 'big' | 'tiny';
 
 const MB = 1_000_000;

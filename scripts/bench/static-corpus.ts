@@ -67,7 +67,10 @@ async function snapshot(
   await Promise.all(Array.from({ length: FETCH_PARALLEL }, worker));
 }
 
-/** Tile paths (relative to the sumdb root) of a tree of `size` records: full tiles and the partial tile at every level, data tiles too. */
+/**
+ * Tile paths (relative to the sumdb root) of a tree of `size` records: full tiles and the partial tile at every level,
+ * data tiles too.
+ */
 export function tilePaths(size: number): string[] {
   const out: string[] = [];
   for (let level = 0, entries = size; entries > 0; level++, entries = Math.floor(entries / TILE_WIDTH)) {

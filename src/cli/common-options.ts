@@ -6,7 +6,8 @@ export const commonOptions: Record<string, Options> = {
   state: {
     type: 'string',
     describe:
-      'state: a directory or s3://BUCKET/PREFIX (default DEST/.gomirror; for a bucket s3://BUCKET/PREFIX/.gomirror/state)',
+      'state: a directory or s3://BUCKET/PREFIX (default DEST/.gomirror; for a bucket ' +
+      's3://BUCKET/PREFIX/.gomirror/state)',
   },
   's3-endpoint': {
     type: 'string',
@@ -19,17 +20,20 @@ export const commonOptions: Record<string, Options> = {
   's3-timeout': {
     type: 'string',
     describe:
-      'an S3 request fails (and is retried) after this long without connecting or without a byte: 5s, 2m… (default 60s)',
+      'an S3 request fails (and is retried) after this long without connecting or without a byte: 5s, 2m… ' +
+      '(default 60s)',
   },
   'work-dir': {
     type: 'string',
     describe:
-      'local working directory: the working copy of a bucket state and temporary downloads (default $XDG_CACHE_HOME/gomirror/<id> or ~/.cache/gomirror/<id>)',
+      'local working directory: the working copy of a bucket state and temporary downloads (default ' +
+      '$XDG_CACHE_HOME/gomirror/<id> or ~/.cache/gomirror/<id>)',
   },
   'lock-lease': {
     type: 'string',
     describe:
-      "lease of the lock a command holds in the bucket of an s3:// tree or state, renewed every third of it; another host may take the lock once a dead holder's lease ran out (default 60s, 10s to 1h)",
+      'lease of the lock a command holds in the bucket of an s3:// tree or state, renewed every third of it; ' +
+      "another host may take the lock once a dead holder's lease ran out (default 60s, 10s to 1h)",
   },
   'log-level': { type: 'string', describe: 'trace|debug|info|warn|error|silent (default info)' },
   'log-format': { type: 'string', describe: 'json|pretty (default: pretty on a TTY, json otherwise)' },
@@ -74,7 +78,8 @@ export const syncOptions: Record<string, Options> = {
   'no-origin-fetch': {
     type: 'string',
     describe:
-      'upstreams asked not to start origin fetches in feed mode: URL[=cached-only|header], or none (default: proxy.golang.org via /cached-only)',
+      'upstreams asked not to start origin fetches in feed mode: URL[=cached-only|header], or none (default: ' +
+      'proxy.golang.org via /cached-only)',
   },
   'user-agent-contact': {
     type: 'string',
@@ -88,6 +93,7 @@ export const syncOptions: Record<string, Options> = {
   'min-free-space': {
     type: 'string',
     describe:
-      'refuse to start a run with less free space than this on the tree or state filesystem: bytes or 512M, 1G… (default 1G; 0 disables)',
+      'refuse to start a run with less free space than this on the tree or state filesystem: bytes or 512M, ' +
+      '1G… (default 1G; 0 disables)',
   },
 };

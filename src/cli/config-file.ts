@@ -66,7 +66,10 @@ function readProblem(err: unknown): string {
   return `cannot be read (${code ?? (err as Error).message})`;
 }
 
-/** Reads and checks config file `file`: CONFIG error naming it when it is missing, unreadable, a directory, not JSON or not an object. */
+/**
+ * Reads and checks config file `file`: CONFIG error naming it when it is missing, unreadable, a directory, not JSON or
+ * not an object.
+ */
 export function loadConfigFile(file: string, kinds: Readonly<Record<string, OptionKind>>): ConfigFileValues {
   let text: string;
   try {

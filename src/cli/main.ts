@@ -127,7 +127,8 @@ async function main(argv: string[]): Promise<void> {
     )
     .command(
       'probe',
-      'health of every configured upstream, the index and the checksum database; exits non-zero when no upstream is usable',
+      'health of every configured upstream, the index and the checksum database; exits non-zero when no ' +
+        'upstream is usable',
       (y) => y.options(forCommand(probeOptions)),
       handlers.probe,
     )

@@ -8,7 +8,8 @@ export const metricsOption: Record<string, Options> = {
   'metrics-file': {
     type: 'string',
     describe:
-      'write Prometheus metrics here after every run, atomically (node_exporter textfile collector, e.g. /var/lib/prometheus/node-exporter/gomirror.prom)',
+      'write Prometheus metrics here after every run, atomically (node_exporter textfile collector, e.g. ' +
+      '/var/lib/prometheus/node-exporter/gomirror.prom)',
   },
 };
 
@@ -23,7 +24,8 @@ export const statusOptions: Record<string, Options> = {
   walk: {
     type: 'boolean',
     describe:
-      'also walk the whole tree for disk use by kind, and (when no run holds the lock) save what it counted as the exact counts',
+      'also walk the whole tree for disk use by kind, and (when no run holds the lock) save what it counted ' +
+      'as the exact counts',
   },
   check: {
     type: 'boolean',
@@ -46,12 +48,14 @@ export const serveOptions: Record<string, Options> = {
   'sumdb-fallback': {
     type: 'string',
     describe:
-      'fetch checksum-database lookups/tiles the tree lacks from upstream (connected use, for GOPROXY=mirror,proxy.golang.org): "on" = the --sumdb URL, or a URL; default off (air gap)',
+      'fetch checksum-database lookups/tiles the tree lacks from upstream (connected use, for ' +
+      'GOPROXY=mirror,proxy.golang.org): "on" = the --sumdb URL, or a URL; default off (air gap)',
   },
   'max-connections': {
     type: 'string',
     describe:
-      'open connections at once; at the cap the longest-idle one is closed (default 512; needs ulimit -n of at least 2N+64)',
+      'open connections at once; at the cap the longest-idle one is closed (default 512; needs ulimit -n of ' +
+      'at least 2N+64)',
   },
 };
 

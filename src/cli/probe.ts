@@ -1,4 +1,7 @@
-/** The `gomirror probe` command handler: probe the configured (or recorded) upstreams, index and checksum database; print a table or JSON; exit 0 ok, 1 no usable upstream, 3 a head that does not verify. */
+/**
+ * The `gomirror probe` command handler: probe the configured (or recorded) upstreams, index and checksum database;
+ * print a table or JSON; exit 0 ok, 1 no usable upstream, 3 a head that does not verify.
+ */
 import { parseProbeCommand } from '../config/commands.js';
 import { given, type RawOptions } from '../config/raw.js';
 import { formatProbe, probeVerdict } from '../ops/probe.js';

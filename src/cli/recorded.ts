@@ -1,4 +1,7 @@
-/** The CLI edge of the recorded settings: read them before parsing a command's options, record them after a run that held the lock. */
+/**
+ * The CLI edge of the recorded settings: read them before parsing a command's options, record them after a run that
+ * held the lock.
+ */
 import type { RawOptions } from '../config/config.js';
 import { parsePlaces } from '../config/places.js';
 import { applyRecorded, settingsToRecord } from '../config/recorded.js';
@@ -7,7 +10,10 @@ import { formatLocation } from '../storage/location.js';
 import { loadRecordedSettings } from '../store/state-session.js';
 import { StateStore, type RecordedSettings } from '../store/state.js';
 
-/** The options of a command with the mirror's recorded settings filled in (CONFIG error on a different checksum-database key). */
+/**
+ * The options of a command with the mirror's recorded settings filled in (CONFIG error on a different checksum-database
+ * key).
+ */
 export async function withRecorded(
   argv: RawOptions,
 ): Promise<{ raw: RawOptions; recorded: RecordedSettings | undefined }> {

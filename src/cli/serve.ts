@@ -15,7 +15,8 @@ export async function serveCommand(argv: RawOptions): Promise<void> {
     onError: (message) => process.stderr.write(`gomirror serve: ${message}\n`),
   });
   process.stderr.write(
-    `gomirror: serving ${formatLocation(dest)} at ${server.url}/ (not for production: use nginx, see scripts/nginx.conf)\n`,
+    `gomirror: serving ${formatLocation(dest)} at ${server.url}/ (not for production: use nginx, see ` +
+      `scripts/nginx.conf)\n`,
   );
   if (fallback) {
     process.stderr.write(

@@ -1,4 +1,7 @@
-/** The `gomirror status` command handler: collect the report and print it (aligned lines, or one JSON object with --json). */
+/**
+ * The `gomirror status` command handler: collect the report and print it (aligned lines, or one JSON object with
+ * --json).
+ */
 import { parseStatusCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { checkStatus } from '../ops/status-check.js';
@@ -10,12 +13,16 @@ import { readStateCopy } from '../store/state-session.js';
 import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
 
-/** Prints the status of the mirror at --dest to `out`; a never-synced mirror is reported as such (exit 0). With --check: one plugin line, exit 0 OK, 1 WARNING, 2 CRITICAL. */
+/**
+ * Prints the status of the mirror at --dest to `out`; a never-synced mirror is reported as such (exit 0). With --check:
+ * one plugin line, exit 0 OK, 1 WARNING, 2 CRITICAL.
+ */
 export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const raw = (await withRecorded(argvGiven)).raw;
   const cfg = parseStatusCommand(raw, process.env);
   const names = { dest: formatLocation(cfg.dest), state: formatLocation(cfg.state) };
-  // --walk recounts under the locks (a bucket state in its working copy); plain status reads a copy pulled without them.
+  // --walk recounts under the locks (a bucket state in its working copy); plain status reads a copy pulled without
+  // them.
   const copy = cfg.walk ? undefined : await readStateCopy(cfg);
   let report;
   try {

@@ -8,7 +8,10 @@ import { recordSettings, withRecorded } from './recorded.js';
 
 export { exportOptions, importOptions } from './ops-options.js';
 
-/** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
+/**
+ * Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the
+ * result as JSON.
+ */
 export async function exportCommand(argvGiven: RawOptions): Promise<void> {
   const cfg = parseExportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
   const { dest, stateDir, out, full, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
@@ -17,7 +20,9 @@ export async function exportCommand(argvGiven: RawOptions): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
+/**
+ * Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON.
+ */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
   const cfg = parseImportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
   const { dest, stateDir, bundle, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;

@@ -35,7 +35,10 @@ export function formatSummary(s: VerifySummary, json: boolean): string {
   const mib = (s.bytes / 1024 ** 2).toFixed(1);
   const unrepaired = s.unrepaired.security + s.unrepaired.other;
   const tail = s.repaired > 0 ? `, ${s.repaired} repaired, ${unrepaired} left` : '';
-  return `verified ${s.modules} modules, ${s.versions} versions, ${s.files} files (${mib} MiB) in ${(s.durationMs / 1000).toFixed(1)}s: ${s.problems} problems (${s.securityProblems} security)${tail}\n`;
+  return (
+    `verified ${s.modules} modules, ${s.versions} versions, ${s.files} files (${mib} MiB) in ` +
+    `${(s.durationMs / 1000).toFixed(1)}s: ${s.problems} problems (${s.securityProblems} security)${tail}\n`
+  );
 }
 
 /** The published head as the JSON summary carries it (null when the tree publishes none). Pure. */
@@ -48,11 +51,17 @@ export function publishedHeadJson(
 /** The line about the head the tree publishes (or that it publishes none). Pure. */
 export function formatPublishedHead(head: TrustedHeadInfo | undefined): string {
   if (head === undefined)
-    return 'published tree head: none (sumdb/<name>/latest is missing: clients cannot verify through this tree offline)\n';
+    return (
+      'published tree head: none (sumdb/<name>/latest is missing: clients cannot verify through this ' +
+      'tree offline)\n'
+    );
   return `published tree head: size ${head.size}; ${offlineClientsNote(head.size)}\n`;
 }
 
-/** Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors that stop it from running. */
+/**
+ * Runs verify with the merged options, printing to `out`; sets process.exitCode and returns the summary; throws errors
+ * that stop it from running.
+ */
 export async function verifyCommand(
   argv: RawOptions,
   out: NodeJS.WritableStream = process.stdout,

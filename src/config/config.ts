@@ -79,7 +79,10 @@ export function parseTarget(spec: string): Target {
   return { module: spec.slice(0, at), version: spec.slice(at + 1) };
 }
 
-/** Validates the merged options of `gomirror sync` into a SyncConfig; `env` is the process environment (S3 settings, the working directory's default). */
+/**
+ * Validates the merged options of `gomirror sync` into a SyncConfig; `env` is the process environment (S3 settings, the
+ * working directory's default).
+ */
 export function parseSyncConfig(raw: RawOptions, isTTY: boolean, env: ConfigEnv): SyncConfig {
   const places = parsePlaces(raw, env);
   const upstreamList = listOption(raw, 'upstream');

@@ -14,7 +14,9 @@ export type NoFetchMode = 'cached-only' | 'header';
 export interface FetchPolicyConfig {
   /** A journaled version that keeps failing this long is given up on (skipped.jsonl). */
   retryGiveUpAfterMs: number;
-  /** Every request must end within baseMs + size / minBytesPerSecond (size from Content-Length, else the bytes so far). */
+  /**
+   * Every request must end within baseMs + size / minBytesPerSecond (size from Content-Length, else the bytes so far).
+   */
   deadline: { baseMs: number; minBytesPerSecond: number };
   /** Upstream URL → how feed-mode reads ask it not to start origin fetches (absent: normal reads). */
   noOriginFetch: Record<string, NoFetchMode>;

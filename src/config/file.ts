@@ -7,7 +7,9 @@
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
 
-/** What an option's value is in a config file: a string, a string or number, a boolean, or a string or list of strings. */
+/**
+ * What an option's value is in a config file: a string, a string or number, a boolean, or a string or list of strings.
+ */
 export type OptionKind = 'string' | 'number' | 'boolean' | 'list';
 
 /** The checked content of a config file. */

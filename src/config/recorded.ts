@@ -28,8 +28,10 @@ export function applyRecorded(raw: RawOptions, recorded: RecordedSettings | unde
     if (spec.key !== recorded.sumdb.key) {
       throw new GomirrorError(
         ErrorCodes.CONFIG,
-        `this mirror was built with checksum database key ${recorded.sumdb.key} (recorded in ${stateDir}/settings.json); ` +
-          `refusing --sumdb ${spec.key}: a mirror must not silently switch trust roots (use a new --dest and --state for another checksum database)`,
+        `this mirror was built with checksum database key ${recorded.sumdb.key} (recorded in ` +
+          `${stateDir}/settings.json); ` +
+          `refusing --sumdb ${spec.key}: a mirror must not silently switch trust roots (use a new --dest and ` +
+          `--state for another checksum database)`,
         { op: 'config.recorded', detail: { recorded: recorded.sumdb.key, given: spec.key } },
       );
     }
@@ -41,7 +43,10 @@ export function applyRecorded(raw: RawOptions, recorded: RecordedSettings | unde
   return out;
 }
 
-/** The settings to record after a run with these checked values (the key never changes; upstreams and index follow the last run). Pure. */
+/**
+ * The settings to record after a run with these checked values (the key never changes; upstreams and index follow the
+ * last run). Pure.
+ */
 export function settingsToRecord(
   prev: RecordedSettings | undefined,
   run: { sumdb: SumdbSpec; upstreams?: string[]; index?: string },

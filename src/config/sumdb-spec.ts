@@ -31,7 +31,8 @@ const ALIASES: Readonly<Record<string, string>> = {
 function usage(value: string, why: string): GomirrorError {
   return new GomirrorError(
     ErrorCodes.CONFIG,
-    `--sumdb must be "NAME+HASH+KEY [URL]", or sum.golang.org or sum.golang.google.cn (optionally followed by a URL for sum.golang.org); ${why}, got ${JSON.stringify(value)}`,
+    `--sumdb must be "NAME+HASH+KEY [URL]", or sum.golang.org or sum.golang.google.cn (optionally followed ` +
+      `by a URL for sum.golang.org); ${why}, got ${JSON.stringify(value)}`,
     { op: 'config.sumdb' },
   );
 }

@@ -21,7 +21,10 @@ export function parseByteSize(s: string): number | undefined {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "<n><unit>[<n><unit>…]" with units ms, s, m, h, d (e.g. "90s", "1h30m", "1.5h") in milliseconds; undefined when malformed. */
+/**
+ * "<n><unit>[<n><unit>…]" with units ms, s, m, h, d (e.g. "90s", "1h30m", "1.5h") in milliseconds; undefined when
+ * malformed.
+ */
 export function durationMs(value: string): number | undefined {
   const s = value.trim();
   if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) return undefined;

@@ -171,7 +171,11 @@ function futureEvent(text: string, event: FeedEvent, timestamp: string): FeedEve
   return { kind: 'future', timestamp, raw: text.slice(0, MAX_RAW), ...named };
 }
 
-/** Streams new feed events after the cursor, page by page (memory bounded by one page), deduping the inclusive since and clusters; stops when caught up, past `until`, or at a page holding lines stamped after `notAfter`. Throws MALFORMED if a full page of one timestamp makes no progress (cluster larger than the limit). */
+/**
+ * Streams new feed events after the cursor, page by page (memory bounded by one page), deduping the inclusive since and
+ * clusters; stops when caught up, past `until`, or at a page holding lines stamped after `notAfter`. Throws MALFORMED
+ * if a full page of one timestamp makes no progress (cluster larger than the limit).
+ */
 export async function* crawl(fetchPage: PageFetcher, opts: CrawlOptions): AsyncGenerator<FeedEvent> {
   const limit = checkOptions(opts);
   const tracker = new CursorTracker(opts.since);

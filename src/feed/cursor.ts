@@ -6,7 +6,10 @@
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
 
-/** Cursor: the last timestamp fully or partly consumed and the keys ("path@version") already seen at exactly that timestamp (bounded by the size of one timestamp cluster). */
+/**
+ * Cursor: the last timestamp fully or partly consumed and the keys ("path@version") already seen at exactly that
+ * timestamp (bounded by the size of one timestamp cluster).
+ */
 export interface Cursor {
   since: string;
   seenAtSince: string[];
@@ -38,7 +41,10 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** Parses an RFC 3339 timestamp (up to nanoseconds, `Z` or ±hh:mm) into an Instant, or returns undefined when it is not one. */
+/**
+ * Parses an RFC 3339 timestamp (up to nanoseconds, `Z` or ±hh:mm) into an Instant, or returns undefined when it is not
+ * one.
+ */
 export function parseTimestamp(ts: string): Instant | undefined {
   return parseUtcFast(ts) ?? parseWithRegex(ts);
 }
@@ -135,12 +141,17 @@ export function compareInstants(x: Instant, y: Instant): number {
   return x.nanos === y.nanos ? 0 : x.nanos < y.nanos ? -1 : 1;
 }
 
-/** Orders two RFC 3339 timestamps at nanosecond precision (negative, 0, positive); throws MALFORMED on an invalid timestamp. */
+/**
+ * Orders two RFC 3339 timestamps at nanosecond precision (negative, 0, positive); throws MALFORMED on an invalid
+ * timestamp.
+ */
 export function compareTimestamps(a: string, b: string): number {
   return compareInstants(mustParse(a), mustParse(b));
 }
 
-/** A cursor positioned at `since` with nothing consumed at that timestamp yet (entries at exactly `since` will be read). */
+/**
+ * A cursor positioned at `since` with nothing consumed at that timestamp yet (entries at exactly `since` will be read).
+ */
 export function cursorAt(since: string): Cursor {
   mustParse(since);
   return { since, seenAtSince: [] };

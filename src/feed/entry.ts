@@ -12,7 +12,10 @@ export interface FeedEntry {
   timestamp: string;
 }
 
-/** The result of parsing one feed line: the entry, or the raw line, whatever fields could be read, and why it was refused. */
+/**
+ * The result of parsing one feed line: the entry, or the raw line, whatever fields could be read, and why it was
+ * refused.
+ */
 export type ParsedLine =
   | { ok: true; entry: FeedEntry; instant: Instant }
   | { ok: false; raw: string; path?: string; version?: string; timestamp?: string; instant?: Instant; reason: string };
@@ -92,7 +95,10 @@ function plainFields(line: string): Fields | undefined {
   return { path: m[1] as string, version: m[2] as string, timestamp: m[3] as string };
 }
 
-/** Stage one of parseFeedLine: length, JSON, the three fields and the timestamp; a refusal, or the fields to check. Never throws. */
+/**
+ * Stage one of parseFeedLine: length, JSON, the three fields and the timestamp; a refusal, or the fields to check.
+ * Never throws.
+ */
 export function readFeedLine(line: string): ReadLine | (ParsedLine & { ok: false }) {
   const no = (fields: Fields, reason: string): ParsedLine & { ok: false } =>
     refuse(line, fields, reason) as ParsedLine & { ok: false };
@@ -136,7 +142,10 @@ export function checkFeedLine(r: ReadLine): ParsedLine {
   return { ok: true, entry: { path: r.path, version: r.version, timestamp: r.timestamp }, instant: r.instant };
 }
 
-/** Parses one NDJSON line, validating path+version with the module library and the timestamp (returned parsed, as `instant`, when valid); never throws. Bound line length (e.g. 4 KiB). */
+/**
+ * Parses one NDJSON line, validating path+version with the module library and the timestamp (returned parsed, as
+ * `instant`, when valid); never throws. Bound line length (e.g. 4 KiB).
+ */
 export function parseFeedLine(line: string): ParsedLine {
   const r = readFeedLine(line);
   return 'ok' in r ? r : checkFeedLine(r);

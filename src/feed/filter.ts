@@ -24,7 +24,9 @@ export function compileModuleFilter(f: ModuleFilter): (path: string) => boolean 
   return (path) => (include === undefined || include.some((m) => m(path))) && !exclude.some((m) => m(path));
 }
 
-/** True when `path` is included by any include list (or there are no include patterns) and matched by no exclude list. */
+/**
+ * True when `path` is included by any include list (or there are no include patterns) and matched by no exclude list.
+ */
 export function acceptsModule(f: ModuleFilter, path: string): boolean {
   return compileModuleFilter(f)(path);
 }

@@ -19,7 +19,10 @@ export interface HttpConfig {
   userAgent: string;
 }
 
-/** 10 s connect, 30 s headers, 30 s body idle, 32 connections per origin, "gomirror/VERSION" (runs add the operator's contact). */
+/**
+ * 10 s connect, 30 s headers, 30 s body idle, 32 connections per origin, "gomirror/VERSION" (runs add the operator's
+ * contact).
+ */
 export const DEFAULT_HTTP: HttpConfig = Object.freeze({
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,

@@ -53,7 +53,10 @@ export class RequestDeadline {
   describe(): string {
     const size = this.declared ?? this.got;
     const what = this.declared === undefined ? `${this.got} bytes received so far` : `Content-Length ${this.declared}`;
-    return `request deadline of ${Math.round(allowedMs(this.policy, size))} ms passed (${what}, ${this.got} bytes received, minimum ${this.policy.minBytesPerSecond} bytes/s)`;
+    return (
+      `request deadline of ${Math.round(allowedMs(this.policy, size))} ms passed (${what}, ${this.got} ` +
+      `bytes received, minimum ${this.policy.minBytesPerSecond} bytes/s)`
+    );
   }
 
   /** The body's size is known: the deadline becomes base + size / rate from the request's start. */

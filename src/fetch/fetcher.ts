@@ -90,7 +90,8 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 /**
  * Downloads from GOPROXY upstreams with retries and failover; one instance per run, safe for concurrent calls.
- * When `signal` fires, pending calls reject at once with `signal.reason` (an AbortError by default), not a GomirrorError.
+ * When `signal` fires, pending calls reject at once with `signal.reason` (an AbortError by default), not a
+ * GomirrorError.
  */
 export class Fetcher {
   private readonly agent: Dispatcher;
@@ -118,7 +119,10 @@ export class Fetcher {
     this.onRetry = opts.onRetry;
   }
 
-  /** GET relPath (e.g. "github.com/!foo/bar/@v/v1.0.0.mod" or "index?since=…") from the upstreams with retries and failover; returns the whole body, refusing bodies > ctx.maxBytes (TOO_LARGE). */
+  /**
+   * GET relPath (e.g. "github.com/!foo/bar/@v/v1.0.0.mod" or "index?since=…") from the upstreams with retries and
+   * failover; returns the whole body, refusing bodies > ctx.maxBytes (TOO_LARGE).
+   */
   async getBytes(relPath: string, ctx: FetchContext): Promise<Buffer> {
     const { value } = await this.run(relPath, ctx, bufferSink);
     return value;
@@ -257,7 +261,9 @@ export class Fetcher {
       if (range !== undefined && (status === 206 || status === 416)) {
         await discard(body);
         this.throwIfAborted();
-        const reason = `HTTP ${status} is not the rest asked for (bytes ${range.plan.offset}-${range.plan.total - 1}): restarting from byte 0`;
+        const reason =
+          `HTTP ${status} is not the rest asked for (bytes ` +
+          `${range.plan.offset}-${range.plan.total - 1}): restarting from byte 0`;
         return { ok: false, failure: { kind: 'retry', code: ErrorCodes.HTTP, status, reason } };
       }
       if (status !== 200) {
@@ -300,7 +306,8 @@ export class Fetcher {
       const at = resumePointOf(res.statusCode, res.headers, plan);
       return at === undefined ? {} : { resume: at };
     };
-    // The deadline follows the declared size, else the bytes so far (counted beside the sink, which attaches in this same tick).
+    // The deadline follows the declared size, else the bytes so far (counted beside the sink, which attaches in this
+    // same tick).
     if (declared !== undefined) deadline.expect(declared - (plan?.offset ?? 0));
     else res.body.on('data', (chunk: Buffer) => deadline.received(chunk.length));
     const tooLarge = (): GomirrorError =>

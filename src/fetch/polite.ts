@@ -23,7 +23,10 @@ export function cachedOnlyUrl(url: string): string {
   return base.endsWith('/cached-only') ? base : `${base}/cached-only`;
 }
 
-/** The upstreams of bulk reads: each upstream named in `modes` through its cached-only path or with the header; the others unchanged. */
+/**
+ * The upstreams of bulk reads: each upstream named in `modes` through its cached-only path or with the header; the
+ * others unchanged.
+ */
 export function bulkUpstreams(
   upstreams: readonly string[],
   modes: Readonly<Record<string, NoOriginFetchMode>>,

@@ -59,7 +59,10 @@ export function rangeHeaders(plan: RangePlan): Record<string, string> {
   return { range: `bytes=${plan.offset}-`, 'if-range': plan.validator };
 }
 
-/** True when a 206 carries exactly the rest of `plan`: Content-Range `bytes OFFSET-(TOTAL-1)/TOTAL` and a matching Content-Length, if any. */
+/**
+ * True when a 206 carries exactly the rest of `plan`: Content-Range `bytes OFFSET-(TOTAL-1)/TOTAL` and a matching
+ * Content-Length, if any.
+ */
 export function isRestOf(headers: IncomingHttpHeaders, plan: RangePlan): boolean {
   const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(headers, 'content-range') ?? '');
   if (m === null) return false;

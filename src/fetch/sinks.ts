@@ -11,7 +11,10 @@ import { ioError } from '../io-error.js';
 import { bytesPayload, filePayload, type Payload } from '../version/payload.js';
 import type { MemoryBudget } from './memory-budget.js';
 
-/** Consumes one response body; throws `tooLarge()` as soon as more than `maxBytes` arrive; `declared` is the Content-Length, if any. */
+/**
+ * Consumes one response body; throws `tooLarge()` as soon as more than `maxBytes` arrive; `declared` is the
+ * Content-Length, if any.
+ */
 export type Sink<T> = (
   body: Readable,
   maxBytes: number,

@@ -49,7 +49,10 @@ export class UpstreamPool {
     for (const url of this.urls) this.states.set(url, { consecutiveFailures: 0, coolingUntil: undefined });
   }
 
-  /** Upstreams to try in order: healthy ones in configured order, then cooling-down ones (so a single upstream is never fully skipped). */
+  /**
+   * Upstreams to try in order: healthy ones in configured order, then cooling-down ones (so a single upstream is never
+   * fully skipped).
+   */
   order(): string[] {
     const t = this.now();
     const healthy: string[] = [];
@@ -73,7 +76,10 @@ export class UpstreamPool {
     s.lastSuccessAt = this.now();
   }
 
-  /** Records a failure of `url`; from `failureThreshold` consecutive failures on, each one (re)starts a cool-down of `cooldownMs` (unknown URLs are ignored). */
+  /**
+   * Records a failure of `url`; from `failureThreshold` consecutive failures on, each one (re)starts a cool-down of
+   * `cooldownMs` (unknown URLs are ignored).
+   */
   reportFailure(url: string): void {
     const s = this.states.get(url);
     if (s === undefined) return;

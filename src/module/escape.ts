@@ -37,7 +37,10 @@ function unescapeString(escaped: string): string | undefined {
   return bang ? undefined : out;
 }
 
-/** Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion, minus spaces, plus a length that leaves room for "<version>.info" in a file name). */
+/**
+ * Returns why `version` cannot be escaped or stored, or undefined (module.EscapeVersion, minus spaces, plus a length
+ * that leaves room for "<version>.info" in a file name).
+ */
 function versionFileProblem(version: string): string | undefined {
   if (version.includes('!')) return 'exclamation mark';
   // module.EscapeVersion refuses non-ASCII too (its escapeString does), although file names allow letters.
@@ -63,7 +66,10 @@ export function escapePath(path: string): string {
   return escapeString(path);
 }
 
-/** Module path for an escaped path; throws GomirrorError(INVALID_PATH, op 'module.unescapePath') for bad escapes or an invalid result. */
+/**
+ * Module path for an escaped path; throws GomirrorError(INVALID_PATH, op 'module.unescapePath') for bad escapes or an
+ * invalid result.
+ */
 export function unescapePath(escaped: string): string {
   const path = unescapeString(escaped);
   const problem = path === undefined ? BAD_ENCODING : modulePathProblem(path);
@@ -77,7 +83,10 @@ export function unescapePath(escaped: string): string {
   return path;
 }
 
-/** Escaped form of a version (need not be semver, but must be a safe file name without "!"); throws GomirrorError(INVALID_VERSION, op 'module.escapeVersion') otherwise. */
+/**
+ * Escaped form of a version (need not be semver, but must be a safe file name without "!"); throws
+ * GomirrorError(INVALID_VERSION, op 'module.escapeVersion') otherwise.
+ */
 export function escapeVersion(version: string): string {
   const problem = versionFileProblem(version);
   if (problem !== undefined) {
@@ -90,7 +99,10 @@ export function escapeVersion(version: string): string {
   return escapeString(version);
 }
 
-/** Version for an escaped version; throws GomirrorError(INVALID_VERSION, op 'module.unescapeVersion') for bad escapes or an unsafe result. */
+/**
+ * Version for an escaped version; throws GomirrorError(INVALID_VERSION, op 'module.unescapeVersion') for bad escapes or
+ * an unsafe result.
+ */
 export function unescapeVersion(escaped: string): string {
   const version = unescapeString(escaped);
   const problem = version === undefined ? BAD_ENCODING : versionFileProblem(version);

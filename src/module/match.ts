@@ -7,7 +7,10 @@ function literal(c: string): string {
   return `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`;
 }
 
-/** Reads one possibly backslash-escaped class character at chars[i]; undefined if the pattern is malformed there (path.getEsc). */
+/**
+ * Reads one possibly backslash-escaped class character at chars[i]; undefined if the pattern is malformed there
+ * (path.getEsc).
+ */
 function classChar(chars: string[], i: number): { c: string; next: number } | undefined {
   let c = chars[i];
   let j = i;
@@ -119,7 +122,11 @@ export function prefixPatternMatcher(globs: string): (target: string) => boolean
     });
 }
 
-/** GOPRIVATE-style glob matching: comma-separated patterns, each matched (path.Match syntax: *, ?, [..]) against the leading path elements of target (module.MatchPrefixPatterns). One trailing slash per pattern and empty patterns are ignored. */
+/**
+ * GOPRIVATE-style glob matching: comma-separated patterns, each matched (path.Match syntax: *, ?, [..]) against the
+ * leading path elements of target (module.MatchPrefixPatterns). One trailing slash per pattern and empty patterns are
+ * ignored.
+ */
 export function matchPrefixPatterns(globs: string, target: string): boolean {
   return prefixPatternMatcher(globs)(target);
 }

@@ -111,7 +111,10 @@ export function pathElementProblem(elem: string, kind: PathKind): string | undef
   return undefined;
 }
 
-/** pathElementProblem for a module-path element (fileName false) or a file-name element such as a version (fileName true). */
+/**
+ * pathElementProblem for a module-path element (fileName false) or a file-name element such as a version (fileName
+ * true).
+ */
 export function elementProblem(elem: string, fileName: boolean): string | undefined {
   return pathElementProblem(elem, fileName ? 'file' : 'module');
 }
@@ -171,7 +174,10 @@ export function modulePathProblem(path: string): string | undefined {
   return undefined;
 }
 
-/** Throws GomirrorError(INVALID_PATH, op 'module.checkPath', module: path) unless path is a module path gomirror can store (modulePathProblem). */
+/**
+ * Throws GomirrorError(INVALID_PATH, op 'module.checkPath', module: path) unless path is a module path gomirror can
+ * store (modulePathProblem).
+ */
 export function checkModulePath(path: string): void {
   const problem = modulePathProblem(path);
   if (problem !== undefined) {
@@ -208,7 +214,10 @@ function splitGopkgIn(path: string): { prefix: string; pathMajor: string; ok: bo
   return { prefix, pathMajor, ok: true };
 }
 
-/** Splits "a/b/v2" -> {prefix:"a/b", pathMajor:"/v2"}; gopkg.in/yaml.v2 -> {prefix:"gopkg.in/yaml", pathMajor:".v2"}; ok=false if malformed. (module.SplitPathVersion) */
+/**
+ * Splits "a/b/v2" -> {prefix:"a/b", pathMajor:"/v2"}; gopkg.in/yaml.v2 -> {prefix:"gopkg.in/yaml", pathMajor:".v2"};
+ * ok=false if malformed. (module.SplitPathVersion)
+ */
 export function splitPathVersion(path: string): { prefix: string; pathMajor: string; ok: boolean } {
   if (path.startsWith('gopkg.in/')) return splitGopkgIn(path);
   let i = path.length;

@@ -33,7 +33,10 @@ function isIdentChar(c: string): boolean {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '-';
 }
 
-/** Reads "-ident(.ident)*" or "+ident(.ident)*" at v[i...] (i at the sign); returns its end, or -1 (semver.parsePrerelease / parseBuild). */
+/**
+ * Reads "-ident(.ident)*" or "+ident(.ident)*" at v[i...] (i at the sign); returns its end, or -1
+ * (semver.parsePrerelease / parseBuild).
+ */
 function identsEnd(v: string, i: number, prerelease: boolean): number {
   let start = i + 1;
   let j = start;
@@ -92,7 +95,10 @@ export function isValidSemver(v: string): boolean {
   return parse(v) !== undefined;
 }
 
-/** Canonical form of v ("" if invalid): fills in .MINOR/.PATCH, drops build metadata except "+incompatible" (module.CanonicalVersion). */
+/**
+ * Canonical form of v ("" if invalid): fills in .MINOR/.PATCH, drops build metadata except "+incompatible"
+ * (module.CanonicalVersion).
+ */
 export function canonicalSemver(v: string): string {
   const p = parse(v);
   if (p === undefined) return '';
@@ -106,7 +112,9 @@ export function semverMajor(v: string): string {
   return p === undefined ? '' : `v${p.major}`;
 }
 
-/** Prerelease suffix of v including the "-", e.g. "-pre" for v1.0.0-pre+meta; "" if none or invalid (semver.Prerelease). */
+/**
+ * Prerelease suffix of v including the "-", e.g. "-pre" for v1.0.0-pre+meta; "" if none or invalid (semver.Prerelease).
+ */
 export function semverPrerelease(v: string): string {
   return parse(v)?.prerelease ?? '';
 }
@@ -147,7 +155,10 @@ function comparePrerelease(x: string, y: string): number {
   return xs.length < ys.length ? -1 : xs.length > ys.length ? 1 : 0;
 }
 
-/** Compares by semver precedence: -1, 0 or 1; invalid versions sort lowest and equal each other; build metadata is ignored (semver.Compare). */
+/**
+ * Compares by semver precedence: -1, 0 or 1; invalid versions sort lowest and equal each other; build metadata is
+ * ignored (semver.Compare).
+ */
 export function compareSemver(a: string, b: string): number {
   const pa = parse(a);
   const pb = parse(b);
@@ -170,7 +181,10 @@ export function isPseudoVersion(v: string): boolean {
   return v.split('-').length - 1 >= 2 && isValidSemver(v) && PSEUDO_RE.test(v);
 }
 
-/** True when the semantic version v fits the path major version suffix ("", "/v2", ".v1", ".v1-unstable") (module.MatchPathMajor). */
+/**
+ * True when the semantic version v fits the path major version suffix ("", "/v2", ".v1", ".v1-unstable")
+ * (module.MatchPathMajor).
+ */
 export function matchPathMajor(v: string, pathMajor: string): boolean {
   let pm = pathMajor;
   if (pm.startsWith('.v') && pm.endsWith('-unstable')) pm = pm.slice(0, -'-unstable'.length);
@@ -228,7 +242,11 @@ function versionProblem(path: string, version: string): string | undefined {
   return pathMajorProblem(path, version);
 }
 
-/** Throws GomirrorError(INVALID_VERSION, op 'module.checkVersion', module, version) unless module.Check accepts the pair, the version is canonical and both can be stored (see docs/module-rules.md). Calls checkModulePath first (INVALID_PATH). */
+/**
+ * Throws GomirrorError(INVALID_VERSION, op 'module.checkVersion', module, version) unless module.Check accepts the
+ * pair, the version is canonical and both can be stored (see docs/module-rules.md). Calls checkModulePath first
+ * (INVALID_PATH).
+ */
 export function checkModuleVersion(path: string, version: string): void {
   checkModulePath(path);
   const problem = versionProblem(path, version);
@@ -241,7 +259,10 @@ export function checkModuleVersion(path: string, version: string): void {
   }
 }
 
-/** Versions for @v/list: drops pseudo-versions and invalid or non-canonical ones, dedupes, sorts ascending by semver (ties by string). */
+/**
+ * Versions for @v/list: drops pseudo-versions and invalid or non-canonical ones, dedupes, sorts ascending by semver
+ * (ties by string).
+ */
 export function sortReleasedVersions(versions: Iterable<string>): string[] {
   const kept = new Set<string>();
   for (const v of versions) {

@@ -50,7 +50,10 @@ async function runGuarded(runOnce: RunOnce, opts: DaemonOptions, run: number): P
   }
 }
 
-/** Loops runOnce / sleep until opts.signal aborts (outcome ok) or a run ends with a configuration error (outcome usage); never throws for a failed run. */
+/**
+ * Loops runOnce / sleep until opts.signal aborts (outcome ok) or a run ends with a configuration error (outcome usage);
+ * never throws for a failed run.
+ */
 export async function runDaemon(runOnce: RunOnce, opts: DaemonOptions): Promise<DaemonResult> {
   const { signal, logger, intervalMs } = opts;
   const sleep = opts.sleep ?? defaultSleep;

@@ -87,7 +87,10 @@ function summaryFamilies(s: RunSummary): Family[] {
   ];
 }
 
-/** Renders the last run summary and extras as Prometheus text format (every family gauge, with HELP and TYPE; ends with a newline). */
+/**
+ * Renders the last run summary and extras as Prometheus text format (every family gauge, with HELP and TYPE; ends with
+ * a newline).
+ */
 export function formatMetrics(summary: RunSummary, extra: MetricsExtra): string {
   const families: Family[] = [
     ...summaryFamilies(summary),

@@ -132,7 +132,10 @@ async function probeUpstream(
   return report;
 }
 
-/** Probes the index, the checksum database and every upstream (one after the other, so latencies do not disturb each other). */
+/**
+ * Probes the index, the checksum database and every upstream (one after the other, so latencies do not disturb each
+ * other).
+ */
 export async function runProbe(cfg: ProbeConfig): Promise<ProbeReport> {
   const n = cfg.samples ?? 3;
   const timeoutMs = cfg.timeoutMs ?? 10_000;

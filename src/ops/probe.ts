@@ -48,7 +48,10 @@ export interface ProbeReport {
   upstreams: UpstreamReport[];
 }
 
-/** The overall verdict: ok; no upstream usable (or index/sumdb unreachable); or a head that does not verify with the key. */
+/**
+ * The overall verdict: ok; no upstream usable (or index/sumdb unreachable); or a head that does not verify with the
+ * key.
+ */
 export type ProbeVerdict = 'ok' | 'unusable' | 'security';
 
 /** The median of the numbers (the mean of the middle two for an even count); undefined for none. Pure. */
@@ -59,7 +62,10 @@ export function median(xs: readonly number[]): number | undefined {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-/** Remote clock minus local clock in whole seconds, from a Date header and the local send/receive times; undefined without a valid header. Pure. */
+/**
+ * Remote clock minus local clock in whole seconds, from a Date header and the local send/receive times; undefined
+ * without a valid header. Pure.
+ */
 export function clockSkew(date: string | undefined, sentAt: number, receivedAt: number): number | undefined {
   if (date === undefined) return undefined;
   const remote = Date.parse(date);
@@ -148,7 +154,10 @@ export function formatProbe(r: ProbeReport): string {
   const usable = r.upstreams.filter((u) => u.usable).length;
   const words = {
     ok: `OK: ${usable} of ${r.upstreams.length} upstreams usable, checksum database verified`,
-    unusable: `PROBLEM: ${usable} of ${r.upstreams.length} upstreams usable${r.sumdb.head.verified ? '' : ', checksum database head not verified'}${r.index.status === 200 ? '' : ', index not answering'}`,
+    unusable:
+      `PROBLEM: ${usable} of ${r.upstreams.length} upstreams usable` +
+      (r.sumdb.head.verified ? '' : ', checksum database head not verified') +
+      (r.index.status === 200 ? '' : ', index not answering'),
     security: 'SECURITY: a signed tree head does not verify with the configured checksum database key',
   };
   return `${lines.join('\n')}\n${words[verdict]}\n`;

@@ -13,7 +13,10 @@ import { describeTreeNote, type TrustedHeadInfo } from './trusted-head.js';
 /** A signed note is a few hundred bytes; anything larger is not one. */
 const MAX_NOTE_BYTES = 64 << 10;
 
-/** Loads sumdb/<name>/latest from the tree (reading at most MAX_NOTE_BYTES + 1) and describes it; undefined when the tree publishes no head (or not a readable one). */
+/**
+ * Loads sumdb/<name>/latest from the tree (reading at most MAX_NOTE_BYTES + 1) and describes it; undefined when the
+ * tree publishes no head (or not a readable one).
+ */
 export async function readPublishedHead(tree: TreeStorage, sumdb: SumdbSpec): Promise<TrustedHeadInfo | undefined> {
   let body;
   try {
@@ -39,5 +42,8 @@ export async function readPublishedHead(tree: TreeStorage, sumdb: SumdbSpec): Pr
 
 /** The sentence status and verify print about offline clients. Pure. */
 export function offlineClientsNote(size: number): string {
-  return `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through this tree offline`;
+  return (
+    `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through ` +
+    `this tree offline`
+  );
 }

@@ -12,13 +12,19 @@ import { TreeCountsStore } from '../store/tree-counts.js';
 import type { StatusReport, StatusSources } from './status.js';
 import { countsOfUsage, treeUsage, type TreeUsage } from './tree-usage.js';
 
-/** Where the locks of a recount are: the tree and the state (a bucket tree takes the bucket lock, a bucket state is pulled and pushed), and the bucket lock's lease. */
+/**
+ * Where the locks of a recount are: the tree and the state (a bucket tree takes the bucket lock, a bucket state is
+ * pulled and pushed), and the bucket lock's lease.
+ */
 export interface RecountPlaces {
   places: StatePlaces;
   leaseMs: number;
 }
 
-/** Collects the report through `collect` under the run lock (and a bucket lock) when they can be taken, and then saves what its walk counted; without them the walk is only reported. */
+/**
+ * Collects the report through `collect` under the run lock (and a bucket lock) when they can be taken, and then saves
+ * what its walk counted; without them the walk is only reported.
+ */
 export async function withRecount(
   dirs: { tree: TreeStorage; stateDir: string },
   src: StatusSources,
@@ -53,7 +59,10 @@ function saveCounts(dirs: { tree: TreeStorage; stateDir: string }, usage: TreeUs
   return new TreeCountsStore(dirs.stateDir, tmpDir, dirs.tree).replace(countsOfUsage(usage));
 }
 
-/** Walks the tree and saves its counts as exact; the caller holds the run lock (verify --repair, which changed files the counts cannot follow: damage made outside gomirror). */
+/**
+ * Walks the tree and saves its counts as exact; the caller holds the run lock (verify --repair, which changed files the
+ * counts cannot follow: damage made outside gomirror).
+ */
 export async function recountTree(dirs: { tree: TreeStorage; stateDir: string }): Promise<void> {
   await saveCounts(dirs, await treeUsage(dirs.tree));
 }

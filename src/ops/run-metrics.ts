@@ -16,7 +16,10 @@ async function previousLastSuccess(file: string): Promise<number | undefined> {
   return text === undefined ? undefined : readMetricValue(text, 'gomirror_last_success_timestamp_seconds');
 }
 
-/** Computes the extras for a finished run (`succeeded`: its outcome was ok) from the state directory and the previous metrics file. */
+/**
+ * Computes the extras for a finished run (`succeeded`: its outcome was ok) from the state directory and the previous
+ * metrics file.
+ */
 export async function runMetricsExtra(
   file: string,
   summary: RunSummary,

@@ -181,7 +181,9 @@ async function countOf(items: AsyncIterable<unknown>): Promise<number> {
   return n;
 }
 
-/** Gathers the status report; a mirror with neither cursor nor run summary is reported as never synced (no disk walk). */
+/**
+ * Gathers the status report; a mirror with neither cursor nor run summary is reported as never synced (no disk walk).
+ */
 export async function collectStatus(
   dirs: { dest: string; state: string },
   src: StatusSources,
@@ -239,7 +241,8 @@ function runLines(r: LastRunStatus): Array<[string, string]> {
     ['last run duration', formatDuration(r.durationSeconds * 1000)],
     [
       'last run versions',
-      `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ${r.invalid}, future ${r.future}`,
+      `published ${r.published}, failed ${r.failed}, skipped ${r.skipped}, filtered ${r.filtered}, invalid ` +
+        `${r.invalid}, future ${r.future}`,
     ],
     ['last run downloaded', formatBytes(r.bytes)],
     ...(r.notRecorded > 0
@@ -270,7 +273,8 @@ function countLines(c: CountsRecord): Array<[string, string]> {
   const kind = (k: { files: number; bytes: number }): string => `${k.files} files, ${formatBytes(k.bytes)}`;
   const note = c.exact
     ? ''
-    : ' (INEXACT: a run ended between publishing and its checkpoint, or the tree predates counting; gomirror status --walk recounts)';
+    : ' (INEXACT: a run ended between publishing and its checkpoint, or the tree predates counting; gomirror ' +
+      'status --walk recounts)';
   return [
     ['modules', `${c.modules}${note}`],
     ['versions', String(c.versions)],
@@ -310,7 +314,8 @@ function futureLines(f: FutureStatus): Array<[string, string]> {
   return [
     [
       'held back',
-      `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the future (seen ${f.seenAt}); the cursor stays before them`,
+      `${f.count} index entries stamped more than ${formatDuration(f.maxClockSkewSeconds * 1000)} in the ` +
+        `future (seen ${f.seenAt}); the cursor stays before them`,
     ],
     ...f.first.map((i): [string, string] => ['  future entry', name(i)]),
   ];
@@ -358,7 +363,10 @@ export function formatStatus(r: StatusReport): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
 }
 
-/** The real sources: the state directory, the trusted-head store, statfs of a directory tree, and a list of the tree for --walk. */
+/**
+ * The real sources: the state directory, the trusted-head store, statfs of a directory tree, and a list of the tree for
+ * --walk.
+ */
 export function fileStatusSources(
   dirs: { dest: Location; tree: TreeStorage; stateDir: string },
   sumdb: SumdbSpec,

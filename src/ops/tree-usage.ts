@@ -53,7 +53,10 @@ function versionDirOf(key: string): string | undefined {
   return i < 0 ? undefined : key.slice(0, i + 4);
 }
 
-/** Lists the tree and returns its disk use; an empty or missing tree gives empty usage. Modules are counted once per `@v/` prefix (list gives the keys under a prefix together). */
+/**
+ * Lists the tree and returns its disk use; an empty or missing tree gives empty usage. Modules are counted once per
+ * `@v/` prefix (list gives the keys under a prefix together).
+ */
 export async function treeUsage(tree: TreeStorage): Promise<TreeUsage> {
   const usage = emptyUsage();
   let lastVersionDir: string | undefined;

@@ -17,7 +17,10 @@ export interface TrustedHeadInfo {
   verified: boolean;
 }
 
-/** Describes a stored signed tree note; verifies it with `key` ("name+hash+key"); throws BAD_SIGNATURE when even the text is malformed. Pure. */
+/**
+ * Describes a stored signed tree note; verifies it with `key` ("name+hash+key"); throws BAD_SIGNATURE when even the
+ * text is malformed. Pure.
+ */
 export function describeTreeNote(name: string, note: Buffer, key: string): TrustedHeadInfo {
   try {
     const head = openTreeNote(note, parseVerifierKey(key));

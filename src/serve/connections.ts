@@ -19,7 +19,10 @@ export class ConnectionCap {
     return this.open.size;
   }
 
-  /** Registers a new connection, evicting the longest-idle one at the cap; false (and the socket destroyed) when all are busy. */
+  /**
+   * Registers a new connection, evicting the longest-idle one at the cap; false (and the socket destroyed) when all are
+   * busy.
+   */
   admit(socket: Socket): boolean {
     if (this.open.size >= this.max && !this.evictIdle()) {
       socket.destroy();

@@ -1,4 +1,7 @@
-/** The checksum-database fallback of `gomirror serve` from its checked options (the value parsers are in src/config/values.ts). Pure. */
+/**
+ * The checksum-database fallback of `gomirror serve` from its checked options (the value parsers are in
+ * src/config/values.ts). Pure.
+ */
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { parseSumdbFallbackUrl } from '../config/values.js';
 import { FALLBACK_DEFAULTS, type SumdbFallbackConfig } from './sumdb-fallback.js';

@@ -187,7 +187,10 @@ interface Closable {
 
 const closable = (t: TreeStorage): t is TreeStorage & Closable => typeof (t as Partial<Closable>).close === 'function';
 
-/** Opens the tree to serve: an existing directory (IO error naming it otherwise) or a bucket prefix (the bucket checked once). */
+/**
+ * Opens the tree to serve: an existing directory (IO error naming it otherwise) or a bucket prefix (the bucket checked
+ * once).
+ */
 async function readTree(where: Location): Promise<TreeStorage> {
   try {
     return await openTree(where, { existing: true });

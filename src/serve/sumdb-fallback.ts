@@ -27,14 +27,23 @@ export interface SumdbFallbackConfig {
 /** 10 s per request, 256 KiB per response, 32 requests in flight. */
 export const FALLBACK_DEFAULTS = { timeoutMs: 10_000, maxBytes: 256 << 10, maxInFlight: 32 } as const;
 
-/** Response header that marks bytes passed through from the upstream checksum database (not held or verified by the mirror). */
+/**
+ * Response header that marks bytes passed through from the upstream checksum database (not held or verified by the
+ * mirror).
+ */
 export const SOURCE_HEADER = 'X-Gomirror-Source';
 export const SOURCE_UPSTREAM = 'upstream-sumdb';
 
-/** The shapes passed on; lookups only with the characters Go allows in module paths and versions (as scripts/nginx.conf). */
+/**
+ * The shapes passed on; lookups only with the characters Go allows in module paths and versions (as
+ * scripts/nginx.conf).
+ */
 const SHAPE = new RegExp(`^(?:lookup\\/[A-Za-z0-9._~!+/-]+@[A-Za-z0-9._~!+-]+|${tilePathPattern()}|latest)$`);
 
-/** The upstream path ("/lookup/…", "/tile/…", "/latest") for a normalised request path, or undefined when it is not one the fallback may fetch. Pure. */
+/**
+ * The upstream path ("/lookup/…", "/tile/…", "/latest") for a normalised request path, or undefined when it is not one
+ * the fallback may fetch. Pure.
+ */
 export function fallbackPath(normalized: string, name: string): string | undefined {
   const prefix = `/sumdb/${name}/`;
   if (!normalized.startsWith(prefix)) return undefined;
@@ -80,7 +89,10 @@ export class SumdbFallback {
     });
   }
 
-  /** Answers `res` with the upstream's bytes for `upstreamPath` (from fallbackPath): 200/404/410 as the upstream said, 502 on anything else, 504 on timeout, 503 when too many are in flight. */
+  /**
+   * Answers `res` with the upstream's bytes for `upstreamPath` (from fallbackPath): 200/404/410 as the upstream said,
+   * 502 on anything else, 504 on timeout, 503 when too many are in flight.
+   */
   async serve(upstreamPath: string, contentType: string, cacheControl: string, res: ServerResponse): Promise<void> {
     if (this.inFlight >= this.config.maxInFlight) {
       reply(res, 503, '503 checksum database fallback busy\n', { 'Content-Type': 'text/plain', 'Retry-After': 1 });

@@ -27,7 +27,10 @@ export function tempPath(tmpDir: string, hint: string): string {
   return nodePath.join(tmpDir, `${safe}.${process.pid}.${randomUUID()}${TEMP_SUFFIX}`);
 }
 
-/** rename(2) into a directory created on demand (with dirMode), with EXDEV reported as a clear IO error; the caller fsyncs the directory. */
+/**
+ * rename(2) into a directory created on demand (with dirMode), with EXDEV reported as a clear IO error; the caller
+ * fsyncs the directory.
+ */
 async function renameNoSync(temp: string, target: string, dirMode: number): Promise<void> {
   try {
     await withParentDir(target, () => rename(temp, target), dirMode);
@@ -43,7 +46,11 @@ async function renameNoSync(temp: string, target: string, dirMode: number): Prom
   }
 }
 
-/** Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p its dir), fsyncs the directory; the file gets exactly `mode` (tree files 0644 by default, state files pass 0600), new directories the matching directory mode. */
+/**
+ * Writes data to a unique temp file in tmpDir (same filesystem as the target), fsyncs, renames over target (mkdir -p
+ * its dir), fsyncs the directory; the file gets exactly `mode` (tree files 0644 by default, state files pass 0600), new
+ * directories the matching directory mode.
+ */
 export async function writeFileAtomic(
   target: string,
   data: Buffer | string,
@@ -53,7 +60,10 @@ export async function writeFileAtomic(
   await writeFilesAtomic([{ target, data }], tmpDir, mode);
 }
 
-/** writeFileAtomic for many files: temps written and fsynced in parallel, renamed, then each distinct directory fsynced once. */
+/**
+ * writeFileAtomic for many files: temps written and fsynced in parallel, renamed, then each distinct directory fsynced
+ * once.
+ */
 export async function writeFilesAtomic(
   files: ReadonlyArray<{ target: string; data: Buffer | string }>,
   tmpDir: string,
@@ -88,7 +98,10 @@ export async function replaceFile(
   }
 }
 
-/** A temp file to rename into place; it must already be durable (written by writeTempFile, or passed through syncTempFile). */
+/**
+ * A temp file to rename into place; it must already be durable (written by writeTempFile, or passed through
+ * syncTempFile).
+ */
 export interface Placement {
   temp: string;
   target: string;
@@ -116,7 +129,10 @@ export async function publishFiles(files: ReadonlyArray<Placement>): Promise<str
   return [...dirs];
 }
 
-/** Writes data to a new temp file with exactly `mode` in tmpDir (created on demand with the matching directory mode; the run's own tmpDir already exists, 0700) and fsyncs it; returns its path (for publishFiles). */
+/**
+ * Writes data to a new temp file with exactly `mode` in tmpDir (created on demand with the matching directory mode; the
+ * run's own tmpDir already exists, 0700) and fsyncs it; returns its path (for publishFiles).
+ */
 export async function writeTempFile(
   tmpDir: string,
   hint: string,
@@ -134,7 +150,10 @@ export async function writeTempFile(
   }
 }
 
-/** Makes an already-written temp file durable (fsync) with exactly `mode` (whoever wrote it, whatever the umask), for publishFiles; failures are IO errors. */
+/**
+ * Makes an already-written temp file durable (fsync) with exactly `mode` (whoever wrote it, whatever the umask), for
+ * publishFiles; failures are IO errors.
+ */
 export async function syncTempFile(file: string, mode = TREE_FILE_MODE): Promise<void> {
   try {
     await fsyncPath(file, mode);
@@ -143,7 +162,10 @@ export async function syncTempFile(file: string, mode = TREE_FILE_MODE): Promise
   }
 }
 
-/** Removes everything in tmpDir (all of it is stale once the run lock is held) and returns how many entries went; 0 if tmpDir is missing. */
+/**
+ * Removes everything in tmpDir (all of it is stale once the run lock is held) and returns how many entries went; 0 if
+ * tmpDir is missing.
+ */
 export async function removeStaleTemps(tmpDir: string): Promise<number> {
   let removed = 0;
   try {

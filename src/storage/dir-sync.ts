@@ -24,7 +24,10 @@ export class DirSyncGroup {
     return this.dirty.size;
   }
 
-  /** fsyncs every directory added before this call (flushes run one at a time); IO error on failure, and the directories stay dirty. */
+  /**
+   * fsyncs every directory added before this call (flushes run one at a time); IO error on failure, and the directories
+   * stay dirty.
+   */
   flush(): Promise<void> {
     const run = async (): Promise<void> => {
       const dirs = [...this.dirty];

@@ -51,7 +51,10 @@ export class FsTreeStorage implements TreeStorage {
   private realRoot: string | undefined;
   readonly location: string;
 
-  /** root: the tree; tmpDir: where puts write their temp files (on root's filesystem, not served); without it, putting bytes is an IO error (a tree opened for reading). */
+  /**
+   * root: the tree; tmpDir: where puts write their temp files (on root's filesystem, not served); without it, putting
+   * bytes is an IO error (a tree opened for reading).
+   */
   constructor(
     readonly root: string,
     private readonly tmpDir?: string,
@@ -112,7 +115,10 @@ export class FsTreeStorage implements TreeStorage {
     return this.dirs.flush();
   }
 
-  /** Synchronous like fsx.ts (small files, local disk): open without following links, check it is a regular file below no link, read. */
+  /**
+   * Synchronous like fsx.ts (small files, local disk): open without following links, check it is a regular file below
+   * no link, read.
+   */
   async get(key: string): Promise<Buffer> {
     const file = this.pathOf(key);
     let fd: number;
@@ -234,7 +240,10 @@ export class FsTreeStorage implements TreeStorage {
   }
 }
 
-/** The tree at root for reading (serve, status, verify, export): its real path, which must be a directory; IO error otherwise. */
+/**
+ * The tree at root for reading (serve, status, verify, export): its real path, which must be a directory; IO error
+ * otherwise.
+ */
 export async function openFsTree(root: string, tmpDir?: string): Promise<FsTreeStorage> {
   try {
     const real = await fs.realpath(nodePath.resolve(root));
@@ -256,7 +265,9 @@ function unsafe(root: string, key: string): GomirrorError {
   );
 }
 
-/** True when every component of base (below root) is a real directory: keys below a symlink or a file are not objects. */
+/**
+ * True when every component of base (below root) is a real directory: keys below a symlink or a file are not objects.
+ */
 function realDirs(root: string, base: string): boolean {
   let cur = root;
   for (const name of base === '' ? [] : base.split('/')) {
@@ -280,7 +291,10 @@ interface WalkOptions extends ListOptions {
  */
 const SMALL_DIR_BYTES = 32 * 1024;
 
-/** The entries of a directory: small ones in one call, large ones streamed through one open handle, or read whole and sorted as keys sort. */
+/**
+ * The entries of a directory: small ones in one call, large ones streamed through one open handle, or read whole and
+ * sorted as keys sort.
+ */
 async function* entriesOf(dir: string, sorted: boolean): AsyncGenerator<fsSync.Dirent> {
   if (!sorted) {
     if (fsSync.statSync(dir).size <= SMALL_DIR_BYTES) return yield* fsSync.readdirSync(dir, { withFileTypes: true });

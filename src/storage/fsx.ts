@@ -32,7 +32,10 @@ const chmod = (p: string, mode: number): Promise<void> => call<void>((cb) => fs.
 const mkdirP = (p: string, mode: number): Promise<string | undefined> =>
   call<string | undefined>((cb) => fs.mkdir(p, { recursive: true, mode }, cb));
 
-/** mkdir -p dir; directories created get `mode` (dir) and `parentMode` (those above it), whatever the umask. Existing ones are left alone. */
+/**
+ * mkdir -p dir; directories created get `mode` (dir) and `parentMode` (those above it), whatever the umask. Existing
+ * ones are left alone.
+ */
 export async function mkdirs(dir: string, mode: number, parentMode = mode): Promise<void> {
   const first = await mkdirP(dir, mode);
   if (first === undefined) return;
@@ -59,7 +62,9 @@ export async function writeAll(fd: number, data: Uint8Array): Promise<void> {
   for (let off = 0; off < data.length; ) off += await writeChunk(fd, data, off);
 }
 
-/** Creates `file` (which must not exist) with exactly `mode` (whatever the umask), writes data, fsyncs and closes it. */
+/**
+ * Creates `file` (which must not exist) with exactly `mode` (whatever the umask), writes data, fsyncs and closes it.
+ */
 export async function writeNewDurable(file: string, data: Uint8Array, mode = TREE_FILE_MODE): Promise<void> {
   const fd = await open(file, 'wx', mode);
   try {
@@ -73,7 +78,10 @@ export async function writeNewDurable(file: string, data: Uint8Array, mode = TRE
   }
 }
 
-/** fsyncs a file or directory by path (open read-only, fsync, close); with `mode`, first sets its permission bits to exactly that. */
+/**
+ * fsyncs a file or directory by path (open read-only, fsync, close); with `mode`, first sets its permission bits to
+ * exactly that.
+ */
 export async function fsyncPath(p: string, mode?: number): Promise<void> {
   const fd = await open(p, 'r');
   try {

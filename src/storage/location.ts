@@ -15,7 +15,10 @@ export interface S3Settings {
   region: string | undefined;
   /** AWS_PROFILE, for the shared config and credentials files. */
   profile: string | undefined;
-  /** `--s3-timeout`: milliseconds to connect, and without a byte on a connection, before a request fails (and is retried); absent: the client's limits. */
+  /**
+   * `--s3-timeout`: milliseconds to connect, and without a byte on a connection, before a request fails (and is
+   * retried); absent: the client's limits.
+   */
   timeoutMs?: number;
 }
 

@@ -13,7 +13,10 @@ export const STATE_FILE_MODE = 0o600;
 /** Directories in the state directory (and the state directory itself). */
 export const STATE_DIR_MODE = 0o700;
 
-/** The mode of a directory holding files of `fileMode`: searchable wherever the files are readable (0644 → 0755, 0600 → 0700). Pure. */
+/**
+ * The mode of a directory holding files of `fileMode`: searchable wherever the files are readable (0644 → 0755, 0600 →
+ * 0700). Pure.
+ */
 export function dirModeFor(fileMode: number): number {
   return fileMode | ((fileMode & 0o444) >> 2);
 }

@@ -10,11 +10,17 @@ import type { TreeStorage } from './storage.js';
 
 /** How a tree is opened. */
 export interface OpenTreeOptions {
-  /** Local directory for temporary files of puts (on the tree's filesystem for a directory tree); without it the tree is read-only. */
+  /**
+   * Local directory for temporary files of puts (on the tree's filesystem for a directory tree); without it the tree is
+   * read-only.
+   */
   tmpDir?: string;
   /** Requests the caller keeps in flight at once (sizes a bucket client's connection pool). */
   concurrency?: number;
-  /** The tree must exist already (serve, verify, export): a directory tree is opened by its real path; IO error otherwise. */
+  /**
+   * The tree must exist already (serve, verify, export): a directory tree is opened by its real path; IO error
+   * otherwise.
+   */
   existing?: boolean;
 }
 

@@ -41,7 +41,10 @@ const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
   [/^\/.+\/@v\/[^/]+\.zip$/, { contentType: 'application/zip', cacheControl: IMMUTABLE }],
 ];
 
-/** The route for a normalised path (leading '/'), or undefined when the path must answer 404 (dot segment or no allowed shape). */
+/**
+ * The route for a normalised path (leading '/'), or undefined when the path must answer 404 (dot segment or no allowed
+ * shape).
+ */
 export function routeFor(normalized: string): Route | undefined {
   if (normalized.includes('/.')) return undefined;
   for (const [re, route] of ROUTES) {

@@ -47,7 +47,8 @@ const SILENT_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore
 
 /** Loads the SDK once per process. */
 export function loadS3Sdk(): Promise<S3Sdk> {
-  // The SDK's own switch for its multi-line "Node 20 support ends" warning, which would break gomirror's one-line stderr.
+  // The SDK's own switch for its multi-line "Node 20 support ends" warning, which would break gomirror's one-line
+  // stderr.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   sdkModule ??= import('@aws-sdk/client-s3');
   return sdkModule;

@@ -152,7 +152,10 @@ export function s3Url(bucket: string, key?: string): string {
   return key === undefined || key === '' ? `s3://${bucket}` : `s3://${bucket}/${key}`;
 }
 
-/** What the error says beyond its code, on one line and short (network and timeout errors only: S3's own messages repeat the code). */
+/**
+ * What the error says beyond its code, on one line and short (network and timeout errors only: S3's own messages repeat
+ * the code).
+ */
 function reason(err: unknown, facts: S3ErrorFacts, code: ErrorCode): string | undefined {
   if (code === ErrorCodes.CONFIG) {
     const hint = CONFIG_CODES.get(facts.code);
@@ -180,7 +183,9 @@ export function s3Failure(err: unknown, ctx: S3Context): GomirrorError {
   const code = classify(facts, ctx, isTransientS3(err));
   const status = facts.httpStatus !== undefined ? ` (HTTP ${facts.httpStatus})` : '';
   const why = reason(err, facts, code);
-  const message = `s3 ${ctx.op} ${s3Url(ctx.bucket, ctx.key)} at ${ctx.endpoint}: ${facts.code}${status}${why !== undefined ? `, ${why}` : ''}`;
+  const message =
+    `s3 ${ctx.op} ${s3Url(ctx.bucket, ctx.key)} at ${ctx.endpoint}: ` +
+    `${facts.code}${status}${why !== undefined ? `, ${why}` : ''}`;
   return new GomirrorError(code, message, {
     op: `s3.${ctx.op}`,
     detail: {

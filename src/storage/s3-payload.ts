@@ -11,7 +11,9 @@ import type { PutObjectCommand } from '@aws-sdk/client-s3';
 /** The SigV4 header that carries the payload's hash; the SDK's signer uses it as given when it is set. */
 const PAYLOAD_SHA256 = 'x-amz-content-sha256';
 
-/** Makes `command` send `sha256` (lower-case hex of the body's bytes) as its signed payload hash; returns the command. */
+/**
+ * Makes `command` send `sha256` (lower-case hex of the body's bytes) as its signed payload hash; returns the command.
+ */
 export function signPayloadAs(command: PutObjectCommand, sha256: string): PutObjectCommand {
   command.middlewareStack.add(
     (next) => async (args) => {

@@ -212,7 +212,8 @@ export class S3TreeStorage implements TreeStorage {
       if (token === undefined) return;
       if (token === position.ContinuationToken) throw this.stuckListing(Prefix);
       const last = out.Contents?.at(-1)?.Key;
-      // Every key under '<base>.gomirror/' sorts before '<base>.gomirror0' ('/' < '0'), and nothing else does after them.
+      // Every key under '<base>.gomirror/' sorts before '<base>.gomirror0' ('/' < '0'), and nothing else does after
+      // them.
       position =
         last?.startsWith(hidden) === true ? { StartAfter: `${hidden.slice(0, -1)}0` } : { ContinuationToken: token };
     }
@@ -226,7 +227,10 @@ export class S3TreeStorage implements TreeStorage {
     return true;
   }
 
-  /** area: a tree-relative key prefix under `.gomirror/` (never served); the object moves to `<area>/<key>` with its metadata. */
+  /**
+   * area: a tree-relative key prefix under `.gomirror/` (never served); the object moves to `<area>/<key>` with its
+   * metadata.
+   */
   async quarantine(key: string, area: string): Promise<boolean> {
     const Key = this.objectKey(key);
     const target = `${this.base}${checkArea(area)}/${key}`;

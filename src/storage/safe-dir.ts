@@ -35,7 +35,10 @@ async function mkdirs(dir: string): Promise<void> {
   await makeDir(dir);
 }
 
-/** mkdir(2) of one directory with mode 0755 whatever the umask; true when it was created, false when it existed. On the thread pool: mkdir waits for the filesystem's journal. */
+/**
+ * mkdir(2) of one directory with mode 0755 whatever the umask; true when it was created, false when it existed. On the
+ * thread pool: mkdir waits for the filesystem's journal.
+ */
 async function makeDir(dir: string): Promise<boolean> {
   try {
     await fsp.mkdir(dir, TREE_DIR_MODE);
@@ -62,7 +65,8 @@ export async function ensureTreeDir(root: string, dir: string): Promise<void> {
     const rel = nodePath.relative(root, dir);
     if (rel === '') return;
     if (rel.startsWith('..') || nodePath.isAbsolute(rel)) throw unsafe(root, dir, 'is not');
-    if (!fs.existsSync(root)) await mkdirs(root); // the root (and above it) is the operator's: created 0755 when missing
+    // the root (and above it) is the operator's: created 0755 when missing
+    if (!fs.existsSync(root)) await mkdirs(root);
     let cur = root;
     for (const name of rel.split(nodePath.sep)) {
       cur = nodePath.join(cur, name);

@@ -53,7 +53,10 @@ export interface ListOptions {
   onLink?: (key: string) => void;
 }
 
-/** The served tree. Every method rejects with a GomirrorError (IO, NO_SPACE, UNSAFE_PATH, INVALID_PATH, NOT_FOUND) and nothing else. */
+/**
+ * The served tree. Every method rejects with a GomirrorError (IO, NO_SPACE, UNSAFE_PATH, INVALID_PATH, NOT_FOUND) and
+ * nothing else.
+ */
 export interface TreeStorage {
   /** Where the tree is, for messages (a directory, or s3://bucket/prefix). */
   readonly location: string;
@@ -65,19 +68,34 @@ export interface TreeStorage {
    */
   localPath?(key: string): string;
 
-  /** Makes `source` visible at `key` whole or not at all, replacing what was there; a file source is consumed on success. */
+  /**
+   * Makes `source` visible at `key` whole or not at all, replacing what was there; a file source is consumed on
+   * success.
+   */
   put(key: string, source: PutSource, opts?: PutOptions): Promise<void>;
 
-  /** Prepares a put without making anything visible; many may be staged at once. A file source stays the caller's until committed. */
+  /**
+   * Prepares a put without making anything visible; many may be staged at once. A file source stays the caller's until
+   * committed.
+   */
   stage(key: string, source: PutSource, opts?: PutOptions): Promise<StagedPut>;
 
-  /** Makes staged puts visible one after another, in the given order (a reader that sees the last one sees all before it). */
+  /**
+   * Makes staged puts visible one after another, in the given order (a reader that sees the last one sees all before
+   * it).
+   */
   commit(staged: readonly StagedPut[]): Promise<void>;
 
-  /** Releases what `stage` created for puts that will not be committed (never fails; a file source is left to the caller). */
+  /**
+   * Releases what `stage` created for puts that will not be committed (never fails; a file source is left to the
+   * caller).
+   */
   discard(staged: readonly StagedPut[]): Promise<void>;
 
-  /** Makes every put, remove and quarantine completed before the call durable; callable at any time, any number of times. */
+  /**
+   * Makes every put, remove and quarantine completed before the call durable; callable at any time, any number of
+   * times.
+   */
   barrier(): Promise<void>;
 
   /** The whole object; NOT_FOUND when there is none. */
@@ -101,7 +119,10 @@ export interface TreeStorage {
    */
   list(prefix: string, opts?: ListOptions): AsyncIterable<ObjectStat[]>;
 
-  /** The keys `list` would give, in pages, where a backend can skip fetching sizes (a directory listing without a stat per file). */
+  /**
+   * The keys `list` would give, in pages, where a backend can skip fetching sizes (a directory listing without a stat
+   * per file).
+   */
   listKeys(prefix: string, opts?: ListOptions): AsyncIterable<string[]>;
 
   /** Removes the object; false when there was none. */

@@ -40,7 +40,10 @@ export interface BucketLock {
   readonly url: string;
   /** Aborted (reason: a GomirrorError ABORTED) once the lock is lost: taken by another run, or not renewed in time. */
   readonly lost: AbortSignal;
-  /** Throws the loss error when the lock is lost or its last confirmed renewal is too old to publish safely (a cheap, local fencing check). */
+  /**
+   * Throws the loss error when the lock is lost or its last confirmed renewal is too old to publish safely (a cheap,
+   * local fencing check).
+   */
   assertHeld(): void;
   /** Stops renewing and marks the lock released (conditionally: never touches a lock another run took); idempotent. */
   release(): Promise<void>;
@@ -84,7 +87,10 @@ async function ownHolder(command: string, leaseMs: number): Promise<LeaseHolder>
   };
 }
 
-/** True when the holder's process has ended (no such pid, a zombie, or the pid reused by a process with another start time). */
+/**
+ * True when the holder's process has ended (no such pid, a zombie, or the pid reused by a process with another start
+ * time).
+ */
 async function processGone(holder: LeaseHolder): Promise<boolean> {
   const stat = await readProcStat(holder.pid);
   if (stat === undefined) return false; // no /proc: cannot tell, so it may be alive
@@ -94,7 +100,10 @@ async function processGone(holder: LeaseHolder): Promise<boolean> {
 
 const rawEtag = (etag: string | undefined): string => (etag ?? '').replace(/"/g, '');
 
-/** PUTs the holder record under a precondition (transient failures retried); the new raw ETag, or undefined when the precondition failed. */
+/**
+ * PUTs the holder record under a precondition (transient failures retried); the new raw ETag, or undefined when the
+ * precondition failed.
+ */
 async function putLock(
   t: Target,
   body: LeaseHolder,
@@ -141,7 +150,10 @@ async function readView(t: Target): Promise<(LockView & { etag: string }) | unde
   }
 }
 
-/** One attempt: create, or take over a released/expired/dead holder's lock; the ETag, null to try again, or throws LOCKED. */
+/**
+ * One attempt: create, or take over a released/expired/dead holder's lock; the ETag, null to try again, or throws
+ * LOCKED.
+ */
 async function attempt(t: Target, mine: LeaseHolder, logger: Logger | undefined): Promise<string | null> {
   const created = await putLock(t, mine, { IfNoneMatch: '*' });
   if (created !== undefined) return created;
@@ -244,7 +256,10 @@ class HeldBucketLock implements BucketLock {
     }
   }
 
-  /** The lock's ETag when it still holds this run's record (a renewal that landed but whose answer was lost), else undefined. */
+  /**
+   * The lock's ETag when it still holds this run's record (a renewal that landed but whose answer was lost), else
+   * undefined.
+   */
   private async ownEtag(): Promise<string | undefined> {
     const view = await readView(this.t);
     const h = view?.holder;
@@ -267,7 +282,8 @@ class HeldBucketLock implements BucketLock {
     try {
       if (!this.ac.signal.aborted) {
         const now = new Date().toISOString();
-        // A conditional overwrite, not a delete: RGW ignores If-Match on DELETE, so a delete could remove a lock another run just took.
+        // A conditional overwrite, not a delete: RGW ignores If-Match on DELETE, so a delete could remove a lock
+        // another run just took.
         await putLock(this.t, { ...this.mine, renewedAt: now, releasedAt: now }, { IfMatch: this.etag });
       }
     } finally {

@@ -24,7 +24,10 @@ export interface FreeSpace {
   blockSize: number;
 }
 
-/** Reads free space of the filesystem that holds `dir`, looking at the nearest existing ancestor when dir does not exist yet. */
+/**
+ * Reads free space of the filesystem that holds `dir`, looking at the nearest existing ancestor when dir does not exist
+ * yet.
+ */
 export async function freeSpace(dir: string): Promise<FreeSpace> {
   let p = nodePath.resolve(dir);
   for (;;) {

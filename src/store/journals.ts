@@ -36,7 +36,8 @@ export const DEFAULT_JOURNAL_LIMITS: JournalLimits = { maxRetryEntries: 20_000, 
 export function journalFull(journal: 'retry' | 'skipped', file: string, limit: string, what: string): GomirrorError {
   return new GomirrorError(
     ErrorCodes.JOURNAL_FULL,
-    `the ${journal} journal ${file} is full (${limit}): ${what} is not recorded, so the run stops and the cursor stays before it; ` +
+    `the ${journal} journal ${file} is full (${limit}): ${what} is not recorded, so the run stops and the ` +
+      `cursor stays before it; ` +
       (journal === 'retry' ? 'let retries drain it or remove entries to go on' : 'archive or truncate it to go on'),
     { op: 'store.state', detail: { journal, file, limit } },
   );

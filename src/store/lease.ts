@@ -12,7 +12,10 @@ export const MAX_LEASE_BODY_BYTES = 16 * 1024;
 export const MIN_LEASE_MS = 10_000;
 /** Default lease (--lock-lease). */
 export const DEFAULT_LEASE_MS = 60_000;
-/** Longest lease accepted by --lock-lease, and the most any lock object may claim: a dead holder on another host blocks the bucket at most this long. */
+/**
+ * Longest lease accepted by --lock-lease, and the most any lock object may claim: a dead holder on another host blocks
+ * the bucket at most this long.
+ */
 export const MAX_LEASE_MS = 3_600_000;
 /**
  * Slack added to a lease before it counts as expired: the gateway's Date

@@ -34,7 +34,10 @@ export interface LockInfo {
 
 /** Clock ticks per second of /proc start times (USER_HZ, 100 on every mainstream Linux architecture). */
 const USER_HZ = 100;
-/** How far a lock without start ticks (older gomirror) may put its processStart from the kernel's start time and still name that process. */
+/**
+ * How far a lock without start ticks (older gomirror) may put its processStart from the kernel's start time and still
+ * name that process.
+ */
 const LEGACY_START_TOLERANCE_MS = 5000;
 
 /** A held lock; release() removes the lock file if it is still ours (idempotent). */
@@ -173,7 +176,10 @@ async function tryTake(stateDir: string, temp: string, lockPath: string): Promis
   return outcome === true ? null : outcome;
 }
 
-/** Takes an exclusive lock file (O_EXCL, holding pid + kernel start time + boot id); a lock whose holder has ended (dead, zombie, or pid reused) is stale and is taken over; otherwise throws LOCKED (exit 4) naming the holder pid. */
+/**
+ * Takes an exclusive lock file (O_EXCL, holding pid + kernel start time + boot id); a lock whose holder has ended
+ * (dead, zombie, or pid reused) is stale and is taken over; otherwise throws LOCKED (exit 4) naming the holder pid.
+ */
 export async function acquireLock(stateDir: string): Promise<HeldLock> {
   const lockPath = nodePath.join(stateDir, LOCK_FILE);
   const mine = await ownInfo();

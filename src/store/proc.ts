@@ -11,7 +11,10 @@ export interface ProcStat {
   startTicks: string;
 }
 
-/** Parses the text of /proc/<pid>/stat (pure); undefined when it is not one. The command name may hold spaces and parentheses, so fields are counted after the last ')'. */
+/**
+ * Parses the text of /proc/<pid>/stat (pure); undefined when it is not one. The command name may hold spaces and
+ * parentheses, so fields are counted after the last ')'.
+ */
 export function parseProcStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;

@@ -58,13 +58,18 @@ export interface StateSession {
   readonly lost: AbortSignal | undefined;
   /** Throws the loss error once the bucket lock is lost: call before publishing (cheap, local). */
   fence(): void;
-  /** Pushes a bucket state's working copy (at most every PUSH_INTERVAL_MS unless `force`); nothing for a local state. */
+  /**
+   * Pushes a bucket state's working copy (at most every PUSH_INTERVAL_MS unless `force`); nothing for a local state.
+   */
   checkpoint(opts?: { force?: boolean }): Promise<void>;
   /** Pushes a bucket state one last time (unless the lock was lost), then releases both locks; idempotent. */
   close(): Promise<void>;
 }
 
-/** The location whose bucket lock guards the command: the tree's, else a bucket state's; none for local trees and states. */
+/**
+ * The location whose bucket lock guards the command: the tree's, else a bucket state's; none for local trees and
+ * states.
+ */
 function lockLocation(p: StatePlaces): S3Location | undefined {
   if (p.dest.kind === 's3') return p.dest;
   return p.state.kind === 's3' ? p.state : undefined;

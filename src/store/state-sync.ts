@@ -43,7 +43,10 @@ export function isSharedStatePath(rel: string): boolean {
   return !last.endsWith('.tmp') && !last.endsWith('.new');
 }
 
-/** What a local file looked like when it was last pulled or pushed (inode, size and time: atomic replacement changes the inode). */
+/**
+ * What a local file looked like when it was last pulled or pushed (inode, size and time: atomic replacement changes the
+ * inode).
+ */
 type Fingerprint = string;
 
 const fingerprint = (s: { ino: number; size: number; mtimeMs: number }): Fingerprint =>
@@ -72,7 +75,10 @@ export class BucketStateSync {
     this.tmpDir = opts.tmpDir ?? nodePath.join(dir, 'tmp');
   }
 
-  /** Replaces the shared files of the working copy with the bucket's (removing local ones the bucket lacks); how many files and bytes came. */
+  /**
+   * Replaces the shared files of the working copy with the bucket's (removing local ones the bucket lacks); how many
+   * files and bytes came.
+   */
   async pull(): Promise<{ files: number; bytes: number }> {
     await this.makeTmpDir();
     const remoteKeys = new Set<string>();
@@ -226,7 +232,8 @@ export class BucketStateSync {
   private tooLarge(rel: string, size: number): GomirrorError {
     return new GomirrorError(
       ErrorCodes.TOO_LARGE,
-      `state object ${rel} in ${this.remote.location} is ${size} bytes, more than the ${MAX_STATE_OBJECT_BYTES} a state file may have`,
+      `state object ${rel} in ${this.remote.location} is ${size} bytes, more than the ` +
+        `${MAX_STATE_OBJECT_BYTES} a state file may have`,
       { op: 'store.state-sync', detail: { key: rel, size } },
     );
   }

@@ -106,7 +106,10 @@ export interface UpstreamActivityInput {
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** The new upstream health records: this run's activity over the previous records; upstreams no longer configured are dropped. Pure. */
+/**
+ * The new upstream health records: this run's activity over the previous records; upstreams no longer configured are
+ * dropped. Pure.
+ */
 export function mergeUpstreamHealth(
   prev: readonly UpstreamHealthRecord[],
   run: readonly UpstreamActivityInput[],
@@ -128,7 +131,10 @@ export function mergeUpstreamHealth(
     };
   });
 }
-/** Size of the space reserve: room for the summary (and a metrics file) on a full disk. Random bytes, so a compressing filesystem reserves it too. */
+/**
+ * Size of the space reserve: room for the summary (and a metrics file) on a full disk. Random bytes, so a compressing
+ * filesystem reserves it too.
+ */
 export const RESERVE_BYTES = 256 * 1024;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -225,7 +231,10 @@ export class StateStore {
   private retryTotal: number | undefined;
   private skippedBytes: number | undefined;
 
-  /** limits: the journals' caps; afterCursorSave: run after each cursor save (a bucket state pushes its working copy there). */
+  /**
+   * limits: the journals' caps; afterCursorSave: run after each cursor save (a bucket state pushes its working copy
+   * there).
+   */
   constructor(
     readonly stateDir: string,
     private readonly limits: JournalLimits = DEFAULT_JOURNAL_LIMITS,
@@ -242,7 +251,10 @@ export class StateStore {
     this.futureFile = nodePath.join(stateDir, 'future.json');
   }
 
-  /** Replaces the journal of future-stamped lines with what the last feed run met (at most FUTURE_JOURNAL_MAX items kept); none removes it. */
+  /**
+   * Replaces the journal of future-stamped lines with what the last feed run met (at most FUTURE_JOURNAL_MAX items
+   * kept); none removes it.
+   */
   async saveFuture(j: FutureJournal): Promise<void> {
     if (j.count === 0) {
       await fs.rm(this.futureFile, { force: true }).catch((err: unknown) => {
@@ -263,7 +275,10 @@ export class StateStore {
     return v as unknown as FutureJournal;
   }
 
-  /** Makes sure the space reserve exists (written atomically); false when there is no room for it (NO_SPACE is not thrown: the run's free-space checks decide). */
+  /**
+   * Makes sure the space reserve exists (written atomically); false when there is no room for it (NO_SPACE is not
+   * thrown: the run's free-space checks decide).
+   */
   async ensureReserve(): Promise<boolean> {
     const size = await fs.stat(this.reserveFile).then(
       (s) => s.size,
@@ -279,7 +294,10 @@ export class StateStore {
     }
   }
 
-  /** Removes the space reserve, so that a run stopped by a full disk can still write its summary; the next run makes it again. */
+  /**
+   * Removes the space reserve, so that a run stopped by a full disk can still write its summary; the next run makes it
+   * again.
+   */
   async releaseReserve(): Promise<void> {
     try {
       await fs.rm(this.reserveFile, { force: true });
@@ -288,7 +306,10 @@ export class StateStore {
     }
   }
 
-  /** Creates the state, temp and journal directories (mkdir -p; 0700, and 0755 for missing directories above the state) and makes them 0700 if they were not. */
+  /**
+   * Creates the state, temp and journal directories (mkdir -p; 0700, and 0755 for missing directories above the state)
+   * and makes them 0700 if they were not.
+   */
   async init(): Promise<void> {
     try {
       for (const dir of [this.stateDir, this.tmpDir, this.retryDir]) {
@@ -340,7 +361,10 @@ export class StateStore {
     return nodePath.join(this.retryDir, `${name}.json`);
   }
 
-  /** Adds or replaces the retry journal entry for item.module@item.version; JOURNAL_FULL when a new entry would pass limits.maxRetryEntries. */
+  /**
+   * Adds or replaces the retry journal entry for item.module@item.version; JOURNAL_FULL when a new entry would pass
+   * limits.maxRetryEntries.
+   */
   async putRetry(item: RetryItem): Promise<void> {
     const file = this.retryFile(item.module, item.version);
     const replaces = await fs.access(file).then(
@@ -442,7 +466,10 @@ export class StateStore {
     }
   }
 
-  /** Permanently skipped / invalid entries, append-only JSONL with reasons; JOURNAL_FULL when the line would pass limits.maxSkippedBytes. */
+  /**
+   * Permanently skipped / invalid entries, append-only JSONL with reasons; JOURNAL_FULL when the line would pass
+   * limits.maxSkippedBytes.
+   */
   async appendSkipped(item: SkippedItem): Promise<void> {
     const line = `${JSON.stringify(item)}\n`;
     const bytes = Buffer.byteLength(line);
@@ -505,7 +532,10 @@ export class StateStore {
     await this.writeJson(this.summaryFile, s);
   }
 
-  /** The summary of the last run, or undefined if there was none; MALFORMED if corrupt. Older summaries' `fetched` (always `published`) is dropped. */
+  /**
+   * The summary of the last run, or undefined if there was none; MALFORMED if corrupt. Older summaries' `fetched`
+   * (always `published`) is dropped.
+   */
   async loadSummary(): Promise<RunSummary | undefined> {
     const v = await this.readJson(this.summaryFile);
     if (v === undefined) return undefined;

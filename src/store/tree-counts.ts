@@ -32,7 +32,9 @@ export interface TreeCounts {
   info: FileCount;
 }
 
-/** counts.json: the counts, whether they are known to match the tree, and whether a writer may have renamed past them. */
+/**
+ * counts.json: the counts, whether they are known to match the tree, and whether a writer may have renamed past them.
+ */
 export interface CountsRecord extends TreeCounts {
   /** False after a run ended between a rename and its checkpoint, or for a tree counted by nobody yet. */
   exact: boolean;
@@ -156,12 +158,18 @@ export class TreeCountsStore {
     private readonly tree: TreeStorage,
   ) {}
 
-  /** Loads counts.json: an open file (a killed writer) becomes inexact; a missing one is exact zeros only for an empty tree. A corrupt one starts inexact. */
+  /**
+   * Loads counts.json: an open file (a killed writer) becomes inexact; a missing one is exact zeros only for an empty
+   * tree. A corrupt one starts inexact.
+   */
   load(): Promise<CountsRecord> {
     return this.serial(() => this.loaded());
   }
 
-  /** Writes the counts as `open` (durably) unless they already are: call before renaming files no checkpoint has counted. */
+  /**
+   * Writes the counts as `open` (durably) unless they already are: call before renaming files no checkpoint has
+   * counted.
+   */
   markOpen(): Promise<void> {
     return this.serial(async () => {
       const rec = await this.loaded();

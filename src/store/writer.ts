@@ -136,7 +136,9 @@ export class TreeWriter {
     }
   }
 
-  /** Sizes of a version's objects before publishing: none when its .info is missing (a new version), else each one's. */
+  /**
+   * Sizes of a version's objects before publishing: none when its .info is missing (a new version), else each one's.
+   */
   private async sizesBefore(key: (ext: 'zip' | 'mod' | 'info') => string): Promise<Sizes> {
     const info = (await this.storage.stat(key('info')))?.size;
     if (info === undefined) return {};
@@ -166,7 +168,8 @@ export class TreeWriter {
         for (const m of modules) this.touched.add(m);
         throw err;
       }
-      // Taken after the index rewrites (which count new modules) and before the flush: every put counted here is made durable by it.
+      // Taken after the index rewrites (which count new modules) and before the flush: every put counted here is made
+      // durable by it.
       const delta = this.delta;
       this.delta = zeroCounts();
       try {
@@ -238,7 +241,10 @@ export class TreeWriter {
     }
   }
 
-  /** Rewrites key whole unless it already holds exactly data (re-checks after a crash cost a read, not a write); true when there was no object before. */
+  /**
+   * Rewrites key whole unless it already holds exactly data (re-checks after a crash cost a read, not a write); true
+   * when there was no object before.
+   */
   private async writeIfChanged(key: string, data: Buffer): Promise<boolean> {
     let missing = false;
     const current = await this.storage.get(key).catch((err: unknown) => {

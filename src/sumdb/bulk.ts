@@ -110,7 +110,10 @@ export class BulkRecordSource {
     return undefined;
   }
 
-  /** Notes that key's record is `id` (BAD_PROOF if a held tile has it elsewhere) and reads its tile when a neighbour was needed too. */
+  /**
+   * Notes that key's record is `id` (BAD_PROOF if a held tile has it elsewhere) and reads its tile when a neighbour was
+   * needed too.
+   */
   private learn(key: string, id: number, size: number): void {
     const other = this.findId(key, -1);
     if (other !== undefined && other !== id) {

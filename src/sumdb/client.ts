@@ -88,7 +88,10 @@ export class SumdbClient {
     return this.head;
   }
 
-  /** Fetches /latest, verifies it, proves it consistent with the trusted head (LOG_ROLLBACK if smaller, LOG_FORK if inconsistent) and persists it. */
+  /**
+   * Fetches /latest, verifies it, proves it consistent with the trusted head (LOG_ROLLBACK if smaller, LOG_FORK if
+   * inconsistent) and persists it.
+   */
   refreshHead(): Promise<SignedHead> {
     this.refreshing ??= this.doRefresh().finally(() => {
       this.refreshing = undefined;
@@ -103,7 +106,8 @@ export class SumdbClient {
       if (cur && cand.tree.size < cur.tree.size) {
         throw new GomirrorError(
           ErrorCodes.LOG_ROLLBACK,
-          `checksum database ${this.name} served tree size ${cand.tree.size}, smaller than the trusted size ${cur.tree.size}`,
+          `checksum database ${this.name} served tree size ${cand.tree.size}, smaller than the trusted size ` +
+            `${cur.tree.size}`,
           { op: 'sumdb.latest', detail: headDetail(cur, cand) },
         );
       }
@@ -112,7 +116,10 @@ export class SumdbClient {
     });
   }
 
-  /** Verifies a signed head from elsewhere, proves it consistent with the trusted head, persists it if larger, and returns it. */
+  /**
+   * Verifies a signed head from elsewhere, proves it consistent with the trusted head, persists it if larger, and
+   * returns it.
+   */
   async acceptHead(note: Buffer): Promise<SignedHead> {
     // Most lookups carry the very head already trusted: nothing to verify or prove again.
     if (this.head !== undefined && note.equals(this.head.note)) return this.head;
@@ -131,7 +138,8 @@ export class SumdbClient {
         if (!isGomirrorError(err, ErrorCodes.BAD_PROOF)) throw err;
         throw new GomirrorError(
           ErrorCodes.BAD_PROOF,
-          `checksum database ${this.name}: cannot check tree ${older.tree.size} against tree ${newer.tree.size}: ${err.message}`,
+          `checksum database ${this.name}: cannot check tree ${older.tree.size} against tree ` +
+            `${newer.tree.size}: ${err.message}`,
           { op: 'sumdb.head', detail: { ...headDetail(cur, cand), ...err.detail }, cause: err },
         );
       });

@@ -1,4 +1,6 @@
-/** The checksum database (sum.golang.org) verification API: notes, tlog maths, tiles, records, trusted head and client. */
+/**
+ * The checksum database (sum.golang.org) verification API: notes, tlog maths, tiles, records, trusted head and client.
+ */
 export * from './note.js';
 export * from './tlog.js';
 export * from './tiles.js';

@@ -159,7 +159,10 @@ export function hashFromTile(t: Tile, data: Buffer, index: number): Buffer {
   return Buffer.from(tileHash(data.subarray(start, end)));
 }
 
-/** The tiles of height h to publish when the tree grows from oldTreeSize to newTreeSize (full tiles plus the widest partial tile per level). */
+/**
+ * The tiles of height h to publish when the tree grows from oldTreeSize to newTreeSize (full tiles plus the widest
+ * partial tile per level).
+ */
 export function newTiles(h: number, oldTreeSize: number, newTreeSize: number): Tile[] {
   if (!(h >= 1)) throw new RangeError(`newTiles: invalid height ${h}`);
   const tiles: Tile[] = [];
@@ -287,7 +290,10 @@ export class ProvenTiles {
   }
 }
 
-/** Checks every planned tile: the tree-hash tiles against the tree hash, the rest against their parents; tiles in `proven` are skipped. */
+/**
+ * Checks every planned tile: the tree-hash tiles against the tree hash, the rest against their parents; tiles in
+ * `proven` are skipped.
+ */
 function authenticate(plan: TilePlan, data: Buffer[], size: number, want: Buffer, proven?: ProvenTiles): void {
   const { tiles, stx, stxOrder } = plan;
   if (data.length !== tiles.length)

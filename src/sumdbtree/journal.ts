@@ -43,7 +43,10 @@ function isPending(v: unknown): v is PendingRecord {
   );
 }
 
-/** Append-only JSONL file, kept open while appending; `clear` removes it once everything in it has been published, `close` just closes it. */
+/**
+ * Append-only JSONL file, kept open while appending; `clear` removes it once everything in it has been published,
+ * `close` just closes it.
+ */
 export class PendingJournal {
   private chain: Promise<void> = Promise.resolve();
   /** The open journal (O_APPEND), once the first append opened it. */

@@ -107,7 +107,10 @@ interface Split {
   beyond: boolean;
 }
 
-/** Splits a batch: visible records inside `head` are ready; invisible ones wait; visible ones beyond it wait, or in `final` are BAD_PROOF. */
+/**
+ * Splits a batch: visible records inside `head` are ready; invisible ones wait; visible ones beyond it wait, or in
+ * `final` are BAD_PROOF.
+ */
 async function splitBatch(
   deps: SumdbTreeDeps,
   head: SignedHead,
@@ -189,7 +192,10 @@ export class SumdbTreePublisher {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Publishes what became visible since the last call; the journal keeps everything. Writes nothing more once `proceed` turns false. */
+  /**
+   * Publishes what became visible since the last call; the journal keeps everything. Writes nothing more once `proceed`
+   * turns false.
+   */
   update(proceed: () => boolean = () => true): Promise<SumdbTreeResult> {
     return this.serial(() => this.run(false, proceed));
   }
@@ -261,7 +267,10 @@ export class SumdbTreePublisher {
     return head;
   }
 
-  /** `finish` uses the newest trusted head; `update` keeps one until a visible record needs a newer one and HEAD_ADVANCE_MS have passed. */
+  /**
+   * `finish` uses the newest trusted head; `update` keeps one until a visible record needs a newer one and
+   * HEAD_ADVANCE_MS have passed.
+   */
   private headFor(trusted: SignedHead, final: boolean): SignedHead {
     if (final) return trusted;
     const now = this.now();
@@ -300,7 +309,10 @@ export class SumdbTreePublisher {
     this.prepared = head;
   }
 
-  /** Writes `latest` (and `supported`) for `head` after lookups under it, or at `finish` when an older head is published. */
+  /**
+   * Writes `latest` (and `supported`) for `head` after lookups under it, or at `finish` when an older head is
+   * published.
+   */
   private async publishLatest(head: SignedHead, hashes: HashReader, final: boolean): Promise<void> {
     const { storage, name } = this.deps;
     const current = await storage.get(sumdbKey(name, 'latest')).catch(() => undefined);
@@ -345,7 +357,10 @@ export function fileHeadsStore(file: string, tmpDir: string): PublishedHeads {
   };
 }
 
-/** The publisher wiring shared by sync and import: the tree in `storage` (the writer's), state under `<stateDir>/sumdb/<name>/`. */
+/**
+ * The publisher wiring shared by sync and import: the tree in `storage` (the writer's), state under
+ * `<stateDir>/sumdb/<name>/`.
+ */
 export function treePublisher(o: {
   storage: TreeStorage;
   name: string;

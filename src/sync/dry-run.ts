@@ -21,7 +21,9 @@ import { parseGoModRequires, type VersionTarget } from './targets.js';
 import { promises as fs } from 'node:fs';
 import { readStateCopy } from '../store/state-session.js';
 
-/** The saved cursor, read from a copy pulled without the lock when the state is in a bucket (a dry run writes nothing). */
+/**
+ * The saved cursor, read from a copy pulled without the lock when the state is in a bucket (a dry run writes nothing).
+ */
 async function savedCursor(cfg: SyncConfig): Promise<Cursor | undefined> {
   const copy = await readStateCopy(cfg);
   try {
@@ -95,7 +97,8 @@ export async function runDryRun(cfg: SyncConfig, logger: Logger, out: NodeJS.Wri
     await agent.close();
   }
   out.write(
-    `would fetch ${count} versions, about ${(total / 1e6).toFixed(1)} MB${unknown ? ` (${unknown} of unknown size)` : ''}\n`,
+    `would fetch ${count} versions, about ${(total / 1e6).toFixed(1)} ` +
+      `MB${unknown ? ` (${unknown} of unknown size)` : ''}\n`,
   );
   return total;
 }

@@ -85,7 +85,10 @@ class CursorSaver {
   }
 }
 
-/** Future-stamped feed lines of one run: all counted, the first FUTURE_JOURNAL_MAX kept for the journal (bounded memory). */
+/**
+ * Future-stamped feed lines of one run: all counted, the first FUTURE_JOURNAL_MAX kept for the journal (bounded
+ * memory).
+ */
 class FutureTally {
   private readonly items: FutureItem[] = [];
 
@@ -111,7 +114,10 @@ class FutureTally {
     );
   }
 
-  /** Replaces the journal after a crawl that ended normally; with none held back, only when the crawl read to the end of the feed (`sawAll`). */
+  /**
+   * Replaces the journal after a crawl that ended normally; with none held back, only when the crawl read to the end of
+   * the feed (`sawAll`).
+   */
   async save(state: StateStore, now: number, sawAll: boolean): Promise<void> {
     const count = this.counters.future;
     if (count === 0 && !sawAll) return;
@@ -125,7 +131,10 @@ class FutureTally {
   }
 }
 
-/** Counts and journals an invalid feed line; false (and the run stopped) when the skipped journal is full, so the line is not passed. */
+/**
+ * Counts and journals an invalid feed line; false (and the run stopped) when the skipped journal is full, so the line
+ * is not passed.
+ */
 async function recordInvalid(
   state: StateStore,
   ev: FeedEvent & { kind: 'invalid' },

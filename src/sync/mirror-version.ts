@@ -19,14 +19,20 @@ export const LIMITS = { mod: 16 << 20, zip: 500 << 20, info: MAX_INFO_BYTES } as
 
 export interface MirrorDeps {
   fetcher: Fetcher;
-  /** Downloads of bulk targets (`t.bulk`), asking upstreams not to fetch uncached versions from origin; `fetcher` when absent. */
+  /**
+   * Downloads of bulk targets (`t.bulk`), asking upstreams not to fetch uncached versions from origin; `fetcher` when
+   * absent.
+   */
   bulkFetcher?: Fetcher;
   sumdb: RecordSource;
   writer: TreeWriter;
   tmpDir: string;
   /** Bodies held in memory instead of temp files (.mod and small .zip files). */
   memory: MemoryBudget;
-  /** Records whose lookups and tiles go into the tree's sumdb/ (within about a second; the journal keeps them until the run ends). */
+  /**
+   * Records whose lookups and tiles go into the tree's sumdb/ (within about a second; the journal keeps them until the
+   * run ends).
+   */
   pending: PendingJournal;
   /** Checked right before publishing: a run that detected a security problem publishes nothing more. */
   mayPublish(): boolean;
@@ -64,7 +70,8 @@ export interface Fetched {
 export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<{ kind: 'present' } | Fetched> {
   checkModuleVersion(t.module, t.version);
   if (await deps.writer.isPublished(t.module, t.version, t.withZip)) {
-    // A run killed between publishing a version and rewriting its list leaves the list behind: the next checkpoint repairs it.
+    // A run killed between publishing a version and rewriting its list leaves the list behind: the next checkpoint
+    // repairs it.
     deps.writer.touchModule(t.module);
     await rejournalLookup(deps, t);
     return { kind: 'present' };
@@ -116,7 +123,8 @@ export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetch
   const ctx = { module: t.module, version: t.version };
   try {
     if (isSecurity(f.lookup)) valueOf(f.lookup);
-    // Served as the upstream sent it (Origin included) once its shape is checked: the checksum database does not cover it.
+    // Served as the upstream sent it (Origin included) once its shape is checked: the checksum database does not cover
+    // it.
     const info = checkInfo(valueOf(f.info), t.module, t.version);
     const mod = valueOf(f.mod);
     const zip = valueOf(f.zip);

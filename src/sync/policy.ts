@@ -36,7 +36,10 @@ export function isUnavailable(err: unknown): boolean {
 export interface RetrySchedule {
   /** A version failing for at least this long (since its first failure) is given up on (recorded as skipped)... */
   giveUpAfterMs: number;
-  /** ...once it has also been tried at least this many times (a mirror switched off for a week does not drop versions on their first retry). */
+  /**
+   * ...once it has also been tried at least this many times (a mirror switched off for a week does not drop versions on
+   * their first retry).
+   */
   minAttempts: number;
   /** Delay before the second retry; doubles after each further failure. */
   baseMs: number;
@@ -46,7 +49,9 @@ export interface RetrySchedule {
 /** Failing for a week (and at least 5 attempts) before a version is given up on. */
 export const DEFAULT_GIVE_UP_AFTER_MS = 7 * 24 * 3600_000;
 
-/** First retry on the next run; then 15 min, 30 min, … capped at a day; give up after failing for 7 days and 5 attempts. */
+/**
+ * First retry on the next run; then 15 min, 30 min, … capped at a day; give up after failing for 7 days and 5 attempts.
+ */
 export const DEFAULT_SCHEDULE: RetrySchedule = {
   giveUpAfterMs: DEFAULT_GIVE_UP_AFTER_MS,
   minAttempts: 5,

@@ -114,19 +114,30 @@ export const SUMMARY_FAILURES = 5;
 
 function nextStep(o: RunOutcome, present: number): string | undefined {
   if (o.outcome === 'security')
-    return 'next: a SECURITY error stopped the run (nothing past it was published); read the error above and investigate before running again';
+    return (
+      'next: a SECURITY error stopped the run (nothing past it was published); read the error above and ' +
+      'investigate before running again'
+    );
   if (o.outcome === 'locked') return 'next: another run holds the lock; wait for it (gomirror status) and run again';
   if (o.failed > 0)
-    return 'next: the failed versions are journaled and retried by the next sync; gomirror status lists the backlog, gomirror probe checks the upstreams';
+    return (
+      'next: the failed versions are journaled and retried by the next sync; gomirror status lists the ' +
+      'backlog, gomirror probe checks the upstreams'
+    );
   if (o.outcome !== 'ok') return 'next: see the error above, fix it and run gomirror sync again';
   return present > 0 && o.published === 0 ? 'nothing new: the mirror is up to date with the index' : undefined;
 }
 
-/** The end of a run for people: what was published and failed (first few reasons), bytes, rate, duration, cursor lag, and what to do next. Pure. */
+/**
+ * The end of a run for people: what was published and failed (first few reasons), bytes, rate, duration, cursor lag,
+ * and what to do next. Pure.
+ */
 export function formatRunSummary(o: RunOutcome, present = 0): string {
   const secs = Math.max(o.durationMs / 1000, 0.001);
   const lines = [
-    `${o.outcome === 'ok' ? 'done' : o.outcome === 'security' ? 'STOPPED' : 'finished with problems'}: published ${o.published}, failed ${o.failed}, skipped ${o.skipped}, filtered ${o.filtered}, invalid ${o.invalid}${present > 0 ? `, already present ${present}` : ''}`,
+    `${o.outcome === 'ok' ? 'done' : o.outcome === 'security' ? 'STOPPED' : 'finished with problems'}: ` +
+      `published ${o.published}, failed ${o.failed}, skipped ${o.skipped}, filtered ${o.filtered}, invalid ` +
+      `${o.invalid}${present > 0 ? `, already present ${present}` : ''}`,
     `${human(o.bytes)} in ${duration(o.durationMs)} (${human(o.bytes / secs)}/s)`,
   ];
   if (o.cursor !== undefined) {

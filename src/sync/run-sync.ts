@@ -31,13 +31,18 @@ export interface SyncOptions {
   /** Where the TTY progress line goes (nothing is drawn when it is not a TTY). */
   progressOut?: NodeJS.WriteStream;
   signal?: AbortSignal;
-  /** The clock of retry bookkeeping: when journaled versions are due and when they are given up on (default Date.now). */
+  /**
+   * The clock of retry bookkeeping: when journaled versions are due and when they are given up on (default Date.now).
+   */
   now?: () => number;
   /** The CLI's table from outcome to exit code: the run summary (summary.json) records the exit code it gives. */
   exitCodeOf: (outcome: Outcome) => number;
   /** The command recorded in the bucket lock (default sync). */
   command?: string;
-  /** Run after the summary is saved, while the locks are still held and before a bucket state's last push (the CLI records the mirror's settings there). */
+  /**
+   * Run after the summary is saved, while the locks are still held and before a bucket state's last push (the CLI
+   * records the mirror's settings there).
+   */
   beforeRelease?: () => Promise<void>;
 }
 
@@ -65,7 +70,10 @@ export function runOutcome(error: unknown, failed: number): Outcome {
   return failed > 0 ? 'failed' : 'ok';
 }
 
-/** Free space on the tree (when it is a directory) and state filesystems against --min-free-space (NO_SPACE below it): at the start and at every checkpoint. */
+/**
+ * Free space on the tree (when it is a directory) and state filesystems against --min-free-space (NO_SPACE below it):
+ * at the start and at every checkpoint.
+ */
 async function checkSpace(cfg: SyncConfig): Promise<void> {
   if (cfg.dest.kind === 'fs') await checkFreeSpace(cfg.dest.dir, cfg.minFreeBytes);
   await checkFreeSpace(cfg.stateDir, cfg.minFreeBytes);
@@ -214,7 +222,8 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   if (counters.notRecorded > 0) {
     logger.warn(
       { notRecorded: counters.notRecorded },
-      `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of them until the journal has room`,
+      `a journal is full: ${counters.notRecorded} entries not recorded; the cursor stays before the first of ` +
+        `them until the journal has room`,
     );
   }
   const level = outcome === 'ok' ? 'info' : 'warn';

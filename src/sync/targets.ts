@@ -9,7 +9,10 @@ export interface VersionTarget {
   module: string;
   version: string;
   withZip: boolean;
-  /** A bulk (feed-mode) read: downloaded without making upstreams fetch uncached versions from origin (see fetch/polite.ts). */
+  /**
+   * A bulk (feed-mode) read: downloaded without making upstreams fetch uncached versions from origin (see
+   * fetch/polite.ts).
+   */
   bulk?: boolean;
   /** Hashes a go.sum claims; they must agree with the checksum database. */
   expect?: { modHash?: string; zipHash?: string };

@@ -46,7 +46,10 @@ export interface RunnerOptions {
   schedule?: RetrySchedule;
   /** Aborted on SIGINT/SIGTERM: unfinished versions are neither journaled nor passed by the cursor. */
   signal?: AbortSignal;
-  /** Run after every checkpoint and every published version: throws (e.g. NO_SPACE below --min-free-space) to stop the run there. */
+  /**
+   * Run after every checkpoint and every published version: throws (e.g. NO_SPACE below --min-free-space) to stop the
+   * run there.
+   */
   checkSpace?: () => Promise<void>;
   /** Checked before each version is published: throws (the bucket lock lost) to stop the run there. */
   fence?: () => void;
@@ -136,7 +139,10 @@ export class VersionRunner {
     });
   }
 
-  /** Runs a stage; an error it did not handle (e.g. ENOSPC while journaling) stops the run and leaves the version unsettled. */
+  /**
+   * Runs a stage; an error it did not handle (e.g. ENOSPC while journaling) stops the run and leaves the version
+   * unsettled.
+   */
   private async guard<T>(stage: () => Promise<T>): Promise<T | 'unsettled'> {
     try {
       return await stage();
@@ -147,7 +153,10 @@ export class VersionRunner {
     }
   }
 
-  /** Makes the renames of every version finished so far durable (see TreeWriter.checkpoint), then checks free space (opts.checkSpace). */
+  /**
+   * Makes the renames of every version finished so far durable (see TreeWriter.checkpoint), then checks free space
+   * (opts.checkSpace).
+   */
   async checkpoint(): Promise<void> {
     await this.deps.writer.checkpoint();
     await this.opts.checkSpace?.();
@@ -246,7 +255,10 @@ export class VersionRunner {
     return 'settled';
   }
 
-  /** Records a failed version: a retry entry keeping its first failure's time, or skipped.jsonl once the schedule gives up on it (or at once for permanent failures). */
+  /**
+   * Records a failed version: a retry entry keeping its first failure's time, or skipped.jsonl once the schedule gives
+   * up on it (or at once for permanent failures).
+   */
   private async journal(t: VersionTarget, attempts: number, kind: 'retry' | 'skip', f: VersionFailure): Promise<void> {
     const now = this.opts.now();
     const at = new Date(now).toISOString();

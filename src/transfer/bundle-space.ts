@@ -16,7 +16,10 @@ export async function spaceAt(dir: string): Promise<SpaceInfo> {
   return { free: s.freeBytes, blockSize: s.blockSize };
 }
 
-/** Bytes the bundle takes on disk: every file rounded up to whole blocks, plus the manifest (about 400 bytes a file) and directories. */
+/**
+ * Bytes the bundle takes on disk: every file rounded up to whole blocks, plus the manifest (about 400 bytes a file) and
+ * directories.
+ */
 export function bundleFootprint(sizes: Iterable<number>, blockSize: number): number {
   const bs = Math.max(512, blockSize);
   let total = 0;

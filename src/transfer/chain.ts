@@ -49,7 +49,8 @@ export function checkChain(m: BundleHead, last: ChainPoint | undefined): ChainSt
     );
   if (m.sequence !== last.sequence + 1) {
     throw refuse(
-      `out of order: the next bundle is ${last.sequence + 1}; import bundles ${last.sequence + 1}..${m.sequence - 1} first`,
+      `out of order: the next bundle is ${last.sequence + 1}; import bundles ` +
+        `${last.sequence + 1}..${m.sequence - 1} first`,
       m,
       last,
     );

@@ -51,7 +51,10 @@ export interface ExportConfig {
   full: boolean;
   /** Only its name and key are used: the key checks the tree's signed head before it is exported. */
   sumdb: SumdbSpec;
-  /** Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed); default: the tree dest and the local state directory. */
+  /**
+   * Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed);
+   * default: the tree dest and the local state directory.
+   */
   places?: StatePlaces;
   /** --lock-lease of the bucket lock. */
   lockLeaseMs?: number;

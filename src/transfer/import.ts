@@ -54,7 +54,10 @@ export interface ImportConfig {
   stateDir: string;
   /** The importer's checksum database (its key; the URL is not used). Never taken from the bundle. */
   sumdb: SumdbSpec;
-  /** Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed); default: the tree dest and the local state directory. */
+  /**
+   * Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed);
+   * default: the tree dest and the local state directory.
+   */
   places?: StatePlaces;
   /** --lock-lease of the bucket lock. */
   lockLeaseMs?: number;
@@ -169,7 +172,8 @@ async function checkVersion(
     });
     return { group: g, info, verified };
   } catch (err) {
-    // A proof that fails may be the bundle's tile, not the lookup record: name the tile when one breaks the bundle's head.
+    // A proof that fails may be the bundle's tile, not the lookup record: name the tile when one breaks the bundle's
+    // head.
     const proof = isGomirrorError(err, ErrorCodes.BAD_PROOF)
       ? await findBadTile(cfg, m).catch(() => undefined)
       : undefined;
@@ -330,7 +334,10 @@ export async function runImport(
   config: ImportConfig,
   deps: {
     logger: Logger;
-    /** Run after a successful import while the locks are held, before a bucket state's last push (the CLI records the settings there). */
+    /**
+     * Run after a successful import while the locks are held, before a bucket state's last push (the CLI records the
+     * settings there).
+     */
     beforeRelease?: () => Promise<void>;
   },
 ): Promise<ImportResult> {

@@ -74,7 +74,10 @@ export function manifestSize(
   return files.length === 0 ? n : n - 2; // k lines carry k - 1 separators ",\n"
 }
 
-/** Throws TOO_LARGE when the manifest of these files would exceed MAX_MANIFEST_BYTES (export checks before writing anything). */
+/**
+ * Throws TOO_LARGE when the manifest of these files would exceed MAX_MANIFEST_BYTES (export checks before writing
+ * anything).
+ */
 export function checkManifestSize(
   files: ReadonlyArray<Omit<ManifestFile, 'sha256'>>,
   head: Omit<ManifestBody, 'files'>,
@@ -83,7 +86,8 @@ export function checkManifestSize(
   if (size <= MAX_MANIFEST_BYTES) return;
   throw new GomirrorError(
     ErrorCodes.TOO_LARGE,
-    `a bundle of ${files.length} files needs a ${size}-byte ${MANIFEST_FILE}, over the ${MAX_MANIFEST_BYTES}-byte limit import accepts`,
+    `a bundle of ${files.length} files needs a ${size}-byte ${MANIFEST_FILE}, over the ` +
+      `${MAX_MANIFEST_BYTES}-byte limit import accepts`,
     {
       op: 'transfer.export',
       detail: { files: files.length, size, limit: MAX_MANIFEST_BYTES },

@@ -76,7 +76,9 @@ export function isStoredPathOf(p: string, stored: string): boolean {
   return stored === storedPathFor(p);
 }
 
-/** Orders '/'-separated paths element by element (UTF-16 code units): the order of a depth-first walk with sorted names. */
+/**
+ * Orders '/'-separated paths element by element (UTF-16 code units): the order of a depth-first walk with sorted names.
+ */
 export function comparePaths(a: string, b: string): number {
   const as = a.split('/');
   const bs = b.split('/');

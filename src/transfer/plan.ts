@@ -29,7 +29,9 @@ export interface PlanInput {
   previous: AsyncIterable<string>;
   /** Called, in order, with every path exported after this run (earlier ones and new ones). */
   record(p: string): Promise<void>;
-  /** Key prefixes (each ending in '/') not to list: the bundle output or state when they lie inside a directory tree. */
+  /**
+   * Key prefixes (each ending in '/') not to list: the bundle output or state when they lie inside a directory tree.
+   */
   skip?: string[];
 }
 
@@ -49,13 +51,19 @@ async function* sortedObjects(tree: TreeStorage, skip: readonly string[]): Async
     for (const o of page) if (!skip.some((p) => o.key.startsWith(p))) yield o;
 }
 
-/** What is known about the version whose files are being listed (they come one after another): keeps lookups to one per fact. */
+/**
+ * What is known about the version whose files are being listed (they come one after another): keeps lookups to one per
+ * fact.
+ */
 interface VersionFacts {
   stem: string;
   has: Map<string, Promise<boolean>>;
 }
 
-/** True when the listed file is something a bundle carries (see the module comment); `facts` remembers the current version's. */
+/**
+ * True when the listed file is something a bundle carries (see the module comment); `facts` remembers the current
+ * version's.
+ */
 async function exportable(
   tree: TreeStorage,
   sumdbName: string,

@@ -16,13 +16,19 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { hashJob, type HashJob, type HashOutcome } from './file-hash.js';
 
-/** A worker's heap: its data are buffers (outside the heap) and short-lived objects; a small young generation keeps its RSS small. */
+/**
+ * A worker's heap: its data are buffers (outside the heap) and short-lived objects; a small young generation keeps its
+ * RSS small.
+ */
 const WORKER_HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
 
 /** Files in flight per worker: enough to keep it busy while results travel back. */
 const PER_WORKER = 2;
 
-/** The compiled worker next to this module, or — when this module runs from its TypeScript source — the one the build put under dist/. */
+/**
+ * The compiled worker next to this module, or — when this module runs from its TypeScript source — the one the build
+ * put under dist/.
+ */
 function workerScript(): string | undefined {
   const self = fileURLToPath(import.meta.url);
   const dir = nodePath.dirname(self);

@@ -1,4 +1,7 @@
-/** Worker-thread entry of the hash pool (hash-pool.ts): re-hashes the files it is sent and posts each outcome back with its id. */
+/**
+ * Worker-thread entry of the hash pool (hash-pool.ts): re-hashes the files it is sent and posts each outcome back with
+ * its id.
+ */
 import { parentPort } from 'node:worker_threads';
 import { hashJob, type HashJob } from './file-hash.js';
 

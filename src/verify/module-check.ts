@@ -159,7 +159,10 @@ class VersionChecker {
     }
   }
 
-  /** True when a running sync published this version (its lookup comes within about a second, at the latest at the end of that run). */
+  /**
+   * True when a running sync published this version (its lookup comes within about a second, at the latest at the end
+   * of that run).
+   */
   private async publishedByRunningSync(): Promise<boolean> {
     const since = this.deps.inFlightSince;
     if (since === undefined) return false;
@@ -235,7 +238,8 @@ class VersionChecker {
           problem(
             'incomplete',
             file,
-            `${have.zip && have.mod ? '.zip and .mod' : have.zip ? '.zip' : '.mod'} without .info (an interrupted publish)`,
+            `${have.zip && have.mod ? '.zip and .mod' : have.zip ? '.zip' : '.mod'} without .info (an ` +
+              `interrupted publish)`,
             this.where(),
           ),
           true,
@@ -391,7 +395,8 @@ async function touchedSince(deps: ModuleCheckDeps, escaped: string, stems: Itera
 export function noTrustedHead(stateDir: string, name: string): GomirrorError {
   return new GomirrorError(
     ErrorCodes.CONFIG,
-    `the state directory ${stateDir} holds no trusted head for checksum database ${name} (has gomirror sync run with this --state and --sumdb?); pass --online to fetch one`,
+    `the state directory ${stateDir} holds no trusted head for checksum database ${name} (has gomirror sync ` +
+      `run with this --state and --sumdb?); pass --online to fetch one`,
     { op: 'verify.start', detail: { state: stateDir, sumdb: name } },
   );
 }

@@ -25,7 +25,9 @@ export type ProblemKind =
   | 'list'
   /** `@latest` present when it must not be, missing, or stale. */
   | 'latest'
-  /** A symbolic link inside the tree: a server following it serves bytes nobody verified (repair moves the link away). */
+  /**
+   * A symbolic link inside the tree: a server following it serves bytes nobody verified (repair moves the link away).
+   */
   | 'symlink'
   /** A file or directory name that is not part of the GOPROXY protocol. */
   | 'unexpected-file'

@@ -21,7 +21,10 @@ import { verifyVersion } from '../version/verified.js';
 import { copyToTemp } from './stored-hash.js';
 
 export interface RepairDeps {
-  /** Where bad files go (TreeStorage.quarantine): `<state>/quarantine/<run id>`, or `.gomirror/quarantine/<run id>` in a bucket. */
+  /**
+   * Where bad files go (TreeStorage.quarantine): `<state>/quarantine/<run id>`, or `.gomirror/quarantine/<run id>` in a
+   * bucket.
+   */
   quarantineArea: string;
   sumdbName: string;
   /** The normal sync wiring (network proxy and checksum database, writer, pending journal). */
@@ -45,7 +48,8 @@ export function repairLockError(err: unknown, stateDir: string): unknown {
   if (!READ_ONLY_ERRNOS.has(errno)) return err;
   return new GomirrorError(
     ErrorCodes.LOCKED,
-    `--repair cannot take the run lock in ${stateDir}: it is not writable (${String(errno)}); repair needs a writable tree and state (plain verify does not)`,
+    `--repair cannot take the run lock in ${stateDir}: it is not writable (${String(errno)}); repair needs a ` +
+      `writable tree and state (plain verify does not)`,
     {
       op: 'verify.repair',
       detail: { state: stateDir, errno },
@@ -70,7 +74,10 @@ async function treePayload(tree: TreeStorage, key: string, tmpDir: string, temps
 export class Repairer {
   constructor(private readonly deps: RepairDeps) {}
 
-  /** Moves a tree file into quarantine (keeping its tree path); false when it was already gone. Durable at the writer's next checkpoint. */
+  /**
+   * Moves a tree file into quarantine (keeping its tree path); false when it was already gone. Durable at the writer's
+   * next checkpoint.
+   */
   quarantine(rel: string): Promise<boolean> {
     return this.deps.mirror.writer.storage.quarantine(rel, this.deps.quarantineArea);
   }

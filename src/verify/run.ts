@@ -74,7 +74,10 @@ interface Wiring {
   close(): Promise<void>;
 }
 
-/** Where --repair moves bad files: `<state>/quarantine/<run>` for a directory tree, `.gomirror/quarantine/<run>` in a bucket (never served). */
+/**
+ * Where --repair moves bad files: `<state>/quarantine/<run>` for a directory tree, `.gomirror/quarantine/<run>` in a
+ * bucket (never served).
+ */
 function quarantineArea(cfg: SyncConfig, run: string): string {
   return cfg.dest.kind === 'fs' ? path.join(cfg.stateDir, 'quarantine', run) : `.gomirror/quarantine/${run}`;
 }

@@ -40,7 +40,10 @@ export interface TreeTransportOptions {
   network?: SumdbTransport;
 }
 
-/** A small file of the state's tile cache (one synchronous read: cheaper than the four thread-pool round trips of fs.promises.readFile), or undefined when missing. */
+/**
+ * A small file of the state's tile cache (one synchronous read: cheaper than the four thread-pool round trips of
+ * fs.promises.readFile), or undefined when missing.
+ */
 async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
     return readFileSync(file);
@@ -91,7 +94,10 @@ export function treeSumdbTransport(o: TreeTransportOptions): SumdbTransport {
   };
 }
 
-/** A TrustedHeadStore that loads from `inner` and keeps later heads in memory only: verify never moves the mirror's trust. */
+/**
+ * A TrustedHeadStore that loads from `inner` and keeps later heads in memory only: verify never moves the mirror's
+ * trust.
+ */
 export function readOnlyTrustedStore(inner: TrustedHeadStore): TrustedHeadStore {
   let kept: Buffer | undefined;
   return {
@@ -145,7 +151,8 @@ export async function checkTreeHead(
         problem(
           'sumdb-head',
           `${rel}/latest`,
-          `tree size ${head.tree.size} is ahead of the mirror's trusted head ${before.tree.size} (state from another mirror?)`,
+          `tree size ${head.tree.size} is ahead of the mirror's trusted head ${before.tree.size} (state from ` +
+            `another mirror?)`,
         ),
       );
     }

@@ -42,7 +42,9 @@ export interface TreeVerifyOptions {
   concurrency: number;
   /** Pause before re-checking what a concurrent sync may be publishing (default 250 ms). */
   settleMs?: number;
-  /** When a sync holding the lock started (ms): its fresh versions may lack lookups for a moment (see ModuleCheckDeps). */
+  /**
+   * When a sync holding the lock started (ms): its fresh versions may lack lookups for a moment (see ModuleCheckDeps).
+   */
   inFlightSince?: number;
   /** Present with --repair (the caller holds the run lock). */
   repairer?: Repairer;
@@ -267,7 +269,10 @@ class TreeVerifier {
   }
 }
 
-/** Verifies (and with a Repairer, repairs) the whole tree; see the module comment. Never throws for problems in the tree. */
+/**
+ * Verifies (and with a Repairer, repairs) the whole tree; see the module comment. Never throws for problems in the
+ * tree.
+ */
 export async function verifyTree(o: TreeVerifyOptions): Promise<VerifySummary> {
   const started = Date.now();
   const v = new TreeVerifier(o);

@@ -33,7 +33,10 @@ export function moduleIndex(complete: Iterable<string>): ModuleIndex {
   };
 }
 
-/** The complete versions named by the entries of a module's `@v` directory (names that are not escaped versions are ignored). */
+/**
+ * The complete versions named by the entries of a module's `@v` directory (names that are not escaped versions are
+ * ignored).
+ */
 export function completeVersionsIn(names: Iterable<string>): string[] {
   const have = new Set(names);
   const out: string[] = [];

@@ -38,7 +38,10 @@ export interface VerifyInput {
   expect?: { modHash?: string; zipHash?: string };
 }
 
-/** An opaque, immutable certificate; see the module comment. The class is not exported, so nothing else can construct one. */
+/**
+ * An opaque, immutable certificate; see the module comment. The class is not exported, so nothing else can construct
+ * one.
+ */
 class VerifiedCertificate {
   readonly module: string;
   readonly version: string;

@@ -36,7 +36,10 @@ export interface EntryHash {
 
 const tooBig = (e: EntryData): string => `uncompressed data larger than declared size (${e.declaredSize} bytes)`;
 
-/** Hashes one entry; fails on data beyond the declared size (a zip bomb stops at the limit), a size or CRC mismatch, or corrupt data. */
+/**
+ * Hashes one entry; fails on data beyond the declared size (a zip bomb stops at the limit), a size or CRC mismatch, or
+ * corrupt data.
+ */
 export async function hashEntryData(src: ZipSource, e: EntryData, keep: boolean, fail: Fail): Promise<EntryHash> {
   if (e.compressedSize <= WHOLE_ENTRY_MAX && e.declaredSize <= WHOLE_ENTRY_MAX) return hashWhole(src, e, keep, fail);
   return hashStreamed(src, e, keep, fail);

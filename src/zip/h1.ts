@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 
-/** One file of a hashed set: its full name (in a module zip, with the `module@version/` prefix) and the SHA-256 of its content. */
+/**
+ * One file of a hashed set: its full name (in a module zip, with the `module@version/` prefix) and the SHA-256 of its
+ * content.
+ */
 export interface FileSum {
   name: string;
   sha256: Buffer;

@@ -41,7 +41,8 @@ export async function checkLocalEntry(
   const offset = entry.relativeOffsetOfLocalHeader;
   if (offset !== walk.nextOffset) {
     throw fail(
-      `local header at offset ${offset}, but the previous entry ends at ${walk.nextOffset} (hidden, overlapping or reordered entries)`,
+      `local header at offset ${offset}, but the previous entry ends at ${walk.nextOffset} (hidden, ` +
+        `overlapping or reordered entries)`,
       name,
     );
   }

@@ -124,7 +124,10 @@ export function dataDescriptorLength(buf: Buffer, central: CentralRecord): numbe
   if (crc !== central.crc32 >>> 0)
     return `data descriptor CRC-32 ${crc} differs from central directory CRC-32 ${central.crc32 >>> 0}`;
   if (csize !== central.compressedSize || usize !== central.uncompressedSize) {
-    return `data descriptor sizes ${csize}/${usize} differ from central directory sizes ${central.compressedSize}/${central.uncompressedSize}`;
+    return (
+      `data descriptor sizes ${csize}/${usize} differ from central directory sizes ` +
+      `${central.compressedSize}/${central.uncompressedSize}`
+    );
   }
   return length;
 }

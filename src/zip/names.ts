@@ -32,7 +32,10 @@ export function foldName(s: string): string {
 
 /** Detects case-fold collisions and paths used both as a file and a directory; one per zip. */
 export interface CollisionChecker {
-  /** Records `path` (relative to the module root) and its parent directories; returns the reason it conflicts with an earlier entry, or undefined. */
+  /**
+   * Records `path` (relative to the module root) and its parent directories; returns the reason it conflicts with an
+   * earlier entry, or undefined.
+   */
   check(path: string, isDir: boolean): string | undefined;
 }
 

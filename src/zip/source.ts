@@ -91,7 +91,10 @@ export function fileSource(handle: FileHandle, size: number): ZipSource {
       yield chunk;
     }
   }
-  /** Small reads are served from (and refill) the window; large ones go straight to the file. The result may be a view of the window. */
+  /**
+   * Small reads are served from (and refill) the window; large ones go straight to the file. The result may be a view
+   * of the window.
+   */
   const windowed = async (position: number, length: number): Promise<Buffer> => {
     const w = window;
     if (w !== undefined && position >= w.start && position + length <= w.start + w.data.length) {

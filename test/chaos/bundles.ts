@@ -122,7 +122,10 @@ export function resignNote(note: string): string {
   const [, name, sig] = (note.slice(sep + 2).split('\n')[0] as string).split(' ') as [string, string, string];
   const keyHash = Buffer.from(sig, 'base64').subarray(0, 4);
   const { privateKey } = generateKeyPairSync('ed25519');
-  return `${body}\n— ${name} ${Buffer.concat([keyHash, sign(null, Buffer.from(body), privateKey)]).toString('base64')}\n`;
+  return (
+    `${body}\n— ${name} ` +
+    `${Buffer.concat([keyHash, sign(null, Buffer.from(body), privateKey)]).toString('base64')}\n`
+  );
 }
 
 /**
@@ -439,7 +442,10 @@ export function bundleScenarios(board: Scoreboard, opts: BundleOptions): void {
     }
 
     const locking = (name: (typeof LOCKING_ROWS)[number]): boolean => opts.locking?.includes(name) ?? true;
-    /** Pauses the command spawned with args while it holds dest's lock, runs other, requires exit 4 and no change, then lets it finish. */
+    /**
+     * Pauses the command spawned with args while it holds dest's lock, runs other, requires exit 4 and no change, then
+     * lets it finish.
+     */
     async function whileHeld(args: string[], dest: string, other: () => Promise<CliResult>): Promise<void> {
       const child = spawnCli(args);
       const done = collect(child);

@@ -34,7 +34,8 @@ describe('chaos (CI subset)', () => {
       'redirect loop',
     ],
   });
-  hostileScenarios(board, { seed: 33, modules: 7 }); // 7 modules: enough versions for every hostile zip (test/chaos/zips.ts)
+  // 7 modules: enough versions for every hostile zip (test/chaos/zips.ts)
+  hostileScenarios(board, { seed: 33, modules: 7 });
   sumdbAttackScenarios(board, {
     seed: 34,
     modules: 3,

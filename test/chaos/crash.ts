@@ -48,7 +48,10 @@ interface Trigger {
 /** The message of the line the run writes when it is done (a kill after it would hit a finished run). */
 const FINISHED = 'sync finished';
 
-/** The phase a killed run was in, from the last log message it wrote and how many versions it had published of those remaining. */
+/**
+ * The phase a killed run was in, from the last log message it wrote and how many versions it had published of those
+ * remaining.
+ */
 function phaseOf(lastMsg: string | undefined, published: number, remaining: number): string {
   if (lastMsg === 'published' && published >= remaining) return 'sumdb publishing';
   switch (lastMsg) {
@@ -69,7 +72,10 @@ function phaseOf(lastMsg: string | undefined, published: number, remaining: numb
   }
 }
 
-/** How one run ended: killed while running (in `phase`), killed too late (it had logged FINISHED: not a crash), or completed on its own. */
+/**
+ * How one run ended: killed while running (in `phase`), killed too late (it had logged FINISHED: not a crash), or
+ * completed on its own.
+ */
 type RunEnd = { kind: 'killed'; phase: string } | { kind: 'late' } | { kind: 'completed'; code: number | null };
 
 /**
@@ -142,7 +148,10 @@ function pickTrigger(i: number, r: ReturnType<typeof rng>, remaining: number): T
   }
 }
 
-/** What must be on disk after a kill in `phase` (the run got at least that far): checks the kill landed where it was aimed. */
+/**
+ * What must be on disk after a kill in `phase` (the run got at least that far): checks the kill landed where it was
+ * aimed.
+ */
 async function expectProgress(
   dest: string,
   sumdbName: string,
@@ -240,7 +249,8 @@ export function crashScenarios(board: Scoreboard, opts: CrashOptions): void {
         } finally {
           const stats = await reader.stop();
           ctx.note(
-            `phases ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}; chains ${chains + 1}; late kills ${late}; reader ${stats.reads} reads`,
+            `phases ${[...phases].map(([p, n]) => `${p}=${n}`).join(', ')}; chains ${chains + 1}; late kills ` +
+              `${late}; reader ${stats.reads} reads`,
           );
           expect(stats.violations).toEqual([]);
           expect(stats.reads).toBeGreaterThan(0);

@@ -1,4 +1,7 @@
-/** Long chaos suite: the hostile conditions of issue 17 (full disk at a checkpoint, future feed timestamps, SIGINT while paging, stale locks, umask 000). */
+/**
+ * Long chaos suite: the hostile conditions of issue 17 (full disk at a checkpoint, future feed timestamps, SIGINT while
+ * paging, stale locks, umask 000).
+ */
 import { describe } from 'vitest';
 import { hardeningScenarios } from './hardening.js';
 import { Scoreboard } from './scoreboard.js';

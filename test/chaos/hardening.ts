@@ -94,7 +94,8 @@ export function hardeningScenarios(board: Scoreboard, opts: HardeningOptions): v
             const r = await f.sync(f.direct, dest, ['--since', '1970-01-01T00:00:00Z', '--min-free-space', '0']);
             expect(r.code, r.stderr.slice(-2000)).toBe(1);
             expect(r.stderr).toContain('[GOMIRROR_NO_SPACE]');
-            // The first checkpoint write fails: a list rewrite, or the cursor when the first settled line touched no module.
+            // The first checkpoint write fails: a list rewrite, or the cursor when the first settled line touched no
+            // module.
             expect(r.stderr).toMatch(
               what === 'list'
                 ? /cannot write temporary file \S+\/(list|cursor\.json)\.\d+\./
@@ -202,7 +203,9 @@ export function hardeningScenarios(board: Scoreboard, opts: HardeningOptions): v
           process.execPath,
           [
             '-e',
-            `import(${JSON.stringify(lockModule)}).then(async (m) => { await m.acquireLock(${JSON.stringify(path.join(dest, '.gomirror'))}); console.log('held'); setTimeout(() => {}, 30000); });`,
+            `import(${JSON.stringify(lockModule)}).then(async (m) => { await ` +
+              `m.acquireLock(${JSON.stringify(path.join(dest, '.gomirror'))}); console.log('held'); ` +
+              `setTimeout(() => {}, 30000); });`,
           ],
           { stdio: ['ignore', 'pipe', 'inherit'] },
         );

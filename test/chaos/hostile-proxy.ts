@@ -57,7 +57,9 @@ export function rawResponse(
   body: Buffer,
   type = 'application/octet-stream',
 ): Buffer {
-  const head = `HTTP/1.1 ${status} X\r\nContent-Type: ${type}\r\nContent-Length: ${contentLength}\r\nConnection: close\r\n\r\n`;
+  const head =
+    `HTTP/1.1 ${status} X\r\nContent-Type: ${type}\r\nContent-Length: ` +
+    `${contentLength}\r\nConnection: close\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 

@@ -194,7 +194,8 @@ export function hostileScenarios(board: Scoreboard, opts: HostileOptions): void 
       const dest = path.join(base, 'tree');
       ctx.tree(dest, f.corpus());
       const v = f.up.versions()[1] as CorpusVersion;
-      // Without an overall deadline this body never ends (each gap is far below the 30 s idle timeout) and the run never does.
+      // Without an overall deadline this body never ends (each gap is far below the 30 s idle timeout) and the run
+      // never does.
       f.up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 10 });
       const limits = ['--request-deadline', '2s', '--min-download-rate', '64K'];
       try {

@@ -79,6 +79,7 @@ export function formatTable(results: readonly ScenarioResult[]): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `scenarios run: ${run}   passed: ${passed}   failed: ${run - passed}   skipped: ${skipped}   unverified bytes published: ${unverified}`,
+    `scenarios run: ${run}   passed: ${passed}   failed: ${run - passed}   skipped: ${skipped}   unverified ` +
+      `bytes published: ${unverified}`,
   ].join('\n');
 }

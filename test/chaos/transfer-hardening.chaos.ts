@@ -1,4 +1,6 @@
-/** Long chaos suite: a bundle changed after import verified it, and symlinks planted in the tree (issue 17 items 2, 9). */
+/**
+ * Long chaos suite: a bundle changed after import verified it, and symlinks planted in the tree (issue 17 items 2, 9).
+ */
 import { describe } from 'vitest';
 import { Scoreboard } from './scoreboard.js';
 import { bundleMutationScenarios, treeSymlinkScenarios } from './transfer-hardening.js';

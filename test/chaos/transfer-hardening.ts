@@ -111,7 +111,8 @@ export function treeSymlinkScenarios(board: Scoreboard, opts: { seed: number; mo
     scenario(
       board,
       'tree',
-      'symlinked module and sumdb/ directories: sync writes nothing outside, verify reports, repair + sync complete the tree',
+      'symlinked module and sumdb/ directories: sync writes nothing outside, verify reports, repair + sync ' +
+        'complete the tree',
       async (ctx) => {
         const dir = await tmp.make('links');
         const dest = path.join(dir, 'tree');

@@ -29,9 +29,15 @@ export interface RawEntry {
   };
   /** Extra field block of the central directory record (default: none). */
   centralExtra?: Buffer;
-  /** Sets flag bit 3: zeros in the local header, CRC-32 and sizes (optionally lying) in a data descriptor after the data. */
+  /**
+   * Sets flag bit 3: zeros in the local header, CRC-32 and sizes (optionally lying) in a data descriptor after the
+   * data.
+   */
   descriptor?: { crc?: number; compressedSize?: number; declaredSize?: number; signature?: boolean };
-  /** Written as a local entry only, with no central directory record: a streaming reader sees it, the go command does not. */
+  /**
+   * Written as a local entry only, with no central directory record: a streaming reader sees it, the go command does
+   * not.
+   */
   hidden?: boolean;
   /** Bytes written after the entry (and its data descriptor), before the next one. */
   trailing?: Buffer;
@@ -329,7 +335,9 @@ export interface LyingZip {
   reason: RegExp;
 }
 
-/** Offsets of a zip's central directory and of its last entry's central record and local header (no zip64, no comment). */
+/**
+ * Offsets of a zip's central directory and of its last entry's central record and local header (no zip64, no comment).
+ */
 function zipLayout(z: Buffer): { cd: number; eocd: number; lastCentral: number; lastLocal: number } {
   const eocd = z.length - 22;
   if (eocd < 0 || z.readUInt32LE(eocd) !== 0x06054b50)

@@ -36,7 +36,7 @@ function expectOneLine(r: { code: number | null; stderr: string }, file: string,
 }
 
 describe('gomirror --config FILE', () => {
-  it('a missing file, a directory, a file that is not JSON or not an object exit 2 with one line naming the file', async () => {
+  it('a missing file, a directory, a file not JSON or not an object: exit 2, one line naming the file', async () => {
     const missing = path.join(dir, 'missing.json');
     expectOneLine(await runCli(['status', '--config', missing]), missing, /does not exist/);
     expectOneLine(await runCli(['status', `--config=${dir}`]), dir, /is a directory/);

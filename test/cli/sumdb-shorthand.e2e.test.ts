@@ -22,7 +22,7 @@ describe('--sumdb shorthands on the command line', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('status accepts sum.golang.org and sum.golang.google.cn (exit 0); an unknown bare name is still exit 2', async () => {
+  it('status accepts sum.golang.org and sum.golang.google.cn (exit 0); an unknown bare name is exit 2', async () => {
     const dest = path.join(dir, 'status-tree');
     await fs.mkdir(dest);
     for (const spec of ['sum.golang.org', 'sum.golang.google.cn', 'sum.golang.org https://sum.golang.google.cn']) {

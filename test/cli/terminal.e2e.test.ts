@@ -26,7 +26,10 @@ function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs the CLI with stdin, stdout and stderr on a pseudo-terminal; resolves with what the terminal showed and the exit code. */
+/**
+ * Runs the CLI with stdin, stdout and stderr on a pseudo-terminal; resolves with what the terminal showed and the exit
+ * code.
+ */
 function runOnTty(args: string[]): Promise<{ code: number; screen: string }> {
   const cmd = [process.execPath, cliPath, ...args].map(quote).join(' ');
   return new Promise((resolve) => {

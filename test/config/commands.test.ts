@@ -38,7 +38,7 @@ describe('strict option types', () => {
     expect(stringOption({ sumdb: ['x', 'y'] }, 'sumdb')).toBe('y');
   });
 
-  it('flag: booleans, and "true"/"1"/"false"/"0" from the environment; anything else is an error naming the key', () => {
+  it('flag: booleans, and "true"/"1"/"false"/"0" from the environment; anything else is an error naming it', () => {
     expect(flag({}, 'json')).toBe(false);
     expect(flag({}, 'disk', true)).toBe(true);
     expect(flag({ json: true }, 'json')).toBe(true);

@@ -1,4 +1,7 @@
-/** applyRecorded / settingsToRecord: recorded settings fill what was not given; a different checksum-database key is refused. */
+/**
+ * applyRecorded / settingsToRecord: recorded settings fill what was not given; a different checksum-database key is
+ * refused.
+ */
 import { describe, expect, it } from 'vitest';
 import { applyRecorded, settingsToRecord, type RecordedSettings } from '../../src/config/recorded.js';
 import { parseSumdbSpec } from '../../src/config/sumdb-spec.js';

@@ -28,7 +28,8 @@ function ready(): boolean {
   if (!haveTools('go')) return false;
   if (haveXmod()) return true;
   const msg =
-    'differential test needs Debian golang-golang-x-mod-dev (sources under /usr/share/gocode); apt-get install golang-golang-x-mod-dev';
+    'differential test needs Debian golang-golang-x-mod-dev (sources under /usr/share/gocode); apt-get ' +
+    'install golang-golang-x-mod-dev';
   if (inCI) throw new Error(`CI=true but ${msg}`);
   console.warn(`SKIP: ${msg}`);
   return false;
@@ -208,7 +209,9 @@ describe.skipIf(!ready())('differential test against golang.org/x/mod', () => {
       const dirData = entriesOf.get(r.file ?? '')?.some((e) => e.name.endsWith('/') && e.data.length > 0) ?? false;
       if ((ours === 'ok') !== (g.ok && !dirData)) {
         mismatches.push(
-          `CheckZip(${JSON.stringify(r.path)}, ${JSON.stringify(r.version)}, ${JSON.stringify(entriesOf.get(r.file ?? '')?.map((e) => e.name))}): x/mod ${JSON.stringify(g)}, gomirror ${ours}`,
+          `CheckZip(${JSON.stringify(r.path)}, ${JSON.stringify(r.version)}, ` +
+            `${JSON.stringify(entriesOf.get(r.file ?? '')?.map((e) => e.name))}): x/mod ` +
+            `${JSON.stringify(g)}, gomirror ${ours}`,
         );
       }
     }

@@ -167,7 +167,7 @@ describe('crawl', () => {
     expect(invalid[2]!.timestamp).toBe(ts(3));
   });
 
-  it('with a filter, yields entries outside it as filtered without checking them, and still checks those inside', async () => {
+  it('with a filter, yields entries outside it as filtered unchecked, still checks those inside', async () => {
     const rows = [
       row('example.com/keep/a', 'v1.0.0', ts(1)),
       row('other.org/x', 'v1.0.0', ts(2)),
@@ -205,7 +205,7 @@ describe('crawl', () => {
     expect(feed.calls.map((c) => c.since)).toEqual([START.since, ts(2), ts(4)]);
   });
 
-  it('holds back lines stamped after notAfter (entries, filtered and invalid ones): yielded as future, never passed, no further page', async () => {
+  it('holds back lines stamped after notAfter (any kind): yielded as future, not passed, no next page', async () => {
     const rows = [
       row('example.com/a', 'v1.0.0', ts(1)),
       row('example.com/b', 'v1.0.0', ts(5)), // exactly notAfter: passed

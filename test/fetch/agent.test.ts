@@ -6,12 +6,13 @@ import { ok, startServer, type TestServer } from './server.js';
 
 describe('DEFAULT_HTTP', () => {
   it('has the documented timeouts, pool size and user agent', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(DEFAULT_HTTP).toEqual({
       connectTimeoutMs: 10_000,
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       connections: 32,
-      userAgent: `gomirror/${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}`,
+      userAgent: `gomirror/${pkg.version}`,
     });
   });
 });

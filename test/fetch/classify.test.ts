@@ -28,7 +28,7 @@ describe('classifyStatus', () => {
     expect(classifyStatus(204, undefined, 0)).toMatchObject({ kind: 'fatal', reason: 'unexpected HTTP 204' });
   });
 
-  it('adds the first line of a 404/410 body to the reason (proxy.golang.org explains there, e.g. "fetch timed out")', () => {
+  it('adds the first line of a 404/410 body to the reason (proxy.golang.org explains, e.g. "fetch timed out")', () => {
     expect(
       classifyStatus(410, undefined, 0, '\nnot found: example.com/m@v1.0.0: fetch timed out\nmore\n'),
     ).toMatchObject({

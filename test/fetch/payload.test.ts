@@ -54,7 +54,7 @@ describe('Fetcher.fetchPayload', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('streams to the spool file a body over the per-body limit, one without Content-Length, and one when the budget is spent', async () => {
+  it('spools a body over the per-body limit, one without Content-Length, one when the budget is spent', async () => {
     const body = Buffer.alloc(3000, 7);
     const sized = await serve((_req, res) => ok(res, body));
     const chunked = await serve((_req, res) => {

@@ -4,7 +4,7 @@ import { findPackageVersion, GOMIRROR_VERSION, userAgentFor } from '../../src/fe
 import { bulkUpstreams, cachedOnlyUrl } from '../../src/fetch/polite.js';
 
 describe('bulkUpstreams', () => {
-  it('reads cached-only upstreams through /cached-only, sends Disable-Module-Fetch to header ones, leaves the rest alone', () => {
+  it('reads cached-only upstreams via /cached-only, sends Disable-Module-Fetch to header ones, no change else', () => {
     const r = bulkUpstreams(['https://proxy.golang.org', 'https://goproxy.cn', 'https://corp.example/proxy'], {
       'https://proxy.golang.org': 'cached-only',
       'https://goproxy.cn': 'header',

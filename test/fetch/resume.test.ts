@@ -132,7 +132,7 @@ describe('resume points (pure)', () => {
 });
 
 describe('Fetcher.fetchPayload: resuming a cut body with Range', () => {
-  it('asks for the rest with Range and If-Range, transfers only the rest, and the file is the whole entity', async () => {
+  it('asks for the rest with Range and If-Range, transfers only the rest; the file is the whole entity', async () => {
     const body = entity(1);
     const s = rangeServer({ current: () => ({ body, etag: '"v1"' }), cutFirst: true });
     const srv = await serve(s.handler);

@@ -24,7 +24,7 @@ describe('UpstreamPool.activity', () => {
 });
 
 describe('combineActivity', () => {
-  it('reports each configured upstream once over its normal and bulk pools: newest times, state of the newer pool', () => {
+  it('reports each upstream once over its normal and bulk pools: newest times, state of the newer pool', () => {
     const urls = ['https://a.example', 'https://b.example'];
     const normal = [
       { url: 'https://a.example', consecutiveFailures: 0, lastSuccessAt: 100 },

@@ -31,7 +31,9 @@ function keyPrefix(prefix: string): string {
   return prefix === '' ? '' : `${prefix.replace(/\/+$/, '')}/`;
 }
 
-/** Every object under `prefix` in key order, page by page, with ETag and LastModified (keys made relative to prefix). */
+/**
+ * Every object under `prefix` in key order, page by page, with ETag and LastModified (keys made relative to prefix).
+ */
 export async function listObjects(rgw: Rgw, bucket: string, prefix = ''): Promise<ListedObject[]> {
   const p = keyPrefix(prefix);
   const out: ListedObject[] = [];

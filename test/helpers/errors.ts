@@ -23,7 +23,10 @@ export function codeOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-/** Awaits p and returns the GomirrorError it rejects with; fails the test when it resolves or rejects with something else. */
+/**
+ * Awaits p and returns the GomirrorError it rejects with; fails the test when it resolves or rejects with something
+ * else.
+ */
 export async function rejection(p: Promise<unknown>): Promise<GomirrorError> {
   const err = await p.then(
     () => undefined,

@@ -67,7 +67,10 @@ export interface SumdbFallbackTarget {
 /** The sed script scripts/nginx.conf documents for an air gap: it deletes the fallback block. */
 export const AIRGAP_SED_SCRIPT = '/^ *# BEGIN sumdb-fallback/,/^ *# END sumdb-fallback/d';
 
-/** Runs the documented air-gap step (`sed -e AIRGAP_SED_SCRIPT`) on the template; throws when the template documents another command or has no block. */
+/**
+ * Runs the documented air-gap step (`sed -e AIRGAP_SED_SCRIPT`) on the template; throws when the template documents
+ * another command or has no block.
+ */
 export function dropSumdbFallback(template: string): string {
   if (!template.includes(`-e '${AIRGAP_SED_SCRIPT}'`))
     throw new Error('scripts/nginx.conf no longer documents the air-gap sed command the tests run');

@@ -19,7 +19,9 @@ export function bucketArgs(endpoint: string, bucket: string, prefix = ''): strin
   return ['--dest', bucketUrl(bucket, prefix), '--s3-path-style', '--s3-endpoint', endpoint];
 }
 
-/** The environment of a CLI child: the gateway's AWS_* variables and `cacheHome` as XDG_CACHE_HOME (the working copies). */
+/**
+ * The environment of a CLI child: the gateway's AWS_* variables and `cacheHome` as XDG_CACHE_HOME (the working copies).
+ */
 export function rgwEnv(rgw: Rgw, cacheHome: string, extra: Record<string, string> = {}): Record<string, string> {
   return { ...rgw.env, XDG_CACHE_HOME: cacheHome, ...extra };
 }

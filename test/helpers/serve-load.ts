@@ -63,7 +63,9 @@ export function setNofile(pid: number, n: number): Promise<void> {
   });
 }
 
-/** The lowest file descriptor number a process does not have open (Linux /proc): as its limit, no descriptor is free. */
+/**
+ * The lowest file descriptor number a process does not have open (Linux /proc): as its limit, no descriptor is free.
+ */
 export async function firstFreeFd(pid: number): Promise<number> {
   const open = new Set((await readdir(`/proc/${pid}/fd`)).map(Number));
   let fd = 0;

@@ -30,7 +30,10 @@ export function unmountSmallFs(dir: string): void {
   execFileSync('rmdir', [dir]);
 }
 
-/** Writes `file` until its filesystem refuses another byte (ENOSPC), then gives back one block: room for a lock file and nothing more. */
+/**
+ * Writes `file` until its filesystem refuses another byte (ENOSPC), then gives back one block: room for a lock file and
+ * nothing more.
+ */
 export async function fillToOneBlock(file: string): Promise<void> {
   const h = await fs.open(file, 'w');
   try {

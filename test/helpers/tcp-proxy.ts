@@ -12,7 +12,10 @@ export interface TcpProxy {
   cut(): number;
   /** Connections accepted so far. */
   connections(): number;
-  /** Occurrences of `needle` in the first 4 KiB of each chunk clients sent (request heads: "list-type=2" counts ListObjectsV2 requests). */
+  /**
+   * Occurrences of `needle` in the first 4 KiB of each chunk clients sent (request heads: "list-type=2" counts
+   * ListObjectsV2 requests).
+   */
   sent(needle: string): number;
   close(): Promise<void>;
 }

@@ -77,7 +77,7 @@ function rel(v: CorpusVersion, ext: string): string {
 }
 
 describe('counts kept by the runs that change the tree', () => {
-  it('equal a full walk after sync, growth, import and verify --repair, and status reports them without walking', async () => {
+  it('equal a full walk after sync, growth, import and verify --repair; status shows them without a walk', async () => {
     const src = path.join(base, 'src');
     await sync(src);
     expect(await kept(src)).toEqual({ ...(await walked(src)), exact: true, open: false });
@@ -105,7 +105,8 @@ describe('counts kept by the runs that change the tree', () => {
     expect(await kept(dst)).toEqual({ ...(await walked(dst)), exact: true, open: false });
     expect((await kept(dst)).versions).toBe(up.versions().length);
 
-    // Damage: a corrupted zip (refetched), a tampered .mod (refetched), a stray zip of an unknown version (quarantined).
+    // Damage: a corrupted zip (refetched), a tampered .mod (refetched), a stray zip of an unknown version
+    // (quarantined).
     const [a, b] = up.versions().filter((v) => !v.version.includes('-'));
     const zip = path.join(src, rel(a!, 'zip'));
     const data = await fs.readFile(zip);
@@ -160,7 +161,8 @@ describe('counts kept by the runs that change the tree', () => {
     const dest = path.join(base, 'sigkill');
     const vs = up.versions();
     for (const v of vs.slice(0, 4)) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 4000 });
-    up.inject(vs.at(-1)!.path, vs.at(-1)!.version, 'zip', { kind: 'slow', bytesPerSec: 64 }); // no run finishes before its kill
+    // no run finishes before its kill
+    up.inject(vs.at(-1)!.path, vs.at(-1)!.version, 'zip', { kind: 'slow', bytesPerSec: 64 });
     const args = ['sync', '--dest', dest, ...upstreamArgs(up), '--log-format', 'json', '--concurrency', '3'];
     try {
       for (const delayMs of [300, 700, 1200]) {
@@ -183,7 +185,7 @@ describe('counts kept by the runs that change the tree', () => {
     expect((await kept(dest)).versions).toBe(up.versions().length);
   }, 180_000);
 
-  it('a run that ended between a rename and its checkpoint leaves them inexact until status --walk recounts under the lock', async () => {
+  it('a run ended between a rename and its checkpoint leaves them inexact until status --walk recounts', async () => {
     const dest = path.join(base, 'killed');
     await sync(dest);
     const state = stateOf(dest);

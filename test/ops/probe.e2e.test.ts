@@ -136,7 +136,7 @@ describe('gomirror probe', () => {
     expect(r.json['upstreams'][0]).toMatchObject({ usable: true });
   });
 
-  it('an upstream proxying a checksum database head signed with another key is a security finding (exit 3)', async () => {
+  it('an upstream proxying a sumdb head signed with another key is a security finding (exit 3)', async () => {
     const r = await probe([
       '--index',
       b.indexUrl,
@@ -166,7 +166,7 @@ describe('gomirror probe', () => {
     expect(a.requests.some((q) => q.path.startsWith('/index'))).toBe(true);
   });
 
-  it("status shows each upstream's last success, last failure and cooling down, as the last sync recorded them", async () => {
+  it("status shows each upstream's last success, last failure and cooling down as the last sync saw them", async () => {
     const tree = path.join(root, 'tree-health');
     const s = await runCli([
       'sync',

@@ -36,7 +36,8 @@ describe('readPublishedHead', () => {
       verified: false,
     });
     expect(offlineClientsNote(4242)).toBe(
-      'clients whose cached checksum-database head is newer than tree size 4242 cannot verify through this tree offline',
+      'clients whose cached checksum-database head is newer than tree size 4242 cannot verify through this ' +
+        'tree offline',
     );
   });
 

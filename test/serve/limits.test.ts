@@ -15,7 +15,10 @@ import { makeTempDir } from '../helpers/tmp.js';
 
 const BIG = 64 << 20;
 
-/** Requests the big zip, reads nothing for `stallMs`, then reads `bytesPerTick` every 50 ms until the connection ends; resolves with the bytes received. */
+/**
+ * Requests the big zip, reads nothing for `stallMs`, then reads `bytesPerTick` every 50 ms until the connection ends;
+ * resolves with the bytes received.
+ */
 function reader(port: number, stallMs: number, bytesPerTick: number): Promise<number> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });

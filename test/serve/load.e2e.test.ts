@@ -32,7 +32,7 @@ describe('gomirror serve under load', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('with file descriptors exhausted an existing file answers 503 + Retry-After, never 404, and 200 again once they are back', async () => {
+  it('out of file descriptors an existing file answers 503 + Retry-After, never 404, and 200 once back', async () => {
     const serve = await startServeChild(root);
     try {
       expect(statusOf(await rawGet(serve.port, LIST))).toBe(200);

@@ -224,7 +224,7 @@ describe.skipIf(!e2e)('a tree in a bucket, served three ways, judged by the go c
     expect(listed.KeyCount).toBe(5);
   });
 
-  it('nginx-s3 with the fallback block: a module the bucket lacks with its lookups verifies through the checksum database', async () => {
+  it('nginx-s3 with the fallback block: a module the bucket lacks (and its lookups) verifies via sumdb', async () => {
     const up = await startUpstream({ seed: SEED });
     let fb: NginxServer | undefined;
     try {
@@ -272,7 +272,7 @@ describe.skipIf(!e2e)('a tree in a bucket, served three ways, judged by the go c
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('straight from S3: + in a version works whether sent literally or as %2B (RGW does not decode + as a space)', async () => {
+  it('straight from S3: + in a version works sent literally or as %2B (RGW does not decode + as a space)', async () => {
     const v = inBucket().find((x) => x.version.endsWith('+incompatible'));
     if (v === undefined) throw new Error('no +incompatible version');
     const at = `${rgw.endpoint}/${bucket}/${PREFIX}/${escapeCase(v.path)}/@v/`;

@@ -26,7 +26,9 @@ const e2e = haveTools('go', 'nginx');
 
 const spec = (v: CorpusVersion): string => `${v.path}@${v.version}`;
 
-/** Starts `gomirror serve` on a free loopback port; resolves with its URL and a stop function that asserts a clean exit. */
+/**
+ * Starts `gomirror serve` on a free loopback port; resolves with its URL and a stop function that asserts a clean exit.
+ */
 async function startServe(dest: string, extra: string[]): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawnCli(['serve', '--dest', dest, '--listen', '127.0.0.1:0', ...extra]);
   const done = collect(child);
@@ -109,7 +111,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     return out.sort();
   }
 
-  it('nginx without the fallback block (air gap): a module only on the second proxy fails verification with a lookup 404', async () => {
+  it('nginx without the fallback block (air gap): a module only on the 2nd proxy fails with a lookup 404', async () => {
     const c = client(`${airGap.url},${up.proxyUrl}`);
     const { failed } = await goDownload(c, [spec(elsewhere)]);
     expect(failed.length).toBe(1);
@@ -119,7 +121,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     await cleanModcache(c);
   });
 
-  it('nginx with the fallback block: the module from the second proxy verifies, mirrored ones still do, nothing is written to the tree', async () => {
+  it("nginx with the fallback block: the 2nd proxy's module verifies, mirrored ones too, tree unchanged", async () => {
     const before = await treeFiles();
     const c = client(`${withFallback.url},${up.proxyUrl}`);
     const { results, failed } = await goDownload(c, [spec(elsewhere), ...mirrored.map(spec)]);
@@ -172,7 +174,9 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
   it('status and verify print the published head size that offline clients must not be ahead of', async () => {
     const size = Number((await fs.readFile(path.join(dest, 'sumdb', up.sumdbName, 'latest'), 'utf8')).split('\n')[1]);
     expect(size).toBeGreaterThan(0);
-    const sentence = `clients whose cached checksum-database head is newer than tree size ${size} cannot verify through this tree offline`;
+    const sentence =
+      `clients whose cached checksum-database head is newer than tree size ${size} cannot ` +
+      `verify through this tree offline`;
     const st = await runCli(['status', '--dest', dest, '--sumdb', up.sumdbKey, '--json']);
     expect(st.code, st.stderr).toBe(0);
     const json = JSON.parse(st.stdout) as {
@@ -193,7 +197,7 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
     expect(summary?.publishedHead?.size).toBe(size);
   });
 
-  it("a client whose cached head is newer than the mirror's: fails without the fallback, verifies with it (nginx and serve)", async () => {
+  it("a client with a cached head newer than the mirror's: fails without the fallback, verifies with it", async () => {
     const grown = up.grow(40);
     const newer = grown.find((v) => v.path === v.path.toLowerCase() && !v.version.includes('+')) ?? grown[0]!;
     // First the client verifies against the checksum database directly, at the larger tree size.
@@ -231,7 +235,8 @@ describe.skipIf(!e2e)('checksum-database fallback for mixed GOPROXY lists', () =
       await served.stop();
     }
 
-    // The documented air-gap recovery: forget the cached head (first GOPATH entry), then the tree's own head is accepted.
+    // The documented air-gap recovery: forget the cached head (first GOPATH entry), then the tree's own head is
+    // accepted.
     expect((await goDownload(offline, [spec(mirrored[0]!)])).failed.length).toBe(1);
     await cleanModcache(offline);
     await fs.rm(path.join(home, 'gopath', 'pkg', 'sumdb', up.sumdbName, 'latest'));

@@ -125,7 +125,7 @@ describe('tempPath / publishFiles / removeStaleTemps', () => {
 describe('modes whatever the umask', () => {
   const modeOf = async (p: string): Promise<string> => ((await fs.stat(p)).mode & 0o7777).toString(8);
 
-  it('tree files 0644 in new 0755 directories, state files 0600 in new 0700 directories, under umask 077 and 000', async () => {
+  it('tree files 0644 in new 0755 directories, state files 0600 in new 0700 ones, umask 077 and 000', async () => {
     for (const umask of [0o077, 0o000]) {
       const old = process.umask(umask);
       try {
@@ -138,7 +138,8 @@ describe('modes whatever the umask', () => {
         expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b', 'f.zip'))).toBe('644');
         expect(await modeOf(nodePath.join(base, 'tree', 'a'))).toBe('755');
         expect(await modeOf(nodePath.join(base, 'tree', 'a', 'b'))).toBe('755');
-        expect(await modeOf(nodePath.join(base, 'metrics-tmp'))).toBe('755'); // a temp directory made for tree-mode files
+        // a temp directory made for tree-mode files
+        expect(await modeOf(nodePath.join(base, 'metrics-tmp'))).toBe('755');
         await writeFileAtomic(nodePath.join(base, 'state', 'sumdb', 'latest'), 'head', tmp, 0o600);
         expect(await modeOf(nodePath.join(base, 'state', 'sumdb', 'latest'))).toBe('600');
         expect(await modeOf(nodePath.join(base, 'state'))).toBe('700');

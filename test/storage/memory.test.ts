@@ -1,4 +1,7 @@
-/** The conformance suite on the in-memory backend, and the writer publishing into a tree it can reach only through the interface. */
+/**
+ * The conformance suite on the in-memory backend, and the writer publishing into a tree it can reach only through the
+ * interface.
+ */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

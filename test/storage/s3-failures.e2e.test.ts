@@ -143,7 +143,7 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
     }
   });
 
-  it('a full bucket (quota reached, set with radosgw-admin) fails the put with NO_SPACE and QuotaExceeded', async () => {
+  it('a full bucket (quota set with radosgw-admin) fails the put with NO_SPACE and QuotaExceeded', async () => {
     const bucket = await rgw.bucket('full');
     const admin = ['-c', join(rgw.dir, 'ceph.conf'), '--cluster', 'ceph'];
     const quota = ['--quota-scope=bucket', `--bucket=${bucket}`];
@@ -197,12 +197,14 @@ describe('S3 errors on RGW: one line naming endpoint, bucket and S3 code', () =>
 });
 
 describe('a misbehaving endpoint', () => {
-  it('a listing whose continuation token comes back unchanged fails with IO instead of looping or stopping short', async () => {
+  it('a listing whose continuation token comes back unchanged fails with IO, not looping or short', async () => {
     const page = (token: string) =>
       `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-      `<Name>b-x</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>` +
+      `<Name>b-x</Name><Prefix>p/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys>` +
+      `<IsTruncated>true</IsTruncated>` +
       `<NextContinuationToken>${token}</NextContinuationToken>` +
-      `<Contents><Key>p/m/@v/list</Key><Size>3</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>` +
+      `<Contents><Key>p/m/@v/list</Key><Size>3</Size>` +
+      `<LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>` +
       `</ListBucketResult>`;
     let lists = 0;
     const server = createHttpServer((req, res) => {
@@ -260,7 +262,7 @@ describe('transient failures', () => {
     }
   });
 
-  it('a put cut on every attempt fails with IO naming the network error, leaves no object and keeps the file', async () => {
+  it('a put cut on every attempt fails with IO naming the network error, no object, the file kept', async () => {
     const bucket = await rgw.bucket('broken');
     const proxy = await tcpProxy(rgw.endpoint, 1000);
     const loc: S3Location = { ...rgwLocation(rgw, bucket, 'f'), s3: { ...rgw.settings, endpoint: proxy.endpoint } };

@@ -47,7 +47,7 @@ describe('preparePut', () => {
     }
   });
 
-  it('a given well-formed sha256 is used (a file is then not read); a malformed one is replaced by the real hash', async () => {
+  it('a given well-formed sha256 is used (the file is not read); a malformed one by the real one', async () => {
     const path = join(dir, 'g');
     await writeFile(path, 'abc');
     const given = 'f'.repeat(64);

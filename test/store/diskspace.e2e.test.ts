@@ -76,7 +76,7 @@ describe.skipIf(small === undefined)('a sync that fills the disk (3 MiB tmpfs)',
     await expect(fs.access(path.join(dest, '.gomirror', 'cursor.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('fails with NO_SPACE mid-run: nothing corrupt or partial is visible and the cursor stays before the failure', async () => {
+  it('fails with NO_SPACE mid-run: nothing corrupt or partial visible, the cursor stays before it', async () => {
     const r = await runCli([...args(), '--min-free-space', '0']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('GOMIRROR_NO_SPACE');

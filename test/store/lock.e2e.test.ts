@@ -30,7 +30,9 @@ async function lockError(stateDir: string): Promise<Error> {
 describe('acquireLock against another process', () => {
   it('a real live holder (another process that took the lock) still gives LOCKED naming it', async () => {
     const lockModule = nodePath.join(nodePath.dirname(cliPath), '..', 'store', 'lock.js');
-    const script = `import(${JSON.stringify(lockModule)}).then(async (m) => { await m.acquireLock(${JSON.stringify(dir)}); console.log('held'); setTimeout(() => {}, 30000); });`;
+    const script =
+      `import(${JSON.stringify(lockModule)}).then(async (m) => { await ` +
+      `m.acquireLock(${JSON.stringify(dir)}); console.log('held'); setTimeout(() => {}, 30000); });`;
     const holder = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));

@@ -139,7 +139,7 @@ describe('acquireLock', () => {
     }
   });
 
-  it("takes over a lock of an older gomirror (no start ticks) whose processStart is not the live pid's start", async () => {
+  it("takes over a lock of an older gomirror (no start ticks) whose processStart is not the live pid's", async () => {
     await writeLock(dir, 1); // processStart 1 ms after the epoch: not when pid 1 started
     const lock = await acquireLock(dir);
     expect((await readLock(dir))?.pid).toBe(process.pid);

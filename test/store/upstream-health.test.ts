@@ -1,4 +1,7 @@
-/** mergeUpstreamHealth and StateStore.recordUpstreamHealth: one bounded record per configured upstream, last success/failure kept across runs. */
+/**
+ * mergeUpstreamHealth and StateStore.recordUpstreamHealth: one bounded record per configured upstream, last
+ * success/failure kept across runs.
+ */
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { StateStore, mergeUpstreamHealth } from '../../src/store/state.js';

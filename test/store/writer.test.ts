@@ -143,7 +143,8 @@ describe('TreeWriter.publishVersion', () => {
   it('writes the .info bytes exactly as given (Origin and all), and @latest from them', async () => {
     const P = 'v0.0.0-20240102030405-abcdefabcdef';
     const bytes = Buffer.from(
-      `{"Version":"${P}","Time":"${TIME}","Origin":{"VCS":"git","URL":"https://example.com/m","Hash":"abcdefabcdef","Ref":"refs/heads/main"}}\n`,
+      `{"Version":"${P}","Time":"${TIME}","Origin":{"VCS":"git","URL":"https://example.com/m",` +
+        `"Hash":"abcdefabcdef","Ref":"refs/heads/main"}}\n`,
     );
     await writer.publishVersion(await verified(MOD, P), { Version: P, Time: TIME, bytes });
     await writer.refreshModuleIndex(MOD);
@@ -258,7 +259,7 @@ describe('TreeWriter.refreshModuleIndex', () => {
     expect(await exists(`${ESC}/@latest`)).toBe(false);
   });
 
-  it('removes @latest once no version is complete, as verify requires (a repair quarantined the last one)', async () => {
+  it('removes @latest once no version is complete, as verify requires (repair quarantined the last one)', async () => {
     await publish(MOD, P1);
     await writer.refreshModuleIndex(MOD);
     expect(await exists(`${ESC}/@latest`)).toBe(true);
@@ -443,7 +444,7 @@ describe('TreeWriter.touchModule + checkpoint', () => {
 });
 
 describe('TreeWriter and symlinks planted in the tree', () => {
-  it('refuses to publish through a symlinked module directory, or one above it, naming it (UNSAFE_PATH); nothing lands outside', async () => {
+  it('refuses to publish through a symlinked module dir or one above it (UNSAFE_PATH); nothing outside', async () => {
     const outside = join(dir, 'outside');
     await fs.mkdir(outside);
     for (const planted of [ESC, 'example.com', `${ESC}/@v`]) {

@@ -69,7 +69,7 @@ describe('BulkRecordSource', () => {
     expect(lookups(log).length).toBeLessThanOrEqual(40);
   });
 
-  it('a backfill older than any window reads the data tiles of its stretch instead of one lookup per version', async () => {
+  it('a backfill older than any window reads the data tiles of its stretch, not one lookup per version', async () => {
     const { log, client } = await setup(40_036);
     log.requests.length = 0;
     // roughly log order: neighbours swapped, as the feed does

@@ -27,7 +27,8 @@ function h1(s: string): string {
 /** The go.sum record text a fake log stores for module@version (salt varies the hashes). */
 export function recordText(module: string, version: string, salt = ''): Buffer {
   return Buffer.from(
-    `${module} ${version} ${h1(`zip ${module} ${version}${salt}`)}\n${module} ${version}/go.mod ${h1(`mod ${module} ${version}${salt}`)}\n`,
+    `${module} ${version} ${h1(`zip ${module} ${version}${salt}`)}\n${module} ${version}/go.mod ` +
+      `${h1(`mod ${module} ${version}${salt}`)}\n`,
   );
 }
 
@@ -36,7 +37,9 @@ export interface TransportOptions {
   size?: number;
   /** Answer these paths with this body (or a 404 for null). */
   overrides?: Map<string, Buffer | null>;
-  /** Answer partial tiles ("….p/W") with 404 once their full tile exists, like a server that drops completed partials. */
+  /**
+   * Answer partial tiles ("….p/W") with 404 once their full tile exists, like a server that drops completed partials.
+   */
   noPartialTiles?: boolean;
   /** Write "<id>\n" before each record in data tiles (golang.org/x/mod reference server framing). */
   idFraming?: boolean;

@@ -81,7 +81,9 @@ async function setup() {
     await publisher.finish();
     return reads.tiles;
   };
-  /** Every published head proves consistent with `size`, and every published record is included, from tree tiles alone. */
+  /**
+   * Every published head proves consistent with `size`, and every published record is included, from tree tiles alone.
+   */
   const checkOffline = async (size: number): Promise<number> => {
     const th = await log.treeHash(size);
     const reader = tileHashReader(size, th, treeTiles(root));
@@ -97,7 +99,7 @@ async function setup() {
 }
 
 describe('published heads over many runs', () => {
-  it('every earlier head stays provable offline across tile boundaries, proving only against the previous head', async () => {
+  it('every earlier head stays provable offline across tile boundaries, proved only against the last', async () => {
     const s = await setup();
     // Sizes inside one level-0 tile, across level-0 tiles, and across the first level-1 tile (65,536 records).
     const sizes = [3, 7, 200, 256, 300, 513, 700, 65_530, 65_536, 65_600, 65_700, 131_100, 131_300];

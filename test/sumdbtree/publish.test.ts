@@ -27,7 +27,9 @@ afterEach(async () => {
   expect(observed.violations).toEqual([]);
 });
 
-/** Records a violation for every lookup under root that the tiles under root do not prove (as the go command checks). */
+/**
+ * Records a violation for every lookup under root that the tiles under root do not prove (as the go command checks).
+ */
 async function checkLookups(root: string): Promise<void> {
   const sumdb = join(root, 'sumdb', NAME);
   const names = await fs.readdir(join(sumdb, 'lookup'), { recursive: true }).catch(() => [] as string[]);
@@ -131,7 +133,7 @@ async function setup(n: number) {
 const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 describe('SumdbTreePublisher', () => {
-  it('update publishes versions as they become visible and keeps the rest; finish drops the never-visible and clears the journal', async () => {
+  it('update publishes versions once visible, keeps the rest; finish drops the rest, clears the journal', async () => {
     const s = await setup(10);
     for (const id of [0, 1, 2, 3, 4]) await s.journal.append(s.record(id));
     [0, 1, 2].forEach((id) => s.visible.add(id));
@@ -174,7 +176,7 @@ describe('SumdbTreePublisher', () => {
     expect(await s.written(ids(6))).toEqual([0, 1, 2, 3]);
   });
 
-  it('update keeps one head for a while: records beyond it wait, a moving trusted head adds no published heads', async () => {
+  it('update keeps one head for a while: records beyond it wait, a moving trusted head publishes none', async () => {
     const s = await setup(10);
     await s.journal.append(s.record(2));
     s.visible.add(2);
@@ -205,7 +207,7 @@ describe('SumdbTreePublisher', () => {
     expect((await s.lookup(2))?.toString().endsWith(oldNote)).toBe(true);
   });
 
-  it('writes the proofs and saves a head before the first lookup that carries it; finish moves to the newest head', async () => {
+  it('writes the proofs and a head before the first lookup needing it; finish moves to the newest head', async () => {
     const s = await setup(10);
     await s.journal.append(s.record(2));
     s.visible.add(2);
@@ -223,7 +225,7 @@ describe('SumdbTreePublisher', () => {
     expect(tiles).toContain('000.p/10');
   });
 
-  it('never shows a lookup before the tiles that prove its record, at any step (checked as the go command does)', async () => {
+  it('never shows a lookup before the tiles proving its record, at any step (checked as go does)', async () => {
     const s = await setup(20);
     // Batches under a first head, then under a head past a full level-0 tile (full tiles and a level-1 tile).
     for (const id of ids(12)) await s.journal.append(s.record(id));

@@ -67,7 +67,7 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     return out.Body!.transformToString();
   };
 
-  it('a replacement host continues from the bucket alone: resumes at the cursor, same tree as an uninterrupted run', async () => {
+  it('a replacement host continues from the bucket alone: resumes at the cursor, same tree as one run', async () => {
     const bucket = await rgw.bucket('state');
     const state = `s3://${bucket}/mirror/state`;
     const dest = dir('replace-tree');
@@ -105,7 +105,9 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     expect(third.stderr).toContain(`recorded in ${state}/settings.json`);
   }, 120_000);
 
-  /** The served objects under `prefix/` as "key sha256" lines, like treeLines of a directory (nothing under .gomirror/). */
+  /**
+   * The served objects under `prefix/` as "key sha256" lines, like treeLines of a directory (nothing under .gomirror/).
+   */
   const bucketLines = async (bucket: string, prefix: string): Promise<string[]> => {
     const lines: string[] = [];
     for (const key of await listAllKeys(rgw, bucket, `${prefix}/`)) {
@@ -118,7 +120,7 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     return lines.sort();
   };
 
-  it('a bucket tree with its default bucket state: a new work dir resumes at the cursor and completes the same tree', async () => {
+  it('a bucket tree with its default bucket state: a new work dir resumes at the cursor, same tree', async () => {
     const bucket = await rgw.bucket('tree');
     const dest = `s3://${bucket}/mirror`;
     const args = (work: string, extra: string[] = []): string[] =>
@@ -177,7 +179,7 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     }
   }, 120_000);
 
-  it('two runs with different local working copies of one bucket state: the second exits 4 naming the holder', async () => {
+  it('two runs with different working copies of one bucket state: the second exits 4 naming the holder', async () => {
     const bucket = await rgw.bucket('two');
     const state = `s3://${bucket}/st`;
     for (const v of up.versions()) up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 300 });
@@ -196,7 +198,7 @@ describe('sync with its state in a bucket (real Ceph RGW)', () => {
     }
   }, 120_000);
 
-  it('kill -9 during syncs into a bucket, several times: the next run on this host takes the lock over at once, and the bucket equals an uninterrupted run', async () => {
+  it('repeated kill -9 during bucket syncs: the next run takes the lock at once; bucket as uninterrupted', async () => {
     const bucket = await rgw.bucket('kill');
     const dest = `s3://${bucket}/m`;
     const args = (): string[] =>

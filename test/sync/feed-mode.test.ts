@@ -55,7 +55,7 @@ describe('runFeed', () => {
     }
   });
 
-  it('holds back entries stamped beyond the clock plus the allowed skew: counted, journaled, never passed by the cursor', async () => {
+  it('holds back entries stamped beyond clock + skew: counted, journaled, never passed by the cursor', async () => {
     const poison = JSON.stringify({ Path: 'example.com/poison', Version: 'v1.0.0', Timestamp: '9999-12-31T23:59:59Z' });
     const withPoison: PageFetcher = async (since, limit) => `${await feed(since, limit)}${poison}\n`;
     const scheduled: string[] = [];

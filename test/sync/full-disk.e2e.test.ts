@@ -111,7 +111,7 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
     if (outside) await fs.rm(outside, { recursive: true, force: true });
   });
 
-  it('an @v/list rewrite that hits ENOSPC ends the run as NO_SPACE (exit 1, summary, metrics, lock released)', async () => {
+  it('an @v/list rewrite hitting ENOSPC ends as NO_SPACE (exit 1, summary, metrics, lock released)', async () => {
     // Every list goes: whichever module the first checkpoint rewrites, its list is written before the cursor.
     const lists = [...new Set(up.versions().map((v) => v.path))].map((m) =>
       path.join(dest, escapePath(m), '@v', 'list'),
@@ -158,7 +158,7 @@ describe.skipIf(mnt === undefined)('a disk that is full at a checkpoint (real tm
     await fs.rm(filler);
   });
 
-  it('the daemon survives a full disk at a checkpoint: the run ends with exit 1, the loop sleeps, SIGTERM stops it with 0', async () => {
+  it('the daemon survives a full disk at a checkpoint: run exit 1, loop sleeps, SIGTERM stops it with 0', async () => {
     await fillDisk(filler);
     const metrics = path.join(outside, 'daemon.prom');
     const child = spawnCli([

@@ -146,7 +146,7 @@ describe('a hostile .info is never published', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('journals versions whose .info the go command would read differently, and publishes them once the upstream is sane', async () => {
+  it('journals versions whose .info the go command would read differently; publishes them once sane', async () => {
     const [a, b, c] = up.versions().filter((v) => !/\d{14}-/.test(v.version));
     const T = '2020-01-01T00:00:00Z';
     const hostile: Array<[CorpusVersion, string, string]> = [

@@ -64,7 +64,7 @@ describe('polite bulk reads and User-Agent', () => {
     );
   }
 
-  it('cached-only: feed reads use /cached-only/, an uncached version is journaled, and its retry uses the normal path', async () => {
+  it('cached-only: feed reads use /cached-only/, an uncached version is journaled, retried normally', async () => {
     const dest = await newDest();
     const v = up.versions()[2]!;
     up.uncache(v.path, v.version);

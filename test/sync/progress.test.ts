@@ -88,7 +88,8 @@ describe('formatRunSummary', () => {
 
   it('a good run: counts, bytes, rate, duration and cursor lag, no next step', () => {
     expect(formatRunSummary(ok)).toBe(
-      'done: published 20, failed 0, skipped 1, filtered 2, invalid 0\n8.0 MB in 4s (2.0 MB/s)\nindex cursor 2026-01-01T00:00:00Z (2d00h behind the end of the run)\n',
+      'done: published 20, failed 0, skipped 1, filtered 2, invalid 0\n8.0 MB in 4s (2.0 MB/s)\nindex cursor ' +
+        '2026-01-01T00:00:00Z (2d00h behind the end of the run)\n',
     );
   });
 

@@ -67,7 +67,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     for (const d of roots) await fs.rm(d, { recursive: true, force: true });
   });
 
-  it('a version answering 410 once ("fetch timed out") is journaled, exit 1; a 410 of its lookup too; then it is published', async () => {
+  it('a version answering 410 once ("fetch timed out") is journaled, exit 1; its lookup too; published', async () => {
     const dest = await newDest();
     const v = up.versions()[1]!;
     up.inject(v.path, v.version, 'zip', {
@@ -110,7 +110,8 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
         .at(-1),
     );
 
-    // The retry's checksum-database lookup (the version is older than the run's bulk window) answers 410 once: journaled again.
+    // The retry's checksum-database lookup (the version is older than the run's bulk window) answers 410 once:
+    // journaled again.
     clock += 60_000;
     up.inject(v.path, v.version, 'lookup', { kind: 'status', status: 410, times: 1, body: 'gone\n' });
     up.resetRequests();
@@ -136,7 +137,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     expect(await collect(state.skipped())).toEqual([]);
   });
 
-  it('a version answering 410 for longer than the give-up age ends in skipped.jsonl with reason and age, after exit 1 each time', async () => {
+  it('a version answering 410 past the give-up age ends in skipped.jsonl with reason and age (exit 1)', async () => {
     const dest = await newDest();
     const v = up.versions()[2]!;
     up.inject(v.path, v.version, 'zip', { kind: 'gone' });
@@ -147,7 +148,8 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     const state = new StateStore(cfg.stateDir);
 
     const codes: number[] = [];
-    // Runs every 12 hours: the version is retried (due each time once the backoff has passed) until 3 days have gone by.
+    // Runs every 12 hours: the version is retried (due each time once the backoff has passed) until 3 days have gone
+    // by.
     for (let run = 0; run < 6; run++) {
       const r = await runSync(cfg, { exitCodeOf, logger, now });
       codes.push(r.summary.exitCode);
@@ -182,7 +184,7 @@ describe('retry journal: 410 is retried, given up only after the give-up age', (
     expect(up.requests.filter((r) => r.path.includes(escapePath(v.path)))).toEqual([]);
   });
 
-  it('a zip dripping one byte every 100 ms ends at the request deadline: journaled as TIMEOUT, exit 1, published by a later run', async () => {
+  it('a zip dripping a byte per 100 ms ends at the deadline: journaled as TIMEOUT, exit 1, published', async () => {
     const dest = await newDest();
     const v = up.versions()[3]!;
     up.inject(v.path, v.version, 'zip', { kind: 'slow', bytesPerSec: 10 });

@@ -42,7 +42,8 @@ describe('a run stops cleanly', () => {
   });
 
   it.skipIf(mnt === undefined)(
-    'below --min-free-space during the run: NO_SPACE at a checkpoint or after a published version, before the disk is full',
+    'below --min-free-space during the run: NO_SPACE at a checkpoint or after a published version, before ' +
+      'the disk is full',
     async () => {
       const dest = path.join(mnt as string, 'tree');
       const free = (await fs.statfs(mnt as string)).bavail * (await fs.statfs(mnt as string)).bsize;
@@ -76,7 +77,7 @@ describe('a run stops cleanly', () => {
     },
   );
 
-  it('SIGINT while a feed page is in flight ends as GOMIRROR_ABORTED (exit 1), lock released, summary written', async () => {
+  it('SIGINT while a feed page is in flight: GOMIRROR_ABORTED (exit 1), lock released, summary written', async () => {
     let asked = 0;
     const hanging = http.createServer(() => void asked++); // answers no index page, ever
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));

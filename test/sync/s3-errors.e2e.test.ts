@@ -49,7 +49,10 @@ describe('sync into a bucket that fails (real Ceph RGW)', { timeout: 120_000 }, 
     if (root) await removeTempDir(root);
   });
 
-  /** A sync of the corpus into bucket at endpoint, with a local state directory (to inspect its cursor) and its own cache. */
+  /**
+   * A sync of the corpus into bucket at endpoint, with a local state directory (to inspect its cursor) and its own
+   * cache.
+   */
   async function sync(endpoint: string, bucket: string, env: Record<string, string> = {}, extra: string[] = []) {
     const dir = path.join(root, `run-${++n}`);
     const state = path.join(dir, 'state');
@@ -135,7 +138,7 @@ describe('sync into a bucket that fails (real Ceph RGW)', { timeout: 120_000 }, 
     expect(await cursorOf(state)).toBeUndefined();
   });
 
-  it('a full bucket (RGW bucket quota): exit 1, QuotaExceeded as NO_SPACE, nothing half-published, cursor not moved', async () => {
+  it('a full bucket (RGW quota): exit 1, QuotaExceeded as NO_SPACE, nothing half-published, cursor kept', async () => {
     // Room for the lock and some versions, not for the whole corpus.
     const zipBytes = (await Promise.all(up.versions().map((v) => up.zip(v)))).reduce((a, z) => a + z.length, 0);
     const bucket = await rgw.bucket('full');

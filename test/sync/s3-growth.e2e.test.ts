@@ -94,7 +94,7 @@ describe('sync into a bucket: same bytes as on disk, growth adds only new object
     if (root) await removeTempDir(root);
   });
 
-  it('the first sync publishes what a sync into a directory does, with nginx.conf headers and sha256 metadata, without listing the tree', async () => {
+  it('the first sync publishes what a directory sync does, nginx.conf headers and sha256, no listing', async () => {
     const r = await sync();
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     expect(treeListings(proxy.requests)).toEqual([]);
@@ -111,7 +111,7 @@ describe('sync into a bucket: same bytes as on disk, growth adds only new object
     first = await listObjects(rgw, bucket, PREFIX);
   });
 
-  it('after the upstream grows, the next sync puts only the new versions; old objects keep ETag and LastModified', async () => {
+  it('after the upstream grows the next sync puts only the new versions; old objects keep ETag, mtime', async () => {
     const added = up.grow(5);
     proxy.resetRequests();
     const r = await sync();

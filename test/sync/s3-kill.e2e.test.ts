@@ -48,7 +48,7 @@ describe('kill -9 during a sync into a bucket (real Ceph RGW)', { timeout: 120_0
   ];
   const zipRequests = (): number => up.requests.filter((r) => r.path.endsWith('.zip')).length;
 
-  it('several kills, then a final run: the bucket equals an uninterrupted run, and no .info was ever seen alone', async () => {
+  it('several kills, then a final run: the bucket equals an uninterrupted run; no .info was seen alone', async () => {
     const reference = await rgw.bucket('ref');
     const ref = await runCli(args(reference), rgwEnv(rgw, path.join(root, 'cache-ref')));
     expect(ref.code, ref.stderr.slice(-3000)).toBe(0);

@@ -74,7 +74,7 @@ describe('the endpoint goes away during a sync into a bucket (real Ceph RGW)', {
     expect(await infosWithoutFiles(rgw, bucket)).toEqual([]);
   }
 
-  it('one clear line and exit 1, nothing half-published; the next run completes like an uninterrupted one', async () => {
+  it('one clear line and exit 1, nothing half-published; the next run completes like one uninterrupted', async () => {
     const bucket = await rgw.bucket('outage');
     const env = rgwEnv(rgw, path.join(root, 'cache'));
     await syncWithOutage(bucket, env);

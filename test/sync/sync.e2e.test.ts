@@ -49,7 +49,10 @@ function fileUrlPath(v: { path: string; version: string }, ext: 'info' | 'mod' |
   return `/proxy/${escapePath(v.path)}/@v/${escapeVersion(v.version)}.${ext}`;
 }
 
-/** True when the checksum-database tile at url (hash or data tile, height 8) holds entries at or past index `size` of its level 0. */
+/**
+ * True when the checksum-database tile at url (hash or data tile, height 8) holds entries at or past index `size` of
+ * its level 0.
+ */
 function tileReachesPast(url: string, size: number): boolean {
   const m = /^\/sumdb\/tile\/8\/(data|\d+)\/((?:x\d{3}\/)*\d{3})(?:\.p\/(\d+))?$/.exec(url);
   if (!m) return false;
@@ -94,7 +97,7 @@ describe.skipIf(!e2e)('gomirror sync end to end', () => {
     await cleanModcache(client);
   });
 
-  it('fetches only the new versions after the upstream grows: each of their files once, nothing of the old ones', async () => {
+  it('fetches only the new versions after the upstream grows: each of their files once, none of the old', async () => {
     const oldSize = up.versions().length;
     const before = await snapshotTree(dest);
     const added = up.grow(5);
@@ -272,7 +275,10 @@ describe.skipIf(!e2e)('gomirror sync crash safety, locking and security', () => 
         (f) => f.filter((n) => String(n).includes('lookup/')).length,
         () => 0,
       );
-    /** True when this run (its requests start at run.mark) has asked for one of these zips: the slowed body is on its way. */
+    /**
+     * True when this run (its requests start at run.mark) has asked for one of these zips: the slowed body is on its
+     * way.
+     */
     const requested = (run: { mark: number }, vs: readonly CorpusVersion[]): boolean =>
       up.requests.slice(run.mark).some((r) => vs.some((v) => r.path === zipUrlPath(v)));
     // Each kill waits for observable progress of its run, so it lands in a known phase.

@@ -63,7 +63,8 @@ describe('targeted mirroring', () => {
     const gomod = path.join(dir, 'go.mod');
     await fs.writeFile(
       gomod,
-      `module example.org/app\n\ngo 1.16\n\nrequire (\n${roots.map((r) => `\t${r.replace('@', ' ')} // indirect`).join('\n')}\n)\n`,
+      `module example.org/app\n\ngo 1.16\n\nrequire ` +
+        `(\n${roots.map((r) => `\t${r.replace('@', ' ')} // indirect`).join('\n')}\n)\n`,
     );
     const dest = path.join(dir, 'gomod-tree');
     const r = await runCli(args(up, dest, ['--from-gomod', gomod]));

@@ -73,7 +73,8 @@ describe('parseGoSum', () => {
 describe('parseGoModRequires', () => {
   it('reads single-line requires', () => {
     const text =
-      'module example.com/app\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\nrequire golang.org/x/text v0.3.0 // indirect\n';
+      'module example.com/app\n\ngo 1.21\n\nrequire rsc.io/quote v1.5.2\nrequire golang.org/x/text v0.3.0 // ' +
+      'indirect\n';
     expect(parseGoModRequires(text)).toEqual([
       { module: 'rsc.io/quote', version: 'v1.5.2' },
       { module: 'golang.org/x/text', version: 'v0.3.0' },

@@ -49,7 +49,8 @@ function fixtureFetcher(files: Map<string, VersionFiles>, zipFetches: string[]):
 
 describe('VersionRunner', () => {
   it.each([2, LOCAL_STAGE_MAX + 4])(
-    'keeps downloading while verification and publication lag, up to a bounded backlog, and drains everything (concurrency %i)',
+    'keeps downloading while verification and publication lag, up to a bounded backlog, and drains ' +
+      'everything (concurrency %i)',
     async (concurrency) => {
       const tmp = join(dir, 'tmp');
       await fs.mkdir(tmp);
@@ -135,7 +136,7 @@ describe('VersionRunner', () => {
     expect(counters.published).toBe(0);
   });
 
-  it('stops the run when the retry journal is full: the failure it cannot record stays unsettled and is counted', async () => {
+  it('stops the run when the retry journal is full: the unrecordable failure stays unsettled, counted', async () => {
     const tmp = join(dir, 'tmp');
     const state = new StateStore(join(dir, 'state'), { maxRetryEntries: 2, maxSkippedBytes: 1 << 20 });
     await state.init();

@@ -29,7 +29,10 @@ async function manifestOf(dir: string): Promise<Manifest> {
   return parseManifest(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8'));
 }
 
-/** A logger that runs `hook` synchronously when a message equal to `msg` is logged (the import goes on only after it returns). */
+/**
+ * A logger that runs `hook` synchronously when a message equal to `msg` is logged (the import goes on only after it
+ * returns).
+ */
 function hookedLogger(msg: string, hook: () => void): Logger {
   return pino(
     { level: 'info' },
@@ -71,7 +74,7 @@ describe.skipIf(!e2e)('air-gap transfer: hostile and routine edge cases', () => 
     if (base) await fs.rm(base, { recursive: true, force: true });
   });
 
-  it('publishes only verified bytes when every bundle file is changed after verification, before the merge', async () => {
+  it('publishes only verified bytes when every bundle file is changed after verifying, before the merge', async () => {
     const bundle = path.join(base, 'mutated');
     await fs.cp(b1, bundle, { recursive: true });
     const m = await manifestOf(bundle);

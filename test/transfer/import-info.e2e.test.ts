@@ -65,7 +65,8 @@ describe('import of .info files', () => {
     const dest = path.join(base, 'airgap');
     const real = fs.open.bind(fs);
     const changed = new Set<string>();
-    // A well-shaped .info, but not the bytes the manifest names: the file changes on the medium just before import reads it.
+    // A well-shaped .info, but not the bytes the manifest names: the file changes on the medium just before import
+    // reads it.
     const spy = vi.spyOn(fs, 'open').mockImplementation((async (
       file: Parameters<typeof fs.open>[0],
       ...rest: unknown[]

@@ -293,7 +293,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
     expect(String(err)).toMatch(/delta bundle but this mirror has imported none/);
   });
 
-  it('imports bundle 2 on top; the tree matches the source, a replayed bundle 1 is refused, and a running sync locks it out', async () => {
+  it('imports bundle 2 on top: tree as the source, replayed bundle 1 refused, running sync locks it out', async () => {
     const r = await imp(b2);
     expect(r).toMatchObject({ sequence: 2, step: 'next', published: added.length });
     expect(moduleFiles(await snapshotTree(dst()))).toEqual(moduleFiles(srcSnap));
@@ -309,7 +309,7 @@ describe.skipIf(!e2e)('gomirror export / import', () => {
     expect(await snapshotTree(dst())).toEqual(after);
   });
 
-  it('the go command downloads and verifies every version from the imported tree through nginx, upstream stopped', async () => {
+  it('the go command downloads and verifies every imported version via nginx, upstream stopped', async () => {
     nginx = await startNginx(dst());
     const client: GoClient = { home: path.join(base, 'client'), proxy: nginx.url, sumdb: key };
     const { results, failed } = await goDownload(

@@ -4,7 +4,10 @@
  */
 import type { ServerResponse } from 'node:http';
 
-/** Which proxy endpoint a fault applies to ('any': all of them; 'lookup': the checksum database's lookup, only when named). */
+/**
+ * Which proxy endpoint a fault applies to ('any': all of them; 'lookup': the checksum database's lookup, only when
+ * named).
+ */
 export type FaultTarget = 'info' | 'mod' | 'zip' | 'list' | 'latest' | 'lookup' | 'any';
 
 /** One way for the proxy to misbehave. `times` limits it to the first N matching requests (default: forever). */

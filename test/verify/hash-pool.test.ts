@@ -39,7 +39,8 @@ beforeAll(async () => {
   const good = await fs.readFile(jobs[0]!.file);
   await fs.writeFile(join(dir, 'corrupt.zip'), good.subarray(0, good.length - 10));
   jobs.push({ ext: 'zip', file: join(dir, 'corrupt.zip'), module: M, version: 'v1.0.0' });
-  jobs.push({ ext: 'zip', file: jobs[0]!.file, module: 'example.com/other', version: 'v1.0.0' }); // entries outside the prefix
+  // entries outside the prefix
+  jobs.push({ ext: 'zip', file: jobs[0]!.file, module: 'example.com/other', version: 'v1.0.0' });
   await fs.writeFile(join(dir, 'huge.mod'), Buffer.alloc(16 * 1024 * 1024 + 1, 0x20));
   jobs.push({ ext: 'mod', file: join(dir, 'huge.mod'), module: M, version: 'v1.0.0' });
   jobs.push({ ext: 'zip', file: join(dir, 'gone.zip'), module: M, version: 'v1.0.0' });

@@ -76,7 +76,7 @@ describe('verify and verify --repair on a bucket (real Ceph RGW)', { timeout: 12
   });
 
   for (const ext of ['zip', 'mod'] as const) {
-    it(`a flipped byte in a .${ext}: verify exits 3 naming it, --repair restores the bytes, verify exits 0`, async () => {
+    it(`a flipped byte in a .${ext}: verify exits 3 naming it, --repair restores it, verify exits 0`, async () => {
       const v = up.versions()[ext === 'zip' ? 1 : 2]!;
       const key = `${escapePath(v.path)}/@v/${escapeVersion(v.version)}.${ext}`;
       const original = await flipByte(rgw, bucket, key, PREFIX);

@@ -157,7 +157,7 @@ describe('gomirror verify', () => {
     expect(byFile(`sumdb/${up.sumdbName}/tile/${tileRel}`)).toMatchObject({ kind: 'bad-sumdb', security: true });
   });
 
-  it('--repair quarantines and refetches through the verified path; the tree is again identical and verifies clean', async () => {
+  it('--repair quarantines and refetches via the verified path; the tree is identical, verifies clean', async () => {
     const { exitCode, lines } = await verify({ repair: true });
     expect(lines.filter((l) => l.type === 'repair-failed')).toEqual([]);
     expect(exitCode).toBe(0);
@@ -172,7 +172,7 @@ describe('gomirror verify', () => {
     expect(again.exitCode).toBe(0);
   }, 60_000);
 
-  it('reports every symlink in the tree (module dir, @v entry, sumdb/) as a security problem; --repair moves the links away', async () => {
+  it('reports each symlink (module dir, @v entry, sumdb/) as a security problem; --repair moves them', async () => {
     const before = await snapshotTree(dest);
     const outside = path.join(base, 'outside');
     const v = up.versions()[0]!;
@@ -196,7 +196,8 @@ describe('gomirror verify', () => {
     expect(repaired.lines.filter((l) => l.type === 'repair-failed')).toEqual([]);
     expect(repaired.exitCode).toBe(0);
     for (const p of planted) await expect(fs.lstat(path.join(dest, p))).rejects.toThrow();
-    expect(await fs.readFile(path.join(outside, 'secret'), 'utf8')).toBe('not verified\n'); // the link moved, not its target
+    // the link moved, not its target
+    expect(await fs.readFile(path.join(outside, 'secret'), 'utf8')).toBe('not verified\n');
     expect(await snapshotTree(dest)).toEqual(before);
     expect((await verify()).exitCode).toBe(0);
   }, 60_000);
@@ -216,7 +217,7 @@ describe('gomirror verify', () => {
     expect((err as GomirrorError).code).toBe(ErrorCodes.CONFIG);
   });
 
-  it('--repair on a read-only tree exits 4 naming the read-only state directory; plain verify still runs (exit 0)', async () => {
+  it('--repair on a read-only tree exits 4 naming the read-only state dir; plain verify runs (exit 0)', async () => {
     // A real read-only filesystem (root ignores permission bits): tmpfs remounted ro. CI runs as root.
     const mnt = path.join(base, 'ro');
     await fs.mkdir(mnt);

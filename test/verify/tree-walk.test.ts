@@ -18,7 +18,10 @@ let dir: string;
 let cleanup: () => Promise<void>;
 const MANY = 1500;
 
-/** Tree keys (beside MANY example.com modules): nested modules whose names sort around '/', a latest-only module, state, sumdb. */
+/**
+ * Tree keys (beside MANY example.com modules): nested modules whose names sort around '/', a latest-only module, state,
+ * sumdb.
+ */
 const KEYS = [
   'golang.org/x/mod/@v/list',
   'golang.org/x/mod/@v/v0.1.0.info',

@@ -19,7 +19,9 @@ describe('checkInfo', () => {
 
   it('keeps the exact bytes, Origin and other members included', () => {
     const body = Buffer.from(
-      ' {"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"VCS":"git","URL":"https://github.com/rsc/quote","Hash":"0123456789abcdef0123456789abcdef01234567","Ref":"refs/tags/v1.5.2","Future":[1,{"x":null}]},"Short":"abc"}\n',
+      ' {"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"VCS":"git","URL":"https://github.com/rsc/quote",' +
+        '"Hash":"0123456789abcdef0123456789abcdef01234567","Ref":"refs/tags/v1.5.2","Future":[1,{"x":null}]},' +
+        '"Short":"abc"}\n',
     );
     const got = checkInfo(body, M, V);
     expect(got.bytes).toBe(body);
@@ -41,7 +43,8 @@ describe('checkInfo', () => {
         /Origin member "vcs" is not spelled/,
       ],
       ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Origin":{"Ref":"a","Ref":"b"}}', /"Ref" appears twice/],
-      ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Ver\u017fion":"v9.9.9"}', /not printable ASCII/], // Go folds ſ to s
+      // Go folds ſ to s
+      ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","Ver\u017fion":"v9.9.9"}', /not printable ASCII/],
       ['{"Version":"v1.5.2","Time":"2018-02-14T15:44:20Z","x":{"a":1,"A":2}}', /"A" appears twice/],
     ] as const) {
       const err = errorOf(() => checkInfo(info(body), M, V));

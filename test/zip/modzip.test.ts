@@ -308,7 +308,7 @@ describe('hashModuleZip: sizes and zip bombs', () => {
 });
 
 describe('hashModuleZip: large entries and files', () => {
-  it('streams entries over WHOLE_ENTRY_MAX and reads files over READ_WHOLE_MAX in windows, with the h1 of the definition', async () => {
+  it('streams entries over WHOLE_ENTRY_MAX, reads files over READ_WHOLE_MAX in windows; h1 as defined', async () => {
     const files: Array<[string, Buffer]> = [
       [P + 'big.bin', randomBytes(WHOLE_ENTRY_MAX + 12345)],
       [P + 'zeros', Buffer.alloc(3 * WHOLE_ENTRY_MAX)],
