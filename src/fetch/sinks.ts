@@ -101,10 +101,12 @@ export function fileSink(destPath: string, ctx: FileSinkContext, offset = 0): Si
     try {
       await pipeline(body, out);
     } catch (err) {
+      // Read before waiting: closing the stream re-emits the body's error on it.
+      const local = fsError;
       // A stream destroyed before its open completed still creates the file: wait for it to close, so that a
       // caller removing the file after this rejection removes it for good.
       if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
-      if (fsError !== undefined) throw sinkIoError(fsError, destPath, ctx);
+      if (local !== undefined) throw sinkIoError(local, destPath, ctx);
       throw err;
     }
     return { value: undefined, bytes };
