@@ -10,11 +10,15 @@
  * then a no-op sync and the hash limit H (inflate + SHA-256 of the content on
  * one core), and prints medians, nginx's CPU per leg and the target ratios.
  * Then the crawl over a synthetic feed, and with `--rtt MS` the latency mode.
+ * With `--dest s3` (issue 16) it instead measures, per shape, a sync into a
+ * local directory against the same sync into a fresh bucket of a throwaway
+ * Ceph RGW, in interleaved rounds (see bench/s3-dest.ts).
  * Nothing is deleted until the end (on ext4, creating files right after
  * deleting thousands costs seconds of kernel time).
  * Usage: npm run bench -- [--shape small|big|both] [--versions 2000] [--big-versions 400]
  *   [--concurrency 16] [--repeat 3] [--feed-entries 1000000] [--no-go] [--rtt 50]
  *   [--rtt-only] [--rtt-versions 400] [--rtt-concurrency 16,64,256] [--json FILE]
+ *   [--dest local|s3]
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { measure } from './bench/measure.js';
 import { formatReport, type BenchFigures } from './bench/report.js';
 import { runLatency } from './bench/latency.js';
+import { runS3Shape } from './bench/s3-dest.js';
 import { runShape, type ShapeName } from './bench/shape.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,6 +48,8 @@ export interface Opts {
   rttVersions: number;
   rttConcurrency: number[];
   json: string | undefined;
+  /** 'local': the legs above; 's3': a directory against a bucket. */
+  dest: 'local' | 's3';
 }
 
 function options(): Opts {
@@ -61,11 +68,14 @@ function options(): Opts {
       'rtt-versions': { type: 'string', default: '400' },
       'rtt-concurrency': { type: 'string', default: '16,64,256' },
       json: { type: 'string' },
+      dest: { type: 'string', default: 'local' },
     },
   });
   const shape = values.shape;
   if (shape !== 'small' && shape !== 'big' && shape !== 'both')
     throw new Error(`--shape must be small, big or both, got ${shape}`);
+  const dest = values.dest;
+  if (dest !== 'local' && dest !== 's3') throw new Error(`--dest must be local or s3, got ${dest}`);
   const rttMs = Number(String(values.rtt).replace(/ms$/, ''));
   if (!(rttMs >= 0)) throw new Error(`--rtt must be a number of milliseconds, got ${values.rtt}`);
   return {
@@ -82,6 +92,7 @@ function options(): Opts {
     rttVersions: Number(values['rtt-versions']),
     rttConcurrency: values['rtt-concurrency'].split(',').map(Number),
     json: values.json,
+    dest,
   };
 }
 
@@ -98,16 +109,21 @@ async function main(): Promise<void> {
   const loadavgStart = os.loadavg();
   try {
     const shapes = [];
-    if (!o.rttOnly) {
+    const s3 = [];
+    if (o.dest === 's3') {
+      for (const shape of o.shapes) s3.push(await runS3Shape(shape, o, path.join(work, shape)));
+    } else if (!o.rttOnly) {
       for (const shape of o.shapes) shapes.push(await runShape(shape, o, path.join(work, shape)));
     }
-    const crawl = o.rttOnly ? undefined : (console.log('crawl ...'), await crawlFigures(o.feedEntries));
-    const latency = o.rttMs > 0 ? await runLatency(o, path.join(work, 'rtt')) : undefined;
+    const crawl =
+      o.rttOnly || o.dest === 's3' ? undefined : (console.log('crawl ...'), await crawlFigures(o.feedEntries));
+    const latency = o.rttMs > 0 && o.dest === 'local' ? await runLatency(o, path.join(work, 'rtt')) : undefined;
     const figures: BenchFigures = {
       machine: { cpus: os.cpus().length, loadavgStart, loadavgEnd: os.loadavg(), node: process.version },
       concurrency: o.concurrency,
       rounds: o.repeat,
       shapes,
+      ...(s3.length > 0 && { s3 }),
       ...(crawl && { crawl }),
       ...(latency && { latency }),
     };

@@ -52,10 +52,19 @@ async function withNginx(n: BenchNginx, run: () => Promise<Measured>): Promise<L
   return { ...m, nginxCpuS: cpu1 - cpu0, requests, startS };
 }
 
-/** `gomirror sync` of the whole corpus into `dest`. */
-export function syncLeg(t: BenchTarget, dest: string, concurrency: number): Promise<Leg> {
+/** Extra arguments and environment of a sync leg (a bucket destination's endpoint options and credentials). */
+export interface SyncExtra {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** Node options before the CLI's path (e.g. a preload that counts S3 requests). */
+  nodeArgs?: string[];
+}
+
+/** `gomirror sync` of the whole corpus into `dest` (a directory, or `s3://…` with `extra`). */
+export function syncLeg(t: BenchTarget, dest: string, concurrency: number, extra?: SyncExtra): Promise<Leg> {
   const u = t.nginx.url;
   const args = [
+    ...(extra?.nodeArgs ?? []),
     CLI,
     'sync',
     '--dest',
@@ -67,8 +76,9 @@ export function syncLeg(t: BenchTarget, dest: string, concurrency: number): Prom
     '--sumdb',
     `${t.sumdbKey} ${u}/sumdb`,
   ];
-  args.push('--concurrency', String(concurrency), '--log-format', 'json');
-  return withNginx(t.nginx, async () => check(await measure(process.execPath, args), 'gomirror sync'));
+  args.push('--concurrency', String(concurrency), '--log-format', 'json', ...(extra?.args ?? []));
+  const env = extra && { env: extra.env };
+  return withNginx(t.nginx, async () => check(await measure(process.execPath, args, env), 'gomirror sync'));
 }
 
 function goEnvFor(t: BenchTarget, home: string): NodeJS.ProcessEnv {

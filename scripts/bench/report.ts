@@ -2,6 +2,7 @@
  * The benchmark's figures, the ratios against the targets of issue 18 and
  * their plain-text report (pure).
  */
+import { s3ShapeReport, type S3ShapeFigures } from './s3-report.js';
 
 /** One measured leg, median round. */
 export interface SideFigures {
@@ -78,6 +79,8 @@ export interface BenchFigures {
   concurrency: number;
   rounds: number;
   shapes: ShapeFigures[];
+  /** `--dest s3`: each shape into a directory and into a bucket. */
+  s3?: S3ShapeFigures[];
   crawl?: { entries: number; entriesPerS: number; peakRssMB: number };
   latency?: LatencyFigures;
 }
@@ -240,6 +243,7 @@ export function formatReport(b: BenchFigures): string {
   ];
   out.push(`concurrency ${b.concurrency}, median of ${b.rounds} interleaved round(s) per leg`);
   for (const s of b.shapes) out.push('', ...shapeReport(s, m.cpus));
+  for (const s of b.s3 ?? []) out.push('', ...s3ShapeReport(s));
   if (b.crawl)
     out.push(
       '',

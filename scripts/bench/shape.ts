@@ -44,9 +44,9 @@ export async function buildCorpus(
 }
 
 /** The round with the median wall time, and every round's wall time. */
-function median(runs: Leg[]): { m: Leg; walls: number[] } {
+export function medianLeg<L extends Leg>(runs: L[]): { m: L; walls: number[] } {
   const sorted = [...runs].sort((x, y) => x.wallS - y.wallS);
-  return { m: sorted[(sorted.length - 1) >> 1] as Leg, walls: runs.map((r) => r.wallS) };
+  return { m: sorted[(sorted.length - 1) >> 1] as L, walls: runs.map((r) => r.wallS) };
 }
 
 /** Prints the requests nginx did not answer with 200 (the static corpus lacks a file a client asked for). */
@@ -97,7 +97,7 @@ export async function runShape(shape: ShapeName, o: ShapeOpts, work: string): Pr
     for (const leg of [...runs.sync, ...runs.go, noop]) warnFailures(shape, leg);
     const mb = corpus.downloadBytes / MB;
     const legOf = (runs0: Leg[]): ReturnType<typeof side> => {
-      const { m, walls } = median(runs0);
+      const { m, walls } = medianLeg(runs0);
       return side(m, corpus.versions, mb, walls);
     };
     const sync = legOf(runs.sync);

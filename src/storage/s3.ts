@@ -24,6 +24,7 @@ import { checkKey, checkPrefix, isValidKey } from './keys.js';
 import { formatLocation, type S3Location } from './location.js';
 import { createS3Client, type S3ClientLimits, type S3Handle } from './s3-client.js';
 import { s3ErrorFacts, s3Failure } from './s3-errors.js';
+import { signPayloadAs } from './s3-payload.js';
 import { metadataSha256, openBody, type PreparedPut, preparePut } from './s3-put.js';
 import { DEFAULT_S3_RETRY, type S3RetryPolicy, withS3Retries } from './s3-retry.js';
 import type {
@@ -103,18 +104,17 @@ export class S3TreeStorage implements TreeStorage {
     await this.call('put', Key, async () => {
       const Body = openBody(put);
       try {
-        return await client.send(
-          new sdk.PutObjectCommand({
-            Bucket: this.bucket,
-            Key,
-            Body,
-            ContentLength: put.size,
-            ContentType: put.contentType,
-            ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
-            ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
-            Metadata: { sha256: put.sha256 },
-          }),
-        );
+        const command = new sdk.PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body,
+          ContentLength: put.size,
+          ContentType: put.contentType,
+          ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
+          ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
+          Metadata: { sha256: put.sha256 },
+        });
+        return await client.send(signPayloadAs(command, put.sha256));
       } finally {
         if (!Buffer.isBuffer(Body)) Body.destroy();
       }

@@ -16,7 +16,15 @@ import { removeTempDir } from './tmp.js';
 
 const run = promisify(execFile);
 
-const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/ceph-rgw');
+/** The clone's root (the directory holding package.json), from test/helpers or from its build in dist/test/helpers. */
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** ../shared/ceph-rgw beside the clone. */
+const SHARED = path.resolve(repoRoot(), '..', 'shared', 'ceph-rgw');
 
 /** A running gateway: its endpoint, the environment a gomirror process needs, and how to stop it. */
 export interface Rgw {
