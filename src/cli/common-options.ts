@@ -21,6 +21,11 @@ export const commonOptions: Record<string, Options> = {
     describe:
       'local working directory: the working copy of a bucket state and temporary downloads (default $XDG_CACHE_HOME/gomirror/<id> or ~/.cache/gomirror/<id>)',
   },
+  'lock-lease': {
+    type: 'string',
+    describe:
+      "lease of the lock a command holds in the bucket of an s3:// tree or state, renewed every third of it; another host may take the lock once a dead holder's lease ran out (default 60s, 10s to 1h)",
+  },
   'log-level': { type: 'string', describe: 'trace|debug|info|warn|error|silent (default info)' },
   'log-format': { type: 'string', describe: 'json|pretty (default: pretty on a TTY, json otherwise)' },
 };

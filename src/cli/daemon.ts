@@ -11,10 +11,17 @@ import { recordSettings, withRecorded } from './recorded.js';
 
 function syncOnce(cfg: SyncConfig, logger: Logger, metrics: string | undefined): RunOnce {
   return async (signal) => {
-    const result = await runSync(cfg, { logger, signal, exitCodeOf });
-    await recordSettings(cfg.stateDir, cfg).catch((err: unknown) =>
-      logger.warn({ err }, 'cannot record the settings of this mirror'),
-    );
+    const result = await runSync(cfg, {
+      logger,
+      signal,
+      exitCodeOf,
+      command: 'daemon',
+      // Under the run's locks, before a bucket state's last push.
+      beforeRelease: () =>
+        recordSettings(cfg.stateDir, cfg).catch((err: unknown) =>
+          logger.warn({ err }, 'cannot record the settings of this mirror'),
+        ),
+    });
     if (result.error !== undefined) logger.error({ err: result.error }, 'sync run ended early');
     if (metrics !== undefined) {
       await exportRunMetrics(metrics, result, cfg.stateDir, cfg.sumdb).catch((err: unknown) =>

@@ -3,15 +3,17 @@ import type { RawOptions } from '../config/config.js';
 import { parsePlaces } from '../config/places.js';
 import { applyRecorded, settingsToRecord } from '../config/recorded.js';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
+import { formatLocation } from '../storage/location.js';
+import { loadRecordedSettings } from '../store/state-session.js';
 import { StateStore, type RecordedSettings } from '../store/state.js';
 
 /** The options of a command with the mirror's recorded settings filled in (CONFIG error on a different checksum-database key). */
 export async function withRecorded(
   argv: RawOptions,
 ): Promise<{ raw: RawOptions; recorded: RecordedSettings | undefined }> {
-  const { stateDir } = parsePlaces(argv, process.env);
-  const recorded = await new StateStore(stateDir).loadSettings();
-  return { raw: applyRecorded(argv, recorded, stateDir), recorded };
+  const places = parsePlaces(argv, process.env);
+  const recorded = await loadRecordedSettings(places);
+  return { raw: applyRecorded(argv, recorded, formatLocation(places.state)), recorded };
 }
 
 /**

@@ -6,6 +6,7 @@ import { collectStatus, fileStatusSources, formatStatus } from '../ops/status.js
 import { withRecount } from '../ops/recount.js';
 import { formatLocation } from '../storage/location.js';
 import { openTree } from '../storage/open.js';
+import { readStateCopy } from '../store/state-session.js';
 import { CHECK_EXIT_CODES, outcomeOfExitCode } from './exit-codes.js';
 import { withRecorded } from './recorded.js';
 
@@ -14,13 +15,23 @@ export async function statusCommand(argvGiven: RawOptions, out: NodeJS.WritableS
   const raw = (await withRecorded(argvGiven)).raw;
   const cfg = parseStatusCommand(raw, process.env);
   const names = { dest: formatLocation(cfg.dest), state: formatLocation(cfg.state) };
-  const where = { dest: cfg.dest, tree: await openTree(cfg.dest), stateDir: cfg.stateDir };
-  const sources = fileStatusSources(where, cfg.sumdb);
-  const report = cfg.walk
-    ? await withRecount(where, sources, (src) =>
-        collectStatus(names, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
-      )
-    : await collectStatus(names, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
+  // --walk recounts under the locks (a bucket state in its working copy); plain status reads a copy pulled without them.
+  const copy = cfg.walk ? undefined : await readStateCopy(cfg);
+  let report;
+  try {
+    const where = { dest: cfg.dest, tree: await openTree(cfg.dest), stateDir: copy?.dir ?? cfg.stateDir };
+    const sources = fileStatusSources(where, cfg.sumdb);
+    report = cfg.walk
+      ? await withRecount(
+          where,
+          sources,
+          (src) => collectStatus(names, src, new Date(), { disk: true, walk: true, outcomeOfExitCode }),
+          { places: cfg, leaseMs: cfg.lockLeaseMs },
+        )
+      : await collectStatus(names, sources, new Date(), { disk: cfg.disk, outcomeOfExitCode });
+  } finally {
+    await copy?.dispose();
+  }
   if (cfg.check !== undefined) {
     const result = checkStatus(report, cfg.check);
     out.write(`${result.line}\n`);

@@ -33,10 +33,12 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
       signal: ac.signal,
       exitCodeOf,
       ...(human && { progressOut: process.stderr }),
+      // Under the run's locks, before a bucket state's last push.
+      beforeRelease: () =>
+        recordSettings(cfg.stateDir, cfg).catch((err: unknown) =>
+          logger.warn({ err }, 'cannot record the settings of this mirror'),
+        ),
     });
-    await recordSettings(cfg.stateDir, cfg).catch((err: unknown) =>
-      logger.warn({ err }, 'cannot record the settings of this mirror'),
-    );
     if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
     if (metrics !== undefined) {
       await exportRunMetrics(metrics, result, cfg.stateDir, cfg.sumdb).catch((err: unknown) =>

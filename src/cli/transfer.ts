@@ -10,24 +10,21 @@ export { exportOptions, importOptions } from './ops-options.js';
 
 /** Writes a bundle of what the mirror at --dest published since its last export (or everything with --full); prints the result as JSON. */
 export async function exportCommand(argvGiven: RawOptions): Promise<void> {
-  const { dest, stateDir, out, full, sumdb, logLevel, logFormat } = parseExportCommand(
-    (await withRecorded(argvGiven)).raw,
-    process.stderr.isTTY === true,
-    process.env,
-  );
+  const cfg = parseExportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
+  const { dest, stateDir, out, full, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
   const logger = createLogger(logLevel, logFormat);
-  const result = await runExport({ dest, stateDir, out, full, sumdb }, { logger });
+  const result = await runExport({ dest, stateDir, out, full, sumdb, places: cfg, lockLeaseMs }, { logger });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** Verifies the bundle at --bundle with the configured --sumdb key and merges it into --dest; prints the result as JSON. */
 export async function importCommand(argvGiven: RawOptions): Promise<void> {
-  const { dest, stateDir, bundle, sumdb, logLevel, logFormat } = parseImportCommand(
-    (await withRecorded(argvGiven)).raw,
-    process.stderr.isTTY === true,
-    process.env,
+  const cfg = parseImportCommand((await withRecorded(argvGiven)).raw, process.stderr.isTTY === true, process.env);
+  const { dest, stateDir, bundle, sumdb, logLevel, logFormat, lockLeaseMs } = cfg;
+  const result = await runImport(
+    { bundle, dest, stateDir, sumdb, places: cfg, lockLeaseMs },
+    // Under the import's locks, before a bucket state's last push.
+    { logger: createLogger(logLevel, logFormat), beforeRelease: () => recordSettings(stateDir, { sumdb }) },
   );
-  const result = await runImport({ bundle, dest, stateDir, sumdb }, { logger: createLogger(logLevel, logFormat) });
-  await recordSettings(stateDir, { sumdb });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { parseSyncConfig, DEFAULTS, type LogFormat, type LogLevel, type SyncConfig } from './config.js';
+import { parseLockConfig, type LockConfig } from './lease.js';
 import { parseDest, parsePlaces, type ConfigEnv, type Places } from './places.js';
 import type { Location } from '../storage/location.js';
 import { enumOption, fail, flag, intOption, listOption, numericText, stringOption, type RawOptions } from './raw.js';
@@ -80,7 +81,7 @@ export function parseVerifyCommand(raw: RawOptions, isTTY: boolean, env: ConfigE
 }
 
 /** `gomirror status`: where, which checksum database, and how to report. */
-export interface StatusCommandConfig extends Places {
+export interface StatusCommandConfig extends Places, LockConfig {
   sumdb: SumdbSpec;
   json: boolean;
   /** Report the kept counts and filesystem space (never with --check). */
@@ -102,6 +103,7 @@ export function parseStatusCommand(raw: RawOptions, env: ConfigEnv): StatusComma
   }
   return {
     ...parsePlaces(raw, env),
+    ...parseLockConfig(raw),
     sumdb: sumdbOf(raw),
     json: flag(raw, 'json'),
     disk: !check && flag(raw, 'disk', true),
@@ -117,7 +119,7 @@ function requiredPath(raw: RawOptions, key: string, what: string): string {
 }
 
 /** `gomirror export`: the mirror, the bundle directory, and whether to carry everything. */
-export interface ExportCommandConfig extends LogConfig, Places {
+export interface ExportCommandConfig extends LogConfig, Places, LockConfig {
   out: string;
   full: boolean;
   sumdb: SumdbSpec;
@@ -126,11 +128,18 @@ export interface ExportCommandConfig extends LogConfig, Places {
 export function parseExportCommand(raw: RawOptions, isTTY: boolean, env: ConfigEnv): ExportCommandConfig {
   const dirs = parsePlaces(raw, env);
   const out = requiredPath(raw, 'out', 'the directory to write the bundle into');
-  return { ...dirs, out, full: flag(raw, 'full'), sumdb: sumdbOf(raw), ...parseLogConfig(raw, isTTY) };
+  return {
+    ...dirs,
+    ...parseLockConfig(raw),
+    out,
+    full: flag(raw, 'full'),
+    sumdb: sumdbOf(raw),
+    ...parseLogConfig(raw, isTTY),
+  };
 }
 
 /** `gomirror import`: the mirror and the bundle to verify and merge. */
-export interface ImportCommandConfig extends LogConfig, Places {
+export interface ImportCommandConfig extends LogConfig, Places, LockConfig {
   bundle: string;
   sumdb: SumdbSpec;
 }
@@ -138,7 +147,7 @@ export interface ImportCommandConfig extends LogConfig, Places {
 export function parseImportCommand(raw: RawOptions, isTTY: boolean, env: ConfigEnv): ImportCommandConfig {
   const dirs = parsePlaces(raw, env);
   const bundle = requiredPath(raw, 'bundle', 'the bundle directory to import');
-  return { ...dirs, bundle, sumdb: sumdbOf(raw), ...parseLogConfig(raw, isTTY) };
+  return { ...dirs, ...parseLockConfig(raw), bundle, sumdb: sumdbOf(raw), ...parseLogConfig(raw, isTTY) };
 }
 
 /** `gomirror serve`: the tree, the address, and the optional checksum-database fallback. */

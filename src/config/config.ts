@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { DEFAULT_MIN_FREE_BYTES } from '../store/diskspace.js';
 import { parseFetchPolicy, type FetchPolicyConfig } from './fetch-options.js';
+import { parseLockConfig, type LockConfig } from './lease.js';
 import { parsePlaces, type ConfigEnv, type Places } from './places.js';
 import { enumOption, fail, flag, intOption, listOption, numericText, stringOption, type RawOptions } from './raw.js';
 import { parseSumdbSpec, DEFAULT_SUMDB, type SumdbSpec } from './sumdb-spec.js';
@@ -21,7 +22,7 @@ export interface Target {
 }
 
 /** Everything `gomirror sync` needs, validated (where: the tree, the state and the working directory). */
-export interface SyncConfig extends Places {
+export interface SyncConfig extends Places, LockConfig {
   index: string;
   upstreams: string[];
   sumdb: SumdbSpec;
@@ -92,6 +93,7 @@ export function parseSyncConfig(raw: RawOptions, isTTY: boolean, env: ConfigEnv)
   );
   return {
     ...places,
+    ...parseLockConfig(raw),
     index: parseHttpUrl(stringOption(raw, 'index') ?? DEFAULTS.index, 'index'),
     upstreams,
     sumdb: parseSumdbSpec(stringOption(raw, 'sumdb') ?? DEFAULTS.sumdb),

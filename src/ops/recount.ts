@@ -6,24 +6,35 @@
  */
 import { promises as fs } from 'node:fs';
 import type { TreeStorage } from '../storage/storage.js';
-import { acquireLock, type HeldLock } from '../store/lock.js';
+import { openStateSession, type StatePlaces, type StateSession } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
 import type { StatusReport, StatusSources } from './status.js';
 import { countsOfUsage, treeUsage, type TreeUsage } from './tree-usage.js';
 
-/** Collects the report through `collect` under the run lock when it can be taken, and then saves what its walk counted; without the lock the walk is only reported. */
+/** Where the locks of a recount are: the tree and the state (a bucket tree takes the bucket lock, a bucket state is pulled and pushed), and the bucket lock's lease. */
+export interface RecountPlaces {
+  places: StatePlaces;
+  leaseMs: number;
+}
+
+/** Collects the report through `collect` under the run lock (and a bucket lock) when they can be taken, and then saves what its walk counted; without them the walk is only reported. */
 export async function withRecount(
   dirs: { tree: TreeStorage; stateDir: string },
   src: StatusSources,
   collect: (src: StatusSources) => Promise<StatusReport>,
+  where: RecountPlaces,
 ): Promise<StatusReport> {
-  // Never creates a state directory (acquireLock would): a mirror without one has nothing to recount.
-  const hasState = await fs.access(dirs.stateDir).then(
-    () => true,
-    () => false,
-  );
-  const lock: HeldLock | undefined = hasState ? await acquireLock(dirs.stateDir).catch(() => undefined) : undefined;
+  // Never creates a local state directory (a session would): a mirror without one has nothing to recount.
+  const hasState =
+    where.places.state.kind === 's3' ||
+    (await fs.access(dirs.stateDir).then(
+      () => true,
+      () => false,
+    ));
+  const lock: StateSession | undefined = hasState
+    ? await openStateSession(where.places, { command: 'recount', leaseMs: where.leaseMs }).catch(() => undefined)
+    : undefined;
   try {
     if (lock === undefined) return await collect(src);
     let walked: TreeUsage | undefined;
@@ -33,7 +44,7 @@ export async function withRecount(
     const counts = await src.counts();
     return { ...report, ...(counts !== undefined && { counts }), recounted: true };
   } finally {
-    await lock?.release();
+    await lock?.close();
   }
 }
 

@@ -179,6 +179,23 @@ function settingsProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+/** The largest settings.json read (it holds a key, a few URLs and a time). */
+export const MAX_SETTINGS_BYTES = 64 * 1024;
+
+/** Parses the text of a settings.json read from `where` (a file or a bucket object); MALFORMED when it is not one. */
+export function parseRecordedSettings(text: string, where: string): RecordedSettings {
+  if (Buffer.byteLength(text) > MAX_SETTINGS_BYTES) throw malformed(where, `larger than ${MAX_SETTINGS_BYTES} bytes`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw malformed(where, 'not valid JSON', err);
+  }
+  const problem = settingsProblem(v);
+  if (problem !== undefined) throw malformed(where, problem);
+  return v as RecordedSettings;
+}
+
 function parseSkippedLine(line: string): SkippedItem | undefined {
   if (line.trim() === '') return undefined;
   let v: unknown;
@@ -208,9 +225,11 @@ export class StateStore {
   private retryTotal: number | undefined;
   private skippedBytes: number | undefined;
 
+  /** limits: the journals' caps; afterCursorSave: run after each cursor save (a bucket state pushes its working copy there). */
   constructor(
     readonly stateDir: string,
     private readonly limits: JournalLimits = DEFAULT_JOURNAL_LIMITS,
+    private readonly afterCursorSave?: () => Promise<void>,
   ) {
     this.tmpDir = nodePath.join(stateDir, 'tmp');
     this.retryDir = nodePath.join(stateDir, 'retry');
@@ -310,9 +329,10 @@ export class StateStore {
     return { since: c.since, seenAtSince: [...c.seenAtSince] };
   }
 
-  /** Saves the feed cursor atomically. */
+  /** Saves the feed cursor atomically, then runs the afterCursorSave hook. */
   async saveCursor(c: Cursor): Promise<void> {
     await this.writeJson(this.cursorFile, { since: c.since, seenAtSince: c.seenAtSince });
+    await this.afterCursorSave?.();
   }
 
   private retryFile(module: string, version: string): string {

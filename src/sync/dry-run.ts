@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { concurrencySizes } from '../concurrency.js';
 import type { SyncConfig } from '../config/config.js';
 import { isTargeted } from '../config/config.js';
-import { acceptsModule, crawl, cursorAt, EPOCH_TIMESTAMP } from '../feed/index.js';
+import { acceptsModule, crawl, cursorAt, EPOCH_TIMESTAMP, type Cursor } from '../feed/index.js';
 import { bulkUpstreams, createAgent, DEFAULT_HTTP, GOMIRROR_VERSION, userAgentFor } from '../fetch/index.js';
 import type { Logger } from '../log.js';
 import { escapePath, escapeVersion, isValidModulePath } from '../module/index.js';
@@ -19,6 +19,17 @@ import { Fetcher } from '../fetch/index.js';
 import { explicitTargets } from './targeted-mode.js';
 import { parseGoModRequires, type VersionTarget } from './targets.js';
 import { promises as fs } from 'node:fs';
+import { readStateCopy } from '../store/state-session.js';
+
+/** The saved cursor, read from a copy pulled without the lock when the state is in a bucket (a dry run writes nothing). */
+async function savedCursor(cfg: SyncConfig): Promise<Cursor | undefined> {
+  const copy = await readStateCopy(cfg);
+  try {
+    return await new StateStore(copy.dir).loadCursor();
+  } finally {
+    await copy.dispose();
+  }
+}
 
 async function* candidates(cfg: SyncConfig, fetchPage: ReturnType<typeof indexPager>): AsyncGenerator<VersionTarget> {
   if (isTargeted(cfg)) {
@@ -28,7 +39,7 @@ async function* candidates(cfg: SyncConfig, fetchPage: ReturnType<typeof indexPa
     }
     return;
   }
-  const saved = await new StateStore(cfg.stateDir).loadCursor();
+  const saved = await savedCursor(cfg);
   const since = cfg.since !== undefined ? cursorAt(cfg.since) : (saved ?? cursorAt(EPOCH_TIMESTAMP));
   const filter = { include: cfg.include, exclude: cfg.exclude };
   let n = 0;

@@ -14,8 +14,8 @@ import { removeStaleTemps } from '../storage/atomic.js';
 import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
 import { checkFreeSpace } from '../store/diskspace.js';
-import { acquireLock } from '../store/lock.js';
-import { StateStore, type RunSummary } from '../store/state.js';
+import { openStateSession } from '../store/state-session.js';
+import { DEFAULT_JOURNAL_LIMITS, StateStore, type RunSummary } from '../store/state.js';
 import { openContext } from './context.js';
 import { runFeed } from './feed-mode.js';
 import { DEFAULT_SCHEDULE } from './policy.js';
@@ -35,6 +35,16 @@ export interface SyncOptions {
   now?: () => number;
   /** The CLI's table from outcome to exit code: the run summary (summary.json) records the exit code it gives. */
   exitCodeOf: (outcome: Outcome) => number;
+  /** The command recorded in the bucket lock (default sync). */
+  command?: string;
+  /** Run after the summary is saved, while the locks are still held and before a bucket state's last push (the CLI records the mirror's settings there). */
+  beforeRelease?: () => Promise<void>;
+}
+
+/** The run's abort signal: SIGINT/SIGTERM (the caller's) or the loss of the bucket lock. */
+function runSignal(caller: AbortSignal | undefined, lost: AbortSignal | undefined): AbortSignal | undefined {
+  const signals = [caller, lost].filter((s): s is AbortSignal => s !== undefined);
+  return signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
 }
 
 export interface SyncResult {
@@ -68,6 +78,7 @@ async function checkSpace(cfg: SyncConfig): Promise<void> {
  */
 function abortedOr(error: unknown, signal: AbortSignal | undefined): unknown {
   if (error === undefined || !signal?.aborted) return error;
+  if (isGomirrorError(signal.reason)) return signal.reason; // the bucket lock was lost
   if (
     isGomirrorError(error) &&
     (error.isSecurity || error.code === ErrorCodes.NO_SPACE || error.code === ErrorCodes.ABORTED)
@@ -99,22 +110,24 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
   const { logger } = opts;
   const now = opts.now ?? Date.now;
   const started = new Date();
-  const state = new StateStore(cfg.stateDir);
-  await state.init();
-  const lock = await acquireLock(cfg.stateDir);
+  const session = await openStateSession(cfg, { command: opts.command ?? 'sync', leaseMs: cfg.lockLeaseMs, logger });
+  // Progress is recorded at cursor saves: a bucket state is pushed there (the cursor after everything it depends on).
+  const state = new StateStore(cfg.stateDir, DEFAULT_JOURNAL_LIMITS, () => session.checkpoint());
   let tree: TreeStorage;
   try {
+    await state.init();
     tree = await openTree(cfg.dest, { tmpDir: state.tmpDir, concurrency: cfg.concurrency });
     await checkSpace(cfg);
     if (!(await state.ensureReserve()))
       logger.warn({ state: cfg.stateDir }, 'no room for the space reserve: a full disk may leave no summary');
   } catch (err) {
-    await lock.release();
+    await session.close().catch(() => undefined);
     throw err;
   }
+  const signal = runSignal(opts.signal, session.lost);
   const counters = newCounters();
   const progress = opts.progressOut ? new ProgressDisplay(counters, opts.progressOut) : undefined;
-  const ctx = openContext(cfg, state, tree, logger, opts.signal);
+  const ctx = openContext(cfg, state, tree, logger, signal);
   let error: unknown;
   let cursor: Cursor | undefined;
   let failures: RunSummary['failures'] = [];
@@ -134,8 +147,11 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       now,
       checkSpace: () => checkSpace(cfg),
       schedule: { ...DEFAULT_SCHEDULE, giveUpAfterMs: cfg.fetch.retryGiveUpAfterMs },
-      ...(opts.signal && { signal: opts.signal }),
+      ...(signal && { signal }),
+      fence: () => session.fence(),
     });
+    // Losing the bucket lock stops publishing at once (the fence stops versions already past their download).
+    session.lost?.addEventListener('abort', () => runner.stopWith(session.lost?.reason), { once: true });
     // Lookups of published versions go into the tree every second, not only at the end (which retries any failure).
     const lookups = repeatEvery(LOOKUP_INTERVAL_MS, async () => {
       if (runner.stopped) return;
@@ -173,7 +189,7 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
       .catch((err: unknown) => logger.warn({ err }, 'cannot record upstream health'));
     await ctx.close().catch(() => undefined);
   }
-  error = abortedOr(error, opts.signal);
+  error = abortedOr(error ?? (session.lost?.aborted === true ? session.lost.reason : undefined), signal);
   const finished = new Date();
   const outcome = runOutcome(error, counters.failed);
   const summary: RunSummary = {
@@ -192,7 +208,9 @@ export async function runSync(cfg: SyncConfig, opts: SyncOptions): Promise<SyncR
     ...(cursor !== undefined && { cursor }),
     failures,
   };
-  await saveSummary(state, summary, error, logger).finally(() => lock.release());
+  await saveSummary(state, summary, error, logger)
+    .then(() => opts.beforeRelease?.())
+    .finally(() => session.close());
   if (counters.notRecorded > 0) {
     logger.warn(
       { notRecorded: counters.notRecorded },

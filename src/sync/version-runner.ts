@@ -48,6 +48,8 @@ export interface RunnerOptions {
   signal?: AbortSignal;
   /** Run after every checkpoint and every published version: throws (e.g. NO_SPACE below --min-free-space) to stop the run there. */
   checkSpace?: () => Promise<void>;
+  /** Checked before each version is published: throws (the bucket lock lost) to stop the run there. */
+  fence?: () => void;
 }
 
 export interface VersionFailure {
@@ -101,6 +103,18 @@ export class VersionRunner {
     );
   }
 
+  /** False once the run is stopped, or when the fence fails (which stops it). */
+  private mayPublish(): boolean {
+    if (this.stopped) return false;
+    try {
+      this.opts.fence?.();
+      return true;
+    } catch (err) {
+      this.stopWith(err);
+      return false;
+    }
+  }
+
   /** Waits until the queue has room (backpressure for the producer). */
   async room(): Promise<void> {
     await this.queue.onSizeLessThan(concurrencySizes(this.opts.concurrency).queueHighWater);
@@ -149,7 +163,7 @@ export class VersionRunner {
   private async download(t: VersionTarget, attempts: number): Promise<Settlement | (() => Promise<Settlement>)> {
     if (this.stopped) return 'unsettled';
     if (this.opts.signal?.aborted) return this.fail(t, attempts, this.opts.signal.reason);
-    const deps = { ...this.deps, mayPublish: () => !this.stopped };
+    const deps = { ...this.deps, mayPublish: () => this.mayPublish() };
     try {
       const fetched = await fetchVersion(deps, t);
       if (fetched.kind === 'present') return await this.settle(t, attempts, fetched);

@@ -14,7 +14,7 @@ import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ioError, removeStaleTemps, tempPath } from '../storage/atomic.js';
-import { acquireLock } from '../store/lock.js';
+import { localStatePlaces, openStateSession, type StatePlaces } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { openTreeNote, parseVerifierKey } from '../sumdb/index.js';
 import { formatLocation, treePrefixOf, type Location } from '../storage/location.js';
@@ -51,6 +51,10 @@ export interface ExportConfig {
   full: boolean;
   /** Only its name and key are used: the key checks the tree's signed head before it is exported. */
   sumdb: SumdbSpec;
+  /** Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed); default: the tree dest and the local state directory. */
+  places?: StatePlaces;
+  /** --lock-lease of the bucket lock. */
+  lockLeaseMs?: number;
 }
 
 export interface ExportResult {
@@ -191,9 +195,16 @@ async function writeBundle(
 
 /** Runs one export under the mirror's lock (LOCKED, exit 4, while a sync runs). */
 export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<ExportResult> {
+  const session = await openStateSession(cfg.places ?? localStatePlaces(cfg.dest, cfg.stateDir), {
+    command: 'export',
+    ...(cfg.lockLeaseMs !== undefined && { leaseMs: cfg.lockLeaseMs }),
+    logger: deps.logger,
+  });
   const state = new StateStore(cfg.stateDir);
-  await state.init();
-  const lock = await acquireLock(cfg.stateDir);
+  await state.init().catch(async (err: unknown) => {
+    await session.close();
+    throw err;
+  });
   const files = transferFiles(cfg.stateDir);
   const list = new PathListWriter(tempPath(state.tmpDir, 'exported.txt'), files.exported);
   try {
@@ -243,6 +254,6 @@ export async function runExport(cfg: ExportConfig, deps: ExportDeps): Promise<Ex
     };
   } finally {
     await list.abort().catch(() => undefined);
-    await lock.release();
+    await session.close();
   }
 }

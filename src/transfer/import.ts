@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import { escapePath, escapeVersion } from '../module/index.js';
 import { removeStaleTemps, tempPath, writeTempFile } from '../storage/atomic.js';
 import { filePayload } from '../version/payload.js';
-import { acquireLock } from '../store/lock.js';
+import { localStatePlaces, openStateSession, type StatePlaces } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
@@ -54,6 +54,10 @@ export interface ImportConfig {
   stateDir: string;
   /** The importer's checksum database (its key; the URL is not used). Never taken from the bundle. */
   sumdb: SumdbSpec;
+  /** Where the tree and the state really are (a bucket tree takes the bucket lock, a bucket state is pulled and pushed); default: the tree dest and the local state directory. */
+  places?: StatePlaces;
+  /** --lock-lease of the bucket lock. */
+  lockLeaseMs?: number;
 }
 
 /** An import under way: the configuration and the opened tree. */
@@ -322,10 +326,24 @@ async function merge(
 }
 
 /** Verifies and merges one bundle under the mirror's lock (LOCKED, exit 4, while a sync runs). */
-export async function runImport(config: ImportConfig, deps: { logger: Logger }): Promise<ImportResult> {
+export async function runImport(
+  config: ImportConfig,
+  deps: {
+    logger: Logger;
+    /** Run after a successful import while the locks are held, before a bucket state's last push (the CLI records the settings there). */
+    beforeRelease?: () => Promise<void>;
+  },
+): Promise<ImportResult> {
+  const session = await openStateSession(config.places ?? localStatePlaces(config.dest, config.stateDir), {
+    command: 'import',
+    ...(config.lockLeaseMs !== undefined && { leaseMs: config.lockLeaseMs }),
+    logger: deps.logger,
+  });
   const state = new StateStore(config.stateDir);
-  await state.init();
-  const lock = await acquireLock(config.stateDir);
+  await state.init().catch(async (err: unknown) => {
+    await session.close();
+    throw err;
+  });
   const temps: string[] = [];
   try {
     const cfg: ImportRun = { ...config, tree: await openTree(config.dest, { tmpDir: state.tmpDir }) };
@@ -356,9 +374,10 @@ export async function runImport(config: ImportConfig, deps: { logger: Logger }):
     const r = await merge(cfg, v, { client, staged, state });
     if (step === 'next') await saveChainPoint(files.importLast, { sequence: m.sequence, id: m.id }, state.tmpDir);
     deps.logger.info({ bundle: cfg.bundle, sequence: m.sequence, step, ...r }, 'bundle imported');
+    await deps.beforeRelease?.();
     return { sequence: m.sequence, id: m.id, step, versions: v.checked.length, ...r };
   } finally {
     await Promise.all(temps.map((t) => fs.rm(t, { force: true })));
-    await lock.release();
+    await session.close();
   }
 }

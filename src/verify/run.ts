@@ -22,7 +22,8 @@ import { removeStaleTemps } from '../storage/atomic.js';
 import { treePrefixOf } from '../storage/location.js';
 import { openTree } from '../storage/open.js';
 import type { TreeStorage } from '../storage/storage.js';
-import { acquireLock, readLock, type HeldLock } from '../store/lock.js';
+import { readLock } from '../store/lock.js';
+import { openStateSession, readStateCopy, type StateSession } from '../store/state-session.js';
 import { StateStore } from '../store/state.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient, type SumdbTransport } from '../sumdb/index.js';
@@ -82,23 +83,24 @@ function quarantineArea(cfg: SyncConfig, run: string): string {
 async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
   const { tree: cfg, repair, online } = vc;
   const state = new StateStore(cfg.stateDir);
-  let lock: HeldLock | undefined;
+  let session: StateSession | undefined;
   let ctx: SyncContext | undefined;
   const close = async (): Promise<void> => {
     await ctx?.close().catch(() => undefined);
-    await lock?.release();
+    await session?.close();
   };
   try {
     if (repair) {
-      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.stateDir)));
-      lock = await acquireLock(cfg.stateDir).catch((err: unknown) =>
-        Promise.reject(repairLockError(err, cfg.stateDir)),
+      // The run lock, the bucket lock of a bucket tree, and a bucket state pulled into its working copy.
+      session = await openStateSession(cfg, { command: 'verify', leaseMs: cfg.lockLeaseMs, logger }).catch(
+        (err: unknown) => Promise.reject(repairLockError(err, cfg.stateDir)),
       );
+      await state.init().catch((err: unknown) => Promise.reject(repairLockError(err, cfg.stateDir)));
       await removeStaleTemps(state.tmpDir);
     }
     // Repair writes through the sync wiring (temporary files in the state); a plain verify only reads.
     const tree = await openTree(cfg.dest, { ...(repair && { tmpDir: state.tmpDir }), concurrency: vc.concurrency });
-    if (repair || online) ctx = openContext(cfg, state, tree, logger);
+    if (repair || online) ctx = openContext(cfg, state, tree, logger, session?.lost);
     const network = online && ctx ? networkTransport(cfg, ctx) : undefined;
     const transport = treeSumdbTransport({
       tree,
@@ -134,7 +136,18 @@ async function wire(vc: VerifyConfig, logger: Logger): Promise<Wiring> {
 }
 
 /** Verifies (and with `repair` repairs) the tree; problems go to `emit`, and the outcome says what was found. */
-export async function runVerify(vc: VerifyConfig, opts: VerifyOptions): Promise<VerifyOutcome> {
+export async function runVerify(vcGiven: VerifyConfig, opts: VerifyOptions): Promise<VerifyOutcome> {
+  // A plain verify reads a bucket state from a copy pulled without the lock (repair works on the locked working copy).
+  const copy = vcGiven.repair ? undefined : await readStateCopy(vcGiven.tree);
+  try {
+    const vc = copy === undefined ? vcGiven : { ...vcGiven, tree: { ...vcGiven.tree, stateDir: copy.dir } };
+    return await verifyWith(vc, opts);
+  } finally {
+    await copy?.dispose();
+  }
+}
+
+async function verifyWith(vc: VerifyConfig, opts: VerifyOptions): Promise<VerifyOutcome> {
   const { tree: cfg, repair, concurrency } = vc;
   const { logger } = opts;
   const w = await wire(vc, logger);
