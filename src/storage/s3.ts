@@ -14,6 +14,8 @@
  * - Transient failures (network, timeouts, 5xx, SlowDown) are retried with
  *   backoff (s3-retry.ts); every failure becomes a GomirrorError through
  *   s3-errors.ts.
+ * - PutObject, HeadObject and GetObject are signed and sent over undici
+ *   (s3-signed.ts); listing, copy, delete and bucket checks use the SDK.
  * - Listing uses ListObjectsV2 page by page and never yields a key under
  *   `<prefix>/.gomirror/` nor any key that is not a valid tree key.
  */
