@@ -136,6 +136,9 @@ export class S3TreeStorage implements TreeStorage {
     const res = await this.call('get', Key, () => this.objects.get(Key)).catch((err: unknown) => {
       throw this.missingAsNotFound(err, key);
     });
+    // undici errors a body its reader destroys (serve does, for a HEAD) with "Request aborted": with no listener that would
+    // crash the process. Readers still see failures through their own 'error' listeners or iteration.
+    res.body.on('error', () => undefined);
     return { key, ...statOf(res.headers), body: res.body };
   }
 

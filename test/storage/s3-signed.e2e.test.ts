@@ -61,6 +61,19 @@ describe('signed object requests on RGW', () => {
       const { client, sdk } = rgw.admin;
       const listed = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: 'p/' }));
       expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual(keys.map((k) => `p/${k}`).sort());
+      // A reader may drop a stream unread (serve does for a HEAD or an empty object): no uncaught error.
+      await tree.put('ex.com/empty/@v/list', { kind: 'bytes', data: Buffer.alloc(0) });
+      const errors: unknown[] = [];
+      const onUncaught = (e: unknown): void => void errors.push(e);
+      process.on('uncaughtException', onUncaught);
+      try {
+        const dropped = await tree.stream('ex.com/empty/@v/list');
+        dropped.body.destroy();
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
+      expect(errors).toEqual([]);
       expect(await tree.stat('ex.com/none/@v/v1.0.0.info')).toBeUndefined();
       const missing = await failure(tree.get('ex.com/none/@v/v1.0.0.info'));
       expect(missing.code).toBe(ErrorCodes.NOT_FOUND);
