@@ -2,7 +2,10 @@
  * Counts the S3 requests a gomirror process sends, by command (PutObject,
  * HeadObject, GetObject, ListObjectsV2, …), with their summed latency: a
  * `--import` module wraps `S3Client.prototype.send` of the process's AWS SDK
- * and writes the counts to a JSON file when the process exits. For the
+ * and undici's `Agent.prototype.request` (the signed object requests of
+ * src/storage/s3-signed.ts, told apart from upstream fetches by their
+ * `x-amz-content-sha256` header) and writes the counts to a JSON file when
+ * the process exits. For the
  * bench only: the product is run unchanged.
  */
 import { readFile } from 'node:fs/promises';
@@ -29,6 +32,21 @@ S3Client.prototype.send = async function (command, ...rest) {
   const t0 = performance.now();
   try {
     return await send.call(this, command, ...rest);
+  } finally {
+    c.n++;
+    c.ms += performance.now() - t0;
+  }
+};
+const OBJECT_OPS = { PUT: 'PutObject', HEAD: 'HeadObject', GET: 'GetObject' };
+const { Agent } = createRequire(${JSON.stringify(anchor)})('undici');
+const request = Agent.prototype.request;
+Agent.prototype.request = async function (opts, ...rest) {
+  const name = opts?.headers?.['x-amz-content-sha256'] !== undefined ? OBJECT_OPS[opts.method] : undefined;
+  if (name === undefined) return request.call(this, opts, ...rest);
+  const c = (counts[name] ??= { n: 0, ms: 0 });
+  const t0 = performance.now();
+  try {
+    return await request.call(this, opts, ...rest);
   } finally {
     c.n++;
     c.ms += performance.now() - t0;

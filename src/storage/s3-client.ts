@@ -7,6 +7,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Settings } from './location.js';
+import { makeSigner, SignedObjects } from './s3-signed.js';
 
 /** The SDK module, as loaded on first use. */
 export type S3Sdk = typeof import('@aws-sdk/client-s3');
@@ -29,6 +30,13 @@ export interface S3Handle {
   readonly sdk: S3Sdk;
   /** The endpoint used, for messages ("AWS" when none was configured and the SDK resolves AWS's own). */
   readonly endpoint: string;
+  /**
+   * The hot object requests (put, head, get) of `bucket`, signed with the client's credentials over the handle's undici
+   * Agent (s3-signed.ts).
+   */
+  objects(bucket: string): SignedObjects;
+  /** Closes the client's and the Agent's connections; the handle is unusable afterwards. */
+  close(): void;
 }
 
 let sdkModule: Promise<S3Sdk> | undefined;
@@ -54,22 +62,35 @@ export function loadS3Sdk(): Promise<S3Sdk> {
   return sdkModule;
 }
 
+/**
+ * How maxSockets is shared: a quarter (at least one) for the SDK client
+ * (listings, copies, deletes, bucket checks), the rest (at least one) for
+ * the object requests over undici, so that both together stay within it.
+ */
+export function splitConnections(maxSockets: number): { sdk: number; objects: number } {
+  const sdk = Math.max(1, Math.floor(maxSockets / 4));
+  return { sdk, objects: Math.max(1, maxSockets - sdk) };
+}
+
 /** Makes a client for `settings`; retries are left to the caller (one attempt per request). */
 export async function createS3Client(
   settings: S3Settings,
   limits: S3ClientLimits = DEFAULT_S3_LIMITS,
 ): Promise<S3Handle> {
-  const [sdk, { NodeHttpHandler }, http, https] = await Promise.all([
+  const [sdk, { NodeHttpHandler }, http, https, { Agent }] = await Promise.all([
     loadS3Sdk(),
     import('@smithy/node-http-handler'),
     import('node:http'),
     import('node:https'),
+    import('undici'),
   ]);
-  const agentOptions = { keepAlive: true, maxSockets: limits.maxSockets };
+  const region = settings.region ?? 'us-east-1';
+  const split = splitConnections(limits.maxSockets);
+  const agentOptions = { keepAlive: true, maxSockets: split.sdk };
   const client = new sdk.S3Client({
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
-    region: settings.region ?? 'us-east-1',
+    region,
     forcePathStyle: settings.pathStyle,
     maxAttempts: 1,
     logger: SILENT_LOGGER,
@@ -84,5 +105,22 @@ export async function createS3Client(
       logger: SILENT_LOGGER,
     }),
   });
-  return { client, sdk, endpoint: settings.endpoint ?? 'AWS' };
+  const agent = new Agent({
+    connections: split.objects,
+    connectTimeout: limits.connectTimeoutMs,
+    headersTimeout: limits.socketTimeoutMs,
+    bodyTimeout: limits.socketTimeoutMs,
+  });
+  const signer = await makeSigner(region, () => client.config.credentials());
+  const target = { endpoint: settings.endpoint, region, pathStyle: settings.pathStyle };
+  return {
+    client,
+    sdk,
+    endpoint: settings.endpoint ?? 'AWS',
+    objects: (bucket) => new SignedObjects({ ...target, bucket }, signer, agent),
+    close: () => {
+      client.destroy();
+      void agent.close().catch(() => undefined);
+    },
+  };
 }

@@ -14,18 +14,19 @@
  * - Transient failures (network, timeouts, 5xx, SlowDown) are retried with
  *   backoff (s3-retry.ts); every failure becomes a GomirrorError through
  *   s3-errors.ts.
+ * - PutObject, HeadObject and GetObject are signed and sent over undici
+ *   (s3-signed.ts); listing, copy, delete and bucket checks use the SDK.
  * - Listing uses ListObjectsV2 page by page and never yields a key under
  *   `<prefix>/.gomirror/` nor any key that is not a valid tree key.
  */
 import { promises as fs } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { checkKey, checkPrefix, isValidKey } from './keys.js';
 import { formatLocation, type S3Location } from './location.js';
 import { createS3Client, type S3ClientLimits, type S3Handle } from './s3-client.js';
 import { s3ErrorFacts, s3Failure } from './s3-errors.js';
-import { signPayloadAs } from './s3-payload.js';
 import { metadataSha256, openBody, type PreparedPut, preparePut } from './s3-put.js';
+import type { SignedObjects, SignedResponse } from './s3-signed.js';
 import { DEFAULT_S3_RETRY, type S3RetryPolicy, withS3Retries } from './s3-retry.js';
 import type {
   ListOptions,
@@ -54,6 +55,8 @@ export class S3TreeStorage implements TreeStorage {
   readonly bucket: string;
   /** The tree's key prefix, '' or ending in '/'. */
   private readonly base: string;
+  /** Put, head and get, signed over undici (s3-signed.ts); the SDK client does the rest. */
+  private readonly objects: SignedObjects;
 
   /** A tree at loc through an open client (see openS3Tree); `retry` bounds the retries of transient failures. */
   constructor(
@@ -64,6 +67,7 @@ export class S3TreeStorage implements TreeStorage {
     this.location = formatLocation(loc);
     this.bucket = loc.bucket;
     this.base = loc.prefix === '' ? '' : `${loc.prefix}/`;
+    this.objects = s3.objects(loc.bucket);
   }
 
   /** The object key of a tree key (checked). */
@@ -73,7 +77,7 @@ export class S3TreeStorage implements TreeStorage {
 
   /** Closes the client's connections; the tree is unusable afterwards. */
   close(): void {
-    this.s3.client.destroy();
+    this.s3.close();
   }
 
   async put(key: string, source: PutSource, opts?: PutOptions): Promise<void> {
@@ -99,72 +103,51 @@ export class S3TreeStorage implements TreeStorage {
 
   /** One PutObject (each attempt with a fresh body, closed after it), then the consumed file source is removed. */
   private async send(put: PreparedPut): Promise<void> {
-    const { client, sdk } = this.s3;
     const Key = this.objectKey(put.key);
+    const headers: Record<string, string> = {
+      'content-type': put.contentType,
+      'x-amz-meta-sha256': put.sha256,
+      ...(put.cacheControl !== undefined && { 'cache-control': put.cacheControl }),
+      ...(put.md5 !== undefined && { 'content-md5': put.md5 }),
+    };
     await this.call('put', Key, async () => {
-      const Body = openBody(put);
+      const body = openBody(put);
       try {
-        const command = new sdk.PutObjectCommand({
-          Bucket: this.bucket,
-          Key,
-          Body,
-          ContentLength: put.size,
-          ContentType: put.contentType,
-          ...(put.cacheControl !== undefined && { CacheControl: put.cacheControl }),
-          ...(put.md5 !== undefined && { ContentMD5: put.md5 }),
-          Metadata: { sha256: put.sha256 },
-        });
-        return await client.send(signPayloadAs(command, put.sha256));
+        await this.objects.put(Key, { body, size: put.size, sha256: put.sha256, headers });
       } finally {
-        if (!Buffer.isBuffer(Body)) Body.destroy();
+        if (!Buffer.isBuffer(body)) body.destroy();
       }
     });
     if (put.source.kind === 'file') await fs.rm(put.source.path, { force: true }).catch(() => undefined);
   }
 
   async get(key: string): Promise<Buffer> {
-    const { client, sdk } = this.s3;
     const Key = this.objectKey(key);
     return this.call('get', Key, async () => {
-      const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key }));
-      return Buffer.from(await out.Body!.transformToByteArray());
+      const res = await this.objects.get(Key);
+      return Buffer.from(await res.body.arrayBuffer());
     }).catch((err: unknown) => {
       throw this.missingAsNotFound(err, key);
     });
   }
 
   async stream(key: string): Promise<ObjectStream> {
-    const { client, sdk } = this.s3;
     const Key = this.objectKey(key);
-    const out = await this.call('get', Key, () =>
-      client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key })),
-    ).catch((err: unknown) => {
+    const res = await this.call('get', Key, () => this.objects.get(Key)).catch((err: unknown) => {
       throw this.missingAsNotFound(err, key);
     });
-    const sha256 = metadataSha256(out.Metadata);
-    return {
-      key,
-      size: out.ContentLength ?? 0,
-      mtime: out.LastModified ?? new Date(0),
-      ...(sha256 !== undefined && { sha256 }),
-      body: out.Body as Readable,
-    };
+    // undici errors a body its reader destroys (serve does, for a HEAD) with "Request aborted": with no listener that
+    // would
+    // crash the process. Readers still see failures through their own 'error' listeners or iteration.
+    res.body.on('error', () => undefined);
+    return { key, ...statOf(res.headers), body: res.body };
   }
 
   async stat(key: string): Promise<ObjectStat | undefined> {
-    const { client, sdk } = this.s3;
     const Key = this.objectKey(key);
     try {
-      const out = await this.call('head', Key, () =>
-        client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key })),
-      );
-      const sha256 = metadataSha256(out.Metadata);
-      return {
-        key,
-        size: out.ContentLength ?? 0,
-        mtime: out.LastModified ?? new Date(0),
-        ...(sha256 !== undefined && { sha256 }),
-      };
+      const headers = await this.call('head', Key, () => this.objects.head(Key));
+      return { key, ...statOf(headers) };
     } catch (err) {
       if (err instanceof GomirrorError && err.code === ErrorCodes.NOT_FOUND) return undefined;
       throw err;
@@ -277,6 +260,23 @@ export class S3TreeStorage implements TreeStorage {
   }
 }
 
+/** Size, mtime and the well-formed sha256 metadata of an object from its response headers (untrusted). */
+function statOf(headers: SignedResponse['headers']): Omit<ObjectStat, 'key'> {
+  const one = (name: string): string | undefined => {
+    const v = headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const size = Number(one('content-length') ?? 0);
+  const modified = one('last-modified');
+  const mtime = modified === undefined ? new Date(0) : new Date(modified);
+  const sha256 = metadataSha256({ sha256: one('x-amz-meta-sha256') ?? '' });
+  return {
+    size: Number.isSafeInteger(size) && size >= 0 ? size : 0,
+    mtime: Number.isNaN(mtime.getTime()) ? new Date(0) : mtime,
+    ...(sha256 !== undefined && { sha256 }),
+  };
+}
+
 /** The quarantine area, checked: a tree-relative key prefix under `.gomirror/` without a trailing '/'. */
 function checkArea(area: string): string {
   const trimmed = area.replace(/\/+$/, '');
@@ -305,7 +305,7 @@ export async function openS3Tree(
   try {
     await checkBucket(handle, loc.bucket, opts.retry);
   } catch (err) {
-    handle.client.destroy();
+    handle.close();
     throw s3Failure(err, { op: 'open', endpoint: handle.endpoint, bucket: loc.bucket });
   }
   return new S3TreeStorage(handle, loc, opts.retry);

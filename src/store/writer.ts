@@ -53,6 +53,15 @@ export function publishDelta(before: Sizes, after: Sizes): TreeCounts {
   return d;
 }
 
+/**
+ * What the tree holds of a version: all it needs, no `.info` at all (nothing published), or an `.info` with a file
+ * missing.
+ */
+export type VersionPresence = 'complete' | 'absent' | 'partial';
+
+/** Most versions remembered as just published for the lookup publisher (beyond it, it asks the tree). */
+const RECENT_LIMIT = 65_536;
+
 /** Module indexes rewritten at once by a checkpoint. */
 const INDEX_REWRITES_AT_ONCE = 16;
 
@@ -73,6 +82,11 @@ export class TreeWriter {
   private changing = 0;
   /** Modules published into since their index was last rewritten (counting only). */
   private readonly publishedInto = new Set<string>();
+  /**
+   * `module@version` of versions committed by publishVersion and not yet asked about by lookupVisible (at most
+   * RECENT_LIMIT).
+   */
+  private readonly recent = new Set<string>();
 
   /** Writes the tree in `storage`, counting into `counts` when given. */
   constructor(
@@ -82,9 +96,26 @@ export class TreeWriter {
 
   /** True when module@version is complete in the tree (.info present, and .zip when wanted). */
   async isPublished(module: string, version: string, withZip: boolean): Promise<boolean> {
-    const info = await this.storage.exists(versionKey(module, version, 'info'));
-    if (!info || !(await this.storage.exists(versionKey(module, version, 'mod')))) return false;
-    return !withZip || this.storage.exists(versionKey(module, version, 'zip'));
+    return (await this.presence(module, version, withZip)) === 'complete';
+  }
+
+  /** What the tree holds of module@version (.info, .mod, and .zip when wanted), asking about .info first. */
+  async presence(module: string, version: string, withZip: boolean): Promise<VersionPresence> {
+    if (!(await this.storage.exists(versionKey(module, version, 'info')))) return 'absent';
+    if (!(await this.storage.exists(versionKey(module, version, 'mod')))) return 'partial';
+    if (withZip && !(await this.storage.exists(versionKey(module, version, 'zip')))) return 'partial';
+    return 'complete';
+  }
+
+  /**
+   * For the lookup publisher: true when module@version has its .info and
+   * .mod in the tree. A version this writer published since the question was
+   * last asked about it is answered from memory once (the publisher asks
+   * about each journaled record until it is visible); others ask the tree.
+   */
+  async lookupVisible(module: string, version: string): Promise<boolean> {
+    if (this.recent.delete(`${module}@${version}`)) return true;
+    return this.isPublished(module, version, false);
   }
 
   /**
@@ -94,8 +125,15 @@ export class TreeWriter {
    * In-memory payloads are written to durable temp files first; file payloads
    * are fsynced and consumed. `beforeRename` (e.g. a durable journal append)
    * runs alongside that, and nothing is renamed unless it succeeds too.
+   * `presence` is what the caller learned of the version just before (see
+   * `presence`): 'absent' spares asking the tree again for counting.
    */
-  async publishVersion(v: Verified, info: InfoDoc, beforeRename?: () => Promise<void>): Promise<void> {
+  async publishVersion(
+    v: Verified,
+    info: InfoDoc,
+    beforeRename?: () => Promise<void>,
+    presence?: VersionPresence,
+  ): Promise<void> {
     assertVerified(v);
     checkInfo(info.bytes, v.module, v.version, 'store.publish');
     const key = (ext: 'zip' | 'mod' | 'info'): string => versionKey(v.module, v.version, ext);
@@ -120,9 +158,10 @@ export class TreeWriter {
           this.counts?.markOpen(),
         ] as const),
       );
-      const before = this.counts === undefined ? {} : await this.sizesBefore(key);
+      const before = this.counts === undefined || presence === 'absent' ? {} : await this.sizesBefore(key);
       renaming = true;
       await this.storage.commit([...(zip === undefined ? [] : [zip]), mod, infoPut]);
+      if (this.recent.size < RECENT_LIMIT) this.recent.add(`${v.module}@${v.version}`);
       if (this.counts !== undefined) {
         addCounts(this.delta, publishDelta(before, after));
         this.publishedInto.add(v.module);
@@ -219,40 +258,56 @@ export class TreeWriter {
     return completeVersionsIn(names);
   }
 
+  /**
+   * Writes `@v/list`, then `@latest` (put after the list, or removed before
+   * it). A removal is asked for only when the module may have an `@latest`:
+   * not when there was no list (`@latest` is only ever put after a list),
+   * nor when the list already named a released version (a list naming one
+   * is only ever written after `@latest` was removed).
+   */
   private async rewriteIndex(module: string): Promise<void> {
     const published = this.publishedInto.delete(module);
     let created: boolean;
     let index: ReturnType<typeof moduleIndex>;
     try {
       index = moduleIndex(await this.completeVersions(module));
-      created = await this.writeIfChanged(listKey(module), Buffer.from(index.list));
+      const current = await this.read(listKey(module));
+      if (index.latest === undefined && current !== undefined && (current === null || !namesARelease(current))) {
+        await this.storage.remove(latestKey(module));
+      }
+      created = await this.writeIfChanged(listKey(module), Buffer.from(index.list), current);
     } catch (err) {
       if (published) this.publishedInto.add(module); // the next rewrite counts it
       throw err;
     }
     // A module is new when a version was published into it and its list did not exist yet.
     if (created && published && this.counts !== undefined) this.delta.modules++;
-    const latest = latestKey(module);
     if (index.latest !== undefined) {
       const info = await this.storage.get(versionKey(module, index.latest, 'info'));
-      await this.writeIfChanged(latest, info);
-    } else {
-      await this.storage.remove(latest);
+      const latest = latestKey(module);
+      await this.writeIfChanged(latest, info, await this.read(latest));
     }
   }
 
+  /** The bytes at key, or undefined when there is no object (or it cannot be read: the put that follows settles it). */
+  private async read(key: string): Promise<Buffer | null | undefined> {
+    return this.storage
+      .get(key)
+      .catch((err: unknown) => (isGomirrorError(err, ErrorCodes.NOT_FOUND) ? undefined : null));
+  }
+
   /**
-   * Rewrites key whole unless it already holds exactly data (re-checks after a crash cost a read, not a write); true
+   * Rewrites key whole unless `current` (its bytes, undefined when missing, null when unreadable) is exactly data; true
    * when there was no object before.
    */
-  private async writeIfChanged(key: string, data: Buffer): Promise<boolean> {
-    let missing = false;
-    const current = await this.storage.get(key).catch((err: unknown) => {
-      missing = isGomirrorError(err, ErrorCodes.NOT_FOUND);
-      return undefined;
-    });
-    if (current?.equals(data)) return false;
+  private async writeIfChanged(key: string, data: Buffer, current: Buffer | null | undefined): Promise<boolean> {
+    if (current?.equals(data) === true) return false;
     await this.storage.put(key, bytesPayload(data));
-    return missing;
+    return current === undefined;
   }
+}
+
+/** True when a `@v/list`'s bytes name at least one version (lists name released versions only). */
+function namesARelease(list: Buffer): boolean {
+  return list.toString('utf8').trim() !== '';
 }

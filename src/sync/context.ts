@@ -112,7 +112,7 @@ export function openContext(
     tmpDir: state.tmpDir,
     source: sumdb,
     journal: pending,
-    isPublished: (m, v) => writer.isPublished(m, v, false),
+    isPublished: (m, v) => writer.lookupVisible(m, v),
   });
   const proxy = fetcher(cfg.upstreams);
   const bulk = bulkUpstreams(cfg.upstreams, cfg.fetch.noOriginFetch);

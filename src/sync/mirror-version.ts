@@ -9,7 +9,7 @@ import type { Fetcher, MemoryBudget } from '../fetch/index.js';
 import { checkModuleVersion, escapePath, escapeVersion } from '../module/index.js';
 import { tempPath } from '../storage/atomic.js';
 import { discardPayload, type Payload } from '../version/payload.js';
-import type { TreeWriter } from '../store/writer.js';
+import type { TreeWriter, VersionPresence } from '../store/writer.js';
 import { checkInfo, MAX_INFO_BYTES } from '../version/info.js';
 import { verifyVersion, type RecordSource } from '../version/verified.js';
 import type { PendingJournal } from '../sumdbtree/journal.js';
@@ -55,6 +55,8 @@ function isSecurity(r: PromiseSettledResult<unknown>): boolean {
 /** A version whose downloads and lookup have all settled (see fetchVersion); finishVersion must consume it. */
 export interface Fetched {
   kind: 'fetched';
+  /** What the tree held of the version before the downloads (never 'complete'). */
+  presence: VersionPresence;
   info: PromiseSettledResult<Buffer>;
   mod: PromiseSettledResult<{ payload: Payload; bytes: number }>;
   zip: PromiseSettledResult<{ payload: Payload; bytes: number } | undefined>;
@@ -69,7 +71,8 @@ export interface Fetched {
  */
 export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<{ kind: 'present' } | Fetched> {
   checkModuleVersion(t.module, t.version);
-  if (await deps.writer.isPublished(t.module, t.version, t.withZip)) {
+  const presence = await deps.writer.presence(t.module, t.version, t.withZip);
+  if (presence === 'complete') {
     // A run killed between publishing a version and rewriting its list leaves the list behind: the next checkpoint
     // repairs it.
     deps.writer.touchModule(t.module);
@@ -91,7 +94,7 @@ export async function fetchVersion(deps: MirrorDeps, t: VersionTarget): Promise<
     t.withZip ? payload('zip') : Promise.resolve(undefined),
     deps.sumdb.lookup(t.module, t.version),
   ] as const);
-  return { kind: 'fetched', info, mod, zip, lookup };
+  return { kind: 'fetched', presence, info, mod, zip, lookup };
 }
 
 /**
@@ -144,8 +147,11 @@ export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetch
     }
     const { id, recordText } = verified.record;
     // The record is journaled durably before the version becomes visible; both fsyncs run at once.
-    await deps.writer.publishVersion(verified, info, () =>
-      deps.pending.append({ module: t.module, version: t.version, id, recordText }),
+    await deps.writer.publishVersion(
+      verified,
+      info,
+      () => deps.pending.append({ module: t.module, version: t.version, id, recordText }),
+      f.presence,
     );
     deps.writer.touchModule(t.module);
     return { kind: 'published', bytes: mod.bytes + info.bytes.length + (zip?.bytes ?? 0) };

@@ -301,14 +301,15 @@ async function merge(
   let published = 0;
   try {
     for (const { group: g, info, verified } of v.checked) {
-      if (await writer.isPublished(g.module, g.version, g.zip !== undefined)) continue;
+      const presence = await writer.presence(g.module, g.version, g.zip !== undefined);
+      if (presence === 'complete') continue;
       await pending.append({
         module: g.module,
         version: g.version,
         id: verified.record.id,
         recordText: verified.record.recordText,
       });
-      await writer.publishVersion(verified, info);
+      await writer.publishVersion(verified, info, undefined, presence);
       published++;
     }
     for (const module of new Set(v.checked.map((c) => c.group.module))) await writer.refreshModuleIndex(module);
@@ -321,7 +322,7 @@ async function merge(
       tmpDir: state.tmpDir,
       source: client,
       journal: pending,
-      isPublished: (mod, ver) => writer.isPublished(mod, ver, false),
+      isPublished: (mod, ver) => writer.lookupVisible(mod, ver),
     }).finish();
     return { published, treeSize: tree.treeSize };
   } finally {

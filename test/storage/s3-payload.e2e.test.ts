@@ -1,6 +1,6 @@
 /**
  * PutObject is signed with the object's sha256 as its payload hash
- * (src/storage/s3-payload.ts), on the real gateway: a put whose bytes do not
+ * (src/storage/s3-signed.ts, the x-amz-content-sha256 header), on the real gateway: a put whose bytes do not
  * have the sha256 it claims is refused and leaves no object, for a buffer and
  * for a streamed file alike (the SDK alone would sign the buffer with the
  * bytes' own hash and stream the file unsigned, and both would be stored).

@@ -227,6 +227,25 @@ describe('TreeWriter.publishVersion order', () => {
   });
 });
 
+describe('TreeWriter facts learned once', () => {
+  it('answers lookupVisible from memory once for a version it just published, then from the tree', async () => {
+    await publish(MOD, 'v1.0.0');
+    const exists = vi.spyOn(writer.storage, 'exists');
+    expect(await writer.lookupVisible(MOD, 'v1.0.0')).toBe(true);
+    expect(exists).not.toHaveBeenCalled();
+    expect(await writer.lookupVisible(MOD, 'v1.0.0')).toBe(true);
+    expect(exists).toHaveBeenCalledTimes(2);
+    expect(await writer.lookupVisible(MOD, 'v9.0.0')).toBe(false);
+  });
+
+  it('reports presence: absent, partial, complete', async () => {
+    expect(await writer.presence(MOD, 'v1.0.0', true)).toBe('absent');
+    await publish(MOD, 'v1.0.0', false);
+    expect(await writer.presence(MOD, 'v1.0.0', true)).toBe('partial');
+    expect(await writer.presence(MOD, 'v1.0.0', false)).toBe('complete');
+  });
+});
+
 describe('TreeWriter.refreshModuleIndex', () => {
   const P1 = 'v0.0.0-20200101000000-aaaaaaaaaaaa';
   const P2 = 'v0.0.0-20210101000000-bbbbbbbbbbbb';
@@ -266,6 +285,34 @@ describe('TreeWriter.refreshModuleIndex', () => {
     await fs.rm(join(root, ESC, '@v', `${P1}.zip`));
     await writer.refreshModuleIndex(MOD);
     expect(await read(`${ESC}/@v/list`)).toBe('');
+    expect(await exists(`${ESC}/@latest`)).toBe(false);
+  });
+
+  it('asks to remove @latest only when a module may have one (not without a list or with a release)', async () => {
+    const remove = vi.spyOn(writer.storage, 'remove');
+    await publish(MOD, 'v1.0.0');
+    await writer.refreshModuleIndex(MOD); // no list before
+    await publish(MOD, 'v1.1.0');
+    await writer.refreshModuleIndex(MOD); // the list names a release
+    expect(remove).not.toHaveBeenCalled();
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\nv1.1.0\n');
+    await publish(MOD, P1);
+    await writer.refreshModuleIndex(MOD);
+    expect(await exists(`${ESC}/@latest`)).toBe(false);
+  });
+
+  it('removes @latest before writing the first list that names a release', async () => {
+    await publish(MOD, P1);
+    await writer.refreshModuleIndex(MOD);
+    const order: string[] = [];
+    const storage = writer.storage;
+    const put = storage.put.bind(storage);
+    const remove = storage.remove.bind(storage);
+    vi.spyOn(storage, 'put').mockImplementation(async (k, src, o) => (order.push(`put ${k}`), put(k, src, o)));
+    vi.spyOn(storage, 'remove').mockImplementation(async (k) => (order.push(`remove ${k}`), remove(k)));
+    await publish(MOD, 'v1.0.0');
+    await writer.refreshModuleIndex(MOD);
+    expect(order).toEqual([`remove ${ESC}/@latest`, `put ${ESC}/@v/list`]);
     expect(await exists(`${ESC}/@latest`)).toBe(false);
   });
 
