@@ -260,10 +260,9 @@ export class TreeWriter {
 
   /**
    * Writes `@v/list`, then `@latest` (put after the list, or removed before
-   * it). A removal is asked for only when the module may have an `@latest`:
-   * not when there was no list (`@latest` is only ever put after a list),
-   * nor when the list already named a released version (a list naming one
-   * is only ever written after `@latest` was removed).
+   * it). The removal is asked for whenever the module must have no `@latest`:
+   * a tree written by an older gomirror, a run killed between two steps, or
+   * `verify --repair` may have left one beside any list.
    */
   private async rewriteIndex(module: string): Promise<void> {
     const published = this.publishedInto.delete(module);
@@ -272,9 +271,7 @@ export class TreeWriter {
     try {
       index = moduleIndex(await this.completeVersions(module));
       const current = await this.read(listKey(module));
-      if (index.latest === undefined && current !== undefined && (current === null || !namesARelease(current))) {
-        await this.storage.remove(latestKey(module));
-      }
+      if (index.latest === undefined) await this.storage.remove(latestKey(module));
       created = await this.writeIfChanged(listKey(module), Buffer.from(index.list), current);
     } catch (err) {
       if (published) this.publishedInto.add(module); // the next rewrite counts it
@@ -305,9 +302,4 @@ export class TreeWriter {
     await this.storage.put(key, bytesPayload(data));
     return current === undefined;
   }
-}
-
-/** True when a `@v/list`'s bytes name at least one version (lists name released versions only). */
-function namesARelease(list: Buffer): boolean {
-  return list.toString('utf8').trim() !== '';
 }

@@ -288,16 +288,14 @@ describe('TreeWriter.refreshModuleIndex', () => {
     expect(await exists(`${ESC}/@latest`)).toBe(false);
   });
 
-  it('asks to remove @latest only when a module may have one (not without a list or with a release)', async () => {
-    const remove = vi.spyOn(writer.storage, 'remove');
+  it('removes an @latest left beside a list that already names a release (old tree, killed run)', async () => {
     await publish(MOD, 'v1.0.0');
-    await writer.refreshModuleIndex(MOD); // no list before
-    await publish(MOD, 'v1.1.0');
-    await writer.refreshModuleIndex(MOD); // the list names a release
-    expect(remove).not.toHaveBeenCalled();
-    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\nv1.1.0\n');
-    await publish(MOD, P1);
     await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\n');
+    await fs.writeFile(join(root, ESC, '@latest'), '{"Version":"v0.0.0-stale"}');
+    await publish(MOD, 'v1.1.0');
+    await writer.refreshModuleIndex(MOD);
+    expect(await read(`${ESC}/@v/list`)).toBe('v1.0.0\nv1.1.0\n');
     expect(await exists(`${ESC}/@latest`)).toBe(false);
   });
 
