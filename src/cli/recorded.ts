@@ -8,7 +8,8 @@ import { applyRecorded, settingsToRecord } from '../config/recorded.js';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import { formatLocation } from '../storage/location.js';
 import { loadRecordedSettings } from '../store/state-session.js';
-import { StateStore, type RecordedSettings } from '../store/state.js';
+import type { RecordedSettings } from '../store/state-records.js';
+import { StateStore } from '../store/state.js';
 
 /**
  * The options of a command with the mirror's recorded settings filled in (CONFIG error on a different checksum-database

@@ -4,7 +4,7 @@
  * unless told otherwise; a different checksum-database key is refused. Pure.
  */
 import { ErrorCodes, GomirrorError } from '../errors.js';
-import type { RecordedSettings } from '../store/state.js';
+import type { RecordedSettings } from '../store/state-records.js';
 import { parseSumdbSpec, type SumdbSpec } from './sumdb-spec.js';
 import { given, stringOption, type RawOptions } from './raw.js';
 

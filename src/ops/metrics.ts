@@ -5,7 +5,7 @@
  * reads a partial file.
  */
 import * as nodePath from 'node:path';
-import type { RunSummary } from '../store/state.js';
+import type { RunSummary } from '../store/state-records.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 
 /** Values that do not come from the run summary itself. */

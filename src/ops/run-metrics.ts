@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Outcome } from '../errors.js';
-import { StateStore, type RunSummary } from '../store/state.js';
+import type { RunSummary } from '../store/state-records.js';
+import { StateStore } from '../store/state.js';
 import { formatMetrics, readMetricValue, writeMetrics, type MetricsExtra } from './metrics.js';
 import { lagSeconds } from './status.js';
 import { readTrustedHead } from './trusted-head.js';

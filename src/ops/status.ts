@@ -10,16 +10,15 @@
 import type { SumdbSpec } from '../config/sumdb-spec.js';
 import type { Outcome } from '../errors.js';
 import type { Cursor } from '../feed/cursor.js';
-import {
-  StateStore,
-  type FutureItem,
-  type FutureJournal,
-  type RecordedSettings,
-  type RetryItem,
-  type RunSummary,
-  type SkippedItem,
-  type UpstreamHealthRecord,
-} from '../store/state.js';
+import type { FutureItem, FutureJournal } from '../store/journals.js';
+import type {
+  RecordedSettings,
+  RetryItem,
+  RunSummary,
+  SkippedItem,
+  UpstreamHealthRecord,
+} from '../store/state-records.js';
+import { StateStore } from '../store/state.js';
 import { formatDuration } from './duration.js';
 import type { Location } from '../storage/location.js';
 import type { TreeStorage } from '../storage/storage.js';

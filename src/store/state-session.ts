@@ -21,7 +21,8 @@ import { acquireBucketLock, type BucketLock } from './bucket-lock.js';
 import { DEFAULT_LEASE_MS } from './lease.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { BucketStateSync } from './state-sync.js';
-import { MAX_SETTINGS_BYTES, parseRecordedSettings, StateStore, type RecordedSettings } from './state.js';
+import { MAX_SETTINGS_BYTES, parseRecordedSettings, type RecordedSettings } from './state-records.js';
+import { StateStore } from './state.js';
 
 /** The recorded settings' file in the state. */
 const SETTINGS_FILE = 'settings.json';

@@ -19,7 +19,8 @@ import {
   type PageFetcher,
 } from '../feed/index.js';
 import type { Logger } from '../log.js';
-import { FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal, type StateStore } from '../store/state.js';
+import { FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal } from '../store/journals.js';
+import type { StateStore } from '../store/state.js';
 import type { Counters } from './progress.js';
 import type { VersionRunner } from './version-runner.js';
 import { CompletionWindow } from './window.js';

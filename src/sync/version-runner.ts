@@ -10,7 +10,8 @@ import PQueue from 'p-queue';
 import { concurrencySizes } from '../concurrency.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SkippedItem, StateStore } from '../store/state.js';
+import type { SkippedItem } from '../store/state-records.js';
+import type { StateStore } from '../store/state.js';
 import { fetchVersion, finishVersion, type MirrorDeps, type MirrorOutcome } from './mirror-version.js';
 import { formatDuration } from '../ops/duration.js';
 import {

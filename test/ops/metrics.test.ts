@@ -2,7 +2,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatMetrics, METRIC_NAME, readMetricValue, writeMetrics } from '../../src/ops/metrics.js';
-import type { RunSummary } from '../../src/store/state.js';
+import type { RunSummary } from '../../src/store/state-records.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const SUMMARY: RunSummary = {

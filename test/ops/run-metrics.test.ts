@@ -6,7 +6,8 @@ import { readMetricValue } from '../../src/ops/metrics.js';
 import { exportRunMetrics } from '../../src/ops/run-metrics.js';
 import { formatTreeNote, signNote } from '../../src/sumdb/note.js';
 import { fileTrustedHeadStore } from '../../src/sumdb/trusted.js';
-import { StateStore, type RunSummary } from '../../src/store/state.js';
+import type { RunSummary } from '../../src/store/state-records.js';
+import { StateStore } from '../../src/store/state.js';
 import { newKey } from '../sumdb/fakelog.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

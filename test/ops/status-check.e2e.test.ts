@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkStatus } from '../../src/ops/status-check.js';
 import type { StatusReport } from '../../src/ops/status.js';
-import { StateStore, type RunSummary } from '../../src/store/state.js';
+import type { RunSummary } from '../../src/store/state-records.js';
+import { StateStore } from '../../src/store/state.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { RESERVE_BYTES, StateStore, type RetryItem, type RunSummary, type SkippedItem } from '../../src/store/state.js';
+import type { RetryItem, RunSummary, SkippedItem } from '../../src/store/state-records.js';
+import { RESERVE_BYTES, StateStore } from '../../src/store/state.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 let dir: string;

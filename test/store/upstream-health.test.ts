@@ -4,7 +4,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { StateStore, mergeUpstreamHealth } from '../../src/store/state.js';
+import { mergeUpstreamHealth } from '../../src/store/state-records.js';
+import { StateStore } from '../../src/store/state.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const T = Date.parse('2026-03-01T00:00:00Z');
