@@ -1,8 +1,10 @@
 /**
  * Scale run (issue 18 item 3): one `gomirror sync` (built CLI, child process)
- * of a large small-module corpus from the in-process fake upstream, sampling
- * the sync process alone — its RSS (/proc/PID/status) and the versions it
- * fetched (.zip requests answered by the upstream) — every `--every` seconds.
+ * of a large corpus of tiny modules, written once as static files and served by
+ * the bench nginx (the in-process fake upstream cost ~37 ms of CPU per version
+ * at 200,000 versions and set the pace), sampling the sync process alone — its
+ * RSS (/proc/PID/status) and the versions it fetched (.zip requests nginx
+ * answered with 200) — every `--every` seconds.
  * Prints a line per sample, then peak RSS and the rates over the first and
  * last 10 % of the versions.
  * `--keep DIR` syncs into DIR and keeps it (e.g. for `npm run bench:verify -- --tree DIR`).
@@ -14,8 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startUpstream } from '../test/upstream/index.js';
-import { modulesFor } from './bench/mix.js';
+import { startBenchNginx } from './bench/nginx-upstream.js';
+import { buildCorpus } from './bench/shape.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '..', 'src', 'cli', 'main.js');
@@ -54,10 +56,10 @@ async function main(): Promise<void> {
   });
   const scale = Number(values.scale);
   const everyMs = Number(values.every) * 1000;
-  console.log(`building a corpus of ~${scale} small versions ...`);
-  const up = await startUpstream({ seed: Number(values.seed), modules: modulesFor(scale), clusterEvery: 0 });
-  const total = up.versions().length;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-scale-'));
+  const { sumdbKey, specs } = await buildCorpus('tiny', scale, Number(values.seed), path.join(work, 'corpus'));
+  const total = specs.length;
+  const nginx = await startBenchNginx(path.join(work, 'corpus'));
   const dest = values.keep ?? path.join(work, 'tree');
   const args = [
     CLI,
@@ -65,11 +67,11 @@ async function main(): Promise<void> {
     '--dest',
     dest,
     '--index',
-    up.indexUrl,
+    `${nginx.url}/index`,
     '--upstream',
-    up.proxyUrl,
+    `${nginx.url}/proxy`,
     '--sumdb',
-    `${up.sumdbKey} ${up.sumdbUrl}`,
+    `${sumdbKey} ${nginx.url}/sumdb`,
     '--concurrency',
     values.concurrency,
     '--log-format',
@@ -89,9 +91,11 @@ async function main(): Promise<void> {
   let done = 0;
   let peak = 0;
   let last = { t: 0, done: 0 };
-  const sample = (): void => {
-    done += up.requests.filter((r) => r.path.endsWith('.zip') && r.status === 200).length;
-    up.resetRequests();
+  let logOffset = 0;
+  const sample = async (): Promise<void> => {
+    const { next, requests } = await nginx.requestsSince(logOffset);
+    logOffset = next;
+    done += requests.filter((r) => r.path.endsWith('.zip') && r.status === 200).length;
     const mem = memOf(child.pid ?? -1);
     if (mem !== undefined) peak = Math.max(peak, mem.hwm);
     const t = (Date.now() - t0) / 1000;
@@ -103,10 +107,14 @@ async function main(): Promise<void> {
     );
     last = { t, done };
   };
-  const timer = setInterval(sample, everyMs);
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = sampling.then(sample);
+  }, everyMs);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(timer);
-  sample();
+  await sampling;
+  await sample();
   try {
     // Versions fetched (a version the upstream serves without a zip request is not counted): windows over what was
     // counted.
@@ -125,7 +133,7 @@ async function main(): Promise<void> {
     );
     if (code !== 0) console.log(stderr);
   } finally {
-    await up.close();
+    await nginx.stop();
     await fs.rm(work, { recursive: true, force: true });
   }
 }
