@@ -6,7 +6,7 @@
  * the hashing limit alone). Prints MB/s of uncompressed content and
  * versions/s for verify, and verify / H.
  * The tree is built by a sync of the bench's corpus mix (or, with --small, of
- * the fake upstream's tiny modules), or reused with --tree.
+ * tiny modules) served as static files by the bench nginx, or reused with --tree.
  * Usage: npm run bench:verify -- [--versions 100000] [--small] [--tree DIR (reuse or keep a synced tree)]
  * [--concurrency N] [--seed 1]
  */
@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
-import { startUpstream } from '../test/upstream/index.js';
 import { measure } from './bench/measure.js';
-import { modulesFor, payloadSizes } from './bench/mix.js';
+import { startBenchNginx } from './bench/nginx-upstream.js';
+import { buildCorpus } from './bench/shape.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '..', 'src', 'cli', 'main.js');
@@ -86,30 +86,28 @@ async function hashLimit(tree: string): Promise<{ mbPerS: number; bytes: number;
   return { mbPerS: bytes / MB / seconds, bytes, seconds, versions: plan.filter((p) => p.entries !== undefined).length };
 }
 
-async function buildTree(dest: string, versions: number, seed: number, small: boolean): Promise<void> {
+/** Syncs a tree from the bench corpus, written as static files under `work` and served by the bench nginx. */
+async function buildTree(dest: string, work: string, versions: number, seed: number, small: boolean): Promise<void> {
   console.log(
     `syncing a tree of ~${versions} ${small ? 'tiny' : 'bench-mix (zips of 5-200 KB, 1.5 % of 1-20 MB)'} ` +
       `versions into ${dest} ...`,
   );
-  const sizes = payloadSizes(versions + 200, seed);
-  const up = await startUpstream({
-    seed,
-    modules: modulesFor(versions),
-    clusterEvery: 0,
-    ...(!small && { payloadBytes: (id: number) => sizes[id] ?? 0 }),
-  });
+  const corpusDir = path.join(work, 'corpus');
+  const { sumdbKey } = await buildCorpus(small ? 'tiny' : 'small', versions, seed, corpusDir);
+  const nginx = await startBenchNginx(corpusDir);
   try {
+    const u = nginx.url;
     const args = [
       CLI,
       'sync',
       '--dest',
       dest,
       '--index',
-      up.indexUrl,
+      `${u}/index`,
       '--upstream',
-      up.proxyUrl,
+      `${u}/proxy`,
       '--sumdb',
-      `${up.sumdbKey} ${up.sumdbUrl}`,
+      `${sumdbKey} ${u}/sumdb`,
       '--log-level',
       'warn',
       '--min-free-space',
@@ -119,7 +117,8 @@ async function buildTree(dest: string, versions: number, seed: number, small: bo
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`sync exited with ${code}`);
   } finally {
-    await up.close();
+    await nginx.stop();
+    await fs.rm(corpusDir, { recursive: true, force: true });
   }
 }
 
@@ -133,12 +132,11 @@ async function main(): Promise<void> {
       small: { type: 'boolean', default: false },
     },
   });
-  const work =
-    values.tree === undefined ? await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-verify-speed-')) : undefined;
-  const tree = values.tree ?? path.join(work as string, 'tree');
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-verify-speed-'));
+  const tree = values.tree ?? path.join(work, 'tree');
   try {
     if (!existsSync(path.join(tree, '.gomirror')))
-      await buildTree(tree, Number(values.versions), Number(values.seed), values.small === true);
+      await buildTree(tree, work, Number(values.versions), Number(values.seed), values.small === true);
     console.log('measuring H (one core: read + inflate + sha256 of every zip entry and .mod) ...');
     const h = await hashLimit(tree);
     console.log('running gomirror verify ...');
@@ -177,7 +175,7 @@ async function main(): Promise<void> {
         `${((h.bytes / MB / (cpu / cores) / h.mbPerS) * 100).toFixed(0)} % of H`,
     );
   } finally {
-    if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
+    await fs.rm(work, { recursive: true, force: true });
   }
 }
 
