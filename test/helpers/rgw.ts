@@ -5,7 +5,7 @@
  * Under CI=true a cluster that cannot start fails the suite; elsewhere the
  * caller may skip (see rgwAvailable).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,26 @@ export function rgwAvailable(): boolean {
 
 let bucketSeq = 0;
 
+/**
+ * Starts a detached watchdog that runs down.sh for `dir` once `pid` is gone, so a test process killed from outside
+ * (a vitest timeout, kill -9) leaves no gateway running; returns a function that cancels it.
+ */
+function watchdog(dir: string, pid: number): () => void {
+  const script = `while kill -0 ${pid} 2>/dev/null; do sleep 2; done; bash "$1" "$2" >/dev/null 2>&1`;
+  const child = spawn('bash', ['-c', script, 'rgw-watchdog', path.join(SHARED, 'down.sh'), dir], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.unref();
+  return () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+}
+
 /** Starts a gateway; `memBytes` sizes its memstore (default 1 GiB). */
 export async function startRgw(opts: { memBytes?: number } = {}): Promise<Rgw> {
   // Short: the daemons' unix socket paths must stay under 108 characters.
@@ -61,6 +81,7 @@ export async function startRgw(opts: { memBytes?: number } = {}): Promise<Rgw> {
     await removeTempDir(dir);
     throw err;
   }
+  const cancelWatchdog = watchdog(dir, process.pid);
   const vars: Record<string, string> = {};
   for (const m of stdout.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) vars[m[1]!] = m[2]!;
   const endpoint = vars.S3_ENDPOINT!;
@@ -91,6 +112,7 @@ export async function startRgw(opts: { memBytes?: number } = {}): Promise<Rgw> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      cancelWatchdog();
       admin.client.destroy();
       await run('bash', [path.join(SHARED, 'down.sh'), dir], { timeout: 60_000 }).catch(() => undefined);
       await removeTempDir(dir);
