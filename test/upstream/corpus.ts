@@ -132,6 +132,46 @@ function payloadFiles(label: string, size: number): ModuleFile[] {
   ];
 }
 
+/** Which modules still have versions to publish: the n-th open one in module order in O(log n) (a Fenwick tree). */
+class OpenModules {
+  private readonly tree: Int32Array;
+  count = 0;
+
+  constructor(open: readonly boolean[]) {
+    const n = open.length;
+    this.tree = new Int32Array(n + 1);
+    for (let i = 1; i <= n; i++) {
+      if (open[i - 1]) {
+        this.tree[i] = (this.tree[i] as number) + 1;
+        this.count++;
+      }
+      const up = i + (i & -i);
+      if (up <= n) this.tree[up] = (this.tree[up] as number) + (this.tree[i] as number);
+    }
+  }
+
+  /** Marks module `i` (0-based, open) as done. */
+  close(i: number): void {
+    for (let x = i + 1; x < this.tree.length; x += x & -x) this.tree[x] = (this.tree[x] as number) - 1;
+    this.count--;
+  }
+
+  /** The index of the `k`-th (0-based) open module. */
+  nth(k: number): number {
+    const n = this.tree.length - 1;
+    let pos = 0;
+    let rest = k + 1;
+    for (let step = 1 << Math.floor(Math.log2(Math.max(n, 1))); step > 0; step >>= 1) {
+      const next = pos + step;
+      if (next <= n && (this.tree[next] as number) < rest) {
+        pos = next;
+        rest -= this.tree[next] as number;
+      }
+    }
+    return pos;
+  }
+}
+
 /** The deterministic corpus: published versions, their files and the feed. */
 export class Corpus {
   private readonly rng: Rng;
@@ -139,6 +179,7 @@ export class Corpus {
   private readonly byKey = new Map<string, { v: CorpusVersion; files: ModuleFile[] }>();
   private readonly zips = new Map<string, Promise<Buffer>>();
   private readonly publishedList: CorpusVersion[] = [];
+  private readonly byPath = new Map<string, CorpusVersion[]>();
   private readonly feedList: FeedEntry[] = [];
   private clock: Nanos = BASE_TIME;
   private clusterLeft = 0;
@@ -153,11 +194,13 @@ export class Corpus {
       const tpl = templateFor(i);
       this.modules.push({ tpl, pending: tpl.versions, published: [], pseudoOnly: tpl.versions.every(isPseudoVersion) });
     }
-    for (;;) {
-      const open = this.modules.filter((m) => m.pending.length > 0);
-      if (open.length === 0) break;
-      const m = open[this.rng.int(open.length)] as ModuleState;
+    // The same picks as choosing at random among the modules with pending versions, in module order, in O(log n).
+    const open = new OpenModules(this.modules.map((m) => m.pending.length > 0));
+    while (open.count > 0) {
+      const i = open.nth(this.rng.int(open.count));
+      const m = this.modules[i] as ModuleState;
       this.publish(m, m.pending.shift() as string);
+      if (m.pending.length === 0) open.close(i);
     }
   }
 
@@ -183,7 +226,7 @@ export class Corpus {
 
   /** Published versions of one module, in publish order. */
   versionsOf(modPath: string): CorpusVersion[] {
-    return this.publishedList.filter((v) => v.path === modPath);
+    return [...(this.byPath.get(modPath) ?? [])];
   }
 
   /** The module zip of a published version (built once, cached). */
@@ -298,6 +341,9 @@ export class Corpus {
     };
     m.published.push(version);
     this.publishedList.push(v);
+    const same = this.byPath.get(v.path);
+    if (same) same.push(v);
+    else this.byPath.set(v.path, [v]);
     this.byKey.set(`${v.path}@${v.version}`, { v, files });
     this.feedList.push({ ts, line: JSON.stringify({ Path: v.path, Version: v.version, Timestamp: v.timestamp }) });
     return v;
