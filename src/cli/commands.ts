@@ -24,6 +24,8 @@ export interface CommandSpec {
   describe: string;
   options: Record<string, Options>;
   run: (argv: RawOptions) => Promise<void>;
+  /** Runs until stopped (daemon, serve): worth V8's optimizing compilers, unlike a run that ends in a second. */
+  longRunning?: boolean;
 }
 
 /** Every command, in the order `--help` lists them. */
@@ -39,6 +41,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'daemon',
     describe: 'run sync forever every --interval',
     options: daemonOptions,
+    longRunning: true,
     run: async (a) => (await import('./daemon.js')).daemonCommand(a),
   },
   {
@@ -71,6 +74,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     describe: 'small built-in static server for trying a tree without nginx',
     options: serveOptions,
+    longRunning: true,
     run: async (a) => (await import('./serve.js')).serveCommand(a),
   },
   {

@@ -7,10 +7,10 @@
 import yargs, { type Argv } from 'yargs';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { RawOptions } from '../config/config.js';
-import { COMMANDS, forCommand, TOP_OPTIONS } from './commands.js';
+import { COMMANDS, forCommand, TOP_OPTIONS, type CommandSpec } from './commands.js';
 
 /** Runs one command with the options yargs merged. */
-export type RunCommand = (name: string, argv: RawOptions) => Promise<void>;
+export type RunCommand = (command: CommandSpec, argv: RawOptions) => Promise<void>;
 
 /**
  * The gomirror yargs instance for `argv` (without the node and script paths), with `config` the checked config
@@ -29,7 +29,7 @@ export function buildYargsCli(argv: string[], config: Record<string, unknown>, r
       c.name,
       c.describe,
       (y) => y.options(forCommand(c.options)),
-      (a) => run(c.name, a),
+      (a) => run(c, a),
     );
   }
   return cli

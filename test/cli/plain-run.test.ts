@@ -20,8 +20,8 @@ interface Case {
 /** What yargs hands the command handler for `c` (the command name and its argv). */
 async function viaYargs(c: Case): Promise<{ name: string; argv: RawOptions }> {
   const seen: { name: string; argv: RawOptions }[] = [];
-  await buildYargsCli(c.argv, c.config ?? {}, async (name, argv) => {
-    seen.push({ name, argv });
+  await buildYargsCli(c.argv, c.config ?? {}, async (command, argv) => {
+    seen.push({ name: command.name, argv });
   }).parseAsync();
   expect(seen).toHaveLength(1);
   return seen[0] as { name: string; argv: RawOptions };
@@ -48,8 +48,8 @@ const RUNS: Case[] = [
       'a',
       '--upstream',
       'b',
-      '--no-origin-fetch',
-      'none',
+      // `--no-origin-fetch none` is read as a negated flag by yargs-parser (a usage error); the = form is not.
+      '--no-origin-fetch=none',
     ],
   },
   { argv: ['sync', '--dest', '/x', '--module', 'example.com/a@v1.0.0', '--module', 'example.com/b@v1.0.0'] },
