@@ -21,8 +21,11 @@ export interface PlainRun {
 /** yargs' flags for asking for help or the version: present, they go to yargs. */
 const YARGS_FLAGS = ['help', 'version'];
 
-/** yargs-parser's options; `configObjects` (what yargs' .config(object) sets) is missing from its type declarations. */
-type ParserOptions = parser.Options & { configObjects: Record<string, unknown>[] };
+/**
+ * yargs-parser's options with two its type declarations lack: `key`, every declared option (yargs sets it; camelCase
+ * aliases such as workDir for work-dir are built from it), and `configObjects` (what yargs' .config(object) sets).
+ */
+type ParserOptions = parser.Options & { key: Record<string, true>; configObjects: Record<string, unknown>[] };
 
 /** The yargs-parser options yargs builds from the declared options (yargs-factory's option() and parse). */
 function parserOptions(declared: Record<string, Options>, config: Record<string, unknown>): ParserOptions {
@@ -35,6 +38,7 @@ function parserOptions(declared: Record<string, Options>, config: Record<string,
     if ('default' in o) defaults[key] = o.default;
   }
   return {
+    key: Object.fromEntries(Object.keys(declared).map((k) => [k, true])),
     string,
     boolean,
     default: defaults,

@@ -113,7 +113,8 @@ describe('parsePlainRun', () => {
   });
 
   it.each(USAGE_ERRORS)('control: yargs refuses %j with a USAGE error', async (...argv: string[]) => {
-    const run = buildYargsCli(argv, {}, async () => undefined).parseAsync();
+    // yargs throws some usage errors before parseAsync returns a promise: main awaits it in an async function.
+    const run = Promise.resolve().then(() => buildYargsCli(argv, {}, async () => undefined).parseAsync());
     await expect(run).rejects.toSatisfy((err: unknown) => isGomirrorError(err, ErrorCodes.USAGE));
   });
 });
