@@ -2,8 +2,6 @@
 import { parseSyncCommand } from '../config/commands.js';
 import type { RawOptions } from '../config/config.js';
 import { createLogger } from '../log.js';
-import { exportRunMetrics } from '../ops/run-metrics.js';
-import { runDryRun } from '../sync/dry-run.js';
 import { formatRunSummary } from '../sync/progress.js';
 import { runSync } from '../sync/run-sync.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -19,8 +17,9 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
   const logger = createLogger(human && cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, cfg.logFormat, process.stderr, {
     human,
   });
+  // --dry-run and --metrics-file load their modules only when asked for (a no-op sync is mostly module loading).
   if (cfg.dryRun) {
-    await runDryRun(cfg, logger, process.stdout);
+    await (await import('../sync/dry-run.js')).runDryRun(cfg, logger, process.stdout);
     return;
   }
   const ac = new AbortController();
@@ -41,6 +40,7 @@ export async function syncCommand(argv: RawOptions): Promise<void> {
     });
     if (human) process.stderr.write(formatRunSummary({ ...result.summary, outcome: result.outcome }));
     if (metrics !== undefined) {
+      const { exportRunMetrics } = await import('../ops/run-metrics.js');
       await exportRunMetrics(metrics, result, cfg.stateDir, cfg.sumdb).catch((err: unknown) =>
         logger.warn({ err, file: metrics }, 'cannot write the metrics file'),
       );

@@ -2,7 +2,8 @@
  * The one shared HTTP connection pool: an undici Agent with keep-alive,
  * bounded connections per origin, timeouts and a gomirror User-Agent.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+import { Agent } from './undici.js';
 import { GOMIRROR_VERSION, userAgentFor } from './identity.js';
 
 /** Timeouts, pool size and identity of outgoing HTTP requests. */
@@ -56,13 +57,13 @@ export function withUserAgent(headers: Headers, userAgent: string): Headers {
 /** An Agent that adds a default User-Agent header to every request it dispatches. */
 class UserAgentAgent extends Agent {
   constructor(
-    opts: Agent.Options,
+    opts: UndiciAgent.Options,
     private readonly userAgent: string,
   ) {
     super(opts);
   }
 
-  override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(options: UndiciAgent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     return super.dispatch({ ...options, headers: withUserAgent(options.headers, this.userAgent) }, handler);
   }
 }

@@ -388,9 +388,14 @@ export class StateStore {
     return asUpstreamHealth(v, this.upstreamsFile);
   }
 
-  /** Merges a run's upstream activity into upstreams.json (one entry per configured upstream). */
+  /**
+   * Merges a run's upstream activity into upstreams.json (one entry per configured upstream); a run that changes no
+   * record (a no-op asks no upstream anything) leaves the file as it is, without a write or fsync.
+   */
   async recordUpstreamHealth(run: readonly UpstreamActivityInput[]): Promise<void> {
-    const prev = await this.loadUpstreamHealth().catch(() => []);
-    await this.writeJson(this.upstreamsFile, { upstreams: mergeUpstreamHealth(prev, run) });
+    const prev = await this.loadUpstreamHealth().catch(() => undefined);
+    const next = mergeUpstreamHealth(prev ?? [], run);
+    if (prev !== undefined && prev.length > 0 && JSON.stringify(prev) === JSON.stringify(next)) return;
+    await this.writeJson(this.upstreamsFile, { upstreams: next });
   }
 }

@@ -2,7 +2,8 @@
  * mergeUpstreamHealth and StateStore.recordUpstreamHealth: one bounded record per configured upstream, last
  * success/failure kept across runs.
  */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeUpstreamHealth } from '../../src/store/state-records.js';
 import { StateStore } from '../../src/store/state.js';
@@ -51,6 +52,26 @@ describe('upstream health records', () => {
           lastFailureAt: '2026-03-01T00:00:01.000Z',
           consecutiveFailures: 1,
         },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a run that changes no record (a no-op sync) does not rewrite the file; one that does replaces it', async () => {
+    const dir = await makeTempDir('gomirror-uh-');
+    try {
+      const s = new StateStore(dir);
+      await s.init();
+      const file = path.join(dir, 'upstreams.json');
+      await s.recordUpstreamHealth([{ url: 'a', consecutiveFailures: 0, lastSuccessAt: T }]);
+      const first = await stat(file);
+      await s.recordUpstreamHealth([{ url: 'a', consecutiveFailures: 0 }]);
+      expect((await stat(file)).ino).toBe(first.ino);
+      await s.recordUpstreamHealth([{ url: 'a', consecutiveFailures: 0, lastSuccessAt: T + 1000 }]);
+      expect((await stat(file)).ino).not.toBe(first.ino);
+      expect(await s.loadUpstreamHealth()).toEqual([
+        { url: 'a', lastSuccessAt: '2026-03-01T00:00:01.000Z', consecutiveFailures: 0 },
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
