@@ -2,8 +2,7 @@
  * The one shared HTTP connection pool: an undici Agent with keep-alive,
  * bounded connections per origin, timeouts and a gomirror User-Agent.
  */
-import type { Agent as UndiciAgent, Dispatcher } from 'undici';
-import { Agent } from './undici.js';
+import { Agent, type Dispatcher } from 'undici';
 import { GOMIRROR_VERSION, userAgentFor } from './identity.js';
 
 /** Timeouts, pool size and identity of outgoing HTTP requests. */
@@ -57,13 +56,13 @@ export function withUserAgent(headers: Headers, userAgent: string): Headers {
 /** An Agent that adds a default User-Agent header to every request it dispatches. */
 class UserAgentAgent extends Agent {
   constructor(
-    opts: UndiciAgent.Options,
+    opts: Agent.Options,
     private readonly userAgent: string,
   ) {
     super(opts);
   }
 
-  override dispatch(options: UndiciAgent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     return super.dispatch({ ...options, headers: withUserAgent(options.headers, this.userAgent) }, handler);
   }
 }

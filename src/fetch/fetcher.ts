@@ -5,10 +5,9 @@
  */
 import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
-import { request } from './undici.js';
 import { DEFAULT_DEADLINE, RequestDeadline, type DeadlinePolicy } from './deadline.js';
 import {
   classifyError,

@@ -15,8 +15,8 @@ import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { startUpstream, type FakeUpstream } from '../upstream/index.js';
 
 const YARGS = /\/node_modules\/(yargs|cliui|y18n|string-width)\//;
-/** undici as a package, or through src/fetch/undici.ts (which requires its files: no ESM resolution to see). */
-const UNDICI = /\/node_modules\/undici\/|\/dist\/src\/fetch\/undici\.js$/;
+/** undici as a package. */
+const UNDICI = /\/node_modules\/undici\//;
 const PINO = /\/node_modules\/pino\//;
 const METRICS = /\/dist\/src\/ops\/run-metrics\.js$/;
 
