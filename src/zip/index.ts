@@ -18,3 +18,4 @@ export {
   type CollisionChecker,
   type EntryKind,
 } from './names.js';
+export { ZipCheckPool } from './check-pool.js';
