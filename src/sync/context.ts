@@ -4,7 +4,6 @@
  * cache, the state store and the tree writer. No logic lives here.
  */
 import { setMaxListeners } from 'node:events';
-import os from 'node:os';
 import path from 'node:path';
 import type { Agent } from 'undici';
 import { concurrencySizes } from '../concurrency.js';
@@ -30,7 +29,6 @@ import { TreeCountsStore } from '../store/tree-counts.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient } from '../sumdb/index.js';
 import { PendingJournal } from '../sumdbtree/journal.js';
-import { ZipCheckPool } from '../zip/index.js';
 import { lookupKey } from '../sumdbtree/layout.js';
 import { treePublisher, type SumdbTreePublisher } from '../sumdbtree/publish.js';
 import type { MirrorDeps } from './mirror-version.js';
@@ -120,8 +118,6 @@ export function openContext(
   const bulk = bulkUpstreams(cfg.upstreams, cfg.fetch.noOriginFetch);
   const bulkFetcher = fetcher(bulk.urls, bulk.headers);
   const memory = new MemoryBudget(MEMORY_BUDGET.total, MEMORY_BUDGET.perBody);
-  // Zips are checked on the other cores while this thread downloads and publishes.
-  const zipChecks = new ZipCheckPool(os.availableParallelism() - 1);
   return {
     agent,
     pending,
@@ -135,7 +131,6 @@ export function openContext(
       pending,
       memory,
       lookupPublished: (m, v) => tree.exists(lookupKey(cfg.sumdb.name, m, v)),
-      hashZip: (zip, m, v) => zipChecks.hash(zip, m, v),
     },
     proxy,
     upstreamActivity: () => combineActivity(cfg.upstreams, proxy.activity(), bulkFetcher.activity()),
@@ -145,7 +140,6 @@ export function openContext(
     fetchPage: indexPager(fetcher, cfg.index),
     close: async () => {
       await pending.close().catch(() => undefined);
-      await zipChecks.close();
       await agent.close();
     },
   };

@@ -11,7 +11,7 @@ import { tempPath } from '../storage/atomic.js';
 import { discardPayload, type Payload } from '../version/payload.js';
 import type { TreeWriter, VersionPresence } from '../store/writer.js';
 import { checkInfo, MAX_INFO_BYTES } from '../version/info.js';
-import { verifyVersion, type RecordSource, type ZipHasher } from '../version/verified.js';
+import { verifyVersion, type RecordSource } from '../version/verified.js';
 import type { PendingJournal } from '../sumdbtree/journal.js';
 import type { VersionTarget } from './targets.js';
 
@@ -38,8 +38,6 @@ export interface MirrorDeps {
   mayPublish(): boolean;
   /** True when the tree holds the version's checksum-database lookup (see rejournalLookup); absent: never checked. */
   lookupPublished?(module: string, version: string): Promise<boolean>;
-  /** Checks and hashes downloaded zips (e.g. on worker threads); absent: on the calling thread. */
-  hashZip?: ZipHasher;
 }
 
 export type MirrorOutcome = { kind: 'present' } | { kind: 'published'; bytes: number };
@@ -140,7 +138,7 @@ export async function finishVersion(deps: MirrorDeps, t: VersionTarget, f: Fetch
       ...(zip && { zip: zip.payload }),
       ...(t.expect && { expect: t.expect }),
     };
-    const verified = await verifyVersion({ lookup: async () => valueOf(f.lookup) }, input, deps.hashZip);
+    const verified = await verifyVersion({ lookup: async () => valueOf(f.lookup) }, input);
     if (!deps.mayPublish()) {
       throw new GomirrorError(ErrorCodes.BAD_PROOF, 'not published: the run stopped after a security error', {
         op: 'store.publish',

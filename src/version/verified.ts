@@ -94,22 +94,11 @@ async function modHashOf(mod: Payload): Promise<string> {
   return hashGoMod(mod.data);
 }
 
-/** The h1 of a module zip (its bytes or its file) for module@version, as hashModuleZip gives it, or its error. */
-export type ZipHasher = (zip: Buffer | string, module: string, version: string) => Promise<string>;
-
-/** hashModuleZip on the calling thread. */
-const hashHere: ZipHasher = async (zip, module, version) => (await hashModuleZip(zip, module, version)).h1;
-
 /**
- * Hashes the downloaded files (the zip with `hashZip`, by default on the
- * calling thread), proves the module's checksum-database record, and returns
- * a Verified certificate only when every hash agrees.
+ * Hashes the downloaded files, proves the module's checksum-database record,
+ * and returns a Verified certificate only when every hash agrees.
  */
-export async function verifyVersion(
-  sumdb: RecordSource,
-  input: VerifyInput,
-  hashZip: ZipHasher = hashHere,
-): Promise<Verified> {
+export async function verifyVersion(sumdb: RecordSource, input: VerifyInput): Promise<Verified> {
   const rec = await sumdb.lookup(input.module, input.version);
   const modHash = await modHashOf(input.mod);
   if (modHash !== rec.modHash) throw mismatch(input, '.mod', modHash, rec.modHash, 'checksum database');
@@ -117,8 +106,12 @@ export async function verifyVersion(
     throw mismatch(input, '.mod', input.expect.modHash, rec.modHash, 'go.sum line; checksum database says');
   }
   if (input.zip !== undefined) {
-    const h1 = await hashZip(input.zip.kind === 'bytes' ? input.zip.data : input.zip.path, input.module, input.version);
-    if (h1 !== rec.zipHash) throw mismatch(input, '.zip', h1, rec.zipHash, 'checksum database');
+    const zip = await hashModuleZip(
+      input.zip.kind === 'bytes' ? input.zip.data : input.zip.path,
+      input.module,
+      input.version,
+    );
+    if (zip.h1 !== rec.zipHash) throw mismatch(input, '.zip', zip.h1, rec.zipHash, 'checksum database');
     if (input.expect?.zipHash !== undefined && input.expect.zipHash !== rec.zipHash) {
       throw mismatch(input, '.zip', input.expect.zipHash, rec.zipHash, 'go.sum line; checksum database says');
     }

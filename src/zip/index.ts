@@ -18,4 +18,3 @@ export {
   type CollisionChecker,
   type EntryKind,
 } from './names.js';
-export { ZipCheckPool } from './check-pool.js';

@@ -58,23 +58,6 @@ describe('verifyVersion', () => {
     expect(v.record.modHash).toBe(files.record.modHash);
   });
 
-  it('hashes the zip with the given hasher (e.g. a worker pool) and holds its h1 to the record', async () => {
-    const seen: unknown[] = [];
-    const hasher = (h1: string) => async (zip: Buffer | string, m: string, v: string) => {
-      seen.push([zip, m, v]);
-      return h1;
-    };
-    const v = await verifyVersion(sourceFor(files), input(), hasher(files.record.zipHash));
-    expect(v.record.zipHash).toBe(files.record.zipHash);
-    expect(seen).toEqual([[files.zipPath, MOD, VER]]);
-    const err = await rejection(verifyVersion(sourceFor(files), input(), hasher(OTHER_H1)));
-    expect(err.code).toBe(ErrorCodes.HASH_MISMATCH);
-    expect(err.detail).toMatchObject({ file: '.zip', got: OTHER_H1, want: files.record.zipHash });
-    const data = await readFile(files.zipPath);
-    await verifyVersion(sourceFor(files), input({ zip: bytesPayload(data) }), hasher(files.record.zipHash));
-    expect(seen[2]).toEqual([data, MOD, VER]);
-  });
-
   it('accepts go.sum expectations that agree with the record', async () => {
     const v = await verifyVersion(
       sourceFor(files),
