@@ -22,7 +22,9 @@ export function allowedMs(p: DeadlinePolicy, bytes: number): number {
  * A running deadline: its signal aborts once the request has taken longer than
  * allowed for its size — the Content-Length once known (`expect`), else the
  * bytes received so far (`received`), so an undeclared body that keeps up the
- * minimum throughput keeps its deadline moving. Call `dispose` when done.
+ * minimum throughput keeps its deadline moving — or as soon as `parent` (the
+ * run's signal, if any) aborts, with the parent's reason (one listener, much
+ * cheaper per request than `AbortSignal.any`). Call `dispose` when done.
  */
 export class RequestDeadline {
   private readonly controller = new AbortController();
@@ -30,23 +32,29 @@ export class RequestDeadline {
   private declared: number | undefined;
   private got = 0;
   private timer: NodeJS.Timeout | undefined;
+  private passed = false;
+  private readonly onParentAbort: () => void;
 
   constructor(
     private readonly policy: DeadlinePolicy,
     private readonly now: () => number = Date.now,
+    private readonly parent?: AbortSignal,
   ) {
     this.start = now();
+    this.onParentAbort = () => this.controller.abort(parent?.reason);
+    if (parent?.aborted === true) this.onParentAbort();
+    else parent?.addEventListener('abort', this.onParentAbort, { once: true });
     this.arm();
   }
 
-  /** Aborted (with a plain Error) when the deadline passes. */
+  /** Aborted when the deadline passes (with a plain Error) or the parent aborts (with its reason). */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
-  /** True once the deadline has passed. */
+  /** True once the deadline has passed (not when only the parent aborted). */
   get expired(): boolean {
-    return this.controller.signal.aborted;
+    return this.passed;
   }
 
   /** Why the deadline passed, for error messages. */
@@ -70,17 +78,23 @@ export class RequestDeadline {
     this.got += n;
   }
 
-  /** Stops the timer. */
+  /** Stops the timer and stops listening to the parent. */
   dispose(): void {
+    this.stopTimer();
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+  }
+
+  private stopTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private arm(): void {
-    this.dispose();
-    if (this.expired) return;
+    this.stopTimer();
+    if (this.controller.signal.aborted) return;
     const left = this.start + allowedMs(this.policy, this.declared ?? this.got) - this.now();
     if (left <= 0) {
+      this.passed = true;
       this.controller.abort(new Error(this.describe()));
       return;
     }

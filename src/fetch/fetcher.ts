@@ -222,8 +222,8 @@ export class Fetcher {
     ctx: FetchContext,
     want: Ask<T>,
   ): Promise<Attempt<{ value: T; bytes: number }>> {
-    const deadline = new RequestDeadline(this.deadline, this.now);
-    const signal = this.signal === undefined ? deadline.signal : AbortSignal.any([this.signal, deadline.signal]);
+    const deadline = new RequestDeadline(this.deadline, this.now, this.signal);
+    const signal = deadline.signal;
     try {
       return await this.follow(url, ctx, want, { deadline, signal });
     } finally {

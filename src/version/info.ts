@@ -33,6 +33,8 @@ export interface InfoDoc {
 }
 
 const TOP_FIELDS = ['Version', 'Time', 'Origin'];
+/** One decoder for every call (a whole-buffer decode keeps no state); a BOM is kept, so the JSON parser rejects it. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const ORIGIN_FIELDS = ['VCS', 'URL', 'Subdir', 'TagPrefix', 'TagSum', 'Ref', 'Hash', 'RepoSum'];
 
 /** The yyyymmddhhmmss timestamp inside a pseudo-version, or undefined for other versions. */
@@ -62,7 +64,7 @@ export function checkInfo(body: Buffer, module: string, version: string, op = 'f
   if (body.length > MAX_INFO_BYTES) throw bad(`${body.length} bytes, more than ${MAX_INFO_BYTES}`);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
+    text = utf8.decode(body);
   } catch {
     throw bad('not JSON (invalid UTF-8)');
   }

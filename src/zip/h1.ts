@@ -3,7 +3,7 @@
  * sumdb/dirhash Hash1), over file names and per-file SHA-256 sums. Pure: no
  * fs or network; callers hash the file contents and pass the digests in.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 
 /**
@@ -53,15 +53,13 @@ export function hash1(files: FileSum[]): string {
   // Buffer.compare is byte order, i.e. Go's string order; JS string order
   // (UTF-16 code units) differs for characters outside the BMP.
   keyed.sort((a, b) => Buffer.compare(a.key, b.key));
-  const summary = createHash('sha256');
-  for (const { file } of keyed) {
-    summary.update(`${file.sha256.toString('hex')}  ${file.name}\n`, 'utf8');
-  }
-  return H1_PREFIX + summary.digest('base64');
+  let summary = '';
+  for (const { file } of keyed) summary += `${file.sha256.toString('hex')}  ${file.name}\n`;
+  return H1_PREFIX + hash('sha256', summary, 'base64'); // a string is hashed as its UTF-8 bytes
 }
 
 /** h1 hash of go.mod content, as recorded in the checksum database `/go.mod` line. */
 export function hashGoMod(content: Buffer): string {
-  const digest = createHash('sha256').update(content).digest();
+  const digest = hash('sha256', content, 'buffer');
   return hash1([{ name: GO_MOD_HASH_NAME, sha256: digest }]);
 }

@@ -87,6 +87,21 @@ describe('request deadline policy', () => {
     expect(d.expired).toBe(true);
     expect(d.describe()).toMatch(/deadline of 1100 ms passed \(Content-Length 1000, 50 bytes received/);
   });
+
+  it("aborts with the parent signal's reason without counting as passed, and stops listening once disposed", () => {
+    const policy = { baseMs: 60_000, minBytesPerSecond: 1000 };
+    const run = new AbortController();
+    const d = new RequestDeadline(policy, Date.now, run.signal);
+    const disposed = new RequestDeadline(policy, Date.now, run.signal);
+    disposed.dispose();
+    const stop = new Error('stop');
+    run.abort(stop);
+    expect([d.signal.aborted, d.signal.reason, d.expired]).toEqual([true, stop, false]);
+    expect(disposed.signal.aborted).toBe(false);
+    const late = new RequestDeadline(policy, Date.now, run.signal); // the parent had already aborted
+    expect([late.signal.aborted, late.signal.reason]).toEqual([true, stop]);
+    for (const x of [d, late]) x.dispose();
+  });
 });
 
 describe('Fetcher: overall request deadline', () => {
