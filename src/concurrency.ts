@@ -26,9 +26,10 @@ export interface ConcurrencySizes {
   /** Downloaded versions verified and published at once: one per worker, at most LOCAL_STAGE_MAX. */
   localStage: number;
   /**
-   * Downloaded versions waiting for a local-stage slot, at most (one per worker): a download slot is given back as
-   * soon as its version joins this line, so downloads keep going while the local stage works; when the line is full,
-   * downloads wait (their memory and temp files stay bounded).
+   * Downloaded versions waiting for a local-stage slot, at most (one per worker, at most two local stages' worth): a
+   * download slot is given back as soon as its version joins this line, so downloads keep going while the local stage
+   * works; when the line is full, downloads wait (memory, temp files and the run's tail stay bounded). Two stages'
+   * worth covers what the stage takes during a 50 ms round trip at 400 versions/s, with room to spare.
    */
   localWaiting: number;
 }
@@ -40,6 +41,6 @@ export function concurrencySizes(concurrency: number): ConcurrencySizes {
     breakerThreshold: Math.max(10, concurrency * 2),
     queueHighWater: concurrency * 2,
     localStage: Math.min(concurrency, LOCAL_STAGE_MAX),
-    localWaiting: concurrency,
+    localWaiting: Math.min(concurrency, 2 * LOCAL_STAGE_MAX),
   };
 }

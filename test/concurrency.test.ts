@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concurrencySizes, LOCAL_STAGE_MAX } from '../src/concurrency.js';
 
 describe('concurrencySizes', () => {
-  it('gives three connections, two queued tasks and one waiting local-stage slot per worker, with floors', () => {
+  it('gives three connections, two queued tasks and one waiting local-stage slot per worker, with bounds', () => {
     const s = (c: number) => concurrencySizes(c);
     expect(s(1)).toEqual({
       httpConnections: 8,
@@ -23,7 +23,7 @@ describe('concurrencySizes', () => {
       breakerThreshold: 512,
       queueHighWater: 512,
       localStage: LOCAL_STAGE_MAX,
-      localWaiting: 256,
+      localWaiting: 2 * LOCAL_STAGE_MAX,
     });
   });
 });
