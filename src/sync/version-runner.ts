@@ -1,13 +1,15 @@
 /**
  * The version runner: mirrors targets in two stages with backpressure —
- * downloads (`concurrency` at once) and then verification and publication
- * (as many again, at most LOCAL_STAGE_MAX), so a download slot is not held
- * while a version is hashed and fsynced — counts outcomes, journals failures, and stops the run on a
- * security error (publishing nothing after it) or when every upstream keeps
- * failing (circuit breaker).
+ * downloads (`concurrency` at once), then verification and publication
+ * (`localStage` at once, after a waiting line of `localWaiting` downloaded
+ * versions; see concurrencySizes), so a download slot is given back as soon
+ * as its bytes are here, not when its version is published — counts
+ * outcomes, journals failures, and stops the run on a security error
+ * (publishing nothing after it) or when every upstream keeps failing
+ * (circuit breaker).
  */
 import PQueue from 'p-queue';
-import { concurrencySizes } from '../concurrency.js';
+import { concurrencySizes, type ConcurrencySizes } from '../concurrency.js';
 import { ErrorCodes, GomirrorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SkippedItem } from '../store/state-records.js';
@@ -24,14 +26,7 @@ import {
 } from './policy.js';
 import type { Counters } from './progress.js';
 import type { VersionTarget } from './targets.js';
-
-/**
- * Versions verified and published at once, whatever `--concurrency` is: each
- * may hold up to 1 MiB of inflated zip entry, and the stage runs on the main
- * thread, so more slots add memory, not speed (peak RSS 217 MB at
- * --concurrency 64 with one slot per download, on the bench corpus).
- */
-export const LOCAL_STAGE_MAX = 16;
+import { coalesce } from './coalesce.js';
 
 /** How a version ended, from the cursor's point of view: settled (may be passed) or not. */
 export type Settlement = 'settled' | 'unsettled';
@@ -74,6 +69,9 @@ export class VersionRunner {
   /** The error that stopped the run, if any. */
   stopError: GomirrorError | undefined;
   private unavailableStreak = 0;
+  private readonly sizes: ConcurrencySizes;
+  /** opts.checkSpace, one run shared by the versions published while one is in flight. */
+  private readonly checkSpace: () => Promise<void>;
 
   constructor(
     private readonly deps: Omit<MirrorDeps, 'mayPublish'>,
@@ -82,8 +80,11 @@ export class VersionRunner {
     private readonly logger: Logger,
     private readonly opts: RunnerOptions,
   ) {
+    this.sizes = concurrencySizes(opts.concurrency);
     this.queue = new PQueue({ concurrency: opts.concurrency });
-    this.local = new PQueue({ concurrency: Math.min(opts.concurrency, LOCAL_STAGE_MAX) });
+    this.local = new PQueue({ concurrency: this.sizes.localStage });
+    const check = opts.checkSpace;
+    this.checkSpace = check === undefined ? async () => undefined : coalesce(check);
   }
 
   /** True once a security error or the circuit breaker stopped the run. */
@@ -121,21 +122,21 @@ export class VersionRunner {
 
   /** Waits until the queue has room (backpressure for the producer). */
   async room(): Promise<void> {
-    await this.queue.onSizeLessThan(concurrencySizes(this.opts.concurrency).queueHighWater);
+    await this.queue.onSizeLessThan(this.sizes.queueHighWater);
   }
 
   /**
    * Queues one target; `done` receives its settlement once it has finished.
-   * Its download holds a download slot until the local stage has no waiting
-   * line (backpressure), then the version joins it.
+   * Its download holds a download slot until the version has joined the local
+   * stage's waiting line (at most `localWaiting` long: backpressure).
    */
   schedule(t: VersionTarget, attempts: number, done: (s: Settlement) => void): void {
     this.counters.scheduled++;
     void this.queue.add(async () => {
       const next = await this.guard(() => this.download(t, attempts));
       if (typeof next === 'string') return done(next);
-      // No waiting line: a longer one kept more versions in memory (peak RSS +15 MB on the bench) for no speed.
-      await this.local.onSizeLessThan(1);
+      // Checked again right before joining: waiters woken together must not overfill the line.
+      while (this.local.size >= this.sizes.localWaiting) await this.local.onSizeLessThan(this.sizes.localWaiting);
       void this.local.add(async () => done(await this.guard(next)));
     });
   }
@@ -160,7 +161,7 @@ export class VersionRunner {
    */
   async checkpoint(): Promise<void> {
     await this.deps.writer.checkpoint();
-    await this.opts.checkSpace?.();
+    await this.checkSpace();
   }
 
   /** Waits for every queued target (downloads queue local work, so they drain first). */
@@ -197,7 +198,7 @@ export class VersionRunner {
       this.counters.bytes += out.bytes;
       this.logger.info({ module: t.module, version: t.version, bytes: out.bytes }, 'published');
       // Each version may have taken up to 1 GB: stop (NO_SPACE, this version left unsettled) once below the minimum.
-      await this.opts.checkSpace?.();
+      await this.checkSpace();
     } else this.counters.present++;
     if (attempts > 0) {
       // The journal entry goes only once the version's renames are durable.

@@ -11,7 +11,8 @@ import { StateStore } from '../../src/store/state.js';
 import { TreeWriter } from '../../src/store/writer.js';
 import type { PendingJournal } from '../../src/sumdbtree/journal.js';
 import { newCounters } from '../../src/sync/progress.js';
-import { LOCAL_STAGE_MAX, VersionRunner, type Settlement } from '../../src/sync/version-runner.js';
+import { VersionRunner, type Settlement } from '../../src/sync/version-runner.js';
+import { concurrencySizes, LOCAL_STAGE_MAX } from '../../src/concurrency.js';
 import { tempDir } from '../zip/fixtures.js';
 import { makeVersionFiles, sourceFor, type VersionFiles } from '../verify/fixtures.js';
 import { FsTreeStorage } from '../../src/storage/fs.js';
@@ -55,8 +56,8 @@ describe('VersionRunner', () => {
       const tmp = join(dir, 'tmp');
       await fs.mkdir(tmp);
       const files = new Map<string, VersionFiles>();
-      const local = Math.min(concurrency, LOCAL_STAGE_MAX);
-      for (let i = 0; i < 2 * concurrency + 8; i++) {
+      const { localStage, localWaiting } = concurrencySizes(concurrency);
+      for (let i = 0; i < localStage + localWaiting + concurrency + 8; i++) {
         const f = await makeVersionFiles(tmp, `example.com/m${i}`, 'v1.0.0', i + 1);
         files.set(f.module, f);
       }
@@ -85,10 +86,11 @@ describe('VersionRunner', () => {
       for (const f of files.values())
         runner.schedule({ module: f.module, version: f.version, withZip: true }, 0, (s) => settled.push(s));
 
-      // Stalled: `local` versions publishing (never more than LOCAL_STAGE_MAX), one waiting for a
-      // local slot, and each download slot holding a downloaded version until the line moves —
-      // nothing more is fetched.
-      const backlog = local + 1 + concurrency;
+      // Stalled: `localStage` versions publishing (never more than LOCAL_STAGE_MAX), `localWaiting`
+      // waiting for a local slot, and each download slot holding a downloaded version until the line
+      // moves — nothing more is fetched.
+      expect(localStage).toBe(Math.min(concurrency, LOCAL_STAGE_MAX));
+      const backlog = localStage + localWaiting + concurrency;
       await vi.waitFor(() => expect(zipFetches.length).toBe(backlog));
       await new Promise((r) => setTimeout(r, 100));
       expect(zipFetches.length).toBe(backlog);
