@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ioError } from '../storage/atomic.js';
-import { close, fsync, mkdirs, open, writeAll } from '../storage/fsx.js';
+import { close, fsync, fsyncPath, mkdirs, open, rename, writeAll } from '../storage/fsx.js';
 import { STATE_DIR_MODE, STATE_FILE_MODE } from '../storage/modes.js';
 
 export interface PendingRecord {
@@ -17,6 +17,9 @@ export interface PendingRecord {
   id: number;
   recordText: string;
 }
+
+/** Suffix of the temporary file a compaction writes beside the journal (overwritten by the next one). */
+const COMPACT_SUFFIX = '.compact';
 
 /** Bytes read from the journal at a time. */
 const SCAN_CHUNK = 64 * 1024;
@@ -121,10 +124,49 @@ export class PendingJournal {
     }
   }
 
+  /**
+   * Replaces the journal by `keep` followed by everything appended from byte
+   * offset `from` on, atomically (the new file is durable before it replaces
+   * the old one, and the rename is durable before any later append is
+   * acknowledged); returns the byte length of the `keep` lines, i.e. where
+   * the records after them now start. The caller passes as `keep` the records
+   * before `from` that are not published yet: the others are dropped, so a
+   * run that never ends keeps a journal of its unpublished records only.
+   */
+  compact(from: number, keep: readonly PendingRecord[]): Promise<number> {
+    const run = async (): Promise<number> => {
+      const head = Buffer.from(keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      const tail = await readFrom(this.file, from);
+      const temp = `${this.file}${COMPACT_SUFFIX}`;
+      const fd = await open(temp, 'w', STATE_FILE_MODE);
+      try {
+        await writeAll(fd, Buffer.concat([head, tail]));
+        await fsync(fd);
+      } finally {
+        await close(fd);
+      }
+      const old = this.fd;
+      this.fd = undefined;
+      if (old !== undefined) await close(old);
+      await rename(temp, this.file);
+      await fsyncPath(path.dirname(this.file));
+      return head.length;
+    };
+    const next = this.chain.then(run, run);
+    this.chain = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next.catch((err: unknown) => {
+      throw ioError(err, 'sumdbtree.journal', `cannot compact ${this.file}`);
+    });
+  }
+
   /** Removes the journal after its records were published. */
   async clear(): Promise<void> {
     await this.close();
     await fs.rm(this.file, { force: true });
+    await fs.rm(`${this.file}${COMPACT_SUFFIX}`, { force: true });
   }
 
   /** Waits for pending appends and closes the file (the next append reopens it). */
@@ -138,6 +180,30 @@ export class PendingJournal {
   private async openJournal(): Promise<number> {
     await mkdirs(path.dirname(this.file), STATE_DIR_MODE);
     return open(this.file, 'a', STATE_FILE_MODE);
+  }
+}
+
+/** The bytes of `file` from offset `from` to its end (none when it is missing or shorter). */
+async function readFrom(file: string, from: number): Promise<Buffer> {
+  let fh: FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    const out = Buffer.alloc(Math.max(0, size - from));
+    let got = 0;
+    while (got < out.length) {
+      const { bytesRead } = await fh.read(out, got, out.length - got, from + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return out.subarray(0, got);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -30,6 +30,9 @@ import type { PendingJournal, PendingRecord } from './journal.js';
 /** Records whose lookups are proven with one tile read and written concurrently. */
 const LOOKUP_BATCH = 64;
 
+/** Journal bytes scanned and published after which `update` compacts the journal. */
+export const COMPACT_AT = 1 << 20;
+
 /** What the publisher needs from the checksum-database client. */
 export interface TileSource {
   trustedHead(): Promise<SignedHead | undefined>;
@@ -187,9 +190,11 @@ export class SumdbTreePublisher {
   private totals = { lookups: 0, tilesWritten: 0 };
   private chain: Promise<unknown> = Promise.resolve();
 
+  /** `compactAt`: journal bytes published after which `update` compacts the journal. */
   constructor(
     private readonly deps: SumdbTreeDeps,
     private readonly now: () => number = Date.now,
+    private readonly compactAt = COMPACT_AT,
   ) {}
 
   /**
@@ -253,8 +258,24 @@ export class SumdbTreePublisher {
       this.offset = 0;
       this.totals = { lookups: 0, tilesWritten: 0 };
       this.runHead = undefined;
+    } else if (offset >= this.compactAt) {
+      await this.compact(offset);
     }
     return result;
+  }
+
+  /**
+   * Drops the published records (before `offset`, but the carried ones) from the journal, which a run that never ends
+   * would grow without end. After a failure the journal is old or new: the next call rescans it, carrying nothing.
+   */
+  private async compact(offset: number): Promise<void> {
+    try {
+      this.offset = await this.deps.journal.compact(offset, this.carried);
+    } catch (err) {
+      this.offset = 0;
+      this.carried = [];
+      throw err;
+    }
   }
 
   private async trusted(): Promise<SignedHead> {

@@ -17,6 +17,8 @@ import {
   GOMIRROR_VERSION,
   MemoryBudget,
   userAgentFor,
+  smallYoungGeneration,
+  v8Collector,
   type RetryInfo,
   type UpstreamActivity,
 } from '../fetch/index.js';
@@ -33,8 +35,12 @@ import { lookupKey } from '../sumdbtree/layout.js';
 import { treePublisher, type SumdbTreePublisher } from '../sumdbtree/publish.js';
 import type { MirrorDeps } from './mirror-version.js';
 
-/** Response bodies held in memory at once, and the largest one held: larger bodies are streamed to temp files. */
-export const MEMORY_BUDGET = { total: 32 << 20, perBody: 4 << 20 } as const;
+/**
+ * Response bodies held in memory at once, and the largest one held: larger bodies are streamed to temp files. Held
+ * bodies churn the allocator (freed memory stays resident), so the budget is small: 32 MiB/4 MiB gave a peak RSS of
+ * 190 MB on the bench's small shape, 16 MiB/1 MiB 155 MB at the same CPU (docs/performance.md, "Memory").
+ */
+export const MEMORY_BUDGET = { total: 16 << 20, perBody: 1 << 20 } as const;
 
 export interface SyncContext {
   agent: Agent;
@@ -82,6 +88,7 @@ export function openContext(
   logger: Logger,
   signal?: AbortSignal,
 ): SyncContext {
+  smallYoungGeneration();
   const agent = agentFor(cfg);
   // Every in-flight request listens on the run's abort signal: many at once is expected, not a leak.
   if (signal) setMaxListeners(0, signal);
@@ -117,7 +124,7 @@ export function openContext(
   const proxy = fetcher(cfg.upstreams);
   const bulk = bulkUpstreams(cfg.upstreams, cfg.fetch.noOriginFetch);
   const bulkFetcher = fetcher(bulk.urls, bulk.headers);
-  const memory = new MemoryBudget(MEMORY_BUDGET.total, MEMORY_BUDGET.perBody);
+  const memory = new MemoryBudget(MEMORY_BUDGET.total, MEMORY_BUDGET.perBody, v8Collector());
   return {
     agent,
     pending,

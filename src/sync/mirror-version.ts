@@ -30,8 +30,8 @@ export interface MirrorDeps {
   /** Bodies held in memory instead of temp files (.mod and small .zip files). */
   memory: MemoryBudget;
   /**
-   * Records whose lookups and tiles go into the tree's sumdb/ (within about a second; the journal keeps them until the
-   * run ends).
+   * Records whose lookups and tiles go into the tree's sumdb/ (within about a second; the journal keeps each until its
+   * lookup is published).
    */
   pending: PendingJournal;
   /** Checked right before publishing: a run that detected a security problem publishes nothing more. */

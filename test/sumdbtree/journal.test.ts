@@ -174,4 +174,35 @@ describe('PendingJournal', () => {
     await j.append(rec(2));
     expect(await all(j)).toEqual([rec(2)]);
   });
+  it('compact keeps the given records and all appended after the offset; appends go on after it', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    for (const i of [1, 2, 3, 4]) await j.append(rec(i));
+    const offset = await j.scan(0, () => undefined);
+    await j.append(rec(5)); // after the scan: must survive
+    const start = await j.compact(offset, [rec(2)]);
+    expect(start).toBe(Buffer.byteLength(`${JSON.stringify(rec(2))}\n`));
+    await j.append(rec(6));
+    expect(await all(j)).toEqual([rec(2), rec(5), rec(6)]);
+    const after: number[] = [];
+    await j.scan(start, (r) => {
+      after.push(r.id);
+    });
+    expect(after).toEqual([5, 6]);
+    // What a new run finds after a crash: the same records, no temporary file left beside the journal.
+    expect(await all(new PendingJournal(j.file))).toEqual([rec(2), rec(5), rec(6)]);
+    expect(await fs.readdir(dir)).toEqual(['pending.jsonl']);
+    await j.close();
+  });
+
+  it('compact waits for appends in flight and loses none that arrive while it runs', async () => {
+    const j = new PendingJournal(join(dir, 'pending.jsonl'));
+    await j.append(rec(1));
+    const offset = await j.scan(0, () => undefined);
+    const before = [2, 3].map((i) => j.append(rec(i)));
+    const compacted = j.compact(offset, []);
+    const during = [4, 5].map((i) => j.append(rec(i)));
+    await Promise.all([...before, compacted, ...during]);
+    expect(await all(j)).toEqual([rec(2), rec(3), rec(4), rec(5)]);
+    await j.close();
+  });
 });

@@ -43,7 +43,7 @@ async function checkLookups(root: string): Promise<void> {
   }
 }
 
-async function setup(n: number) {
+async function setup(n: number, compactAt?: number) {
   const key = newKey(NAME);
   const log = new FakeLog(key.signer);
   await log.addMany(n);
@@ -95,6 +95,7 @@ async function setup(n: number) {
       },
     },
     () => clock.now,
+    compactAt,
   );
   const record = (id: number): PendingRecord => ({
     module: MODULE,
@@ -266,5 +267,32 @@ describe('SumdbTreePublisher', () => {
     expect(a.lookups).toBe(40);
     expect(b.lookups).toBe(40); // totals: the second call found nothing new
     expect(await s.written(ids(40))).toEqual(ids(40));
+  });
+  it('an endless run keeps its journal small: published records compacted away, unpublished ones kept', async () => {
+    const s = await setup(200, 4096);
+    const size = async (): Promise<number> => (await fs.stat(s.journal.file)).size;
+    let peak = 0;
+    for (let round = 0; round < 20; round++) {
+      const batch = ids(10).map((i) => round * 10 + i);
+      for (const id of batch) await s.journal.append(s.record(id));
+      // One version of each round stays invisible until the end.
+      batch.slice(1).forEach((id) => s.visible.add(id));
+      await s.publisher.update();
+      peak = Math.max(peak, await size());
+    }
+    const late = ids(20).map((round) => round * 10);
+    const total = ids(200).reduce((sum, id) => sum + Buffer.byteLength(`${JSON.stringify(s.record(id))}\n`), 0);
+    expect(peak).toBeLessThan(total / 3);
+    expect(await s.written(ids(200))).toEqual(ids(200).filter((id) => !late.includes(id)));
+    // What a new run would find after a crash here: every unpublished record.
+    const kept: number[] = [];
+    await new PendingJournal(s.journal.file).scan(0, (r) => {
+      kept.push(r.id);
+    });
+    expect(kept.filter((id) => late.includes(id))).toEqual(late);
+    late.forEach((id) => s.visible.add(id));
+    await s.publisher.update();
+    expect(await s.written(ids(200))).toEqual(ids(200));
+    expect((await s.publisher.finish()).treeSize).toBe(200);
   });
 });
