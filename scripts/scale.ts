@@ -8,7 +8,8 @@
  * Prints a line per sample, then peak RSS and the rates over the first and
  * last 10 % of the versions.
  * `--keep DIR` syncs into DIR and keeps it (e.g. for `npm run bench:verify -- --tree DIR`).
- * Usage: npm run bench:scale -- [--scale 200000] [--concurrency 16] [--every 10] [--seed 1] [--keep DIR]
+ * `--corpus DIR` builds the corpus in DIR and keeps it, or reuses the one a previous run left there.
+ * Usage: npm run bench:scale -- [--scale 200000] [--concurrency 16] [--every 10] [--seed 1] [--keep DIR] [--corpus DIR]
  */
 import { spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -44,6 +45,23 @@ function timeAt(samples: ReadonlyArray<{ t: number; done: number }>, n: number):
   return prev.t;
 }
 
+/** The corpus at `dir`: reused when a previous run wrote it (its bench-corpus.json), else built there and kept. */
+async function corpusAt(dir: string, scale: number, seed: number): Promise<{ sumdbKey: string; total: number }> {
+  const meta = path.join(dir, 'bench-corpus.json');
+  try {
+    const m = JSON.parse(await fs.readFile(meta, 'utf8')) as { sumdbKey: string; total: number; scale: number };
+    if (m.scale === scale) {
+      console.log(`reusing the corpus in ${dir} (${m.total} versions)`);
+      return m;
+    }
+  } catch {
+    // not written yet
+  }
+  const { sumdbKey, specs } = await buildCorpus('tiny', scale, seed, dir);
+  await fs.writeFile(meta, JSON.stringify({ sumdbKey, total: specs.length, scale }));
+  return { sumdbKey, total: specs.length };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -52,14 +70,15 @@ async function main(): Promise<void> {
       every: { type: 'string', default: '10' },
       seed: { type: 'string', default: '1' },
       keep: { type: 'string' },
+      corpus: { type: 'string' },
     },
   });
   const scale = Number(values.scale);
   const everyMs = Number(values.every) * 1000;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'gomirror-scale-'));
-  const { sumdbKey, specs } = await buildCorpus('tiny', scale, Number(values.seed), path.join(work, 'corpus'));
-  const total = specs.length;
-  const nginx = await startBenchNginx(path.join(work, 'corpus'));
+  const corpusDir = values.corpus ?? path.join(work, 'corpus');
+  const { sumdbKey, total } = await corpusAt(corpusDir, scale, Number(values.seed));
+  const nginx = await startBenchNginx(corpusDir);
   const dest = values.keep ?? path.join(work, 'tree');
   const args = [
     CLI,
