@@ -52,6 +52,8 @@ export const HIDDEN_AREA = '.gomirror/';
 /** TreeStorage on a key prefix of a bucket; see the module comment. */
 export class S3TreeStorage implements TreeStorage {
   readonly location: string;
+  /** ListObjectsV2 gives each key's size, time and ETag. */
+  readonly statsWithKeys = true;
   readonly bucket: string;
   /** The tree's key prefix, '' or ending in '/'. */
   private readonly base: string;
@@ -108,7 +110,6 @@ export class S3TreeStorage implements TreeStorage {
       'content-type': put.contentType,
       'x-amz-meta-sha256': put.sha256,
       ...(put.cacheControl !== undefined && { 'cache-control': put.cacheControl }),
-      ...(put.md5 !== undefined && { 'content-md5': put.md5 }),
     };
     await this.call('put', Key, async () => {
       const body = openBody(put);
@@ -188,7 +189,8 @@ export class S3TreeStorage implements TreeStorage {
         if (o.Key === undefined || !o.Key.startsWith(Prefix)) continue;
         const key = o.Key.slice(this.base.length);
         if (!isValidKey(key)) continue;
-        page.push({ key, size: o.Size ?? 0, mtime: o.LastModified ?? new Date(0) });
+        const md5 = etagMd5(o.ETag);
+        page.push({ key, size: o.Size ?? 0, mtime: o.LastModified ?? new Date(0), ...(md5 !== undefined && { md5 }) });
       }
       if (page.length > 0) yield page;
       const token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
@@ -275,6 +277,15 @@ function statOf(headers: SignedResponse['headers']): Omit<ObjectStat, 'key'> {
     mtime: Number.isNaN(mtime.getTime()) ? new Date(0) : mtime,
     ...(sha256 !== undefined && { sha256 }),
   };
+}
+
+/**
+ * The MD5 an ETag states: a quoted (or bare) 32-digit hex value, as S3 and RGW give for a single-part upload without
+ * KMS encryption; undefined for any other shape (a multipart `…-N`, an opaque tag).
+ */
+export function etagMd5(etag: string | undefined): string | undefined {
+  const m = /^"?([0-9a-fA-F]{32})"?$/.exec(etag ?? '');
+  return m?.[1]?.toLowerCase();
 }
 
 /** The quarantine area, checked: a tree-relative key prefix under `.gomirror/` without a trailing '/'. */
