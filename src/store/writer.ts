@@ -98,6 +98,8 @@ export class TreeWriter {
    * RECENT_LIMIT).
    */
   private readonly recent = new Set<string>();
+  /** `module@version` of versions publishVersion is committing now (bounded by the publishes in flight). */
+  private readonly publishing = new Set<string>();
 
   /** Writes the tree in `storage`, counting into `counts` when given. */
   constructor(
@@ -122,10 +124,14 @@ export class TreeWriter {
    * For the lookup publisher: true when module@version has its .info and
    * .mod in the tree. A version this writer published since the question was
    * last asked about it is answered from memory once (the publisher asks
-   * about each journaled record until it is visible); others ask the tree.
+   * about each journaled record until it is visible), and one it is
+   * publishing right now (its record is journaled before its files are
+   * visible) is not visible yet; others ask the tree.
    */
   async lookupVisible(module: string, version: string): Promise<boolean> {
-    if (this.recent.delete(`${module}@${version}`)) return true;
+    const id = `${module}@${version}`;
+    if (this.recent.delete(id)) return true;
+    if (this.publishing.has(id)) return false;
     return this.isPublished(module, version, false);
   }
 
@@ -157,7 +163,9 @@ export class TreeWriter {
       return s;
     };
     let renaming = false;
+    const id = `${v.module}@${v.version}`;
     this.changing++;
+    this.publishing.add(id);
     try {
       // allSettled: every staged put is known (and discarded) before a failure is thrown.
       const [zip, mod, infoPut] = valuesOf(
@@ -172,7 +180,7 @@ export class TreeWriter {
       const before = this.counts === undefined || presence === 'absent' ? {} : await this.sizesBefore(key);
       renaming = true;
       await this.storage.commit([...(zip === undefined ? [] : [zip]), mod, infoPut]);
-      if (this.recent.size < RECENT_LIMIT) this.recent.add(`${v.module}@${v.version}`);
+      if (this.recent.size < RECENT_LIMIT) this.recent.add(id);
       if (this.counts !== undefined) {
         addCounts(this.delta, publishDelta(before, after));
         this.publishedInto.add(v.module);
@@ -183,6 +191,7 @@ export class TreeWriter {
       throw err;
     } finally {
       this.changing--;
+      this.publishing.delete(id);
     }
   }
 
