@@ -4,9 +4,9 @@
  * `--import` module wraps `S3Client.prototype.send` of the process's AWS SDK
  * and undici's `Agent.prototype.request` (the signed object requests of
  * src/storage/s3-signed.ts, told apart from upstream fetches by their
- * `x-amz-content-sha256` header) and writes the counts to a JSON file when
- * the process exits. For the
- * bench only: the product is run unchanged.
+ * `x-amz-content-sha256` header; a GET with `list-type=2` is a listing) and
+ * writes the counts to a JSON file when the process exits. For the bench
+ * only: the product is run unchanged.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -41,7 +41,9 @@ const OBJECT_OPS = { PUT: 'PutObject', HEAD: 'HeadObject', GET: 'GetObject' };
 const { Agent } = createRequire(${JSON.stringify(anchor)})('undici');
 const request = Agent.prototype.request;
 Agent.prototype.request = async function (opts, ...rest) {
-  const name = opts?.headers?.['x-amz-content-sha256'] !== undefined ? OBJECT_OPS[opts.method] : undefined;
+  const signed = opts?.headers?.['x-amz-content-sha256'] !== undefined;
+  const listing = signed && opts.method === 'GET' && String(opts.path).includes('list-type=2');
+  const name = listing ? 'ListObjectsV2' : signed ? OBJECT_OPS[opts.method] : undefined;
   if (name === undefined) return request.call(this, opts, ...rest);
   const c = (counts[name] ??= { n: 0, ms: 0 });
   const t0 = performance.now();

@@ -50,6 +50,8 @@ export class FsTreeStorage implements TreeStorage {
   private readonly dirs = new DirSyncGroup();
   private realRoot: string | undefined;
   readonly location: string;
+  /** A directory listing names files; each size is one more stat. */
+  readonly statsWithKeys = false;
 
   /**
    * root: the tree; tmpDir: where puts write their temp files (on root's filesystem, not served); without it, putting

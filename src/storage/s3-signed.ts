@@ -1,7 +1,8 @@
 /**
- * The hot per-object requests of a tree in a bucket (PutObject, HeadObject,
- * GetObject) sent by a SigV4 signer (`@smithy/signature-v4`, the SDK's own)
- * over undici, without the SDK's middleware stack: the SDK cost about 1.5 ms
+ * The hot requests of a tree in a bucket (PutObject, HeadObject, GetObject,
+ * and ListObjectsV2, which each module index rewrite sends) signed by a
+ * SigV4 signer (`@smithy/signature-v4`, the SDK's own) and sent over undici,
+ * without the SDK's middleware stack: the SDK cost about 1.5 ms
  * of CPU per PUT, this path about a third of that (docs/s3.md). Credentials
  * come from the SDK client's provider chain, and the endpoint, region and
  * addressing (path-style or virtual-host) from the same settings, so both
@@ -16,6 +17,7 @@ import type { Readable } from 'node:stream';
 import type { AwsCredentialIdentity, SourceData } from '@smithy/types';
 import type { SignatureV4 } from '@smithy/signature-v4';
 import type { Agent } from 'undici';
+import { type ListPage, parseListPage } from './s3-listing.js';
 
 /** The SigV4 payload hash of an empty body. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -36,7 +38,15 @@ export interface SignedTarget {
 export interface SignedResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable & { dump(): Promise<void>; arrayBuffer(): Promise<ArrayBuffer> };
+  body: Readable & { dump(): Promise<void>; arrayBuffer(): Promise<ArrayBuffer>; text(): Promise<string> };
+}
+
+/** Where one ListObjectsV2 page starts: the full key prefix, the page size, and a token or a key to start after. */
+export interface SignedListInput {
+  prefix: string;
+  maxKeys: number;
+  continuationToken?: string;
+  startAfter?: string;
 }
 
 /** A PUT's body and headers (content-type, cache-control, metadata …), all signed. */
@@ -160,20 +170,34 @@ export class SignedObjects {
     return this.send('GET', key, { 'x-amz-content-sha256': EMPTY_SHA256 });
   }
 
+  /** One ListObjectsV2 page of the bucket (s3-listing.ts reads the answer). */
+  async list(input: SignedListInput): Promise<ListPage> {
+    const query: Record<string, string> = { 'list-type': '2', prefix: input.prefix, 'max-keys': String(input.maxKeys) };
+    if (input.continuationToken !== undefined) query['continuation-token'] = input.continuationToken;
+    if (input.startAfter !== undefined) query['start-after'] = input.startAfter;
+    const res = await this.send('GET', undefined, { 'x-amz-content-sha256': EMPTY_SHA256 }, undefined, query);
+    return parseListPage(await res.body.text());
+  }
+
+  /** Signs and sends one request for key (undefined: the bucket itself) with `query`; non-2xx answers reject. */
   private async send(
     method: string,
-    key: string,
+    key: string | undefined,
     headers: Record<string, string>,
     body?: Buffer | Readable,
+    query: Record<string, string> = {},
   ): Promise<SignedResponse> {
-    const path = `${this.base}${key.split('/').map(encodeSegment).join('/')}`;
+    const path = key === undefined ? this.base : `${this.base}${key.split('/').map(encodeSegment).join('/')}`;
+    const search = Object.entries(query)
+      .map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v)}`)
+      .join('&');
     const signed = await this.signer.sign({
       method,
       protocol: this.protocol,
       hostname: this.host,
       ...(this.port !== undefined && { port: this.port }),
       path,
-      query: {},
+      query,
       headers: { ...headers, host: this.port === undefined ? this.host : `${this.host}:${this.port}` },
     });
     let res: SignedResponse;
@@ -181,7 +205,7 @@ export class SignedObjects {
       res = (await this.agent.request({
         origin: this.origin,
         method: method as 'GET',
-        path,
+        path: search === '' ? path : `${path}?${search}`,
         headers: signed.headers,
         ...(body !== undefined && { body }),
       })) as unknown as SignedResponse;

@@ -14,8 +14,8 @@
  * - Transient failures (network, timeouts, 5xx, SlowDown) are retried with
  *   backoff (s3-retry.ts); every failure becomes a GomirrorError through
  *   s3-errors.ts.
- * - PutObject, HeadObject and GetObject are signed and sent over undici
- *   (s3-signed.ts); listing, copy, delete and bucket checks use the SDK.
+ * - PutObject, HeadObject, GetObject and ListObjectsV2 are signed and sent
+ *   over undici (s3-signed.ts); copy, delete and bucket checks use the SDK.
  * - Listing uses ListObjectsV2 page by page and never yields a key under
  *   `<prefix>/.gomirror/` nor any key that is not a valid tree key.
  */
@@ -52,10 +52,12 @@ export const HIDDEN_AREA = '.gomirror/';
 /** TreeStorage on a key prefix of a bucket; see the module comment. */
 export class S3TreeStorage implements TreeStorage {
   readonly location: string;
+  /** ListObjectsV2 gives each key's size, time and ETag. */
+  readonly statsWithKeys = true;
   readonly bucket: string;
   /** The tree's key prefix, '' or ending in '/'. */
   private readonly base: string;
-  /** Put, head and get, signed over undici (s3-signed.ts); the SDK client does the rest. */
+  /** Put, head, get and list, signed over undici (s3-signed.ts); the SDK client does the rest. */
   private readonly objects: SignedObjects;
 
   /** A tree at loc through an open client (see openS3Tree); `retry` bounds the retries of transient failures. */
@@ -108,7 +110,6 @@ export class S3TreeStorage implements TreeStorage {
       'content-type': put.contentType,
       'x-amz-meta-sha256': put.sha256,
       ...(put.cacheControl !== undefined && { 'cache-control': put.cacheControl }),
-      ...(put.md5 !== undefined && { 'content-md5': put.md5 }),
     };
     await this.call('put', Key, async () => {
       const body = openBody(put);
@@ -175,30 +176,30 @@ export class S3TreeStorage implements TreeStorage {
    * area instead of paging through it.
    */
   private async *pages(prefix: string, opts: ListOptions): AsyncGenerator<ObjectStat[]> {
-    const { client, sdk } = this.s3;
-    const MaxKeys = Math.min(MAX_PAGE, Math.max(1, opts.pageSize ?? MAX_PAGE));
-    const Prefix = `${this.base}${prefix}`;
+    const maxKeys = Math.min(MAX_PAGE, Math.max(1, opts.pageSize ?? MAX_PAGE));
+    const full = `${this.base}${prefix}`;
     const hidden = `${this.base}${HIDDEN_AREA}`;
-    let position: { ContinuationToken?: string; StartAfter?: string } = {};
+    let position: { continuationToken?: string; startAfter?: string } = {};
     for (;;) {
-      const input = { Bucket: this.bucket, Prefix, MaxKeys, ...position };
-      const out = await this.call('list', Prefix, () => client.send(new sdk.ListObjectsV2Command(input)));
+      const input = { prefix: full, maxKeys, ...position };
+      const out = await this.call('list', full, () => this.objects.list(input));
       const page: ObjectStat[] = [];
-      for (const o of out.Contents ?? []) {
-        if (o.Key === undefined || !o.Key.startsWith(Prefix)) continue;
-        const key = o.Key.slice(this.base.length);
+      for (const o of out.contents) {
+        if (!o.key.startsWith(full)) continue;
+        const key = o.key.slice(this.base.length);
         if (!isValidKey(key)) continue;
-        page.push({ key, size: o.Size ?? 0, mtime: o.LastModified ?? new Date(0) });
+        const md5 = etagMd5(o.etag);
+        page.push({ key, size: o.size ?? 0, mtime: o.mtime ?? new Date(0), ...(md5 !== undefined && { md5 }) });
       }
       if (page.length > 0) yield page;
-      const token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
+      const token = out.truncated ? out.nextToken : undefined;
       if (token === undefined) return;
-      if (token === position.ContinuationToken) throw this.stuckListing(Prefix);
-      const last = out.Contents?.at(-1)?.Key;
+      if (token === position.continuationToken) throw this.stuckListing(full);
+      const last = out.contents.at(-1)?.key;
       // Every key under '<base>.gomirror/' sorts before '<base>.gomirror0' ('/' < '0'), and nothing else does after
       // them.
       position =
-        last?.startsWith(hidden) === true ? { StartAfter: `${hidden.slice(0, -1)}0` } : { ContinuationToken: token };
+        last?.startsWith(hidden) === true ? { startAfter: `${hidden.slice(0, -1)}0` } : { continuationToken: token };
     }
   }
 
@@ -275,6 +276,15 @@ function statOf(headers: SignedResponse['headers']): Omit<ObjectStat, 'key'> {
     mtime: Number.isNaN(mtime.getTime()) ? new Date(0) : mtime,
     ...(sha256 !== undefined && { sha256 }),
   };
+}
+
+/**
+ * The MD5 an ETag states: a quoted (or bare) 32-digit hex value, as S3 and RGW give for a single-part upload without
+ * KMS encryption; undefined for any other shape (a multipart `…-N`, an opaque tag).
+ */
+export function etagMd5(etag: string | undefined): string | undefined {
+  const m = /^"?([0-9a-fA-F]{32})"?$/.exec(etag ?? '');
+  return m?.[1]?.toLowerCase();
 }
 
 /** The quarantine area, checked: a tree-relative key prefix under `.gomirror/` without a trailing '/'. */

@@ -27,6 +27,11 @@ export interface ObjectStat {
   mtime: Date;
   /** The sha256 recorded at put time, when the backend keeps metadata. */
   sha256?: string;
+  /**
+   * Lower-case hex MD5 of the bytes as a listing reports it (a bucket's ETag of a single-part object), when it does.
+   * Untrusted: good only to skip rewriting bytes that are already there, never to vouch for them.
+   */
+  md5?: string;
 }
 
 /** An object's bytes as a stream, with the length it will have. */
@@ -60,6 +65,12 @@ export interface ListOptions {
 export interface TreeStorage {
   /** Where the tree is, for messages (a directory, or s3://bucket/prefix). */
   readonly location: string;
+
+  /**
+   * True when `list` learns each object's stat together with its key, at no cost beyond `listKeys` (a bucket
+   * listing, which also reports `md5`); false when each stat is one more call (a directory).
+   */
+  readonly statsWithKeys: boolean;
 
   /**
    * The local file holding key's bytes, for backends whose objects are local

@@ -6,6 +6,7 @@
  * It reaches the tree only through TreeStorage (on a directory tree, never
  * through a symlink planted in it: see storage/safe-dir.ts).
  */
+import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { ErrorCodes, isGomirrorError } from '../errors.js';
 import { checkInfo, type InfoDoc } from '../version/info.js';
@@ -13,7 +14,7 @@ import { completeVersionsIn, moduleIndex } from '../version/module-index.js';
 import { assertVerified, type Verified } from '../version/verified.js';
 import { bytesPayload, type Payload } from '../version/payload.js';
 import { latestKey, listKey, moduleKey, versionKey } from '../storage/keys.js';
-import type { StagedPut, TreeStorage } from '../storage/storage.js';
+import type { ObjectStat, StagedPut, TreeStorage } from '../storage/storage.js';
 import { addCounts, isZero, zeroCounts, type TreeCounts, type TreeCountsStore } from './tree-counts.js';
 
 /** The values of settled promises, or the first rejection thrown. */
@@ -38,6 +39,16 @@ interface IndexJobs {
 }
 
 type Sizes = Partial<Record<'zip' | 'mod' | 'info', number>>;
+
+/** An object as a listing showed it: its key, with its size and MD5 when the storage lists them. */
+type Listed = Pick<ObjectStat, 'key'> & Partial<Pick<ObjectStat, 'size' | 'md5'>>;
+
+/** What one listing of a module's `<module>/@` prefix tells (see TreeWriter.scanModule). */
+interface ModuleScan {
+  complete: string[];
+  list?: Listed;
+  latest?: Listed;
+}
 
 /** The count change of replacing the files `before` with `after` (kinds absent from `after` are untouched). Pure. */
 export function publishDelta(before: Sizes, after: Sizes): TreeCounts {
@@ -87,6 +98,8 @@ export class TreeWriter {
    * RECENT_LIMIT).
    */
   private readonly recent = new Set<string>();
+  /** `module@version` of versions publishVersion is committing now (bounded by the publishes in flight). */
+  private readonly publishing = new Set<string>();
 
   /** Writes the tree in `storage`, counting into `counts` when given. */
   constructor(
@@ -111,10 +124,14 @@ export class TreeWriter {
    * For the lookup publisher: true when module@version has its .info and
    * .mod in the tree. A version this writer published since the question was
    * last asked about it is answered from memory once (the publisher asks
-   * about each journaled record until it is visible); others ask the tree.
+   * about each journaled record until it is visible), and one it is
+   * publishing right now (its record is journaled before its files are
+   * visible) is not visible yet; others ask the tree.
    */
   async lookupVisible(module: string, version: string): Promise<boolean> {
-    if (this.recent.delete(`${module}@${version}`)) return true;
+    const id = `${module}@${version}`;
+    if (this.recent.delete(id)) return true;
+    if (this.publishing.has(id)) return false;
     return this.isPublished(module, version, false);
   }
 
@@ -146,7 +163,9 @@ export class TreeWriter {
       return s;
     };
     let renaming = false;
+    const id = `${v.module}@${v.version}`;
     this.changing++;
+    this.publishing.add(id);
     try {
       // allSettled: every staged put is known (and discarded) before a failure is thrown.
       const [zip, mod, infoPut] = valuesOf(
@@ -161,7 +180,7 @@ export class TreeWriter {
       const before = this.counts === undefined || presence === 'absent' ? {} : await this.sizesBefore(key);
       renaming = true;
       await this.storage.commit([...(zip === undefined ? [] : [zip]), mod, infoPut]);
-      if (this.recent.size < RECENT_LIMIT) this.recent.add(`${v.module}@${v.version}`);
+      if (this.recent.size < RECENT_LIMIT) this.recent.add(id);
       if (this.counts !== undefined) {
         addCounts(this.delta, publishDelta(before, after));
         this.publishedInto.add(v.module);
@@ -172,6 +191,7 @@ export class TreeWriter {
       throw err;
     } finally {
       this.changing--;
+      this.publishing.delete(id);
     }
   }
 
@@ -259,20 +279,47 @@ export class TreeWriter {
   }
 
   /**
+   * One listing of the module's `<module>/@` prefix, which holds its `@v/` directory and its `@latest` (no module
+   * path element starts with `@`): its complete versions, and what the listing showed of `@v/list` and `@latest`
+   * (stats with their MD5 where the storage lists them for free, see TreeStorage.statsWithKeys; else bare keys).
+   */
+  private async scanModule(module: string): Promise<ModuleScan> {
+    const base = `${moduleKey(module)}/@`;
+    const vdir = `${base}v/`;
+    const names: string[] = [];
+    const scan: Omit<ModuleScan, 'complete'> = {};
+    const see = (s: Listed): void => {
+      if (s.key === `${base}latest`) scan.latest = s;
+      else if (s.key.startsWith(vdir) && !s.key.includes('/', vdir.length)) {
+        names.push(s.key.slice(vdir.length));
+        if (s.key === `${vdir}list`) scan.list = s;
+      }
+    };
+    if (this.storage.statsWithKeys) {
+      for await (const page of this.storage.list(base)) page.forEach(see);
+    } else {
+      for await (const page of this.storage.listKeys(base)) for (const key of page) see({ key });
+    }
+    return { complete: completeVersionsIn(names), ...scan };
+  }
+
+  /**
    * Writes `@v/list`, then `@latest` (put after the list, or removed before
-   * it). The removal is asked for whenever the module must have no `@latest`:
-   * a tree written by an older gomirror, a run killed between two steps, or
+   * it), from one listing of the module (scanModule). The removal is asked
+   * for whenever the listing shows an `@latest` the module must not have: a
+   * tree written by an older gomirror, a run killed between two steps, or
    * `verify --repair` may have left one beside any list.
    */
   private async rewriteIndex(module: string): Promise<void> {
     const published = this.publishedInto.delete(module);
     let created: boolean;
     let index: ReturnType<typeof moduleIndex>;
+    let scan: ModuleScan;
     try {
-      index = moduleIndex(await this.completeVersions(module));
-      const current = await this.read(listKey(module));
-      if (index.latest === undefined) await this.storage.remove(latestKey(module));
-      created = await this.writeIfChanged(listKey(module), Buffer.from(index.list), current);
+      scan = await this.scanModule(module);
+      index = moduleIndex(scan.complete);
+      if (index.latest === undefined && scan.latest !== undefined) await this.storage.remove(latestKey(module));
+      created = await this.writeIfChanged(listKey(module), Buffer.from(index.list), scan.list);
     } catch (err) {
       if (published) this.publishedInto.add(module); // the next rewrite counts it
       throw err;
@@ -281,8 +328,7 @@ export class TreeWriter {
     if (created && published && this.counts !== undefined) this.delta.modules++;
     if (index.latest !== undefined) {
       const info = await this.storage.get(versionKey(module, index.latest, 'info'));
-      const latest = latestKey(module);
-      await this.writeIfChanged(latest, info, await this.read(latest));
+      await this.writeIfChanged(latestKey(module), info, scan.latest);
     }
   }
 
@@ -294,12 +340,21 @@ export class TreeWriter {
   }
 
   /**
-   * Rewrites key whole unless `current` (its bytes, undefined when missing, null when unreadable) is exactly data; true
-   * when there was no object before.
+   * Rewrites key whole unless it already holds exactly data: `listed` is what the module's listing showed of it
+   * (undefined: no object); its size and MD5, when listed, decide; else its bytes are read and compared. True when
+   * there was no object before.
    */
-  private async writeIfChanged(key: string, data: Buffer, current: Buffer | null | undefined): Promise<boolean> {
-    if (current?.equals(data) === true) return false;
+  private async writeIfChanged(key: string, data: Buffer, listed: Listed | undefined): Promise<boolean> {
+    if (listed !== undefined && (await this.holds(key, data, listed))) return false;
     await this.storage.put(key, bytesPayload(data));
-    return current === undefined;
+    return listed === undefined;
+  }
+
+  /** True when the listed object at key holds exactly data (by its listed size and MD5, else by reading it). */
+  private async holds(key: string, data: Buffer, listed: Listed): Promise<boolean> {
+    if (listed.md5 !== undefined) {
+      return listed.size === data.length && listed.md5 === createHash('md5').update(data).digest('hex');
+    }
+    return (await this.read(key))?.equals(data) === true;
   }
 }

@@ -222,6 +222,26 @@ export function storageConformance(name: string, make: () => Promise<Conformance
       expect(pages.map((p) => [p.key, p.size])).toEqual([['a/b', 5]]);
     });
 
+    it('an MD5 a listing reports is the MD5 of the bytes, for bytes and file puts and after an overwrite', async () => {
+      const md5 = (d: Buffer): string => createHash('md5').update(d).digest('hex');
+      const small = Buffer.from('v1.0.0\n');
+      const big = randomBytes(300_000);
+      await s.put('m/@v/list', { kind: 'bytes', data: randomBytes(10) });
+      await s.put('m/@v/list', { kind: 'bytes', data: small });
+      await s.put('m/@v/v1.0.0.zip', { kind: 'file', path: await b.sourceFile(big) });
+      const listed = new Map<string, ObjectStat>();
+      for await (const p of s.list('m/@')) for (const o of p) listed.set(o.key, o);
+      expect([...listed.keys()].sort()).toEqual(['m/@v/list', 'm/@v/v1.0.0.zip']);
+      for (const [key, data] of [
+        ['m/@v/list', small],
+        ['m/@v/v1.0.0.zip', big],
+      ] as const) {
+        const o = listed.get(key)!;
+        if (s.statsWithKeys) expect(o.md5, key).toBe(md5(data));
+        if (o.md5 !== undefined) expect(o.md5, key).toBe(md5(data));
+      }
+    });
+
     it('a reader polling during large puts never sees a partial object', async () => {
       const size = 8 << 20;
       const versions = [randomBytes(size), randomBytes(size), randomBytes(size >> 1)];

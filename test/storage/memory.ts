@@ -23,6 +23,7 @@ interface MemObject {
   data: Buffer;
   mtime: Date;
   sha256: string;
+  md5: string;
 }
 
 interface MemStaged extends StagedPut {
@@ -32,6 +33,8 @@ interface MemStaged extends StagedPut {
 
 export class MemoryTreeStorage implements TreeStorage {
   readonly location = 'memory:';
+  /** Like a bucket: a listing reports every stat, with the MD5 an ETag would carry. */
+  readonly statsWithKeys = true;
   readonly objects = new Map<string, MemObject>();
   /** Quarantined bytes by `<area>/<key>`. */
   readonly quarantined = new Map<string, Buffer>();
@@ -54,6 +57,7 @@ export class MemoryTreeStorage implements TreeStorage {
         data: s.data,
         mtime: new Date(),
         sha256: createHash('sha256').update(s.data).digest('hex'),
+        md5: createHash('md5').update(s.data).digest('hex'),
       });
       if (s.file !== undefined) await rm(s.file, { force: true });
     }
@@ -98,7 +102,7 @@ export class MemoryTreeStorage implements TreeStorage {
       const page = keys
         .slice(i, i + size)
         .map((k) => this.objects.get(k))
-        .map((o, j) => ({ key: keys[i + j] as string, size: o!.data.length, mtime: o!.mtime }));
+        .map((o, j) => ({ key: keys[i + j] as string, size: o!.data.length, mtime: o!.mtime, md5: o!.md5 }));
       yield page;
     }
   }

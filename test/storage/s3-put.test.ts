@@ -8,7 +8,6 @@ import { IMMUTABLE, SHORT } from '../../src/storage/routes.js';
 import { metadataSha256, openBody, preparePut } from '../../src/storage/s3-put.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 
 describe('preparePut', () => {
   let dir: string;
@@ -21,7 +20,8 @@ describe('preparePut', () => {
     const data = Buffer.from('module m\n');
     const p = await preparePut('m/@v/v1.0.0.mod', { kind: 'bytes', data });
     expect(p).toMatchObject({ size: data.length, contentType: 'text/plain', cacheControl: IMMUTABLE });
-    expect([p.sha256, p.md5]).toEqual([sha(data), md5(data)]);
+    expect(p.sha256).toBe(sha(data));
+    expect(p).not.toHaveProperty('md5'); // the signed x-amz-content-sha256 already covers the bytes
     const list = await preparePut('m/@v/list', { kind: 'bytes', data });
     expect([list.contentType, list.cacheControl]).toEqual(['text/plain', SHORT]);
   });
@@ -34,12 +34,12 @@ describe('preparePut', () => {
     expect([o.contentType, o.cacheControl]).toEqual(['a/b', 'no-store']);
   });
 
-  it('hashes a file once (sha256 and MD5) and re-opens it for each body', async () => {
+  it('hashes a file once (sha256 only) and re-opens it for each body', async () => {
     const data = randomBytes(300_000);
     const path = join(dir, 'f');
     await writeFile(path, data);
     const p = await preparePut('m/@v/v1.0.0.zip', { kind: 'file', path });
-    expect(p).toMatchObject({ size: data.length, contentType: 'application/zip', sha256: sha(data), md5: md5(data) });
+    expect(p).toMatchObject({ size: data.length, contentType: 'application/zip', sha256: sha(data) });
     for (let i = 0; i < 2; i++) {
       const chunks: Buffer[] = [];
       for await (const c of openBody(p) as AsyncIterable<Buffer>) chunks.push(c);
@@ -52,7 +52,7 @@ describe('preparePut', () => {
     await writeFile(path, 'abc');
     const given = 'f'.repeat(64);
     const p = await preparePut('m/@v/v1.0.0.zip', { kind: 'file', path }, { sha256: given });
-    expect([p.sha256, p.md5, p.size]).toEqual([given, undefined, 3]);
+    expect([p.sha256, p.size]).toEqual([given, 3]);
     const bad = await preparePut('m/@v/v1.0.0.zip', { kind: 'file', path }, { sha256: 'NOT-HEX' });
     expect(bad.sha256).toBe(sha(Buffer.from('abc')));
   });

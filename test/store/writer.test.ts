@@ -238,6 +238,20 @@ describe('TreeWriter facts learned once', () => {
     expect(await writer.lookupVisible(MOD, 'v9.0.0')).toBe(false);
   });
 
+  it('answers lookupVisible false from memory while it is publishing the version, true once after', async () => {
+    const v = await verified(MOD, 'v1.0.0');
+    const exists = vi.spyOn(writer.storage, 'exists');
+    const during: boolean[] = [];
+    await writer.publishVersion(v, infoOf('v1.0.0'), async () => {
+      during.push(await writer.lookupVisible(MOD, 'v1.0.0')); // its record is journaled here, before any rename
+    });
+    expect(during).toEqual([false]);
+    expect(await writer.lookupVisible(MOD, 'v1.0.0')).toBe(true);
+    expect(exists).not.toHaveBeenCalled();
+    expect(await writer.lookupVisible(MOD, 'v1.0.0')).toBe(true); // asked again: from the tree
+    expect(exists).toHaveBeenCalledTimes(2);
+  });
+
   it('reports presence: absent, partial, complete', async () => {
     expect(await writer.presence(MOD, 'v1.0.0', true)).toBe('absent');
     await publish(MOD, 'v1.0.0', false);

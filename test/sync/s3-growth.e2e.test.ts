@@ -5,7 +5,7 @@
  * scripts/nginx.conf and the sha256 of its bytes in metadata; after the
  * upstream grows, the next sync puts only the new versions' objects (the old
  * ones keep their ETag and LastModified), and no normal sync lists the tree
- * (only single modules' `@v/`, each bounded by that module's versions).
+ * (only single modules' `@` prefix — `@v/` and `@latest` — each bounded by that module's versions).
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ function expectedHeaders(key: string): [string, string] {
 
 /**
  * The listing requests that could grow with the tree: a normal sync may list
- * one module's `@v/` (bounded by that module's versions), its never-served
+ * one module's `<module>/@` (its `@v/` and `@latest`, bounded by that module's versions), its never-served
  * `.gomirror/` area, or ask whether a prefix holds anything at all (one key);
  * anything else (the tree, `sumdb/`, a whole module path) is a finding.
  */
@@ -48,7 +48,7 @@ function treeListings(requests: readonly ProxiedRequest[]): string[] {
       const q = new URL(r.url, 'http://x').searchParams;
       const prefix = q.get('prefix') ?? '';
       if (q.get('max-keys') === '1') return false;
-      return !prefix.endsWith('/@v/') && !prefix.startsWith(`${PREFIX}/.gomirror/`);
+      return !prefix.endsWith('/@') && !prefix.startsWith(`${PREFIX}/.gomirror/`);
     })
     .map((r) => r.url);
 }
