@@ -30,6 +30,18 @@ const SETTINGS_FILE = 'settings.json';
 /** Pushes of a bucket state at checkpoints are at least this far apart (the last one at the end always goes). */
 export const PUSH_INTERVAL_MS = 5_000;
 
+/** How often a local state's cursor is saved during a feed run. */
+const LOCAL_CURSOR_SAVE_MS = 1_000;
+
+/**
+ * How often a feed run saves its cursor (each save is a checkpoint that rewrites the touched modules' indexes): every
+ * second for a local state; for a bucket state as often as it is pushed, since a save between pushes makes nothing
+ * durable where a replacement host reads it and costs a listing and a PUT per touched module.
+ */
+export function cursorSaveIntervalMs(state: Location): number {
+  return state.kind === 's3' ? PUSH_INTERVAL_MS : LOCAL_CURSOR_SAVE_MS;
+}
+
 /** Where a command's tree and state are (the config's Places). */
 export interface StatePlaces {
   dest: Location;

@@ -21,6 +21,7 @@ import {
 import type { Logger } from '../log.js';
 import { FUTURE_JOURNAL_MAX, type FutureItem, type FutureJournal } from '../store/journals.js';
 import type { StateStore } from '../store/state.js';
+import { cursorSaveIntervalMs } from '../store/state-session.js';
 import type { Counters } from './progress.js';
 import type { VersionRunner } from './version-runner.js';
 import { CompletionWindow } from './window.js';
@@ -204,7 +205,7 @@ export async function runFeed(
     new CursorTracker(start),
     state,
     () => runner.checkpoint(),
-    1000,
+    cursorSaveIntervalMs(cfg.state),
     (err) => runner.stopWith(err),
   );
   const window = new CompletionWindow<Pos>();

@@ -3,7 +3,13 @@ import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, isGomirrorError } from '../../src/errors.js';
 import { LOCK_FILE } from '../../src/store/lock.js';
-import { localStatePlaces, openStateSession, readStateCopy } from '../../src/store/state-session.js';
+import {
+  cursorSaveIntervalMs,
+  localStatePlaces,
+  openStateSession,
+  PUSH_INTERVAL_MS,
+  readStateCopy,
+} from '../../src/store/state-session.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
 let dir: string;
@@ -51,5 +57,14 @@ describe('state sessions on a directory tree and state', () => {
     const copy = await readStateCopy(places);
     expect(copy.dir).toBe(places.stateDir);
     await copy.dispose();
+  });
+});
+
+describe('cursorSaveIntervalMs', () => {
+  it('saves a local cursor every second and a bucket cursor as often as the bucket state is pushed', () => {
+    expect(cursorSaveIntervalMs({ kind: 'fs', dir: '/s' })).toBe(1000);
+    const s3 = { endpoint: undefined, pathStyle: true, region: 'us-east-1', profile: undefined };
+    expect(cursorSaveIntervalMs({ kind: 's3', bucket: 'b', prefix: 'p/.gomirror/state', s3 })).toBe(PUSH_INTERVAL_MS);
+    expect(PUSH_INTERVAL_MS).toBeGreaterThan(1000);
   });
 });

@@ -12,6 +12,9 @@ import type { Settlement, VersionRunner } from '../../src/sync/version-runner.js
 import type { VersionTarget } from '../../src/sync/targets.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
+/** A local state location (the cursor is saved every second). */
+const LOCAL_STATE = { kind: 'fs', dir: '/unused' } as const;
+
 const ts = (n: number): string => `2021-01-01T00:00:${String(n).padStart(2, '0')}Z`;
 const feed: PageFetcher = async (since) =>
   Array.from({ length: 5 }, (_, i) => ({ Path: `example.com/m${i}`, Version: 'v1.0.0', Timestamp: ts(i) }))
@@ -41,7 +44,7 @@ describe('runFeed', () => {
       appendSkipped: async () => undefined,
       saveFuture: async () => undefined,
     } as unknown as StateStore;
-    const cfg = { include: [], exclude: [], maxClockSkewMs: 600_000 } as unknown as SyncConfig;
+    const cfg = { include: [], exclude: [], maxClockSkewMs: 600_000, state: LOCAL_STATE } as unknown as SyncConfig;
     const logger = createLogger('silent', 'json');
     const cursor = await runFeed(cfg, feed, runner, state, newCounters(), logger);
     expect(cursor.since).toBe(ts(4));
@@ -81,7 +84,7 @@ describe('runFeed', () => {
     const counters = newCounters();
     const logger = createLogger('silent', 'json');
     // The clock stands at ts(1) and 1 s of skew is allowed: ts(2) passes, ts(3), ts(4) and 9999 are held back.
-    const cfg = { include: [], exclude: [], maxClockSkewMs: 1000 } as unknown as SyncConfig;
+    const cfg = { include: [], exclude: [], maxClockSkewMs: 1000, state: LOCAL_STATE } as unknown as SyncConfig;
     const cursor = await runFeed(cfg, withPoison, runner, state, counters, logger, () => Date.parse(ts(1)));
     expect(cursor.since).toBe(ts(2));
     expect(saved.cursor?.since).toBe(ts(2));
@@ -135,7 +138,7 @@ describe('runFeed', () => {
         schedule: (_t: VersionTarget, _attempts: number, done: (s: Settlement) => void) => done('settled'),
       } as unknown as VersionRunner;
       const counters = newCounters();
-      const cfg = { include: [], exclude: [], maxClockSkewMs: 600_000 } as unknown as SyncConfig;
+      const cfg = { include: [], exclude: [], maxClockSkewMs: 600_000, state: LOCAL_STATE } as unknown as SyncConfig;
       const cursor = await runFeed(cfg, invalidFeed, runner, state, counters, createLogger('silent', 'json'));
       expect(cursor.since).toBe(ts(2));
       expect((await state.loadCursor())?.since).toBe(ts(2));
