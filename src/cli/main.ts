@@ -7,6 +7,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import type { RawOptions } from '../config/config.js';
+import { joinValuedNoOptions } from './argv.js';
 import { configValues, type CommandSpec } from './commands.js';
 import { exitCodeOfError } from './exit-codes.js';
 import { parsePlainRun } from './plain-run.js';
@@ -39,4 +40,4 @@ async function main(argv: string[]): Promise<void> {
   await buildYargsCli(argv, config, runCommand).parseAsync();
 }
 
-main(process.argv.slice(2)).catch(report);
+main(joinValuedNoOptions(process.argv.slice(2))).catch(report);
