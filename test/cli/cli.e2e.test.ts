@@ -46,6 +46,15 @@ describe('gomirror command line', () => {
       expect(r.stdout).toContain(`gomirror ${c}`);
   });
 
+  it('--no-origin-fetch takes its value as the docs write it (a separate word), not as a negation', async () => {
+    const dry = path.join(dir, 'dry-tree');
+    for (const value of ['none', `${up.proxyUrl}=header`]) {
+      const r = await runCli(['sync', '--config', config, '--dest', dry, '--dry-run', '--no-origin-fetch', value]);
+      expect(r.stderr).not.toContain('Unknown argument');
+      expect(r.code).toBe(0);
+    }
+  });
+
   it('a configuration error names the key and exits 2', async () => {
     const r = await runCli(['sync', '--config', config, '--concurrency', 'lots']);
     expect(r.code).toBe(2);
