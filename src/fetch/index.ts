@@ -10,7 +10,7 @@ export {
 } from './polite.js';
 export { allowedMs, DEFAULT_DEADLINE, RequestDeadline, type DeadlinePolicy } from './deadline.js';
 export { backoffDelay, DEFAULT_RETRY, MAX_RETRY_AFTER_MS, parseRetryAfter, type RetryPolicy } from './backoff.js';
-export { syncHeap, v8Collector, type Collect } from './heap.js';
+export { syncV8Flags, v8Collector, type Collect } from './heap.js';
 export { MemoryBudget } from './memory-budget.js';
 export {
   combineActivity,

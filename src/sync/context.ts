@@ -17,7 +17,7 @@ import {
   GOMIRROR_VERSION,
   MemoryBudget,
   userAgentFor,
-  syncHeap,
+  syncV8Flags,
   v8Collector,
   type RetryInfo,
   type UpstreamActivity,
@@ -88,7 +88,7 @@ export function openContext(
   logger: Logger,
   signal?: AbortSignal,
 ): SyncContext {
-  syncHeap();
+  syncV8Flags();
   const agent = agentFor(cfg);
   // Every in-flight request listens on the run's abort signal: many at once is expected, not a leak.
   if (signal) setMaxListeners(0, signal);
