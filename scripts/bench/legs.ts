@@ -4,7 +4,7 @@
  * `curl --parallel`, and the hash limit; each a measured child process. Each
  * leg also reports the nginx CPU it caused and the requests nginx logged.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { goEnv } from '../../test/helpers/go.js';
@@ -143,4 +143,45 @@ export async function hashLimit(
   await fs.writeFile(listFile, `${zipFiles.join('\n')}\n`);
   const m = check(await measure(process.execPath, [path.join(here, 'hash-limit.js'), listFile]), 'hash limit');
   return JSON.parse(m.stdout.trim()) as { uncompressedBytes: number; seconds: number };
+}
+
+/** The durable-publish floor program (publish-floor.go), built into `dir`; its path. */
+export async function buildPublishFloor(dir: string): Promise<string> {
+  // Next to this module when it runs from its source, under scripts/ when it runs from dist/.
+  const besides = [path.join(here, 'publish-floor.go'), path.resolve(here, '..', '..', '..', 'scripts', 'bench')];
+  const src = existsSync(besides[0] as string)
+    ? (besides[0] as string)
+    : path.join(besides[1] as string, 'publish-floor.go');
+  const bin = path.join(dir, 'publish-floor');
+  const env = { ...process.env, GOCACHE: path.join(dir, 'gocache'), GOPATH: path.join(dir, 'gopath'), GOFLAGS: '' };
+  check(await measure(findTool('go') ?? 'go', ['build', '-o', bin, src], { env, cwd: dir }), 'go build publish-floor');
+  return bin;
+}
+
+/**
+ * The durable-publish floor F: `bin` (buildPublishFloor) writing every version of the corpus under `proxyRoot` (the
+ * sizes of its `proxyPaths`, in .info/.mod/.zip triples) into `outDir`, `concurrency` versions at once, with fsyncs
+ * (durable) or without; its own seconds, and the process's measured CPU.
+ */
+export async function floorLeg(
+  bin: string,
+  proxyRoot: string,
+  proxyPaths: string[],
+  concurrency: number,
+  outDir: string,
+  durable: boolean,
+): Promise<{ seconds: number; cpuS: number }> {
+  await fs.mkdir(outDir, { recursive: true });
+  const list = path.join(outDir, '.list');
+  const lines: string[] = [];
+  for (let i = 0; i + 2 < proxyPaths.length; i += 3) {
+    const triple = proxyPaths.slice(i, i + 3).map((p) => p.replace(/^\/proxy\//, ''));
+    const sizes = await Promise.all(triple.map(async (rel) => (await fs.stat(path.join(proxyRoot, rel))).size));
+    lines.push(triple.map((rel, k) => `${rel} ${sizes[k]}`).join(' '));
+  }
+  await fs.writeFile(list, `${lines.join('\n')}\n`);
+  const args = [list, path.join(outDir, 'tree'), String(concurrency), ...(durable ? [] : ['nosync'])];
+  const m = check(await measure(bin, args), 'publish-floor');
+  const { seconds } = JSON.parse(m.stdout.trim()) as { seconds: number };
+  return { seconds, cpuS: m.userS + m.sysS };
 }

@@ -34,6 +34,8 @@ export interface ShapeFigures {
   go?: SideFigures;
   raw: SideFigures;
   noop: { wallS: number; requests: number };
+  /** F: the durable-publish floor (publish-floor.go), median seconds and CPU; and its median without fsyncs. */
+  floor?: { durableS: number; cpuS: number; noSyncS: number };
   /** L = max(raw wall, H / cores), in seconds. */
   limitS: number;
   ratios: { syncVsGoSpeedup?: number; syncVsLimit: number };
@@ -108,6 +110,18 @@ export function side(
   };
 }
 
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+
+/** The floor figures from every round's durable and fsync-free runs (medians; pure). */
+export function floorFigures(f: { durable: Array<{ seconds: number; cpuS: number }>; noSync: number[] }): {
+  durableS: number;
+  cpuS: number;
+  noSyncS: number;
+} {
+  const mid = [...f.durable].sort((a, b) => a.seconds - b.seconds)[f.durable.length >> 1];
+  return { durableS: mid?.seconds ?? NaN, cpuS: mid?.cpuS ?? NaN, noSyncS: median(f.noSync) };
+}
+
 /** L and the ratios of one shape (pure). */
 export function ratios(
   s: { sync: SideFigures; go?: SideFigures; raw: SideFigures; hashS: number },
@@ -165,6 +179,13 @@ function shapeReport(s: ShapeFigures, cores: number): string[] {
     `hash limit H: ${f(s.hashS, 2)} s on one core (${f(c.uncompressedMB / s.hashS, 0)} MB/s); L = max(raw ` +
       `${f(s.raw.wallS, 2)} s, H/${cores} ${f(s.hashS / cores, 2)} s) = ${f(s.limitS, 2)} s`,
   );
+  if (s.floor)
+    out.push(
+      `durable-publish floor F (Go, no download or verification: each version's .info/.mod/.zip and a lookup ` +
+        `written, fsynced, renamed; each directory fsynced once): ${f(s.floor.durableS, 2)} s ` +
+        `(CPU ${f(s.floor.cpuS, 2)} s), ${f(s.floor.noSyncS, 2)} s without fsync; sync = ` +
+        `${f(s.sync.wallS / s.floor.durableS, 2)} F, 2 L = ${f(2 * s.limitS, 2)} s`,
+    );
   const r = s.ratios;
   out.push(
     `sync vs go mod download: ${f(r.syncVsGoSpeedup, 2)}x faster (target >= 2x) ` +

@@ -7,10 +7,20 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startUpstream } from '../../test/upstream/index.js';
-import { cleanGoHome, goLeg, hashLimit, rawLeg, syncLeg, type BenchTarget, type Leg } from './legs.js';
+import {
+  buildPublishFloor,
+  cleanGoHome,
+  floorLeg,
+  goLeg,
+  hashLimit,
+  rawLeg,
+  syncLeg,
+  type BenchTarget,
+  type Leg,
+} from './legs.js';
 import { bigShapeSizes, modulesFor, payloadSizes } from './mix.js';
 import { startBenchNginx } from './nginx-upstream.js';
-import { ratios, side, type ShapeFigures } from './report.js';
+import { floorFigures, ratios, side, type ShapeFigures } from './report.js';
 import { writeStaticCorpus, type StaticCorpus } from './static-corpus.js';
 
 /**
@@ -85,9 +95,12 @@ export async function runShape(shape: ShapeName, o: ShapeOpts, work: string): Pr
   const nginx = await startBenchNginx(corpus.root);
   const t: BenchTarget = { nginx, sumdbKey, specs };
   const runs: { raw: Leg[]; sync: Leg[]; go: Leg[] } = { raw: [], sync: [], go: [] };
+  const floors: { durable: Array<{ seconds: number; cpuS: number }>; noSync: number[] } = { durable: [], noSync: [] };
   try {
     console.log(`[${shape}] hash limit H ...`);
     const h = await hashLimit(corpus.zipFiles, path.join(work, 'zips.txt'));
+    const floorBin = o.go ? await buildPublishFloor(work) : undefined;
+    const proxyRoot = path.join(corpus.root, 'proxy');
     let dest = '';
     for (let i = 1; i <= o.repeat; i++) {
       console.log(`[${shape}] round ${i}/${o.repeat}: raw, sync${o.go ? ', go' : ''} ...`);
@@ -95,6 +108,11 @@ export async function runShape(shape: ShapeName, o: ShapeOpts, work: string): Pr
       dest = path.join(work, `tree${i}`);
       runs.sync.push(await syncLeg(t, dest, o.concurrency));
       if (o.go) runs.go.push(await goLeg(t, path.join(work, `go${i}`)));
+      if (floorBin !== undefined) {
+        const fl = (d: boolean, dir: string) => floorLeg(floorBin, proxyRoot, corpus.proxyPaths, o.concurrency, dir, d);
+        floors.durable.push(await fl(true, path.join(work, `floor${i}`)));
+        floors.noSync.push((await fl(false, path.join(work, `floor-nosync${i}`))).seconds);
+      }
     }
     const noop = await syncLeg(t, dest, o.concurrency);
     for (const leg of [...runs.sync, ...runs.go, noop]) warnFailures(shape, leg);
@@ -122,6 +140,7 @@ export async function runShape(shape: ShapeName, o: ShapeOpts, work: string): Pr
       raw,
       ...(go && { go }),
       noop: { wallS: noop.wallS, requests: noop.requests.length },
+      ...(floors.durable.length > 0 && { floor: floorFigures(floors) }),
       limitS,
       ratios: r,
     };

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -20,7 +20,8 @@ import {
   startBenchNginx,
   type BenchNginx,
 } from '../../scripts/bench/nginx-upstream.js';
-import { ratios, type SideFigures } from '../../scripts/bench/report.js';
+import { floorFigures, ratios, type SideFigures } from '../../scripts/bench/report.js';
+import { buildPublishFloor, floorLeg } from '../../scripts/bench/legs.js';
 import { tilePaths, writeStaticCorpus, type StaticCorpus } from '../../scripts/bench/static-corpus.js';
 import { EPOCH_TIMESTAMP } from '../../src/feed/index.js';
 import { haveTools, inCI } from '../helpers/tools.js';
@@ -70,6 +71,23 @@ describe.runIf(haveTools('nginx'))('bench upstream on nginx', () => {
       expect(got.bytes.equals(want.bytes), p).toBe(true);
     }
     expect(lookup).toContain(v.version);
+  });
+
+  it.runIf(haveTools('go'))('publish-floor writes every version file and a lookup with the corpus sizes', async () => {
+    const bin = await buildPublishFloor(dir);
+    const paths = corpus.proxyPaths.slice(0, 30);
+    for (const durable of [true, false]) {
+      const out = path.join(dir, `floor-${durable}`);
+      const got = await floorLeg(bin, path.join(corpus.root, 'proxy'), paths, 4, out, durable);
+      expect(got.seconds).toBeGreaterThan(0);
+      for (const p of paths) {
+        const rel = p.replace(/^\/proxy\//, '');
+        expect((await stat(path.join(out, 'tree', rel))).size).toBe((await stat(path.join(corpus.root, p))).size);
+      }
+      const lookup = paths[0]!.replace(/^\/proxy\//, '').replace(/\.info$/, '');
+      expect((await stat(path.join(out, 'tree', 'sumdb', 'lookup', lookup))).size).toBe(512);
+      expect(await readdir(path.join(out, 'tree', '.tmp'))).toEqual([]);
+    }
   });
 
   it('answers the index pages a crawl from the epoch requests, keyed by the URL-encoded since', async () => {
@@ -145,6 +163,14 @@ describe('bench ratios', () => {
       syncVsLimit: 0.75,
     });
     expect(ratios({ sync: leg(4), raw: leg(2), hashS: 2 }, 2)).toEqual({ limitS: 2, syncVsLimit: 0.5 });
+  });
+  it('takes the floor of the round with the median durable time, and the median time without fsync', () => {
+    const durable = [
+      { seconds: 3, cpuS: 30 },
+      { seconds: 1, cpuS: 10 },
+      { seconds: 2, cpuS: 20 },
+    ];
+    expect(floorFigures({ durable, noSync: [0.5, 0.1, 0.3] })).toEqual({ durableS: 2, cpuS: 20, noSyncS: 0.3 });
   });
 });
 
