@@ -16,10 +16,12 @@ import type { ZipSource } from './source.js';
 /** Entries whose compressed and declared sizes are both at most this are inflated in one call. */
 export const WHOLE_ENTRY_MAX = 1 << 20;
 /**
- * Whole entries declaring at least this many bytes are inflated and hashed on libuv's thread pool: below it the round
- * trips (a zlib stream, a crypto job, two event-loop turns) cost the calling thread more than the work itself.
+ * Whole entries declaring at least this many bytes are inflated and hashed on libuv's thread pool. Smaller ones stay
+ * on the calling thread: there the round trips (a zlib stream, a crypto job, the copy Web Crypto makes, event-loop
+ * turns) save the calling thread little and add 50-200 % to the total CPU; from 256 KiB the pool takes ~65 % of the
+ * work off the calling thread for ~20 % more CPU in all (scripts/entry-site.ts).
  */
-export const POOL_ENTRY_MIN = 64 * 1024;
+export const POOL_ENTRY_MIN = 256 * 1024;
 
 /** Where a whole entry is inflated and hashed: on the calling thread, or on libuv's thread pool. */
 export type HashSite = 'thread' | 'pool';

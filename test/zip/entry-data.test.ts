@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, GomirrorError } from '../../src/errors.js';
+import { hashModuleZip } from '../../src/zip/modzip.js';
 import {
   hashEntryBytes,
   POOL_ENTRY_MIN,
@@ -9,7 +10,9 @@ import {
   type EntryHash,
   type Fail,
   type HashSite,
+  WHOLE_ENTRY_MAX,
 } from '../../src/zip/entry-data.js';
+import { buildZip, referenceH1 } from './fixtures.js';
 
 const fail: Fail = (reason, file, cause) =>
   new GomirrorError(ErrorCodes.BAD_ZIP, `bad entry ${file ?? ''}: ${reason}`, {
@@ -122,5 +125,19 @@ describe('hashEntryBytes: the thread pool gives the results of the calling threa
     expect(reasonOf(await sameAtBothSites(cut, { ...e, compressedSize: cut.length }))).toBe(
       'corrupt entry data: unexpected end of file',
     );
+  });
+});
+
+describe('hashModuleZip with entries hashed on the thread pool', () => {
+  it('gives the h1 of the definition for entries on each side of POOL_ENTRY_MIN, stored and deflated', async () => {
+    const p = 'example.com/m@v1.0.0/';
+    const files: Array<[string, Buffer]> = [
+      [p + 'small.txt', text(POOL_ENTRY_MIN - 1)],
+      [p + 'at.txt', text(POOL_ENTRY_MIN)],
+      [p + 'big.bin', randomBytes(WHOLE_ENTRY_MAX - 5)],
+      [p + 'big.txt', text(WHOLE_ENTRY_MAX)],
+    ];
+    const zip = await buildZip(files.map(([name, data], i) => ({ name, data, compress: i !== 2 })));
+    expect((await hashModuleZip(zip, 'example.com/m', 'v1.0.0')).h1).toBe(referenceH1(files));
   });
 });
