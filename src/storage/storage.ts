@@ -74,7 +74,7 @@ export interface TreeStorage {
 
   /**
    * The local file holding key's bytes, for backends whose objects are local
-   * files (a directory): readers may then hash on worker threads by path.
+   * files (a directory): readers may then hash them by path (no copy).
    * Absent in a bucket, whose objects are read through `stream`.
    */
   localPath?(key: string): string;

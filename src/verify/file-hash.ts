@@ -1,7 +1,7 @@
 /**
  * The re-hash of one version file (.mod or .zip) as verify needs it: its
- * `h1:` and size, or the error, as plain data that can cross a thread
- * boundary (see hash-pool.ts) and be turned back into the same error.
+ * `h1:` and size, or the error, as plain data (an outcome, never a
+ * rejection) that can be turned back into the same error.
  */
 import { ErrorCodes, GomirrorError, isGomirrorError, type ErrorCode } from '../errors.js';
 import { promises as fs, readFileSync, statSync } from 'node:fs';

@@ -12,7 +12,7 @@ import type { ObjectStat, TreeStorage } from '../storage/storage.js';
 import { lookupKey } from '../sumdbtree/layout.js';
 import { checkInfo as checkInfoShape, MAX_INFO_BYTES } from '../version/info.js';
 import { moduleIndex } from '../version/module-index.js';
-import { errorOf, hashJob, type HashJob, type HashOutcome } from './file-hash.js';
+import { errorOf, hashJob, type HashOutcome } from './file-hash.js';
 import { problem, problemFromError, type Problem } from './problems.js';
 import { hashStored } from './stored-hash.js';
 
@@ -39,8 +39,6 @@ export interface ModuleCheckDeps {
    * gap is reported.
    */
   inFlightSince?: number;
-  /** Re-hashes a .mod or .zip (a HashPool's, on worker threads; default: on this thread). */
-  hash?: (job: HashJob) => Promise<HashOutcome>;
 }
 
 /** What a bad version needs: its files refetched, or only its lookup (and tiles) republished. */
@@ -174,17 +172,14 @@ class VersionChecker {
   }
 
   /**
-   * Starts re-hashing the version's .zip (see ModuleCheckDeps.hash) or .mod
-   * (here: a small file costs less to hash than to send to a worker); by
-   * path where the tree has local files, else read through the storage.
+   * Starts re-hashing the version's .zip or .mod (large zip entries are inflated and hashed on libuv's thread pool);
+   * by path where the tree has local files, else read through the storage.
    */
   hash(ext: 'mod' | 'zip'): Promise<HashOutcome> {
-    const byPath = (job: HashJob): Promise<HashOutcome> =>
-      ext === 'zip' && this.deps.hash !== undefined ? this.deps.hash(job) : hashJob(job);
     const { tree, tmpDir } = this.deps;
     const what = { ext, module: this.module, version: this.version };
-    if (tree.localPath !== undefined) return byPath({ ...what, file: tree.localPath(this.rel(ext)) });
-    return hashStored(tree, { ...what, key: this.rel(ext) }, tmpDir, byPath);
+    if (tree.localPath !== undefined) return hashJob({ ...what, file: tree.localPath(this.rel(ext)) });
+    return hashStored(tree, { ...what, key: this.rel(ext) }, tmpDir, hashJob);
   }
 
   /** Compares a re-hash with the record's hash. */

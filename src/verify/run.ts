@@ -28,7 +28,6 @@ import { StateStore } from '../store/state.js';
 import { TreeWriter } from '../store/writer.js';
 import { fileTrustedHeadStore, SumdbClient, type SumdbTransport } from '../sumdb/index.js';
 import { openContext, type SyncContext } from '../sync/context.js';
-import { HashPool } from './hash-pool.js';
 import { noTrustedHead } from './module-check.js';
 import { Repairer, repairLockError } from './repair.js';
 import { readOnlyTrustedStore, treeSumdbTransport } from './tree-sumdb.js';
@@ -154,7 +153,6 @@ async function verifyWith(vc: VerifyConfig, opts: VerifyOptions): Promise<Verify
   const { tree: cfg, repair, concurrency } = vc;
   const { logger } = opts;
   const w = await wire(vc, logger);
-  const pool = new HashPool();
   try {
     // A plain verify may run during a sync: the versions that sync publishes get their lookups when it ends.
     const holder = repair ? undefined : await readLock(cfg.stateDir);
@@ -171,7 +169,6 @@ async function verifyWith(vc: VerifyConfig, opts: VerifyOptions): Promise<Verify
       concurrency,
       ...(inFlightSince !== undefined && !Number.isNaN(inFlightSince) && { inFlightSince }),
       ...(w.repairer && { repairer: w.repairer }),
-      hash: (job) => pool.hash(job),
       exitCodeOf: opts.exitCodeOf,
       emit: (e) => opts.emit(e),
     });
@@ -181,7 +178,6 @@ async function verifyWith(vc: VerifyConfig, opts: VerifyOptions): Promise<Verify
     logger[summary.exitCode === 0 ? 'info' : 'warn']({ summary }, 'verify finished');
     return { summary, publishedHead };
   } finally {
-    await pool.close();
     await w.close();
   }
 }

@@ -45,8 +45,8 @@ export async function copyToTemp(tree: TreeStorage, key: string, tmpDir: string)
 
 /**
  * Re-hashes a stored version file: in memory up to inMemoryLimit, else
- * through a temporary copy in tmpDir hashed by `hashFile` (a HashPool's, on
- * worker threads). Never rejects: failures are outcomes (a missing object
+ * through a temporary copy in tmpDir hashed by `hashFile` (file-hash.ts
+ * hashJob). Never rejects: failures are outcomes (a missing object
  * is `vanished`).
  */
 export async function hashStored(

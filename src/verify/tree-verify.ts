@@ -48,8 +48,6 @@ export interface TreeVerifyOptions {
   inFlightSince?: number;
   /** Present with --repair (the caller holds the run lock). */
   repairer?: Repairer;
-  /** Re-hashes version files (HashPool.hash: on every core); default on this thread. */
-  hash?: ModuleCheckDeps['hash'];
   emit(e: VerifyEvent): void;
   /** The CLI's table from outcome to exit code: the summary carries the exit code it gives. */
   exitCodeOf(outcome: Outcome): number;
@@ -175,7 +173,6 @@ class TreeVerifier {
       completeVersions: (m) => o.completeVersions(m),
       settleMs: o.settleMs ?? 250,
       ...(o.inFlightSince !== undefined && { inFlightSince: o.inFlightSince }),
-      ...(o.hash && { hash: o.hash }),
     };
   }
 
