@@ -1,7 +1,8 @@
 /**
  * The benchmark's legs against one bench nginx: `gomirror sync` (built CLI),
  * `go mod download -json` with a fresh module cache, the raw download by
- * `curl --parallel`, and the hash limit; each a measured child process. Each
+ * `curl --parallel`, the hash limit and the durable-publish floor; each a measured child process, started once
+ * sync(1) has written the page cache's dirty pages (an earlier leg's files) to disk. Each
  * leg also reports the nginx CPU it caused and the requests nginx logged.
  */
 import { existsSync, promises as fs } from 'node:fs';
@@ -37,8 +38,17 @@ function check(m: Measured, what: string): Measured {
   return m;
 }
 
+/**
+ * Writes every dirty page of the machine to disk (sync(1)) before a leg starts, so no leg pays for the writeback of
+ * the files an earlier one left in the page cache (curl's 330 MB, go's extracted module cache).
+ */
+async function flushDirtyPages(): Promise<void> {
+  check(await measure('sync', []), 'sync(1)');
+}
+
 /** Runs `run` and adds nginx's CPU and logged requests during it. */
 async function withNginx(n: BenchNginx, run: () => Promise<Measured>): Promise<Leg> {
+  await flushDirtyPages();
   await new Promise((r) => setTimeout(r, 250)); // earlier requests' log lines are flushed (every 100 ms)
   const before = await fs.stat(n.accessLog).then(
     (s) => s.size,
@@ -181,6 +191,7 @@ export async function floorLeg(
   }
   await fs.writeFile(list, `${lines.join('\n')}\n`);
   const args = [list, path.join(outDir, 'tree'), String(concurrency), ...(durable ? [] : ['nosync'])];
+  await flushDirtyPages();
   const m = check(await measure(bin, args), 'publish-floor');
   const { seconds } = JSON.parse(m.stdout.trim()) as { seconds: number };
   return { seconds, cpuS: m.userS + m.sysS };
